@@ -1,0 +1,4 @@
+//! The dashboard's components.
+
+pub mod bar_chart;
+pub mod dashboard;

@@ -1,0 +1,93 @@
+//! How numbers and times read on the dashboard.
+
+use chrono::{DateTime, Utc};
+
+/// `1234567` → `1,234,567`.
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        grouped.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// Listening time in hours with one decimal: `5_400_000` ms → `1.5`.
+pub fn hours(ms: i64) -> String {
+    let tenths = (ms as f64 / 360_000.0).round() as i64;
+    format!("{}.{}", count(tenths / 10), (tenths % 10).abs())
+}
+
+/// Listening time for a row of a table: `2 h 05 min`, `42 min`, `35 s`.
+pub fn duration(ms: i64) -> String {
+    let seconds = ms / 1000;
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{} h {m:02} min", count(h))
+    } else if m > 0 {
+        format!("{m} min")
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// A moment as people read it: `2024-03-05 14:07 UTC`.
+pub fn moment(ts: DateTime<Utc>) -> String {
+    ts.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Shortens text to at most `max_chars` characters, ending with `…` when cut.
+pub fn ellipsize(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(count(-1234), "-1,234");
+    }
+
+    #[test]
+    fn hours_have_one_decimal() {
+        assert_eq!(hours(0), "0.0");
+        assert_eq!(hours(5_400_000), "1.5");
+        assert_eq!(hours(3_600_000 * 1234 + 180_000), "1,234.1");
+    }
+
+    #[test]
+    fn durations_pick_a_readable_unit() {
+        assert_eq!(duration(35_000), "35 s");
+        assert_eq!(duration(42 * 60_000 + 5_000), "42 min");
+        assert_eq!(duration(2 * 3_600_000 + 5 * 60_000), "2 h 05 min");
+    }
+
+    #[test]
+    fn moments_read_in_utc() {
+        let ts = "2024-03-05T14:07:59Z".parse().unwrap();
+        assert_eq!(moment(ts), "2024-03-05 14:07 UTC");
+    }
+
+    #[test]
+    fn ellipsize_cuts_on_characters_not_bytes() {
+        assert_eq!(ellipsize("Sigur Rós", 20), "Sigur Rós");
+        assert_eq!(ellipsize("Ágætis byrjun forever", 8), "Ágætis…");
+        assert_eq!(ellipsize("abc", 3), "abc");
+    }
+}

@@ -1,0 +1,65 @@
+//! The dashboard of the listening-analytics system, as a Leptos app.
+//!
+//! - [`model`]: the types the page, the server functions and the JSON API share;
+//! - [`api`]: the server functions the page calls;
+//! - `source` (server only): the read interface the server implements over MongoDB;
+//! - [`components`]: the page and its charts; [`format`]: how figures read.
+//!
+//! The crate compiles for the server (`ssr`) and for the browser (`hydrate`).
+
+pub mod api;
+pub mod components;
+pub mod format;
+pub mod model;
+#[cfg(feature = "ssr")]
+pub mod source;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    StaticSegment,
+};
+
+use components::dashboard::DashboardPage;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/spotify-analytics.css" />
+        <Title text="Listening analytics" />
+        <Meta name="description" content="Live analytics of Spotify listening history" />
+        <Router>
+            <header class="topbar">
+                <h1>"Listening analytics"</h1>
+                <span class="tagline">"Spotify listening history, live from Kafka"</span>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
+                    <Route path=StaticSegment("") view=DashboardPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,29 @@
+//! What the dashboard needs from the server: read access to the aggregates.
+//!
+//! The server crate implements [`AnalyticsSource`] over MongoDB and provides it
+//! as context, so these components never depend on a database driver.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::model::{Limit, PipelineHealth, Summary, TopArtist, TopSong};
+
+/// Read access to the aggregates, whatever stores them.
+#[async_trait]
+pub trait AnalyticsSource: Send + Sync {
+    async fn summary(&self) -> Result<Summary, SourceError>;
+    async fn top_songs(&self, limit: Limit) -> Result<Vec<TopSong>, SourceError>;
+    async fn top_artists(&self, limit: Limit) -> Result<Vec<TopArtist>, SourceError>;
+    /// Whether new listens are being counted right now.
+    fn health(&self) -> PipelineHealth;
+}
+
+/// The source as Leptos context and axum state; cloning shares it.
+#[derive(Clone)]
+pub struct Analytics(pub Arc<dyn AnalyticsSource>);
+
+/// The aggregates cannot be read; the message says why, for a person.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);

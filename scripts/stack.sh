@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# The services the pipeline needs on a developer machine: a single-node Apache
+# Kafka broker (KRaft) on 127.0.0.1:9092 and FerretDB (SQLite backend) on
+# 127.0.0.1:27017. Installs them on first use and reuses them afterwards.
+#
+#   scripts/stack.sh up       install if missing, start, wait until both accept connections
+#   scripts/stack.sh down     stop both
+#   scripts/stack.sh status   say what runs
+#   scripts/stack.sh reset    stop both and wipe their data
+#
+# A service whose address is set elsewhere (KAFKA_BROKERS, MONGODB_URI) is left alone.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+STATE_DIR="${STACK_DIR:-$ROOT/.stack}"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")"
+KAFKA_HOME="$TOOLS_DIR/kafka-$KAFKA_VERSION"
+FERRETDB_VERSION="v1.24.2"
+FERRETDB_BIN="$TOOLS_DIR/ferretdb-$FERRETDB_VERSION/ferretdb"
+
+LOCAL_KAFKA="127.0.0.1:9092"
+LOCAL_MONGODB="mongodb://127.0.0.1:27017"
+
+# True when the user points the pipeline at a Kafka cluster of their own.
+kafka_is_external() {
+  local brokers="${KAFKA_BROKERS:-$LOCAL_KAFKA}"
+  [[ "$brokers" != "$LOCAL_KAFKA" && "$brokers" != "localhost:9092" ]]
+}
+
+mongodb_is_external() {
+  local uri="${MONGODB_URI:-$LOCAL_MONGODB}"
+  uri="${uri%/}"
+  [[ "$uri" != "$LOCAL_MONGODB" && "$uri" != "mongodb://localhost:27017" ]]
+}
+
+install_kafka() {
+  if [[ -f "$KAFKA_HOME/.complete" ]]; then return; fi
+  need mvn "install Maven (apt-get install -y maven)"
+  need java "install a Java 17 runtime (apt-get install -y openjdk-17-jre-headless)"
+  say "installing Apache Kafka $KAFKA_VERSION from Maven Central into $KAFKA_HOME"
+  local staging="$KAFKA_HOME.partial"
+  rm -rf "$staging"
+  mkdir -p "$staging/libs"
+  mvn -q -B -Dstyle.color=never -f "$ROOT/scripts/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$staging/libs" -DincludeScope=runtime
+  touch "$staging/.complete"
+  rm -rf "$KAFKA_HOME"
+  mv "$staging" "$KAFKA_HOME"
+}
+
+# FerretDB's `go install` build refuses to start without the version file that
+# its release tooling generates, so build the same module source with that file.
+install_ferretdb() {
+  if [[ -x "$FERRETDB_BIN" ]]; then return; fi
+  need go "install Go 1.21 or newer"
+  say "installing FerretDB $FERRETDB_VERSION from the Go module proxy into $(dirname "$FERRETDB_BIN")"
+  local module="github.com/FerretDB/FerretDB@$FERRETDB_VERSION"
+  local source_dir
+  source_dir="$(go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$source_dir" ]] || die "could not download $module from the Go module proxy"
+  local build_dir="$TOOLS_DIR/ferretdb-build"
+  rm -rf "$build_dir"
+  cp -r "$source_dir" "$build_dir"
+  chmod -R u+w "$build_dir"
+  echo "$FERRETDB_VERSION" > "$build_dir/build/version/version.txt"
+  mkdir -p "$(dirname "$FERRETDB_BIN")"
+  (cd "$build_dir" && go build -o "$FERRETDB_BIN.partial" ./cmd/ferretdb)
+  mv "$FERRETDB_BIN.partial" "$FERRETDB_BIN"
+  rm -rf "$build_dir"
+}
+
+pid_of() { # prints the pid of a running service started by this script
+  local pid_file="$STATE_DIR/$1.pid"
+  [[ -f "$pid_file" ]] || return 1
+  local pid
+  pid="$(cat "$pid_file")"
+  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else return 1; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# Waits until `check` succeeds, failing with the log's tail if the process dies or time runs out.
+wait_for() {
+  local name="$1" pid="$2" log="$3" seconds="$4"
+  shift 4
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$log" >&2 || true
+      die "$name exited during start-up; its log is $log (last lines above)"
+    fi
+    if ((SECONDS > deadline)); then
+      tail -n 30 "$log" >&2 || true
+      die "$name did not become ready within ${seconds}s; its log is $log (last lines above)"
+    fi
+    sleep 0.5
+  done
+}
+
+kafka_started() { grep -q "Kafka Server started" "$STATE_DIR/kafka.log" && port_open 127.0.0.1 9092; }
+
+start_kafka() {
+  if kafka_is_external; then
+    say "Kafka: using $KAFKA_BROKERS (KAFKA_BROKERS), not starting a local broker"
+    return
+  fi
+  if pid="$(pid_of kafka)"; then
+    say "Kafka: already running (pid $pid) on $LOCAL_KAFKA"
+    return
+  fi
+  if port_open 127.0.0.1 9092; then
+    die "port 9092 is taken by another process; stop it, or set KAFKA_BROKERS to the broker you want to use"
+  fi
+  install_kafka
+  local data="$STATE_DIR/kafka"
+  mkdir -p "$data"
+  write_kafka_config "$data"
+  if [[ ! -f "$data/logs/meta.properties" ]]; then
+    local cluster_id
+    cluster_id="$(java -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+    java -Dlog4j2.configurationFile="$data/log4j2.properties" -cp "$KAFKA_HOME/libs/*" \
+      kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$data/server.properties" \
+      > "$STATE_DIR/kafka-format.log" 2>&1 ||
+      { cat "$STATE_DIR/kafka-format.log" >&2; die "formatting Kafka's storage failed"; }
+  fi
+  : > "$STATE_DIR/kafka.log"
+  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$data/log4j2.properties" \
+    -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$data/server.properties" \
+    >> "$STATE_DIR/kafka.log" 2>&1 < /dev/null &
+  echo $! > "$STATE_DIR/kafka.pid"
+  wait_for Kafka "$!" "$STATE_DIR/kafka.log" 90 kafka_started
+  say "Kafka: ready on $LOCAL_KAFKA (log: $STATE_DIR/kafka.log)"
+}
+
+write_kafka_config() {
+  local data="$1"
+  cat > "$data/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:9093
+listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
+advertised.listeners=PLAINTEXT://127.0.0.1:9092
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$data/logs
+num.partitions=3
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.hours=-1
+EOF
+  cat > "$data/log4j2.properties" <<'EOF'
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.controller.name = org.apache.kafka.controller
+logger.controller.level = WARN
+EOF
+}
+
+start_ferretdb() {
+  if mongodb_is_external; then
+    say "MongoDB: using $MONGODB_URI (MONGODB_URI), not starting FerretDB"
+    return
+  fi
+  if pid="$(pid_of ferretdb)"; then
+    say "FerretDB: already running (pid $pid) on 127.0.0.1:27017"
+    return
+  fi
+  if port_open 127.0.0.1 27017; then
+    die "port 27017 is taken by another process; stop it, or set MONGODB_URI to the database you want to use"
+  fi
+  install_ferretdb
+  local data="$STATE_DIR/ferretdb"
+  mkdir -p "$data/sqlite"
+  : > "$STATE_DIR/ferretdb.log"
+  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$data/sqlite/" \
+    --state-dir="$data" --listen-addr=127.0.0.1:27017 --debug-addr=127.0.0.1:0 \
+    --telemetry=disable --log-level=warn \
+    >> "$STATE_DIR/ferretdb.log" 2>&1 < /dev/null &
+  echo $! > "$STATE_DIR/ferretdb.pid"
+  wait_for FerretDB "$!" "$STATE_DIR/ferretdb.log" 60 port_open 127.0.0.1 27017
+  say "FerretDB: ready on 127.0.0.1:27017 (log: $STATE_DIR/ferretdb.log)"
+}
+
+stop_service() {
+  local name="$1" pid
+  if ! pid="$(pid_of "$name")"; then
+    rm -f "$STATE_DIR/$name.pid"
+    return
+  fi
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$STATE_DIR/$name.pid"
+  say "$name: stopped"
+}
+
+status() {
+  local name
+  for name in kafka ferretdb; do
+    if pid="$(pid_of "$name")"; then
+      say "$name: running (pid $pid)"
+    else
+      say "$name: not running"
+    fi
+  done
+  kafka_is_external && say "Kafka: KAFKA_BROKERS points at $KAFKA_BROKERS"
+  mongodb_is_external && say "MongoDB: MONGODB_URI points at $MONGODB_URI"
+  return 0
+}
+
+main() {
+  mkdir -p "$STATE_DIR"
+  case "${1:-}" in
+    up)
+      start_kafka
+      start_ferretdb
+      ;;
+    down)
+      stop_service kafka
+      stop_service ferretdb
+      ;;
+    status) status ;;
+    reset)
+      stop_service kafka
+      stop_service ferretdb
+      rm -rf "$STATE_DIR/kafka" "$STATE_DIR/ferretdb"
+      say "data wiped; ./scripts/stack.sh up starts both afresh"
+      ;;
+    install)
+      install_kafka
+      install_ferretdb
+      ;;
+    *)
+      echo "usage: scripts/stack.sh up | down | status | reset | install" >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

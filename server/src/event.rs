@@ -1,0 +1,265 @@
+//! The one event of the pipeline: a single listen of a track.
+//!
+//! Every input format is normalised into [`ListenEvent`]; the producer sends it
+//! to Kafka as JSON, the consumer decodes and validates it again, and nothing
+//! downstream knows which file format a listen came from.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The prefix of every track URI, as Spotify writes it.
+pub const TRACK_URI_PREFIX: &str = "spotify:track:";
+
+/// One listen of one track.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenEvent {
+    /// `spotify:track:<id>`: what identifies a song.
+    pub track_uri: String,
+    /// When the listen ended, in UTC.
+    pub ts: DateTime<Utc>,
+    pub ms_played: u64,
+    pub track_name: String,
+    /// Identifies an artist, exactly as written.
+    pub artist_name: String,
+    pub album_name: String,
+    pub platform: String,
+    pub reason_start: String,
+    pub reason_end: String,
+    pub shuffle: bool,
+    pub skipped: bool,
+}
+
+/// Why a record or message cannot be a [`ListenEvent`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidEvent {
+    #[error("missing track URI")]
+    MissingTrackUri,
+    #[error("not a track URI: {0:?} (expected spotify:track:<id> or a bare track id)")]
+    BadTrackUri(String),
+    #[error("missing track name")]
+    MissingTrackName,
+    #[error("missing artist name")]
+    MissingArtistName,
+}
+
+impl ListenEvent {
+    /// Checks what every stage relies on: a song and an artist to count it under.
+    pub fn validate(&self) -> Result<(), InvalidEvent> {
+        check_track_uri(&self.track_uri)?;
+        if self.track_name.trim().is_empty() {
+            return Err(InvalidEvent::MissingTrackName);
+        }
+        if self.artist_name.trim().is_empty() {
+            return Err(InvalidEvent::MissingArtistName);
+        }
+        Ok(())
+    }
+
+    /// The Kafka message key: listens of one song land on one partition.
+    pub fn key(&self) -> &str {
+        &self.track_uri
+    }
+}
+
+/// Largest message value accepted as an event; real ones are a few hundred bytes.
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+/// Why a Kafka message is not a usable event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("empty message")]
+    Empty,
+    #[error("message of {0} bytes is over the {MAX_EVENT_BYTES}-byte limit")]
+    Oversize(usize),
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("not a listen event: {0}")]
+    WrongSchema(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidEvent),
+}
+
+impl DecodeError {
+    /// A short stable name of the reason, for counting dead letters by kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::Oversize(_) => "oversize",
+            Self::NotJson(_) => "not_json",
+            Self::WrongSchema(_) => "wrong_schema",
+            Self::Invalid(InvalidEvent::MissingTrackUri) => "missing_track_uri",
+            Self::Invalid(InvalidEvent::BadTrackUri(_)) => "bad_track_uri",
+            Self::Invalid(InvalidEvent::MissingTrackName) => "missing_track_name",
+            Self::Invalid(InvalidEvent::MissingArtistName) => "missing_artist_name",
+        }
+    }
+}
+
+impl ListenEvent {
+    /// Decodes and validates a message value written by the producer.
+    pub fn from_json(payload: Option<&[u8]>) -> Result<Self, DecodeError> {
+        let bytes = payload
+            .filter(|bytes| !bytes.is_empty())
+            .ok_or(DecodeError::Empty)?;
+        if bytes.len() > MAX_EVENT_BYTES {
+            return Err(DecodeError::Oversize(bytes.len()));
+        }
+        let event: ListenEvent = serde_json::from_slice(bytes).map_err(|error| {
+            if error.is_data() {
+                DecodeError::WrongSchema(error.to_string())
+            } else {
+                DecodeError::NotJson(error.to_string())
+            }
+        })?;
+        event.validate()?;
+        Ok(event)
+    }
+}
+
+/// Turns a bare track id (as the classic CSV has it) or a full URI into a full URI.
+pub fn normalize_track_uri(raw: &str) -> Result<String, InvalidEvent> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(InvalidEvent::MissingTrackUri);
+    }
+    let uri = if raw.contains(':') {
+        raw.to_string()
+    } else {
+        format!("{TRACK_URI_PREFIX}{raw}")
+    };
+    check_track_uri(&uri)?;
+    Ok(uri)
+}
+
+fn check_track_uri(uri: &str) -> Result<(), InvalidEvent> {
+    if uri.is_empty() {
+        return Err(InvalidEvent::MissingTrackUri);
+    }
+    let id = uri
+        .strip_prefix(TRACK_URI_PREFIX)
+        .ok_or_else(|| InvalidEvent::BadTrackUri(uri.to_string()))?;
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(InvalidEvent::BadTrackUri(uri.to_string()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listen() -> ListenEvent {
+        ListenEvent {
+            track_uri: "spotify:track:2J3n32GeLmMjwuAzyhcSNe".into(),
+            ts: "2013-07-08T02:44:34Z".parse().unwrap(),
+            ms_played: 3185,
+            track_name: "Say It, Just Say It".into(),
+            artist_name: "The Mowgli's".into(),
+            album_name: "Waiting For The Dawn".into(),
+            platform: "web player".into(),
+            reason_start: "autoplay".into(),
+            reason_end: "clickrow".into(),
+            shuffle: false,
+            skipped: false,
+        }
+    }
+
+    #[test]
+    fn bare_track_id_becomes_a_full_uri() {
+        assert_eq!(
+            normalize_track_uri("2J3n32GeLmMjwuAzyhcSNe").unwrap(),
+            "spotify:track:2J3n32GeLmMjwuAzyhcSNe"
+        );
+    }
+
+    #[test]
+    fn full_track_uri_is_kept() {
+        assert_eq!(
+            normalize_track_uri(" spotify:track:abc123 ").unwrap(),
+            "spotify:track:abc123"
+        );
+    }
+
+    #[test]
+    fn rejects_blank_and_non_track_uris() {
+        assert_eq!(
+            normalize_track_uri("  "),
+            Err(InvalidEvent::MissingTrackUri)
+        );
+        assert!(matches!(
+            normalize_track_uri("spotify:episode:abc"),
+            Err(InvalidEvent::BadTrackUri(_))
+        ));
+        assert!(matches!(
+            normalize_track_uri("abc def"),
+            Err(InvalidEvent::BadTrackUri(_))
+        ));
+    }
+
+    #[test]
+    fn event_round_trips_through_json() {
+        let event = listen();
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.contains("\"ts\":\"2013-07-08T02:44:34Z\""));
+        assert_eq!(serde_json::from_str::<ListenEvent>(&json).unwrap(), event);
+    }
+
+    #[test]
+    fn json_with_unknown_fields_is_refused() {
+        let mut value = serde_json::to_value(listen()).unwrap();
+        value["extra"] = serde_json::json!(1);
+        assert!(serde_json::from_value::<ListenEvent>(value).is_err());
+    }
+
+    #[test]
+    fn decodes_what_the_producer_encodes() {
+        let bytes = serde_json::to_vec(&listen()).unwrap();
+        assert_eq!(ListenEvent::from_json(Some(&bytes)).unwrap(), listen());
+    }
+
+    #[test]
+    fn undecodable_messages_say_why() {
+        assert_eq!(ListenEvent::from_json(None), Err(DecodeError::Empty));
+        assert_eq!(ListenEvent::from_json(Some(b"")), Err(DecodeError::Empty));
+        assert_eq!(
+            ListenEvent::from_json(Some(b"{oops")).unwrap_err().kind(),
+            "not_json"
+        );
+        assert_eq!(
+            ListenEvent::from_json(Some(br#"{"track_uri":"spotify:track:a"}"#))
+                .unwrap_err()
+                .kind(),
+            "wrong_schema"
+        );
+        let huge = vec![b' '; MAX_EVENT_BYTES + 1];
+        assert_eq!(
+            ListenEvent::from_json(Some(&huge)),
+            Err(DecodeError::Oversize(huge.len()))
+        );
+        let mut blank_artist = listen();
+        blank_artist.artist_name.clear();
+        let bytes = serde_json::to_vec(&blank_artist).unwrap();
+        assert_eq!(
+            ListenEvent::from_json(Some(&bytes)),
+            Err(DecodeError::Invalid(InvalidEvent::MissingArtistName))
+        );
+    }
+
+    #[test]
+    fn validate_requires_track_and_artist_names() {
+        let mut event = listen();
+        event.track_name = " ".into();
+        assert_eq!(event.validate(), Err(InvalidEvent::MissingTrackName));
+        let mut event = listen();
+        event.artist_name.clear();
+        assert_eq!(event.validate(), Err(InvalidEvent::MissingArtistName));
+        let mut event = listen();
+        event.track_uri = "spotify:track:".into();
+        assert!(matches!(
+            event.validate(),
+            Err(InvalidEvent::BadTrackUri(_))
+        ));
+        assert_eq!(listen().validate(), Ok(()));
+    }
+}

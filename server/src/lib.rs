@@ -1,0 +1,36 @@
+//! The listening-analytics pipeline, stage by stage:
+//!
+//! ```text
+//! ingest  →  stream   →  aggregate  →  store    →  serve
+//! (files)    (Kafka)     (pure fold)   (MongoDB)   (axum + Leptos)
+//! ```
+//!
+//! - [`event`]: the one event type, [`event::ListenEvent`];
+//! - [`ingest`]: readers that turn history files into events or rejections;
+//! - [`stream`]: the producer side ([`stream::publish`]), the consumer task
+//!   ([`stream::consume`]) and the dead-letter topic;
+//! - [`aggregate`]: the pure fold of events into per-batch deltas;
+//! - [`store`]: MongoDB collections, the exactly-once batch journal, top-k reads;
+//! - [`serve`]: the HTTP router: dashboard, JSON API, health;
+//! - [`config`]: settings from flags and environment; [`status`]: pipeline health;
+//! - [`sample`]: the generator of realistic sample history.
+
+pub mod aggregate;
+pub mod config;
+pub mod event;
+pub mod ingest;
+pub mod sample;
+pub mod serve;
+pub mod status;
+pub mod store;
+pub mod stream;
+
+/// Logs to stderr; `RUST_LOG` picks what is shown.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rdkafka=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

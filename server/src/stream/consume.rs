@@ -1,0 +1,701 @@
+//! The consumer task: reads listen events in a Kafka consumer group and folds
+//! them into the store in micro-batches, exactly once (see [`crate::store::journal`]).
+//!
+//! One batch ends after `BATCH_MAX_EVENTS` messages or `BATCH_MAX_WAIT_MS`
+//! after its first message. For each partition in it, the batch is sent through
+//! these steps, each retried with backoff until it succeeds:
+//! dead letters sent → batch journaled → deltas applied → marked applied →
+//! offset committed to Kafka. MongoDB's journal, not Kafka's committed offset,
+//! says where a partition resumes; Kafka's offset follows it for lag tools.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::watch;
+use tokio::time::{sleep, timeout, Instant};
+use tracing::{debug, info, warn};
+
+use super::dead_letter::{DeadLetter, Origin};
+use super::{client_config, describe, ensure_topics};
+use crate::aggregate::BatchDelta;
+use crate::config::{BatchSettings, KafkaSettings};
+use crate::event::ListenEvent;
+use crate::status::PipelineStatus;
+use crate::store::journal::JournalEntry;
+use crate::store::{Store, StoreError};
+
+/// How long the task waits for a first message before checking on the broker.
+const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// Everything the consumer task needs; [`ConsumerTask::run`] runs until shutdown.
+pub struct ConsumerTask {
+    pub kafka: KafkaSettings,
+    pub group_id: String,
+    pub batching: BatchSettings,
+    pub store: Store,
+    pub status: PipelineStatus,
+    /// Becomes `true` when the server is asked to stop.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// The task was asked to stop while waiting.
+#[derive(Debug)]
+struct Stopping;
+
+impl ConsumerTask {
+    /// Consumes until shutdown; never returns early because of a fault.
+    pub async fn run(mut self) {
+        if self.start().await.is_err() {
+            return;
+        }
+        let consumer = match self.subscribe() {
+            Ok(consumer) => consumer,
+            Err(error) => {
+                // Only an invalid setting gets here; nothing to retry.
+                self.status.kafka_trouble(error.clone());
+                tracing::error!("the consumer cannot start: {error}");
+                return;
+            }
+        };
+        let dead_letters = match self.dead_letter_producer() {
+            Ok(producer) => producer,
+            Err(error) => {
+                self.status.kafka_trouble(error.clone());
+                tracing::error!("the dead-letter producer cannot start: {error}");
+                return;
+            }
+        };
+        let mut cursors: HashMap<i32, Cursor> = HashMap::new();
+        while !*self.shutdown.borrow() {
+            let batch = match self.collect(&consumer, &mut cursors).await {
+                Ok(batch) => batch,
+                Err(Stopping) => break,
+            };
+            if self
+                .flush(&consumer, &dead_letters, batch, &mut cursors)
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        info!("consumer stopped");
+    }
+
+    /// Prepares the store and re-applies batches journaled before a crash.
+    async fn start(&mut self) -> Result<(), Stopping> {
+        let store = self.store.clone();
+        self.retry("preparing MongoDB", || store.prepare()).await?;
+        let topic = self.kafka.topic.clone();
+        let recovered = self
+            .retry("re-applying journaled batches", || {
+                store.apply_pending(&topic, None)
+            })
+            .await?;
+        if recovered > 0 {
+            info!("re-applied {recovered} batches journaled before the last stop");
+        }
+        let brokers = self.kafka.brokers.clone();
+        let dead_letter_topic = self.kafka.dead_letter_topic();
+        let topics = [topic.as_str(), dead_letter_topic.as_str()];
+        self.retry_kafka("creating the topics", || ensure_topics(&brokers, &topics))
+            .await
+    }
+
+    fn subscribe(&self) -> Result<StreamConsumer<ConsumerEvents>, String> {
+        let events = ConsumerEvents {
+            status: self.status.clone(),
+            reassigned: Mutex::default(),
+        };
+        let consumer: StreamConsumer<ConsumerEvents> = client_config(&self.kafka.brokers)
+            .set("group.id", &self.group_id)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "false")
+            // A crashed instance's partitions move on within seconds.
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "2000")
+            .create_with_context(events)
+            .map_err(|error| describe(&error))?;
+        consumer
+            .subscribe(&[&self.kafka.topic])
+            .map_err(|error| describe(&error))?;
+        info!(
+            "consuming {} at {} as group {}",
+            self.kafka.topic, self.kafka.brokers, self.group_id
+        );
+        Ok(consumer)
+    }
+
+    fn dead_letter_producer(&self) -> Result<FutureProducer, String> {
+        client_config(&self.kafka.brokers)
+            .set("enable.idempotence", "true")
+            .set("message.timeout.ms", "30000")
+            .create()
+            .map_err(|error| describe(&error))
+    }
+
+    /// Reads one micro-batch: waits for a first message, then takes more until
+    /// the batch is full or its time is up.
+    async fn collect(
+        &mut self,
+        consumer: &StreamConsumer<ConsumerEvents>,
+        cursors: &mut HashMap<i32, Cursor>,
+    ) -> Result<Batch, Stopping> {
+        let mut batch = Batch::default();
+        let mut deadline: Option<Instant> = None;
+        loop {
+            if batch.messages >= self.batching.max_events as usize {
+                return Ok(batch);
+            }
+            let wait = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => IDLE_CHECK_EVERY,
+            };
+            let received = tokio::select! {
+                received = timeout(wait, consumer.recv()) => received,
+                _ = self.shutdown.changed() => return if batch.is_empty() { Err(Stopping) } else { Ok(batch) },
+            };
+            for (partition, revoked) in consumer.context().take_reassigned() {
+                cursors.remove(&partition);
+                if revoked {
+                    batch.abandon(partition);
+                }
+            }
+            let message = match received {
+                Err(_elapsed) if deadline.is_some() => return Ok(batch),
+                Err(_elapsed) => {
+                    self.check_broker(consumer).await;
+                    continue;
+                }
+                Ok(Err(error)) => {
+                    warn!("reading from Kafka failed: {}", describe(&error));
+                    self.status.kafka_trouble(describe(&error));
+                    sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+                Ok(Ok(message)) => message,
+            };
+            self.status.kafka_ok();
+            let partition = message.partition();
+            let offset = message.offset();
+            let cursor = match cursors.get(&partition) {
+                Some(cursor) => *cursor,
+                None => self.resume(partition).await?,
+            };
+            let (step, next) = cursor.step(offset);
+            cursors.insert(partition, next);
+            match step {
+                Step::Skip => debug!("partition {partition}: offset {offset} already counted"),
+                Step::Rewind(to) => {
+                    debug!("partition {partition}: offset {offset} is ahead of the journal; rewinding to {to:?}");
+                    if let Err(error) =
+                        consumer.seek(&self.kafka.topic, partition, to, Duration::from_secs(10))
+                    {
+                        warn!(
+                            "partition {partition}: rewinding failed ({}); will resync",
+                            describe(&error)
+                        );
+                        cursors.remove(&partition);
+                    }
+                }
+                Step::Accept { expected } => {
+                    deadline.get_or_insert_with(|| Instant::now() + self.batching.max_wait());
+                    let decoded = ListenEvent::from_json(message.payload());
+                    let part = batch.partition(partition, expected);
+                    part.to = offset + 1;
+                    match decoded {
+                        Ok(event) => part.events.push(event),
+                        Err(error) => part.dead_letters.push(Rejected {
+                            key: message.key().map(<[u8]>::to_vec),
+                            payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                            letter: DeadLetter {
+                                reason: error.to_string(),
+                                reason_kind: error.kind(),
+                                origin: Origin::Topic {
+                                    topic: self.kafka.topic.clone(),
+                                    partition,
+                                    offset,
+                                },
+                            },
+                        }),
+                    }
+                    batch.messages += 1;
+                }
+            }
+        }
+    }
+
+    /// Finds where a newly seen partition resumes, after finishing its pending batches.
+    async fn resume(&mut self, partition: i32) -> Result<Cursor, Stopping> {
+        let store = self.store.clone();
+        let topic = self.kafka.topic.clone();
+        self.retry("re-applying journaled batches", || {
+            store.apply_pending(&topic, Some(partition))
+        })
+        .await?;
+        let position = self
+            .retry("reading the journal", || {
+                store.resume_position(&topic, partition)
+            })
+            .await?;
+        info!(
+            "partition {partition}: resuming at {}",
+            position.map_or("the beginning".to_string(), |p| format!("offset {p}"))
+        );
+        Ok(position.map_or(Cursor::Fresh, Cursor::At))
+    }
+
+    /// Writes a batch through, partition by partition; see the module documentation.
+    async fn flush(
+        &mut self,
+        consumer: &StreamConsumer<ConsumerEvents>,
+        dead_letters: &FutureProducer,
+        batch: Batch,
+        cursors: &mut HashMap<i32, Cursor>,
+    ) -> Result<(), Stopping> {
+        let started = Instant::now();
+        let mut counted = 0;
+        for (partition, part) in batch.partitions {
+            self.send_dead_letters(dead_letters, &part.dead_letters)
+                .await?;
+            let entry = JournalEntry::new(
+                &self.kafka.topic,
+                partition,
+                part.from,
+                part.to,
+                BatchDelta::from_events(&part.events),
+                part.dead_letters.len() as i64,
+            );
+            let store = self.store.clone();
+            match self.retry_unless_conflict(|| store.journal(&entry)).await? {
+                Journaled::Yes => {}
+                Journaled::Conflict => {
+                    warn!("partition {partition}: another consumer journaled from offset {} first; resyncing", part.from);
+                    cursors.remove(&partition);
+                    continue;
+                }
+            }
+            self.retry("applying a batch", || store.apply(&entry))
+                .await?;
+            self.retry("marking a batch applied", || store.mark_applied(&entry))
+                .await?;
+            counted += entry.events();
+            let mut offsets = TopicPartitionList::new();
+            if offsets
+                .add_partition_offset(&self.kafka.topic, partition, Offset::Offset(entry.to))
+                .is_ok()
+            {
+                if let Err(error) = consumer.commit(&offsets, CommitMode::Async) {
+                    debug!(
+                        "committing offset {} of partition {partition} to Kafka failed: {}",
+                        entry.to,
+                        describe(&error)
+                    );
+                }
+            }
+            debug!(
+                "partition {partition}: applied offsets {}..{} ({} events, {} dead letters)",
+                entry.from,
+                entry.to,
+                entry.events(),
+                entry.dead_lettered
+            );
+        }
+        self.status.batch_applied(counted as u64);
+        debug!(
+            "batch of {counted} events flushed in {:?}",
+            started.elapsed()
+        );
+        Ok(())
+    }
+
+    async fn send_dead_letters(
+        &mut self,
+        producer: &FutureProducer,
+        rejected: &[Rejected],
+    ) -> Result<(), Stopping> {
+        let topic = self.kafka.dead_letter_topic();
+        for item in rejected {
+            warn!(
+                "dead letter: {} ({:?})",
+                item.letter.reason, item.letter.origin
+            );
+            self.retry_kafka("sending a dead letter", || async {
+                let mut record = FutureRecord::<[u8], [u8]>::to(&topic)
+                    .payload(&item.payload)
+                    .headers(item.letter.headers());
+                if let Some(key) = &item.key {
+                    record = record.key(key);
+                }
+                producer
+                    .send(record, Duration::from_secs(30))
+                    .await
+                    .map(|_| ())
+                    .map_err(|(error, _)| describe(&error))
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Confirms the broker answers while no messages arrive, so the dashboard
+    /// can say when it does not.
+    async fn check_broker(&self, consumer: &StreamConsumer<ConsumerEvents>) {
+        let result = tokio::task::block_in_place(|| {
+            consumer
+                .client()
+                .fetch_metadata(Some(&self.kafka.topic), Duration::from_secs(3))
+        });
+        match result {
+            Ok(_) => self.status.kafka_ok(),
+            Err(error) => self.status.kafka_trouble(describe(&error)),
+        }
+    }
+
+    /// Runs a MongoDB step until it succeeds, backing off and saying why.
+    async fn retry<T, F, Fut>(&mut self, what: &str, mut step: F) -> Result<T, Stopping>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut backoff = Backoff::default();
+        loop {
+            match step().await {
+                Ok(value) => {
+                    self.status.store_ok();
+                    return Ok(value);
+                }
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    warn!("{what} failed, retrying in {delay:?}: {error}");
+                    self.status.store_trouble(error.to_string());
+                    self.pause(delay).await?;
+                }
+            }
+        }
+    }
+
+    /// Like [`Self::retry`] for journaling, where a conflict is an answer, not a fault.
+    async fn retry_unless_conflict<F, Fut>(&mut self, mut step: F) -> Result<Journaled, Stopping>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(), StoreError>>,
+    {
+        self.retry("journaling a batch", || {
+            let attempt = step();
+            async move {
+                match attempt.await {
+                    Ok(()) => Ok(Journaled::Yes),
+                    Err(StoreError::JournalConflict(_)) => Ok(Journaled::Conflict),
+                    Err(error) => Err(error),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Runs a Kafka step until it succeeds, backing off and saying why.
+    async fn retry_kafka<E, F, Fut>(&mut self, what: &str, mut step: F) -> Result<(), Stopping>
+    where
+        E: std::fmt::Display,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        let mut backoff = Backoff::default();
+        loop {
+            match step().await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    warn!("{what} failed, retrying in {delay:?}: {error}");
+                    self.status.kafka_trouble(error.to_string());
+                    self.pause(delay).await?;
+                }
+            }
+        }
+    }
+
+    async fn pause(&mut self, delay: Duration) -> Result<(), Stopping> {
+        if *self.shutdown.borrow() {
+            return Err(Stopping);
+        }
+        tokio::select! {
+            _ = sleep(delay) => Ok(()),
+            _ = self.shutdown.changed() => Err(Stopping),
+        }
+    }
+}
+
+enum Journaled {
+    Yes,
+    Conflict,
+}
+
+/// Where a partition's consumption stands, as this consumer sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    /// Everything below this offset is counted; the next message must be exactly here.
+    At(i64),
+    /// Kafka was asked to rewind here; the first message at or after it comes next.
+    Rewinding(i64),
+    /// Nothing of this partition was ever counted: begin at its earliest message.
+    Fresh,
+    /// Kafka was asked to rewind to the partition's beginning.
+    RewindingToStart,
+}
+
+/// What to do with a message, given its partition's cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Count it; `expected` is where the partition's batch range starts if this
+    /// is its first message in the batch.
+    Accept { expected: i64 },
+    /// Already counted: a redelivery.
+    Skip,
+    /// Messages were skipped ahead of the journal: fetch again from there.
+    Rewind(Offset),
+}
+
+impl Cursor {
+    fn step(self, offset: i64) -> (Step, Cursor) {
+        match self {
+            Cursor::At(position) if offset < position => (Step::Skip, self),
+            Cursor::At(position) if offset == position => {
+                (Step::Accept { expected: position }, Cursor::At(offset + 1))
+            }
+            Cursor::At(position) => (
+                Step::Rewind(Offset::Offset(position)),
+                Cursor::Rewinding(position),
+            ),
+            Cursor::Rewinding(position) if offset < position => (Step::Skip, self),
+            // Offsets between may be gone (retention, transaction markers).
+            Cursor::Rewinding(position) => {
+                (Step::Accept { expected: position }, Cursor::At(offset + 1))
+            }
+            Cursor::Fresh if offset == 0 => (Step::Accept { expected: 0 }, Cursor::At(1)),
+            Cursor::Fresh => (Step::Rewind(Offset::Beginning), Cursor::RewindingToStart),
+            Cursor::RewindingToStart => (Step::Accept { expected: offset }, Cursor::At(offset + 1)),
+        }
+    }
+}
+
+/// A message that went to the dead-letter topic instead of the aggregates.
+struct Rejected {
+    key: Option<Vec<u8>>,
+    payload: Vec<u8>,
+    letter: DeadLetter,
+}
+
+/// The messages of one partition in a batch: offsets `[from, to)`.
+struct PartitionBatch {
+    from: i64,
+    to: i64,
+    events: Vec<ListenEvent>,
+    dead_letters: Vec<Rejected>,
+}
+
+#[derive(Default)]
+struct Batch {
+    partitions: BTreeMap<i32, PartitionBatch>,
+    messages: usize,
+}
+
+impl Batch {
+    fn partition(&mut self, partition: i32, from: i64) -> &mut PartitionBatch {
+        self.partitions
+            .entry(partition)
+            .or_insert_with(|| PartitionBatch {
+                from,
+                to: from,
+                events: Vec::new(),
+                dead_letters: Vec::new(),
+            })
+    }
+
+    /// Drops what was read of a partition this consumer no longer owns; its
+    /// next owner reads it again from the journal's position.
+    fn abandon(&mut self, partition: i32) {
+        if let Some(part) = self.partitions.remove(&partition) {
+            self.messages -= part.events.len() + part.dead_letters.len();
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.messages == 0
+    }
+}
+
+/// Receives Kafka's callbacks on the consumer's thread.
+struct ConsumerEvents {
+    status: PipelineStatus,
+    /// Partitions assigned or revoked since last asked: `(partition, revoked)`.
+    reassigned: Mutex<Vec<(i32, bool)>>,
+}
+
+impl ConsumerEvents {
+    fn take_reassigned(&self) -> Vec<(i32, bool)> {
+        self.reassigned
+            .lock()
+            .map(|mut list| std::mem::take(&mut *list))
+            .unwrap_or_default()
+    }
+}
+
+impl ClientContext for ConsumerEvents {
+    fn error(&self, error: KafkaError, reason: &str) {
+        warn!("Kafka: {reason}");
+        self.status
+            .kafka_trouble(format!("{} ({reason})", describe(&error)));
+    }
+}
+
+impl ConsumerContext for ConsumerEvents {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let (partitions, revoked) = match rebalance {
+            Rebalance::Assign(list) => (list, false),
+            Rebalance::Revoke(list) => (list, true),
+            Rebalance::Error(error) => {
+                warn!("Kafka rebalance failed: {}", describe(error));
+                return;
+            }
+        };
+        info!(
+            "partitions {} {:?}",
+            if revoked { "revoked" } else { "assigned" },
+            partitions
+                .elements()
+                .iter()
+                .map(|p| p.partition())
+                .collect::<Vec<_>>()
+        );
+        if let Ok(mut list) = self.reassigned.lock() {
+            list.extend(
+                partitions
+                    .elements()
+                    .iter()
+                    .map(|p| (p.partition(), revoked)),
+            );
+        }
+    }
+}
+
+/// Exponential backoff from a quarter second up to ten seconds.
+#[derive(Default)]
+struct Backoff {
+    attempts: u32,
+}
+
+impl Backoff {
+    fn next_delay(&mut self) -> Duration {
+        let delay = Duration::from_millis(250) * 2u32.saturating_pow(self.attempts.min(6));
+        self.attempts += 1;
+        delay.min(Duration::from_secs(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_expected_offset_is_accepted() {
+        assert_eq!(
+            Cursor::At(5).step(5),
+            (Step::Accept { expected: 5 }, Cursor::At(6))
+        );
+    }
+
+    #[test]
+    fn redelivered_offsets_are_skipped() {
+        assert_eq!(Cursor::At(5).step(3), (Step::Skip, Cursor::At(5)));
+        assert_eq!(
+            Cursor::Rewinding(5).step(4),
+            (Step::Skip, Cursor::Rewinding(5))
+        );
+    }
+
+    #[test]
+    fn a_message_past_the_journal_rewinds_to_it() {
+        assert_eq!(
+            Cursor::At(5).step(9),
+            (Step::Rewind(Offset::Offset(5)), Cursor::Rewinding(5))
+        );
+        assert_eq!(
+            Cursor::Rewinding(5).step(5),
+            (Step::Accept { expected: 5 }, Cursor::At(6))
+        );
+    }
+
+    #[test]
+    fn after_a_rewind_a_gap_in_offsets_is_accepted() {
+        assert_eq!(
+            Cursor::Rewinding(5).step(8),
+            (Step::Accept { expected: 5 }, Cursor::At(9))
+        );
+    }
+
+    #[test]
+    fn an_uncounted_partition_starts_at_its_beginning() {
+        assert_eq!(
+            Cursor::Fresh.step(0),
+            (Step::Accept { expected: 0 }, Cursor::At(1))
+        );
+        assert_eq!(
+            Cursor::Fresh.step(40),
+            (Step::Rewind(Offset::Beginning), Cursor::RewindingToStart)
+        );
+        assert_eq!(
+            Cursor::RewindingToStart.step(12),
+            (Step::Accept { expected: 12 }, Cursor::At(13))
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let mut backoff = Backoff::default();
+        let delays: Vec<Duration> = (0..10).map(|_| backoff.next_delay()).collect();
+        assert_eq!(delays[0], Duration::from_millis(250));
+        assert_eq!(delays[1], Duration::from_millis(500));
+        assert!(delays.windows(2).all(|pair| pair[0] <= pair[1]));
+        assert_eq!(*delays.last().unwrap(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn abandoning_a_partition_forgets_only_its_messages() {
+        let rejected = |offset| Rejected {
+            key: None,
+            payload: b"x".to_vec(),
+            letter: DeadLetter {
+                reason: "not JSON".into(),
+                reason_kind: "not_json",
+                origin: Origin::Topic {
+                    topic: "t".into(),
+                    partition: 0,
+                    offset,
+                },
+            },
+        };
+        let mut batch = Batch::default();
+        batch
+            .partition(1, 0)
+            .dead_letters
+            .extend([rejected(0), rejected(1)]);
+        batch.partition(2, 7).dead_letters.push(rejected(7));
+        batch.messages = 3;
+        batch.abandon(1);
+        assert_eq!(batch.messages, 1);
+        assert_eq!(batch.partitions.keys().collect::<Vec<_>>(), vec![&2]);
+        assert!(!batch.is_empty());
+    }
+}
