@@ -16,13 +16,8 @@ pub async fn get_dashboard(rows: u32) -> Result<Dashboard, ServerFnError> {
     let Analytics(source) = use_context::<Analytics>()
         .ok_or_else(|| ServerFnError::new("the analytics source is not configured"))?;
     let limit = Limit::parse(Some(&rows.to_string())).map_err(ServerFnError::new)?;
-    let unavailable = |error: crate::source::SourceError| {
-        ServerFnError::new(format!("the aggregates cannot be read: {error}"))
-    };
-    Ok(Dashboard {
-        summary: source.summary().await.map_err(unavailable)?,
-        top_songs: source.top_songs(limit).await.map_err(unavailable)?,
-        top_artists: source.top_artists(limit).await.map_err(unavailable)?,
-        health: source.health(),
-    })
+    source
+        .dashboard(limit)
+        .await
+        .map_err(|error| ServerFnError::new(format!("the aggregates cannot be read: {error}")))
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::model::{Limit, PipelineHealth, Summary, TopArtist, TopSong};
+use crate::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
 
 /// Read access to the aggregates, whatever stores them.
 #[async_trait]
@@ -17,6 +17,16 @@ pub trait AnalyticsSource: Send + Sync {
     async fn top_artists(&self, limit: Limit) -> Result<Vec<TopArtist>, SourceError>;
     /// Whether new listens are being counted right now.
     fn health(&self) -> PipelineHealth;
+
+    /// Everything the dashboard shows; a source that can read it in one go should.
+    async fn dashboard(&self, limit: Limit) -> Result<Dashboard, SourceError> {
+        Ok(Dashboard {
+            summary: self.summary().await?,
+            top_songs: self.top_songs(limit).await?,
+            top_artists: self.top_artists(limit).await?,
+            health: self.health(),
+        })
+    }
 }
 
 /// The source as Leptos context and axum state; cloning shares it.

@@ -1,11 +1,13 @@
-//! The pure fold of listen events into aggregate deltas.
+//! The pure fold of listen events into aggregates.
 //!
-//! A micro-batch of events becomes one [`BatchDelta`]: per song, per artist and
-//! in total, what to add. The store applies a delta with one write per key, so
-//! MongoDB writes grow with distinct songs and artists, not with events.
+//! A micro-batch of events becomes one [`BatchDelta`] (per song, per artist and
+//! in total, what to add), and deltas fold into [`Aggregates`], the complete
+//! state from which rankings and totals are read. Nothing here does I/O.
 
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
 
+use app::model::{ranking_order, Summary, TopArtist, TopSong};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +16,7 @@ use crate::event::ListenEvent;
 /// The names a song shows: those of its most recent listen.
 ///
 /// Field order matters: ordering by `ts` first makes "the greatest" the most
-/// recent, and the names break ties the same way in Rust and in MongoDB.
+/// recent, and the names break ties of equal timestamps deterministically.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LatestNames {
     pub ts: DateTime<Utc>,
@@ -37,37 +39,59 @@ impl Tally {
     fn of(event: &ListenEvent) -> Self {
         Self {
             plays: 1,
-            ms_played: ms_as_i64(event.ms_played),
+            ms_played: i64::try_from(event.ms_played).unwrap_or(i64::MAX),
             skips: i64::from(event.skipped),
             first_listen: event.ts,
             last_listen: event.ts,
         }
     }
 
-    fn add(&mut self, event: &ListenEvent) {
-        self.plays += 1;
-        self.ms_played = self.ms_played.saturating_add(ms_as_i64(event.ms_played));
-        self.skips += i64::from(event.skipped);
-        self.first_listen = self.first_listen.min(event.ts);
-        self.last_listen = self.last_listen.max(event.ts);
+    /// Adds another tally of the same song, artist or total.
+    pub fn merge(&mut self, other: &Tally) {
+        self.plays += other.plays;
+        self.ms_played = self.ms_played.saturating_add(other.ms_played);
+        self.skips += other.skips;
+        self.first_listen = self.first_listen.min(other.first_listen);
+        self.last_listen = self.last_listen.max(other.last_listen);
     }
 }
 
-/// What a batch adds to one song.
+/// A song's counts and the names it shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SongDelta {
+pub struct SongTally {
     pub tally: Tally,
     pub latest: LatestNames,
+}
+
+impl SongTally {
+    fn of(event: &ListenEvent) -> Self {
+        Self {
+            tally: Tally::of(event),
+            latest: LatestNames {
+                ts: event.ts,
+                track_name: event.track_name.clone(),
+                artist_name: event.artist_name.clone(),
+                album_name: event.album_name.clone(),
+            },
+        }
+    }
+
+    pub fn merge(&mut self, other: &SongTally) {
+        self.tally.merge(&other.tally);
+        if other.latest > self.latest {
+            self.latest = other.latest.clone();
+        }
+    }
 }
 
 /// What one micro-batch adds to the aggregates.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchDelta {
     /// By track URI.
-    pub songs: BTreeMap<String, SongDelta>,
+    pub songs: BTreeMap<String, SongTally>,
     /// By artist name.
     pub artists: BTreeMap<String, Tally>,
-    /// All events of the batch; `None` for a batch of no valid events.
+    /// All events of the batch; `None` for a batch without valid events.
     pub totals: Option<Tally>,
 }
 
@@ -82,50 +106,141 @@ impl BatchDelta {
     }
 
     pub fn add(&mut self, event: &ListenEvent) {
-        let latest = LatestNames {
-            ts: event.ts,
-            track_name: event.track_name.clone(),
-            artist_name: event.artist_name.clone(),
-            album_name: event.album_name.clone(),
-        };
+        let song = SongTally::of(event);
         match self.songs.get_mut(&event.track_uri) {
-            Some(song) => {
-                song.tally.add(event);
-                if latest > song.latest {
-                    song.latest = latest;
-                }
-            }
+            Some(existing) => existing.merge(&song),
             None => {
-                self.songs.insert(
-                    event.track_uri.clone(),
-                    SongDelta {
-                        tally: Tally::of(event),
-                        latest,
-                    },
-                );
+                self.songs.insert(event.track_uri.clone(), song);
             }
         }
+        let tally = Tally::of(event);
         match self.artists.get_mut(&event.artist_name) {
-            Some(artist) => artist.add(event),
+            Some(existing) => existing.merge(&tally),
             None => {
-                self.artists
-                    .insert(event.artist_name.clone(), Tally::of(event));
+                self.artists.insert(event.artist_name.clone(), tally.clone());
             }
         }
-        match &mut self.totals {
-            Some(totals) => totals.add(event),
-            None => self.totals = Some(Tally::of(event)),
-        }
+        merge_optional(&mut self.totals, &tally);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.totals.is_none()
+    /// Events this delta counts.
+    pub fn events(&self) -> i64 {
+        self.totals.as_ref().map_or(0, |totals| totals.plays)
     }
 }
 
-/// MongoDB stores 64-bit signed integers; no real listen comes near the limit.
-fn ms_as_i64(ms: u64) -> i64 {
-    i64::try_from(ms).unwrap_or(i64::MAX)
+fn merge_optional(into: &mut Option<Tally>, tally: &Tally) {
+    match into {
+        Some(existing) => existing.merge(tally),
+        None => *into = Some(tally.clone()),
+    }
+}
+
+/// Everything counted so far: every song, every artist and the totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aggregates {
+    pub songs: HashMap<String, SongTally>,
+    pub artists: HashMap<String, Tally>,
+    pub totals: Option<Tally>,
+}
+
+impl Aggregates {
+    pub fn apply(&mut self, delta: &BatchDelta) {
+        for (uri, song) in &delta.songs {
+            match self.songs.get_mut(uri) {
+                Some(existing) => existing.merge(song),
+                None => {
+                    self.songs.insert(uri.clone(), song.clone());
+                }
+            }
+        }
+        for (name, tally) in &delta.artists {
+            match self.artists.get_mut(name) {
+                Some(existing) => existing.merge(tally),
+                None => {
+                    self.artists.insert(name.clone(), tally.clone());
+                }
+            }
+        }
+        if let Some(totals) = &delta.totals {
+            merge_optional(&mut self.totals, totals);
+        }
+    }
+
+    /// The `limit` best songs: plays, then listening time, then track name (then URI).
+    pub fn top_songs(&self, limit: usize) -> Vec<TopSong> {
+        let order = |a: &(&String, &SongTally), b: &(&String, &SongTally)| {
+            rank_song(a, b).then_with(|| a.0.cmp(b.0))
+        };
+        best(self.songs.iter().collect(), limit, order)
+            .into_iter()
+            .enumerate()
+            .map(|(index, (uri, song))| TopSong {
+                rank: index as u32 + 1,
+                track_uri: uri.clone(),
+                track_name: song.latest.track_name.clone(),
+                artist_name: song.latest.artist_name.clone(),
+                album_name: song.latest.album_name.clone(),
+                plays: song.tally.plays,
+                ms_played: song.tally.ms_played,
+                skips: song.tally.skips,
+            })
+            .collect()
+    }
+
+    /// The `limit` best artists: plays, then listening time, then name.
+    pub fn top_artists(&self, limit: usize) -> Vec<TopArtist> {
+        let order = |a: &(&String, &Tally), b: &(&String, &Tally)| {
+            ranking_order(
+                (a.1.plays, a.1.ms_played, a.0),
+                (b.1.plays, b.1.ms_played, b.0),
+            )
+        };
+        best(self.artists.iter().collect(), limit, order)
+            .into_iter()
+            .enumerate()
+            .map(|(index, (name, tally))| TopArtist {
+                rank: index as u32 + 1,
+                artist_name: name.clone(),
+                plays: tally.plays,
+                ms_played: tally.ms_played,
+                skips: tally.skips,
+            })
+            .collect()
+    }
+
+    /// Totals over everything counted; `updated_at` is left for the caller.
+    pub fn summary(&self) -> Summary {
+        let totals = self.totals.as_ref();
+        Summary {
+            events: totals.map_or(0, |t| t.plays),
+            ms_played: totals.map_or(0, |t| t.ms_played),
+            songs: self.songs.len() as i64,
+            artists: self.artists.len() as i64,
+            last_listen: totals.map(|t| t.last_listen),
+            updated_at: None,
+        }
+    }
+}
+
+fn rank_song(a: &(&String, &SongTally), b: &(&String, &SongTally)) -> Ordering {
+    ranking_order(
+        (a.1.tally.plays, a.1.tally.ms_played, &a.1.latest.track_name),
+        (b.1.tally.plays, b.1.tally.ms_played, &b.1.latest.track_name),
+    )
+}
+
+/// The first `limit` items in `order`, without sorting all of them.
+fn best<T>(mut items: Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+    if limit == 0 {
+        return Vec::new();
+    }
+    if items.len() > limit {
+        items.select_nth_unstable_by(limit - 1, &order);
+        items.truncate(limit);
+    }
+    items.sort_by(order);
+    items
 }
 
 #[cfg(test)]
@@ -172,6 +287,7 @@ mod tests {
         assert_eq!((totals.plays, totals.ms_played, totals.skips), (4, 1517, 2));
         assert_eq!(totals.first_listen, events[3].ts);
         assert_eq!(totals.last_listen, events[2].ts);
+        assert_eq!(delta.events(), 4);
     }
 
     #[test]
@@ -180,47 +296,97 @@ mod tests {
         newer.artist_name = "New Name".into();
         newer.track_name = "Renamed".into();
         let older = listen("a", "Old Name", "2020-01-01T00:00:00Z", 1, false);
-        // Order of arrival must not matter.
-        for events in [[newer.clone(), older.clone()], [older, newer]] {
+        // Neither the order of arrival nor the batch boundaries matter.
+        for events in [[newer.clone(), older.clone()], [older.clone(), newer.clone()]] {
             let delta = BatchDelta::from_events(&events);
-            let latest = &delta.songs["spotify:track:a"].latest;
-            assert_eq!(latest.track_name, "Renamed");
-            assert_eq!(latest.artist_name, "New Name");
+            assert_eq!(delta.songs["spotify:track:a"].latest.track_name, "Renamed");
         }
+        let mut state = Aggregates::default();
+        state.apply(&BatchDelta::from_events([&newer]));
+        state.apply(&BatchDelta::from_events([&older]));
+        let top = state.top_songs(1);
+        assert_eq!(top[0].track_name, "Renamed");
+        assert_eq!(top[0].artist_name, "New Name");
     }
 
     #[test]
-    fn folding_in_two_halves_equals_folding_at_once() {
-        let events: Vec<ListenEvent> = (0..20)
+    fn folding_batches_one_by_one_equals_folding_at_once() {
+        let events: Vec<ListenEvent> = (0..40)
             .map(|i| {
                 listen(
-                    &format!("s{}", i % 3),
-                    if i % 2 == 0 { "X" } else { "Y" },
-                    &format!("2020-01-01T00:00:{i:02}Z"),
+                    &format!("s{}", i % 7),
+                    ["X", "Y", "Z"][i as usize % 3],
+                    &format!("2020-01-01T00:{:02}:{:02}Z", i / 60, i % 60),
                     i * 10,
                     i % 5 == 0,
                 )
             })
             .collect();
-        let whole = BatchDelta::from_events(&events);
-        let first = BatchDelta::from_events(&events[..7]);
-        let second = BatchDelta::from_events(&events[7..]);
-        for (uri, song) in &whole.songs {
-            let parts: i64 = [&first, &second]
-                .iter()
-                .filter_map(|d| d.songs.get(uri))
-                .map(|s| s.tally.plays)
-                .sum();
-            assert_eq!(parts, song.tally.plays);
+        let mut at_once = Aggregates::default();
+        at_once.apply(&BatchDelta::from_events(&events));
+        let mut in_batches = Aggregates::default();
+        for chunk in events.chunks(6) {
+            in_batches.apply(&BatchDelta::from_events(chunk));
         }
-        assert_eq!(
-            first.totals.unwrap().plays + second.totals.unwrap().plays,
-            20
-        );
+        assert_eq!(in_batches, at_once);
+        assert_eq!(at_once.summary().events, 40);
+        assert_eq!(at_once.summary().songs, 7);
+        assert_eq!(at_once.summary().artists, 3);
     }
 
     #[test]
-    fn an_empty_batch_has_no_totals() {
-        assert!(BatchDelta::from_events(&[]).is_empty());
+    fn songs_rank_by_plays_then_time_then_name() {
+        let events = [
+            listen("b", "X", "2020-01-01T00:00:00Z", 100, false),
+            listen("a", "X", "2020-01-01T00:00:01Z", 100, false),
+            listen("c", "X", "2020-01-01T00:00:02Z", 500, false),
+            listen("d", "X", "2020-01-01T00:00:03Z", 1, false),
+            listen("d", "X", "2020-01-01T00:00:04Z", 1, false),
+        ];
+        let mut state = Aggregates::default();
+        state.apply(&BatchDelta::from_events(&events));
+        let ranked: Vec<(u32, String)> = state
+            .top_songs(10)
+            .into_iter()
+            .map(|song| (song.rank, song.track_name))
+            .collect();
+        assert_eq!(
+            ranked,
+            vec![
+                (1, "Song d".to_string()),
+                (2, "Song c".to_string()),
+                (3, "Song a".to_string()),
+                (4, "Song b".to_string()),
+            ]
+        );
+        assert_eq!(state.top_songs(2).len(), 2);
+        assert_eq!(state.top_songs(2)[1].track_name, "Song c");
+    }
+
+    #[test]
+    fn artists_rank_by_plays_then_time_then_name() {
+        let events = [
+            listen("a", "Beta", "2020-01-01T00:00:00Z", 10, false),
+            listen("b", "Alpha", "2020-01-01T00:00:00Z", 10, false),
+            listen("c", "Gamma", "2020-01-01T00:00:00Z", 11, true),
+        ];
+        let mut state = Aggregates::default();
+        state.apply(&BatchDelta::from_events(&events));
+        let names: Vec<String> = state
+            .top_artists(3)
+            .into_iter()
+            .map(|artist| artist.artist_name)
+            .collect();
+        assert_eq!(names, ["Gamma", "Alpha", "Beta"]);
+        assert_eq!(state.top_artists(1)[0].skips, 1);
+        assert!(state.top_artists(0).is_empty());
+    }
+
+    #[test]
+    fn an_empty_state_has_an_empty_summary() {
+        let summary = Aggregates::default().summary();
+        assert_eq!(summary.events, 0);
+        assert_eq!(summary.last_listen, None);
+        assert!(Aggregates::default().top_songs(10).is_empty());
     }
 }

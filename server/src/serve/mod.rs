@@ -6,7 +6,7 @@ pub mod health;
 
 use std::sync::Arc;
 
-use app::model::{Limit, PipelineHealth, Summary, TopArtist, TopSong};
+use app::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
 use app::source::{Analytics, AnalyticsSource, SourceError};
 use app::{shell, App};
 use async_trait::async_trait;
@@ -15,34 +15,52 @@ use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
 use crate::status::PipelineStatus;
-use crate::store::{Store, StoreError};
+use crate::store::leaderboard::Leaderboards;
+use crate::store::Store;
 use health::KafkaProbe;
 
-/// The aggregates as the dashboard and the API read them.
+/// The published leaderboards, as the dashboard and the API read them.
 pub struct LiveAnalytics {
     pub store: Store,
     pub status: PipelineStatus,
 }
 
-fn unavailable(error: StoreError) -> SourceError {
-    SourceError(error.to_string())
+impl LiveAnalytics {
+    async fn leaderboards(&self) -> Result<Leaderboards, SourceError> {
+        self.store
+            .leaderboards()
+            .await
+            .map_err(|error| SourceError(error.to_string()))
+    }
+}
+
+fn first<T>(mut rows: Vec<T>, limit: Limit) -> Vec<T> {
+    rows.truncate(limit.get() as usize);
+    rows
 }
 
 #[async_trait]
 impl AnalyticsSource for LiveAnalytics {
     async fn summary(&self) -> Result<Summary, SourceError> {
-        self.store.summary().await.map_err(unavailable)
+        Ok(self.leaderboards().await?.summary)
     }
 
     async fn top_songs(&self, limit: Limit) -> Result<Vec<TopSong>, SourceError> {
-        self.store.top_songs(limit.get()).await.map_err(unavailable)
+        Ok(first(self.leaderboards().await?.top_songs, limit))
     }
 
     async fn top_artists(&self, limit: Limit) -> Result<Vec<TopArtist>, SourceError> {
-        self.store
-            .top_artists(limit.get())
-            .await
-            .map_err(unavailable)
+        Ok(first(self.leaderboards().await?.top_artists, limit))
+    }
+
+    async fn dashboard(&self, limit: Limit) -> Result<Dashboard, SourceError> {
+        let leaderboards = self.leaderboards().await?;
+        Ok(Dashboard {
+            summary: leaderboards.summary,
+            top_songs: first(leaderboards.top_songs, limit),
+            top_artists: first(leaderboards.top_artists, limit),
+            health: self.health(),
+        })
     }
 
     fn health(&self) -> PipelineHealth {

@@ -1,20 +1,24 @@
-//! The MongoDB side: the aggregate collections, the batch journal that makes
-//! counting exactly-once, and the top-k reads.
+//! The MongoDB side: what makes counting exactly-once, and what readers read.
 //!
-//! Only what FerretDB v1 and MongoDB 6+ both support is used: single-document
-//! atomic updates, unique `_id`s and indexed `find` with sort and limit.
+//! Only what FerretDB v1 and MongoDB 6+ both support is used: inserts with
+//! unique `_id`s, single-document replaces, `find` and `delete_many`. FerretDB
+//! v1 scans a whole collection for every lookup and update, so each batch
+//! costs two writes whatever its size: one journal insert and one replace of
+//! the small leaderboard document.
 //!
 //! Collections:
-//! - `songs`: one document per track URI (plays, ms_played, skips, first and
-//!   last listen, the names of the latest listen);
-//! - `artists`: one document per artist name;
-//! - `totals`: one document, `_id: "all"`;
-//! - `batch_journal`: one document per applied-or-pending micro-batch of one
-//!   Kafka partition (see [`journal`]).
+//! - `batch_journal`: one document per micro-batch of one Kafka partition, with
+//!   its offset range and deltas (see [`journal`]);
+//! - `checkpoints`: one document naming the current checkpoint generation and
+//!   the partition positions it covers (see [`checkpoint`]);
+//! - `songs`, `artists`: the aggregates of the current checkpoint, one document
+//!   per song or artist (plays, ms_played, skips, names, first/last listen);
+//! - `leaderboards`: one document with the totals and the top 100 songs and
+//!   artists, replaced after every batch; the dashboard and API read it (see [`leaderboard`]).
 
-pub mod apply;
+pub mod checkpoint;
 pub mod journal;
-pub mod read;
+pub mod leaderboard;
 
 use std::time::Duration;
 
@@ -26,10 +30,9 @@ use crate::config::{redact_password, MongoSettings};
 
 pub const SONGS: &str = "songs";
 pub const ARTISTS: &str = "artists";
-pub const TOTALS: &str = "totals";
 pub const JOURNAL: &str = "batch_journal";
-/// `_id` of the single document in `totals`.
-pub const TOTALS_ID: &str = "all";
+pub const CHECKPOINTS: &str = "checkpoints";
+pub const LEADERBOARDS: &str = "leaderboards";
 
 /// Handle to the aggregates database; cloning is cheap and shares the connection pool.
 #[derive(Clone)]
@@ -48,8 +51,13 @@ pub enum StoreError {
     },
     #[error("the MongoDB connection string is not valid: {0}")]
     BadUri(String),
-    #[error("another consumer already journaled the batch at {0}")]
+    #[error("another consumer journaled a different batch at {0}")]
     JournalConflict(String),
+    #[error(
+        "database holds the aggregates of topic {found:?}, not {expected:?}; \
+         use another MONGODB_DB for another topic"
+    )]
+    OtherTopic { expected: String, found: String },
     #[error("a stored document is not in the expected shape: {0}")]
     Corrupt(String),
 }
@@ -76,31 +84,23 @@ impl Store {
         })
     }
 
-    /// Creates the indexes the reads and the journal rely on; safe to repeat.
+    /// Creates the indexes that serve reads of the aggregates on MongoDB; safe to repeat.
     pub async fn prepare(&self) -> Result<(), StoreError> {
-        let ranking = |name_field: &str| {
-            IndexModel::builder()
-                .keys(doc! { "plays": -1, "ms_played": -1, name_field: 1 })
-                .options(IndexOptions::builder().name("ranking".to_string()).build())
-                .build()
-        };
-        self.collection(SONGS)
-            .create_index(ranking("latest.track_name"))
-            .await
-            .map_err(|e| self.error(e))?;
-        self.collection(ARTISTS)
-            .create_index(ranking("_id"))
-            .await
-            .map_err(|e| self.error(e))?;
-        self.collection(JOURNAL)
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "topic": 1, "partition": 1, "from": 1 })
-                    .options(IndexOptions::builder().name("chain".to_string()).build())
-                    .build(),
-            )
-            .await
-            .map_err(|e| self.error(e))?;
+        let indexes = [
+            (SONGS, "ranking", doc! { "generation": 1, "plays": -1, "ms_played": -1, "track_name": 1 }),
+            (ARTISTS, "ranking", doc! { "generation": 1, "plays": -1, "ms_played": -1, "artist_name": 1 }),
+            (JOURNAL, "chain", doc! { "topic": 1, "partition": 1, "from": 1 }),
+        ];
+        for (collection, name, keys) in indexes {
+            let index = IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_string()).build())
+                .build();
+            self.collection(collection)
+                .create_index(index)
+                .await
+                .map_err(|e| self.error(e))?;
+        }
         Ok(())
     }
 

@@ -1,12 +1,14 @@
 //! The consumer task: reads listen events in a Kafka consumer group and folds
-//! them into the store in micro-batches, exactly once (see [`crate::store::journal`]).
+//! them into the aggregates in micro-batches, exactly once.
 //!
-//! One batch ends after `BATCH_MAX_EVENTS` messages or `BATCH_MAX_WAIT_MS`
-//! after its first message. For each partition in it, the batch is sent through
-//! these steps, each retried with backoff until it succeeds:
-//! dead letters sent → batch journaled → deltas applied → marked applied →
-//! offset committed to Kafka. MongoDB's journal, not Kafka's committed offset,
-//! says where a partition resumes; Kafka's offset follows it for lag tools.
+//! A batch ends after `BATCH_MAX_EVENTS` messages or `BATCH_MAX_WAIT_MS` after
+//! its first message. Each partition's part of it goes through these steps,
+//! each retried with backoff until it succeeds: dead letters sent → batch
+//! journaled (the moment it counts, see [`crate::store::journal`]) → folded
+//! into the in-memory aggregates → offset committed to Kafka. Then the
+//! leaderboards are published, and from time to time a checkpoint is written.
+//! MongoDB's journal, not Kafka's committed offset, says where a partition
+//! resumes; Kafka's offset follows it for lag tools.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -31,7 +33,9 @@ use crate::aggregate::BatchDelta;
 use crate::config::{BatchSettings, KafkaSettings};
 use crate::event::ListenEvent;
 use crate::status::PipelineStatus;
+use super::progress::Progress;
 use crate::store::journal::JournalEntry;
+use crate::store::leaderboard::Leaderboards;
 use crate::store::{Store, StoreError};
 
 /// How long the task waits for a first message before checking on the broker.
@@ -55,9 +59,9 @@ struct Stopping;
 impl ConsumerTask {
     /// Consumes until shutdown; never returns early because of a fault.
     pub async fn run(mut self) {
-        if self.start().await.is_err() {
+        let Ok(mut progress) = self.start().await else {
             return;
-        }
+        };
         let consumer = match self.subscribe() {
             Ok(consumer) => consumer,
             Err(error) => {
@@ -77,39 +81,89 @@ impl ConsumerTask {
         };
         let mut cursors: HashMap<i32, Cursor> = HashMap::new();
         while !*self.shutdown.borrow() {
-            let batch = match self.collect(&consumer, &mut cursors).await {
+            let batch = match self.collect(&consumer, &progress, &mut cursors).await {
                 Ok(batch) => batch,
                 Err(Stopping) => break,
             };
-            if self
-                .flush(&consumer, &dead_letters, batch, &mut cursors)
-                .await
-                .is_err()
-            {
+            let step = if batch.is_empty() {
+                self.maintain(&mut progress, true).await
+            } else {
+                self.flush(&consumer, &dead_letters, batch, &mut progress, &mut cursors)
+                    .await
+            };
+            if step.is_err() {
                 break;
             }
         }
         info!("consumer stopped");
     }
 
-    /// Prepares the store and re-applies batches journaled before a crash.
-    async fn start(&mut self) -> Result<(), Stopping> {
+    /// Rebuilds what was counted before, and publishes it for readers.
+    async fn start(&mut self) -> Result<Progress, Stopping> {
         let store = self.store.clone();
         self.retry("preparing MongoDB", || store.prepare()).await?;
-        let topic = self.kafka.topic.clone();
-        let recovered = self
-            .retry("re-applying journaled batches", || {
-                store.apply_pending(&topic, None)
-            })
-            .await?;
-        if recovered > 0 {
-            info!("re-applied {recovered} batches journaled before the last stop");
-        }
+        let progress = self.load_progress().await?;
         let brokers = self.kafka.brokers.clone();
         let dead_letter_topic = self.kafka.dead_letter_topic();
+        let topic = self.kafka.topic.clone();
         let topics = [topic.as_str(), dead_letter_topic.as_str()];
         self.retry_kafka("creating the topics", || ensure_topics(&brokers, &topics))
+            .await?;
+        Ok(progress)
+    }
+
+    async fn load_progress(&mut self) -> Result<Progress, Stopping> {
+        let store = self.store.clone();
+        let topic = self.kafka.topic.clone();
+        let progress = self
+            .retry("loading the checkpoint and journal", || Progress::load(&store, &topic))
+            .await?;
+        info!(
+            "counted so far: {} events; resuming at {:?}",
+            progress.aggregates.summary().events,
+            progress.positions
+        );
+        self.publish(&progress).await?;
+        Ok(progress)
+    }
+
+    /// Replaces the leaderboards readers see with the current aggregates.
+    async fn publish(&mut self, progress: &Progress) -> Result<(), Stopping> {
+        let store = self.store.clone();
+        let leaderboards = Leaderboards::of(&progress.aggregates);
+        self.retry("publishing the leaderboards", || store.publish_leaderboards(&leaderboards))
             .await
+    }
+
+    /// Writes a checkpoint when one is due.
+    async fn maintain(&mut self, progress: &mut Progress, idle: bool) -> Result<(), Stopping> {
+        if !progress.checkpoint_due(idle) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let store = self.store.clone();
+        let topic = self.kafka.topic.clone();
+        let mut backoff = Backoff::default();
+        loop {
+            match progress.checkpoint(&store, &topic).await {
+                Ok(()) => break,
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    warn!("writing a checkpoint failed, retrying in {delay:?}: {error}");
+                    self.status.store_trouble(error.to_string());
+                    self.pause(delay).await?;
+                }
+            }
+        }
+        self.status.store_ok();
+        info!(
+            "checkpoint {} written in {:?} ({} songs, {} artists)",
+            progress.generation,
+            started.elapsed(),
+            progress.aggregates.songs.len(),
+            progress.aggregates.artists.len()
+        );
+        Ok(())
     }
 
     fn subscribe(&self) -> Result<StreamConsumer<ConsumerEvents>, String> {
@@ -147,9 +201,11 @@ impl ConsumerTask {
 
     /// Reads one micro-batch: waits for a first message, then takes more until
     /// the batch is full or its time is up.
+    /// An empty batch means nothing arrived for a while.
     async fn collect(
         &mut self,
         consumer: &StreamConsumer<ConsumerEvents>,
+        progress: &Progress,
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<Batch, Stopping> {
         let mut batch = Batch::default();
@@ -176,7 +232,7 @@ impl ConsumerTask {
                 Err(_elapsed) if deadline.is_some() => return Ok(batch),
                 Err(_elapsed) => {
                     self.check_broker(consumer).await;
-                    continue;
+                    return Ok(batch);
                 }
                 Ok(Err(error)) => {
                     warn!("reading from Kafka failed: {}", describe(&error));
@@ -189,10 +245,9 @@ impl ConsumerTask {
             self.status.kafka_ok();
             let partition = message.partition();
             let offset = message.offset();
-            let cursor = match cursors.get(&partition) {
-                Some(cursor) => *cursor,
-                None => self.resume(partition).await?,
-            };
+            let cursor = *cursors
+                .entry(partition)
+                .or_insert_with(|| resume(partition, progress));
             let (step, next) = cursor.step(offset);
             cursors.insert(partition, next);
             match step {
@@ -236,88 +291,61 @@ impl ConsumerTask {
         }
     }
 
-    /// Finds where a newly seen partition resumes, after finishing its pending batches.
-    async fn resume(&mut self, partition: i32) -> Result<Cursor, Stopping> {
-        let store = self.store.clone();
-        let topic = self.kafka.topic.clone();
-        self.retry("re-applying journaled batches", || {
-            store.apply_pending(&topic, Some(partition))
-        })
-        .await?;
-        let position = self
-            .retry("reading the journal", || {
-                store.resume_position(&topic, partition)
-            })
-            .await?;
-        info!(
-            "partition {partition}: resuming at {}",
-            position.map_or("the beginning".to_string(), |p| format!("offset {p}"))
-        );
-        Ok(position.map_or(Cursor::Fresh, Cursor::At))
-    }
-
     /// Writes a batch through, partition by partition; see the module documentation.
     async fn flush(
         &mut self,
         consumer: &StreamConsumer<ConsumerEvents>,
         dead_letters: &FutureProducer,
         batch: Batch,
+        progress: &mut Progress,
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<(), Stopping> {
         let started = Instant::now();
         let mut counted = 0;
         for (partition, part) in batch.partitions {
-            self.send_dead_letters(dead_letters, &part.dead_letters)
-                .await?;
-            let entry = JournalEntry::new(
-                &self.kafka.topic,
+            self.send_dead_letters(dead_letters, &part.dead_letters).await?;
+            let entry = JournalEntry {
+                topic: self.kafka.topic.clone(),
                 partition,
-                part.from,
-                part.to,
-                BatchDelta::from_events(&part.events),
-                part.dead_letters.len() as i64,
-            );
+                from: part.from,
+                to: part.to,
+                delta: BatchDelta::from_events(&part.events),
+                dead_lettered: part.dead_letters.len() as i64,
+                written_at: chrono::Utc::now(),
+            };
             let store = self.store.clone();
-            match self.retry_unless_conflict(|| store.journal(&entry)).await? {
-                Journaled::Yes => {}
-                Journaled::Conflict => {
-                    warn!("partition {partition}: another consumer journaled from offset {} first; resyncing", part.from);
-                    cursors.remove(&partition);
-                    continue;
-                }
+            if let Journaled::Conflict = self.retry_unless_conflict(|| store.journal(&entry)).await? {
+                warn!(
+                    "partition {partition}: another consumer journaled a batch from offset {} first; reloading what was counted",
+                    part.from
+                );
+                *progress = self.load_progress().await?;
+                cursors.clear();
+                return Ok(());
             }
-            self.retry("applying a batch", || store.apply(&entry))
-                .await?;
-            self.retry("marking a batch applied", || store.mark_applied(&entry))
-                .await?;
-            counted += entry.events();
+            progress.fold(&entry);
+            counted += entry.delta.events();
             let mut offsets = TopicPartitionList::new();
             if offsets
                 .add_partition_offset(&self.kafka.topic, partition, Offset::Offset(entry.to))
                 .is_ok()
             {
                 if let Err(error) = consumer.commit(&offsets, CommitMode::Async) {
-                    debug!(
-                        "committing offset {} of partition {partition} to Kafka failed: {}",
-                        entry.to,
-                        describe(&error)
-                    );
+                    debug!("committing offset {} of partition {partition} to Kafka failed: {}", entry.to, describe(&error));
                 }
             }
             debug!(
-                "partition {partition}: applied offsets {}..{} ({} events, {} dead letters)",
+                "partition {partition}: journaled offsets {}..{} ({} events, {} dead letters)",
                 entry.from,
                 entry.to,
-                entry.events(),
+                entry.delta.events(),
                 entry.dead_lettered
             );
         }
+        self.publish(progress).await?;
         self.status.batch_applied(counted as u64);
-        debug!(
-            "batch of {counted} events flushed in {:?}",
-            started.elapsed()
-        );
-        Ok(())
+        debug!("batch of {counted} events counted in {:?}", started.elapsed());
+        self.maintain(progress, false).await
     }
 
     async fn send_dead_letters(
@@ -440,6 +468,16 @@ impl ConsumerTask {
 enum Journaled {
     Yes,
     Conflict,
+}
+
+/// Where a partition seen for the first time resumes: the end of its counted batches.
+fn resume(partition: i32, progress: &Progress) -> Cursor {
+    let position = progress.positions.get(&partition).copied();
+    info!(
+        "partition {partition}: resuming at {}",
+        position.map_or("its beginning".to_string(), |p| format!("offset {p}"))
+    );
+    position.map_or(Cursor::Fresh, Cursor::At)
 }
 
 /// Where a partition's consumption stands, as this consumer sees it.

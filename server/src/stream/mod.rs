@@ -3,6 +3,7 @@
 
 pub mod consume;
 pub mod dead_letter;
+pub mod progress;
 pub mod publish;
 
 use std::time::Duration;

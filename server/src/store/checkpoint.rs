@@ -1,0 +1,266 @@
+//! Checkpoints: the complete aggregates at known partition positions, so the
+//! journal can be pruned and a restart need not replay it from the start.
+//!
+//! A checkpoint of generation `g` is the `songs` and `artists` documents
+//! tagged `generation: g` plus the `checkpoints` document naming `g`, the
+//! positions it covers and the totals. Writing one inserts the next
+//! generation's documents, then switches the `checkpoints` document (a single
+//! atomic replace), then deletes the old generation and the journal it covers.
+//! A crash before the switch leaves the old checkpoint current; leftovers of
+//! an unfinished generation are deleted before the next attempt.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Bson, Document};
+use mongodb::options::ReplaceOptions;
+
+use super::{Store, StoreError, ARTISTS, CHECKPOINTS, SONGS};
+use crate::aggregate::{Aggregates, LatestNames, SongTally, Tally};
+
+/// `_id` of the single document of `checkpoints`.
+const CURRENT: &str = "current";
+/// Documents per insert command.
+const INSERT_CHUNK: usize = 1000;
+
+/// The aggregates as of given partition positions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Checkpoint {
+    /// 0 before the first checkpoint.
+    pub generation: i64,
+    /// Per partition, the offset up to which the aggregates count.
+    pub positions: BTreeMap<i32, i64>,
+    pub aggregates: Aggregates,
+}
+
+impl Store {
+    /// Reads the current checkpoint; an empty one when there is none yet.
+    pub async fn load_checkpoint(&self, topic: &str) -> Result<Checkpoint, StoreError> {
+        let Some(current) = self
+            .collection(CHECKPOINTS)
+            .find_one(doc! { "_id": CURRENT })
+            .await
+            .map_err(|e| self.error(e))?
+        else {
+            return Ok(Checkpoint::default());
+        };
+        let found = current.get_str("topic").unwrap_or_default();
+        if found != topic {
+            return Err(StoreError::OtherTopic {
+                expected: topic.to_string(),
+                found: found.to_string(),
+            });
+        }
+        let generation = current
+            .get_i64("generation")
+            .map_err(|_| corrupt("checkpoint without generation"))?;
+        let mut positions = BTreeMap::new();
+        for entry in current.get_array("positions").map_err(|_| corrupt("checkpoint without positions"))? {
+            let entry = entry.as_document().ok_or_else(|| corrupt("bad checkpoint position"))?;
+            positions.insert(
+                entry.get_i32("partition").map_err(|_| corrupt("position without partition"))?,
+                entry.get_i64("position").map_err(|_| corrupt("position without offset"))?,
+            );
+        }
+        let totals = match current.get("totals") {
+            Some(Bson::Document(totals)) => Some(read_tally(totals)?),
+            _ => None,
+        };
+
+        let mut songs = HashMap::new();
+        for song in self.generation_documents(SONGS, generation).await? {
+            let tally = read_tally(&song)?;
+            let latest = LatestNames {
+                ts: tally.last_listen,
+                track_name: text(&song, "track_name")?,
+                artist_name: text(&song, "artist_name")?,
+                album_name: text(&song, "album_name")?,
+            };
+            songs.insert(text(&song, "track_uri")?, SongTally { tally, latest });
+        }
+        let mut artists = HashMap::new();
+        for artist in self.generation_documents(ARTISTS, generation).await? {
+            artists.insert(text(&artist, "artist_name")?, read_tally(&artist)?);
+        }
+        Ok(Checkpoint {
+            generation,
+            positions,
+            aggregates: Aggregates {
+                songs,
+                artists,
+                totals,
+            },
+        })
+    }
+
+    /// Makes `aggregates` at `positions` the current checkpoint, as generation `generation`.
+    pub async fn write_checkpoint(
+        &self,
+        topic: &str,
+        generation: i64,
+        aggregates: &Aggregates,
+        positions: &BTreeMap<i32, i64>,
+    ) -> Result<(), StoreError> {
+        let stale = doc! { "generation": generation };
+        for collection in [SONGS, ARTISTS] {
+            self.collection(collection)
+                .delete_many(stale.clone())
+                .await
+                .map_err(|e| self.error(e))?;
+        }
+        let songs: Vec<Document> = aggregates
+            .songs
+            .iter()
+            .map(|(uri, song)| {
+                let mut document = doc! {
+                    "_id": format!("{generation}:{uri}"),
+                    "generation": generation,
+                    "track_uri": uri,
+                    "track_name": &song.latest.track_name,
+                    "artist_name": &song.latest.artist_name,
+                    "album_name": &song.latest.album_name,
+                };
+                document.extend(tally_fields(&song.tally));
+                document
+            })
+            .collect();
+        self.insert_all(SONGS, songs).await?;
+        let artists: Vec<Document> = aggregates
+            .artists
+            .iter()
+            .map(|(name, tally)| {
+                let mut document = doc! {
+                    "_id": format!("{generation}:{name}"),
+                    "generation": generation,
+                    "artist_name": name,
+                };
+                document.extend(tally_fields(tally));
+                document
+            })
+            .collect();
+        self.insert_all(ARTISTS, artists).await?;
+
+        let positions_array: Vec<Document> = positions
+            .iter()
+            .map(|(partition, position)| doc! { "partition": partition, "position": position })
+            .collect();
+        let current = doc! {
+            "_id": CURRENT,
+            "topic": topic,
+            "generation": generation,
+            "positions": positions_array,
+            "totals": aggregates.totals.as_ref().map_or(Bson::Null, |t| Bson::Document(tally_fields(t))),
+            "written_at": bson_time(Utc::now()),
+        };
+        self.collection(CHECKPOINTS)
+            .replace_one(doc! { "_id": CURRENT }, current)
+            .with_options(ReplaceOptions::builder().upsert(true).build())
+            .await
+            .map_err(|e| self.error(e))?;
+
+        let older = doc! { "generation": { "$ne": generation } };
+        for collection in [SONGS, ARTISTS] {
+            self.collection(collection)
+                .delete_many(older.clone())
+                .await
+                .map_err(|e| self.error(e))?;
+        }
+        self.prune_journal(topic, positions).await
+    }
+
+    async fn generation_documents(
+        &self,
+        collection: &str,
+        generation: i64,
+    ) -> Result<Vec<Document>, StoreError> {
+        self.collection(collection)
+            .find(doc! { "generation": generation })
+            .await
+            .map_err(|e| self.error(e))?
+            .try_collect()
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    async fn insert_all(&self, collection: &str, documents: Vec<Document>) -> Result<(), StoreError> {
+        for chunk in documents.chunks(INSERT_CHUNK) {
+            self.collection(collection)
+                .insert_many(chunk.to_vec())
+                .await
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+}
+
+fn tally_fields(tally: &Tally) -> Document {
+    doc! {
+        "plays": tally.plays,
+        "ms_played": tally.ms_played,
+        "skips": tally.skips,
+        "first_listen": bson_time(tally.first_listen),
+        "last_listen": bson_time(tally.last_listen),
+    }
+}
+
+fn read_tally(document: &Document) -> Result<Tally, StoreError> {
+    let number = |field: &str| match document.get(field) {
+        Some(Bson::Int64(n)) => Ok(*n),
+        Some(Bson::Int32(n)) => Ok(i64::from(*n)),
+        _ => Err(corrupt(&format!("aggregate without {field}"))),
+    };
+    Ok(Tally {
+        plays: number("plays")?,
+        ms_played: number("ms_played")?,
+        skips: number("skips")?,
+        first_listen: time(document, "first_listen")?,
+        last_listen: time(document, "last_listen")?,
+    })
+}
+
+fn time(document: &Document, field: &str) -> Result<DateTime<Utc>, StoreError> {
+    document
+        .get_datetime(field)
+        .ok()
+        .and_then(|ts| DateTime::from_timestamp_millis(ts.timestamp_millis()))
+        .ok_or_else(|| corrupt(&format!("aggregate without {field}")))
+}
+
+fn text(document: &Document, field: &str) -> Result<String, StoreError> {
+    document
+        .get_str(field)
+        .map(str::to_string)
+        .map_err(|_| corrupt(&format!("aggregate without {field}")))
+}
+
+pub(super) fn bson_time(ts: DateTime<Utc>) -> Bson {
+    Bson::DateTime(mongodb::bson::DateTime::from_millis(ts.timestamp_millis()))
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tallies_round_trip_through_documents() {
+        let tally = Tally {
+            plays: 3,
+            ms_played: 9_000_000_000,
+            skips: 1,
+            first_listen: "2014-01-01T00:00:00Z".parse().unwrap(),
+            last_listen: "2015-06-07T08:09:10Z".parse().unwrap(),
+        };
+        assert_eq!(read_tally(&tally_fields(&tally)).unwrap(), tally);
+    }
+
+    #[test]
+    fn a_tally_without_counts_is_reported() {
+        let error = read_tally(&doc! { "plays": 1_i64 }).unwrap_err();
+        assert!(error.to_string().contains("ms_played"));
+    }
+}

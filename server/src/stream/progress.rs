@@ -1,0 +1,154 @@
+//! What the consumer has counted: the aggregates and, per partition, the
+//! offset up to which they count. Rebuilt at start from the last checkpoint
+//! plus the journal after it, then advanced batch by batch.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use tracing::warn;
+
+use crate::aggregate::Aggregates;
+use crate::store::journal::JournalEntry;
+use crate::store::{Store, StoreError};
+
+/// Journaled batches after which a checkpoint is taken even under load.
+const CHECKPOINT_EVERY_BATCHES: usize = 200;
+/// Longest time journaled batches wait for a checkpoint under load.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(120);
+
+pub struct Progress {
+    pub aggregates: Aggregates,
+    /// Per partition, one past the last counted offset.
+    pub positions: BTreeMap<i32, i64>,
+    /// Generation of the last checkpoint.
+    pub generation: i64,
+    batches_since_checkpoint: usize,
+    last_checkpoint: Instant,
+}
+
+impl Progress {
+    /// Reads the last checkpoint and folds in the journal after it.
+    pub async fn load(store: &Store, topic: &str) -> Result<Self, StoreError> {
+        let checkpoint = store.load_checkpoint(topic).await?;
+        let mut progress = Self {
+            aggregates: checkpoint.aggregates,
+            positions: checkpoint.positions,
+            generation: checkpoint.generation,
+            batches_since_checkpoint: 0,
+            last_checkpoint: Instant::now(),
+        };
+        for entry in store.journal_entries(topic).await? {
+            progress.fold(&entry);
+        }
+        Ok(progress)
+    }
+
+    /// Counts a journaled batch, unless the aggregates already cover it.
+    pub fn fold(&mut self, entry: &JournalEntry) {
+        let position = self.positions.get(&entry.partition).copied();
+        if position.is_some_and(|position| entry.to <= position) {
+            return;
+        }
+        if let Some(position) = position.filter(|position| entry.from != *position) {
+            warn!(
+                "partition {}: journaled batch {}..{} does not start at the counted position {position}",
+                entry.partition, entry.from, entry.to
+            );
+        }
+        self.aggregates.apply(&entry.delta);
+        self.positions.insert(entry.partition, entry.to);
+        self.batches_since_checkpoint += 1;
+    }
+
+    /// Whether to write a checkpoint now: when idle, or when the journal has grown.
+    pub fn checkpoint_due(&self, idle: bool) -> bool {
+        self.batches_since_checkpoint > 0
+            && (idle
+                || self.batches_since_checkpoint >= CHECKPOINT_EVERY_BATCHES
+                || self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY)
+    }
+
+    /// Writes the aggregates as the next checkpoint generation.
+    pub async fn checkpoint(&mut self, store: &Store, topic: &str) -> Result<(), StoreError> {
+        let generation = self.generation + 1;
+        store
+            .write_checkpoint(topic, generation, &self.aggregates, &self.positions)
+            .await?;
+        self.generation = generation;
+        self.batches_since_checkpoint = 0;
+        self.last_checkpoint = Instant::now();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::BatchDelta;
+    use crate::event::ListenEvent;
+
+    fn entry(partition: i32, from: i64, to: i64, plays: usize) -> JournalEntry {
+        let event = ListenEvent {
+            track_uri: "spotify:track:a".into(),
+            ts: "2020-01-01T00:00:00Z".parse().unwrap(),
+            ms_played: 5,
+            track_name: "T".into(),
+            artist_name: "A".into(),
+            album_name: "B".into(),
+            platform: "".into(),
+            reason_start: "".into(),
+            reason_end: "".into(),
+            shuffle: false,
+            skipped: false,
+        };
+        JournalEntry {
+            topic: "t".into(),
+            partition,
+            from,
+            to,
+            delta: BatchDelta::from_events(std::iter::repeat_n(&event, plays)),
+            dead_lettered: 0,
+            written_at: Default::default(),
+        }
+    }
+
+    fn empty() -> Progress {
+        Progress {
+            aggregates: Aggregates::default(),
+            positions: BTreeMap::new(),
+            generation: 0,
+            batches_since_checkpoint: 0,
+            last_checkpoint: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn folding_advances_the_partition_position() {
+        let mut progress = empty();
+        progress.fold(&entry(0, 0, 10, 10));
+        progress.fold(&entry(1, 0, 4, 4));
+        progress.fold(&entry(0, 10, 12, 2));
+        assert_eq!(progress.positions, BTreeMap::from([(0, 12), (1, 4)]));
+        assert_eq!(progress.aggregates.summary().events, 16);
+    }
+
+    #[test]
+    fn batches_the_checkpoint_covers_are_not_counted_again() {
+        let mut progress = empty();
+        progress.positions.insert(0, 10);
+        progress.fold(&entry(0, 0, 10, 10));
+        progress.fold(&entry(0, 5, 8, 3));
+        assert_eq!(progress.aggregates.summary().events, 0);
+        progress.fold(&entry(0, 10, 11, 1));
+        assert_eq!(progress.aggregates.summary().events, 1);
+    }
+
+    #[test]
+    fn a_checkpoint_is_due_when_idle_with_new_batches() {
+        let mut progress = empty();
+        assert!(!progress.checkpoint_due(true));
+        progress.fold(&entry(0, 0, 1, 1));
+        assert!(progress.checkpoint_due(true));
+        assert!(!progress.checkpoint_due(false));
+    }
+}
