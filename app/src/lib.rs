@@ -7,6 +7,9 @@
 //!
 //! The crate compiles for the server (`ssr`) and for the browser (`hydrate`).
 
+// Deeply nested view types of the dashboard need a deeper limit in the browser build.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod format;

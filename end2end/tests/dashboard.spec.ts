@@ -1,0 +1,129 @@
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// Set by scripts/test.sh: the producer binary, the sample and the server's topic.
+const producer = required("PRODUCER_BIN");
+const sample = required("SAMPLE_FILE");
+const topic = required("KAFKA_TOPIC");
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} must be set (scripts/test.sh sets it)`);
+  return value;
+}
+
+type Song = { rank: number; track_name: string; artist_name: string; plays: number };
+type Artist = { rank: number; artist_name: string; plays: number };
+
+function produce(file: string): string {
+  return execFileSync(producer, ["--file", file, "--topic", topic], { encoding: "utf8" });
+}
+
+async function api<T>(page: Page, path: string): Promise<T> {
+  const response = await page.request.get(path);
+  expect(response.status()).toBe(200);
+  return (await response.json()) as T;
+}
+
+async function waitForEvents(page: Page, events: number) {
+  await expect
+    .poll(async () => (await api<{ events: number }>(page, "/api/summary")).events, {
+      timeout: 60_000,
+    })
+    .toBe(events);
+}
+
+/** The rank, title and plays of each row of a ranking table. */
+async function tableRows(page: Page, name: string): Promise<string[][]> {
+  const rows = page.getByRole("table", { name }).locator("tbody tr");
+  return rows.evaluateAll((trs) =>
+    trs.map((tr) => {
+      const cells = Array.from(tr.querySelectorAll("td"));
+      const title = cells[1]?.querySelector(".title")?.textContent ?? "";
+      return [cells[0]?.textContent ?? "", title, cells[2]?.textContent ?? ""];
+    }),
+  );
+}
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+let sent = 0;
+
+test.beforeAll(async ({ request }) => {
+  const summary = produce(sample);
+  const match = /^sent\s+(\d+)/m.exec(summary);
+  if (!match) throw new Error(`no summary from the producer:\n${summary}`);
+  sent = Number(match[1]);
+  await expect
+    .poll(async () => (await (await request.get("/api/summary")).json()).events, { timeout: 60_000 })
+    .toBe(sent);
+});
+
+test("the dashboard shows the same top songs and artists as the API", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Listening analytics" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Top songs" })).toBeVisible();
+
+  const songs = await api<Song[]>(page, "/api/top-songs?limit=10");
+  const artists = await api<Artist[]>(page, "/api/top-artists?limit=10");
+  expect(songs).toHaveLength(10);
+  await expect
+    .poll(() => tableRows(page, "Top songs"))
+    .toEqual(songs.map((s) => [String(s.rank), s.track_name, count(s.plays)]));
+  await expect
+    .poll(() => tableRows(page, "Top artists"))
+    .toEqual(artists.map((a) => [String(a.rank), a.artist_name, count(a.plays)]));
+
+  const totals = page.getByRole("region", { name: "Totals" });
+  await expect(totals).toContainText(count(sent));
+  await expect(page.getByRole("img", { name: "Top songs by plays" }).locator("svg text").first()).toContainText(
+    `1. ${songs[0].track_name}`,
+  );
+
+  mkdirSync("artifacts", { recursive: true });
+  await page.screenshot({ path: "artifacts/dashboard.png", fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test("new listens appear on the open page without a reload", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Top songs" })).toBeVisible();
+  // A reload would lose this marker.
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+
+  const before = await api<{ events: number }>(page, "/api/summary");
+  const [topSong] = await api<Song[]>(page, "/api/top-songs?limit=1");
+  const [topArtist] = await api<Artist[]>(page, "/api/top-artists?limit=1");
+  // Enough plays to top both rankings.
+  const plays = Math.max(topSong.plays, topArtist.plays) + 3;
+  const rows = ["spotify_track_uri,ts,platform,ms_played,track_name,artist_name,album_name,reason_start,reason_end,shuffle,skipped"];
+  for (let i = 0; i < plays; i++) {
+    const second = String(i % 60).padStart(2, "0");
+    const minute = String(Math.floor(i / 60) % 60).padStart(2, "0");
+    const hour = String(Math.floor(i / 3600) % 24).padStart(2, "0");
+    rows.push(`e2eLive0001,2026-01-01 ${hour}:${minute}:${second},web player,200000,Live From The Test,Playwright Live,E2E,clickrow,trackdone,FALSE,FALSE`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "e2e-"));
+  const file = join(dir, "live.csv");
+  writeFileSync(file, rows.join("\n") + "\n");
+  produce(file);
+
+  const songsTable = page.getByRole("table", { name: "Top songs" });
+  await expect(songsTable.locator("tbody tr").first()).toContainText("Live From The Test", { timeout: 30_000 });
+  await expect(page.getByRole("region", { name: "Totals" })).toContainText(count(before.events + plays));
+  await expect(page.getByRole("table", { name: "Top artists" }).locator("tbody tr").first()).toContainText(
+    "Playwright Live",
+  );
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  mkdirSync("artifacts", { recursive: true });
+  await page.screenshot({ path: "artifacts/dashboard-live.png", fullPage: true });
+});

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, integration tests against the real Kafka broker
+# and FerretDB, and browser tests in Chromium against the real server.
+# Installs and starts what is missing first; safe to run again and again.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+cd "$ROOT"
+
+"$ROOT/scripts/setup.sh" --tests
+use_project_tools
+"$ROOT/scripts/stack.sh" up
+
+say "building the release server and site"
+cargo leptos build --release
+
+say "unit and integration tests"
+cargo test --release -p app -p server -- --test-threads=2
+
+say "browser tests"
+run_id="e2e_$(date +%s)_$$"
+log="$ROOT/target/e2e-server.log"
+LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+  LEPTOS_SITE_ADDR=127.0.0.1:0 KAFKA_TOPIC="$run_id" KAFKA_GROUP_ID="$run_id" MONGODB_DB="$run_id" \
+  RUST_LOG=warn "$ROOT/target/release/server" > "$log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2> /dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  grep -q "^listening on " "$log" && break
+  kill -0 "$server_pid" 2> /dev/null || { cat "$log" >&2; die "the server stopped during start-up"; }
+  sleep 0.5
+done
+base_url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
+[[ -n "$base_url" ]] || { cat "$log" >&2; die "the server did not say where it listens"; }
+
+(
+  cd "$ROOT/end2end"
+  BASE_URL="$base_url" PRODUCER_BIN="$ROOT/target/release/producer" KAFKA_TOPIC="$run_id" \
+    SAMPLE_FILE="$ROOT/data/spotify_history.csv" npx playwright test
+)
+say "all tests passed; screenshots in end2end/artifacts/"

@@ -1,0 +1,454 @@
+//! What the integration tests share: a topic, consumer group and database of
+//! their own on the real Kafka broker and FerretDB started by
+//! `scripts/stack.sh up`, the real server and producer binaries, and counts
+//! computed straight from the input files, independently of the pipeline.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chrono::NaiveDateTime;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Longest wait for the pipeline to catch up; generous, as tests must not fail on a slow machine.
+pub const CATCH_UP: Duration = Duration::from_secs(240);
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn sample_file() -> PathBuf {
+    repo_root().join("data/spotify_history.csv")
+}
+
+fn brokers() -> String {
+    std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// One test's own topic, consumer group and database.
+pub struct Scenario {
+    pub topic: String,
+    pub group: String,
+    pub database: String,
+    scratch: tempfile::TempDir,
+}
+
+impl Scenario {
+    pub fn new(label: &str) -> Self {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let id = format!("test_{label}_{}_{}", std::process::id(), nanos % 1_000_000_000);
+        Self {
+            topic: id.clone(),
+            group: id.clone(),
+            database: id,
+            scratch: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// A path for a file this test writes.
+    pub fn scratch_file(&self, name: &str) -> PathBuf {
+        self.scratch.path().join(name)
+    }
+
+    pub fn server(&self) -> Server {
+        self.server_with(&[])
+    }
+
+    /// Starts the server binary on a free port, with extra environment variables.
+    pub fn server_with(&self, extra: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .env("KAFKA_BROKERS", brokers())
+            .env("KAFKA_TOPIC", &self.topic)
+            .env("KAFKA_GROUP_ID", &self.group)
+            .env("MONGODB_DB", &self.database)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("LEPTOS_OUTPUT_NAME", "spotify-analytics")
+            .env("LEPTOS_SITE_ROOT", repo_root().join("target/site"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("the server binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (found, address) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = found.send(url.trim().to_string());
+                }
+            }
+        });
+        let url = address
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server says where it listens within a minute");
+        Server { child, url }
+    }
+
+    /// Runs the producer binary on a file, into this scenario's topic.
+    pub fn produce(&self, file: &Path, extra_args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_producer"))
+            .arg("--file")
+            .arg(file)
+            .args(["--topic", &self.topic, "--brokers", &brokers()])
+            .args(extra_args)
+            .output()
+            .expect("the producer binary runs")
+    }
+
+    pub fn produce_in_background(&self, file: &Path, extra_args: &[&str]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_producer"))
+            .arg("--file")
+            .arg(file)
+            .args(["--topic", &self.topic, "--brokers", &brokers()])
+            .args(extra_args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the producer binary starts")
+    }
+
+    /// Writes a generated history file with the sample generator binary.
+    pub fn generate(&self, name: &str, rows: u64, seed: u64) -> PathBuf {
+        let path = self.scratch_file(name);
+        let status = Command::new(env!("CARGO_BIN_EXE_generate-sample"))
+            .args(["--rows", &rows.to_string(), "--seed", &seed.to_string(), "--out"])
+            .arg(&path)
+            .status()
+            .expect("the generator runs");
+        assert!(status.success(), "the generator failed");
+        path
+    }
+}
+
+/// A running server process; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let response = http()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .unwrap_or_else(|error| panic!("GET {path}: {error}"));
+        let status = response.status().as_u16();
+        let body = response.json().unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub fn get_ok<T: DeserializeOwned>(&self, path: &str) -> T {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path} answered {status}: {body}");
+        serde_json::from_value(body).unwrap_or_else(|error| panic!("GET {path}: {error}"))
+    }
+
+    pub fn events(&self) -> i64 {
+        let (_, summary) = self.get("/api/summary");
+        summary["events"].as_i64().unwrap_or(0)
+    }
+
+    /// Waits until the summary counts `events` listens; panics past [`CATCH_UP`].
+    pub fn wait_for_events(&self, events: i64) {
+        let deadline = Instant::now() + CATCH_UP;
+        loop {
+            let counted = self.events();
+            if counted == events {
+                return;
+            }
+            assert!(counted <= events, "counted {counted} listens, more than the {events} sent");
+            assert!(
+                Instant::now() < deadline,
+                "only {counted} of {events} listens counted after {CATCH_UP:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Stops the process at once, as a crash would (SIGKILL).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Counts of one song or artist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Count {
+    pub plays: i64,
+    pub ms_played: i64,
+    pub skips: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SongCount {
+    pub count: Count,
+    /// (timestamp, track, artist, album) of the most recent listen.
+    pub latest: (String, String, String, String),
+}
+
+/// What a file should produce, computed with the csv crate alone.
+#[derive(Debug, Default)]
+pub struct Expected {
+    pub events: i64,
+    pub ms_played: i64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub songs: HashMap<String, SongCount>,
+    pub artists: HashMap<String, Count>,
+    pub last_listen: String,
+}
+
+impl Expected {
+    /// Reads a classic-format file: rows that cannot be listens are rejected,
+    /// exact repeats of a row are counted once.
+    pub fn from_csv(path: &Path) -> Self {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(path)
+            .expect("the test file opens");
+        let header: Vec<String> = reader
+            .headers()
+            .expect("a header")
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let column = |name: &str| header.iter().position(|h| h == name).expect("a classic column");
+        let (uri, ts, ms, track, artist, album, shuffle, skipped) = (
+            column("spotify_track_uri"),
+            column("ts"),
+            column("ms_played"),
+            column("track_name"),
+            column("artist_name"),
+            column("album_name"),
+            column("shuffle"),
+            column("skipped"),
+        );
+        let boolean = |text: &str| {
+            let text = text.trim();
+            text.is_empty() || text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false")
+        };
+        let mut expected = Expected::default();
+        let mut seen = HashSet::new();
+        let mut last_listen = None;
+        for row in reader.records() {
+            let Ok(row) = row else {
+                expected.rejected += 1;
+                continue;
+            };
+            let fields: Vec<String> = row.iter().map(str::to_string).collect();
+            let ok = fields.len() == header.len()
+                && !fields[uri].trim().is_empty()
+                && !fields[track].trim().is_empty()
+                && !fields[artist].trim().is_empty()
+                && NaiveDateTime::parse_from_str(fields[ts].trim(), "%Y-%m-%d %H:%M:%S").is_ok()
+                && fields[ms].trim().parse::<i64>().is_ok_and(|ms| ms >= 0)
+                && boolean(&fields[shuffle])
+                && boolean(&fields[skipped]);
+            if !ok {
+                expected.rejected += 1;
+                continue;
+            }
+            if !seen.insert(fields.clone()) {
+                expected.duplicates += 1;
+                continue;
+            }
+            let ms_played: i64 = fields[ms].trim().parse().unwrap_or_default();
+            let skip = i64::from(fields[skipped].trim().eq_ignore_ascii_case("true"));
+            let id = fields[uri].trim();
+            let key = if id.contains(':') { id.to_string() } else { format!("spotify:track:{id}") };
+            expected.events += 1;
+            expected.ms_played += ms_played;
+            let time = fields[ts].trim().to_string();
+            last_listen = last_listen.max(Some(time.clone()));
+            let song = expected.songs.entry(key).or_default();
+            song.count.plays += 1;
+            song.count.ms_played += ms_played;
+            song.count.skips += skip;
+            let latest = (time, fields[track].clone(), fields[artist].clone(), fields[album].clone());
+            if latest > song.latest {
+                song.latest = latest;
+            }
+            let artist_count = expected.artists.entry(fields[artist].clone()).or_default();
+            artist_count.plays += 1;
+            artist_count.ms_played += ms_played;
+            artist_count.skips += skip;
+        }
+        // `2013-07-08 02:44:34` as the API writes it: `2013-07-08T02:44:34Z`.
+        expected.last_listen = last_listen.map(|t| format!("{}Z", t.replace(' ', "T"))).unwrap_or_default();
+        expected
+    }
+
+    /// The expected top songs: plays, then time, then track name, then URI.
+    pub fn top_songs(&self, limit: usize) -> Vec<Value> {
+        let mut songs: Vec<(&String, &SongCount)> = self.songs.iter().collect();
+        songs.sort_by(|a, b| {
+            b.1.count.plays
+                .cmp(&a.1.count.plays)
+                .then(b.1.count.ms_played.cmp(&a.1.count.ms_played))
+                .then_with(|| a.1.latest.1.cmp(&b.1.latest.1))
+                .then_with(|| a.0.cmp(b.0))
+        });
+        songs
+            .into_iter()
+            .take(limit)
+            .enumerate()
+            .map(|(index, (uri, song))| {
+                serde_json::json!({
+                    "rank": index + 1,
+                    "track_uri": uri,
+                    "track_name": song.latest.1,
+                    "artist_name": song.latest.2,
+                    "album_name": song.latest.3,
+                    "plays": song.count.plays,
+                    "ms_played": song.count.ms_played,
+                    "skips": song.count.skips,
+                })
+            })
+            .collect()
+    }
+
+    /// The expected top artists: plays, then time, then name.
+    pub fn top_artists(&self, limit: usize) -> Vec<Value> {
+        let mut artists: Vec<(&String, &Count)> = self.artists.iter().collect();
+        artists.sort_by(|a, b| {
+            b.1.plays
+                .cmp(&a.1.plays)
+                .then(b.1.ms_played.cmp(&a.1.ms_played))
+                .then_with(|| a.0.cmp(b.0))
+        });
+        artists
+            .into_iter()
+            .take(limit)
+            .enumerate()
+            .map(|(index, (name, count))| {
+                serde_json::json!({
+                    "rank": index + 1,
+                    "artist_name": name,
+                    "plays": count.plays,
+                    "ms_played": count.ms_played,
+                    "skips": count.skips,
+                })
+            })
+            .collect()
+    }
+
+    /// Asserts that all three endpoints show exactly these counts.
+    pub fn assert_served_by(&self, server: &Server) {
+        let summary: Value = server.get_ok("/api/summary");
+        assert_eq!(summary["events"], self.events, "events");
+        assert_eq!(summary["ms_played"], self.ms_played, "ms_played");
+        assert_eq!(summary["songs"], self.songs.len() as i64, "distinct songs");
+        assert_eq!(summary["artists"], self.artists.len() as i64, "distinct artists");
+        assert_eq!(summary["last_listen"], self.last_listen.as_str(), "last listen");
+        let songs: Vec<Value> = server.get_ok("/api/top-songs?limit=100");
+        assert_eq!(songs, self.top_songs(100), "top songs");
+        let artists: Vec<Value> = server.get_ok("/api/top-artists?limit=100");
+        assert_eq!(artists, self.top_artists(100), "top artists");
+    }
+}
+
+/// Reads every message of a topic from its beginning: `(value, headers)`.
+pub fn read_topic(topic: &str, expected: usize) -> Vec<(Vec<u8>, HashMap<String, String>)> {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Headers, Message};
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", format!("{topic}_reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a Kafka consumer");
+    consumer.subscribe(&[topic]).expect("subscribed");
+    let mut messages = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while messages.len() < expected && Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(message)) => {
+                let headers = message
+                    .headers()
+                    .map(|headers| {
+                        headers
+                            .iter()
+                            .map(|h| {
+                                (
+                                    h.key.to_string(),
+                                    String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                messages.push((message.payload().unwrap_or_default().to_vec(), headers));
+            }
+            Some(Err(error)) => panic!("reading {topic}: {error}"),
+            None => {}
+        }
+    }
+    // Anything beyond what was expected would show up within a moment.
+    if let Some(Ok(extra)) = consumer.poll(Duration::from_secs(2)) {
+        panic!(
+            "unexpected extra message on {topic}: {:?}",
+            String::from_utf8_lossy(extra.payload().unwrap_or_default())
+        );
+    }
+    messages
+}
+
+/// Sends raw message values to a topic, keyed by the given keys.
+pub fn send_raw(topic: &str, messages: &[(&str, &[u8])]) {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("a Kafka producer");
+    for (key, value) in messages {
+        producer
+            .send(BaseRecord::to(topic).key(*key).payload(*value))
+            .map_err(|(error, _)| error)
+            .expect("queued");
+    }
+    producer.flush(Duration::from_secs(30)).expect("delivered");
+}
+
+/// The producer's printed summary line for `label` (e.g. `sent`), as a number.
+pub fn summary_figure(output: &Output, label: &str) -> u64 {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix(label)?.trim_start();
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no `{label}` line in the producer's summary:\n{stdout}"))
+}

@@ -1,0 +1,82 @@
+//! Exactly-once totals across crashes: the server is killed with SIGKILL at
+//! moments of its consumption and started again, and ends with exactly the
+//! counts of the file; so it does after restarting from a checkpoint.
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{summary_figure, Expected, Scenario, CATCH_UP};
+
+/// Small batches make consumption long enough to be interrupted many times.
+const SMALL_BATCHES: [(&str, &str); 1] = [("BATCH_MAX_EVENTS", "200")];
+
+fn jitter_ms(bound: u64) -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    u64::from(nanos) % bound
+}
+
+#[test]
+fn killing_the_server_mid_stream_ends_with_exact_totals() {
+    let scenario = Scenario::new("crash");
+    let file = scenario.generate("history.csv", 60_000, 77);
+    let expected = Expected::from_csv(&file);
+
+    let output = scenario.produce(&file, &[]);
+    assert!(output.status.success(), "producer failed: {output:?}");
+    assert_eq!(summary_figure(&output, "sent"), expected.events as u64);
+
+    let mut server = scenario.server_with(&SMALL_BATCHES);
+    let mut kills = 0;
+    let mut counted_at_kills = Vec::new();
+    let deadline = Instant::now() + CATCH_UP;
+    while kills < 4 && Instant::now() < deadline {
+        // Let some batches through, then crash at an arbitrary moment.
+        let before = server.events();
+        while server.events() == before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(50 + jitter_ms(400)));
+        let counted = server.events();
+        if counted >= expected.events {
+            break;
+        }
+        server.kill();
+        kills += 1;
+        counted_at_kills.push(counted);
+        server = scenario.server_with(&SMALL_BATCHES);
+    }
+    assert!(kills >= 2, "the server finished before it could be killed twice ({counted_at_kills:?})");
+
+    server.wait_for_events(expected.events);
+    expected.assert_served_by(&server);
+
+    // Once idle it writes a checkpoint; a crash after it restarts from there.
+    std::thread::sleep(Duration::from_secs(8));
+    server.kill();
+    let server = scenario.server();
+    server.wait_for_events(expected.events);
+    expected.assert_served_by(&server);
+    eprintln!("killed at {counted_at_kills:?} of {} listens; totals exact", expected.events);
+}
+
+#[test]
+fn restarting_a_stopped_server_counts_what_arrived_meanwhile() {
+    let scenario = Scenario::new("restart");
+    let first = scenario.generate("first.csv", 3_000, 5);
+    let second = scenario.generate("second.csv", 2_000, 6);
+    let server = scenario.server();
+    assert!(scenario.produce(&first, &[]).status.success());
+    let first_expected = Expected::from_csv(&first);
+    server.wait_for_events(first_expected.events);
+    server.kill();
+
+    let output = scenario.produce(&second, &[]);
+    assert!(output.status.success());
+    let server = scenario.server();
+    let total = first_expected.events + summary_figure(&output, "sent") as i64;
+    server.wait_for_events(total);
+}

@@ -1,0 +1,79 @@
+//! The whole pipeline on the real broker and FerretDB: the sample file is
+//! streamed by the producer, folded by the server's consumer, and the JSON API
+//! serves exactly the counts computed from the file here.
+
+mod common;
+
+use common::{sample_file, summary_figure, Expected, Scenario};
+use serde_json::Value;
+
+#[test]
+fn streaming_the_sample_serves_exactly_the_counts_of_the_file() {
+    let scenario = Scenario::new("sample");
+    let server = scenario.server();
+    let expected = Expected::from_csv(&sample_file());
+    assert!(expected.events > 19_000 && expected.duplicates > 50, "the sample is realistic");
+
+    let output = scenario.produce(&sample_file(), &[]);
+    assert!(output.status.success(), "producer failed: {output:?}");
+    assert_eq!(summary_figure(&output, "read"), 20_000);
+    assert_eq!(summary_figure(&output, "sent"), expected.events as u64);
+    assert_eq!(summary_figure(&output, "duplicates"), expected.duplicates);
+    assert_eq!(summary_figure(&output, "rejected"), 0);
+
+    server.wait_for_events(expected.events);
+    expected.assert_served_by(&server);
+
+    let default_songs: Vec<Value> = server.get_ok("/api/top-songs");
+    assert_eq!(default_songs, expected.top_songs(10), "limit defaults to 10");
+    let three_artists: Vec<Value> = server.get_ok("/api/top-artists?limit=3");
+    assert_eq!(three_artists, expected.top_artists(3));
+}
+
+#[test]
+fn the_api_answers_bad_limits_with_a_json_error() {
+    let scenario = Scenario::new("limits");
+    let server = scenario.server();
+    for path in [
+        "/api/top-songs?limit=0",
+        "/api/top-songs?limit=101",
+        "/api/top-artists?limit=ten",
+        "/api/top-artists?limit=-3",
+        "/api/top-songs?limit=%FF%FE",
+    ] {
+        let (status, body) = server.get(path);
+        assert_eq!(status, 400, "{path}");
+        let error = body["error"].as_str().unwrap_or_else(|| panic!("{path}: {body}"));
+        assert!(!error.is_empty(), "{path}");
+    }
+    let (status, body) = server.get("/api/top-songs?limit=100");
+    assert_eq!((status, body), (200, Value::Array(vec![])), "an empty store ranks nothing");
+    let (status, summary) = server.get("/api/summary");
+    assert_eq!(status, 200);
+    assert_eq!(summary["events"], 0);
+    assert!(summary["last_listen"].is_null());
+}
+
+#[test]
+fn health_and_readiness_report_the_services() {
+    let scenario = Scenario::new("health");
+    let server = scenario.server();
+    let (status, body) = server.get("/healthz");
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, body) = server.get("/readyz");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["kafka"], "ok");
+    assert_eq!(body["mongodb"], "ok");
+
+    // A server pointed at a database that does not answer is up but not ready.
+    let unreachable = scenario.server_with(&[("MONGODB_URI", "mongodb://127.0.0.1:1")]);
+    let (status, _) = unreachable.get("/healthz");
+    assert_eq!(status, 200);
+    let (status, body) = unreachable.get("/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["kafka"], "ok");
+    assert!(body["mongodb"].as_str().is_some_and(|reason| reason != "ok"), "{body}");
+    let (status, body) = unreachable.get("/api/summary");
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"].as_str().is_some());
+}
