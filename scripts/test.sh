@@ -17,7 +17,8 @@ say "building the release server and site"
 cargo leptos build --release
 
 say "unit and integration tests"
-cargo test --release -p app -p server -- --test-threads=2
+# The same LEPTOS_OUTPUT_NAME as cargo-leptos keeps the build artifacts shared.
+LEPTOS_OUTPUT_NAME=spotify-analytics cargo test --release -p app -p server -- --test-threads=2
 
 say "browser tests"
 run_id="e2e_$(date +%s)_$$"

@@ -8,7 +8,7 @@ use crate::model::Dashboard;
 pub const DASHBOARD_ROWS: u32 = 10;
 
 /// Everything the dashboard shows, in one round trip.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "dashboard")]
 pub async fn get_dashboard(rows: u32) -> Result<Dashboard, ServerFnError> {
     use crate::model::Limit;
     use crate::source::Analytics;

@@ -10,7 +10,7 @@ pub fn count(n: i64) -> String {
         grouped.push('-');
     }
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -40,6 +40,11 @@ pub fn duration(ms: i64) -> String {
 /// A moment as people read it: `2024-03-05 14:07 UTC`.
 pub fn moment(ts: DateTime<Utc>) -> String {
     ts.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A moment to the second: `2024-03-05 14:07:59 UTC`.
+pub fn moment_seconds(ts: DateTime<Utc>) -> String {
+    ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 /// Shortens text to at most `max_chars` characters, ending with `…` when cut.
@@ -82,6 +87,7 @@ mod tests {
     fn moments_read_in_utc() {
         let ts = "2024-03-05T14:07:59Z".parse().unwrap();
         assert_eq!(moment(ts), "2024-03-05 14:07 UTC");
+        assert_eq!(moment_seconds(ts), "2024-03-05 14:07:59 UTC");
     }
 
     #[test]

@@ -50,16 +50,15 @@ async function tableRows(page: Page, name: string): Promise<string[][]> {
 
 const count = (n: number) => n.toLocaleString("en-US");
 
-let sent = 0;
-
+// Streams the sample once into the server's empty topic; later runs of the
+// hook (Playwright repeats it after a failure) find the data already there.
 test.beforeAll(async ({ request }) => {
+  const events = async () => (await (await request.get("/api/summary")).json()).events as number;
+  if ((await events()) > 0) return;
   const summary = produce(sample);
   const match = /^sent\s+(\d+)/m.exec(summary);
   if (!match) throw new Error(`no summary from the producer:\n${summary}`);
-  sent = Number(match[1]);
-  await expect
-    .poll(async () => (await (await request.get("/api/summary")).json()).events, { timeout: 60_000 })
-    .toBe(sent);
+  await expect.poll(events, { timeout: 60_000 }).toBe(Number(match[1]));
 });
 
 test("the dashboard shows the same top songs and artists as the API", async ({ page }) => {
@@ -83,8 +82,9 @@ test("the dashboard shows the same top songs and artists as the API", async ({ p
     .poll(() => tableRows(page, "Top artists"))
     .toEqual(artists.map((a) => [String(a.rank), a.artist_name, count(a.plays)]));
 
+  const summary = await api<{ events: number }>(page, "/api/summary");
   const totals = page.getByRole("region", { name: "Totals" });
-  await expect(totals).toContainText(count(sent));
+  await expect(totals).toContainText(count(summary.events));
   await expect(page.getByRole("img", { name: "Top songs by plays" }).locator("svg text").first()).toContainText(
     `1. ${songs[0].track_name}`,
   );

@@ -117,7 +117,8 @@ impl BatchDelta {
         match self.artists.get_mut(&event.artist_name) {
             Some(existing) => existing.merge(&tally),
             None => {
-                self.artists.insert(event.artist_name.clone(), tally.clone());
+                self.artists
+                    .insert(event.artist_name.clone(), tally.clone());
             }
         }
         merge_optional(&mut self.totals, &tally);
@@ -297,7 +298,10 @@ mod tests {
         newer.track_name = "Renamed".into();
         let older = listen("a", "Old Name", "2020-01-01T00:00:00Z", 1, false);
         // Neither the order of arrival nor the batch boundaries matter.
-        for events in [[newer.clone(), older.clone()], [older.clone(), newer.clone()]] {
+        for events in [
+            [newer.clone(), older.clone()],
+            [older.clone(), newer.clone()],
+        ] {
             let delta = BatchDelta::from_events(&events);
             assert_eq!(delta.songs["spotify:track:a"].latest.track_name, "Renamed");
         }

@@ -23,18 +23,42 @@ fn rejected_rows_go_to_the_dead_letter_topic_and_the_rest_are_counted() {
             1000 * i,
             i % 7,
             i % 3,
-            if i % 4 == 0 { "TRUE" } else { "" }
+            if i.is_multiple_of(4) { "TRUE" } else { "" }
         )
     };
     let bad = [
-        ("id1,2020-01-01 10:00:00,android,5,Song,Artist", "expected 11 fields"),
-        ("id1,yesterday,android,5,Song,Artist,Album,a,b,FALSE,FALSE", "unparsable timestamp"),
-        ("id1,2020-01-01 10:00:00,android,five,Song,Artist,Album,a,b,FALSE,FALSE", "unparsable ms_played"),
-        ("id1,2020-01-01 10:00:00,android,-5,Song,Artist,Album,a,b,FALSE,FALSE", "negative ms_played"),
-        (",2020-01-01 10:00:00,android,5,Song,Artist,Album,a,b,FALSE,FALSE", "missing track URI"),
-        ("id1,2020-01-01 10:00:00,android,5,,Artist,Album,a,b,FALSE,FALSE", "missing track name"),
-        ("id1,2020-01-01 10:00:00,android,5,Song,,Album,a,b,FALSE,FALSE", "missing artist name"),
-        ("id1,2020-01-01 10:00:00,android,5,Song,Artist,Album,a,b,maybe,FALSE", "shuffle must be"),
+        (
+            "id1,2020-01-01 10:00:00,android,5,Song,Artist",
+            "expected 11 fields",
+        ),
+        (
+            "id1,yesterday,android,5,Song,Artist,Album,a,b,FALSE,FALSE",
+            "unparsable timestamp",
+        ),
+        (
+            "id1,2020-01-01 10:00:00,android,five,Song,Artist,Album,a,b,FALSE,FALSE",
+            "unparsable ms_played",
+        ),
+        (
+            "id1,2020-01-01 10:00:00,android,-5,Song,Artist,Album,a,b,FALSE,FALSE",
+            "negative ms_played",
+        ),
+        (
+            ",2020-01-01 10:00:00,android,5,Song,Artist,Album,a,b,FALSE,FALSE",
+            "missing track URI",
+        ),
+        (
+            "id1,2020-01-01 10:00:00,android,5,,Artist,Album,a,b,FALSE,FALSE",
+            "missing track name",
+        ),
+        (
+            "id1,2020-01-01 10:00:00,android,5,Song,,Album,a,b,FALSE,FALSE",
+            "missing artist name",
+        ),
+        (
+            "id1,2020-01-01 10:00:00,android,5,Song,Artist,Album,a,b,maybe,FALSE",
+            "shuffle must be",
+        ),
     ];
     let path = scenario.scratch_file("bad_rows.csv");
     let mut file = std::fs::File::create(&path).unwrap();
@@ -62,13 +86,19 @@ fn rejected_rows_go_to_the_dead_letter_topic_and_the_rest_are_counted() {
     assert_eq!(expected.duplicates, 1);
 
     let output = scenario.produce(&path, &[]);
-    assert!(output.status.success(), "bad rows must not fail the run: {output:?}");
+    assert!(
+        output.status.success(),
+        "bad rows must not fail the run: {output:?}"
+    );
     assert_eq!(summary_figure(&output, "sent"), 120);
     assert_eq!(summary_figure(&output, "rejected"), bad.len() as u64);
     assert_eq!(summary_figure(&output, "duplicates"), 1);
     let report = String::from_utf8_lossy(&output.stdout);
     for (line, reason) in &bad_lines {
-        assert!(report.contains(&format!("line {line}: ")), "line {line} missing from:\n{report}");
+        assert!(
+            report.contains(&format!("line {line}: ")),
+            "line {line} missing from:\n{report}"
+        );
         assert!(report.contains(reason), "{reason} missing from:\n{report}");
     }
 
@@ -82,7 +112,10 @@ fn rejected_rows_go_to_the_dead_letter_topic_and_the_rest_are_counted() {
         .map(|(_, headers)| headers["dlq.line"].parse().unwrap())
         .collect();
     lines.sort_unstable();
-    assert_eq!(lines, bad_lines.iter().map(|(line, _)| *line).collect::<Vec<_>>());
+    assert_eq!(
+        lines,
+        bad_lines.iter().map(|(line, _)| *line).collect::<Vec<_>>()
+    );
     for (value, headers) in &letters {
         let line: u64 = headers["dlq.line"].parse().unwrap();
         let (_, reason) = bad_lines.iter().find(|(l, _)| *l == line).unwrap();
@@ -104,16 +137,24 @@ fn malformed_messages_are_dead_lettered_and_the_rest_are_counted() {
             1 + i % 9,
             100 + i,
             i % 2,
-            i % 2 == 0
+            i.is_multiple_of(2)
         )
     };
     let goods: Vec<String> = (0..10).map(good).collect();
     let unknown_field = goods[0].replace("\"shuffle\"", "\"mood\":\"happy\",\"shuffle\"");
     let malformed: Vec<(&str, Vec<u8>, &str)> = vec![
         ("k1", b"not json at all".to_vec(), "not_json"),
-        ("k2", br#"{"track_uri":"spotify:track:x"}"#.to_vec(), "wrong_schema"),
+        (
+            "k2",
+            br#"{"track_uri":"spotify:track:x"}"#.to_vec(),
+            "wrong_schema",
+        ),
         ("k3", unknown_field.into_bytes(), "wrong_schema"),
-        ("k4", goods[1].replace("\"A\"", "\"\"").into_bytes(), "missing_artist_name"),
+        (
+            "k4",
+            goods[1].replace("\"A\"", "\"\"").into_bytes(),
+            "missing_artist_name",
+        ),
         ("k5", vec![0xff, 0xfe, 0x00], "not_json"),
     ];
     let mut messages: Vec<(&str, &[u8])> = Vec::new();
@@ -139,7 +180,9 @@ fn malformed_messages_are_dead_lettered_and_the_rest_are_counted() {
         let letter = letters
             .iter()
             .find(|(bytes, _)| bytes == value)
-            .unwrap_or_else(|| panic!("no dead letter with the original bytes of a {kind} message"));
+            .unwrap_or_else(|| {
+                panic!("no dead letter with the original bytes of a {kind} message")
+            });
         assert_eq!(letter.1["dlq.reason_kind"], *kind);
         assert_eq!(letter.1["dlq.source"], "consumer");
         assert!(letter.1.contains_key("dlq.offset"));

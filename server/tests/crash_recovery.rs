@@ -49,7 +49,10 @@ fn killing_the_server_mid_stream_ends_with_exact_totals() {
         counted_at_kills.push(counted);
         server = scenario.server_with(&SMALL_BATCHES);
     }
-    assert!(kills >= 2, "the server finished before it could be killed twice ({counted_at_kills:?})");
+    assert!(
+        kills >= 2,
+        "the server finished before it could be killed twice ({counted_at_kills:?})"
+    );
 
     server.wait_for_events(expected.events);
     expected.assert_served_by(&server);
@@ -60,7 +63,10 @@ fn killing_the_server_mid_stream_ends_with_exact_totals() {
     let server = scenario.server();
     server.wait_for_events(expected.events);
     expected.assert_served_by(&server);
-    eprintln!("killed at {counted_at_kills:?} of {} listens; totals exact", expected.events);
+    eprintln!(
+        "killed at {counted_at_kills:?} of {} listens; totals exact",
+        expected.events
+    );
 }
 
 #[test]

@@ -12,7 +12,10 @@ fn streaming_the_sample_serves_exactly_the_counts_of_the_file() {
     let scenario = Scenario::new("sample");
     let server = scenario.server();
     let expected = Expected::from_csv(&sample_file());
-    assert!(expected.events > 19_000 && expected.duplicates > 50, "the sample is realistic");
+    assert!(
+        expected.events > 19_000 && expected.duplicates > 50,
+        "the sample is realistic"
+    );
 
     let output = scenario.produce(&sample_file(), &[]);
     assert!(output.status.success(), "producer failed: {output:?}");
@@ -25,7 +28,11 @@ fn streaming_the_sample_serves_exactly_the_counts_of_the_file() {
     expected.assert_served_by(&server);
 
     let default_songs: Vec<Value> = server.get_ok("/api/top-songs");
-    assert_eq!(default_songs, expected.top_songs(10), "limit defaults to 10");
+    assert_eq!(
+        default_songs,
+        expected.top_songs(10),
+        "limit defaults to 10"
+    );
     let three_artists: Vec<Value> = server.get_ok("/api/top-artists?limit=3");
     assert_eq!(three_artists, expected.top_artists(3));
 }
@@ -43,11 +50,17 @@ fn the_api_answers_bad_limits_with_a_json_error() {
     ] {
         let (status, body) = server.get(path);
         assert_eq!(status, 400, "{path}");
-        let error = body["error"].as_str().unwrap_or_else(|| panic!("{path}: {body}"));
+        let error = body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: {body}"));
         assert!(!error.is_empty(), "{path}");
     }
     let (status, body) = server.get("/api/top-songs?limit=100");
-    assert_eq!((status, body), (200, Value::Array(vec![])), "an empty store ranks nothing");
+    assert_eq!(
+        (status, body),
+        (200, Value::Array(vec![])),
+        "an empty store ranks nothing"
+    );
     let (status, summary) = server.get("/api/summary");
     assert_eq!(status, 200);
     assert_eq!(summary["events"], 0);
@@ -72,7 +85,12 @@ fn health_and_readiness_report_the_services() {
     let (status, body) = unreachable.get("/readyz");
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["kafka"], "ok");
-    assert!(body["mongodb"].as_str().is_some_and(|reason| reason != "ok"), "{body}");
+    assert!(
+        body["mongodb"]
+            .as_str()
+            .is_some_and(|reason| reason != "ok"),
+        "{body}"
+    );
     let (status, body) = unreachable.get("/api/summary");
     assert_eq!(status, 503, "{body}");
     assert!(body["error"].as_str().is_some());

@@ -100,7 +100,14 @@ fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
     if summary.events == 0 {
         return view! { <EmptyState /> }.into_any();
     }
+    let as_of = summary.updated_at.map(|ts| {
+        format!(
+            "Figures as of {}, refreshed live.",
+            format::moment_seconds(ts)
+        )
+    });
     view! {
+        <p class="freshness">{as_of}</p>
         <Totals summary />
         <div class="panels">
             <TopSongsPanel songs=top_songs />
@@ -136,16 +143,22 @@ fn Totals(summary: Summary) -> impl IntoView {
             <Stat label="Listening hours" value=format::hours(summary.ms_played) />
             <Stat label="Songs" value=format::count(summary.songs) />
             <Stat label="Artists" value=format::count(summary.artists) />
-            <Stat label="Latest listen" value=last_listen />
+            <Stat label="Latest listen" value=last_listen small=true />
         </section>
     }
 }
 
 #[component]
-fn Stat(label: &'static str, value: String) -> impl IntoView {
+fn Stat(
+    label: &'static str,
+    value: String,
+    /// For longer values such as dates.
+    #[prop(optional)]
+    small: bool,
+) -> impl IntoView {
     view! {
         <div class="stat">
-            <span class="stat-value">{value}</span>
+            <span class="stat-value" class:small=small>{value}</span>
             <span class="stat-label">{label}</span>
         </div>
     }

@@ -167,14 +167,12 @@ impl<R: Read> Iterator for ClassicCsvReader<R> {
 }
 
 fn without_trailing_cr(row: csv::ByteRecord) -> csv::ByteRecord {
-    if !row
-        .iter()
-        .last()
-        .is_some_and(|field| field.ends_with(b"\r"))
-    {
+    let Some(last) = row.len().checked_sub(1) else {
+        return row;
+    };
+    if !row.get(last).is_some_and(|field| field.ends_with(b"\r")) {
         return row;
     }
-    let last = row.len() - 1;
     let mut fixed = csv::ByteRecord::with_capacity(row.as_slice().len(), row.len());
     for (index, field) in row.iter().enumerate() {
         fixed.push_field(if index == last {

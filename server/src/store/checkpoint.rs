@@ -56,11 +56,20 @@ impl Store {
             .get_i64("generation")
             .map_err(|_| corrupt("checkpoint without generation"))?;
         let mut positions = BTreeMap::new();
-        for entry in current.get_array("positions").map_err(|_| corrupt("checkpoint without positions"))? {
-            let entry = entry.as_document().ok_or_else(|| corrupt("bad checkpoint position"))?;
+        for entry in current
+            .get_array("positions")
+            .map_err(|_| corrupt("checkpoint without positions"))?
+        {
+            let entry = entry
+                .as_document()
+                .ok_or_else(|| corrupt("bad checkpoint position"))?;
             positions.insert(
-                entry.get_i32("partition").map_err(|_| corrupt("position without partition"))?,
-                entry.get_i64("position").map_err(|_| corrupt("position without offset"))?,
+                entry
+                    .get_i32("partition")
+                    .map_err(|_| corrupt("position without partition"))?,
+                entry
+                    .get_i64("position")
+                    .map_err(|_| corrupt("position without offset"))?,
             );
         }
         let totals = match current.get("totals") {
@@ -183,7 +192,11 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
-    async fn insert_all(&self, collection: &str, documents: Vec<Document>) -> Result<(), StoreError> {
+    async fn insert_all(
+        &self,
+        collection: &str,
+        documents: Vec<Document>,
+    ) -> Result<(), StoreError> {
         for chunk in documents.chunks(INSERT_CHUNK) {
             self.collection(collection)
                 .insert_many(chunk.to_vec())

@@ -44,7 +44,8 @@ impl JournalEntry {
     /// The stored form. Deltas are kept as one JSON blob: FerretDB handles a
     /// blob an order of magnitude faster than thousands of nested documents.
     fn to_document(&self) -> Result<Document, StoreError> {
-        let deltas = serde_json::to_vec(&self.delta).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let deltas =
+            serde_json::to_vec(&self.delta).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(doc! {
             "_id": self.id(),
             "topic": &self.topic,
@@ -65,9 +66,16 @@ impl JournalEntry {
             _ => return Err(corrupt("without deltas")),
         };
         Ok(Self {
-            topic: document.get_str("topic").map_err(|_| corrupt("without topic"))?.to_string(),
-            partition: document.get_i32("partition").map_err(|_| corrupt("without partition"))?,
-            from: document.get_i64("from").map_err(|_| corrupt("without from"))?,
+            topic: document
+                .get_str("topic")
+                .map_err(|_| corrupt("without topic"))?
+                .to_string(),
+            partition: document
+                .get_i32("partition")
+                .map_err(|_| corrupt("without partition"))?,
+            from: document
+                .get_i64("from")
+                .map_err(|_| corrupt("without from"))?,
             to: document.get_i64("to").map_err(|_| corrupt("without to"))?,
             delta: serde_json::from_slice(deltas)
                 .map_err(|e| StoreError::Corrupt(format!("journal deltas: {e}")))?,
@@ -133,7 +141,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         for (partition, position) in positions {
             self.collection(JOURNAL)
-                .delete_many(doc! { "topic": topic, "partition": partition, "to": { "$lte": position } })
+                .delete_many(
+                    doc! { "topic": topic, "partition": partition, "to": { "$lte": position } },
+                )
                 .await
                 .map_err(|e| self.error(e))?;
         }

@@ -38,7 +38,10 @@ impl Leaderboards {
 
 impl Store {
     /// Replaces the published totals and rankings.
-    pub async fn publish_leaderboards(&self, leaderboards: &Leaderboards) -> Result<(), StoreError> {
+    pub async fn publish_leaderboards(
+        &self,
+        leaderboards: &Leaderboards,
+    ) -> Result<(), StoreError> {
         let mut document =
             bson::to_document(leaderboards).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         document.insert("_id", CURRENT);

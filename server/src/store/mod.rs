@@ -87,9 +87,21 @@ impl Store {
     /// Creates the indexes that serve reads of the aggregates on MongoDB; safe to repeat.
     pub async fn prepare(&self) -> Result<(), StoreError> {
         let indexes = [
-            (SONGS, "ranking", doc! { "generation": 1, "plays": -1, "ms_played": -1, "track_name": 1 }),
-            (ARTISTS, "ranking", doc! { "generation": 1, "plays": -1, "ms_played": -1, "artist_name": 1 }),
-            (JOURNAL, "chain", doc! { "topic": 1, "partition": 1, "from": 1 }),
+            (
+                SONGS,
+                "ranking",
+                doc! { "generation": 1, "plays": -1, "ms_played": -1, "track_name": 1 },
+            ),
+            (
+                ARTISTS,
+                "ranking",
+                doc! { "generation": 1, "plays": -1, "ms_played": -1, "artist_name": 1 },
+            ),
+            (
+                JOURNAL,
+                "chain",
+                doc! { "topic": 1, "partition": 1, "from": 1 },
+            ),
         ];
         for (collection, name, keys) in indexes {
             let index = IndexModel::builder()

@@ -28,12 +28,12 @@ use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
 
 use super::dead_letter::{DeadLetter, Origin};
+use super::progress::Progress;
 use super::{client_config, describe, ensure_topics};
 use crate::aggregate::BatchDelta;
 use crate::config::{BatchSettings, KafkaSettings};
 use crate::event::ListenEvent;
 use crate::status::PipelineStatus;
-use super::progress::Progress;
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::Leaderboards;
 use crate::store::{Store, StoreError};
@@ -116,7 +116,9 @@ impl ConsumerTask {
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
         let progress = self
-            .retry("loading the checkpoint and journal", || Progress::load(&store, &topic))
+            .retry("loading the checkpoint and journal", || {
+                Progress::load(&store, &topic)
+            })
             .await?;
         info!(
             "counted so far: {} events; resuming at {:?}",
@@ -131,8 +133,10 @@ impl ConsumerTask {
     async fn publish(&mut self, progress: &Progress) -> Result<(), Stopping> {
         let store = self.store.clone();
         let leaderboards = Leaderboards::of(&progress.aggregates);
-        self.retry("publishing the leaderboards", || store.publish_leaderboards(&leaderboards))
-            .await
+        self.retry("publishing the leaderboards", || {
+            store.publish_leaderboards(&leaderboards)
+        })
+        .await
     }
 
     /// Writes a checkpoint when one is due.
@@ -303,7 +307,8 @@ impl ConsumerTask {
         let started = Instant::now();
         let mut counted = 0;
         for (partition, part) in batch.partitions {
-            self.send_dead_letters(dead_letters, &part.dead_letters).await?;
+            self.send_dead_letters(dead_letters, &part.dead_letters)
+                .await?;
             let entry = JournalEntry {
                 topic: self.kafka.topic.clone(),
                 partition,
@@ -314,7 +319,9 @@ impl ConsumerTask {
                 written_at: chrono::Utc::now(),
             };
             let store = self.store.clone();
-            if let Journaled::Conflict = self.retry_unless_conflict(|| store.journal(&entry)).await? {
+            if let Journaled::Conflict =
+                self.retry_unless_conflict(|| store.journal(&entry)).await?
+            {
                 warn!(
                     "partition {partition}: another consumer journaled a batch from offset {} first; reloading what was counted",
                     part.from
@@ -331,7 +338,11 @@ impl ConsumerTask {
                 .is_ok()
             {
                 if let Err(error) = consumer.commit(&offsets, CommitMode::Async) {
-                    debug!("committing offset {} of partition {partition} to Kafka failed: {}", entry.to, describe(&error));
+                    debug!(
+                        "committing offset {} of partition {partition} to Kafka failed: {}",
+                        entry.to,
+                        describe(&error)
+                    );
                 }
             }
             debug!(
@@ -344,7 +355,10 @@ impl ConsumerTask {
         }
         self.publish(progress).await?;
         self.status.batch_applied(counted as u64);
-        debug!("batch of {counted} events counted in {:?}", started.elapsed());
+        debug!(
+            "batch of {counted} events counted in {:?}",
+            started.elapsed()
+        );
         self.maintain(progress, false).await
     }
 

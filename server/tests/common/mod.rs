@@ -45,7 +45,11 @@ impl Scenario {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let id = format!("test_{label}_{}_{}", std::process::id(), nanos % 1_000_000_000);
+        let id = format!(
+            "test_{label}_{}_{}",
+            std::process::id(),
+            nanos % 1_000_000_000
+        );
         Self {
             topic: id.clone(),
             group: id.clone(),
@@ -123,7 +127,13 @@ impl Scenario {
     pub fn generate(&self, name: &str, rows: u64, seed: u64) -> PathBuf {
         let path = self.scratch_file(name);
         let status = Command::new(env!("CARGO_BIN_EXE_generate-sample"))
-            .args(["--rows", &rows.to_string(), "--seed", &seed.to_string(), "--out"])
+            .args([
+                "--rows",
+                &rows.to_string(),
+                "--seed",
+                &seed.to_string(),
+                "--out",
+            ])
             .arg(&path)
             .status()
             .expect("the generator runs");
@@ -168,7 +178,10 @@ impl Server {
             if counted == events {
                 return;
             }
-            assert!(counted <= events, "counted {counted} listens, more than the {events} sent");
+            assert!(
+                counted <= events,
+                "counted {counted} listens, more than the {events} sent"
+            );
             assert!(
                 Instant::now() < deadline,
                 "only {counted} of {events} listens counted after {CATCH_UP:?}"
@@ -239,7 +252,12 @@ impl Expected {
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').to_string())
             .collect();
-        let column = |name: &str| header.iter().position(|h| h == name).expect("a classic column");
+        let column = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .expect("a classic column")
+        };
         let (uri, ts, ms, track, artist, album, shuffle, skipped) = (
             column("spotify_track_uri"),
             column("ts"),
@@ -252,7 +270,9 @@ impl Expected {
         );
         let boolean = |text: &str| {
             let text = text.trim();
-            text.is_empty() || text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false")
+            text.is_empty()
+                || text.eq_ignore_ascii_case("true")
+                || text.eq_ignore_ascii_case("false")
         };
         let mut expected = Expected::default();
         let mut seen = HashSet::new();
@@ -282,7 +302,11 @@ impl Expected {
             let ms_played: i64 = fields[ms].trim().parse().unwrap_or_default();
             let skip = i64::from(fields[skipped].trim().eq_ignore_ascii_case("true"));
             let id = fields[uri].trim();
-            let key = if id.contains(':') { id.to_string() } else { format!("spotify:track:{id}") };
+            let key = if id.contains(':') {
+                id.to_string()
+            } else {
+                format!("spotify:track:{id}")
+            };
             expected.events += 1;
             expected.ms_played += ms_played;
             let time = fields[ts].trim().to_string();
@@ -291,7 +315,12 @@ impl Expected {
             song.count.plays += 1;
             song.count.ms_played += ms_played;
             song.count.skips += skip;
-            let latest = (time, fields[track].clone(), fields[artist].clone(), fields[album].clone());
+            let latest = (
+                time,
+                fields[track].clone(),
+                fields[artist].clone(),
+                fields[album].clone(),
+            );
             if latest > song.latest {
                 song.latest = latest;
             }
@@ -301,7 +330,9 @@ impl Expected {
             artist_count.skips += skip;
         }
         // `2013-07-08 02:44:34` as the API writes it: `2013-07-08T02:44:34Z`.
-        expected.last_listen = last_listen.map(|t| format!("{}Z", t.replace(' ', "T"))).unwrap_or_default();
+        expected.last_listen = last_listen
+            .map(|t| format!("{}Z", t.replace(' ', "T")))
+            .unwrap_or_default();
         expected
     }
 
@@ -309,7 +340,8 @@ impl Expected {
     pub fn top_songs(&self, limit: usize) -> Vec<Value> {
         let mut songs: Vec<(&String, &SongCount)> = self.songs.iter().collect();
         songs.sort_by(|a, b| {
-            b.1.count.plays
+            b.1.count
+                .plays
                 .cmp(&a.1.count.plays)
                 .then(b.1.count.ms_played.cmp(&a.1.count.ms_played))
                 .then_with(|| a.1.latest.1.cmp(&b.1.latest.1))
@@ -365,8 +397,16 @@ impl Expected {
         assert_eq!(summary["events"], self.events, "events");
         assert_eq!(summary["ms_played"], self.ms_played, "ms_played");
         assert_eq!(summary["songs"], self.songs.len() as i64, "distinct songs");
-        assert_eq!(summary["artists"], self.artists.len() as i64, "distinct artists");
-        assert_eq!(summary["last_listen"], self.last_listen.as_str(), "last listen");
+        assert_eq!(
+            summary["artists"],
+            self.artists.len() as i64,
+            "distinct artists"
+        );
+        assert_eq!(
+            summary["last_listen"],
+            self.last_listen.as_str(),
+            "last listen"
+        );
         let songs: Vec<Value> = server.get_ok("/api/top-songs?limit=100");
         assert_eq!(songs, self.top_songs(100), "top songs");
         let artists: Vec<Value> = server.get_ok("/api/top-artists?limit=100");
@@ -401,7 +441,8 @@ pub fn read_topic(topic: &str, expected: usize) -> Vec<(Vec<u8>, HashMap<String,
                             .map(|h| {
                                 (
                                     h.key.to_string(),
-                                    String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                                    String::from_utf8_lossy(h.value.unwrap_or_default())
+                                        .into_owned(),
                                 )
                             })
                             .collect()
