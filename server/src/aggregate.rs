@@ -247,22 +247,7 @@ fn best<T>(mut items: Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn listen(uri: &str, artist: &str, ts: &str, ms: u64, skipped: bool) -> ListenEvent {
-        ListenEvent {
-            track_uri: format!("spotify:track:{uri}"),
-            ts: ts.parse().unwrap(),
-            ms_played: ms,
-            track_name: format!("Song {uri}"),
-            artist_name: artist.into(),
-            album_name: "Album".into(),
-            platform: "android".into(),
-            reason_start: "clickrow".into(),
-            reason_end: "trackdone".into(),
-            shuffle: false,
-            skipped,
-        }
-    }
+    use crate::event::test_listen as listen;
 
     #[test]
     fn folds_plays_ms_and_skips_per_song_artist_and_total() {

@@ -145,6 +145,30 @@ fn check_track_uri(uri: &str) -> Result<(), InvalidEvent> {
     Ok(())
 }
 
+/// A listen to build tests on.
+#[cfg(test)]
+pub(crate) fn test_listen(
+    track_id: &str,
+    artist: &str,
+    ts: &str,
+    ms: u64,
+    skipped: bool,
+) -> ListenEvent {
+    ListenEvent {
+        track_uri: format!("{TRACK_URI_PREFIX}{track_id}"),
+        ts: ts.parse().expect("an RFC 3339 time"),
+        ms_played: ms,
+        track_name: format!("Song {track_id}"),
+        artist_name: artist.into(),
+        album_name: "Album".into(),
+        platform: "android".into(),
+        reason_start: "clickrow".into(),
+        reason_end: "trackdone".into(),
+        shuffle: false,
+        skipped,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,6 +65,13 @@ fn the_api_answers_bad_limits_with_a_json_error() {
     assert_eq!(status, 200);
     assert_eq!(summary["events"], 0);
     assert!(summary["last_listen"].is_null());
+    let (status, page) = server.page("/");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("No listens counted yet"),
+        "no empty state in:\n{page}"
+    );
+    assert!(!page.contains("Data may be stale"));
 }
 
 #[test]
@@ -94,4 +101,10 @@ fn health_and_readiness_report_the_services() {
     let (status, body) = unreachable.get("/api/summary");
     assert_eq!(status, 503, "{body}");
     assert!(body["error"].as_str().is_some());
+    let (status, page) = unreachable.page("/");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Data may be stale"),
+        "no stale notice in:\n{page}"
+    );
 }

@@ -31,7 +31,7 @@ pub fn DashboardPage() -> impl IntoView {
                 };
                 let problem = refresh_error
                     .get()
-                    .map(|error| format!("The server cannot be reached ({error}); retrying."))
+                    .map(|error| format!("Refreshing failed ({error}); retrying."))
                     .or(load_error.map(|error| format!("The figures cannot be loaded: {error}")))
                     .or_else(|| dashboard.as_ref().and_then(|d| d.health.problem.clone()));
                 Some(view! {
@@ -171,92 +171,103 @@ fn plays_text(plays: i64) -> String {
     }
 }
 
+/// One row of a ranking, whatever is ranked.
+struct Ranked {
+    rank: u32,
+    /// Text of the bar in the chart.
+    label: String,
+    title: String,
+    subtitle: Option<String>,
+    plays: i64,
+    ms_played: i64,
+    skips: i64,
+}
+
 #[component]
 fn TopSongsPanel(songs: Vec<TopSong>) -> impl IntoView {
-    let bars = songs
-        .iter()
-        .map(|song| Bar {
-            label: format!("{}. {} — {}", song.rank, song.track_name, song.artist_name),
-            value: song.plays as f64,
-            value_text: plays_text(song.plays),
-        })
-        .collect::<Vec<_>>();
     let rows = songs
         .into_iter()
-        .map(|song| {
-            view! {
-                <tr>
-                    <td class="rank">{song.rank}</td>
-                    <td>
-                        <span class="title">{song.track_name}</span>
-                        <span class="subtitle">{song.artist_name}" · "{song.album_name}</span>
-                    </td>
-                    <td class="num">{format::count(song.plays)}</td>
-                    <td class="num">{format::duration(song.ms_played)}</td>
-                    <td class="num">{format::count(song.skips)}</td>
-                </tr>
-            }
+        .map(|song| Ranked {
+            rank: song.rank,
+            label: format!("{}. {} — {}", song.rank, song.track_name, song.artist_name),
+            subtitle: Some(format!("{} · {}", song.artist_name, song.album_name)),
+            title: song.track_name,
+            plays: song.plays,
+            ms_played: song.ms_played,
+            skips: song.skips,
         })
-        .collect_view();
-    view! {
-        <section class="panel" aria-labelledby="top-songs-title">
-            <h2 id="top-songs-title">"Top songs"</h2>
-            <BarChart title="Top songs by plays".to_string() bars />
-            <table aria-label="Top songs">
-                <thead>
-                    <tr>
-                        <th scope="col">"#"</th>
-                        <th scope="col">"Song"</th>
-                        <th scope="col" class="num">"Plays"</th>
-                        <th scope="col" class="num">"Time"</th>
-                        <th scope="col" class="num">"Skips"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </section>
-    }
+        .collect();
+    view! { <RankingPanel id="top-songs" title="Top songs" what="Song" rows /> }
 }
 
 #[component]
 fn TopArtistsPanel(artists: Vec<TopArtist>) -> impl IntoView {
-    let bars = artists
-        .iter()
-        .map(|artist| Bar {
-            label: format!("{}. {}", artist.rank, artist.artist_name),
-            value: artist.plays as f64,
-            value_text: plays_text(artist.plays),
-        })
-        .collect::<Vec<_>>();
     let rows = artists
         .into_iter()
-        .map(|artist| {
+        .map(|artist| Ranked {
+            rank: artist.rank,
+            label: format!("{}. {}", artist.rank, artist.artist_name),
+            title: artist.artist_name,
+            subtitle: None,
+            plays: artist.plays,
+            ms_played: artist.ms_played,
+            skips: artist.skips,
+        })
+        .collect();
+    view! { <RankingPanel id="top-artists" title="Top artists" what="Artist" rows /> }
+}
+
+/// A ranking as a bar chart and, as its text alternative, a table.
+#[component]
+fn RankingPanel(
+    id: &'static str,
+    title: &'static str,
+    /// Header of the name column.
+    what: &'static str,
+    rows: Vec<Ranked>,
+) -> impl IntoView {
+    let bars = rows
+        .iter()
+        .map(|row| Bar {
+            label: row.label.clone(),
+            value: row.plays as f64,
+            value_text: plays_text(row.plays),
+        })
+        .collect::<Vec<_>>();
+    let body = rows
+        .into_iter()
+        .map(|row| {
             view! {
                 <tr>
-                    <td class="rank">{artist.rank}</td>
-                    <td><span class="title">{artist.artist_name}</span></td>
-                    <td class="num">{format::count(artist.plays)}</td>
-                    <td class="num">{format::duration(artist.ms_played)}</td>
-                    <td class="num">{format::count(artist.skips)}</td>
+                    <td class="rank">{row.rank}</td>
+                    <td>
+                        <span class="title">{row.title}</span>
+                        {row.subtitle.map(|text| view! { <span class="subtitle">{text}</span> })}
+                    </td>
+                    <td class="num">{format::count(row.plays)}</td>
+                    <td class="num">{format::duration(row.ms_played)}</td>
+                    <td class="num">{format::count(row.skips)}</td>
                 </tr>
             }
         })
         .collect_view();
+    let heading_id = format!("{id}-title");
+    let labelled_by = heading_id.clone();
     view! {
-        <section class="panel" aria-labelledby="top-artists-title">
-            <h2 id="top-artists-title">"Top artists"</h2>
-            <BarChart title="Top artists by plays".to_string() bars />
-            <table aria-label="Top artists">
+        <section class="panel" aria-labelledby=labelled_by>
+            <h2 id=heading_id>{title}</h2>
+            <BarChart title=format!("{title} by plays") bars />
+            <table aria-label=title>
                 <thead>
                     <tr>
                         <th scope="col">"#"</th>
-                        <th scope="col">"Artist"</th>
+                        <th scope="col">{what}</th>
                         <th scope="col" class="num">"Plays"</th>
                         <th scope="col" class="num">"Time"</th>
                         <th scope="col" class="num">"Skips"</th>
                     </tr>
                 </thead>
-                <tbody>{rows}</tbody>
+                <tbody>{body}</tbody>
             </table>
         </section>
     }

@@ -85,22 +85,10 @@ impl Progress {
 mod tests {
     use super::*;
     use crate::aggregate::BatchDelta;
-    use crate::event::ListenEvent;
+    use crate::event::test_listen;
 
     fn entry(partition: i32, from: i64, to: i64, plays: usize) -> JournalEntry {
-        let event = ListenEvent {
-            track_uri: "spotify:track:a".into(),
-            ts: "2020-01-01T00:00:00Z".parse().unwrap(),
-            ms_played: 5,
-            track_name: "T".into(),
-            artist_name: "A".into(),
-            album_name: "B".into(),
-            platform: "".into(),
-            reason_start: "".into(),
-            reason_end: "".into(),
-            shuffle: false,
-            skipped: false,
-        };
+        let event = test_listen("a", "A", "2020-01-01T00:00:00Z", 5, false);
         JournalEntry {
             topic: "t".into(),
             partition,

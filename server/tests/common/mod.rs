@@ -102,10 +102,15 @@ impl Scenario {
 
     /// Runs the producer binary on a file, into this scenario's topic.
     pub fn produce(&self, file: &Path, extra_args: &[&str]) -> Output {
+        self.produce_via(&brokers(), file, extra_args)
+    }
+
+    /// Runs the producer binary against the given brokers.
+    pub fn produce_via(&self, brokers: &str, file: &Path, extra_args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_producer"))
             .arg("--file")
             .arg(file)
-            .args(["--topic", &self.topic, "--brokers", &brokers()])
+            .args(["--topic", &self.topic, "--brokers", brokers])
             .args(extra_args)
             .output()
             .expect("the producer binary runs")
@@ -157,6 +162,16 @@ impl Server {
         let status = response.status().as_u16();
         let body = response.json().unwrap_or(Value::Null);
         (status, body)
+    }
+
+    /// The page at `path` as the browser first receives it, streamed parts included.
+    pub fn page(&self, path: &str) -> (u16, String) {
+        let response = http()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .unwrap_or_else(|error| panic!("GET {path}: {error}"));
+        let status = response.status().as_u16();
+        (status, response.text().unwrap_or_default())
     }
 
     pub fn get_ok<T: DeserializeOwned>(&self, path: &str) -> T {
