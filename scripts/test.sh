@@ -18,7 +18,8 @@ cargo leptos build --release
 
 say "unit and integration tests"
 # The same LEPTOS_OUTPUT_NAME as cargo-leptos keeps the build artifacts shared.
-LEPTOS_OUTPUT_NAME=spotify-analytics cargo test --release -p app -p server -- --test-threads=2
+cargo_log="$ROOT/target/cargo-test.log"
+LEPTOS_OUTPUT_NAME=spotify-analytics cargo test --release -p app -p server -- --test-threads=2 2>&1 | tee "$cargo_log"
 
 say "browser tests"
 run_id="e2e_$(date +%s)_$$"
@@ -36,9 +37,13 @@ done
 base_url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
 [[ -n "$base_url" ]] || { cat "$log" >&2; die "the server did not say where it listens"; }
 
+e2e_log="$ROOT/target/e2e-results.log"
 (
   cd "$ROOT/end2end"
   BASE_URL="$base_url" PRODUCER_BIN="$ROOT/target/release/producer" KAFKA_TOPIC="$run_id" \
     SAMPLE_FILE="$ROOT/data/spotify_history.csv" npx playwright test
-)
-say "all tests passed; screenshots in end2end/artifacts/"
+) | tee "$e2e_log"
+rust_passed="$(awk '/^test result: ok\./ { sum += $4 } END { print sum + 0 }' "$cargo_log")"
+browser_passed="$(sed -n 's/^ *\([0-9]*\) passed.*/\1/p' "$e2e_log" | tail -n 1)"
+say "all tests passed ($rust_passed Rust, $browser_passed browser); screenshots in end2end/artifacts/"
+echo "total: $((rust_passed + browser_passed)) passed, 0 failed"

@@ -118,36 +118,28 @@ impl Store {
                 .await
                 .map_err(|e| self.error(e))?;
         }
-        let songs: Vec<Document> = aggregates
-            .songs
-            .iter()
-            .map(|(uri, song)| {
-                let mut document = doc! {
-                    "_id": format!("{generation}:{uri}"),
-                    "generation": generation,
-                    "track_uri": uri,
-                    "track_name": &song.latest.track_name,
-                    "artist_name": &song.latest.artist_name,
-                    "album_name": &song.latest.album_name,
-                };
-                document.extend(tally_fields(&song.tally));
-                document
-            })
-            .collect();
+        let songs = aggregates.songs.iter().map(|(uri, song)| {
+            let mut document = doc! {
+                "_id": format!("{generation}:{uri}"),
+                "generation": generation,
+                "track_uri": uri,
+                "track_name": &song.latest.track_name,
+                "artist_name": &song.latest.artist_name,
+                "album_name": &song.latest.album_name,
+            };
+            document.extend(tally_fields(&song.tally));
+            document
+        });
         self.insert_all(SONGS, songs).await?;
-        let artists: Vec<Document> = aggregates
-            .artists
-            .iter()
-            .map(|(name, tally)| {
-                let mut document = doc! {
-                    "_id": format!("{generation}:{name}"),
-                    "generation": generation,
-                    "artist_name": name,
-                };
-                document.extend(tally_fields(tally));
-                document
-            })
-            .collect();
+        let artists = aggregates.artists.iter().map(|(name, tally)| {
+            let mut document = doc! {
+                "_id": format!("{generation}:{name}"),
+                "generation": generation,
+                "artist_name": name,
+            };
+            document.extend(tally_fields(tally));
+            document
+        });
         self.insert_all(ARTISTS, artists).await?;
 
         let positions_array: Vec<Document> = positions
@@ -192,18 +184,22 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Inserts documents a chunk at a time, so only one chunk is in memory.
     async fn insert_all(
         &self,
         collection: &str,
-        documents: Vec<Document>,
+        mut documents: impl Iterator<Item = Document>,
     ) -> Result<(), StoreError> {
-        for chunk in documents.chunks(INSERT_CHUNK) {
+        loop {
+            let chunk: Vec<Document> = documents.by_ref().take(INSERT_CHUNK).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
             self.collection(collection)
-                .insert_many(chunk.to_vec())
+                .insert_many(chunk)
                 .await
                 .map_err(|e| self.error(e))?;
         }
-        Ok(())
     }
 }
 

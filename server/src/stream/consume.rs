@@ -183,6 +183,8 @@ impl ConsumerTask {
             // A crashed instance's partitions move on within seconds.
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "2000")
+            // Bounds what librdkafka prefetches (64 MiB by default).
+            .set("queued.max.messages.kbytes", "16384")
             .create_with_context(events)
             .map_err(|error| describe(&error))?;
         consumer

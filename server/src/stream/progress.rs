@@ -11,10 +11,15 @@ use crate::aggregate::Aggregates;
 use crate::store::journal::JournalEntry;
 use crate::store::{Store, StoreError};
 
-/// Journaled batches after which a checkpoint is taken even under load.
-const CHECKPOINT_EVERY_BATCHES: usize = 200;
+/// Under load, a checkpoint is written once the journal since the last one
+/// holds this many times as many song and artist deltas as the aggregates
+/// have songs and artists: writing checkpoints then costs a fixed share of
+/// the work, and a restart replays a journal bounded by the state's size.
+const JOURNAL_TO_STATE_RATIO: usize = 4;
+/// Small states are checkpointed as if they had this many keys.
+const MIN_STATE_KEYS: usize = 10_000;
 /// Longest time journaled batches wait for a checkpoint under load.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(120);
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(600);
 
 pub struct Progress {
     pub aggregates: Aggregates,
@@ -23,6 +28,8 @@ pub struct Progress {
     /// Generation of the last checkpoint.
     pub generation: i64,
     batches_since_checkpoint: usize,
+    /// Song and artist deltas journaled since the last checkpoint.
+    keys_since_checkpoint: usize,
     last_checkpoint: Instant,
 }
 
@@ -35,6 +42,7 @@ impl Progress {
             positions: checkpoint.positions,
             generation: checkpoint.generation,
             batches_since_checkpoint: 0,
+            keys_since_checkpoint: 0,
             last_checkpoint: Instant::now(),
         };
         for entry in store.journal_entries(topic).await? {
@@ -58,13 +66,16 @@ impl Progress {
         self.aggregates.apply(&entry.delta);
         self.positions.insert(entry.partition, entry.to);
         self.batches_since_checkpoint += 1;
+        self.keys_since_checkpoint += entry.delta.songs.len() + entry.delta.artists.len();
     }
 
     /// Whether to write a checkpoint now: when idle, or when the journal has grown.
     pub fn checkpoint_due(&self, idle: bool) -> bool {
+        let state_keys =
+            (self.aggregates.songs.len() + self.aggregates.artists.len()).max(MIN_STATE_KEYS);
         self.batches_since_checkpoint > 0
             && (idle
-                || self.batches_since_checkpoint >= CHECKPOINT_EVERY_BATCHES
+                || self.keys_since_checkpoint >= JOURNAL_TO_STATE_RATIO * state_keys
                 || self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY)
     }
 
@@ -76,6 +87,7 @@ impl Progress {
             .await?;
         self.generation = generation;
         self.batches_since_checkpoint = 0;
+        self.keys_since_checkpoint = 0;
         self.last_checkpoint = Instant::now();
         Ok(())
     }
@@ -106,6 +118,7 @@ mod tests {
             positions: BTreeMap::new(),
             generation: 0,
             batches_since_checkpoint: 0,
+            keys_since_checkpoint: 0,
             last_checkpoint: Instant::now(),
         }
     }
@@ -138,5 +151,16 @@ mod tests {
         progress.fold(&entry(0, 0, 1, 1));
         assert!(progress.checkpoint_due(true));
         assert!(!progress.checkpoint_due(false));
+    }
+
+    #[test]
+    fn a_checkpoint_is_due_under_load_once_the_journal_outgrows_the_state() {
+        let mut progress = empty();
+        progress.fold(&entry(0, 0, 1, 1));
+        // Each entry carries one song and one artist delta.
+        progress.keys_since_checkpoint = JOURNAL_TO_STATE_RATIO * MIN_STATE_KEYS - 2;
+        assert!(!progress.checkpoint_due(false));
+        progress.fold(&entry(0, 1, 2, 1));
+        assert!(progress.checkpoint_due(false));
     }
 }
