@@ -127,3 +127,19 @@ test("new listens appear on the open page without a reload", async ({ page }) =>
   mkdirSync("artifacts", { recursive: true });
   await page.screenshot({ path: "artifacts/dashboard-live.png", fullPage: true });
 });
+
+test("the page says the data may be stale while the server cannot be reached", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Top songs" })).toBeVisible();
+  const notice = page.getByRole("status").filter({ hasText: "Data may be stale" });
+  await expect(notice).toHaveCount(0);
+
+  // Cut the page off from the server, as a network failure would.
+  await page.route("**/rpc/**", (route) => route.abort("connectionrefused"));
+  await expect(notice).toBeVisible();
+  // The last figures stay on screen meanwhile.
+  await expect(page.getByRole("table", { name: "Top songs" }).locator("tbody tr")).toHaveCount(10);
+
+  await page.unroute("**/rpc/**");
+  await expect(notice).toHaveCount(0);
+});

@@ -86,3 +86,20 @@ fn restarting_a_stopped_server_counts_what_arrived_meanwhile() {
     let total = first_expected.events + summary_figure(&output, "sent") as i64;
     server.wait_for_events(total);
 }
+
+#[test]
+fn a_new_database_counts_the_topic_from_its_beginning() {
+    let scenario = Scenario::new("new_db");
+    let file = scenario.generate("history.csv", 8_000, 11);
+    let expected = Expected::from_csv(&file);
+    let server = scenario.server();
+    assert!(scenario.produce(&file, &[]).status.success());
+    server.wait_for_events(expected.events);
+    server.kill();
+
+    // Same topic and consumer group, whose offsets Kafka has committed, but an empty database.
+    let fresh_database = format!("{}_again", scenario.database);
+    let server = scenario.server_with(&[("MONGODB_DB", fresh_database.as_str())]);
+    server.wait_for_events(expected.events);
+    expected.assert_served_by(&server);
+}

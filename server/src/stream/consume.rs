@@ -17,11 +17,12 @@ use std::time::Duration;
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol, StreamConsumer,
 };
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::{sleep, timeout, Instant};
@@ -62,7 +63,7 @@ impl ConsumerTask {
         let Ok(mut progress) = self.start().await else {
             return;
         };
-        let consumer = match self.subscribe() {
+        let consumer = match self.subscribe(&progress) {
             Ok(consumer) => consumer,
             Err(error) => {
                 // Only an invalid setting gets here; nothing to retry.
@@ -170,9 +171,10 @@ impl ConsumerTask {
         Ok(())
     }
 
-    fn subscribe(&self) -> Result<StreamConsumer<ConsumerEvents>, String> {
+    fn subscribe(&self, progress: &Progress) -> Result<StreamConsumer<ConsumerEvents>, String> {
         let events = ConsumerEvents {
             status: self.status.clone(),
+            resume_at: Mutex::new(progress.positions.clone()),
             reassigned: Mutex::default(),
         };
         let consumer: StreamConsumer<ConsumerEvents> = client_config(&self.kafka.brokers)
@@ -329,6 +331,7 @@ impl ConsumerTask {
                     part.from
                 );
                 *progress = self.load_progress().await?;
+                consumer.context().set_resume_positions(&progress.positions);
                 cursors.clear();
                 return Ok(());
             }
@@ -355,6 +358,7 @@ impl ConsumerTask {
                 entry.dead_lettered
             );
         }
+        consumer.context().set_resume_positions(&progress.positions);
         self.publish(progress).await?;
         self.status.batch_applied(counted as u64);
         debug!(
@@ -503,10 +507,9 @@ enum Cursor {
     At(i64),
     /// Kafka was asked to rewind here; the first message at or after it comes next.
     Rewinding(i64),
-    /// Nothing of this partition was ever counted: begin at its earliest message.
+    /// Nothing of this partition was ever counted; its assignment starts at
+    /// its earliest message, which comes first.
     Fresh,
-    /// Kafka was asked to rewind to the partition's beginning.
-    RewindingToStart,
 }
 
 /// What to do with a message, given its partition's cursor.
@@ -537,9 +540,7 @@ impl Cursor {
             Cursor::Rewinding(position) => {
                 (Step::Accept { expected: position }, Cursor::At(offset + 1))
             }
-            Cursor::Fresh if offset == 0 => (Step::Accept { expected: 0 }, Cursor::At(1)),
-            Cursor::Fresh => (Step::Rewind(Offset::Beginning), Cursor::RewindingToStart),
-            Cursor::RewindingToStart => (Step::Accept { expected: offset }, Cursor::At(offset + 1)),
+            Cursor::Fresh => (Step::Accept { expected: offset }, Cursor::At(offset + 1)),
         }
     }
 }
@@ -593,6 +594,8 @@ impl Batch {
 /// Receives Kafka's callbacks on the consumer's thread.
 struct ConsumerEvents {
     status: PipelineStatus,
+    /// Per partition, where counting resumes: assignments start fetching there.
+    resume_at: Mutex<BTreeMap<i32, i64>>,
     /// Partitions assigned or revoked since last asked: `(partition, revoked)`.
     reassigned: Mutex<Vec<(i32, bool)>>,
 }
@@ -603,6 +606,27 @@ impl ConsumerEvents {
             .lock()
             .map(|mut list| std::mem::take(&mut *list))
             .unwrap_or_default()
+    }
+
+    fn set_resume_positions(&self, positions: &BTreeMap<i32, i64>) {
+        if let Ok(mut resume_at) = self.resume_at.lock() {
+            resume_at.clone_from(positions);
+        }
+    }
+
+    fn note_reassigned(&self, partitions: &TopicPartitionList, revoked: bool) {
+        let numbers: Vec<i32> = partitions
+            .elements()
+            .iter()
+            .map(|p| p.partition())
+            .collect();
+        info!(
+            "partitions {} {numbers:?}",
+            if revoked { "revoked" } else { "assigned" }
+        );
+        if let Ok(mut list) = self.reassigned.lock() {
+            list.extend(numbers.into_iter().map(|partition| (partition, revoked)));
+        }
     }
 }
 
@@ -615,31 +639,60 @@ impl ClientContext for ConsumerEvents {
 }
 
 impl ConsumerContext for ConsumerEvents {
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let (partitions, revoked) = match rebalance {
-            Rebalance::Assign(list) => (list, false),
-            Rebalance::Revoke(list) => (list, true),
-            Rebalance::Error(error) => {
-                warn!("Kafka rebalance failed: {}", describe(error));
-                return;
+    /// Starts each assigned partition where the journal says counting
+    /// resumes, or at its beginning if nothing of it was counted, whatever
+    /// offset the group committed (it may lag behind, or belong to data that
+    /// a new database has not counted).
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        partitions: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let result = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if let Ok(resume_at) = self.resume_at.lock() {
+                    let assigned: Vec<(String, i32)> = partitions
+                        .elements()
+                        .iter()
+                        .map(|p| (p.topic().to_string(), p.partition()))
+                        .collect();
+                    for (topic, partition) in assigned {
+                        let start = resume_at
+                            .get(&partition)
+                            .map_or(Offset::Beginning, |position| Offset::Offset(*position));
+                        let _ = partitions.set_partition_offset(&topic, partition, start);
+                    }
+                }
+                self.note_reassigned(partitions, false);
+                if cooperative {
+                    consumer.incremental_assign(partitions)
+                } else {
+                    consumer.assign(partitions)
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                self.note_reassigned(partitions, true);
+                if cooperative {
+                    consumer.incremental_unassign(partitions)
+                } else {
+                    consumer.unassign()
+                }
+            }
+            other => {
+                warn!(
+                    "Kafka rebalance failed: {:?}",
+                    RDKafkaErrorCode::from(other)
+                );
+                consumer.unassign()
             }
         };
-        info!(
-            "partitions {} {:?}",
-            if revoked { "revoked" } else { "assigned" },
-            partitions
-                .elements()
-                .iter()
-                .map(|p| p.partition())
-                .collect::<Vec<_>>()
-        );
-        if let Ok(mut list) = self.reassigned.lock() {
-            list.extend(
-                partitions
-                    .elements()
-                    .iter()
-                    .map(|p| (p.partition(), revoked)),
-            );
+        if let Err(error) = result {
+            warn!("applying a Kafka rebalance failed: {}", describe(&error));
         }
     }
 }
@@ -700,18 +753,15 @@ mod tests {
     }
 
     #[test]
-    fn an_uncounted_partition_starts_at_its_beginning() {
+    fn an_uncounted_partition_starts_with_its_first_message() {
         assert_eq!(
             Cursor::Fresh.step(0),
             (Step::Accept { expected: 0 }, Cursor::At(1))
         );
+        // Retention may have removed the first offsets.
         assert_eq!(
             Cursor::Fresh.step(40),
-            (Step::Rewind(Offset::Beginning), Cursor::RewindingToStart)
-        );
-        assert_eq!(
-            Cursor::RewindingToStart.step(12),
-            (Step::Accept { expected: 12 }, Cursor::At(13))
+            (Step::Accept { expected: 40 }, Cursor::At(41))
         );
     }
 
