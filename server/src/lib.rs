@@ -25,12 +25,17 @@ pub mod status;
 pub mod store;
 pub mod stream;
 
-/// Logs to stderr; `RUST_LOG` picks what is shown.
+/// Logs to stderr; `RUST_LOG` picks what is shown, `LOG_FORMAT=json` writes
+/// one JSON object per line for log collectors.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rdkafka=warn"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
 }

@@ -108,3 +108,73 @@ fn health_and_readiness_report_the_services() {
         "no stale notice in:\n{page}"
     );
 }
+
+#[test]
+fn hostile_requests_get_a_json_client_error_and_every_response_security_headers() {
+    let scenario = Scenario::new("hostile");
+    let server = scenario.server();
+    let long_query = format!("/api/top-songs?limit=1&pad={}", "x".repeat(10_000));
+    let cases: Vec<(reqwest::Method, String, Vec<u8>, u16)> = vec![
+        (reqwest::Method::GET, long_query, vec![], 414),
+        (
+            reqwest::Method::GET,
+            "/api/top-songs?limit=1%27%3B%20DROP%20TABLE".into(),
+            vec![],
+            400,
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/top-songs?limit=1e309".into(),
+            vec![],
+            400,
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/top-songs/extra".into(),
+            vec![],
+            404,
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/no-such-endpoint".into(),
+            vec![],
+            404,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/top-songs".into(),
+            b"{}".to_vec(),
+            405,
+        ),
+        (reqwest::Method::DELETE, "/api/summary".into(), vec![], 405),
+        (
+            reqwest::Method::POST,
+            "/rpc/dashboard".into(),
+            vec![b'a'; 1 << 20],
+            413,
+        ),
+    ];
+    for (method, path, body, expected) in cases {
+        let shown = format!("{method} {}", &path[..path.len().min(60)]);
+        let (status, headers, json) = server.send(method, &path, body);
+        assert_eq!(status, expected, "{shown}: {json}");
+        if expected != 413 {
+            assert!(
+                json["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{shown}: {json}"
+            );
+        }
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{shown}");
+    }
+    for path in [
+        "/",
+        "/api/summary",
+        "/healthz",
+        "/pkg/spotify-analytics.css",
+    ] {
+        let (_, headers, _) = server.send(reqwest::Method::GET, path, vec![]);
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert!(headers.contains_key("content-security-policy"), "{path}");
+    }
+}

@@ -8,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -19,6 +19,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/top-songs", get(top_songs))
         .route("/api/top-artists", get(top_artists))
         .route("/api/summary", get(summary))
+        .route("/api/{*rest}", any(unknown_endpoint))
+        .method_not_allowed_fallback(wrong_method)
+}
+
+async fn unknown_endpoint() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::WrongMethod
 }
 
 /// Every failure of the API, answered as `{"error": "..."}` with a fitting status.
@@ -28,6 +38,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("the aggregates cannot be read right now: {0}")]
     Unavailable(String),
+    #[error("no such endpoint; the API has /api/top-songs, /api/top-artists and /api/summary")]
+    NotFound,
+    #[error("this endpoint answers GET only")]
+    WrongMethod,
 }
 
 impl IntoResponse for ApiError {
@@ -35,6 +49,8 @@ impl IntoResponse for ApiError {
         let status = match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::WrongMethod => StatusCode::METHOD_NOT_ALLOWED,
         };
         (status, Json(json!({ "error": self.to_string() }))).into_response()
     }

@@ -2,6 +2,7 @@
 //! the JSON API and the health endpoints, on one axum router.
 
 pub mod api;
+mod hardening;
 pub mod health;
 
 use std::sync::Arc;
@@ -89,8 +90,9 @@ pub fn router(options: LeptosOptions, state: AppState) -> Router {
         })
         .fallback(file_and_error_handler_with_context(context, shell))
         .with_state(options);
-    api::routes()
+    let routes = api::routes()
         .merge(health::routes())
         .with_state(state)
-        .merge(site)
+        .merge(site);
+    hardening::harden(routes)
 }

@@ -164,6 +164,23 @@ impl Server {
         (status, body)
     }
 
+    /// Sends any request; answers the status, the headers and the body as JSON (or null).
+    pub fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let response = http()
+            .request(method, format!("{}{path}", self.url))
+            .body(body)
+            .send()
+            .unwrap_or_else(|error| panic!("{path}: {error}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json().unwrap_or(Value::Null))
+    }
+
     /// The page at `path` as the browser first receives it, streamed parts included.
     pub fn page(&self, path: &str) -> (u16, String) {
         let response = http()
