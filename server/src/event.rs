@@ -286,4 +286,47 @@ mod tests {
         ));
         assert_eq!(listen().validate(), Ok(()));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                if let Ok(event) = ListenEvent::from_json(Some(&bytes)) {
+                    prop_assert!(event.validate().is_ok());
+                }
+            }
+
+            #[test]
+            fn any_valid_event_survives_the_topic(
+                id in "[A-Za-z0-9]{1,22}",
+                track in "\\PC{1,40}",
+                artist in "\\PC{1,40}",
+                album in "\\PC{0,40}",
+                seconds in 0i64..4_000_000_000,
+                ms in 0u64..10_000_000,
+                shuffle in any::<bool>(),
+                skipped in any::<bool>(),
+            ) {
+                prop_assume!(!track.trim().is_empty() && !artist.trim().is_empty());
+                let event = ListenEvent {
+                    track_uri: format!("{TRACK_URI_PREFIX}{id}"),
+                    ts: chrono::DateTime::from_timestamp(seconds, 0).unwrap(),
+                    ms_played: ms,
+                    track_name: track,
+                    artist_name: artist,
+                    album_name: album,
+                    platform: "android".into(),
+                    reason_start: "clickrow".into(),
+                    reason_end: "trackdone".into(),
+                    shuffle,
+                    skipped,
+                };
+                let bytes = serde_json::to_vec(&event).unwrap();
+                prop_assert_eq!(ListenEvent::from_json(Some(&bytes)), Ok(event));
+            }
+        }
+    }
 }

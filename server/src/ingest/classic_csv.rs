@@ -4,11 +4,14 @@
 //! row becomes a [`Record`]: a listen, or a rejection with its line number and
 //! reason. Only an unreadable file or a file of another format stops reading.
 
+use std::cell::RefCell;
 use std::io::Read;
+use std::rc::Rc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use xxhash_rust::xxh3::Xxh3;
 
+use super::lines::{LineCounted, Lines};
 use super::{IngestError, Record, RejectReason};
 use crate::event::{normalize_track_uri, ListenEvent};
 
@@ -29,7 +32,8 @@ pub const COLUMNS: [&str; 11] = [
 
 /// Streams the records of one classic CSV file.
 pub struct ClassicCsvReader<R: Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineCounted<R>>,
+    lines: Rc<RefCell<Lines>>,
     /// For each of [`COLUMNS`], its index in the file.
     positions: [usize; 11],
     width: usize,
@@ -39,8 +43,9 @@ pub struct ClassicCsvReader<R: Read> {
 impl<R: Read> ClassicCsvReader<R> {
     /// Reads the header and checks that every classic column is present.
     pub fn new(input: R) -> Result<Self, IngestError> {
-        // With CRLF terminators the csv crate reports each record one line too
-        // early, so split on LF alone and drop the CR that ends the last field.
+        // Split on LF alone and drop the CR that ends the last field: with
+        // CRLF terminators the csv crate's positions are off by one.
+        let (input, lines) = LineCounted::new(input);
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
@@ -71,6 +76,7 @@ impl<R: Read> ClassicCsvReader<R> {
         }
         Ok(Self {
             reader,
+            lines,
             positions,
             width: names.len(),
             row: csv::ByteRecord::new(),
@@ -141,27 +147,37 @@ impl<R: Read> Iterator for ClassicCsvReader<R> {
     type Item = Result<Record, IngestError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut row = std::mem::take(&mut self.row);
-        let read = self.reader.read_byte_record(&mut row);
-        self.row = without_trailing_cr(row);
-        match read {
-            Ok(false) => None,
-            Err(error) => Some(Err(csv_error(error))),
-            Ok(true) => {
-                let line = self.row.position().map_or(0, |p| p.line());
-                Some(Ok(match self.parse_row() {
-                    Ok(event) => Record::Listen {
-                        line,
-                        event,
-                        fingerprint: self.fingerprint(),
-                    },
-                    Err(reason) => Record::Rejected {
-                        line,
-                        reason,
-                        raw: self.raw_row(),
-                    },
-                }))
+        loop {
+            let mut row = std::mem::take(&mut self.row);
+            let read = self.reader.read_byte_record(&mut row);
+            self.row = without_trailing_cr(row);
+            match read {
+                Ok(false) => return None,
+                Err(error) => return Some(Err(csv_error(error))),
+                // A blank CRLF line: nothing to read, nothing to reject.
+                Ok(true) if self.row.len() == 1 && self.row[0].is_empty() => continue,
+                Ok(true) => return Some(Ok(self.record())),
             }
+        }
+    }
+}
+
+impl<R: Read> ClassicCsvReader<R> {
+    /// The row just read, as a listen or a rejection.
+    fn record(&self) -> Record {
+        let byte = self.row.position().map_or(0, |p| p.byte());
+        let line = self.lines.borrow_mut().line_of(byte);
+        match self.parse_row() {
+            Ok(event) => Record::Listen {
+                line,
+                event,
+                fingerprint: self.fingerprint(),
+            },
+            Err(reason) => Record::Rejected {
+                line,
+                reason,
+                raw: self.raw_row(),
+            },
         }
     }
 }
@@ -325,6 +341,19 @@ mod tests {
     }
 
     #[test]
+    fn blank_lines_are_skipped_and_counted_in_line_numbers() {
+        let file =
+            format!("{HEADER}\na1,2013-07-08 02:44:34,iOS,1,T,A,B,x,y,FALSE,FALSE\n\r\n\nbad\r\n");
+        let records: Vec<Record> = ClassicCsvReader::new(file.as_bytes())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(records.len(), 2, "{records:?}");
+        assert!(matches!(records[0], Record::Listen { line: 3, .. }));
+        assert!(matches!(records[1], Record::Rejected { line: 6, .. }));
+    }
+
+    #[test]
     fn finds_columns_by_name_in_any_order() {
         let file = "ts,artist_name,track_name,album_name,spotify_track_uri,ms_played,platform,reason_start,reason_end,shuffle,skipped\n2015-05-05 05:05:05,Art,Song,Alb,id9,99,mac,a,b,false,true\n";
         let records: Vec<Record> = ClassicCsvReader::new(file.as_bytes())
@@ -459,5 +488,50 @@ mod tests {
             .collect();
         assert_eq!(prints[0], prints[1]);
         assert_ne!(prints[0], prints[2]);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const GOOD_ROW: &str = "a1,2013-07-08 02:44:34,iOS,1,T,A,B,x,y,FALSE,FALSE";
+
+        proptest! {
+            #[test]
+            fn reading_arbitrary_bytes_never_panics(body in proptest::collection::vec(any::<u8>(), 0..4096)) {
+                let mut file = HEADER.as_bytes().to_vec();
+                file.extend_from_slice(&body);
+                if let Ok(reader) = ClassicCsvReader::new(&file[..]) {
+                    for record in reader {
+                        if let Ok(Record::Listen { event, .. }) = record {
+                            prop_assert!(event.validate().is_ok());
+                        }
+                    }
+                }
+            }
+
+            #[test]
+            fn an_arbitrary_header_is_read_or_refused_without_panic(file in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                if let Ok(reader) = ClassicCsvReader::new(&file[..]) {
+                    reader.take(100).for_each(drop);
+                }
+            }
+
+            #[test]
+            fn good_rows_around_garbage_lines_are_still_read(garbage in "[^\"\r\n]{0,300}") {
+                let file = format!("{HEADER}{GOOD_ROW}\n{garbage}\n{GOOD_ROW}\n");
+                let records: Vec<Record> = ClassicCsvReader::new(file.as_bytes())
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                let listens = records.iter().filter(|r| matches!(r, Record::Listen { .. })).count();
+                prop_assert!(listens >= 2, "{records:?}");
+                let last_line = match records.last() {
+                    Some(Record::Listen { line, .. }) => *line,
+                    _ => 0,
+                };
+                prop_assert_eq!(last_line, 4);
+            }
+        }
     }
 }

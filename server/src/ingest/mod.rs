@@ -2,6 +2,7 @@
 //! [`ListenEvent`]s, or rejections that say why and where.
 
 pub mod classic_csv;
+mod lines;
 
 use std::collections::HashSet;
 use std::fs::File;
