@@ -13,12 +13,14 @@
 //! - [`store`]: MongoDB collections, the exactly-once batch journal, top-k reads;
 //! - [`serve`]: the HTTP router: dashboard, JSON API, health;
 //! - [`config`]: settings from flags and environment; [`status`]: pipeline health;
+//!   [`metrics`]: Prometheus metrics;
 //! - [`sample`]: the generator of realistic sample history.
 
 pub mod aggregate;
 pub mod config;
 pub mod event;
 pub mod ingest;
+pub mod metrics;
 pub mod sample;
 pub mod serve;
 pub mod status;

@@ -35,6 +35,22 @@ fn streaming_the_sample_serves_exactly_the_counts_of_the_file() {
     );
     let three_artists: Vec<Value> = server.get_ok("/api/top-artists?limit=3");
     assert_eq!(three_artists, expected.top_artists(3));
+
+    let (status, metrics) = server.page("/metrics");
+    assert_eq!(status, 200);
+    let counted = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("spotify_analytics_events_counted_total "))
+        .unwrap_or_else(|| panic!("no events counter in:\n{metrics}"));
+    assert_eq!(counted.trim().parse::<i64>().ok(), Some(expected.events));
+    assert!(
+        metrics.contains(r#"http_requests_total{route="/api/summary",status="200"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("spotify_analytics_batch_flush_seconds_count"),
+        "{metrics}"
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! `GET /healthz`: the process is up. `GET /readyz`: Kafka and MongoDB answer.
+//! `GET /metrics`: Prometheus metrics.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
             get(|| async { Json(json!({ "status": "ok" })) }),
         )
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::serve_metrics))
 }
 
 /// A Kafka client kept only to ask the cluster whether it answers.

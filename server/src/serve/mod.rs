@@ -93,6 +93,7 @@ pub fn router(options: LeptosOptions, state: AppState) -> Router {
     let routes = api::routes()
         .merge(health::routes())
         .with_state(state)
-        .merge(site);
+        .merge(site)
+        .layer(axum::middleware::from_fn(crate::metrics::track_requests));
     hardening::harden(routes)
 }

@@ -23,7 +23,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{Offset, Statistics, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
@@ -34,6 +34,7 @@ use super::{client_config, describe, ensure_topics};
 use crate::aggregate::BatchDelta;
 use crate::config::{BatchSettings, KafkaSettings};
 use crate::event::ListenEvent;
+use crate::metrics::METRICS;
 use crate::status::PipelineStatus;
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::Leaderboards;
@@ -146,6 +147,7 @@ impl ConsumerTask {
             return Ok(());
         }
         let started = Instant::now();
+        let timer = METRICS.mongodb_timer("checkpoint");
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
         let mut backoff = Backoff::default();
@@ -161,6 +163,7 @@ impl ConsumerTask {
             }
         }
         self.status.store_ok();
+        timer.observe_duration();
         info!(
             "checkpoint {} written in {:?} ({} songs, {} artists)",
             progress.generation,
@@ -187,6 +190,8 @@ impl ConsumerTask {
             .set("heartbeat.interval.ms", "2000")
             // Bounds what librdkafka prefetches (64 MiB by default).
             .set("queued.max.messages.kbytes", "16384")
+            // Statistics carry the per-partition lag for the metrics.
+            .set("statistics.interval.ms", "5000")
             .create_with_context(events)
             .map_err(|error| describe(&error))?;
         consumer
@@ -309,6 +314,7 @@ impl ConsumerTask {
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<(), Stopping> {
         let started = Instant::now();
+        METRICS.batch_events.observe(batch.messages as f64);
         let mut counted = 0;
         for (partition, part) in batch.partitions {
             self.send_dead_letters(dead_letters, &part.dead_letters)
@@ -361,6 +367,10 @@ impl ConsumerTask {
         consumer.context().set_resume_positions(&progress.positions);
         self.publish(progress).await?;
         self.status.batch_applied(counted as u64);
+        METRICS.events_counted.inc_by(counted as u64);
+        METRICS
+            .flush_seconds
+            .observe(started.elapsed().as_secs_f64());
         debug!(
             "batch of {counted} events counted in {:?}",
             started.elapsed()
@@ -631,6 +641,19 @@ impl ConsumerEvents {
 }
 
 impl ClientContext for ConsumerEvents {
+    fn stats(&self, statistics: Statistics) {
+        for topic in statistics.topics.values() {
+            for (number, partition) in &topic.partitions {
+                if *number >= 0 && partition.consumer_lag >= 0 {
+                    METRICS
+                        .partition_lag
+                        .with_label_values(&[number.to_string().as_str()])
+                        .set(partition.consumer_lag);
+                }
+            }
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         warn!("Kafka: {reason}");
         self.status
