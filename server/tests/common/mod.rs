@@ -147,6 +147,41 @@ impl Scenario {
     }
 }
 
+impl Drop for Scenario {
+    /// Deletes the test's topics and database, unless the test failed: then
+    /// they stay for a look.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        use rdkafka::admin::{AdminClient, AdminOptions};
+        use rdkafka::client::DefaultClientContext;
+        use rdkafka::config::ClientConfig;
+
+        let dead_letters = format!("{}_dlq", self.topic);
+        if let Ok(admin) = ClientConfig::new()
+            .set("bootstrap.servers", brokers())
+            .create::<AdminClient<DefaultClientContext>>()
+        {
+            let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+            let _ = futures::executor::block_on(
+                admin.delete_topics(&[self.topic.as_str(), dead_letters.as_str()], &options),
+            );
+        }
+        let uri =
+            std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into());
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            let _ = runtime.block_on(async {
+                let client = mongodb::Client::with_uri_str(&uri).await?;
+                client.database(&self.database).drop().await
+            });
+        }
+    }
+}
+
 /// A running server process; killed when dropped.
 pub struct Server {
     child: Child,
