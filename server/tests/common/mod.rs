@@ -257,6 +257,24 @@ impl Server {
         }
     }
 
+    /// Asks the process to stop (SIGTERM) and waits up to `patience` for it
+    /// to exit; answers how long that took, or `None` if it did not.
+    pub fn terminate(mut self, patience: Duration) -> Option<(Duration, std::process::ExitStatus)> {
+        let asked = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM could not be sent");
+        while asked.elapsed() < patience {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some((asked.elapsed(), status));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Stops the process at once, as a crash would (SIGKILL).
     pub fn kill(mut self) {
         let _ = self.child.kill();
