@@ -1,7 +1,11 @@
 //! The Kafka side: publishing listens from files, consuming them into the
 //! store, and the dead-letter topic where records that cannot be events go.
 
+mod backoff;
+mod batch;
 pub mod consume;
+mod consumer_events;
+mod cursor;
 pub mod dead_letter;
 pub mod progress;
 pub mod publish;

@@ -1,0 +1,87 @@
+//! A micro-batch as it is read: per partition, its offset range, its events
+//! and the messages set aside for the dead-letter topic.
+
+use std::collections::BTreeMap;
+
+use super::dead_letter::DeadLetter;
+use crate::event::ListenEvent;
+
+/// A message that went to the dead-letter topic instead of the aggregates.
+pub struct Rejected {
+    pub key: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    pub letter: DeadLetter,
+}
+
+/// The messages of one partition in a batch: offsets `[from, to)`.
+pub struct PartitionBatch {
+    pub from: i64,
+    pub to: i64,
+    pub events: Vec<ListenEvent>,
+    pub dead_letters: Vec<Rejected>,
+}
+
+#[derive(Default)]
+pub struct Batch {
+    pub partitions: BTreeMap<i32, PartitionBatch>,
+    pub messages: usize,
+}
+
+impl Batch {
+    pub fn partition(&mut self, partition: i32, from: i64) -> &mut PartitionBatch {
+        self.partitions
+            .entry(partition)
+            .or_insert_with(|| PartitionBatch {
+                from,
+                to: from,
+                events: Vec::new(),
+                dead_letters: Vec::new(),
+            })
+    }
+
+    /// Drops what was read of a partition this consumer no longer owns; its
+    /// next owner reads it again from the journal's position.
+    pub fn abandon(&mut self, partition: i32) {
+        if let Some(part) = self.partitions.remove(&partition) {
+            self.messages -= part.events.len() + part.dead_letters.len();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::dead_letter::Origin;
+
+    #[test]
+    fn abandoning_a_partition_forgets_only_its_messages() {
+        let rejected = |offset| Rejected {
+            key: None,
+            payload: b"x".to_vec(),
+            letter: DeadLetter {
+                reason: "not JSON".into(),
+                reason_kind: "not_json",
+                origin: Origin::Topic {
+                    topic: "t".into(),
+                    partition: 0,
+                    offset,
+                },
+            },
+        };
+        let mut batch = Batch::default();
+        batch
+            .partition(1, 0)
+            .dead_letters
+            .extend([rejected(0), rejected(1)]);
+        batch.partition(2, 7).dead_letters.push(rejected(7));
+        batch.messages = 3;
+        batch.abandon(1);
+        assert_eq!(batch.messages, 1);
+        assert_eq!(batch.partitions.keys().collect::<Vec<_>>(), vec![&2]);
+        assert!(!batch.is_empty());
+    }
+}

@@ -1,0 +1,144 @@
+//! The consumer's Kafka callbacks: errors become pipeline status, statistics
+//! become lag metrics, and every partition assignment starts where the journal
+//! says counting resumes.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::KafkaError;
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
+use rdkafka::{Offset, Statistics, TopicPartitionList};
+use tracing::{info, warn};
+
+use super::describe;
+use crate::metrics::METRICS;
+use crate::status::PipelineStatus;
+
+/// Receives Kafka's callbacks on the consumer's thread.
+pub struct ConsumerEvents {
+    status: PipelineStatus,
+    /// Per partition, where counting resumes: assignments start fetching there.
+    resume_at: Mutex<BTreeMap<i32, i64>>,
+    /// Partitions assigned or revoked since last asked: `(partition, revoked)`.
+    reassigned: Mutex<Vec<(i32, bool)>>,
+}
+
+impl ConsumerEvents {
+    pub fn new(status: PipelineStatus, resume_at: BTreeMap<i32, i64>) -> Self {
+        Self {
+            status,
+            resume_at: Mutex::new(resume_at),
+            reassigned: Mutex::default(),
+        }
+    }
+
+    pub fn take_reassigned(&self) -> Vec<(i32, bool)> {
+        self.reassigned
+            .lock()
+            .map(|mut list| std::mem::take(&mut *list))
+            .unwrap_or_default()
+    }
+
+    pub fn set_resume_positions(&self, positions: &BTreeMap<i32, i64>) {
+        if let Ok(mut resume_at) = self.resume_at.lock() {
+            resume_at.clone_from(positions);
+        }
+    }
+
+    fn note_reassigned(&self, partitions: &TopicPartitionList, revoked: bool) {
+        let numbers: Vec<i32> = partitions
+            .elements()
+            .iter()
+            .map(|p| p.partition())
+            .collect();
+        info!(
+            "partitions {} {numbers:?}",
+            if revoked { "revoked" } else { "assigned" }
+        );
+        if let Ok(mut list) = self.reassigned.lock() {
+            list.extend(numbers.into_iter().map(|partition| (partition, revoked)));
+        }
+    }
+}
+
+impl ClientContext for ConsumerEvents {
+    fn stats(&self, statistics: Statistics) {
+        for topic in statistics.topics.values() {
+            for (number, partition) in &topic.partitions {
+                if *number >= 0 && partition.consumer_lag >= 0 {
+                    METRICS
+                        .partition_lag
+                        .with_label_values(&[number.to_string().as_str()])
+                        .set(partition.consumer_lag);
+                }
+            }
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        warn!("Kafka: {reason}");
+        self.status
+            .kafka_trouble(format!("{} ({reason})", describe(&error)));
+    }
+}
+
+impl ConsumerContext for ConsumerEvents {
+    /// Starts each assigned partition where the journal says counting
+    /// resumes, or at its beginning if nothing of it was counted, whatever
+    /// offset the group committed (it may lag behind, or belong to data that
+    /// a new database has not counted).
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        partitions: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let result = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if let Ok(resume_at) = self.resume_at.lock() {
+                    let assigned: Vec<(String, i32)> = partitions
+                        .elements()
+                        .iter()
+                        .map(|p| (p.topic().to_string(), p.partition()))
+                        .collect();
+                    for (topic, partition) in assigned {
+                        let start = resume_at
+                            .get(&partition)
+                            .map_or(Offset::Beginning, |position| Offset::Offset(*position));
+                        let _ = partitions.set_partition_offset(&topic, partition, start);
+                    }
+                }
+                self.note_reassigned(partitions, false);
+                if cooperative {
+                    consumer.incremental_assign(partitions)
+                } else {
+                    consumer.assign(partitions)
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                self.note_reassigned(partitions, true);
+                if cooperative {
+                    consumer.incremental_unassign(partitions)
+                } else {
+                    consumer.unassign()
+                }
+            }
+            other => {
+                warn!(
+                    "Kafka rebalance failed: {:?}",
+                    RDKafkaErrorCode::from(other)
+                );
+                consumer.unassign()
+            }
+        };
+        if let Err(error) = result {
+            warn!("applying a Kafka rebalance failed: {}", describe(&error));
+        }
+    }
+}
