@@ -7,6 +7,9 @@
 #   scripts/stack.sh down     stop both
 #   scripts/stack.sh status   say what runs
 #   scripts/stack.sh reset    stop both and wipe their data
+#   scripts/stack.sh start|stop|kill kafka|ferretdb
+#                             one service: start it, stop it, or kill it as a crash would (SIGKILL);
+#                             the fault-injection suite (scripts/chaos.sh) uses these
 #
 # A service whose address is set elsewhere (KAFKA_BROKERS, MONGODB_URI) is left alone.
 set -euo pipefail
@@ -219,6 +222,24 @@ stop_service() {
   say "$name: stopped"
 }
 
+# Kills a service at once, as a crash would.
+kill_service() {
+  local name="$1" pid
+  if pid="$(pid_of "$name")"; then
+    kill -9 "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    say "$name: killed (SIGKILL)"
+  fi
+  rm -f "$STATE_DIR/$name.pid"
+}
+
+one_service() { # checks a service name given on the command line
+  case "${1:-}" in
+    kafka | ferretdb) echo "$1" ;;
+    *) die "name a service: kafka or ferretdb" ;;
+  esac
+}
+
 status() {
   local name
   for name in kafka ferretdb; do
@@ -255,8 +276,11 @@ main() {
       install_kafka
       install_ferretdb
       ;;
+    start) "start_$(one_service "${2:-}")" ;;
+    stop) stop_service "$(one_service "${2:-}")" ;;
+    kill) kill_service "$(one_service "${2:-}")" ;;
     *)
-      echo "usage: scripts/stack.sh up | down | status | reset | install" >&2
+      echo "usage: scripts/stack.sh up | down | status | reset | install | start|stop|kill kafka|ferretdb" >&2
       exit 2
       ;;
   esac

@@ -18,6 +18,15 @@ pub struct KafkaSettings {
     /// Topic of listening events; rejected records go to `<topic>_dlq`.
     #[arg(long = "topic", env = "KAFKA_TOPIC", default_value = "spotify_streams")]
     pub topic: String,
+    /// Partitions of the topics when this system creates them: at most this
+    /// many server instances share the counting.
+    #[arg(
+        long = "partitions",
+        env = "KAFKA_TOPIC_PARTITIONS",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(i32).range(1..=1000)
+    )]
+    pub partitions: i32,
 }
 
 impl KafkaSettings {
@@ -64,6 +73,10 @@ pub struct ServerConfig {
         default_value = "spotify-analytics"
     )]
     pub group_id: String,
+    /// Static membership: an instance restarted with the same id (a pod name,
+    /// say) gets its partitions back at once instead of after a rebalance.
+    #[arg(long = "group-instance-id", env = "KAFKA_GROUP_INSTANCE_ID")]
+    pub group_instance_id: Option<String>,
     #[command(flatten)]
     pub mongo: MongoSettings,
     #[command(flatten)]
@@ -77,6 +90,11 @@ pub struct BatchSettings {
     #[arg(long = "batch-max-events", env = "BATCH_MAX_EVENTS", default_value_t = 5000,
           value_parser = clap::value_parser!(u32).range(1..=50_000))]
     pub max_events: u32,
+    /// Most message bytes read into one batch, so memory stays bounded
+    /// whatever the size of the messages.
+    #[arg(long = "batch-max-bytes", env = "BATCH_MAX_BYTES", default_value_t = 8 << 20,
+          value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
+    pub max_bytes: u64,
     /// Longest a batch waits for more events after its first, in milliseconds.
     #[arg(long = "batch-max-wait-ms", env = "BATCH_MAX_WAIT_MS", default_value_t = 250,
           value_parser = clap::value_parser!(u64).range(1..=60_000))]
@@ -98,7 +116,7 @@ impl ServerConfig {
              kafka topic:    {} (KAFKA_TOPIC), dead letters to {}\n\
              consumer group: {} (KAFKA_GROUP_ID)\n\
              mongodb:        {} (MONGODB_URI), database {} (MONGODB_DB)\n\
-             batches:        up to {} events or {} ms (BATCH_MAX_EVENTS, BATCH_MAX_WAIT_MS)",
+             batches:        up to {} events, {} bytes or {} ms (BATCH_MAX_EVENTS, BATCH_MAX_BYTES, BATCH_MAX_WAIT_MS)",
             self.kafka.brokers,
             self.kafka.topic,
             self.kafka.dead_letter_topic(),
@@ -106,6 +124,7 @@ impl ServerConfig {
             redact_password(&self.mongo.uri),
             self.mongo.database,
             self.batching.max_events,
+            self.batching.max_bytes,
             self.batching.max_wait_ms,
         )
     }

@@ -56,9 +56,10 @@ impl ListenEvent {
         Ok(())
     }
 
-    /// The Kafka message key: listens of one song land on one partition.
+    /// The Kafka message key: all listens of one artist, and so of each of
+    /// their songs, land on one partition, where they are counted together.
     pub fn key(&self) -> &str {
-        &self.track_uri
+        &self.artist_name
     }
 }
 

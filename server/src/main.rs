@@ -36,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
         ConsumerTask {
             kafka: config.kafka.clone(),
             group_id: config.group_id.clone(),
+            group_instance_id: config.group_instance_id.clone(),
             batching: config.batching.clone(),
             store: store.clone(),
             status: status.clone(),
@@ -45,10 +46,11 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let state = AppState {
-        analytics: Analytics(Arc::new(LiveAnalytics {
-            store: store.clone(),
+        analytics: Analytics(Arc::new(LiveAnalytics::new(
+            store.clone(),
+            config.kafka.topic.clone(),
             status,
-        })),
+        ))),
         store,
         kafka: Arc::new(KafkaProbe::new(&config.kafka.brokers)?),
     };

@@ -14,6 +14,8 @@ pub struct PipelineStatus {
 struct Health {
     kafka_problem: Option<String>,
     store_problem: Option<String>,
+    /// Why the figures served are the last ones read rather than current ones.
+    read_problem: Option<String>,
     events_counted: u64,
     last_batch_at: Option<DateTime<Utc>>,
 }
@@ -39,6 +41,17 @@ impl PipelineStatus {
         }
     }
 
+    /// The aggregates could not be read; the last ones read are served meanwhile.
+    pub fn reads_failing(&self, problem: impl Into<String>) {
+        self.update(|health| health.read_problem = Some(problem.into()));
+    }
+
+    pub fn reads_ok(&self) {
+        if self.read(|health| health.read_problem.is_some()) {
+            self.update(|health| health.read_problem = None);
+        }
+    }
+
     pub fn batch_applied(&self, events: u64) {
         self.update(|health| {
             health.events_counted += events;
@@ -46,18 +59,28 @@ impl PipelineStatus {
         });
     }
 
-    /// What keeps new listens from being counted, for a person; `None` when nothing does.
+    /// What keeps the figures served from being current, for a person;
+    /// `None` when nothing does.
     pub fn problem(&self) -> Option<String> {
-        self.read(
-            |health| match (&health.kafka_problem, &health.store_problem) {
-                (None, None) => None,
-                (Some(kafka), None) => Some(format!("New listens are not arriving: {kafka}")),
-                (None, Some(store)) => Some(format!("New listens cannot be saved: {store}")),
-                (Some(kafka), Some(store)) => Some(format!(
-                    "New listens are not arriving ({kafka}) and cannot be saved ({store})"
-                )),
-            },
-        )
+        self.read(|health| {
+            let problems: Vec<String> = [
+                health
+                    .kafka_problem
+                    .as_ref()
+                    .map(|kafka| format!("New listens are not arriving: {kafka}")),
+                health
+                    .store_problem
+                    .as_ref()
+                    .map(|store| format!("New listens cannot be saved: {store}")),
+                health.read_problem.as_ref().map(|read| {
+                    format!("The figures shown are the last ones read; reading newer ones failed: {read}")
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (!problems.is_empty()).then(|| problems.join(". "))
+        })
     }
 
     /// Events this process has counted since it started.
@@ -98,6 +121,10 @@ mod tests {
             "New listens cannot be saved: connection refused"
         );
         status.store_ok();
+        assert_eq!(status.problem(), None);
+        status.reads_failing("timed out");
+        assert!(status.problem().unwrap().contains("last ones read"));
+        status.reads_ok();
         assert_eq!(status.problem(), None);
     }
 

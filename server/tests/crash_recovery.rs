@@ -103,24 +103,3 @@ fn a_new_database_counts_the_topic_from_its_beginning() {
     server.wait_for_events(expected.events);
     expected.assert_served_by(&server);
 }
-
-#[test]
-fn sigterm_finishes_the_batch_in_flight_and_exits_cleanly() {
-    let scenario = Scenario::new("sigterm");
-    let file = scenario.generate("history.csv", 20_000, 23);
-    let expected = Expected::from_csv(&file);
-    assert!(scenario.produce(&file, &[]).status.success());
-
-    let server = scenario.server_with(&SMALL_BATCHES);
-    while server.events() == 0 {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let stopped = server.terminate(Duration::from_secs(60));
-    let (took, status) = stopped.expect("the server exits after SIGTERM");
-    assert!(status.success(), "exit status {status}");
-    eprintln!("exited {took:?} after SIGTERM");
-
-    let server = scenario.server();
-    server.wait_for_events(expected.events);
-    expected.assert_served_by(&server);
-}

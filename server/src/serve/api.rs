@@ -1,15 +1,20 @@
 //! The JSON API that users of the older Python system call:
 //! `GET /api/top-songs`, `GET /api/top-artists` and `GET /api/summary`.
+//! While the figures may not be current (Kafka or MongoDB in trouble, the
+//! last figures read served because MongoDB cannot be read), responses carry
+//! an `X-Data-Stale` header saying why.
 
 use std::collections::HashMap;
 
 use app::model::{Limit, Summary, TopArtist, TopSong};
+use app::source::SourceError;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::json;
 
 use super::AppState;
@@ -63,31 +68,65 @@ fn limit(params: Params) -> Result<Limit, ApiError> {
     Limit::parse(params.get("limit").map(String::as_str)).map_err(ApiError::BadRequest)
 }
 
-async fn top_songs(
-    State(state): State<AppState>,
-    params: Params,
-) -> Result<Json<Vec<TopSong>>, ApiError> {
-    let limit = limit(params)?;
-    let songs = state.analytics.0.top_songs(limit).await;
-    songs
-        .map(Json)
-        .map_err(|e| ApiError::Unavailable(e.to_string()))
+/// Header of responses whose figures may not be current; its value says why.
+pub const STALE_HEADER: &str = "x-data-stale";
+
+/// The figures as JSON, flagged when they may not be current.
+fn figures<T: Serialize>(state: &AppState, read: Result<T, SourceError>) -> Response {
+    let value = match read {
+        Ok(value) => value,
+        Err(error) => return ApiError::Unavailable(error.to_string()).into_response(),
+    };
+    let mut response = Json(value).into_response();
+    if let Some(problem) = state.analytics.0.health().problem {
+        if let Ok(reason) = HeaderValue::from_str(&header_text(&problem)) {
+            response.headers_mut().insert(STALE_HEADER, reason);
+        }
+    }
+    response
 }
 
-async fn top_artists(
-    State(state): State<AppState>,
-    params: Params,
-) -> Result<Json<Vec<TopArtist>>, ApiError> {
-    let limit = limit(params)?;
-    let artists = state.analytics.0.top_artists(limit).await;
-    artists
-        .map(Json)
-        .map_err(|e| ApiError::Unavailable(e.to_string()))
+/// `text` as a header value can carry it: printable ASCII, at most 500 characters.
+fn header_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(500)
+        .collect()
 }
 
-async fn summary(State(state): State<AppState>) -> Result<Json<Summary>, ApiError> {
-    let summary = state.analytics.0.summary().await;
-    summary
-        .map(Json)
-        .map_err(|e| ApiError::Unavailable(e.to_string()))
+async fn top_songs(State(state): State<AppState>, params: Params) -> Response {
+    match limit(params) {
+        Ok(limit) => figures::<Vec<TopSong>>(&state, state.analytics.0.top_songs(limit).await),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn top_artists(State(state): State<AppState>, params: Params) -> Response {
+    match limit(params) {
+        Ok(limit) => figures::<Vec<TopArtist>>(&state, state.analytics.0.top_artists(limit).await),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn summary(State(state): State<AppState>) -> Response {
+    figures::<Summary>(&state, state.analytics.0.summary().await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_becomes_a_valid_header_value() {
+        let text = header_text("MongoDB at «db»: timed out\n");
+        assert_eq!(text, "MongoDB at ?db?: timed out?");
+        assert!(HeaderValue::from_str(&text).is_ok());
+        assert_eq!(header_text(&"x".repeat(2000)).len(), 500);
+    }
 }

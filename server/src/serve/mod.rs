@@ -5,7 +5,8 @@ pub mod api;
 mod hardening;
 pub mod health;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use app::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
 use app::source::{Analytics, AnalyticsSource, SourceError};
@@ -20,18 +21,54 @@ use crate::store::leaderboard::Leaderboards;
 use crate::store::Store;
 use health::KafkaProbe;
 
+/// How long a reader waits for MongoDB before serving the last figures read.
+const READ_PATIENCE: Duration = Duration::from_secs(1);
+
 /// The published leaderboards, as the dashboard and the API read them.
 pub struct LiveAnalytics {
-    pub store: Store,
-    pub status: PipelineStatus,
+    store: Store,
+    topic: String,
+    status: PipelineStatus,
+    /// The last leaderboards read: served, flagged as not current, while
+    /// MongoDB cannot be read.
+    last_read: Mutex<Option<Leaderboards>>,
 }
 
 impl LiveAnalytics {
+    pub fn new(store: Store, topic: String, status: PipelineStatus) -> Self {
+        Self {
+            store,
+            topic,
+            status,
+            last_read: Mutex::default(),
+        }
+    }
+
     async fn leaderboards(&self) -> Result<Leaderboards, SourceError> {
-        self.store
-            .leaderboards()
-            .await
-            .map_err(|error| SourceError(error.to_string()))
+        let read = tokio::time::timeout(READ_PATIENCE, self.store.leaderboards(&self.topic));
+        let read = match read.await {
+            Ok(read) => read.map_err(|error| error.to_string()),
+            Err(_) => Err(format!("MongoDB did not answer within {READ_PATIENCE:?}")),
+        };
+        match read {
+            Ok(leaderboards) => {
+                self.status.reads_ok();
+                if let Ok(mut last_read) = self.last_read.lock() {
+                    *last_read = Some(leaderboards.clone());
+                }
+                Ok(leaderboards)
+            }
+            Err(error) => {
+                let last_read = self.last_read.lock().ok().and_then(|last| last.clone());
+                match last_read {
+                    Some(leaderboards) => {
+                        self.status.reads_failing(error);
+                        Ok(leaderboards)
+                    }
+                    None => Err(SourceError(error)),
+                }
+            }
+        }
     }
 }
 

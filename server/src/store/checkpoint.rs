@@ -1,15 +1,17 @@
-//! Checkpoints: the complete aggregates at known partition positions, so the
+//! Checkpoints: one partition's complete aggregates at a known offset, so its
 //! journal can be pruned and a restart need not replay it from the start.
 //!
-//! A checkpoint of generation `g` is the `songs` and `artists` documents
-//! tagged `generation: g` plus the `checkpoints` document naming `g`, the
-//! positions it covers and the totals. Writing one inserts the next
-//! generation's documents, then switches the `checkpoints` document (a single
-//! atomic replace), then deletes the old generation and the journal it covers.
-//! A crash before the switch leaves the old checkpoint current; leftovers of
-//! an unfinished generation are deleted before the next attempt.
+//! Each partition is checkpointed on its own by the consumer that owns it. A
+//! checkpoint of generation `g` of partition `p` is the `songs` and `artists`
+//! documents tagged `partition: p, generation: g` plus the `checkpoints`
+//! document `topic/p` naming `g`, the position it covers and the totals.
+//! Writing one inserts the next generation's documents, then switches the
+//! `checkpoints` document (a single atomic replace), then deletes the old
+//! generation and the journal it covers. A crash before the switch leaves the
+//! old checkpoint current; leftovers of an unfinished generation are deleted
+//! before the next attempt.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -19,66 +21,79 @@ use mongodb::options::ReplaceOptions;
 use super::{Store, StoreError, ARTISTS, CHECKPOINTS, SONGS};
 use crate::aggregate::{Aggregates, LatestNames, SongTally, Tally};
 
-/// `_id` of the single document of `checkpoints`.
-const CURRENT: &str = "current";
 /// Documents per insert command.
 const INSERT_CHUNK: usize = 1000;
 
-/// The aggregates as of given partition positions.
+/// One partition's aggregates as of a position.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Checkpoint {
     /// 0 before the first checkpoint.
     pub generation: i64,
-    /// Per partition, the offset up to which the aggregates count.
-    pub positions: BTreeMap<i32, i64>,
+    /// The offset up to which the aggregates count; `None` before the first checkpoint.
+    pub position: Option<i64>,
     pub aggregates: Aggregates,
 }
 
+/// `_id` of a partition's document in `checkpoints`.
+fn checkpoint_id(topic: &str, partition: i32) -> String {
+    format!("{topic}/{partition}")
+}
+
 impl Store {
-    /// Reads the current checkpoint; an empty one when there is none yet.
-    pub async fn load_checkpoint(&self, topic: &str) -> Result<Checkpoint, StoreError> {
+    /// Refuses a database that holds another topic's aggregates, or aggregates
+    /// in the single-checkpoint layout of earlier versions.
+    pub async fn check_layout(&self, topic: &str) -> Result<(), StoreError> {
+        let checkpoints = self.collection(CHECKPOINTS);
+        let earlier = checkpoints
+            .find_one(doc! { "_id": "current" })
+            .await
+            .map_err(|e| self.error(e))?;
+        if earlier.is_some() {
+            return Err(StoreError::EarlierLayout);
+        }
+        let other = checkpoints
+            .find_one(doc! { "topic": { "$ne": topic } })
+            .await
+            .map_err(|e| self.error(e))?;
+        match other {
+            Some(other) => Err(StoreError::OtherTopic {
+                expected: topic.to_string(),
+                found: other.get_str("topic").unwrap_or_default().to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads a partition's current checkpoint; an empty one when there is none yet.
+    pub async fn load_checkpoint(
+        &self,
+        topic: &str,
+        partition: i32,
+    ) -> Result<Checkpoint, StoreError> {
         let Some(current) = self
             .collection(CHECKPOINTS)
-            .find_one(doc! { "_id": CURRENT })
+            .find_one(doc! { "_id": checkpoint_id(topic, partition) })
             .await
             .map_err(|e| self.error(e))?
         else {
             return Ok(Checkpoint::default());
         };
-        let found = current.get_str("topic").unwrap_or_default();
-        if found != topic {
-            return Err(StoreError::OtherTopic {
-                expected: topic.to_string(),
-                found: found.to_string(),
-            });
-        }
         let generation = current
             .get_i64("generation")
             .map_err(|_| corrupt("checkpoint without generation"))?;
-        let mut positions = BTreeMap::new();
-        for entry in current
-            .get_array("positions")
-            .map_err(|_| corrupt("checkpoint without positions"))?
-        {
-            let entry = entry
-                .as_document()
-                .ok_or_else(|| corrupt("bad checkpoint position"))?;
-            positions.insert(
-                entry
-                    .get_i32("partition")
-                    .map_err(|_| corrupt("position without partition"))?,
-                entry
-                    .get_i64("position")
-                    .map_err(|_| corrupt("position without offset"))?,
-            );
-        }
+        let position = current
+            .get_i64("position")
+            .map_err(|_| corrupt("checkpoint without position"))?;
         let totals = match current.get("totals") {
             Some(Bson::Document(totals)) => Some(read_tally(totals)?),
             _ => None,
         };
 
         let mut songs = HashMap::new();
-        for song in self.generation_documents(SONGS, generation).await? {
+        for song in self
+            .generation_documents(SONGS, partition, generation)
+            .await?
+        {
             let tally = read_tally(&song)?;
             let latest = LatestNames {
                 ts: tally.last_listen,
@@ -89,12 +104,15 @@ impl Store {
             songs.insert(text(&song, "track_uri")?, SongTally { tally, latest });
         }
         let mut artists = HashMap::new();
-        for artist in self.generation_documents(ARTISTS, generation).await? {
+        for artist in self
+            .generation_documents(ARTISTS, partition, generation)
+            .await?
+        {
             artists.insert(text(&artist, "artist_name")?, read_tally(&artist)?);
         }
         Ok(Checkpoint {
             generation,
-            positions,
+            position: Some(position),
             aggregates: Aggregates {
                 songs,
                 artists,
@@ -103,15 +121,17 @@ impl Store {
         })
     }
 
-    /// Makes `aggregates` at `positions` the current checkpoint, as generation `generation`.
+    /// Makes `aggregates` at `position` the current checkpoint of a
+    /// partition, as generation `generation`.
     pub async fn write_checkpoint(
         &self,
         topic: &str,
+        partition: i32,
         generation: i64,
         aggregates: &Aggregates,
-        positions: &BTreeMap<i32, i64>,
+        position: i64,
     ) -> Result<(), StoreError> {
-        let stale = doc! { "generation": generation };
+        let stale = doc! { "partition": partition, "generation": generation };
         for collection in [SONGS, ARTISTS] {
             self.collection(collection)
                 .delete_many(stale.clone())
@@ -120,7 +140,8 @@ impl Store {
         }
         let songs = aggregates.songs.iter().map(|(uri, song)| {
             let mut document = doc! {
-                "_id": format!("{generation}:{uri}"),
+                "_id": format!("{partition}/{generation}:{uri}"),
+                "partition": partition,
                 "generation": generation,
                 "track_uri": uri,
                 "track_name": &song.latest.track_name,
@@ -133,7 +154,8 @@ impl Store {
         self.insert_all(SONGS, songs).await?;
         let artists = aggregates.artists.iter().map(|(name, tally)| {
             let mut document = doc! {
-                "_id": format!("{generation}:{name}"),
+                "_id": format!("{partition}/{generation}:{name}"),
+                "partition": partition,
                 "generation": generation,
                 "artist_name": name,
             };
@@ -142,41 +164,40 @@ impl Store {
         });
         self.insert_all(ARTISTS, artists).await?;
 
-        let positions_array: Vec<Document> = positions
-            .iter()
-            .map(|(partition, position)| doc! { "partition": partition, "position": position })
-            .collect();
+        let id = checkpoint_id(topic, partition);
         let current = doc! {
-            "_id": CURRENT,
+            "_id": &id,
             "topic": topic,
+            "partition": partition,
             "generation": generation,
-            "positions": positions_array,
+            "position": position,
             "totals": aggregates.totals.as_ref().map_or(Bson::Null, |t| Bson::Document(tally_fields(t))),
             "written_at": bson_time(Utc::now()),
         };
         self.collection(CHECKPOINTS)
-            .replace_one(doc! { "_id": CURRENT }, current)
+            .replace_one(doc! { "_id": &id }, current)
             .with_options(ReplaceOptions::builder().upsert(true).build())
             .await
             .map_err(|e| self.error(e))?;
 
-        let older = doc! { "generation": { "$ne": generation } };
+        let older = doc! { "partition": partition, "generation": { "$ne": generation } };
         for collection in [SONGS, ARTISTS] {
             self.collection(collection)
                 .delete_many(older.clone())
                 .await
                 .map_err(|e| self.error(e))?;
         }
-        self.prune_journal(topic, positions).await
+        self.prune_journal(topic, partition, position).await
     }
 
     async fn generation_documents(
         &self,
         collection: &str,
+        partition: i32,
         generation: i64,
     ) -> Result<Vec<Document>, StoreError> {
         self.collection(collection)
-            .find(doc! { "generation": generation })
+            .find(doc! { "partition": partition, "generation": generation })
             .await
             .map_err(|e| self.error(e))?
             .try_collect()

@@ -12,8 +12,6 @@
 //! Batch boundaries are fixed once journaled, so a redelivery that splits the
 //! stream differently cannot count anything twice.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
@@ -119,12 +117,16 @@ impl Store {
         }
     }
 
-    /// Every journaled batch of the topic, in chain order per partition.
-    pub async fn journal_entries(&self, topic: &str) -> Result<Vec<JournalEntry>, StoreError> {
+    /// Every journaled batch of a partition, in chain order.
+    pub async fn journal_entries(
+        &self,
+        topic: &str,
+        partition: i32,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
         let documents: Vec<Document> = self
             .collection(JOURNAL)
-            .find(doc! { "topic": topic })
-            .sort(doc! { "partition": 1, "from": 1 })
+            .find(doc! { "topic": topic, "partition": partition })
+            .sort(doc! { "from": 1 })
             .await
             .map_err(|e| self.error(e))?
             .try_collect()
@@ -133,20 +135,19 @@ impl Store {
         documents.iter().map(JournalEntry::from_document).collect()
     }
 
-    /// Forgets the batches a checkpoint already covers.
+    /// Forgets the batches of a partition that its checkpoint already covers.
     pub async fn prune_journal(
         &self,
         topic: &str,
-        positions: &BTreeMap<i32, i64>,
+        partition: i32,
+        position: i64,
     ) -> Result<(), StoreError> {
-        for (partition, position) in positions {
-            self.collection(JOURNAL)
-                .delete_many(
-                    doc! { "topic": topic, "partition": partition, "to": { "$lte": position } },
-                )
-                .await
-                .map_err(|e| self.error(e))?;
-        }
+        self.collection(JOURNAL)
+            .delete_many(
+                doc! { "topic": topic, "partition": partition, "to": { "$lte": position } },
+            )
+            .await
+            .map_err(|e| self.error(e))?;
         Ok(())
     }
 }

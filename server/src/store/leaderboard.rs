@@ -1,10 +1,15 @@
-//! The read model: one small document with the totals and the top songs and
-//! artists, replaced after every batch. The dashboard and the JSON API read
-//! it with a single lookup, whatever the size of the history behind it.
+//! The read model: per partition, one small document with its totals and top
+//! songs and artists, replaced after each of its batches. Readers fetch the
+//! topic's few documents and merge them. Listens are keyed by artist, so each
+//! artist, and each of their songs, is counted in one partition only: the
+//! merged top 100 is exactly the top 100 of everything.
 
-use app::model::{Summary, TopArtist, TopSong};
+use std::collections::HashMap;
+
+use app::model::{ranking_order, Summary, TopArtist, TopSong};
 use chrono::Utc;
-use mongodb::bson::{self, doc};
+use futures::TryStreamExt;
+use mongodb::bson::{self, doc, Document};
 use mongodb::options::ReplaceOptions;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +18,6 @@ use crate::aggregate::Aggregates;
 
 /// Rows kept in each ranking: the most the API hands out.
 pub const LEADERBOARD_SIZE: usize = app::model::Limit::MAX as usize;
-const CURRENT: &str = "current";
 
 /// Totals and rankings, as published together.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,38 +38,119 @@ impl Leaderboards {
             top_artists: aggregates.top_artists(LEADERBOARD_SIZE),
         }
     }
+
+    /// The leaderboards of all partitions together. A song or artist found in
+    /// several partitions (only if listens were not keyed by artist) has its
+    /// figures added up.
+    pub fn merge(parts: impl IntoIterator<Item = Leaderboards>) -> Self {
+        let mut summary = Summary::default();
+        let mut songs: HashMap<String, TopSong> = HashMap::new();
+        let mut artists: HashMap<String, TopArtist> = HashMap::new();
+        for part in parts {
+            summary.events += part.summary.events;
+            summary.ms_played += part.summary.ms_played;
+            summary.songs += part.summary.songs;
+            summary.artists += part.summary.artists;
+            summary.last_listen = summary.last_listen.max(part.summary.last_listen);
+            summary.updated_at = summary.updated_at.max(part.summary.updated_at);
+            for song in part.top_songs {
+                match songs.get_mut(&song.track_uri) {
+                    Some(known) => {
+                        known.plays += song.plays;
+                        known.ms_played += song.ms_played;
+                        known.skips += song.skips;
+                    }
+                    None => {
+                        songs.insert(song.track_uri.clone(), song);
+                    }
+                }
+            }
+            for artist in part.top_artists {
+                match artists.get_mut(&artist.artist_name) {
+                    Some(known) => {
+                        known.plays += artist.plays;
+                        known.ms_played += artist.ms_played;
+                        known.skips += artist.skips;
+                    }
+                    None => {
+                        artists.insert(artist.artist_name.clone(), artist);
+                    }
+                }
+            }
+        }
+        let mut top_songs: Vec<TopSong> = songs.into_values().collect();
+        top_songs.sort_by(|a, b| {
+            ranking_order(
+                (a.plays, a.ms_played, &a.track_name),
+                (b.plays, b.ms_played, &b.track_name),
+            )
+            .then_with(|| a.track_uri.cmp(&b.track_uri))
+        });
+        let mut top_artists: Vec<TopArtist> = artists.into_values().collect();
+        top_artists.sort_by(|a, b| {
+            ranking_order(
+                (a.plays, a.ms_played, &a.artist_name),
+                (b.plays, b.ms_played, &b.artist_name),
+            )
+        });
+        top_songs.truncate(LEADERBOARD_SIZE);
+        top_artists.truncate(LEADERBOARD_SIZE);
+        for (index, song) in top_songs.iter_mut().enumerate() {
+            song.rank = index as u32 + 1;
+        }
+        for (index, artist) in top_artists.iter_mut().enumerate() {
+            artist.rank = index as u32 + 1;
+        }
+        Self {
+            summary,
+            top_songs,
+            top_artists,
+        }
+    }
 }
 
 impl Store {
-    /// Replaces the published totals and rankings.
+    /// Replaces the published totals and rankings of one partition.
     pub async fn publish_leaderboards(
         &self,
+        topic: &str,
+        partition: i32,
         leaderboards: &Leaderboards,
     ) -> Result<(), StoreError> {
+        let id = format!("{topic}/{partition}");
         let mut document =
             bson::to_document(leaderboards).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        document.insert("_id", CURRENT);
+        document.insert("_id", &id);
+        document.insert("topic", topic);
+        document.insert("partition", partition);
         self.collection(LEADERBOARDS)
-            .replace_one(doc! { "_id": CURRENT }, document)
+            .replace_one(doc! { "_id": &id }, document)
             .with_options(ReplaceOptions::builder().upsert(true).build())
             .await
             .map_err(|e| self.error(e))?;
         Ok(())
     }
 
-    /// The published totals and rankings; empty ones before any data.
-    pub async fn leaderboards(&self) -> Result<Leaderboards, StoreError> {
-        let found = self
+    /// The published totals and rankings of the topic, all partitions
+    /// merged; empty ones before any data.
+    pub async fn leaderboards(&self, topic: &str) -> Result<Leaderboards, StoreError> {
+        let documents: Vec<Document> = self
             .collection(LEADERBOARDS)
-            .find_one(doc! { "_id": CURRENT })
-            .projection(doc! { "_id": 0 })
+            .find(doc! { "topic": topic })
+            .projection(doc! { "_id": 0, "topic": 0, "partition": 0 })
+            .await
+            .map_err(|e| self.error(e))?
+            .try_collect()
             .await
             .map_err(|e| self.error(e))?;
-        match found {
-            Some(document) => bson::from_document(document)
-                .map_err(|e| StoreError::Corrupt(format!("leaderboards: {e}"))),
-            None => Ok(Leaderboards::default()),
-        }
+        let parts = documents
+            .into_iter()
+            .map(|document| {
+                bson::from_document(document)
+                    .map_err(|e| StoreError::Corrupt(format!("leaderboards: {e}")))
+            })
+            .collect::<Result<Vec<Leaderboards>, _>>()?;
+        Ok(Leaderboards::merge(parts))
     }
 }
 
@@ -73,7 +158,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::aggregate::BatchDelta;
-    use crate::event::test_listen;
+    use crate::event::{test_listen, ListenEvent};
 
     #[test]
     fn leaderboards_round_trip_through_bson() {
@@ -85,5 +170,52 @@ mod tests {
         let document = bson::to_document(&leaderboards).unwrap();
         let back: Leaderboards = bson::from_document(document).unwrap();
         assert_eq!(back, leaderboards);
+    }
+
+    fn partition_of(events: &[ListenEvent]) -> Aggregates {
+        let mut aggregates = Aggregates::default();
+        aggregates.apply(&BatchDelta::from_events(events));
+        aggregates
+    }
+
+    #[test]
+    fn merging_partitions_keyed_by_artist_gives_the_rankings_of_everything() {
+        let first = [
+            test_listen("a", "X", "2020-01-01T00:00:00Z", 5, false),
+            test_listen("a", "X", "2020-01-02T00:00:00Z", 5, true),
+            test_listen("b", "X", "2020-01-03T00:00:00Z", 7, false),
+        ];
+        let second = [
+            test_listen("c", "Y", "2021-01-01T00:00:00Z", 9, false),
+            test_listen("c", "Y", "2021-01-01T00:00:00Z", 9, false),
+            test_listen("c", "Y", "2021-01-01T00:00:00Z", 9, false),
+            test_listen("d", "Y", "2019-01-01T00:00:00Z", 1, false),
+        ];
+        let whole = partition_of(&[&first[..], &second[..]].concat());
+        let merged = Leaderboards::merge([
+            Leaderboards::of(&partition_of(&first)),
+            Leaderboards::of(&partition_of(&second)),
+        ]);
+        let mut expected = Leaderboards::of(&whole);
+        expected.summary.updated_at = merged.summary.updated_at;
+        assert_eq!(merged, expected);
+        assert_eq!(merged.top_artists[0].artist_name, "Y");
+        assert_eq!(merged.top_songs[0].rank, 1);
+    }
+
+    #[test]
+    fn a_song_found_in_two_partitions_has_its_plays_added_up() {
+        let listen = test_listen("a", "X", "2020-01-01T00:00:00Z", 5, false);
+        let one = Leaderboards::of(&partition_of(std::slice::from_ref(&listen)));
+        let merged = Leaderboards::merge([one.clone(), one]);
+        assert_eq!(merged.top_songs.len(), 1);
+        assert_eq!(merged.top_songs[0].plays, 2);
+        assert_eq!(merged.top_artists[0].ms_played, 10);
+        assert_eq!(merged.summary.events, 2);
+    }
+
+    #[test]
+    fn merging_nothing_is_empty() {
+        assert_eq!(Leaderboards::merge([]), Leaderboards::default());
     }
 }

@@ -3,18 +3,22 @@
 //! Only what FerretDB v1 and MongoDB 6+ both support is used: inserts with
 //! unique `_id`s, single-document replaces, `find` and `delete_many`. FerretDB
 //! v1 scans a whole collection for every lookup and update, so each batch
-//! costs two writes whatever its size: one journal insert and one replace of
-//! the small leaderboard document.
+//! costs two writes per partition whatever its size: one journal insert and
+//! one replace of the partition's small leaderboard document.
 //!
-//! Collections:
-//! - `batch_journal`: one document per micro-batch of one Kafka partition, with
+//! State is kept per Kafka partition, written only by the consumer that owns
+//! the partition; listens are keyed by artist, so each artist and each of
+//! their songs is counted in one partition only, and readers merge the
+//! partitions' leaderboards exactly. Collections:
+//! - `batch_journal`: one document per micro-batch of one partition, with
 //!   its offset range and deltas (see [`journal`]);
-//! - `checkpoints`: one document naming the current checkpoint generation and
-//!   the partition positions it covers (see [`checkpoint`]);
-//! - `songs`, `artists`: the aggregates of the current checkpoint, one document
+//! - `checkpoints`: per partition, one document naming its current checkpoint
+//!   generation and the position it covers (see [`checkpoint`]);
+//! - `songs`, `artists`: the aggregates of the current checkpoints, one document
 //!   per song or artist (plays, ms_played, skips, names, first/last listen);
-//! - `leaderboards`: one document with the totals and the top 100 songs and
-//!   artists, replaced after every batch; the dashboard and API read it (see [`leaderboard`]).
+//! - `leaderboards`: per partition, one document with its totals and top 100
+//!   songs and artists, replaced after every batch; the dashboard and API read
+//!   and merge them (see [`leaderboard`]).
 
 pub mod checkpoint;
 pub mod journal;
@@ -58,6 +62,12 @@ pub enum StoreError {
          use another MONGODB_DB for another topic"
     )]
     OtherTopic { expected: String, found: String },
+    #[error(
+        "the database holds aggregates in the layout of an earlier version; \
+         use a new MONGODB_DB (the topic is counted again from its start), \
+         or empty the local one with `./scripts/stack.sh reset`"
+    )]
+    EarlierLayout,
     #[error("a stored document is not in the expected shape: {0}")]
     Corrupt(String),
 }
@@ -89,13 +99,13 @@ impl Store {
         let indexes = [
             (
                 SONGS,
-                "ranking",
-                doc! { "generation": 1, "plays": -1, "ms_played": -1, "track_name": 1 },
+                "partition_ranking",
+                doc! { "partition": 1, "generation": 1, "plays": -1, "ms_played": -1, "track_name": 1 },
             ),
             (
                 ARTISTS,
-                "ranking",
-                doc! { "generation": 1, "plays": -1, "ms_played": -1, "artist_name": 1 },
+                "partition_ranking",
+                doc! { "partition": 1, "generation": 1, "plays": -1, "ms_played": -1, "artist_name": 1 },
             ),
             (
                 JOURNAL,

@@ -25,6 +25,8 @@ pub struct PartitionBatch {
 pub struct Batch {
     pub partitions: BTreeMap<i32, PartitionBatch>,
     pub messages: usize,
+    /// Bytes of the messages read, abandoned ones included.
+    pub bytes: usize,
 }
 
 impl Batch {

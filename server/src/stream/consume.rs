@@ -1,16 +1,24 @@
 //! The consumer task: reads listen events in a Kafka consumer group and folds
 //! them into the aggregates in micro-batches, exactly once.
 //!
-//! A batch ends after `BATCH_MAX_EVENTS` messages or `BATCH_MAX_WAIT_MS` after
-//! its first message. Each partition's part of it goes through these steps,
-//! each retried with backoff until it succeeds: dead letters sent → batch
-//! journaled (the moment it counts, see [`crate::store::journal`]) → folded
-//! into the in-memory aggregates → offset committed to Kafka. Then the
-//! leaderboards are published, and from time to time a checkpoint is written.
-//! MongoDB's journal, not Kafka's committed offset, says where a partition
-//! resumes; Kafka's offset follows it for lag tools.
+//! Several servers may share the topic's partitions through the consumer
+//! group. Each partition's aggregates are loaded when the partition's first
+//! message arrives after it was assigned, and dropped when it is revoked
+//! (with what was read of it and not yet journaled: its next owner reads that
+//! again). A batch ends after `BATCH_MAX_EVENTS` messages or
+//! `BATCH_MAX_BYTES` of them, or `BATCH_MAX_WAIT_MS` after its first message;
+//! while it is written nothing more is read (Kafka keeps the rest), so memory
+//! stays bounded however far behind the consumer is. Each partition's part of it
+//! goes through these steps, each retried with backoff until it succeeds:
+//! dead letters sent → batch journaled (the moment it counts, see
+//! [`crate::store::journal`]) → folded into the partition's aggregates →
+//! offset committed to Kafka → the partition's leaderboards published. From
+//! time to time a partition's checkpoint is written. MongoDB's journal, not
+//! Kafka's committed offset, says where a partition resumes; Kafka's offset
+//! follows it for lag tools.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
@@ -45,6 +53,7 @@ const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
 pub struct ConsumerTask {
     pub kafka: KafkaSettings,
     pub group_id: String,
+    pub group_instance_id: Option<String>,
     pub batching: BatchSettings,
     pub store: Store,
     pub status: PipelineStatus,
@@ -59,10 +68,11 @@ struct Stopping;
 impl ConsumerTask {
     /// Consumes until shutdown; never returns early because of a fault.
     pub async fn run(mut self) {
-        let Ok(mut progress) = self.start().await else {
+        if self.start().await.is_err() {
             return;
-        };
-        let consumer = match self.subscribe(&progress) {
+        }
+        let mut owned: HashMap<i32, Progress> = HashMap::new();
+        let consumer = match self.subscribe() {
             Ok(consumer) => consumer,
             Err(error) => {
                 // Only an invalid setting gets here; nothing to retry.
@@ -81,14 +91,14 @@ impl ConsumerTask {
         };
         let mut cursors: HashMap<i32, Cursor> = HashMap::new();
         while !*self.shutdown.borrow() {
-            let batch = match self.collect(&consumer, &progress, &mut cursors).await {
+            let batch = match self.collect(&consumer, &mut owned, &mut cursors).await {
                 Ok(batch) => batch,
                 Err(Stopping) => break,
             };
             let step = if batch.is_empty() {
-                self.maintain(&mut progress, true).await
+                self.maintain(&mut owned, true).await
             } else {
-                self.flush(&consumer, &dead_letters, batch, &mut progress, &mut cursors)
+                self.flush(&consumer, &dead_letters, batch, &mut owned, &mut cursors)
                     .await
             };
             if step.is_err() {
@@ -98,52 +108,75 @@ impl ConsumerTask {
         info!("consumer stopped");
     }
 
-    /// Rebuilds what was counted before, and publishes it for readers.
-    async fn start(&mut self) -> Result<Progress, Stopping> {
+    /// Prepares the database and the topics.
+    async fn start(&mut self) -> Result<(), Stopping> {
         let store = self.store.clone();
-        self.retry("preparing MongoDB", || store.prepare()).await?;
-        let progress = self.load_progress().await?;
+        let topic = self.kafka.topic.clone();
+        self.retry("preparing MongoDB", || async {
+            store.prepare().await?;
+            store.check_layout(&topic).await
+        })
+        .await?;
         let brokers = self.kafka.brokers.clone();
         let dead_letter_topic = self.kafka.dead_letter_topic();
         let topic = self.kafka.topic.clone();
         let topics = [topic.as_str(), dead_letter_topic.as_str()];
-        self.retry_kafka("creating the topics", || ensure_topics(&brokers, &topics))
-            .await?;
-        Ok(progress)
+        let partitions = self.kafka.partitions;
+        self.retry_kafka("creating the topics", || {
+            ensure_topics(&brokers, &topics, partitions)
+        })
+        .await?;
+        Ok(())
     }
 
-    async fn load_progress(&mut self) -> Result<Progress, Stopping> {
+    /// Loads what was counted of a partition this consumer was assigned.
+    async fn load_progress(&mut self, partition: i32) -> Result<Progress, Stopping> {
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
         let progress = self
-            .retry("loading the checkpoint and journal", || {
-                Progress::load(&store, &topic)
+            .retry("loading a partition's checkpoint and journal", || {
+                Progress::load(&store, &topic, partition)
             })
             .await?;
         info!(
-            "counted so far: {} events; resuming at {:?}",
+            "partition {partition}: {} events counted so far; resuming at {}",
             progress.aggregates.summary().events,
-            progress.positions
+            progress
+                .position
+                .map_or("its beginning".to_string(), |p| format!("offset {p}"))
         );
-        self.publish(&progress).await?;
+        if progress.position.is_some() {
+            self.publish(&progress).await?;
+        }
         Ok(progress)
     }
 
-    /// Replaces the leaderboards readers see with the current aggregates.
+    /// Replaces the leaderboards readers see of a partition with its current aggregates.
     async fn publish(&mut self, progress: &Progress) -> Result<(), Stopping> {
         let store = self.store.clone();
+        let topic = self.kafka.topic.clone();
         let leaderboards = Leaderboards::of(&progress.aggregates);
         self.retry("publishing the leaderboards", || {
-            store.publish_leaderboards(&leaderboards)
+            store.publish_leaderboards(&topic, progress.partition, &leaderboards)
         })
         .await
     }
 
-    /// Writes a checkpoint when one is due.
-    async fn maintain(&mut self, progress: &mut Progress, idle: bool) -> Result<(), Stopping> {
-        if !progress.checkpoint_due(idle) {
-            return Ok(());
+    /// Writes the checkpoints that are due.
+    async fn maintain(
+        &mut self,
+        owned: &mut HashMap<i32, Progress>,
+        idle: bool,
+    ) -> Result<(), Stopping> {
+        for progress in owned.values_mut() {
+            if progress.checkpoint_due(idle) {
+                self.checkpoint(progress).await?;
+            }
         }
+        Ok(())
+    }
+
+    async fn checkpoint(&mut self, progress: &mut Progress) -> Result<(), Stopping> {
         let started = Instant::now();
         let timer = METRICS.mongodb_timer("checkpoint");
         let store = self.store.clone();
@@ -163,7 +196,8 @@ impl ConsumerTask {
         self.status.store_ok();
         timer.observe_duration();
         info!(
-            "checkpoint {} written in {:?} ({} songs, {} artists)",
+            "partition {}: checkpoint {} written in {:?} ({} songs, {} artists)",
+            progress.partition,
             progress.generation,
             started.elapsed(),
             progress.aggregates.songs.len(),
@@ -172,9 +206,13 @@ impl ConsumerTask {
         Ok(())
     }
 
-    fn subscribe(&self, progress: &Progress) -> Result<StreamConsumer<ConsumerEvents>, String> {
-        let events = ConsumerEvents::new(self.status.clone(), progress.positions.clone());
-        let consumer: StreamConsumer<ConsumerEvents> = client_config(&self.kafka.brokers)
+    fn subscribe(&self) -> Result<StreamConsumer<ConsumerEvents>, String> {
+        let events = ConsumerEvents::new(self.status.clone());
+        let mut config = client_config(&self.kafka.brokers);
+        if let Some(instance) = &self.group_instance_id {
+            config.set("group.instance.id", instance);
+        }
+        let consumer: StreamConsumer<ConsumerEvents> = config
             .set("group.id", &self.group_id)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
@@ -212,13 +250,15 @@ impl ConsumerTask {
     async fn collect(
         &mut self,
         consumer: &StreamConsumer<ConsumerEvents>,
-        progress: &Progress,
+        owned: &mut HashMap<i32, Progress>,
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<Batch, Stopping> {
         let mut batch = Batch::default();
         let mut deadline: Option<Instant> = None;
         loop {
-            if batch.messages >= self.batching.max_events as usize {
+            if batch.messages >= self.batching.max_events as usize
+                || batch.bytes >= self.batching.max_bytes as usize
+            {
                 return Ok(batch);
             }
             let wait = match deadline {
@@ -229,11 +269,16 @@ impl ConsumerTask {
                 received = timeout(wait, consumer.recv()) => received,
                 _ = self.shutdown.changed() => return if batch.is_empty() { Err(Stopping) } else { Ok(batch) },
             };
-            for (partition, revoked) in consumer.context().take_reassigned() {
+            let reassigned = consumer.context().take_reassigned();
+            for &(partition, revoked) in &reassigned {
                 cursors.remove(&partition);
                 if revoked {
                     batch.abandon(partition);
+                    owned.remove(&partition);
                 }
+            }
+            if !reassigned.is_empty() {
+                consumer.context().set_resume_positions(&positions(owned));
             }
             let message = match received {
                 Err(_elapsed) if deadline.is_some() => return Ok(batch),
@@ -252,9 +297,19 @@ impl ConsumerTask {
             self.status.kafka_ok();
             let partition = message.partition();
             let offset = message.offset();
-            let cursor = *cursors
-                .entry(partition)
-                .or_insert_with(|| resume(partition, progress));
+            if let Entry::Vacant(slot) = owned.entry(partition) {
+                if !self.assigned(consumer, partition) {
+                    debug!("partition {partition}: message at {offset} after the partition was revoked");
+                    continue;
+                }
+                slot.insert(self.load_progress(partition).await?);
+                cursors.remove(&partition);
+                consumer.context().set_resume_positions(&positions(owned));
+            }
+            let cursor = match cursors.get(&partition) {
+                Some(cursor) => *cursor,
+                None => owned[&partition].position.map_or(Cursor::Fresh, Cursor::At),
+            };
             let (step, next) = cursor.step(offset);
             cursors.insert(partition, next);
             match step {
@@ -293,6 +348,7 @@ impl ConsumerTask {
                         }),
                     }
                     batch.messages += 1;
+                    batch.bytes += message.payload_len();
                 }
             }
         }
@@ -304,13 +360,16 @@ impl ConsumerTask {
         consumer: &StreamConsumer<ConsumerEvents>,
         dead_letters: &FutureProducer,
         batch: Batch,
-        progress: &mut Progress,
+        owned: &mut HashMap<i32, Progress>,
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<(), Stopping> {
         let started = Instant::now();
         METRICS.batch_events.observe(batch.messages as f64);
         let mut counted = 0;
         for (partition, part) in batch.partitions {
+            let Some(mut progress) = owned.remove(&partition) else {
+                continue;
+            };
             self.send_dead_letters(dead_letters, &part.dead_letters)
                 .await?;
             let entry = JournalEntry {
@@ -330,10 +389,9 @@ impl ConsumerTask {
                     "partition {partition}: another consumer journaled a batch from offset {} first; reloading what was counted",
                     part.from
                 );
-                *progress = self.load_progress().await?;
-                consumer.context().set_resume_positions(&progress.positions);
-                cursors.clear();
-                return Ok(());
+                owned.insert(partition, self.load_progress(partition).await?);
+                cursors.remove(&partition);
+                continue;
             }
             progress.fold(&entry);
             counted += entry.delta.events();
@@ -357,9 +415,10 @@ impl ConsumerTask {
                 entry.delta.events(),
                 entry.dead_lettered
             );
+            self.publish(&progress).await?;
+            owned.insert(partition, progress);
         }
-        consumer.context().set_resume_positions(&progress.positions);
-        self.publish(progress).await?;
+        consumer.context().set_resume_positions(&positions(owned));
         self.status.batch_applied(counted as u64);
         METRICS.events_counted.inc_by(counted as u64);
         METRICS
@@ -369,7 +428,16 @@ impl ConsumerTask {
             "batch of {counted} events counted in {:?}",
             started.elapsed()
         );
-        self.maintain(progress, false).await
+        self.maintain(owned, false).await
+    }
+
+    /// Whether the group currently assigns `partition` to this consumer.
+    fn assigned(&self, consumer: &StreamConsumer<ConsumerEvents>, partition: i32) -> bool {
+        consumer.assignment().is_ok_and(|assignment| {
+            assignment
+                .find_partition(&self.kafka.topic, partition)
+                .is_some()
+        })
     }
 
     async fn send_dead_letters(
@@ -494,12 +562,10 @@ enum Journaled {
     Conflict,
 }
 
-/// Where a partition seen for the first time resumes: the end of its counted batches.
-fn resume(partition: i32, progress: &Progress) -> Cursor {
-    let position = progress.positions.get(&partition).copied();
-    info!(
-        "partition {partition}: resuming at {}",
-        position.map_or("its beginning".to_string(), |p| format!("offset {p}"))
-    );
-    position.map_or(Cursor::Fresh, Cursor::At)
+/// Where each owned partition's counting resumes.
+fn positions(owned: &HashMap<i32, Progress>) -> BTreeMap<i32, i64> {
+    owned
+        .values()
+        .filter_map(|progress| Some((progress.partition, progress.position?)))
+        .collect()
 }

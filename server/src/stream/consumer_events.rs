@@ -1,6 +1,7 @@
 //! The consumer's Kafka callbacks: errors become pipeline status, statistics
-//! become lag metrics, and every partition assignment starts where the journal
-//! says counting resumes.
+//! become lag metrics, and a partition assignment starts where the journal
+//! says counting resumes when the consumer knows it, else at the partition's
+//! beginning (the consumer then loads the partition's position and seeks there).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -19,17 +20,17 @@ use crate::status::PipelineStatus;
 /// Receives Kafka's callbacks on the consumer's thread.
 pub struct ConsumerEvents {
     status: PipelineStatus,
-    /// Per partition, where counting resumes: assignments start fetching there.
+    /// Per owned partition, where counting resumes: assignments start fetching there.
     resume_at: Mutex<BTreeMap<i32, i64>>,
     /// Partitions assigned or revoked since last asked: `(partition, revoked)`.
     reassigned: Mutex<Vec<(i32, bool)>>,
 }
 
 impl ConsumerEvents {
-    pub fn new(status: PipelineStatus, resume_at: BTreeMap<i32, i64>) -> Self {
+    pub fn new(status: PipelineStatus) -> Self {
         Self {
             status,
-            resume_at: Mutex::new(resume_at),
+            resume_at: Mutex::default(),
             reassigned: Mutex::default(),
         }
     }

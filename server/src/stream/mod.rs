@@ -18,9 +18,6 @@ use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
-/// Partitions of a topic this system creates.
-pub const TOPIC_PARTITIONS: i32 = 3;
-
 /// Kafka cannot be reached, or would not do what was asked.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -59,9 +56,13 @@ pub fn check_reachable<C: ClientContext>(
         })
 }
 
-/// Creates the topics that are missing, with [`TOPIC_PARTITIONS`] partitions
-/// and the cluster's default replication.
-pub async fn ensure_topics(brokers: &str, topics: &[&str]) -> Result<(), KafkaUnreachable> {
+/// Creates the topics that are missing, with `partitions` partitions and the
+/// cluster's default replication.
+pub async fn ensure_topics(
+    brokers: &str,
+    topics: &[&str],
+    partitions: i32,
+) -> Result<(), KafkaUnreachable> {
     let unreachable = |detail: String| KafkaUnreachable {
         brokers: brokers.to_string(),
         detail,
@@ -71,7 +72,7 @@ pub async fn ensure_topics(brokers: &str, topics: &[&str]) -> Result<(), KafkaUn
         .map_err(|error| unreachable(describe(&error)))?;
     let new_topics: Vec<NewTopic> = topics
         .iter()
-        .map(|topic| NewTopic::new(topic, TOPIC_PARTITIONS, TopicReplication::Fixed(-1)))
+        .map(|topic| NewTopic::new(topic, partitions, TopicReplication::Fixed(-1)))
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = admin

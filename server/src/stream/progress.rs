@@ -1,8 +1,8 @@
-//! What the consumer has counted: the aggregates and, per partition, the
-//! offset up to which they count. Rebuilt at start from the last checkpoint
-//! plus the journal after it, then advanced batch by batch.
+//! What the consumer has counted of one partition it owns: the partition's
+//! aggregates and the offset up to which they count. Loaded when the
+//! partition is assigned, from its last checkpoint plus the journal after it,
+//! then advanced batch by batch.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use tracing::warn;
@@ -22,9 +22,10 @@ const MIN_STATE_KEYS: usize = 10_000;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(600);
 
 pub struct Progress {
+    pub partition: i32,
     pub aggregates: Aggregates,
-    /// Per partition, one past the last counted offset.
-    pub positions: BTreeMap<i32, i64>,
+    /// One past the last counted offset; `None` while nothing of the partition is counted.
+    pub position: Option<i64>,
     /// Generation of the last checkpoint.
     pub generation: i64,
     batches_since_checkpoint: usize,
@@ -34,18 +35,28 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Reads the last checkpoint and folds in the journal after it.
-    pub async fn load(store: &Store, topic: &str) -> Result<Self, StoreError> {
-        let checkpoint = store.load_checkpoint(topic).await?;
-        let mut progress = Self {
-            aggregates: checkpoint.aggregates,
-            positions: checkpoint.positions,
-            generation: checkpoint.generation,
+    fn new(partition: i32) -> Self {
+        Self {
+            partition,
+            aggregates: Aggregates::default(),
+            position: None,
+            generation: 0,
             batches_since_checkpoint: 0,
             keys_since_checkpoint: 0,
             last_checkpoint: Instant::now(),
+        }
+    }
+
+    /// Reads the partition's last checkpoint and folds in the journal after it.
+    pub async fn load(store: &Store, topic: &str, partition: i32) -> Result<Self, StoreError> {
+        let checkpoint = store.load_checkpoint(topic, partition).await?;
+        let mut progress = Self {
+            aggregates: checkpoint.aggregates,
+            position: checkpoint.position,
+            generation: checkpoint.generation,
+            ..Self::new(partition)
         };
-        for entry in store.journal_entries(topic).await? {
+        for entry in store.journal_entries(topic, partition).await? {
             progress.fold(&entry);
         }
         Ok(progress)
@@ -53,18 +64,17 @@ impl Progress {
 
     /// Counts a journaled batch, unless the aggregates already cover it.
     pub fn fold(&mut self, entry: &JournalEntry) {
-        let position = self.positions.get(&entry.partition).copied();
-        if position.is_some_and(|position| entry.to <= position) {
+        if self.position.is_some_and(|position| entry.to <= position) {
             return;
         }
-        if let Some(position) = position.filter(|position| entry.from != *position) {
+        if let Some(position) = self.position.filter(|position| entry.from != *position) {
             warn!(
                 "partition {}: journaled batch {}..{} does not start at the counted position {position}",
                 entry.partition, entry.from, entry.to
             );
         }
         self.aggregates.apply(&entry.delta);
-        self.positions.insert(entry.partition, entry.to);
+        self.position = Some(entry.to);
         self.batches_since_checkpoint += 1;
         self.keys_since_checkpoint += entry.delta.songs.len() + entry.delta.artists.len();
     }
@@ -79,11 +89,20 @@ impl Progress {
                 || self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY)
     }
 
-    /// Writes the aggregates as the next checkpoint generation.
+    /// Writes the aggregates as the partition's next checkpoint generation.
     pub async fn checkpoint(&mut self, store: &Store, topic: &str) -> Result<(), StoreError> {
+        let Some(position) = self.position else {
+            return Ok(());
+        };
         let generation = self.generation + 1;
         store
-            .write_checkpoint(topic, generation, &self.aggregates, &self.positions)
+            .write_checkpoint(
+                topic,
+                self.partition,
+                generation,
+                &self.aggregates,
+                position,
+            )
             .await?;
         self.generation = generation;
         self.batches_since_checkpoint = 0;
@@ -113,30 +132,23 @@ mod tests {
     }
 
     fn empty() -> Progress {
-        Progress {
-            aggregates: Aggregates::default(),
-            positions: BTreeMap::new(),
-            generation: 0,
-            batches_since_checkpoint: 0,
-            keys_since_checkpoint: 0,
-            last_checkpoint: Instant::now(),
-        }
+        Progress::new(0)
     }
 
     #[test]
     fn folding_advances_the_partition_position() {
         let mut progress = empty();
+        assert_eq!(progress.position, None);
         progress.fold(&entry(0, 0, 10, 10));
-        progress.fold(&entry(1, 0, 4, 4));
         progress.fold(&entry(0, 10, 12, 2));
-        assert_eq!(progress.positions, BTreeMap::from([(0, 12), (1, 4)]));
-        assert_eq!(progress.aggregates.summary().events, 16);
+        assert_eq!(progress.position, Some(12));
+        assert_eq!(progress.aggregates.summary().events, 12);
     }
 
     #[test]
     fn batches_the_checkpoint_covers_are_not_counted_again() {
         let mut progress = empty();
-        progress.positions.insert(0, 10);
+        progress.position = Some(10);
         progress.fold(&entry(0, 0, 10, 10));
         progress.fold(&entry(0, 5, 8, 3));
         assert_eq!(progress.aggregates.summary().events, 0);

@@ -1,5 +1,5 @@
 //! Streams a listening-history file into Kafka: each listen becomes a JSON
-//! event keyed by track URI; each rejected record goes to the dead-letter
+//! event keyed by artist; each rejected record goes to the dead-letter
 //! topic with its line and reason; exact duplicates are counted once.
 
 use std::collections::BTreeMap;
@@ -182,6 +182,7 @@ pub fn publish_file(
     futures::executor::block_on(ensure_topics(
         &kafka.brokers,
         &[&kafka.topic, &dead_letter_topic],
+        kafka.partitions,
     ))?;
 
     let progress = progress_bar(options.progress, size);
@@ -284,6 +285,9 @@ fn create_producer(brokers: &str) -> Result<ThreadedProducer<Deliveries>, KafkaU
         // Retries never duplicate or reorder a listen.
         .set("enable.idempotence", "true")
         .set("acks", "all")
+        // The partitioner of Java clients, so an artist's listens land on the
+        // same partition whichever of them produced it.
+        .set("partitioner", "murmur2_random")
         .set("linger.ms", "20")
         .set("compression.type", "lz4")
         .set("message.timeout.ms", "120000")
@@ -351,6 +355,7 @@ mod tests {
         KafkaSettings {
             brokers: "127.0.0.1:9092".into(),
             topic: "spotify_streams".into(),
+            partitions: 4,
         }
     }
 

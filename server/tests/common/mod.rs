@@ -499,6 +499,103 @@ impl Expected {
     }
 }
 
+/// Every song's (by URI) and every artist's figures as stored in MongoDB,
+/// all partitions of the topic together: each partition's checkpoint plus
+/// its journal, read with the server's own loader.
+pub fn stored_totals(scenario: &Scenario) -> (HashMap<String, Count>, HashMap<String, Count>) {
+    use server::config::MongoSettings;
+    use server::store::Store;
+    use server::stream::progress::Progress;
+
+    let settings = MongoSettings {
+        uri: std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into()),
+        database: scenario.database.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    let mut songs: HashMap<String, Count> = HashMap::new();
+    let mut artists: HashMap<String, Count> = HashMap::new();
+    runtime.block_on(async {
+        let store = Store::connect(&settings).await.expect("MongoDB settings");
+        for partition in 0..partitions_of(&scenario.topic) {
+            let progress = Progress::load(&store, &scenario.topic, partition)
+                .await
+                .expect("the partition's aggregates load");
+            for (uri, song) in progress.aggregates.songs {
+                add_count(songs.entry(uri).or_default(), &song.tally);
+            }
+            for (name, tally) in progress.aggregates.artists {
+                add_count(artists.entry(name).or_default(), &tally);
+            }
+        }
+    });
+    (songs, artists)
+}
+
+fn add_count(count: &mut Count, tally: &server::aggregate::Tally) {
+    count.plays += tally.plays;
+    count.ms_played += tally.ms_played;
+    count.skips += tally.skips;
+}
+
+/// How many partitions a topic has, as the broker says.
+pub fn partitions_of(topic: &str) -> i32 {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("a Kafka client");
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("the topic's metadata");
+    metadata.topics()[0].partitions().len() as i32
+}
+
+impl Expected {
+    /// Asserts that every song's and every artist's stored figures equal the
+    /// file's counts; answers how many songs and artists were compared.
+    pub fn assert_every_total_stored(&self, scenario: &Scenario) -> (usize, usize) {
+        let (songs, artists) = stored_totals(scenario);
+        let expected_songs: HashMap<String, Count> = self
+            .songs
+            .iter()
+            .map(|(uri, song)| (uri.clone(), song.count.clone()))
+            .collect();
+        assert_same_counts("song", &songs, &expected_songs);
+        assert_same_counts("artist", &artists, &self.artists);
+        (songs.len(), artists.len())
+    }
+}
+
+fn assert_same_counts(
+    what: &str,
+    stored: &HashMap<String, Count>,
+    expected: &HashMap<String, Count>,
+) {
+    let mut wrong: Vec<String> = expected
+        .iter()
+        .filter(|(key, count)| stored.get(*key) != Some(count))
+        .map(|(key, count)| format!("{key}: stored {:?}, expected {count:?}", stored.get(key)))
+        .collect();
+    wrong.extend(
+        stored
+            .keys()
+            .filter(|key| !expected.contains_key(*key))
+            .map(|key| format!("{key}: stored but not in the file")),
+    );
+    wrong.sort();
+    assert!(
+        wrong.is_empty(),
+        "{} {what}s differ from the file's counts, e.g. {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+}
+
 /// Reads every message of a topic from its beginning: `(value, headers)`.
 pub fn read_topic(topic: &str, expected: usize) -> Vec<(Vec<u8>, HashMap<String, String>)> {
     use rdkafka::config::ClientConfig;
