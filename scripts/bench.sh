@@ -18,27 +18,10 @@ bin="$ROOT/target/release"
 [[ -x "$bin/server" && -x "$bin/producer" ]] || die "build first: cargo leptos build --release"
 "$ROOT/scripts/stack.sh" up > /dev/null
 
-file="$ROOT/target/bench/history-$rows.csv"
-if [[ ! -f "$file" ]]; then
-  mkdir -p "$(dirname "$file")"
-  say "generating $rows rows"
-  "$bin/generate-sample" --rows "$rows" --seed 99 --out "$file"
-fi
-
+file="$(bench_history "$rows")"
 id="bench_$(date +%s)_$$"
-log="$ROOT/target/bench/server-$id.log"
-LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR=127.0.0.1:0 \
-  KAFKA_TOPIC="$id" KAFKA_GROUP_ID="$id" MONGODB_DB="$id" RUST_LOG=warn \
-  "$bin/server" > "$log" 2>&1 &
-server=$!
-trap 'kill $server 2> /dev/null || true' EXIT
-for _ in $(seq 1 120); do
-  grep -q "^listening on " "$log" && break
-  sleep 0.5
-done
-url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
-[[ -n "$url" ]] || die "the server did not start; see $log"
-events() { curl -fsS "$url/api/summary" | sed -n 's/.*"events":\([0-9]*\).*/\1/p'; }
+start_own_server "$id"
+events() { counted_events; }
 now() { date +%s.%N; }
 # Waits until the API counts $1 listens.
 wait_for() { until [[ "$(events)" == "$1" ]]; do sleep 0.02; done; }

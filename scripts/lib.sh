@@ -18,3 +18,37 @@ need() { command -v "$1" > /dev/null 2>&1 || die "$1 is not installed: $2"; }
 use_project_tools() {
   export PATH="$TOOLS_DIR/binaryen/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 }
+
+# Measurement scripts: generated history of ROWS rows, cached in target/bench/; prints its path.
+bench_history() {
+  local rows="$1" file="$ROOT/target/bench/history-$1.csv"
+  if [[ ! -f "$file" ]]; then
+    mkdir -p "$(dirname "$file")"
+    say "generating $rows rows" >&2
+    "$ROOT/target/release/generate-sample" --rows "$rows" --seed 99 --out "$file"
+  fi
+  echo "$file"
+}
+
+# Measurement scripts: starts the release server on its own topic, group and
+# database named ID, killed when the script exits; sets `server` (its pid) and `url`.
+start_own_server() {
+  local id="$1" log="$ROOT/target/bench/server-$1.log"
+  mkdir -p "$ROOT/target/bench"
+  LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR=127.0.0.1:0 \
+    KAFKA_TOPIC="$id" KAFKA_GROUP_ID="$id" MONGODB_DB="$id" RUST_LOG=warn \
+    "$ROOT/target/release/server" > "$log" 2>&1 &
+  server=$!
+  # shellcheck disable=SC2064 # the pid is fixed now
+  trap "kill $server 2> /dev/null || true" EXIT
+  for _ in $(seq 1 120); do
+    grep -q "^listening on " "$log" && break
+    sleep 0.5
+  done
+  url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
+  [[ -n "$url" ]] || die "the server did not start; see $log"
+}
+
+# Listens the server at $url has counted.
+counted_events() { curl -fsS "$url/api/summary" | sed -n 's/.*"events":\([0-9]*\).*/\1/p'; }
+

@@ -139,9 +139,9 @@ fn check_track_uri(uri: &str) -> Result<(), InvalidEvent> {
     }
     let id = uri
         .strip_prefix(TRACK_URI_PREFIX)
-        .ok_or_else(|| InvalidEvent::BadTrackUri(uri.to_string()))?;
+        .ok_or_else(|| InvalidEvent::BadTrackUri(crate::ingest::quoted_value(uri)))?;
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(InvalidEvent::BadTrackUri(uri.to_string()));
+        return Err(InvalidEvent::BadTrackUri(crate::ingest::quoted_value(uri)));
     }
     Ok(())
 }

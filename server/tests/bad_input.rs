@@ -128,6 +128,65 @@ fn rejected_rows_go_to_the_dead_letter_topic_and_the_rest_are_counted() {
 }
 
 #[test]
+fn hostile_rows_are_dead_lettered_in_part_and_the_good_ones_around_them_counted() {
+    let scenario = Scenario::new("hostile_rows");
+    let good = "id1,2020-01-01 10:00:00,android,5,Song,Artist,Album,a,b,FALSE,FALSE\n";
+    let mut file = format!("{HEADER}\n{good}").into_bytes();
+    // Invalid UTF-8, a 10 MB field, a million columns, then a row cut short by the end of the file.
+    file.extend_from_slice(
+        b"id2,2020-01-01 10:00:00,android,5,So\xffng,Artist,Album,a,b,FALSE,FALSE\n",
+    );
+    file.extend_from_slice(good.replace("id1", "id3").as_bytes());
+    file.extend_from_slice(b"id4,2020-01-01 10:00:00,android,5,");
+    file.extend(std::iter::repeat_n(b'x', 10 << 20));
+    file.extend_from_slice(b",Artist,Album,a,b,FALSE,FALSE\n");
+    file.extend_from_slice(good.replace("id1", "id5").as_bytes());
+    file.extend(std::iter::repeat_n(b',', 999_999));
+    file.push(b'\n');
+    file.extend_from_slice(good.replace("id1", "id6").as_bytes());
+    file.extend_from_slice(b"id7,2020-01-01 10:00:00,andr");
+    let path = scenario.scratch_file("hostile.csv");
+    std::fs::write(&path, &file).unwrap();
+
+    let output = scenario.produce(&path, &[]);
+    assert!(
+        output.status.success(),
+        "hostile rows must not fail the run: {output:?}"
+    );
+    assert_eq!(summary_figure(&output, "sent"), 4);
+    assert_eq!(summary_figure(&output, "rejected"), 4);
+
+    let letters = read_topic(&format!("{}_dlq", scenario.topic), 4);
+    let mut reasons: Vec<(u64, String, usize)> = letters
+        .iter()
+        .map(|(value, headers)| {
+            (
+                headers["dlq.line"].parse().unwrap(),
+                headers["dlq.reason_kind"].clone(),
+                value.len(),
+            )
+        })
+        .collect();
+    reasons.sort();
+    let kinds: Vec<(u64, &str)> = reasons.iter().map(|(l, k, _)| (*l, k.as_str())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (3, "invalid_utf8"),
+            (5, "record_too_long"),
+            (7, "wrong_column_count"),
+            (9, "wrong_column_count")
+        ]
+    );
+    assert!(reasons
+        .iter()
+        .all(|(_, _, bytes)| *bytes <= 64 * 1024 && *bytes > 0));
+
+    let server = scenario.server();
+    server.wait_for_events(4);
+}
+
+#[test]
 fn malformed_messages_are_dead_lettered_and_the_rest_are_counted() {
     let scenario = Scenario::new("bad_messages");
     let server = scenario.server();

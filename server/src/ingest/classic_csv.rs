@@ -12,7 +12,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::lines::{LineCounted, Lines};
-use super::{IngestError, Record, RejectReason};
+use super::{
+    quoted_value, IngestError, Record, RejectReason, MAX_DEAD_LETTER_BYTES, MAX_RECORD_BYTES,
+};
 use crate::event::{normalize_track_uri, ListenEvent};
 
 /// The columns of the classic format, in the order the dataset has them.
@@ -167,17 +169,23 @@ impl<R: Read> ClassicCsvReader<R> {
     fn record(&self) -> Record {
         let byte = self.row.position().map_or(0, |p| p.byte());
         let line = self.lines.borrow_mut().line_of(byte);
-        match self.parse_row() {
+        let bytes = self.row.as_slice().len();
+        let parsed = if bytes > MAX_RECORD_BYTES {
+            Err(RejectReason::TooLong { bytes })
+        } else {
+            self.parse_row()
+        };
+        match parsed {
             Ok(event) => Record::Listen {
                 line,
                 event,
                 fingerprint: self.fingerprint(),
             },
-            Err(reason) => Record::Rejected {
-                line,
-                reason,
-                raw: self.raw_row(),
-            },
+            Err(reason) => {
+                let mut raw = self.raw_row();
+                raw.truncate(MAX_DEAD_LETTER_BYTES);
+                Record::Rejected { line, reason, raw }
+            }
         }
     }
 }
@@ -216,7 +224,7 @@ pub fn parse_timestamp(raw: &str) -> Result<DateTime<Utc>, RejectReason> {
     }
     DateTime::parse_from_rfc3339(raw)
         .map(|ts| ts.with_timezone(&Utc))
-        .map_err(|_| RejectReason::BadTimestamp(raw.to_string()))
+        .map_err(|_| RejectReason::BadTimestamp(quoted_value(raw)))
 }
 
 pub fn parse_ms_played(raw: &str) -> Result<u64, RejectReason> {
@@ -224,7 +232,7 @@ pub fn parse_ms_played(raw: &str) -> Result<u64, RejectReason> {
     match raw.parse::<i64>() {
         Ok(ms) if ms < 0 => Err(RejectReason::NegativeMsPlayed(ms)),
         Ok(ms) => Ok(ms as u64),
-        Err(_) => Err(RejectReason::BadMsPlayed(raw.to_string())),
+        Err(_) => Err(RejectReason::BadMsPlayed(quoted_value(raw))),
     }
 }
 
@@ -238,7 +246,7 @@ pub fn parse_bool(column: &'static str, raw: &str) -> Result<bool, RejectReason>
     } else {
         Err(RejectReason::BadBoolean {
             column,
-            value: raw.to_string(),
+            value: quoted_value(raw),
         })
     }
 }
@@ -488,6 +496,117 @@ mod tests {
             .collect();
         assert_eq!(prints[0], prints[1]);
         assert_ne!(prints[0], prints[2]);
+    }
+
+    /// Reads a file of `HEADER`, then a good row, then `hostile`, then a good
+    /// row; answers the listens' lines and the rejections.
+    fn around(hostile: &[u8]) -> (Vec<u64>, Vec<(u64, RejectReason, usize)>) {
+        let good = b"a1,2013-07-08 02:44:34,iOS,1,T,A,B,x,y,FALSE,FALSE\n";
+        let mut file = HEADER.as_bytes().to_vec();
+        file.extend_from_slice(good);
+        file.extend_from_slice(hostile);
+        file.extend_from_slice(good);
+        let mut listens = Vec::new();
+        let mut rejections = Vec::new();
+        for record in ClassicCsvReader::new(&file[..]).unwrap() {
+            match record.unwrap() {
+                Record::Listen { line, .. } => listens.push(line),
+                Record::Rejected { line, reason, raw } => {
+                    rejections.push((line, reason, raw.len()))
+                }
+            }
+        }
+        (listens, rejections)
+    }
+
+    #[test]
+    fn a_row_of_invalid_utf8_is_rejected_and_its_neighbours_read() {
+        let (listens, rejections) =
+            around(b"a2,2013-07-08 02:44:34,iOS,1,T\xff\xfe,A,B,x,y,FALSE,FALSE\n");
+        assert_eq!(listens, vec![2, 4]);
+        assert_eq!(rejections.len(), 1);
+        assert_eq!(
+            rejections[0].1,
+            RejectReason::InvalidUtf8 {
+                column: "track_name"
+            }
+        );
+    }
+
+    #[test]
+    fn a_ten_megabyte_field_is_rejected_and_kept_in_part() {
+        let mut row = b"a2,2013-07-08 02:44:34,iOS,1,".to_vec();
+        row.extend(std::iter::repeat_n(b'x', 10 << 20));
+        row.extend_from_slice(b",A,B,x,y,FALSE,FALSE\n");
+        let (listens, rejections) = around(&row);
+        assert_eq!(listens, vec![2, 4]);
+        assert!(matches!(rejections[0].1, RejectReason::TooLong { bytes } if bytes > 10 << 20));
+        assert_eq!(rejections[0].2, MAX_DEAD_LETTER_BYTES);
+    }
+
+    #[test]
+    fn a_line_of_a_million_columns_is_rejected() {
+        let mut row = vec![b','; 999_999];
+        row.push(b'\n');
+        let (listens, rejections) = around(&row);
+        assert_eq!(listens, vec![2, 4]);
+        assert_eq!(
+            rejections[0].1,
+            RejectReason::WrongColumnCount {
+                expected: 11,
+                found: 1_000_000
+            }
+        );
+        assert!(rejections[0].2 <= MAX_DEAD_LETTER_BYTES);
+    }
+
+    #[test]
+    fn a_file_cut_short_rejects_only_its_last_partial_row() {
+        for cut in [
+            &b"a2,2013-07-08 02:4"[..],
+            b"a2,2013-07-08 02:44:34,iOS,1,\"Unfinished",
+        ] {
+            let mut file = HEADER.as_bytes().to_vec();
+            file.extend_from_slice(b"a1,2013-07-08 02:44:34,iOS,1,T,A,B,x,y,FALSE,FALSE\n");
+            file.extend_from_slice(cut);
+            let records: Vec<Record> = ClassicCsvReader::new(&file[..])
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(matches!(records[0], Record::Listen { line: 2, .. }));
+            assert!(
+                matches!(
+                    records[1],
+                    Record::Rejected {
+                        line: 3,
+                        reason: RejectReason::WrongColumnCount { .. },
+                        ..
+                    }
+                ),
+                "{:?}",
+                records[1]
+            );
+            assert_eq!(records.len(), 2);
+        }
+    }
+
+    #[test]
+    fn a_binary_file_given_as_csv_is_refused_with_the_reason() {
+        let binary: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        match ClassicCsvReader::new(&binary[..]) {
+            Err(IngestError::NotClassicCsv { missing }) => assert!(missing.contains("ts")),
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("a binary file was taken for CSV"),
+        }
+    }
+
+    #[test]
+    fn a_reason_quotes_at_most_eighty_characters_of_a_value() {
+        let huge = "9".repeat(100_000);
+        let reason = parse_timestamp(&huge).unwrap_err().to_string();
+        assert!(reason.len() < 200, "{} characters", reason.len());
     }
 
     mod properties {

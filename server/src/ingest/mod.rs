@@ -11,6 +11,16 @@ use std::path::Path;
 
 use crate::event::{InvalidEvent, ListenEvent};
 
+/// Longest record read as a possible listen; real ones are a few hundred bytes.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+/// Most bytes of a rejected record kept for the dead-letter topic.
+pub const MAX_DEAD_LETTER_BYTES: usize = 64 * 1024;
+
+/// A value from a file as a rejection reason quotes it: at most 80 characters.
+pub(crate) fn quoted_value(raw: &str) -> String {
+    app::format::ellipsize(raw, 80)
+}
+
 /// One record of an input file, as the producer sees it.
 #[derive(Debug)]
 pub enum Record {
@@ -24,7 +34,8 @@ pub enum Record {
     Rejected {
         line: u64,
         reason: RejectReason,
-        /// The record's content, for the dead-letter topic.
+        /// The record's content, for the dead-letter topic: its first
+        /// [`MAX_DEAD_LETTER_BYTES`] bytes.
         raw: Vec<u8>,
     },
 }
@@ -32,6 +43,8 @@ pub enum Record {
 /// Why a record of an input file cannot be a listen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RejectReason {
+    #[error("record of {bytes} bytes is over the {MAX_RECORD_BYTES}-byte limit")]
+    TooLong { bytes: usize },
     #[error("expected {expected} fields, found {found}")]
     WrongColumnCount { expected: usize, found: usize },
     #[error("{column} is not valid UTF-8")]
@@ -52,6 +65,7 @@ impl RejectReason {
     /// A short stable name of the reason, for counting rejections by kind.
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::TooLong { .. } => "record_too_long",
             Self::WrongColumnCount { .. } => "wrong_column_count",
             Self::InvalidUtf8 { .. } => "invalid_utf8",
             Self::BadTimestamp(_) => "bad_timestamp",

@@ -6,7 +6,7 @@ mod hardening;
 pub mod health;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use app::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
 use app::source::{Analytics, AnalyticsSource, SourceError};
@@ -23,15 +23,18 @@ use health::KafkaProbe;
 
 /// How long a reader waits for MongoDB before serving the last figures read.
 const READ_PATIENCE: Duration = Duration::from_secs(1);
+/// Figures read this recently are served again without asking MongoDB: under
+/// heavy read load the database sees a few reads a second, not one per request.
+const REUSE_FOR: Duration = Duration::from_millis(200);
 
 /// The published leaderboards, as the dashboard and the API read them.
 pub struct LiveAnalytics {
     store: Store,
     topic: String,
     status: PipelineStatus,
-    /// The last leaderboards read: served, flagged as not current, while
-    /// MongoDB cannot be read.
-    last_read: Mutex<Option<Leaderboards>>,
+    /// The last leaderboards read and when: reused for [`REUSE_FOR`], and
+    /// served, flagged as not current, while MongoDB cannot be read.
+    last_read: Mutex<Option<(Instant, Leaderboards)>>,
 }
 
 impl LiveAnalytics {
@@ -45,6 +48,12 @@ impl LiveAnalytics {
     }
 
     async fn leaderboards(&self) -> Result<Leaderboards, SourceError> {
+        let last_read = self.last_read.lock().ok().and_then(|last| last.clone());
+        if let Some((read_at, leaderboards)) = &last_read {
+            if read_at.elapsed() < REUSE_FOR {
+                return Ok(leaderboards.clone());
+            }
+        }
         let read = tokio::time::timeout(READ_PATIENCE, self.store.leaderboards(&self.topic));
         let read = match read.await {
             Ok(read) => read.map_err(|error| error.to_string()),
@@ -54,20 +63,17 @@ impl LiveAnalytics {
             Ok(leaderboards) => {
                 self.status.reads_ok();
                 if let Ok(mut last_read) = self.last_read.lock() {
-                    *last_read = Some(leaderboards.clone());
+                    *last_read = Some((Instant::now(), leaderboards.clone()));
                 }
                 Ok(leaderboards)
             }
-            Err(error) => {
-                let last_read = self.last_read.lock().ok().and_then(|last| last.clone());
-                match last_read {
-                    Some(leaderboards) => {
-                        self.status.reads_failing(error);
-                        Ok(leaderboards)
-                    }
-                    None => Err(SourceError(error)),
+            Err(error) => match last_read {
+                Some((_, leaderboards)) => {
+                    self.status.reads_failing(error);
+                    Ok(leaderboards)
                 }
-            }
+                None => Err(SourceError(error)),
+            },
         }
     }
 }
