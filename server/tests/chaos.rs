@@ -263,7 +263,10 @@ fn ferretdb_outage_is_waited_out_while_the_api_serves_the_last_figures() {
     }
     let ready_after = back.elapsed();
     while counted_here(&server) == counted_before_the_outage {
-        assert!(back.elapsed() < CATCH_UP, "counting does not resume after FerretDB is back");
+        assert!(
+            back.elapsed() < CATCH_UP,
+            "counting does not resume after FerretDB is back"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let counting_after = back.elapsed();

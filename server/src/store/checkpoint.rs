@@ -2,14 +2,16 @@
 //! journal can be pruned and a restart need not replay it from the start.
 //!
 //! Each partition is checkpointed on its own by the consumer that owns it. A
-//! checkpoint of generation `g` of partition `p` is the `songs` and `artists`
-//! documents tagged `partition: p, generation: g` plus the `checkpoints`
-//! document `topic/p` naming `g`, the position it covers and the totals.
-//! Writing one inserts the next generation's documents, then switches the
-//! `checkpoints` document (a single atomic replace), then deletes the old
-//! generation and the journal it covers. A crash before the switch leaves the
-//! old checkpoint current; leftovers of an unfinished generation are deleted
-//! before the next attempt.
+//! checkpoint of generation `g` of partition `p` is the collections
+//! `songs_p<p>_g<g>` and `artists_p<p>_g<g>` (one document per song or artist)
+//! plus the `checkpoints` document `topic/p` naming `g`, the position it
+//! covers and the totals. Writing one fills the next generation's collections,
+//! then switches the `checkpoints` document (a single atomic replace), then
+//! drops the older generations' collections and prunes the journal it covers.
+//! A crash before the switch leaves the old checkpoint current; the leftovers
+//! are dropped by the next checkpoint. Whole collections are dropped rather
+//! than documents deleted: FerretDB's SQLite backend fails to delete more than
+//! 32,766 documents in one command, and dropping costs the same at any size.
 
 use std::collections::HashMap;
 
@@ -19,6 +21,19 @@ use mongodb::bson::{doc, Bson, Document};
 use mongodb::options::ReplaceOptions;
 
 use super::{Store, StoreError, ARTISTS, CHECKPOINTS, SONGS};
+
+/// The collection holding one kind of aggregate (`songs` or `artists`) of a
+/// partition's checkpoint generation.
+pub fn generation_collection(kind: &str, partition: i32, generation: i64) -> String {
+    format!("{kind}_p{partition}_g{generation}")
+}
+
+/// The generation of a collection named by [`generation_collection`], if it is one of `kind` of `partition`.
+fn generation_of(name: &str, kind: &str, partition: i32) -> Option<i64> {
+    name.strip_prefix(&format!("{kind}_p{partition}_g"))?
+        .parse()
+        .ok()
+}
 use crate::aggregate::{Aggregates, LatestNames, SongTally, Tally};
 
 /// Documents per insert command.
@@ -91,7 +106,7 @@ impl Store {
 
         let mut songs = HashMap::new();
         for song in self
-            .generation_documents(SONGS, partition, generation)
+            .all_documents(&generation_collection(SONGS, partition, generation))
             .await?
         {
             let tally = read_tally(&song)?;
@@ -105,7 +120,7 @@ impl Store {
         }
         let mut artists = HashMap::new();
         for artist in self
-            .generation_documents(ARTISTS, partition, generation)
+            .all_documents(&generation_collection(ARTISTS, partition, generation))
             .await?
         {
             artists.insert(text(&artist, "artist_name")?, read_tally(&artist)?);
@@ -131,18 +146,18 @@ impl Store {
         aggregates: &Aggregates,
         position: i64,
     ) -> Result<(), StoreError> {
-        let stale = doc! { "partition": partition, "generation": generation };
-        for collection in [SONGS, ARTISTS] {
-            self.collection(collection)
-                .delete_many(stale.clone())
+        let songs_collection = generation_collection(SONGS, partition, generation);
+        let artists_collection = generation_collection(ARTISTS, partition, generation);
+        // Leftovers of an attempt that crashed before its switch.
+        for name in [&songs_collection, &artists_collection] {
+            self.collection(name)
+                .drop()
                 .await
                 .map_err(|e| self.error(e))?;
         }
         let songs = aggregates.songs.iter().map(|(uri, song)| {
             let mut document = doc! {
-                "_id": format!("{partition}/{generation}:{uri}"),
-                "partition": partition,
-                "generation": generation,
+                "_id": uri,
                 "track_uri": uri,
                 "track_name": &song.latest.track_name,
                 "artist_name": &song.latest.artist_name,
@@ -151,18 +166,16 @@ impl Store {
             document.extend(tally_fields(&song.tally));
             document
         });
-        self.insert_all(SONGS, songs).await?;
+        self.insert_all(&songs_collection, songs).await?;
         let artists = aggregates.artists.iter().map(|(name, tally)| {
             let mut document = doc! {
-                "_id": format!("{partition}/{generation}:{name}"),
-                "partition": partition,
-                "generation": generation,
+                "_id": name,
                 "artist_name": name,
             };
             document.extend(tally_fields(tally));
             document
         });
-        self.insert_all(ARTISTS, artists).await?;
+        self.insert_all(&artists_collection, artists).await?;
 
         let id = checkpoint_id(topic, partition);
         let current = doc! {
@@ -180,24 +193,28 @@ impl Store {
             .await
             .map_err(|e| self.error(e))?;
 
-        let older = doc! { "partition": partition, "generation": { "$ne": generation } };
-        for collection in [SONGS, ARTISTS] {
-            self.collection(collection)
-                .delete_many(older.clone())
-                .await
-                .map_err(|e| self.error(e))?;
+        for name in self
+            .db
+            .list_collection_names()
+            .await
+            .map_err(|e| self.error(e))?
+        {
+            let other_generation = [SONGS, ARTISTS]
+                .iter()
+                .find_map(|kind| generation_of(&name, kind, partition));
+            if other_generation.is_some_and(|other| other != generation) {
+                self.collection(&name)
+                    .drop()
+                    .await
+                    .map_err(|e| self.error(e))?;
+            }
         }
         self.prune_journal(topic, partition, position).await
     }
 
-    async fn generation_documents(
-        &self,
-        collection: &str,
-        partition: i32,
-        generation: i64,
-    ) -> Result<Vec<Document>, StoreError> {
+    async fn all_documents(&self, collection: &str) -> Result<Vec<Document>, StoreError> {
         self.collection(collection)
-            .find(doc! { "partition": partition, "generation": generation })
+            .find(doc! {})
             .await
             .map_err(|e| self.error(e))?
             .try_collect()
@@ -275,6 +292,16 @@ fn corrupt(what: &str) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_generation_collection_is_recognised_by_kind_and_partition() {
+        let name = generation_collection(SONGS, 3, 1_700_000);
+        assert_eq!(name, "songs_p3_g1700000");
+        assert_eq!(generation_of(&name, SONGS, 3), Some(1_700_000));
+        assert_eq!(generation_of(&name, SONGS, 1), None);
+        assert_eq!(generation_of(&name, ARTISTS, 3), None);
+        assert_eq!(generation_of("songs_p3_gx", SONGS, 3), None);
+    }
 
     #[test]
     fn tallies_round_trip_through_documents() {

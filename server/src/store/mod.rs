@@ -14,8 +14,9 @@
 //!   its offset range and deltas (see [`journal`]);
 //! - `checkpoints`: per partition, one document naming its current checkpoint
 //!   generation and the position it covers (see [`checkpoint`]);
-//! - `songs`, `artists`: the aggregates of the current checkpoints, one document
-//!   per song or artist (plays, ms_played, skips, names, first/last listen);
+//! - `songs_p<partition>_g<generation>`, `artists_p<partition>_g<generation>`:
+//!   the aggregates of each partition's current checkpoint, one document per
+//!   song or artist (plays, ms_played, skips, names, first/last listen);
 //! - `leaderboards`: per partition, one document with its totals and top 100
 //!   songs and artists, replaced after every batch; the dashboard and API read
 //!   and merge them (see [`leaderboard`]).
@@ -94,25 +95,13 @@ impl Store {
         })
     }
 
-    /// Creates the indexes that serve reads of the aggregates on MongoDB; safe to repeat.
+    /// Creates the journal's index, which serves MongoDB; safe to repeat.
     pub async fn prepare(&self) -> Result<(), StoreError> {
-        let indexes = [
-            (
-                SONGS,
-                "partition_ranking",
-                doc! { "partition": 1, "generation": 1, "plays": -1, "ms_played": -1, "track_name": 1 },
-            ),
-            (
-                ARTISTS,
-                "partition_ranking",
-                doc! { "partition": 1, "generation": 1, "plays": -1, "ms_played": -1, "artist_name": 1 },
-            ),
-            (
-                JOURNAL,
-                "chain",
-                doc! { "topic": 1, "partition": 1, "from": 1 },
-            ),
-        ];
+        let indexes = [(
+            JOURNAL,
+            "chain",
+            doc! { "topic": 1, "partition": 1, "from": 1 },
+        )];
         for (collection, name, keys) in indexes {
             let index = IndexModel::builder()
                 .keys(keys)
