@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let state = AppState {
-        analytics: Analytics(Arc::new(LiveAnalytics::new(
+        analytics: Analytics(Arc::new(LiveAnalytics::start(
             store.clone(),
             config.kafka.topic.clone(),
             status,

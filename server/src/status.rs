@@ -46,6 +46,11 @@ impl PipelineStatus {
         self.update(|health| health.read_problem = Some(problem.into()));
     }
 
+    /// Why the last read of the aggregates failed, if it did.
+    pub fn read_problem(&self) -> Option<String> {
+        self.read(|health| health.read_problem.clone())
+    }
+
     pub fn reads_ok(&self) {
         if self.read(|health| health.read_problem.is_some()) {
             self.update(|health| health.read_problem = None);
