@@ -204,8 +204,8 @@ fn broker_killed_mid_stream_loses_and_duplicates_nothing() {
 
     stack("kill", "kafka");
     std::thread::sleep(Duration::from_secs(3));
-    stack("start", "kafka");
     let back = Instant::now();
+    stack("start", "kafka");
 
     finished_producer(producer, &expected);
     let stream_ended = back.elapsed();
@@ -215,7 +215,7 @@ fn broker_killed_mid_stream_loses_and_duplicates_nothing() {
         1,
         expected.events,
         &format!(
-            "producer finished {} and every listen was counted {} after the broker was back",
+            "producer finished {} and every listen was counted {} after the broker was started again",
             seconds(stream_ended),
             seconds(back.elapsed())
         ),
@@ -252,8 +252,8 @@ fn ferretdb_outage_is_waited_out_while_the_api_serves_the_last_figures() {
     std::thread::sleep(outage.saturating_sub(stopped.elapsed()));
 
     let counted_before_the_outage = counted_here(&server);
-    stack("start", "ferretdb");
     let back = Instant::now();
+    stack("start", "ferretdb");
     while server.get("/readyz").0 != 200 {
         assert!(
             back.elapsed() < CATCH_UP,
@@ -282,7 +282,7 @@ fn ferretdb_outage_is_waited_out_while_the_api_serves_the_last_figures() {
         1,
         expected.events,
         &format!(
-            "ready {} and counting {} after FerretDB was back",
+            "ready {} and counting {} after FerretDB was started again",
             seconds(ready_after),
             seconds(counting_after)
         ),
