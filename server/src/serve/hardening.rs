@@ -1,5 +1,6 @@
 //! What every response carries and every request must respect: security
-//! headers, and limits on request bodies and query strings.
+//! headers, limits on request bodies and query strings, and client errors
+//! answered as such (4xx) rather than as server errors.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
@@ -39,6 +40,7 @@ pub fn harden(router: Router) -> Router {
     ];
     let mut router = router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(client_errors))
         .layer(middleware::from_fn(limit_query));
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
@@ -47,6 +49,38 @@ pub fn harden(router: Router) -> Router {
         ));
     }
     router
+}
+
+/// Server functions answer 500 to arguments they cannot read, and the body
+/// limit answers in plain text: both become client errors, the first keeping
+/// the server-function error encoding the dashboard's client decodes. A server
+/// function that cannot read the aggregates answers 503.
+async fn client_errors(request: Request, next: Next) -> Response {
+    let server_function = request.uri().path().starts_with("/rpc/");
+    let response = next.run(request).await;
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            let error = format!("the request body is larger than {MAX_BODY_BYTES} bytes");
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(json!({ "error": error })),
+            )
+                .into_response()
+        }
+        StatusCode::INTERNAL_SERVER_ERROR if server_function => {
+            let (mut parts, body) = response.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            if bytes.starts_with(b"Args|") || bytes.starts_with(b"MissingArg|") {
+                parts.status = StatusCode::BAD_REQUEST;
+            } else if bytes.starts_with(b"ServerError|") {
+                parts.status = StatusCode::SERVICE_UNAVAILABLE;
+            }
+            Response::from_parts(parts, axum::body::Body::from(bytes))
+        }
+        _ => response,
+    }
 }
 
 async fn limit_query(request: Request, next: Next) -> Response {
