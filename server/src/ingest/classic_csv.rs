@@ -602,6 +602,34 @@ mod tests {
         }
     }
 
+    /// Input whose device fails after the first `good` bytes.
+    struct FailingDisk {
+        good: std::io::Cursor<Vec<u8>>,
+    }
+
+    impl Read for FailingDisk {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.good.read(buf)? {
+                0 => Err(std::io::Error::other("input/output error")),
+                read => Ok(read),
+            }
+        }
+    }
+
+    #[test]
+    fn a_read_error_mid_file_ends_the_records_with_the_error() {
+        let file = format!("{HEADER}a1,2013-07-08 02:44:34,iOS,1,T,A,B,x,y,FALSE,FALSE\n");
+        let reader = ClassicCsvReader::new(FailingDisk {
+            good: std::io::Cursor::new(file.into_bytes()),
+        })
+        .unwrap();
+        let records: Vec<Result<Record, IngestError>> = reader.take(3).collect();
+        assert!(matches!(records[0], Ok(Record::Listen { line: 2, .. })));
+        assert!(
+            matches!(&records[1], Err(IngestError::Io(error)) if error.to_string().contains("input/output"))
+        );
+    }
+
     #[test]
     fn a_reason_quotes_at_most_eighty_characters_of_a_value() {
         let huge = "9".repeat(100_000);
