@@ -28,13 +28,17 @@ pub mod store;
 pub mod stream;
 
 /// Logs to stderr; `RUST_LOG` picks what is shown, `LOG_FORMAT=json` writes
-/// one JSON object per line for log collectors.
+/// one JSON object per line for log collectors. Lines that cannot be written
+/// are dropped.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rdkafka=warn"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // When stderr is gone (its reader exited), logging must not turn into
+        // a panic inside a Kafka callback: that left a stopping server hanging.
+        .log_internal_errors(false);
     if std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
         logs.json().init();
     } else {

@@ -103,3 +103,47 @@ fn a_new_database_counts_the_topic_from_its_beginning() {
     server.wait_for_events(expected.events);
     expected.assert_served_by(&server);
 }
+
+#[test]
+fn a_server_whose_log_reader_is_gone_still_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let scenario = Scenario::new("lost_logs");
+    let mut server = scenario
+        .server_command(&[("RUST_LOG", "info")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary starts");
+    let mut stdout = BufReader::new(server.stdout.take().expect("piped stdout"));
+    let mut line = String::new();
+    while !line.starts_with("listening on ") {
+        line.clear();
+        if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+    }
+    // Whoever read the logs is gone: writing them fails from now on.
+    drop(stdout);
+    drop(server.stderr.take());
+    std::thread::sleep(Duration::from_secs(3));
+
+    let asked = Instant::now();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let mut exit = None;
+    while exit.is_none() && asked.elapsed() < Duration::from_secs(10) {
+        exit = server.try_wait().ok().flatten();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        line.starts_with("listening on "),
+        "the server did not start"
+    );
+    let status = exit.expect("the server stops within 10 s of SIGTERM");
+    assert!(status.success(), "exit status {status}");
+}

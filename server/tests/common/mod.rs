@@ -69,21 +69,8 @@ impl Scenario {
 
     /// Starts the server binary on a free port, with extra environment variables.
     pub fn server_with(&self, extra: &[(&str, &str)]) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-        command
-            .env("KAFKA_BROKERS", brokers())
-            .env("KAFKA_TOPIC", &self.topic)
-            .env("KAFKA_GROUP_ID", &self.group)
-            .env("MONGODB_DB", &self.database)
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("LEPTOS_OUTPUT_NAME", "spotify-analytics")
-            .env("LEPTOS_SITE_ROOT", repo_root().join("target/site"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (key, value) in extra {
-            command.env(key, value);
-        }
+        let mut command = self.server_command(extra);
+        command.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = command.spawn().expect("the server binary starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let (found, address) = mpsc::channel();
@@ -98,6 +85,24 @@ impl Scenario {
             .recv_timeout(Duration::from_secs(60))
             .expect("the server says where it listens within a minute");
         Server { child, url }
+    }
+
+    /// The server binary with this scenario's settings, on a free port.
+    pub fn server_command(&self, extra: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .env("KAFKA_BROKERS", brokers())
+            .env("KAFKA_TOPIC", &self.topic)
+            .env("KAFKA_GROUP_ID", &self.group)
+            .env("MONGODB_DB", &self.database)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("LEPTOS_OUTPUT_NAME", "spotify-analytics")
+            .env("LEPTOS_SITE_ROOT", repo_root().join("target/site"))
+            .env("RUST_LOG", "warn");
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        command
     }
 
     /// Runs the producer binary on a file, into this scenario's topic.
