@@ -225,19 +225,30 @@ stop_service() {
 # Kills a service at once, as a crash would.
 kill_service() {
   local name="$1" pid
-  if pid="$(pid_of "$name")"; then
-    kill -9 "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    say "$name: killed (SIGKILL)"
-  fi
+  pid="$(pid_of "$name")"
+  kill -9 "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   rm -f "$STATE_DIR/$name.pid"
+  say "$name: killed (SIGKILL)"
 }
 
-one_service() { # checks a service name given on the command line
+# Checks a service named on the command line for start, stop or kill: faults
+# are injected only into a service this script runs, never into the user's own.
+one_service() {
   case "${1:-}" in
-    kafka | ferretdb) echo "$1" ;;
+    kafka) ! kafka_is_external || die "KAFKA_BROKERS points at $KAFKA_BROKERS, not the local broker" ;;
+    ferretdb) ! mongodb_is_external || die "MONGODB_URI points at $MONGODB_URI, not the local FerretDB" ;;
     *) die "name a service: kafka or ferretdb" ;;
   esac
+  echo "$1"
+}
+
+# Checks that a named service runs, started by this script, before stopping or killing it.
+running_service() {
+  local name
+  name="$(one_service "${1:-}")" || exit 1
+  pid_of "$name" > /dev/null || die "$name is not running (started by scripts/stack.sh up)"
+  echo "$name"
 }
 
 status() {
@@ -276,9 +287,14 @@ main() {
       install_kafka
       install_ferretdb
       ;;
-    start) "start_$(one_service "${2:-}")" ;;
-    stop) stop_service "$(one_service "${2:-}")" ;;
-    kill) kill_service "$(one_service "${2:-}")" ;;
+    start)
+      service="$(one_service "${2:-}")"
+      "start_$service"
+      ;;
+    stop | kill)
+      service="$(running_service "${2:-}")"
+      if [[ "$1" == stop ]]; then stop_service "$service"; else kill_service "$service"; fi
+      ;;
     *)
       echo "usage: scripts/stack.sh up | down | status | reset | install | start|stop|kill kafka|ferretdb" >&2
       exit 2

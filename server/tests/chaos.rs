@@ -51,19 +51,9 @@ fn jitter_ms(bound: u64) -> u64 {
     u64::from(nanos) % bound.max(1)
 }
 
-/// Runs `scripts/stack.sh` to start, stop or kill one local service.
+/// Runs `scripts/stack.sh` to start, stop or kill one local service; it
+/// refuses a service it does not run (a cluster of the user's own).
 fn stack(action: &str, service: &str) {
-    let local_kafka = std::env::var("KAFKA_BROKERS")
-        .map(|b| b == "127.0.0.1:9092" || b == "localhost:9092")
-        .unwrap_or(true);
-    let local_db = std::env::var("MONGODB_URI")
-        .map(|u| u.contains("127.0.0.1:27017") || u.contains("localhost:27017"))
-        .unwrap_or(true);
-    assert!(
-        local_kafka && local_db,
-        "the fault-injection suite stops and starts the services of scripts/stack.sh; \
-         unset KAFKA_BROKERS and MONGODB_URI to run it"
-    );
     let status = Command::new(repo_root().join("scripts/stack.sh"))
         .args([action, service])
         .stdout(Stdio::null())

@@ -4,6 +4,7 @@
 //! artist, and each of their songs, is counted in one partition only: the
 //! merged top 100 is exactly the top 100 of everything.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use app::model::{ranking_order, Summary, TopArtist, TopSong};
@@ -44,8 +45,8 @@ impl Leaderboards {
     /// figures added up.
     pub fn merge(parts: impl IntoIterator<Item = Leaderboards>) -> Self {
         let mut summary = Summary::default();
-        let mut songs: HashMap<String, TopSong> = HashMap::new();
-        let mut artists: HashMap<String, TopArtist> = HashMap::new();
+        let mut songs = Vec::new();
+        let mut artists = Vec::new();
         for part in parts {
             summary.events += part.summary.events;
             summary.ms_played += part.summary.ms_played;
@@ -53,60 +54,92 @@ impl Leaderboards {
             summary.artists += part.summary.artists;
             summary.last_listen = summary.last_listen.max(part.summary.last_listen);
             summary.updated_at = summary.updated_at.max(part.summary.updated_at);
-            for song in part.top_songs {
-                match songs.get_mut(&song.track_uri) {
-                    Some(known) => {
-                        known.plays += song.plays;
-                        known.ms_played += song.ms_played;
-                        known.skips += song.skips;
-                    }
-                    None => {
-                        songs.insert(song.track_uri.clone(), song);
-                    }
-                }
-            }
-            for artist in part.top_artists {
-                match artists.get_mut(&artist.artist_name) {
-                    Some(known) => {
-                        known.plays += artist.plays;
-                        known.ms_played += artist.ms_played;
-                        known.skips += artist.skips;
-                    }
-                    None => {
-                        artists.insert(artist.artist_name.clone(), artist);
-                    }
-                }
-            }
-        }
-        let mut top_songs: Vec<TopSong> = songs.into_values().collect();
-        top_songs.sort_by(|a, b| {
-            ranking_order(
-                (a.plays, a.ms_played, &a.track_name),
-                (b.plays, b.ms_played, &b.track_name),
-            )
-            .then_with(|| a.track_uri.cmp(&b.track_uri))
-        });
-        let mut top_artists: Vec<TopArtist> = artists.into_values().collect();
-        top_artists.sort_by(|a, b| {
-            ranking_order(
-                (a.plays, a.ms_played, &a.artist_name),
-                (b.plays, b.ms_played, &b.artist_name),
-            )
-        });
-        top_songs.truncate(LEADERBOARD_SIZE);
-        top_artists.truncate(LEADERBOARD_SIZE);
-        for (index, song) in top_songs.iter_mut().enumerate() {
-            song.rank = index as u32 + 1;
-        }
-        for (index, artist) in top_artists.iter_mut().enumerate() {
-            artist.rank = index as u32 + 1;
+            songs.extend(part.top_songs);
+            artists.extend(part.top_artists);
         }
         Self {
             summary,
-            top_songs,
-            top_artists,
+            top_songs: merge_ranking(songs),
+            top_artists: merge_ranking(artists),
         }
     }
+}
+
+/// A row of a ranking, as the partitions' rankings are merged.
+trait RankingRow {
+    /// What identifies the song or artist.
+    fn key(&self) -> &str;
+    /// Adds the figures of the same song or artist from another partition.
+    fn add(&mut self, other: &Self);
+    fn order(&self, other: &Self) -> Ordering;
+    fn set_rank(&mut self, rank: u32);
+}
+
+impl RankingRow for TopSong {
+    fn key(&self) -> &str {
+        &self.track_uri
+    }
+
+    fn add(&mut self, other: &Self) {
+        self.plays += other.plays;
+        self.ms_played += other.ms_played;
+        self.skips += other.skips;
+    }
+
+    fn order(&self, other: &Self) -> Ordering {
+        ranking_order(
+            (self.plays, self.ms_played, &self.track_name),
+            (other.plays, other.ms_played, &other.track_name),
+        )
+        .then_with(|| self.track_uri.cmp(&other.track_uri))
+    }
+
+    fn set_rank(&mut self, rank: u32) {
+        self.rank = rank;
+    }
+}
+
+impl RankingRow for TopArtist {
+    fn key(&self) -> &str {
+        &self.artist_name
+    }
+
+    fn add(&mut self, other: &Self) {
+        self.plays += other.plays;
+        self.ms_played += other.ms_played;
+        self.skips += other.skips;
+    }
+
+    fn order(&self, other: &Self) -> Ordering {
+        ranking_order(
+            (self.plays, self.ms_played, &self.artist_name),
+            (other.plays, other.ms_played, &other.artist_name),
+        )
+    }
+
+    fn set_rank(&mut self, rank: u32) {
+        self.rank = rank;
+    }
+}
+
+/// The best [`LEADERBOARD_SIZE`] of `rows`, one per song or artist, ranked from 1.
+fn merge_ranking<T: RankingRow>(rows: Vec<T>) -> Vec<T> {
+    let mut by_key: HashMap<String, T> = HashMap::new();
+    for row in rows {
+        match by_key.get_mut(row.key()) {
+            Some(known) => known.add(&row),
+            None => {
+                by_key.insert(row.key().to_string(), row);
+            }
+        }
+    }
+    let mut ranking: Vec<T> = by_key.into_values().collect();
+    ranking.sort_by(T::order);
+    ranking.truncate(LEADERBOARD_SIZE);
+    for (index, row) in ranking.iter_mut().enumerate() {
+        row.set_rank(index as u32 + 1);
+    }
+    ranking
 }
 
 impl Store {
