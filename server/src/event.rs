@@ -9,12 +9,16 @@ use serde::{Deserialize, Serialize};
 
 /// The prefix of every track URI, as Spotify writes it.
 pub const TRACK_URI_PREFIX: &str = "spotify:track:";
+/// The prefix of Spotify's URIs for songs it has no catalogue id for.
+pub const LOCAL_URI_PREFIX: &str = "spotify:local:";
 
 /// One listen of one track.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListenEvent {
-    /// `spotify:track:<id>`: what identifies a song.
+    /// `spotify:track:<id>`, or for a song known only by its names (account
+    /// data, local files) `spotify:local:<artist>:<album>:<track>:` as
+    /// [`local_track_uri`] writes it: what identifies a song.
     pub track_uri: String,
     /// When the listen ended, in UTC.
     pub ts: DateTime<Utc>,
@@ -133,9 +137,23 @@ pub fn normalize_track_uri(raw: &str) -> Result<String, InvalidEvent> {
     Ok(uri)
 }
 
+/// The URI of a song known only by artist and track name, in Spotify's own
+/// form for local files (form-encoded parts, album left empty), so the same
+/// artist and track always make the same song.
+pub fn local_track_uri(artist: &str, track: &str) -> String {
+    let encode = |part: &str| form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>();
+    format!("{LOCAL_URI_PREFIX}{}::{}:", encode(artist), encode(track))
+}
+
 fn check_track_uri(uri: &str) -> Result<(), InvalidEvent> {
     if uri.is_empty() {
         return Err(InvalidEvent::MissingTrackUri);
+    }
+    if let Some(rest) = uri.strip_prefix(LOCAL_URI_PREFIX) {
+        if rest.trim_matches(':').is_empty() {
+            return Err(InvalidEvent::BadTrackUri(crate::ingest::quoted_value(uri)));
+        }
+        return Ok(());
     }
     let id = uri
         .strip_prefix(TRACK_URI_PREFIX)
@@ -220,6 +238,18 @@ mod tests {
             normalize_track_uri("abc def"),
             Err(InvalidEvent::BadTrackUri(_))
         ));
+    }
+
+    #[test]
+    fn songs_known_by_name_get_a_local_uri_that_validates() {
+        let uri = local_track_uri("Sigur Rós", "Hoppípolla: live");
+        assert_eq!(
+            uri,
+            "spotify:local:Sigur+R%C3%B3s::Hopp%C3%ADpolla%3A+live:"
+        );
+        assert_eq!(normalize_track_uri(&uri), Ok(uri.clone()));
+        assert_ne!(uri, local_track_uri("Sigur Rós", "Hoppípolla live"));
+        assert!(normalize_track_uri("spotify:local::::").is_err());
     }
 
     #[test]

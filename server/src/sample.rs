@@ -334,7 +334,7 @@ mod tests {
     #[test]
     fn every_generated_row_reads_back_as_a_listen() {
         let bytes = generate(5000, 1);
-        let records: Vec<Record> = ingest::read(std::io::Cursor::new(bytes))
+        let records: Vec<Record> = ingest::read(std::io::Cursor::new(bytes), ingest::Format::Csv)
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -352,7 +352,10 @@ mod tests {
                     artists.insert(event.artist_name.clone());
                     skipped += usize::from(event.skipped);
                 }
-                Record::Rejected { line, reason, .. } => panic!("line {line}: {reason}"),
+                Record::Rejected {
+                    position, reason, ..
+                } => panic!("line {position}: {reason}"),
+                Record::NotMusic { position } => panic!("line {position} is not music"),
             }
         }
         assert!((10..100).contains(&duplicates), "{duplicates} duplicates");
@@ -374,7 +377,7 @@ mod tests {
     fn popularity_is_skewed() {
         let bytes = generate(20_000, 5);
         let mut plays: std::collections::HashMap<String, u32> = Default::default();
-        for record in ingest::read(std::io::Cursor::new(bytes)).unwrap() {
+        for record in ingest::read(std::io::Cursor::new(bytes), ingest::Format::Csv).unwrap() {
             if let Ok(Record::Listen { event, .. }) = record {
                 *plays.entry(event.artist_name).or_default() += 1;
             }

@@ -8,12 +8,12 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::rc::Rc;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::lines::{LineCounted, Lines};
 use super::{
-    quoted_value, IngestError, Record, RejectReason, MAX_DEAD_LETTER_BYTES, MAX_RECORD_BYTES,
+    parse_timestamp, quoted_value, IngestError, Record, RejectReason, MAX_DEAD_LETTER_BYTES,
+    MAX_RECORD_BYTES,
 };
 use crate::event::{normalize_track_uri, ListenEvent};
 
@@ -177,14 +177,18 @@ impl<R: Read> ClassicCsvReader<R> {
         };
         match parsed {
             Ok(event) => Record::Listen {
-                line,
+                position: line,
                 event,
                 fingerprint: self.fingerprint(),
             },
             Err(reason) => {
                 let mut raw = self.raw_row();
                 raw.truncate(MAX_DEAD_LETTER_BYTES);
-                Record::Rejected { line, reason, raw }
+                Record::Rejected {
+                    position: line,
+                    reason,
+                    raw,
+                }
             }
         }
     }
@@ -214,17 +218,6 @@ fn csv_error(error: csv::Error) -> IngestError {
         csv::ErrorKind::Io(io) => IngestError::Io(io),
         other => IngestError::Unreadable(format!("{other:?}")),
     }
-}
-
-/// Accepts the dataset's `2013-07-08 02:44:34` and ISO-8601 `2013-07-08T02:44:34Z`, both UTC.
-pub fn parse_timestamp(raw: &str) -> Result<DateTime<Utc>, RejectReason> {
-    let raw = raw.trim();
-    if let Ok(naive) = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S") {
-        return Ok(naive.and_utc());
-    }
-    DateTime::parse_from_rfc3339(raw)
-        .map(|ts| ts.with_timezone(&Utc))
-        .map_err(|_| RejectReason::BadTimestamp(quoted_value(raw)))
 }
 
 pub fn parse_ms_played(raw: &str) -> Result<u64, RejectReason> {
@@ -274,7 +267,11 @@ mod tests {
 
     fn only_rejection(body: &str) -> (u64, RejectReason) {
         match read(body).pop() {
-            Some(Record::Rejected { line, reason, .. }) => (line, reason),
+            Some(Record::Rejected {
+                position: line,
+                reason,
+                ..
+            }) => (line, reason),
             other => panic!("expected a rejection, got {other:?}"),
         }
     }
@@ -326,7 +323,11 @@ mod tests {
             .collect();
         assert_eq!(records.len(), 2);
         match &records[1] {
-            Record::Listen { event, line, .. } => {
+            Record::Listen {
+                event,
+                position: line,
+                ..
+            } => {
                 assert_eq!(*line, 3);
                 assert_eq!(event.reason_end, "y");
                 assert_eq!(event.ms_played, 2);
@@ -340,7 +341,11 @@ mod tests {
     fn a_quoted_last_field_before_crlf_keeps_its_content() {
         let file = "ts,artist_name,track_name,spotify_track_uri,ms_played,platform,reason_start,reason_end,shuffle,skipped,album_name\r\n2015-05-05 05:05:05,Art,Song,id9,99,mac,a,b,false,true,\"Live, Loud\"\r\n";
         match ClassicCsvReader::new(file.as_bytes()).unwrap().next() {
-            Some(Ok(Record::Listen { event, line, .. })) => {
+            Some(Ok(Record::Listen {
+                event,
+                position: line,
+                ..
+            })) => {
                 assert_eq!(event.album_name, "Live, Loud");
                 assert_eq!(line, 2);
             }
@@ -357,8 +362,8 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(records.len(), 2, "{records:?}");
-        assert!(matches!(records[0], Record::Listen { line: 3, .. }));
-        assert!(matches!(records[1], Record::Rejected { line: 6, .. }));
+        assert!(matches!(records[0], Record::Listen { position: 3, .. }));
+        assert!(matches!(records[1], Record::Rejected { position: 6, .. }));
     }
 
     #[test]
@@ -510,10 +515,13 @@ mod tests {
         let mut rejections = Vec::new();
         for record in ClassicCsvReader::new(&file[..]).unwrap() {
             match record.unwrap() {
-                Record::Listen { line, .. } => listens.push(line),
-                Record::Rejected { line, reason, raw } => {
-                    rejections.push((line, reason, raw.len()))
-                }
+                Record::Listen { position: line, .. } => listens.push(line),
+                Record::Rejected {
+                    position: line,
+                    reason,
+                    raw,
+                } => rejections.push((line, reason, raw.len())),
+                Record::NotMusic { .. } => panic!("a CSV row is never a podcast"),
             }
         }
         (listens, rejections)
@@ -573,12 +581,12 @@ mod tests {
                 .unwrap()
                 .map(Result::unwrap)
                 .collect();
-            assert!(matches!(records[0], Record::Listen { line: 2, .. }));
+            assert!(matches!(records[0], Record::Listen { position: 2, .. }));
             assert!(
                 matches!(
                     records[1],
                     Record::Rejected {
-                        line: 3,
+                        position: 3,
                         reason: RejectReason::WrongColumnCount { .. },
                         ..
                     }
@@ -624,7 +632,7 @@ mod tests {
         })
         .unwrap();
         let records: Vec<Result<Record, IngestError>> = reader.take(3).collect();
-        assert!(matches!(records[0], Ok(Record::Listen { line: 2, .. })));
+        assert!(matches!(records[0], Ok(Record::Listen { position: 2, .. })));
         assert!(
             matches!(&records[1], Err(IngestError::Io(error)) if error.to_string().contains("input/output"))
         );
@@ -674,7 +682,7 @@ mod tests {
                 let listens = records.iter().filter(|r| matches!(r, Record::Listen { .. })).count();
                 prop_assert!(listens >= 2, "{records:?}");
                 let last_line = match records.last() {
-                    Some(Record::Listen { line, .. }) => *line,
+                    Some(Record::Listen { position: line, .. }) => *line,
                     _ => 0,
                 };
                 prop_assert_eq!(last_line, 4);

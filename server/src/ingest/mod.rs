@@ -1,13 +1,19 @@
 //! Readers of listening-history files: each turns its format's records into
-//! [`ListenEvent`]s, or rejections that say why and where.
+//! [`ListenEvent`]s, records that are not music, or rejections that say why
+//! and where. [`export`] finds the history files of a Spotify export.
 
+pub mod account_data;
 pub mod classic_csv;
+pub mod export;
+pub mod extended_history;
+mod json_array;
 mod lines;
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::Path;
+use std::io::Read;
+use std::sync::mpsc;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::event::{InvalidEvent, ListenEvent};
 
@@ -21,18 +27,91 @@ pub(crate) fn quoted_value(raw: &str) -> String {
     app::format::ellipsize(raw, 80)
 }
 
-/// One record of an input file, as the producer sees it.
+/// The formats of listening history the producer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Format {
+    /// The classic `spotify_history.csv` dataset.
+    Csv,
+    /// Spotify's extended streaming history (`Streaming_History_Audio_*.json`, `endsong_*.json`).
+    Extended,
+    /// Spotify's account data (`StreamingHistory_music_*.json`, `StreamingHistory*.json`).
+    Account,
+    /// Account-data podcast history (`StreamingHistory_podcast_*.json`): not music.
+    AccountPodcasts,
+}
+
+impl Format {
+    /// What a record's position counts: lines of a CSV file, records of a JSON array.
+    pub fn position_unit(self) -> &'static str {
+        match self {
+            Self::Csv => "line",
+            _ => "record",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Csv => "classic CSV",
+            Self::Extended => "extended streaming history",
+            Self::Account => "account data",
+            Self::AccountPodcasts => "account data, podcasts",
+        }
+    }
+
+    /// Tells the format from a file's first bytes: a JSON array is one of
+    /// Spotify's exports, told apart by the field names of its first record.
+    pub fn sniff(head: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(head);
+        let text = text.trim_start_matches('\u{feff}').trim_start();
+        if !text.starts_with('[') {
+            return Self::Csv;
+        }
+        if text.contains("\"podcastName\"") {
+            Self::AccountPodcasts
+        } else if text.contains("\"msPlayed\"") || text.contains("\"endTime\"") {
+            Self::Account
+        } else {
+            Self::Extended
+        }
+    }
+
+    /// The format of a file of a Spotify export, from its name; `None` for
+    /// everything that is not listening history (videos, PDFs, playlists…).
+    pub fn of_export_file(name: &str) -> Option<Self> {
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        let stem = base.strip_suffix(".json");
+        let csv = base.to_ascii_lowercase().ends_with(".csv");
+        match stem {
+            _ if csv => Some(Self::Csv),
+            None => None,
+            Some(stem) if stem.starts_with("Streaming_History_Audio") => Some(Self::Extended),
+            Some(stem) if stem == "endsong" || stem.starts_with("endsong_") => Some(Self::Extended),
+            Some(stem) if stem.starts_with("StreamingHistory_music") => Some(Self::Account),
+            Some(stem) if stem.starts_with("StreamingHistory_podcast") => {
+                Some(Self::AccountPodcasts)
+            }
+            Some(stem) => stem
+                .strip_prefix("StreamingHistory")
+                .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                .map(|_| Self::Account),
+        }
+    }
+}
+
+/// One record of an input file, as the producer sees it. Its `position` is
+/// a line for CSV (1 is the header), a record number for JSON (from 1).
 #[derive(Debug)]
 pub enum Record {
     Listen {
-        /// Line where the record starts (1 is the header).
-        line: u64,
+        position: u64,
         event: ListenEvent,
         /// Hash of every field as written, to recognise exact duplicates.
         fingerprint: u128,
     },
+    /// A podcast episode or an audiobook: read and accounted for, not counted.
+    NotMusic { position: u64 },
     Rejected {
-        line: u64,
+        position: u64,
         reason: RejectReason,
         /// The record's content, for the dead-letter topic: its first
         /// [`MAX_DEAD_LETTER_BYTES`] bytes.
@@ -49,8 +128,10 @@ pub enum RejectReason {
     WrongColumnCount { expected: usize, found: usize },
     #[error("{column} is not valid UTF-8")]
     InvalidUtf8 { column: &'static str },
-    #[error("unparsable timestamp {0:?} (expected YYYY-MM-DD HH:MM:SS)")]
+    #[error("unparsable timestamp {0:?} (expected UTC such as 2020-04-11 00:27:53, 2020-04-11T00:27:53Z or 2020-04-11 00:27)")]
     BadTimestamp(String),
+    #[error("not a listening record: {0}")]
+    WrongShape(String),
     #[error("unparsable ms_played {0:?} (expected a whole number)")]
     BadMsPlayed(String),
     #[error("negative ms_played {0}")]
@@ -69,6 +150,7 @@ impl RejectReason {
             Self::WrongColumnCount { .. } => "wrong_column_count",
             Self::InvalidUtf8 { .. } => "invalid_utf8",
             Self::BadTimestamp(_) => "bad_timestamp",
+            Self::WrongShape(_) => "wrong_shape",
             Self::BadMsPlayed(_) => "bad_ms_played",
             Self::NegativeMsPlayed(_) => "negative_ms_played",
             Self::BadBoolean { .. } => "bad_boolean",
@@ -89,19 +171,88 @@ pub enum IngestError {
     NotClassicCsv { missing: String },
     #[error("the file is not readable as CSV: {0}")]
     Unreadable(String),
+    #[error("not a JSON array of listening records: {0}")]
+    NotJsonArray(String),
+    #[error("cannot read the zip archive: {0}")]
+    Zip(String),
 }
 
 /// The records of a listening-history file, one at a time.
 pub type Records = Box<dyn Iterator<Item = Result<Record, IngestError>>>;
 
-/// Opens a listening-history file for streaming.
-pub fn open(path: &Path) -> Result<Records, IngestError> {
-    read(BufReader::with_capacity(1 << 16, File::open(path)?))
+/// Streams the records of listening history in `format` read from `input`.
+pub fn read(input: impl Read + Send + 'static, format: Format) -> Result<Records, IngestError> {
+    match format {
+        Format::Csv => Ok(Box::new(classic_csv::ClassicCsvReader::new(input)?)),
+        _ => Ok(in_background(move |sink| each_record(input, format, sink))),
+    }
 }
 
-/// Streams the records of listening history read from `input`.
-pub fn read(input: impl Read + 'static) -> Result<Records, IngestError> {
-    Ok(Box::new(classic_csv::ClassicCsvReader::new(input)?))
+/// Hands each record read from `input` to `sink` until it answers false.
+fn each_record(
+    input: impl Read,
+    format: Format,
+    sink: &mut dyn FnMut(Result<Record, IngestError>) -> bool,
+) {
+    let outcome = match format {
+        Format::Csv => match classic_csv::ClassicCsvReader::new(input) {
+            Ok(reader) => {
+                for record in reader {
+                    if !sink(record) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Err(error) => Err(error),
+        },
+        Format::Extended => json_array::each_element(input, &mut |position, raw| {
+            sink(Ok(extended_history::record(position, raw)))
+        }),
+        Format::Account => json_array::each_element(input, &mut |position, raw| {
+            sink(Ok(account_data::record(position, raw)))
+        }),
+        Format::AccountPodcasts => json_array::each_element(input, &mut |position, _| {
+            sink(Ok(Record::NotMusic { position }))
+        }),
+    };
+    if let Err(error) = outcome {
+        sink(Err(error));
+    }
+}
+
+/// Records read on a thread of their own, so parsing a large JSON file
+/// overlaps with sending; at most a few thousand wait in between.
+fn in_background(
+    read: impl FnOnce(&mut dyn FnMut(Result<Record, IngestError>) -> bool) + Send + 'static,
+) -> Records {
+    let (sender, receiver) = mpsc::sync_channel(4096);
+    std::thread::spawn(move || read(&mut |record| sender.send(record).is_ok()));
+    Box::new(receiver.into_iter())
+}
+
+/// A record's content for the dead-letter topic: its first [`MAX_DEAD_LETTER_BYTES`].
+fn dead_letter_bytes(raw: &[u8]) -> Vec<u8> {
+    raw[..raw.len().min(MAX_DEAD_LETTER_BYTES)].to_vec()
+}
+
+/// Accepts the CSV dataset's `2013-07-08 02:44:34`, ISO-8601 `2013-07-08T02:44:34Z`
+/// (extended history) and `2013-07-08 02:44` (account data), all UTC.
+pub fn parse_timestamp(raw: &str) -> Result<DateTime<Utc>, RejectReason> {
+    let raw = raw.trim();
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(raw, format) {
+            return Ok(naive.and_utc());
+        }
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|ts| ts.with_timezone(&Utc))
+        .map_err(|_| RejectReason::BadTimestamp(quoted_value(raw)))
+}
+
+/// A count of milliseconds as read, refused when negative.
+fn checked_ms_played(ms: i64) -> Result<u64, RejectReason> {
+    u64::try_from(ms).map_err(|_| RejectReason::NegativeMsPlayed(ms))
 }
 
 /// Remembers the records already read from one input, so an exact repeat is counted once.
@@ -127,6 +278,76 @@ mod tests {
         assert!(!dedup.is_repeat(7));
         assert!(!dedup.is_repeat(8));
         assert!(dedup.is_repeat(7));
+    }
+
+    #[test]
+    fn formats_are_told_apart_by_content() {
+        assert_eq!(
+            Format::sniff(b"spotify_track_uri,ts,platform\n"),
+            Format::Csv
+        );
+        assert_eq!(
+            Format::sniff(b"\xef\xbb\xbf [\n {\"ts\": \"2020-04-11T00:27:53Z\", \"ms_played\": 1"),
+            Format::Extended
+        );
+        assert_eq!(Format::sniff(b"[]"), Format::Extended);
+        assert_eq!(
+            Format::sniff(b"[{\"endTime\" : \"2020-04-11 00:27\", \"artistName\": \"A\""),
+            Format::Account
+        );
+        assert_eq!(
+            Format::sniff(b"[{\"endTime\":\"2020-04-11 00:27\",\"podcastName\":\"P\""),
+            Format::AccountPodcasts
+        );
+    }
+
+    #[test]
+    fn export_files_are_recognised_by_name() {
+        let cases = [
+            (
+                "Spotify Extended Streaming History/Streaming_History_Audio_2014-2016_0.json",
+                Some(Format::Extended),
+            ),
+            ("MyData/endsong_3.json", Some(Format::Extended)),
+            ("MyData/endsong.json", Some(Format::Extended)),
+            (
+                "Spotify Account Data/StreamingHistory_music_0.json",
+                Some(Format::Account),
+            ),
+            ("MyData/StreamingHistory12.json", Some(Format::Account)),
+            (
+                "Spotify Account Data/StreamingHistory_podcast_0.json",
+                Some(Format::AccountPodcasts),
+            ),
+            (
+                "Spotify Extended Streaming History/Streaming_History_Video_2019-2024.json",
+                None,
+            ),
+            ("ReadMeFirst_ExtendedStreamingHistory.pdf", None),
+            ("Spotify Account Data/Playlist1.json", None),
+            ("Spotify Account Data/StreamingHistoryX.json", None),
+            ("old/spotify_history.CSV", Some(Format::Csv)),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(Format::of_export_file(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn timestamps_of_every_format_are_read_as_utc() {
+        let expected = "2020-04-11T00:27:53Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(parse_timestamp("2020-04-11 00:27:53"), Ok(expected));
+        assert_eq!(parse_timestamp("2020-04-11T00:27:53Z"), Ok(expected));
+        assert_eq!(
+            parse_timestamp("2020-04-11 00:27"),
+            Ok("2020-04-11T00:27:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            parse_timestamp("2020-04-11T02:27:53+02:00"),
+            Ok(expected),
+            "an offset is turned into UTC"
+        );
+        assert!(parse_timestamp("yesterday").is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //!   and merge them (see [`leaderboard`]).
 
 pub mod checkpoint;
+pub mod imports;
 pub mod journal;
 pub mod leaderboard;
 
@@ -38,6 +39,8 @@ pub const ARTISTS: &str = "artists";
 pub const JOURNAL: &str = "batch_journal";
 pub const CHECKPOINTS: &str = "checkpoints";
 pub const LEADERBOARDS: &str = "leaderboards";
+/// Which file contents were imported into which topic.
+pub const IMPORTS: &str = "imports";
 
 /// Handle to the aggregates database; cloning is cheap and shares the connection pool.
 #[derive(Clone)]

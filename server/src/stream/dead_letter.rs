@@ -11,6 +11,7 @@ pub mod header {
     pub const SOURCE: &str = "dlq.source";
     pub const FILE: &str = "dlq.file";
     pub const LINE: &str = "dlq.line";
+    pub const RECORD: &str = "dlq.record";
     pub const TOPIC: &str = "dlq.topic";
     pub const PARTITION: &str = "dlq.partition";
     pub const OFFSET: &str = "dlq.offset";
@@ -19,8 +20,13 @@ pub mod header {
 /// Where a dead letter was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    /// A record of an input file, rejected by the producer.
-    File { path: String, line: u64 },
+    /// A record of an input file, rejected by the producer: its line (CSV)
+    /// or record number (JSON).
+    File {
+        path: String,
+        unit: &'static str,
+        position: u64,
+    },
     /// A message of the events topic, rejected by the consumer.
     Topic {
         topic: String,
@@ -44,11 +50,20 @@ impl DeadLetter {
             .insert(text_header(header::REASON, &self.reason))
             .insert(text_header(header::REASON_KIND, self.reason_kind));
         match &self.origin {
-            Origin::File { path, line } => {
+            Origin::File {
+                path,
+                unit,
+                position,
+            } => {
+                let key = if *unit == "line" {
+                    header::LINE
+                } else {
+                    header::RECORD
+                };
                 headers = headers
                     .insert(text_header(header::SOURCE, "producer"))
                     .insert(text_header(header::FILE, path))
-                    .insert(text_header(header::LINE, &line.to_string()));
+                    .insert(text_header(key, &position.to_string()));
             }
             Origin::Topic {
                 topic,
@@ -97,7 +112,8 @@ mod tests {
             reason_kind: "negative_ms_played",
             origin: Origin::File {
                 path: "history.csv".into(),
-                line: 12,
+                unit: "line",
+                position: 12,
             },
         };
         let headers = header_map(&letter.headers());
@@ -105,6 +121,22 @@ mod tests {
         assert!(headers.contains(&("dlq.source".into(), "producer".into())));
         assert!(headers.contains(&("dlq.file".into(), "history.csv".into())));
         assert!(headers.contains(&("dlq.line".into(), "12".into())));
+    }
+
+    #[test]
+    fn json_dead_letters_say_the_record_number() {
+        let letter = DeadLetter {
+            reason: "missing artist name".into(),
+            reason_kind: "missing_artist_name",
+            origin: Origin::File {
+                path: "export.zip!/StreamingHistory_music_0.json".into(),
+                unit: "record",
+                position: 3,
+            },
+        };
+        let headers = header_map(&letter.headers());
+        assert!(headers.contains(&("dlq.record".into(), "3".into())));
+        assert!(!headers.iter().any(|(key, _)| key == "dlq.line"));
     }
 
     #[test]

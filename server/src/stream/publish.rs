@@ -1,10 +1,10 @@
-//! Streams a listening-history file into Kafka: each listen becomes a JSON
-//! event keyed by artist; each rejected record goes to the dead-letter
-//! topic with its line and reason; exact duplicates are counted once.
+//! Streams listening history into Kafka: each listen becomes a JSON event
+//! keyed by artist; each rejected record goes to the dead-letter topic with
+//! its file, position and reason; exact duplicates are counted once. A
+//! folder or export archive is streamed file by file, each file skipped when
+//! its content was imported before (unless forced), and summarised.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -18,96 +18,235 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use super::dead_letter::{DeadLetter, Origin};
 use super::{check_reachable, client_config, describe, ensure_topics, KafkaUnreachable};
 use crate::config::KafkaSettings;
-use crate::ingest::{self, Deduplicator, IngestError, Record};
+use crate::ingest::export::{self, Source};
+use crate::ingest::{Deduplicator, Format, IngestError, Record};
 
-/// How many rejected records the summary lists by line.
+/// How many rejected records the summary lists by position.
 const REJECTIONS_LISTED: usize = 20;
 /// Longest wait for the broker to acknowledge what is queued before giving up.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(150);
 
 #[derive(Debug, Clone)]
 pub struct PublishOptions {
+    /// A history file, a folder of them, or a Spotify export `.zip`.
     pub path: PathBuf,
+    /// Overrides the format told from a single file's content.
+    pub format: Option<Format>,
     /// Events per second; 0 sends as fast as the broker takes them.
     pub rate: f64,
-    /// Stop after this many records of the file.
+    /// Stop after this many records in all.
     pub limit: Option<u64>,
+    /// Stream files even when their content was imported before.
+    pub force: bool,
     /// Draw a progress bar (only shown on a terminal).
     pub progress: bool,
 }
 
-/// What happened to every record read.
+/// Remembers which file contents were imported into the topic, so a repeat
+/// is refused instead of counted twice.
+pub trait ImportRegistry {
+    /// Describes the earlier import of content with this hash, if there was one.
+    fn earlier_import(&self, content_hash: u128) -> Result<Option<String>, String>;
+    /// Notes that a file with this content was streamed in full.
+    fn record_import(&self, content_hash: u128, file: &FileSummary) -> Result<(), String>;
+}
+
+/// What happened to every record of one file: read = sent + duplicates +
+/// not music + rejected (+ failed, when the broker did not acknowledge).
 #[derive(Debug, Default, Clone)]
-pub struct PublishSummary {
+pub struct FileSummary {
+    pub name: String,
+    /// `line` or `record`: what positions in this file count.
+    pub unit: &'static str,
     pub read: u64,
     /// Listens the broker acknowledged.
     pub sent: u64,
     /// Exact repeats of a record already read, counted once.
     pub duplicates: u64,
+    /// Podcast episodes and audiobooks.
+    pub not_music: u64,
     /// Records that cannot be listens; each went to the dead-letter topic.
     pub rejected: u64,
     pub rejected_by_kind: BTreeMap<&'static str, u64>,
-    /// The first rejections, by line: `(line, reason)`.
+    /// The first rejections: `(position, reason)`.
     pub rejections: Vec<(u64, String)>,
     /// Listens or dead letters the broker never acknowledged.
     pub failed: u64,
-    pub first_failure: Option<String>,
     /// Why reading stopped before the end of the file, if it did.
     pub stopped_early: Option<String>,
+    /// Set when the file was not streamed: its content was imported before.
+    pub already_imported: Option<String>,
+}
+
+impl FileSummary {
+    fn add(&mut self, other: &FileSummary) {
+        self.read += other.read;
+        self.sent += other.sent;
+        self.duplicates += other.duplicates;
+        self.not_music += other.not_music;
+        self.rejected += other.rejected;
+        self.failed += other.failed;
+        for (kind, count) in &other.rejected_by_kind {
+            *self.rejected_by_kind.entry(kind).or_default() += count;
+        }
+    }
+}
+
+/// What happened to every file and record of one run.
+#[derive(Debug, Default, Clone)]
+pub struct PublishSummary {
+    pub files: Vec<FileSummary>,
+    /// Files of a folder or archive that are not listening history.
+    pub ignored: Vec<String>,
+    pub first_failure: Option<String>,
+    /// Why the registry of imports could not be written, if it could not.
+    pub registry_problem: Option<String>,
     pub elapsed: Duration,
 }
 
 impl PublishSummary {
+    /// Every file's figures added up.
+    pub fn total(&self) -> FileSummary {
+        let mut total = FileSummary::default();
+        for file in &self.files {
+            total.add(file);
+        }
+        total
+    }
+
     /// True when every record read is accounted for and nothing failed.
     pub fn is_complete(&self) -> bool {
-        self.failed == 0 && self.stopped_early.is_none()
+        self.files
+            .iter()
+            .all(|file| file.failed == 0 && file.stopped_early.is_none())
     }
 
     pub fn events_per_second(&self) -> f64 {
-        self.sent as f64 / self.elapsed.as_secs_f64().max(1e-3)
+        self.total().sent as f64 / self.elapsed.as_secs_f64().max(1e-3)
     }
 
     /// The summary as printed at the end of a run.
-    pub fn report(&self, file: &str, kafka: &KafkaSettings) -> String {
-        let mut out = format!(
-            "file        {file}\n\
+    pub fn report(&self, input: &str, kafka: &KafkaSettings) -> String {
+        let total = self.total();
+        let skipped = self
+            .files
+            .iter()
+            .filter(|file| file.already_imported.is_some())
+            .count();
+        let mut out = format!("input       {input}");
+        if self.files.len() != 1 || !self.ignored.is_empty() {
+            out.push_str(&format!(
+                " ({} history files, {} other files ignored)",
+                self.files.len(),
+                self.ignored.len()
+            ));
+        }
+        out.push_str(&format!(
+            "\n\
              read        {} records\n\
              sent        {} listens to {}\n\
              duplicates  {} (exact repeats of an earlier record, counted once)\n\
+             not music   {} (podcast episodes and audiobooks, not counted)\n\
              rejected    {} (sent to {} with the reason)\n\
              elapsed     {:.1} s ({:.0} events/s)\n",
-            self.read,
-            self.sent,
+            total.read,
+            total.sent,
             kafka.topic,
-            self.duplicates,
-            self.rejected,
+            total.duplicates,
+            total.not_music,
+            total.rejected,
             kafka.dead_letter_topic(),
             self.elapsed.as_secs_f64(),
             self.events_per_second(),
-        );
-        for (kind, count) in &self.rejected_by_kind {
+        ));
+        for (kind, count) in &total.rejected_by_kind {
             out.push_str(&format!("  rejected as {kind}: {count}\n"));
         }
-        for (line, reason) in &self.rejections {
-            out.push_str(&format!("  line {line}: {reason}\n"));
+        let several = self.files.len() > 1;
+        let mut listed = 0;
+        for file in &self.files {
+            for (position, reason) in &file.rejections {
+                let place = if several {
+                    format!("{} {} {position}", file.name, file.unit)
+                } else {
+                    format!("{} {position}", file.unit)
+                };
+                out.push_str(&format!("  {place}: {reason}\n"));
+                listed += 1;
+            }
         }
-        if self.rejected as usize > self.rejections.len() {
+        if total.rejected as usize > listed {
             out.push_str(&format!(
                 "  … and {} more on the dead-letter topic\n",
-                self.rejected as usize - self.rejections.len()
+                total.rejected as usize - listed
             ));
         }
-        if self.failed > 0 {
+        if several {
+            out.push_str(&self.file_table());
+        }
+        for file in &self.files {
+            if let Some(earlier) = &file.already_imported {
+                out.push_str(&format!(
+                    "SKIPPED     {}: already imported ({earlier}); nothing sent. \
+                     Pass --force to stream it again (its listens are then counted twice).\n",
+                    file.name
+                ));
+            }
+            if let Some(why) = &file.stopped_early {
+                out.push_str(&format!(
+                    "STOPPED     {}: {why}. The records before that point were sent; \
+                     fix the file and stream the rest.\n",
+                    file.name
+                ));
+            }
+        }
+        if skipped > 0 && skipped == self.files.len() {
+            out.push_str("Nothing new to stream: every file was imported before.\n");
+        }
+        if total.failed > 0 {
             out.push_str(&format!(
                 "FAILED      {} records were not acknowledged by Kafka ({}). \
                  Check that the broker is up (./scripts/stack.sh status) and stream the file again.\n",
-                self.failed,
+                total.failed,
                 self.first_failure.as_deref().unwrap_or("no reason given"),
             ));
         }
-        if let Some(why) = &self.stopped_early {
+        if let Some(problem) = &self.registry_problem {
             out.push_str(&format!(
-                "STOPPED     {why}. The records before that point were sent; fix the file and stream the rest.\n"
+                "WARNING     the import was not recorded ({problem}); \
+                 a repeat of these files will not be recognised.\n"
+            ));
+        }
+        out
+    }
+
+    /// One line per file: read = sent + duplicates + not music + rejected.
+    fn file_table(&self) -> String {
+        let width = self
+            .files
+            .iter()
+            .map(|file| file.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let mut out = format!(
+            "{:width$}  {:>8} {:>8} {:>10} {:>9} {:>8}\n",
+            "file", "read", "sent", "duplicates", "not music", "rejected"
+        );
+        for file in &self.files {
+            out.push_str(&format!(
+                "{:width$}  {:>8} {:>8} {:>10} {:>9} {:>8}{}\n",
+                file.name,
+                file.read,
+                file.sent,
+                file.duplicates,
+                file.not_music,
+                file.rejected,
+                if file.already_imported.is_some() {
+                    "  (imported before, skipped)"
+                } else {
+                    ""
+                }
             ));
         }
         out
@@ -117,9 +256,15 @@ impl PublishSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error(
-        "cannot read {path}: {source}. Check the path and that it is a spotify_history.csv file."
+        "cannot read {path}: {source}. Check the path: give a spotify_history.csv file, \
+         a file of a Spotify export, the export's folder or its .zip."
     )]
     Unreadable { path: String, source: IngestError },
+    #[error(
+        "{path} holds no listening history: no spotify_history.csv, Streaming_History_Audio_*.json, \
+         endsong_*.json or StreamingHistory*.json files (found: {found})."
+    )]
+    NoHistory { path: String, found: String },
     #[error(transparent)]
     Kafka(#[from] KafkaUnreachable),
 }
@@ -161,123 +306,248 @@ impl Deliveries {
         }
         self.failed.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// Acknowledged listens, acknowledged dead letters and failures so far.
+    fn counts(&self) -> (u64, u64, u64) {
+        (
+            self.events.load(Ordering::Relaxed),
+            self.dead_letters.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+        )
+    }
 }
 
-/// Streams one file into the topic; see the module documentation.
-pub fn publish_file(
+/// Streams a file, folder or export archive; see the module documentation.
+pub fn publish(
     kafka: &KafkaSettings,
     options: &PublishOptions,
+    registry: Option<&dyn ImportRegistry>,
 ) -> Result<PublishSummary, PublishError> {
     let path_text = options.path.display().to_string();
-    let unreadable = |source: IngestError| PublishError::Unreadable {
-        path: path_text.clone(),
-        source,
-    };
-    let file = File::open(&options.path).map_err(|e| unreadable(e.into()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let found = export::discover(&options.path, options.format).map_err(|source| {
+        PublishError::Unreadable {
+            path: path_text.clone(),
+            source,
+        }
+    })?;
+    if found.sources.is_empty() {
+        return Err(PublishError::NoHistory {
+            path: path_text,
+            found: list_names(&found.ignored),
+        });
+    }
+    // A CSV file of another kind is refused before anything is sent.
+    for source in found.sources.iter().filter(|s| s.format == Format::Csv) {
+        if let Err(error) = source.open(|_| {}) {
+            return Err(PublishError::Unreadable {
+                path: source.origin.clone(),
+                source: error,
+            });
+        }
+    }
 
     let producer = create_producer(&kafka.brokers)?;
     check_reachable(producer.client(), &kafka.brokers, Duration::from_secs(10))?;
-    let dead_letter_topic = kafka.dead_letter_topic();
     futures::executor::block_on(ensure_topics(
         &kafka.brokers,
-        &[&kafka.topic, &dead_letter_topic],
+        &[&kafka.topic, &kafka.dead_letter_topic()],
         kafka.partitions,
     ))?;
 
-    let progress = progress_bar(options.progress, size);
-    let records = ingest::read(BufReader::with_capacity(1 << 16, progress.wrap_read(file)))
-        .map_err(unreadable)?;
-
-    let started = Instant::now();
-    let mut summary = PublishSummary::default();
-    let mut dedup = Deduplicator::default();
-    let mut queued_events = 0u64;
-    for record in records {
-        if options.limit.is_some_and(|limit| summary.read >= limit) {
-            break;
-        }
-        let record = match record {
-            Ok(record) => record,
+    let progress = progress_bar(
+        options.progress,
+        found.sources.iter().map(|source| source.size).sum(),
+    );
+    let mut run = Run {
+        kafka,
+        options,
+        producer: &producer,
+        dedup: Deduplicator::default(),
+        started: Instant::now(),
+        queued_events: 0,
+        read: 0,
+    };
+    let mut summary = PublishSummary {
+        ignored: found.ignored,
+        ..Default::default()
+    };
+    for source in &found.sources {
+        let mut file = FileSummary {
+            name: source.name.clone(),
+            unit: source.format.position_unit(),
+            ..Default::default()
+        };
+        let hash = match source.content_hash() {
+            Ok(hash) => Some(hash),
             Err(error) => {
-                summary.stopped_early = Some(format!(
-                    "reading stopped after {} records: {error}",
-                    summary.read
-                ));
-                break;
+                file.stopped_early = Some(format!("cannot read it: {error}"));
+                None
             }
         };
-        summary.read += 1;
-        match record {
-            Record::Listen {
-                event, fingerprint, ..
-            } => {
-                if dedup.is_repeat(fingerprint) {
-                    summary.duplicates += 1;
-                    continue;
-                }
-                pace(options.rate, started, queued_events);
-                let payload = serde_json::to_vec(&event).unwrap_or_default();
-                send(
-                    &producer,
-                    BaseRecord::with_opaque_to(&kafka.topic, EVENT)
-                        .key(event.key())
-                        .payload(&payload),
-                );
-                queued_events += 1;
+        let earlier = match (hash, registry, options.force) {
+            (Some(hash), Some(registry), false) => registry.earlier_import(hash),
+            _ => Ok(None),
+        };
+        match earlier {
+            Ok(Some(earlier)) => file.already_imported = Some(earlier),
+            Err(problem) => {
+                file.stopped_early = Some(format!(
+                    "cannot tell whether it was imported before ({problem}); \
+                     start MongoDB or pass --force"
+                ))
             }
-            Record::Rejected { line, reason, raw } => {
-                summary.rejected += 1;
-                *summary.rejected_by_kind.entry(reason.kind()).or_default() += 1;
-                if summary.rejections.len() < REJECTIONS_LISTED {
-                    summary.rejections.push((line, reason.to_string()));
+            Ok(None) if hash.is_some() => {
+                let complete = run.stream(source, &mut file, &progress);
+                if let (true, Some(hash), Some(registry)) = (complete, hash, registry) {
+                    if let Err(problem) = registry.record_import(hash, &file) {
+                        summary.registry_problem.get_or_insert(problem);
+                    }
                 }
-                let letter = DeadLetter {
-                    reason: reason.to_string(),
-                    reason_kind: reason.kind(),
-                    origin: Origin::File {
-                        path: path_text.clone(),
-                        line,
-                    },
-                };
-                send(
-                    &producer,
-                    BaseRecord::<(), [u8], usize>::with_opaque_to(&dead_letter_topic, DEAD_LETTER)
-                        .payload(&raw)
-                        .headers(letter.headers()),
-                );
             }
+            Ok(None) => {}
         }
-        if summary.read % 1000 == 0 {
-            progress.set_message(format!(
-                "{} listens queued, {} duplicates, {} rejected",
-                queued_events, summary.duplicates, summary.rejected
-            ));
+        summary.files.push(file);
+        if options.limit.is_some_and(|limit| run.read >= limit) {
+            break;
         }
     }
-    progress.set_message("waiting for the broker to acknowledge…");
-    let flushed = producer.flush(FLUSH_TIMEOUT);
     progress.finish_and_clear();
-
-    let deliveries = producer.context();
-    summary.sent = deliveries.events.load(Ordering::Relaxed);
-    summary.failed = deliveries.failed.load(Ordering::Relaxed);
-    summary.first_failure = deliveries
+    summary.first_failure = producer
+        .context()
         .first_failure
         .lock()
         .ok()
         .and_then(|first| first.clone());
-    let acknowledged = summary.sent + deliveries.dead_letters.load(Ordering::Relaxed);
-    let queued = queued_events + summary.rejected;
-    if let Err(error) = flushed {
-        let unacknowledged = queued.saturating_sub(acknowledged + summary.failed);
-        summary.failed += unacknowledged;
-        summary
-            .first_failure
-            .get_or_insert_with(|| describe(&error));
-    }
-    summary.elapsed = started.elapsed();
+    summary.elapsed = run.started.elapsed();
     Ok(summary)
+}
+
+fn list_names(names: &[String]) -> String {
+    match names.len() {
+        0 => "nothing".to_string(),
+        1..=5 => names.join(", "),
+        n => format!("{}, … {} more", names[..5].join(", "), n - 5),
+    }
+}
+
+/// What lasts across the files of one run.
+struct Run<'a> {
+    kafka: &'a KafkaSettings,
+    options: &'a PublishOptions,
+    producer: &'a ThreadedProducer<Deliveries>,
+    /// Exact repeats are recognised across all files of the run.
+    dedup: Deduplicator,
+    started: Instant,
+    queued_events: u64,
+    /// Records read in all files, for `--limit`.
+    read: u64,
+}
+
+impl Run<'_> {
+    /// Streams one file and waits for the broker's acknowledgements; true
+    /// when the whole file was read and every record acknowledged.
+    fn stream(&mut self, source: &Source, file: &mut FileSummary, progress: &ProgressBar) -> bool {
+        let observer = progress.clone();
+        let records = match source.open(move |bytes| observer.inc(bytes)) {
+            Ok(records) => records,
+            Err(error) => {
+                file.stopped_early = Some(format!("cannot read it: {error}"));
+                return false;
+            }
+        };
+        let (sent_before, letters_before, failed_before) = self.producer.context().counts();
+        let mut queued = 0u64;
+        let mut cut_short = false;
+        let dead_letter_topic = self.kafka.dead_letter_topic();
+        for record in records {
+            if self.options.limit.is_some_and(|limit| self.read >= limit) {
+                cut_short = true;
+                break;
+            }
+            let record = match record {
+                Ok(record) => record,
+                Err(error) => {
+                    file.stopped_early = Some(format!(
+                        "reading stopped after {} records: {error}",
+                        file.read
+                    ));
+                    break;
+                }
+            };
+            file.read += 1;
+            self.read += 1;
+            match record {
+                Record::Listen {
+                    event, fingerprint, ..
+                } => {
+                    if self.dedup.is_repeat(fingerprint) {
+                        file.duplicates += 1;
+                        continue;
+                    }
+                    pace(self.options.rate, self.started, self.queued_events);
+                    let payload = serde_json::to_vec(&event).unwrap_or_default();
+                    send(
+                        self.producer,
+                        BaseRecord::with_opaque_to(&self.kafka.topic, EVENT)
+                            .key(event.key())
+                            .payload(&payload),
+                    );
+                    self.queued_events += 1;
+                    queued += 1;
+                }
+                Record::NotMusic { .. } => file.not_music += 1,
+                Record::Rejected {
+                    position,
+                    reason,
+                    raw,
+                } => {
+                    file.rejected += 1;
+                    *file.rejected_by_kind.entry(reason.kind()).or_default() += 1;
+                    if file.rejections.len() < REJECTIONS_LISTED {
+                        file.rejections.push((position, reason.to_string()));
+                    }
+                    let letter = DeadLetter {
+                        reason: reason.to_string(),
+                        reason_kind: reason.kind(),
+                        origin: Origin::File {
+                            path: source.origin.clone(),
+                            unit: file.unit,
+                            position,
+                        },
+                    };
+                    send(
+                        self.producer,
+                        BaseRecord::<(), [u8], usize>::with_opaque_to(
+                            &dead_letter_topic,
+                            DEAD_LETTER,
+                        )
+                        .payload(&raw)
+                        .headers(letter.headers()),
+                    );
+                    queued += 1;
+                }
+            }
+            if file.read.is_multiple_of(1000) {
+                progress.set_message(format!(
+                    "{}: {} records read, {} rejected",
+                    file.name, file.read, file.rejected
+                ));
+            }
+        }
+        progress.set_message("waiting for the broker to acknowledge…");
+        let flushed = self.producer.flush(FLUSH_TIMEOUT);
+        let (sent, letters, failed) = self.producer.context().counts();
+        file.sent = sent - sent_before;
+        file.failed = failed - failed_before;
+        let acknowledged = file.sent + (letters - letters_before);
+        if let Err(error) = flushed {
+            file.failed += queued.saturating_sub(acknowledged + file.failed);
+            if let Ok(mut first) = self.producer.context().first_failure.lock() {
+                first.get_or_insert_with(|| describe(&error));
+            }
+        }
+        !cut_short && file.stopped_early.is_none() && file.failed == 0
+    }
 }
 
 fn create_producer(brokers: &str) -> Result<ThreadedProducer<Deliveries>, KafkaUnreachable> {
@@ -359,22 +629,33 @@ mod tests {
         }
     }
 
+    fn one_file(file: FileSummary) -> PublishSummary {
+        PublishSummary {
+            files: vec![file],
+            elapsed: Duration::from_secs(2),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn the_report_accounts_for_every_record() {
-        let summary = PublishSummary {
-            read: 10,
+        let summary = one_file(FileSummary {
+            name: "history.csv".into(),
+            unit: "line",
+            read: 11,
             sent: 7,
             duplicates: 2,
+            not_music: 1,
             rejected: 1,
             rejected_by_kind: [("negative_ms_played", 1)].into_iter().collect(),
             rejections: vec![(4, "negative ms_played -5".into())],
-            elapsed: Duration::from_secs(2),
             ..Default::default()
-        };
+        });
         let report = summary.report("history.csv", &kafka());
-        assert!(report.contains("read        10 records"));
+        assert!(report.contains("read        11 records"));
         assert!(report.contains("sent        7 listens to spotify_streams"));
         assert!(report.contains("duplicates  2"));
+        assert!(report.contains("not music   1"));
         assert!(report.contains("rejected    1 (sent to spotify_streams_dlq"));
         assert!(report.contains("line 4: negative ms_played -5"));
         assert!(report.contains("(4 events/s)"));
@@ -382,26 +663,65 @@ mod tests {
     }
 
     #[test]
-    fn the_report_says_how_far_a_broken_run_got() {
+    fn several_files_are_summarised_one_by_one_and_in_total() {
         let summary = PublishSummary {
+            files: vec![
+                FileSummary {
+                    name: "Streaming_History_Audio_2020.json".into(),
+                    unit: "record",
+                    read: 10,
+                    sent: 6,
+                    not_music: 3,
+                    rejected: 1,
+                    rejections: vec![(5, "missing artist name".into())],
+                    ..Default::default()
+                },
+                FileSummary {
+                    name: "StreamingHistory_music_0.json".into(),
+                    unit: "record",
+                    already_imported: Some("on 2026-11-01".into()),
+                    ..Default::default()
+                },
+            ],
+            ignored: vec!["Streaming_History_Video_2020.json".into()],
+            ..Default::default()
+        };
+        let report = summary.report("my_spotify_data.zip", &kafka());
+        assert!(
+            report.contains("(2 history files, 1 other files ignored)"),
+            "{report}"
+        );
+        assert!(report.contains("read        10 records"));
+        assert!(report.contains("Streaming_History_Audio_2020.json record 5: missing artist name"));
+        assert!(report.contains("Streaming_History_Audio_2020.json        10        6          0         3        1"), "{report}");
+        assert!(report.contains(
+            "SKIPPED     StreamingHistory_music_0.json: already imported (on 2026-11-01)"
+        ));
+        assert!(summary.is_complete(), "a skipped file is not a failure");
+    }
+
+    #[test]
+    fn the_report_says_how_far_a_broken_run_got() {
+        let summary = one_file(FileSummary {
+            name: "f.csv".into(),
             read: 3,
             sent: 3,
             stopped_early: Some("reading stopped after 3 records: cannot read the file".into()),
             ..Default::default()
-        };
+        });
         assert!(!summary.is_complete());
         assert!(summary
             .report("f.csv", &kafka())
-            .contains("STOPPED     reading stopped after 3 records"));
+            .contains("STOPPED     f.csv: reading stopped after 3 records"));
     }
 
     #[test]
     fn unacknowledged_records_fail_the_run() {
-        let summary = PublishSummary {
+        let mut summary = one_file(FileSummary {
             failed: 2,
-            first_failure: Some("no broker answered".into()),
             ..Default::default()
-        };
+        });
+        summary.first_failure = Some("no broker answered".into());
         assert!(!summary.is_complete());
         assert!(summary
             .report("f.csv", &kafka())

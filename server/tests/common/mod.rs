@@ -116,6 +116,7 @@ impl Scenario {
             .arg("--file")
             .arg(file)
             .args(["--topic", &self.topic, "--brokers", brokers])
+            .env("MONGODB_DB", &self.database)
             .args(extra_args)
             .output()
             .expect("the producer binary runs")
@@ -126,6 +127,7 @@ impl Scenario {
             .arg("--file")
             .arg(file)
             .args(["--topic", &self.topic, "--brokers", &brokers()])
+            .env("MONGODB_DB", &self.database)
             .args(extra_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -366,7 +368,6 @@ impl Expected {
         };
         let mut expected = Expected::default();
         let mut seen = HashSet::new();
-        let mut last_listen = None;
         for row in reader.records() {
             let Ok(row) = row else {
                 expected.rejected += 1;
@@ -390,40 +391,64 @@ impl Expected {
                 continue;
             }
             let ms_played: i64 = fields[ms].trim().parse().unwrap_or_default();
-            let skip = i64::from(fields[skipped].trim().eq_ignore_ascii_case("true"));
             let id = fields[uri].trim();
             let key = if id.contains(':') {
                 id.to_string()
             } else {
                 format!("spotify:track:{id}")
             };
-            expected.events += 1;
-            expected.ms_played += ms_played;
-            let time = fields[ts].trim().to_string();
-            last_listen = last_listen.max(Some(time.clone()));
-            let song = expected.songs.entry(key).or_default();
-            song.count.plays += 1;
-            song.count.ms_played += ms_played;
-            song.count.skips += skip;
-            let latest = (
-                time,
-                fields[track].clone(),
-                fields[artist].clone(),
-                fields[album].clone(),
+            expected.count_listen(
+                &key,
+                fields[ts].trim(),
+                ms_played,
+                fields[skipped].trim().eq_ignore_ascii_case("true"),
+                (&fields[track], &fields[artist], &fields[album]),
             );
-            if latest > song.latest {
-                song.latest = latest;
-            }
-            let artist_count = expected.artists.entry(fields[artist].clone()).or_default();
-            artist_count.plays += 1;
-            artist_count.ms_played += ms_played;
-            artist_count.skips += skip;
         }
-        // `2013-07-08 02:44:34` as the API writes it: `2013-07-08T02:44:34Z`.
-        expected.last_listen = last_listen
-            .map(|t| format!("{}Z", t.replace(' ', "T")))
-            .unwrap_or_default();
+        expected.finish();
         expected
+    }
+
+    /// Counts one listen of the song `key` ending at `time` (`YYYY-MM-DD HH:MM:SS`).
+    pub fn count_listen(
+        &mut self,
+        key: &str,
+        time: &str,
+        ms_played: i64,
+        skipped: bool,
+        (track, artist, album): (&str, &str, &str),
+    ) {
+        let skip = i64::from(skipped);
+        self.events += 1;
+        self.ms_played += ms_played;
+        let song = self.songs.entry(key.to_string()).or_default();
+        song.count.plays += 1;
+        song.count.ms_played += ms_played;
+        song.count.skips += skip;
+        let latest = (
+            time.to_string(),
+            track.to_string(),
+            artist.to_string(),
+            album.to_string(),
+        );
+        if latest > song.latest {
+            song.latest = latest;
+        }
+        let artist_count = self.artists.entry(artist.to_string()).or_default();
+        artist_count.plays += 1;
+        artist_count.ms_played += ms_played;
+        artist_count.skips += skip;
+        if time > self.last_listen.as_str() {
+            self.last_listen = time.to_string();
+        }
+    }
+
+    /// Writes the last listen as the API does, once every listen is counted.
+    pub fn finish(&mut self) {
+        // `2013-07-08 02:44:34` as the API writes it: `2013-07-08T02:44:34Z`.
+        if !self.last_listen.is_empty() {
+            self.last_listen = format!("{}Z", self.last_listen.replace(' ', "T"));
+        }
     }
 
     /// The expected top songs: plays, then time, then track name, then URI.

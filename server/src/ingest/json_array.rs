@@ -1,0 +1,128 @@
+//! Streams the elements of a JSON array one at a time, so a file of any size
+//! is read with the memory of one record. Each element is handed over as raw
+//! JSON: a record of the wrong shape is rejected on its own, while broken
+//! JSON syntax ends the file (nothing after it can be trusted).
+
+use std::fmt;
+use std::io::{BufReader, Read};
+
+use serde::de::{Deserializer, Error as _, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::IngestError;
+
+/// Says that the consumer of the elements wanted no more.
+const STOPPED: &str = "reading stopped by the receiver";
+
+/// Calls `each` with the position (from 1) and the raw JSON of every element
+/// of the array read from `input`, until it answers false.
+pub fn each_element(
+    input: impl Read,
+    each: &mut dyn FnMut(u64, &RawValue) -> bool,
+) -> Result<(), IngestError> {
+    let mut deserializer =
+        serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, input));
+    let outcome = (&mut deserializer)
+        .deserialize_seq(Elements { each })
+        .and_then(|()| deserializer.end());
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(error) if error.to_string().starts_with(STOPPED) => Ok(()),
+        Err(error) if error.is_io() => Err(IngestError::Io(error.into())),
+        Err(error) => Err(IngestError::NotJsonArray(error.to_string())),
+    }
+}
+
+struct Elements<'a> {
+    each: &'a mut dyn FnMut(u64, &RawValue) -> bool,
+}
+
+impl<'de> Visitor<'de> for Elements<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON array of listening records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut position = 0;
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            position += 1;
+            if !(self.each)(position, &raw) {
+                return Err(A::Error::custom(STOPPED));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elements(json: &str) -> (Vec<(u64, String)>, Result<(), IngestError>) {
+        let mut seen = Vec::new();
+        let outcome = each_element(json.as_bytes(), &mut |position, raw| {
+            seen.push((position, raw.get().to_string()));
+            true
+        });
+        (seen, outcome)
+    }
+
+    #[test]
+    fn hands_over_each_element_with_its_position() {
+        let (seen, outcome) = elements("\n[ {\"a\": 1},\n  {\"b\": [2, 3]}, 7 ]\n");
+        assert!(outcome.is_ok());
+        assert_eq!(
+            seen,
+            vec![
+                (1, "{\"a\": 1}".to_string()),
+                (2, "{\"b\": [2, 3]}".to_string()),
+                (3, "7".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_array_has_no_elements() {
+        let (seen, outcome) = elements("[]");
+        assert!(seen.is_empty());
+        assert!(outcome.is_ok());
+    }
+
+    #[test]
+    fn broken_syntax_ends_the_file_after_the_good_elements() {
+        let (seen, outcome) = elements("[{\"a\": 1}, {\"b\": 2,, ]");
+        assert_eq!(seen.len(), 1);
+        let error = outcome.unwrap_err().to_string();
+        assert!(error.contains("line 1 column"), "{error}");
+    }
+
+    #[test]
+    fn a_file_cut_short_is_an_error() {
+        let (seen, outcome) = elements("[{\"a\": 1}, {\"b\": ");
+        assert_eq!(seen.len(), 1);
+        assert!(matches!(outcome, Err(IngestError::NotJsonArray(_))));
+    }
+
+    #[test]
+    fn a_json_object_is_not_an_array() {
+        let (_, outcome) = elements("{\"ts\": 1}");
+        let error = outcome.unwrap_err().to_string();
+        assert!(
+            error.contains("a JSON array of listening records"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_receiver_can_stop_early() {
+        let mut seen = 0;
+        let outcome = each_element("[1, 2, 3, 4]".as_bytes(), &mut |_, _| {
+            seen += 1;
+            seen < 2
+        });
+        assert!(outcome.is_ok());
+        assert_eq!(seen, 2);
+    }
+}
