@@ -317,9 +317,19 @@ mod tests {
         let export = discover(dir.path(), None).unwrap();
         assert_eq!(names_and_formats(&export), EXPECTED);
         assert_eq!(export.ignored.len(), 2);
-        let mut seen = 0;
-        let records = export.sources[0].open(move |bytes| seen += bytes).unwrap();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let observer = seen.clone();
+        let records = export.sources[0]
+            .open(move |bytes| {
+                observer.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap();
         assert_eq!(kinds(records), ["listen"]);
+        assert_eq!(
+            seen.load(std::sync::atomic::Ordering::Relaxed),
+            export.sources[0].size,
+            "every byte read is reported, for the progress bar"
+        );
     }
 
     #[test]
