@@ -78,6 +78,11 @@ impl Limit {
         }
     }
 
+    /// `n` rows, kept within 1 to [`Limit::MAX`].
+    pub fn clamped(n: u32) -> Self {
+        Limit(n.clamp(1, Self::MAX))
+    }
+
     pub fn get(self) -> u32 {
         self.0
     }

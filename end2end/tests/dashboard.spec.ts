@@ -128,18 +128,67 @@ test("new listens appear on the open page without a reload", async ({ page }) =>
   await page.screenshot({ path: "artifacts/dashboard-live.png", fullPage: true });
 });
 
-test("the page says the data may be stale while the server cannot be reached", async ({ page }) => {
+test("a listen produced while the page is open shows within about a second, pushed by the server", async ({ page }) => {
+  await page.goto("/");
+  const totals = page.getByRole("region", { name: "Totals" });
+  await expect(totals).toBeVisible();
+  const header = "spotify_track_uri,ts,platform,ms_played,track_name,artist_name,album_name,reason_start,reason_end,shuffle,skipped";
+  const dir = mkdtempSync(join(tmpdir(), "e2e-"));
+  const fromStart: number[] = [];
+  const fromAck: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { events } = await api<{ events: number }>(page, "/api/summary");
+    await expect(totals).toContainText(count(events));
+    const expected = count(events + 1);
+    // Notes in the page the moment the new total is drawn.
+    await page.evaluate((text) => {
+      const w = window as unknown as { seenAt?: number };
+      w.seenAt = undefined;
+      const observer = new MutationObserver(() => {
+        // Queried each time: a pushed update may draw the region anew.
+        const region = document.querySelector('[aria-label="Totals"]');
+        if (w.seenAt === undefined && (region?.textContent ?? "").includes(text)) {
+          w.seenAt = Date.now();
+          observer.disconnect();
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+    }, expected);
+    const file = join(dir, `one-${i}.csv`);
+    writeFileSync(file, `${header}\ne2eLatency000${i},2026-02-0${i + 1} 10:00:00,web player,1000,Latency ${i},Latency Artist,E2E,clickrow,trackdone,FALSE,FALSE\n`);
+    const started = Date.now();
+    produce(file);
+    const acknowledged = Date.now();
+    await expect(totals).toContainText(expected, { timeout: 30_000 });
+    const seenAt = await page.evaluate(() => (window as unknown as { seenAt?: number }).seenAt);
+    expect(seenAt).toBeDefined();
+    fromStart.push((seenAt as number) - started);
+    fromAck.push(Math.max(0, (seenAt as number) - acknowledged));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const report =
+    `produce → visible, 5 single listens (ms)\n` +
+    `from producer start (process start-up, broker connection, send): ${fromStart.join(" ")} (median ${median(fromStart)})\n` +
+    `from broker acknowledgement (consumer batch, MongoDB, push): ${fromAck.join(" ")} (median ${median(fromAck)})\n`;
+  console.log(report);
+  mkdirSync("artifacts", { recursive: true });
+  writeFileSync("artifacts/live-latency.txt", report);
+});
+
+test("the page says so while live updates are cut off, and reconnects by itself", async ({ page }) => {
+  // The push channel fails from the start, as a dropped network would make it.
+  await page.route("**/api/live", (route) => route.abort("connectionrefused"));
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "Top songs" })).toBeVisible();
-  const notice = page.getByRole("status").filter({ hasText: "Data may be stale" });
-  await expect(notice).toHaveCount(0);
-
-  // Cut the page off from the server, as a network failure would.
-  await page.route("**/rpc/**", (route) => route.abort("connectionrefused"));
+  const notice = page.getByRole("status").filter({ hasText: "Live updates are disconnected; reconnecting" });
   await expect(notice).toBeVisible();
-  // The last figures stay on screen meanwhile.
+  // The figures rendered by the server stay on screen meanwhile.
   await expect(page.getByRole("table", { name: "Top songs" }).locator("tbody tr")).toHaveCount(10);
+  mkdirSync("artifacts", { recursive: true });
+  await page.screenshot({ path: "artifacts/dashboard-disconnected.png", fullPage: true });
 
-  await page.unroute("**/rpc/**");
+  await page.unroute("**/api/live");
   await expect(notice).toHaveCount(0);
+  const { events } = await api<{ events: number }>(page, "/api/summary");
+  await expect(page.getByRole("region", { name: "Totals" })).toContainText(count(events));
 });

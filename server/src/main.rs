@@ -45,14 +45,14 @@ async fn main() -> anyhow::Result<()> {
         .run(),
     );
 
+    let live = LiveAnalytics::start(store.clone(), config.kafka.topic.clone(), status);
+    let (close, closing) = watch::channel(false);
     let state = AppState {
-        analytics: Analytics(Arc::new(LiveAnalytics::start(
-            store.clone(),
-            config.kafka.topic.clone(),
-            status,
-        ))),
+        changes: live.changes(),
+        analytics: Analytics(Arc::new(live)),
         store,
         kafka: Arc::new(KafkaProbe::new(&config.kafka.brokers)?),
+        closing,
     };
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
@@ -64,7 +64,11 @@ async fn main() -> anyhow::Result<()> {
     println!("listening on http://{address}");
     info!("dashboard at http://{address}");
     axum::serve(listener, router(leptos, state))
-        .with_graceful_shutdown(stop_signal())
+        .with_graceful_shutdown(async move {
+            stop_signal().await;
+            // Ends the pushed streams, which would otherwise hold the shutdown open.
+            let _ = close.send(true);
+        })
         .await?;
 
     info!("stopping: finishing the batch in flight");

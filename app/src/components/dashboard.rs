@@ -1,6 +1,5 @@
-//! The dashboard page: totals, top songs and top artists, refreshed live.
-
-use std::time::Duration;
+//! The dashboard page: totals, top songs and top artists, updated live as
+//! the server pushes new figures.
 
 use leptos::prelude::*;
 
@@ -9,16 +8,14 @@ use crate::api::{get_dashboard, DASHBOARD_ROWS};
 use crate::format;
 use crate::model::{Dashboard, Summary, TopArtist, TopSong};
 
-/// How often the open page asks for fresh figures.
-const REFRESH_EVERY: Duration = Duration::from_millis(1500);
-
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     // Server-rendered first, then replaced by each successful refresh.
     let first_load = Resource::new(|| (), |_| get_dashboard(DASHBOARD_ROWS));
     let refreshed = RwSignal::new(None::<Dashboard>);
     let refresh_error = RwSignal::new(None::<String>);
-    keep_refreshing(refreshed, refresh_error);
+    #[cfg(feature = "hydrate")]
+    follow_pushed_figures(refreshed, refresh_error);
 
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the latest figures…"</p> }>
@@ -31,7 +28,6 @@ pub fn DashboardPage() -> impl IntoView {
                 };
                 let problem = refresh_error
                     .get()
-                    .map(|error| format!("Refreshing failed ({error}); retrying."))
                     .or(load_error.map(|error| format!("The figures cannot be loaded: {error}")))
                     .or_else(|| dashboard.as_ref().and_then(|d| d.health.problem.clone()));
                 Some(view! {
@@ -43,37 +39,64 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// Polls the server in the browser; effects never run during server rendering.
-fn keep_refreshing(
-    refreshed: RwSignal<Option<Dashboard>>,
-    refresh_error: RwSignal<Option<String>>,
+/// Where the server pushes the figures as they change (server-sent events).
+pub const LIVE_PATH: &str = "/api/live";
+/// How long to wait before opening a new stream when the browser gave up on one.
+#[cfg(feature = "hydrate")]
+const REOPEN_AFTER_MS: i32 = 2000;
+
+/// Follows the figures the server pushes; effects never run during server
+/// rendering. While the stream is down, `disconnected` says so; the browser
+/// reconnects by itself, and a stream it gave up on is opened anew.
+#[cfg(feature = "hydrate")]
+fn follow_pushed_figures(
+    latest: RwSignal<Option<Dashboard>>,
+    disconnected: RwSignal<Option<String>>,
 ) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    use web_sys::{EventSource, MessageEvent};
+
+    let reopened = RwSignal::new(0u32);
     Effect::new(move |_| {
-        let in_flight = StoredValue::new(false);
-        let handle = set_interval_with_handle(
-            move || {
-                if in_flight.get_value() {
-                    return;
+        reopened.track();
+        let Ok(source) = EventSource::new(LIVE_PATH) else {
+            disconnected.set(Some("this browser cannot receive live updates".into()));
+            return;
+        };
+        let on_figures = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            match serde_json::from_str::<Dashboard>(&text) {
+                Ok(dashboard) => {
+                    latest.set(Some(dashboard));
+                    disconnected.set(None);
                 }
-                in_flight.set_value(true);
-                leptos::task::spawn_local(async move {
-                    match get_dashboard(DASHBOARD_ROWS).await {
-                        Ok(dashboard) => {
-                            refreshed.set(Some(dashboard));
-                            refresh_error.set(None);
-                        }
-                        Err(error) => refresh_error.set(Some(error.to_string())),
-                    }
-                    in_flight.set_value(false);
-                });
-            },
-            REFRESH_EVERY,
-        );
-        on_cleanup(move || {
-            if let Ok(handle) = handle {
-                handle.clear();
+                Err(error) => disconnected.set(Some(format!("an update was unreadable: {error}"))),
             }
         });
+        let on_open = Closure::<dyn FnMut()>::new(move || disconnected.set(None));
+        let closed_source = source.clone();
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            disconnected.set(Some("Live updates are disconnected; reconnecting…".into()));
+            if closed_source.ready_state() == EventSource::CLOSED {
+                let reopen = Closure::once_into_js(move || reopened.update(|n| *n += 1));
+                if let Some(window) = web_sys::window() {
+                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        reopen.unchecked_ref(),
+                        REOPEN_AFTER_MS,
+                    );
+                }
+            }
+        });
+        let _ = source
+            .add_event_listener_with_callback("dashboard", on_figures.as_ref().unchecked_ref());
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        // The callbacks live as long as their stream.
+        let stream = StoredValue::new_local((source, on_figures, on_open, on_error));
+        on_cleanup(move || stream.with_value(|(source, ..)| source.close()));
     });
 }
 

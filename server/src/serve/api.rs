@@ -43,7 +43,7 @@ pub enum ApiError {
     BadRequest(String),
     #[error("the aggregates cannot be read right now: {0}")]
     Unavailable(String),
-    #[error("no such endpoint; the API has /api/top-songs, /api/top-artists and /api/summary")]
+    #[error("no such endpoint; the API has /api/top-songs, /api/top-artists, /api/summary and /api/live (server-sent events)")]
     NotFound,
     #[error("this endpoint answers GET only")]
     WrongMethod,

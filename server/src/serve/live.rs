@@ -22,9 +22,12 @@ const REFRESH_EVERY: Duration = Duration::from_millis(200);
 /// How long a read may take before it counts as failed.
 const READ_PATIENCE: Duration = Duration::from_secs(1);
 
+/// The latest leaderboards read; `None` until the first read.
+pub type Figures = Option<Arc<Leaderboards>>;
+
 /// The latest leaderboards read, shared by every request.
 pub struct LiveAnalytics {
-    latest: watch::Receiver<Option<Arc<Leaderboards>>>,
+    latest: watch::Receiver<Figures>,
     status: PipelineStatus,
 }
 
@@ -34,6 +37,11 @@ impl LiveAnalytics {
         let (publish, latest) = watch::channel(None);
         tokio::spawn(refresh(store, topic, status.clone(), publish));
         Self { latest, status }
+    }
+
+    /// Hears of every change of the figures (a read that found nothing new is not one).
+    pub fn changes(&self) -> watch::Receiver<Figures> {
+        self.latest.clone()
     }
 
     /// The latest figures; right after start, waits briefly for the first read.
@@ -57,13 +65,19 @@ async fn refresh(
     store: Store,
     topic: String,
     status: PipelineStatus,
-    publish: watch::Sender<Option<Arc<Leaderboards>>>,
+    publish: watch::Sender<Figures>,
 ) {
     while !publish.is_closed() {
         match timeout(READ_PATIENCE, store.leaderboards(&topic)).await {
             Ok(Ok(leaderboards)) => {
                 status.reads_ok();
-                publish.send_replace(Some(Arc::new(leaderboards)));
+                publish.send_if_modified(|current| {
+                    if current.as_deref() == Some(&leaderboards) {
+                        return false;
+                    }
+                    *current = Some(Arc::new(leaderboards));
+                    true
+                });
             }
             Ok(Err(error)) => status.reads_failing(error.to_string()),
             Err(_) => {

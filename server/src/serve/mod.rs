@@ -5,6 +5,7 @@ pub mod api;
 mod hardening;
 pub mod health;
 mod live;
+mod push;
 
 use std::sync::Arc;
 
@@ -24,6 +25,10 @@ pub struct AppState {
     pub analytics: Analytics,
     pub store: Store,
     pub kafka: Arc<KafkaProbe>,
+    /// Changes of the figures, pushed to open pages.
+    pub changes: tokio::sync::watch::Receiver<live::Figures>,
+    /// Becomes true when the server starts to stop: pushed streams then end.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The whole site: JSON API, health checks, the dashboard and its assets.
@@ -39,6 +44,7 @@ pub fn router(options: LeptosOptions, state: AppState) -> Router {
         .with_state(options);
     let routes = api::routes()
         .merge(health::routes())
+        .merge(push::routes())
         .with_state(state)
         .merge(site)
         .layer(axum::middleware::from_fn(crate::metrics::track_requests));
