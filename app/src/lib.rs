@@ -1,6 +1,7 @@
 //! The dashboard of the listening-analytics system, as a Leptos app.
 //!
 //! - [`model`]: the types the page, the server functions and the JSON API share;
+//! - [`range`]: questions about a time range and their answers;
 //! - [`api`]: the server functions the page calls;
 //! - `source` (server only): the read interface the server implements over MongoDB;
 //! - [`components`]: the page and its charts; [`format`]: how figures read.
@@ -14,6 +15,7 @@ pub mod api;
 pub mod components;
 pub mod format;
 pub mod model;
+pub mod range;
 #[cfg(feature = "ssr")]
 pub mod source;
 

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::ListenEvent;
+use crate::rollup::{self, Days};
 
 /// The names a song shows: those of its most recent listen.
 ///
@@ -93,6 +94,9 @@ pub struct BatchDelta {
     pub artists: BTreeMap<String, Tally>,
     /// All events of the batch; `None` for a batch without valid events.
     pub totals: Option<Tally>,
+    /// The batch's listens by UTC day, for time-range questions.
+    #[serde(default)]
+    pub days: Days,
 }
 
 impl BatchDelta {
@@ -122,6 +126,7 @@ impl BatchDelta {
             }
         }
         merge_optional(&mut self.totals, &tally);
+        rollup::add_listen(&mut self.days, event);
     }
 
     /// Events this delta counts.
@@ -137,12 +142,14 @@ fn merge_optional(into: &mut Option<Tally>, tally: &Tally) {
     }
 }
 
-/// Everything counted so far: every song, every artist and the totals.
+/// Everything counted so far: every song, every artist, the totals and the
+/// rollups by day.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Aggregates {
     pub songs: HashMap<String, SongTally>,
     pub artists: HashMap<String, Tally>,
     pub totals: Option<Tally>,
+    pub days: Days,
 }
 
 impl Aggregates {
@@ -166,6 +173,7 @@ impl Aggregates {
         if let Some(totals) = &delta.totals {
             merge_optional(&mut self.totals, totals);
         }
+        rollup::merge_days(&mut self.days, &delta.days);
     }
 
     /// The `limit` best songs: plays, then listening time, then track name (then URI).

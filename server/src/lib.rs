@@ -10,6 +10,7 @@
 //! - [`stream`]: the producer side ([`stream::publish`]), the consumer task
 //!   ([`stream::consume`]) and the dead-letter topic;
 //! - [`aggregate`]: the pure fold of events into per-batch deltas;
+//! - [`rollup`]: the same listens by day, and time-range questions answered from them;
 //! - [`store`]: MongoDB collections, the exactly-once batch journal, top-k reads;
 //! - [`serve`]: the HTTP router: dashboard, JSON API, health;
 //! - [`config`]: settings from flags and environment; [`status`]: pipeline health;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod event;
 pub mod ingest;
 pub mod metrics;
+pub mod rollup;
 pub mod sample;
 pub mod serve;
 pub mod status;

@@ -9,6 +9,7 @@ use app::source::Analytics;
 use clap::Parser;
 use server::config::ServerConfig;
 use server::serve::health::KafkaProbe;
+use server::serve::range_api::Ranges;
 use server::serve::{router, AppState, LiveAnalytics};
 use server::status::PipelineStatus;
 use server::store::Store;
@@ -45,7 +46,13 @@ async fn main() -> anyhow::Result<()> {
         .run(),
     );
 
-    let live = LiveAnalytics::start(store.clone(), config.kafka.topic.clone(), status);
+    let ranges = Ranges::default();
+    let live = LiveAnalytics::start(
+        store.clone(),
+        config.kafka.topic.clone(),
+        status,
+        ranges.clone(),
+    );
     let (close, closing) = watch::channel(false);
     let state = AppState {
         changes: live.changes(),
@@ -53,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         store,
         kafka: Arc::new(KafkaProbe::new(&config.kafka.brokers)?),
         closing,
+        ranges,
     };
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await

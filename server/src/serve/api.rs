@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use app::model::{Limit, Summary, TopArtist, TopSong};
+use app::model::{Summary, TopArtist, TopSong};
 use app::source::SourceError;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 
+use super::range_api::{self, RangeParams};
 use super::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -43,8 +44,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("the aggregates cannot be read right now: {0}")]
     Unavailable(String),
-    #[error("no such endpoint; the API has /api/top-songs, /api/top-artists, /api/summary and /api/live (server-sent events)")]
+    #[error("no such endpoint; the API has /api/top-songs, /api/top-artists, /api/top-albums, /api/most-skipped, /api/listening-clock, /api/over-time, /api/shares, /api/artists/NAME, /api/songs/URI, /api/range, /api/summary and /api/live (server-sent events)")]
     NotFound,
+    #[error("{0}")]
+    NoSuch(String),
     #[error("this endpoint answers GET only")]
     WrongMethod,
 }
@@ -54,29 +57,28 @@ impl IntoResponse for ApiError {
         let status = match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoSuch(_) => StatusCode::NOT_FOUND,
             ApiError::WrongMethod => StatusCode::METHOD_NOT_ALLOWED,
         };
         (status, Json(json!({ "error": self.to_string() }))).into_response()
     }
 }
 
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
-
-fn limit(params: Params) -> Result<Limit, ApiError> {
-    let Query(params) = params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    Limit::parse(params.get("limit").map(String::as_str)).map_err(ApiError::BadRequest)
-}
+pub type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
 /// Header of responses whose figures may not be current; its value says why.
 pub const STALE_HEADER: &str = "x-data-stale";
 
 /// The figures as JSON, flagged when they may not be current.
 fn figures<T: Serialize>(state: &AppState, read: Result<T, SourceError>) -> Response {
-    let value = match read {
-        Ok(value) => value,
-        Err(error) => return ApiError::Unavailable(error.to_string()).into_response(),
-    };
+    match read {
+        Ok(value) => figures_with_health(state, value),
+        Err(error) => ApiError::Unavailable(error.to_string()).into_response(),
+    }
+}
+
+/// Figures read as JSON, flagged when they may not be current.
+pub fn figures_with_health<T: Serialize>(state: &AppState, value: T) -> Response {
     let mut response = Json(value).into_response();
     if let Some(problem) = state.analytics.0.health().problem {
         if let Ok(reason) = HeaderValue::from_str(&header_text(&problem)) {
@@ -101,15 +103,21 @@ fn header_text(text: &str) -> String {
 }
 
 async fn top_songs(State(state): State<AppState>, params: Params) -> Response {
-    match limit(params) {
-        Ok(limit) => figures::<Vec<TopSong>>(&state, state.analytics.0.top_songs(limit).await),
+    match RangeParams::read(params, &state.ranges) {
+        Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, asked, false),
+        Ok(asked) => {
+            figures::<Vec<TopSong>>(&state, state.analytics.0.top_songs(asked.limit).await)
+        }
         Err(error) => error.into_response(),
     }
 }
 
 async fn top_artists(State(state): State<AppState>, params: Params) -> Response {
-    match limit(params) {
-        Ok(limit) => figures::<Vec<TopArtist>>(&state, state.analytics.0.top_artists(limit).await),
+    match RangeParams::read(params, &state.ranges) {
+        Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, asked, true),
+        Ok(asked) => {
+            figures::<Vec<TopArtist>>(&state, state.analytics.0.top_artists(asked.limit).await)
+        }
         Err(error) => error.into_response(),
     }
 }

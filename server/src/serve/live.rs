@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 use tokio::time::{sleep, timeout};
 
+use super::range_api::Ranges;
 use crate::status::PipelineStatus;
 use crate::store::leaderboard::Leaderboards;
 use crate::store::Store;
@@ -32,9 +33,16 @@ pub struct LiveAnalytics {
 }
 
 impl LiveAnalytics {
-    /// Starts reading the figures in the background; call inside a Tokio runtime.
-    pub fn start(store: Store, topic: String, status: PipelineStatus) -> Self {
+    /// Starts reading the figures, and following the rollups into `ranges`,
+    /// in the background; call inside a Tokio runtime.
+    pub fn start(store: Store, topic: String, status: PipelineStatus, ranges: Ranges) -> Self {
         let (publish, latest) = watch::channel(None);
+        tokio::spawn(follow_rollups(
+            store.clone(),
+            topic.clone(),
+            ranges,
+            publish.clone(),
+        ));
         tokio::spawn(refresh(store, topic, status.clone(), publish));
         Self { latest, status }
     }
@@ -83,6 +91,32 @@ async fn refresh(
             Err(_) => {
                 status.reads_failing(format!("MongoDB did not answer within {READ_PATIENCE:?}"))
             }
+        }
+        sleep(REFRESH_EVERY).await;
+    }
+}
+
+/// Follows every partition's rollups into `ranges` until the server stops.
+/// No time limit here: the first load of a large history takes a while.
+async fn follow_rollups(
+    store: Store,
+    topic: String,
+    ranges: Ranges,
+    figures: watch::Sender<Figures>,
+) {
+    let mut failing = false;
+    while !figures.is_closed() {
+        match store.refresh_rollups(&topic, &ranges.0).await {
+            Ok(_) if failing => {
+                failing = false;
+                tracing::info!("reading the rollups works again");
+            }
+            Ok(_) => {}
+            Err(error) if !failing => {
+                failing = true;
+                tracing::warn!("reading the rollups failed, retrying: {error}");
+            }
+            Err(_) => {}
         }
         sleep(REFRESH_EVERY).await;
     }

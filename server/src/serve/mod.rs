@@ -6,6 +6,7 @@ mod hardening;
 pub mod health;
 mod live;
 mod push;
+pub mod range_api;
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub analytics: Analytics,
     pub store: Store,
     pub kafka: Arc<KafkaProbe>,
+    /// The rollups by day, for questions about time ranges.
+    pub ranges: range_api::Ranges,
     /// Changes of the figures, pushed to open pages.
     pub changes: tokio::sync::watch::Receiver<live::Figures>,
     /// Becomes true when the server starts to stop: pushed streams then end.
@@ -45,6 +48,7 @@ pub fn router(options: LeptosOptions, state: AppState) -> Router {
     let routes = api::routes()
         .merge(health::routes())
         .merge(push::routes())
+        .merge(range_api::routes())
         .with_state(state)
         .merge(site)
         .layer(axum::middleware::from_fn(crate::metrics::track_requests));

@@ -3,7 +3,8 @@
 //!
 //! Each partition is checkpointed on its own by the consumer that owns it. A
 //! checkpoint of generation `g` of partition `p` is the collections
-//! `songs_p<p>_g<g>` and `artists_p<p>_g<g>` (one document per song or artist)
+//! `songs_p<p>_g<g>`, `artists_p<p>_g<g>` and `days_p<p>_g<g>` (one document
+//! per song, artist or day of listening)
 //! plus the `checkpoints` document `topic/p` naming `g`, the position it
 //! covers and the totals. Writing one fills the next generation's collections,
 //! then switches the `checkpoints` document (a single atomic replace), then
@@ -17,10 +18,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use mongodb::bson::{doc, Bson, Document};
+use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 use mongodb::options::ReplaceOptions;
 
-use super::{Store, StoreError, ARTISTS, CHECKPOINTS, SONGS};
+use super::{Store, StoreError, ARTISTS, CHECKPOINTS, DAYS, SONGS};
 
 /// The collection holding one kind of aggregate (`songs` or `artists`) of a
 /// partition's checkpoint generation.
@@ -35,6 +36,7 @@ fn generation_of(name: &str, kind: &str, partition: i32) -> Option<i64> {
         .ok()
 }
 use crate::aggregate::{Aggregates, LatestNames, SongTally, Tally};
+use crate::rollup::{DayRollup, Days};
 
 /// Documents per insert command.
 const INSERT_CHUNK: usize = 1000;
@@ -125,6 +127,14 @@ impl Store {
         {
             artists.insert(text(&artist, "artist_name")?, read_tally(&artist)?);
         }
+        let mut days = Days::new();
+        for day in self
+            .all_documents(&generation_collection(DAYS, partition, generation))
+            .await?
+        {
+            let (date, rollup) = read_day(&day)?;
+            days.insert(date, rollup);
+        }
         Ok(Checkpoint {
             generation,
             position: Some(position),
@@ -132,6 +142,7 @@ impl Store {
                 songs,
                 artists,
                 totals,
+                days,
             },
         })
     }
@@ -148,8 +159,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let songs_collection = generation_collection(SONGS, partition, generation);
         let artists_collection = generation_collection(ARTISTS, partition, generation);
+        let days_collection = generation_collection(DAYS, partition, generation);
         // Leftovers of an attempt that crashed before its switch.
-        for name in [&songs_collection, &artists_collection] {
+        for name in [&songs_collection, &artists_collection, &days_collection] {
             self.collection(name)
                 .drop()
                 .await
@@ -176,6 +188,11 @@ impl Store {
             document
         });
         self.insert_all(&artists_collection, artists).await?;
+        let mut days = Vec::with_capacity(aggregates.days.len());
+        for (date, rollup) in &aggregates.days {
+            days.push(day_document(date, rollup)?);
+        }
+        self.insert_all(&days_collection, days.into_iter()).await?;
 
         let id = checkpoint_id(topic, partition);
         let current = doc! {
@@ -199,7 +216,7 @@ impl Store {
             .await
             .map_err(|e| self.error(e))?
         {
-            let other_generation = [SONGS, ARTISTS]
+            let other_generation = [SONGS, ARTISTS, DAYS]
                 .iter()
                 .find_map(|kind| generation_of(&name, kind, partition));
             if other_generation.is_some_and(|other| other != generation) {
@@ -239,6 +256,27 @@ impl Store {
                 .map_err(|e| self.error(e))?;
         }
     }
+}
+
+/// A day's rollup as stored: its date and its counts as compact JSON.
+fn day_document(date: &chrono::NaiveDate, rollup: &DayRollup) -> Result<Document, StoreError> {
+    let bytes = serde_json::to_vec(rollup).map_err(|e| corrupt(&format!("day rollup: {e}")))?;
+    Ok(doc! {
+        "_id": date.to_string(),
+        "rollup": Binary { subtype: BinarySubtype::Generic, bytes },
+    })
+}
+
+fn read_day(document: &Document) -> Result<(chrono::NaiveDate, DayRollup), StoreError> {
+    let date = text(document, "_id")?
+        .parse()
+        .map_err(|_| corrupt("day rollup without a date"))?;
+    let rollup = match document.get("rollup") {
+        Some(Bson::Binary(binary)) => serde_json::from_slice(&binary.bytes)
+            .map_err(|e| corrupt(&format!("day rollup: {e}")))?,
+        _ => return Err(corrupt("day rollup without counts")),
+    };
+    Ok((date, rollup))
 }
 
 fn tally_fields(tally: &Tally) -> Document {
@@ -313,6 +351,17 @@ mod tests {
             last_listen: "2015-06-07T08:09:10Z".parse().unwrap(),
         };
         assert_eq!(read_tally(&tally_fields(&tally)).unwrap(), tally);
+    }
+
+    #[test]
+    fn day_rollups_round_trip_through_documents() {
+        let mut days = Days::new();
+        let listen = crate::event::test_listen("a", "Artist", "2021-02-03T04:05:06Z", 7000, true);
+        crate::rollup::add_listen(&mut days, &listen);
+        let (date, rollup) = days.iter().next().unwrap();
+        let document = day_document(date, rollup).unwrap();
+        assert_eq!(document.get_str("_id").unwrap(), "2021-02-03");
+        assert_eq!(read_day(&document).unwrap(), (*date, rollup.clone()));
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl JournalEntry {
         })
     }
 
-    fn from_document(document: &Document) -> Result<Self, StoreError> {
+    pub(super) fn from_document(document: &Document) -> Result<Self, StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(format!("journal entry {what}"));
         let deltas = match document.get("deltas") {
             Some(Bson::Binary(binary)) => &binary.bytes,

@@ -25,6 +25,7 @@ pub mod checkpoint;
 pub mod imports;
 pub mod journal;
 pub mod leaderboard;
+pub mod rollups;
 
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ use crate::config::{redact_password, MongoSettings};
 
 pub const SONGS: &str = "songs";
 pub const ARTISTS: &str = "artists";
+/// Rollups by day (see [`crate::rollup`]), one document per day.
+pub const DAYS: &str = "days";
 pub const JOURNAL: &str = "batch_journal";
 pub const CHECKPOINTS: &str = "checkpoints";
 pub const LEADERBOARDS: &str = "leaderboards";

@@ -1,0 +1,339 @@
+//! Questions about a time range and their answers, as the server functions,
+//! the JSON API (`/api/…?from=&to=`) and the dashboard exchange them.
+//! Days are UTC; a range includes its `from` day and excludes its `to` day.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{TopArtist, TopSong};
+
+/// Days `[from, to)`; `None` on either side means unbounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateRange {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl DateRange {
+    pub const ALL_TIME: DateRange = DateRange {
+        from: None,
+        to: None,
+    };
+
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.from.is_none_or(|from| day >= from) && self.to.is_none_or(|to| day < to)
+    }
+
+    /// Reads the `from` and `to` query parameters (ISO dates, `2024-01-31`).
+    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Self, String> {
+        let day = |name: &str, raw: Option<&str>| -> Result<Option<NaiveDate>, String> {
+            match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
+                None => Ok(None),
+                Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| {
+                        format!(
+                            "{name} must be a date like 2024-01-31, got {:?}",
+                            crate::format::ellipsize(raw, 40)
+                        )
+                    }),
+            }
+        };
+        let range = DateRange {
+            from: day("from", from)?,
+            to: day("to", to)?,
+        };
+        if let (Some(from), Some(to)) = (range.from, range.to) {
+            if from >= to {
+                return Err(format!(
+                    "from ({from}) must be before to ({to}): the range includes from and excludes to"
+                ));
+            }
+        }
+        Ok(range)
+    }
+}
+
+/// The time ranges offered in one click, relative to the latest day with listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preset {
+    Last7Days,
+    Last30Days,
+    LatestYear,
+    AllTime,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 4] = [
+        Preset::Last7Days,
+        Preset::Last30Days,
+        Preset::LatestYear,
+        Preset::AllTime,
+    ];
+
+    /// The name used in URLs and the API's `preset` parameter.
+    pub fn key(self) -> &'static str {
+        match self {
+            Preset::Last7Days => "last-7-days",
+            Preset::Last30Days => "last-30-days",
+            Preset::LatestYear => "latest-year",
+            Preset::AllTime => "all-time",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|preset| preset.key() == raw.trim())
+            .ok_or_else(|| {
+                format!(
+                    "preset must be one of last-7-days, last-30-days, latest-year, all-time, got {:?}",
+                    crate::format::ellipsize(raw, 40)
+                )
+            })
+    }
+
+    /// The days of the preset when the latest listen was on `latest_day`.
+    pub fn range(self, latest_day: Option<NaiveDate>) -> DateRange {
+        let Some(latest) = latest_day else {
+            return DateRange::ALL_TIME;
+        };
+        let to = latest + Duration::days(1);
+        let from = match self {
+            Preset::Last7Days => to - Duration::days(7),
+            Preset::Last30Days => to - Duration::days(30),
+            Preset::LatestYear => NaiveDate::from_ymd_opt(latest.year(), 1, 1).unwrap_or(latest),
+            Preset::AllTime => return DateRange::ALL_TIME,
+        };
+        DateRange {
+            from: Some(from),
+            to: Some(to),
+        }
+    }
+}
+
+/// What a ranking orders by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Metric {
+    #[default]
+    Plays,
+    /// Listening time.
+    Time,
+}
+
+impl Metric {
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+        match raw.map(str::trim) {
+            None | Some("") | Some("plays") => Ok(Metric::Plays),
+            Some("time") => Ok(Metric::Time),
+            Some(other) => Err(format!(
+                "by must be plays or time, got {:?}",
+                crate::format::ellipsize(other, 40)
+            )),
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::Plays => "plays",
+            Metric::Time => "time",
+        }
+    }
+}
+
+/// The width of the steps of a time series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Bucket {
+    Day,
+    /// Weeks start on Monday.
+    Week,
+    #[default]
+    Month,
+}
+
+impl Bucket {
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+        match raw.map(str::trim) {
+            None | Some("") | Some("month") => Ok(Bucket::Month),
+            Some("week") => Ok(Bucket::Week),
+            Some("day") => Ok(Bucket::Day),
+            Some(other) => Err(format!(
+                "bucket must be day, week or month, got {:?}",
+                crate::format::ellipsize(other, 40)
+            )),
+        }
+    }
+
+    /// The first day of the step `day` falls in.
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Bucket::Day => day,
+            Bucket::Week => day - Duration::days(i64::from(day.weekday().num_days_from_monday())),
+            Bucket::Month => day.with_day(1).unwrap_or(day),
+        }
+    }
+}
+
+/// One row of the top-albums ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopAlbum {
+    pub rank: u32,
+    pub album_name: String,
+    pub artist_name: String,
+    pub plays: i64,
+    pub ms_played: i64,
+    pub skips: i64,
+}
+
+/// A song often skipped: skips and the share of its plays that were skips.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedSong {
+    pub rank: u32,
+    pub track_uri: String,
+    pub track_name: String,
+    pub artist_name: String,
+    pub plays: i64,
+    pub skips: i64,
+    /// Skips divided by plays, 0 to 1.
+    pub skip_rate: f64,
+}
+
+/// Plays and listening time in one hour of one weekday.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockCell {
+    /// 0 is Monday.
+    pub weekday: u8,
+    /// 0 to 23, UTC.
+    pub hour: u8,
+    pub plays: i64,
+    pub ms_played: i64,
+}
+
+/// One step of a time series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimePoint {
+    /// First day of the step.
+    pub start: NaiveDate,
+    pub plays: i64,
+    pub ms_played: i64,
+}
+
+/// Plays of one label (a platform, a way tracks start…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    /// As Spotify writes it; `unknown` when the export does not say.
+    pub label: String,
+    pub plays: i64,
+}
+
+/// How the plays of a range split up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shares {
+    pub plays: i64,
+    pub shuffled: i64,
+    pub platforms: Vec<Share>,
+    pub reason_start: Vec<Share>,
+    pub reason_end: Vec<Share>,
+}
+
+/// An artist over a range: totals, when, and their top songs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtistDetail {
+    pub artist_name: String,
+    pub plays: i64,
+    pub ms_played: i64,
+    pub skips: i64,
+    pub first_listen: Option<NaiveDate>,
+    pub last_listen: Option<NaiveDate>,
+    /// Plays by month.
+    pub over_time: Vec<TimePoint>,
+    pub top_songs: Vec<TopSong>,
+}
+
+/// A song over a range: totals, when, and plays by month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SongDetail {
+    pub song: TopSong,
+    pub first_listen: Option<NaiveDate>,
+    pub last_listen: Option<NaiveDate>,
+    pub over_time: Vec<TimePoint>,
+}
+
+/// The first and last day with listens, and everything a range view shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RangeView {
+    pub range: DateRange,
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    pub top_songs: Vec<TopSong>,
+    pub top_artists: Vec<TopArtist>,
+    pub top_albums: Vec<TopAlbum>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_range_includes_from_and_excludes_to() {
+        let range = DateRange::parse(Some("2024-01-01"), Some("2024-02-01")).unwrap();
+        assert!(!range.contains(day("2023-12-31")));
+        assert!(range.contains(day("2024-01-01")));
+        assert!(range.contains(day("2024-01-31")));
+        assert!(!range.contains(day("2024-02-01")));
+        assert!(DateRange::ALL_TIME.contains(day("1999-01-01")));
+    }
+
+    #[test]
+    fn bad_ranges_are_refused_with_the_reason() {
+        let cases = [
+            (Some("2024-13-01"), None, "from must be a date"),
+            (None, Some("yesterday"), "to must be a date"),
+            (Some("2024-02-01"), Some("2024-02-01"), "must be before"),
+            (Some("2024-03-01"), Some("2024-02-01"), "must be before"),
+        ];
+        for (from, to, says) in cases {
+            let error = DateRange::parse(from, to).unwrap_err();
+            assert!(error.contains(says), "{from:?} {to:?}: {error}");
+        }
+        assert_eq!(DateRange::parse(Some(""), None), Ok(DateRange::ALL_TIME));
+    }
+
+    #[test]
+    fn presets_count_back_from_the_latest_day_with_listens() {
+        let latest = Some(day("2024-03-10"));
+        let last7 = Preset::Last7Days.range(latest);
+        assert_eq!(
+            (last7.from, last7.to),
+            (Some(day("2024-03-04")), Some(day("2024-03-11")))
+        );
+        assert_eq!(
+            Preset::Last30Days.range(latest).from,
+            Some(day("2024-02-10"))
+        );
+        assert_eq!(
+            Preset::LatestYear.range(latest).from,
+            Some(day("2024-01-01"))
+        );
+        assert_eq!(Preset::AllTime.range(latest), DateRange::ALL_TIME);
+        assert_eq!(Preset::Last7Days.range(None), DateRange::ALL_TIME);
+        assert_eq!(Preset::parse("last-30-days"), Ok(Preset::Last30Days));
+        assert!(Preset::parse("forever").is_err());
+    }
+
+    #[test]
+    fn buckets_start_on_the_first_day_of_their_step() {
+        let sunday = day("2024-03-10");
+        assert_eq!(Bucket::Day.start_of(sunday), sunday);
+        assert_eq!(Bucket::Week.start_of(sunday), day("2024-03-04"));
+        assert_eq!(Bucket::Week.start_of(day("2024-03-04")), day("2024-03-04"));
+        assert_eq!(Bucket::Month.start_of(sunday), day("2024-03-01"));
+        assert!(Bucket::parse(Some("year")).is_err());
+        assert_eq!(Metric::parse(Some("time")), Ok(Metric::Time));
+        assert!(Metric::parse(Some("skips")).is_err());
+    }
+}

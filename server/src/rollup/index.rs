@@ -1,0 +1,274 @@
+//! The rollups of every partition in memory, compact enough to add up any
+//! range in a few milliseconds: names are stored once and days refer to
+//! songs by number. Kept current by [`crate::store::rollups`], which loads a
+//! partition's checkpoint and then follows its journal.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Counts, DayRollup};
+use crate::aggregate::{Aggregates, BatchDelta, LatestNames};
+
+/// A song as its most recent listen names it.
+#[derive(Debug, Clone)]
+pub struct SongEntry {
+    pub track_uri: String,
+    pub track_name: String,
+    pub artist: u32,
+    /// `None` when the album is unknown (account data).
+    pub album: Option<u32>,
+    named_at: DateTime<Utc>,
+}
+
+/// One day of one partition: songs by number, sorted by number.
+#[derive(Debug, Clone, Default)]
+pub struct DayIndex {
+    pub songs: Vec<(u32, Counts)>,
+    /// The rest of the day's rollup, its songs left out.
+    pub rest: DayRollup,
+}
+
+/// What is known of one partition, and how far its journal was followed.
+#[derive(Debug, Clone, Default)]
+pub struct PartitionDays {
+    pub generation: i64,
+    /// End of the last journal entry applied (or the checkpoint's position).
+    pub position: Option<i64>,
+    pub days: BTreeMap<NaiveDate, DayIndex>,
+}
+
+/// Every partition's rollups, with names stored once.
+#[derive(Debug, Clone, Default)]
+pub struct RangeIndex {
+    pub songs: Vec<SongEntry>,
+    song_ids: HashMap<String, u32>,
+    pub artists: Vec<String>,
+    artist_ids: HashMap<String, u32>,
+    /// `(artist, album name)`.
+    pub albums: Vec<(u32, String)>,
+    album_ids: HashMap<(u32, String), u32>,
+    pub partitions: BTreeMap<i32, PartitionDays>,
+}
+
+impl RangeIndex {
+    pub fn partition(&self, partition: i32) -> Option<&PartitionDays> {
+        self.partitions.get(&partition)
+    }
+
+    /// Replaces what is known of a partition with its checkpoint.
+    pub fn load_partition(
+        &mut self,
+        partition: i32,
+        generation: i64,
+        position: Option<i64>,
+        aggregates: &Aggregates,
+    ) {
+        for (uri, song) in &aggregates.songs {
+            self.note_song(uri, &song.latest);
+        }
+        let mut days = BTreeMap::new();
+        for (day, rollup) in &aggregates.days {
+            days.insert(*day, self.day_index(rollup));
+        }
+        self.partitions.insert(
+            partition,
+            PartitionDays {
+                generation,
+                position,
+                days,
+            },
+        );
+    }
+
+    /// Adds a journaled batch that ends at `to` to its partition.
+    pub fn apply(&mut self, partition: i32, delta: &BatchDelta, to: i64) {
+        for (uri, song) in &delta.songs {
+            self.note_song(uri, &song.latest);
+        }
+        let added: Vec<(NaiveDate, DayIndex)> = delta
+            .days
+            .iter()
+            .map(|(day, rollup)| (*day, self.day_index(rollup)))
+            .collect();
+        let state = self.partitions.entry(partition).or_default();
+        for (day, index) in added {
+            let existing = state.days.entry(day).or_default();
+            merge_songs(&mut existing.songs, &index.songs);
+            existing.rest.merge(&index.rest);
+        }
+        state.position = Some(to);
+    }
+
+    /// Notes that the partition's checkpoint is now `generation`, its days unchanged.
+    pub fn set_generation(&mut self, partition: i32, generation: i64) {
+        self.partitions.entry(partition).or_default().generation = generation;
+    }
+
+    pub fn song_id(&self, track_uri: &str) -> Option<u32> {
+        self.song_ids.get(track_uri).copied()
+    }
+
+    pub fn artist_id(&self, name: &str) -> Option<u32> {
+        self.artist_ids.get(name).copied()
+    }
+
+    fn note_song(&mut self, uri: &str, names: &LatestNames) -> u32 {
+        let artist = intern(&mut self.artists, &mut self.artist_ids, &names.artist_name);
+        let album = (!names.album_name.is_empty()).then(|| {
+            let key = (artist, names.album_name.clone());
+            match self.album_ids.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = self.albums.len() as u32;
+                    self.albums.push(key.clone());
+                    self.album_ids.insert(key, id);
+                    id
+                }
+            }
+        });
+        match self.song_ids.get(uri) {
+            Some(&id) => {
+                let song = &mut self.songs[id as usize];
+                if names.ts >= song.named_at {
+                    song.track_name.clone_from(&names.track_name);
+                    song.artist = artist;
+                    song.album = album;
+                    song.named_at = names.ts;
+                }
+                id
+            }
+            None => {
+                let id = self.songs.len() as u32;
+                self.songs.push(SongEntry {
+                    track_uri: uri.to_string(),
+                    track_name: names.track_name.clone(),
+                    artist,
+                    album,
+                    named_at: names.ts,
+                });
+                self.song_ids.insert(uri.to_string(), id);
+                id
+            }
+        }
+    }
+
+    /// A day's rollup with its songs as numbers; a song never seen gets a
+    /// number with its URI as its only name.
+    fn day_index(&mut self, rollup: &DayRollup) -> DayIndex {
+        let mut songs: Vec<(u32, Counts)> = rollup
+            .songs
+            .iter()
+            .map(|(uri, counts)| {
+                let id = match self.song_ids.get(uri) {
+                    Some(&id) => id,
+                    None => self.note_song(uri, &unnamed(uri)),
+                };
+                (id, *counts)
+            })
+            .collect();
+        songs.sort_unstable_by_key(|(id, _)| *id);
+        DayIndex {
+            songs,
+            rest: DayRollup {
+                songs: BTreeMap::new(),
+                ..rollup.clone()
+            },
+        }
+    }
+}
+
+fn unnamed(uri: &str) -> LatestNames {
+    LatestNames {
+        ts: DateTime::<Utc>::MIN_UTC,
+        track_name: uri.to_string(),
+        artist_name: String::new(),
+        album_name: String::new(),
+    }
+}
+
+fn intern(names: &mut Vec<String>, ids: &mut HashMap<String, u32>, name: &str) -> u32 {
+    if let Some(&id) = ids.get(name) {
+        return id;
+    }
+    let id = names.len() as u32;
+    names.push(name.to_string());
+    ids.insert(name.to_string(), id);
+    id
+}
+
+/// Adds `other` into `songs`, both sorted by song number.
+fn merge_songs(songs: &mut Vec<(u32, Counts)>, other: &[(u32, Counts)]) {
+    for (id, counts) in other {
+        match songs.binary_search_by_key(id, |(song, _)| *song) {
+            Ok(at) => songs[at].1.add(counts),
+            Err(at) => songs.insert(at, (*id, *counts)),
+        }
+    }
+}
+
+/// The days of all partitions, for tests that compare with [`Days`].
+#[cfg(test)]
+pub fn as_days(index: &RangeIndex) -> super::Days {
+    let mut days = super::Days::new();
+    for partition in index.partitions.values() {
+        for (day, day_index) in &partition.days {
+            let mut rollup = day_index.rest.clone();
+            rollup.songs = day_index
+                .songs
+                .iter()
+                .map(|(id, counts)| (index.songs[*id as usize].track_uri.clone(), *counts))
+                .collect();
+            super::merge_days(&mut days, &super::Days::from([(*day, rollup)]));
+        }
+    }
+    days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::test_listen;
+
+    #[test]
+    fn a_checkpoint_and_the_batches_after_it_add_up_to_everything() {
+        let listens: Vec<_> = (0..40)
+            .map(|i| {
+                test_listen(
+                    &format!("s{}", i % 6),
+                    &format!("A{}", i % 3),
+                    &format!("2021-03-{:02}T{:02}:00:00Z", 1 + i % 5, i % 24),
+                    1000,
+                    i % 4 == 0,
+                )
+            })
+            .collect();
+        let mut checkpoint = Aggregates::default();
+        checkpoint.apply(&BatchDelta::from_events(&listens[..25]));
+        let mut index = RangeIndex::default();
+        index.load_partition(2, 1, Some(25), &checkpoint);
+        index.apply(2, &BatchDelta::from_events(&listens[25..32]), 32);
+        index.apply(2, &BatchDelta::from_events(&listens[32..]), 40);
+
+        let mut everything = Aggregates::default();
+        everything.apply(&BatchDelta::from_events(&listens));
+        assert_eq!(as_days(&index), everything.days);
+        assert_eq!(index.partition(2).unwrap().position, Some(40));
+        assert_eq!(index.songs.len(), 6);
+        assert_eq!(index.artists.len(), 3);
+    }
+
+    #[test]
+    fn a_song_shows_its_most_recent_names() {
+        let mut older = test_listen("x", "Old Name", "2020-01-01T00:00:00Z", 1, false);
+        older.track_name = "Before".into();
+        let mut newer = test_listen("x", "New Name", "2021-01-01T00:00:00Z", 1, false);
+        newer.track_name = "After".into();
+        let mut index = RangeIndex::default();
+        index.apply(0, &BatchDelta::from_events([&newer]), 1);
+        index.apply(0, &BatchDelta::from_events([&older]), 2);
+        let song = &index.songs[index.song_id(&newer.track_uri).unwrap() as usize];
+        assert_eq!(song.track_name, "After");
+        assert_eq!(index.artists[song.artist as usize], "New Name");
+    }
+}

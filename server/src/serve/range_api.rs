@@ -1,0 +1,228 @@
+//! The JSON API of time ranges: every endpoint takes `from` and `to` (ISO
+//! dates, from included, to excluded, UTC) or a `preset`
+//! (`last-7-days`, `last-30-days`, `latest-year`, `all-time`), and answers
+//! from the rollups in memory. `/api/top-songs` and `/api/top-artists` answer
+//! from them too when a range or `by` is given, in the same shape as always.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use app::model::Limit;
+use app::range::{Bucket, DateRange, Metric, Preset};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::api::{figures_with_health, ApiError, Params};
+use super::AppState;
+use crate::rollup::index::RangeIndex;
+
+/// The rollups of every partition, shared by the API, the dashboard and the refresh task.
+#[derive(Clone, Default)]
+pub struct Ranges(pub Arc<RwLock<RangeIndex>>);
+
+impl Ranges {
+    /// Runs `question` on the current rollups.
+    pub fn ask<T>(&self, question: impl FnOnce(&RangeIndex) -> T) -> T {
+        let index = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        question(&index)
+    }
+
+    /// The days a preset covers, given the data.
+    pub fn resolve(&self, preset: Preset) -> DateRange {
+        preset.range(self.ask(|index| index.bounds().1))
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/range", get(bounds))
+        .route("/api/top-albums", get(top_albums))
+        .route("/api/most-skipped", get(most_skipped))
+        .route("/api/listening-clock", get(listening_clock))
+        .route("/api/over-time", get(over_time))
+        .route("/api/shares", get(shares))
+        .route("/api/artists/{name}", get(artist))
+        .route("/api/songs/{uri}", get(song))
+}
+
+/// The query parameters of a range endpoint, read and checked.
+pub struct RangeParams {
+    pub range: DateRange,
+    pub metric: Metric,
+    pub limit: Limit,
+    params: HashMap<String, String>,
+}
+
+/// Parameters the range endpoints know.
+const KNOWN: [&str; 7] = ["from", "to", "preset", "by", "limit", "min_plays", "bucket"];
+
+impl RangeParams {
+    pub fn read(params: Params, ranges: &Ranges) -> Result<Self, ApiError> {
+        let Query(params) =
+            params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+        let get = |name: &str| params.get(name).map(String::as_str);
+        let range = match get("preset") {
+            Some(_) if get("from").is_some() || get("to").is_some() => {
+                return Err(ApiError::BadRequest(
+                    "give either preset or from/to, not both".into(),
+                ))
+            }
+            Some(preset) => ranges.resolve(Preset::parse(preset).map_err(ApiError::BadRequest)?),
+            None => DateRange::parse(get("from"), get("to")).map_err(ApiError::BadRequest)?,
+        };
+        Ok(Self {
+            range,
+            metric: Metric::parse(get("by")).map_err(ApiError::BadRequest)?,
+            limit: Limit::parse(get("limit")).map_err(ApiError::BadRequest)?,
+            params,
+        })
+    }
+
+    /// Refuses parameters no range endpoint knows, so a typo is not silently ignored.
+    fn refuse_unknown(&self) -> Result<(), ApiError> {
+        match self
+            .params
+            .keys()
+            .find(|key| !KNOWN.contains(&key.as_str()))
+        {
+            Some(unknown) => Err(ApiError::BadRequest(format!(
+                "unknown parameter {:?}; range endpoints take {}",
+                app::format::ellipsize(unknown, 40),
+                KNOWN.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// True when the request asks about a range or an order, not just the all-time leaderboard.
+    pub fn asks_for_a_range(&self) -> bool {
+        ["from", "to", "preset", "by"]
+            .iter()
+            .any(|name| self.params.contains_key(*name))
+    }
+
+    fn min_plays(&self) -> Result<i64, ApiError> {
+        match self
+            .params
+            .get("min_plays")
+            .map(|raw| raw.trim().parse::<i64>())
+        {
+            None => Ok(5),
+            Some(Ok(n)) if (1..=1_000_000).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::BadRequest(
+                "min_plays must be a whole number from 1 to 1000000".into(),
+            )),
+        }
+    }
+
+    fn bucket(&self) -> Result<Bucket, ApiError> {
+        Bucket::parse(self.params.get("bucket").map(String::as_str)).map_err(ApiError::BadRequest)
+    }
+
+    fn rows(&self) -> usize {
+        self.limit.get() as usize
+    }
+}
+
+/// Answers `question` about the range the parameters ask for.
+fn answer<T: serde::Serialize>(
+    state: &AppState,
+    params: Params,
+    question: impl FnOnce(&RangeParams, &RangeIndex) -> Result<T, ApiError>,
+) -> Response {
+    let asked = match RangeParams::read(params, &state.ranges)
+        .and_then(|asked| asked.refuse_unknown().map(|()| asked))
+    {
+        Ok(asked) => asked,
+        Err(error) => return error.into_response(),
+    };
+    match state.ranges.ask(|index| question(&asked, index)) {
+        Ok(value) => figures_with_health(state, value),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn bounds(State(state): State<AppState>, params: Params) -> Response {
+    answer(&state, params, |asked, index| {
+        let (first, last) = index.bounds();
+        Ok(
+            json!({ "first_day": first, "last_day": last, "from": asked.range.from, "to": asked.range.to }),
+        )
+    })
+}
+
+async fn top_albums(State(state): State<AppState>, params: Params) -> Response {
+    answer(&state, params, |asked, index| {
+        Ok(index.top_albums(asked.range, asked.metric, asked.rows()))
+    })
+}
+
+async fn most_skipped(State(state): State<AppState>, params: Params) -> Response {
+    answer(&state, params, |asked, index| {
+        Ok(index.most_skipped(asked.range, asked.min_plays()?, asked.rows()))
+    })
+}
+
+async fn listening_clock(State(state): State<AppState>, params: Params) -> Response {
+    answer(&state, params, |asked, index| Ok(index.clock(asked.range)))
+}
+
+async fn over_time(State(state): State<AppState>, params: Params) -> Response {
+    answer(&state, params, |asked, index| {
+        Ok(index.over_time(asked.range, asked.bucket()?))
+    })
+}
+
+async fn shares(State(state): State<AppState>, params: Params) -> Response {
+    answer(&state, params, |asked, index| Ok(index.shares(asked.range)))
+}
+
+async fn artist(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+) -> Response {
+    answer(&state, params, |asked, index| {
+        index
+            .artist_detail(&name, asked.range, asked.rows())
+            .ok_or_else(|| {
+                ApiError::NoSuch(format!(
+                    "no listens of an artist named {:?}",
+                    app::format::ellipsize(&name, 80)
+                ))
+            })
+    })
+}
+
+async fn song(State(state): State<AppState>, Path(uri): Path<String>, params: Params) -> Response {
+    answer(&state, params, |asked, index| {
+        index.song_detail(&uri, asked.range).ok_or_else(|| {
+            ApiError::NoSuch(format!(
+                "no listens of a song {:?}",
+                app::format::ellipsize(&uri, 80)
+            ))
+        })
+    })
+}
+
+/// `/api/top-songs` and `/api/top-artists` with a range: the same shape, from the rollups.
+pub fn ranked(state: &AppState, asked: RangeParams, artists: bool) -> Response {
+    let rows = asked.rows();
+    if artists {
+        let value = state
+            .ranges
+            .ask(|index| index.top_artists(asked.range, asked.metric, rows));
+        figures_with_health(state, value)
+    } else {
+        let value = state
+            .ranges
+            .ask(|index| index.top_songs(asked.range, asked.metric, rows));
+        figures_with_health(state, value)
+    }
+}

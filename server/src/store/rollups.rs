@@ -1,0 +1,157 @@
+//! Keeps a [`RangeIndex`] current from MongoDB: a partition is loaded once
+//! from its checkpoint and journal, then followed batch by batch along its
+//! journal chain, each read an exact `_id` lookup (the only filter FerretDB
+//! answers without scanning). A partition is loaded again only when a
+//! checkpoint pruned batches it had not followed yet.
+
+use mongodb::bson::doc;
+
+use super::journal::JournalEntry;
+use super::{Store, StoreError, CHECKPOINTS, JOURNAL, LEADERBOARDS};
+use crate::rollup::index::RangeIndex;
+
+/// A partition's current checkpoint: its generation and position.
+type Head = Option<(i64, i64)>;
+
+impl Store {
+    /// Brings `index` up to date with every partition of `topic`; true when anything changed.
+    pub async fn refresh_rollups(
+        &self,
+        topic: &str,
+        index: &std::sync::RwLock<RangeIndex>,
+    ) -> Result<bool, StoreError> {
+        let mut changed = false;
+        for partition in self.partitions_with_data(topic).await? {
+            changed |= self.refresh_partition(topic, partition, index).await?;
+        }
+        Ok(changed)
+    }
+
+    async fn refresh_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        index: &std::sync::RwLock<RangeIndex>,
+    ) -> Result<bool, StoreError> {
+        let head = self.checkpoint_head(topic, partition).await?;
+        let known = read(index)
+            .partition(partition)
+            .map(|p| (p.generation, p.position));
+        let reload = match (known, head) {
+            (None, _) => true,
+            // Batches up to the checkpoint may be pruned: follow only from past it.
+            (Some((generation, position)), Some((current, at))) if generation != current => {
+                position.is_none_or(|position| position < at)
+            }
+            _ => false,
+        };
+        let mut changed = false;
+        if reload {
+            if !self.load_partition(topic, partition, head, index).await? {
+                return Ok(false);
+            }
+            changed = true;
+        } else if let Some((generation, _)) = head {
+            write(index).set_generation(partition, generation);
+        }
+        loop {
+            let Some(position) = read(index).partition(partition).and_then(|p| p.position) else {
+                return Ok(changed);
+            };
+            let Some(entry) = self.journal_entry_at(topic, partition, position).await? else {
+                return Ok(changed);
+            };
+            write(index).apply(partition, &entry.delta, entry.to);
+            changed = true;
+        }
+    }
+
+    /// Loads a partition's checkpoint and journal; false when a checkpoint
+    /// was written meanwhile (what was read may be incomplete: try again later).
+    async fn load_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        head: Head,
+        index: &std::sync::RwLock<RangeIndex>,
+    ) -> Result<bool, StoreError> {
+        let checkpoint = self.load_checkpoint(topic, partition).await?;
+        let mut aggregates = checkpoint.aggregates;
+        let mut position = checkpoint.position;
+        for entry in self.journal_entries(topic, partition).await? {
+            if position.is_some_and(|position| entry.to <= position) {
+                continue;
+            }
+            if position.is_some_and(|position| entry.from != position) {
+                return Ok(false);
+            }
+            aggregates.apply(&entry.delta);
+            position = Some(entry.to);
+        }
+        if self.checkpoint_head(topic, partition).await? != head {
+            return Ok(false);
+        }
+        write(index).load_partition(partition, checkpoint.generation, position, &aggregates);
+        Ok(true)
+    }
+
+    /// The partitions of `topic` that have published figures.
+    async fn partitions_with_data(&self, topic: &str) -> Result<Vec<i32>, StoreError> {
+        use futures::TryStreamExt;
+        let documents: Vec<mongodb::bson::Document> = self
+            .collection(LEADERBOARDS)
+            .find(doc! { "topic": topic })
+            .projection(doc! { "partition": 1 })
+            .await
+            .map_err(|e| self.error(e))?
+            .try_collect()
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(documents
+            .iter()
+            .filter_map(|document| document.get_i32("partition").ok())
+            .collect())
+    }
+
+    async fn checkpoint_head(&self, topic: &str, partition: i32) -> Result<Head, StoreError> {
+        let head = self
+            .collection(CHECKPOINTS)
+            .find_one(doc! { "_id": format!("{topic}/{partition}") })
+            .projection(doc! { "generation": 1, "position": 1 })
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(head.and_then(|head| {
+            Some((
+                head.get_i64("generation").ok()?,
+                head.get_i64("position").ok()?,
+            ))
+        }))
+    }
+
+    /// The journaled batch of a partition that starts at `from`, if there is one.
+    async fn journal_entry_at(
+        &self,
+        topic: &str,
+        partition: i32,
+        from: i64,
+    ) -> Result<Option<JournalEntry>, StoreError> {
+        let found = self
+            .collection(JOURNAL)
+            .find_one(doc! { "_id": format!("{topic}/{partition}/{from}") })
+            .await
+            .map_err(|e| self.error(e))?;
+        found.as_ref().map(JournalEntry::from_document).transpose()
+    }
+}
+
+fn read(index: &std::sync::RwLock<RangeIndex>) -> std::sync::RwLockReadGuard<'_, RangeIndex> {
+    index
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write(index: &std::sync::RwLock<RangeIndex>) -> std::sync::RwLockWriteGuard<'_, RangeIndex> {
+    index
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
