@@ -13,10 +13,23 @@ use serde_json::{json, Value};
 const EXTENDED: &str = "Spotify Extended Streaming History";
 const ACCOUNT: &str = "Spotify Account Data";
 
+/// One listen of the generated export, as the test counts it.
+struct Listen {
+    key: String,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    time: String,
+    ms: i64,
+    skipped: bool,
+    track: String,
+    artist: String,
+    album: String,
+}
+
 /// A generated export and what it should produce.
 struct Export {
     files: Vec<(String, Vec<u8>)>,
     expected: Expected,
+    listens: Vec<Listen>,
     not_music: u64,
     /// `(file, record number)` of the one record that cannot be a listen.
     rejected: (String, u64),
@@ -37,7 +50,7 @@ fn local_uri(artist: &str, track: &str) -> String {
 }
 
 fn generate_export() -> Export {
-    let mut expected = Expected::default();
+    let mut listens = Vec::new();
     let mut not_music = 0;
     let mut files = Vec::new();
 
@@ -90,7 +103,15 @@ fn generate_export() -> Export {
                 record["ip_addr_decrypted"] = json!("10.0.0.2");
                 record["user_agent_decrypted"] = json!("unknown");
             }
-            expected.count_listen(&uri, &plain, ms, i % 5 == 0, (&track, &artist_name, &album));
+            listens.push(Listen {
+                key: uri,
+                time: plain,
+                ms,
+                skipped: i % 5 == 0,
+                track,
+                artist: artist_name,
+                album,
+            });
             records.push(record);
         }
         files.push((format!("{EXTENDED}/{name}"), to_json(&records)));
@@ -115,13 +136,15 @@ fn generate_export() -> Export {
         account.push(
             json!({"endTime": minute, "artistName": artist, "trackName": track, "msPlayed": ms}),
         );
-        expected.count_listen(
-            &local_uri(&artist, &track),
-            &format!("{minute}:00"),
+        listens.push(Listen {
+            key: local_uri(&artist, &track),
+            time: format!("{minute}:00"),
             ms,
-            false,
-            (&track, &artist, ""),
-        );
+            skipped: false,
+            track,
+            artist,
+            album: String::new(),
+        });
     }
     files.push((
         format!("{ACCOUNT}/StreamingHistory_music_0.json"),
@@ -143,15 +166,67 @@ fn generate_export() -> Export {
         format!("{EXTENDED}/ReadMeFirst_ExtendedStreamingHistory.pdf"),
         b"%PDF-1.4".to_vec(),
     ));
+    let mut expected = expected_between(&listens, "0000", "9999");
     expected.duplicates = 1;
     expected.rejected = 1;
-    expected.finish();
     Export {
         files,
         expected,
+        listens,
         not_music,
         rejected,
     }
+}
+
+/// What the listens of days `[from, to)` add up to.
+fn expected_between(listens: &[Listen], from: &str, to: &str) -> Expected {
+    let mut expected = Expected::default();
+    for listen in listens
+        .iter()
+        .filter(|l| l.time.as_str() >= from && l.time.as_str() < to)
+    {
+        expected.count_listen(
+            &listen.key,
+            &listen.time,
+            listen.ms,
+            listen.skipped,
+            (&listen.track, &listen.artist, &listen.album),
+        );
+    }
+    expected.finish();
+    expected
+}
+
+/// The expected top albums of days `[from, to)`: plays, then time, then album, then artist.
+fn top_albums_between(listens: &[Listen], from: &str, to: &str) -> Vec<Value> {
+    let mut albums: std::collections::HashMap<(String, String), (i64, i64, i64)> =
+        Default::default();
+    for listen in listens
+        .iter()
+        .filter(|l| l.time.as_str() >= from && l.time.as_str() < to && !l.album.is_empty())
+    {
+        let entry = albums
+            .entry((listen.album.clone(), listen.artist.clone()))
+            .or_default();
+        entry.0 += 1;
+        entry.1 += listen.ms;
+        entry.2 += i64::from(listen.skipped);
+    }
+    let mut rows: Vec<_> = albums.into_iter().collect();
+    rows.sort_by(|a, b| {
+        b.1 .0
+            .cmp(&a.1 .0)
+            .then(b.1 .1.cmp(&a.1 .1))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    rows.iter()
+        .take(100)
+        .enumerate()
+        .map(|(index, ((album, artist), (plays, ms, skips)))| {
+            json!({"rank": index + 1, "album_name": album, "artist_name": artist,
+                   "plays": plays, "ms_played": ms, "skips": skips})
+        })
+        .collect()
 }
 
 fn to_json(records: &[Value]) -> Vec<u8> {
@@ -217,6 +292,60 @@ fn an_export_zip_is_imported_end_to_end_and_a_repeat_is_refused() {
     server.wait_for_events(expected.events);
     expected.assert_every_total_stored(&scenario);
     expected.assert_served_by(&server);
+
+    // Time ranges: inclusive from, exclusive to, UTC days.
+    for (from, to) in [
+        ("2020-01-10", "2020-02-15"),
+        ("2020-02-01", "2020-08-01"),
+        ("2020-01-01", "2020-01-02"),
+    ] {
+        let in_range = expected_between(&export.listens, from, to);
+        assert!(in_range.events > 0, "{from}..{to} has listens");
+        let query = format!("from={from}&to={to}&limit=100");
+        let songs: Vec<Value> = server.get_ok(&format!("/api/top-songs?{query}"));
+        assert_eq!(songs, in_range.top_songs(100), "top songs {from}..{to}");
+        let artists: Vec<Value> = server.get_ok(&format!("/api/top-artists?{query}"));
+        assert_eq!(
+            artists,
+            in_range.top_artists(100),
+            "top artists {from}..{to}"
+        );
+        let albums: Vec<Value> = server.get_ok(&format!("/api/top-albums?{query}"));
+        assert_eq!(
+            albums,
+            top_albums_between(&export.listens, from, to),
+            "top albums {from}..{to}"
+        );
+        let clock: Vec<Value> = server.get_ok(&format!("/api/listening-clock?from={from}&to={to}"));
+        let clock_plays: i64 = clock
+            .iter()
+            .map(|cell| cell["plays"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(clock_plays, in_range.events, "clock {from}..{to}");
+        let months: Vec<Value> =
+            server.get_ok(&format!("/api/over-time?bucket=month&from={from}&to={to}"));
+        let hours: i64 = months
+            .iter()
+            .map(|m| m["ms_played"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(
+            hours, in_range.ms_played,
+            "listening time over time {from}..{to}"
+        );
+        let shares: Value = server.get_ok(&format!("/api/shares?from={from}&to={to}"));
+        assert_eq!(shares["plays"], in_range.events, "shares {from}..{to}");
+    }
+    let artist: Value = server.get_ok("/api/artists/Artist%203");
+    assert_eq!(artist["plays"], expected.artists["Artist 3"].plays);
+    let (status, error) = server.get("/api/top-songs?from=2020-02-01&to=2020-01-01");
+    assert_eq!(status, 400);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("must be before"),
+        "{error}"
+    );
 
     let again = scenario.produce(&zip_path, &[]);
     let report = String::from_utf8_lossy(&again.stdout).to_string();

@@ -400,9 +400,7 @@ mod tests {
     fn index_of(listens: &[ListenEvent]) -> RangeIndex {
         let mut index = RangeIndex::default();
         // Two partitions, as the consumer would have them: by artist.
-        let (a, b): (Vec<_>, Vec<_>) = listens
-            .iter()
-            .partition(|l| l.artist_name.as_str() < "M");
+        let (a, b): (Vec<_>, Vec<_>) = listens.iter().partition(|l| l.artist_name.as_str() < "M");
         index.apply(0, &BatchDelta::from_events(a), 1);
         index.apply(1, &BatchDelta::from_events(b), 1);
         index
