@@ -52,3 +52,25 @@ start_own_server() {
 # Listens the server at $url has counted.
 counted_events() { curl -fsS "$url/api/summary" | sed -n 's/.*"events":\([0-9]*\).*/\1/p'; }
 
+
+# Measurement scripts: the hey HTTP load generator, installed with Go on first use; prints its path.
+hey_bin() {
+  local hey="$TOOLS_DIR/go-bin/hey"
+  if [[ ! -x "$hey" ]]; then
+    need go "install Go (https://go.dev/dl/)"
+    say "installing hey (HTTP load generator)" >&2
+    GOBIN="$TOOLS_DIR/go-bin" go install github.com/rakyll/hey@v0.1.4 >&2
+  fi
+  echo "$hey"
+}
+
+# Summarises a hey report: requests, failed (not 200 or no answer), p50, p99.
+hey_figures() {
+  local out="$1" total ok errors
+  total="$(awk '/\[[0-9]+\][[:space:]]+[0-9]+ responses/ { n += $2 } END { print n + 0 }' "$out")"
+  ok="$(awk '/\[200\][[:space:]]+[0-9]+ responses/ { print $2 }' "$out")"
+  errors="$(awk '/Error distribution/ { e = 1; next } e && /^ *\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }' "$out")"
+  printf '%9s %7s %9s %9s' "$total" "$((total - ${ok:-0} + errors))" \
+    "$(awk '/50% in/ { printf "%.1f ms", $3 * 1000 }' "$out")" \
+    "$(awk '/99% in/ { printf "%.1f ms", $3 * 1000 }' "$out")"
+}

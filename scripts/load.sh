@@ -19,12 +19,7 @@ bin="$ROOT/target/release"
 [[ -x "$bin/server" && -x "$bin/producer" ]] || die "build first: cargo leptos build --release"
 "$ROOT/scripts/stack.sh" up > /dev/null
 
-hey="$TOOLS_DIR/go-bin/hey"
-if [[ ! -x "$hey" ]]; then
-  need go "install Go (https://go.dev/dl/)"
-  say "installing hey (HTTP load generator)"
-  GOBIN="$TOOLS_DIR/go-bin" go install github.com/rakyll/hey@v0.1.4
-fi
+hey="$(hey_bin)"
 
 file="$(bench_history 1000000)"
 id="load_$(date +%s)_$$"
@@ -50,12 +45,6 @@ after="$(counted_events)"
 echo
 printf '%-28s %9s %7s %9s %9s\n' endpoint requests failed p50 p99
 for endpoint in "${!share[@]}"; do
-  out="$ROOT/target/bench/load-${endpoint%%\?*}.txt"
-  total="$(awk '/\[[0-9]+\][[:space:]]+[0-9]+ responses/ { n += $2 } END { print n + 0 }' "$out")"
-  ok="$(awk '/\[200\][[:space:]]+[0-9]+ responses/ { print $2 }' "$out")"
-  p50="$(awk '/50% in/ { printf "%.1f ms", $3 * 1000 }' "$out")"
-  p99="$(awk '/99% in/ { printf "%.1f ms", $3 * 1000 }' "$out")"
-  errors="$(awk '/Error distribution/ { e = 1; next } e && /^ *\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }' "$out")"
-  printf '%-28s %9s %7s %9s %9s\n' "/api/$endpoint" "$total" "$((total - ${ok:-0} + errors))" "$p50" "$p99"
+  printf '%-28s %s\n' "/api/$endpoint" "$(hey_figures "$ROOT/target/bench/load-${endpoint%%\?*}.txt")"
 done
 echo "listens counted during the load: $((after - before)) ($(((after - before) / seconds))/s)"

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::model::Dashboard;
+use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 
 /// How many rows each ranking of the dashboard shows.
 pub const DASHBOARD_ROWS: u32 = 10;
@@ -20,4 +21,39 @@ pub async fn get_dashboard(rows: u32) -> Result<Dashboard, ServerFnError> {
         .dashboard(limit)
         .await
         .map_err(|error| ServerFnError::new(format!("the aggregates cannot be read: {error}")))
+}
+
+/// The analytics source, or a server error saying it is missing.
+#[cfg(feature = "ssr")]
+fn source() -> Result<std::sync::Arc<dyn crate::source::AnalyticsSource>, ServerFnError> {
+    use_context::<crate::source::Analytics>()
+        .map(|analytics| analytics.0)
+        .ok_or_else(|| ServerFnError::new("the analytics source is not configured"))
+}
+
+/// Everything the range view shows for `query`.
+#[server(prefix = "/rpc", endpoint = "range")]
+pub async fn get_range_view(query: RangeQuery) -> Result<RangeView, ServerFnError> {
+    use crate::model::Limit;
+    source()?
+        .range_view(&query, Limit::clamped(DASHBOARD_ROWS))
+        .map_err(|error| ServerFnError::new(format!("the rollups cannot be read: {error}")))
+}
+
+/// One artist over a range; `None` when never listened to.
+#[server(prefix = "/rpc", endpoint = "artist")]
+pub async fn get_artist(
+    name: String,
+    query: RangeQuery,
+) -> Result<Option<ArtistDetail>, ServerFnError> {
+    Ok(source()?.artist_detail(&name, &query))
+}
+
+/// One song over a range; `None` when never listened to.
+#[server(prefix = "/rpc", endpoint = "song")]
+pub async fn get_song(
+    track_uri: String,
+    query: RangeQuery,
+) -> Result<Option<SongDetail>, ServerFnError> {
+    Ok(source()?.song_detail(&track_uri, &query))
 }

@@ -259,15 +259,101 @@ pub struct SongDetail {
     pub over_time: Vec<TimePoint>,
 }
 
-/// The first and last day with listens, and everything a range view shows.
+/// The range a page asks about, as its URL says it: a preset, or from/to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeQuery {
+    pub preset: Option<Preset>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub metric: Metric,
+}
+
+impl RangeQuery {
+    /// Reads the URL parameters `preset`, `from`, `to` and `by`; `None` values are absent ones.
+    pub fn parse(
+        preset: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+        by: Option<&str>,
+    ) -> Result<Self, String> {
+        let metric = Metric::parse(by)?;
+        let preset = preset.filter(|p| !p.trim().is_empty());
+        let (from, to) = (from.filter(|f| !f.is_empty()), to.filter(|t| !t.is_empty()));
+        if preset.is_some() && (from.is_some() || to.is_some()) {
+            return Err("give either preset or from/to, not both".into());
+        }
+        let range = DateRange::parse(from, to)?;
+        Ok(Self {
+            preset: preset.map(Preset::parse).transpose()?,
+            from: range.from,
+            to: range.to,
+            metric,
+        })
+    }
+
+    /// The days asked about, given the latest day with listens.
+    pub fn range(&self, latest_day: Option<NaiveDate>) -> DateRange {
+        match self.preset {
+            Some(preset) => preset.range(latest_day),
+            None => DateRange {
+                from: self.from,
+                to: self.to,
+            },
+        }
+    }
+
+    /// The query as URL parameters, without the leading `?`.
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(preset) = self.preset {
+            parts.push(format!("preset={}", preset.key()));
+        }
+        if let Some(from) = self.from {
+            parts.push(format!("from={from}"));
+        }
+        if let Some(to) = self.to {
+            parts.push(format!("to={to}"));
+        }
+        parts.push(format!("by={}", self.metric.key()));
+        parts.join("&")
+    }
+}
+
+/// The step of the listening-over-time chart that suits a range: days up to
+/// two months, weeks up to two years, months beyond.
+pub fn bucket_for(
+    range: DateRange,
+    first_day: Option<NaiveDate>,
+    last_day: Option<NaiveDate>,
+) -> Bucket {
+    let from = range.from.or(first_day);
+    let to = range.to.or(last_day.map(|day| day + Duration::days(1)));
+    match (from, to) {
+        (Some(from), Some(to)) if (to - from).num_days() <= 62 => Bucket::Day,
+        (Some(from), Some(to)) if (to - from).num_days() <= 731 => Bucket::Week,
+        _ => Bucket::Month,
+    }
+}
+
+/// Everything the range view of the dashboard shows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RangeView {
+    pub query: RangeQuery,
+    /// The days shown, the preset resolved.
     pub range: DateRange,
+    /// The first and last day with listens at all.
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
+    pub plays: i64,
+    pub ms_played: i64,
     pub top_songs: Vec<TopSong>,
     pub top_artists: Vec<TopArtist>,
     pub top_albums: Vec<TopAlbum>,
+    pub most_skipped: Vec<SkippedSong>,
+    pub clock: Vec<ClockCell>,
+    pub bucket: Bucket,
+    pub over_time: Vec<TimePoint>,
+    pub shares: Shares,
 }
 
 #[cfg(test)]
@@ -323,6 +409,49 @@ mod tests {
         assert_eq!(Preset::Last7Days.range(None), DateRange::ALL_TIME);
         assert_eq!(Preset::parse("last-30-days"), Ok(Preset::Last30Days));
         assert!(Preset::parse("forever").is_err());
+    }
+
+    #[test]
+    fn a_query_round_trips_through_its_url_parameters() {
+        let query =
+            RangeQuery::parse(None, Some("2024-01-01"), Some("2024-02-01"), Some("time")).unwrap();
+        assert_eq!(
+            query.to_query_string(),
+            "from=2024-01-01&to=2024-02-01&by=time"
+        );
+        let preset = RangeQuery::parse(Some("last-7-days"), None, None, None).unwrap();
+        assert_eq!(preset.to_query_string(), "preset=last-7-days&by=plays");
+        assert!(RangeQuery::parse(Some("last-7-days"), Some("2024-01-01"), None, None).is_err());
+        assert!(RangeQuery::parse(None, None, None, Some("loudness")).is_err());
+        assert_eq!(
+            RangeQuery::parse(None, Some(""), Some(""), None),
+            Ok(RangeQuery::default())
+        );
+    }
+
+    #[test]
+    fn the_time_step_suits_the_length_of_the_range() {
+        let range = |from: &str, to: &str| DateRange::parse(Some(from), Some(to)).unwrap();
+        assert_eq!(
+            bucket_for(range("2024-01-01", "2024-03-01"), None, None),
+            Bucket::Day
+        );
+        assert_eq!(
+            bucket_for(range("2024-01-01", "2025-06-01"), None, None),
+            Bucket::Week
+        );
+        assert_eq!(
+            bucket_for(range("2014-01-01", "2025-06-01"), None, None),
+            Bucket::Month
+        );
+        assert_eq!(
+            bucket_for(
+                DateRange::ALL_TIME,
+                Some(day("2024-01-01")),
+                Some(day("2024-01-20"))
+            ),
+            Bucket::Day
+        );
     }
 
     #[test]

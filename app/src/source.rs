@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
+use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 
 /// Read access to the aggregates, whatever stores them.
 #[async_trait]
@@ -17,6 +18,13 @@ pub trait AnalyticsSource: Send + Sync {
     async fn top_artists(&self, limit: Limit) -> Result<Vec<TopArtist>, SourceError>;
     /// Whether new listens are being counted right now.
     fn health(&self) -> PipelineHealth;
+
+    /// Everything the range view shows for `query`, rankings `limit` long.
+    fn range_view(&self, query: &RangeQuery, limit: Limit) -> Result<RangeView, SourceError>;
+    /// One artist over the range; `None` for an artist never listened to.
+    fn artist_detail(&self, name: &str, query: &RangeQuery) -> Option<ArtistDetail>;
+    /// One song (by URI) over the range; `None` for a song never listened to.
+    fn song_detail(&self, track_uri: &str, query: &RangeQuery) -> Option<SongDetail>;
 
     /// Everything the dashboard shows; a source that can read it in one go should.
     async fn dashboard(&self, limit: Limit) -> Result<Dashboard, SourceError> {

@@ -2,3 +2,4 @@
 
 pub mod bar_chart;
 pub mod dashboard;
+pub mod time_charts;

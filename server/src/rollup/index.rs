@@ -1,11 +1,13 @@
 //! The rollups of every partition in memory, compact enough to add up any
-//! range in a few milliseconds: names are stored once and days refer to
-//! songs by number. Kept current by [`crate::store::rollups`], which loads a
+//! range in a few milliseconds: names are stored once, days refer to songs
+//! by number, and each month's and year's song counts are kept added up, so
+//! a long range reads whole years and months and only its ragged ends day by
+//! day. Kept current by [`crate::store::rollups`], which loads a
 //! partition's checkpoint and then follows its journal.
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{Counts, DayRollup};
 use crate::aggregate::{Aggregates, BatchDelta, LatestNames};
@@ -36,6 +38,19 @@ pub struct PartitionDays {
     /// End of the last journal entry applied (or the checkpoint's position).
     pub position: Option<i64>,
     pub days: BTreeMap<NaiveDate, DayIndex>,
+    /// Song counts of each month (keyed by its first day), sorted by song number.
+    pub months: BTreeMap<NaiveDate, Vec<(u32, Counts)>>,
+    /// Song counts of each year, sorted by song number.
+    pub years: BTreeMap<i32, Vec<(u32, Counts)>>,
+}
+
+impl PartitionDays {
+    /// Adds a day's song counts to its month and year.
+    fn add_to_periods(&mut self, day: NaiveDate, songs: &[(u32, Counts)]) {
+        let month = day.with_day(1).unwrap_or(day);
+        merge_songs(self.months.entry(month).or_default(), songs);
+        merge_songs(self.years.entry(day.year()).or_default(), songs);
+    }
 }
 
 /// Every partition's rollups, with names stored once.
@@ -67,18 +82,17 @@ impl RangeIndex {
         for (uri, song) in &aggregates.songs {
             self.note_song(uri, &song.latest);
         }
-        let mut days = BTreeMap::new();
+        let mut state = PartitionDays {
+            generation,
+            position,
+            ..PartitionDays::default()
+        };
         for (day, rollup) in &aggregates.days {
-            days.insert(*day, self.day_index(rollup));
+            let index = self.day_index(rollup);
+            state.add_to_periods(*day, &index.songs);
+            state.days.insert(*day, index);
         }
-        self.partitions.insert(
-            partition,
-            PartitionDays {
-                generation,
-                position,
-                days,
-            },
-        );
+        self.partitions.insert(partition, state);
     }
 
     /// Adds a journaled batch that ends at `to` to its partition.
@@ -93,6 +107,7 @@ impl RangeIndex {
             .collect();
         let state = self.partitions.entry(partition).or_default();
         for (day, index) in added {
+            state.add_to_periods(day, &index.songs);
             let existing = state.days.entry(day).or_default();
             merge_songs(&mut existing.songs, &index.songs);
             existing.rest.merge(&index.rest);
@@ -197,14 +212,36 @@ fn intern(names: &mut Vec<String>, ids: &mut HashMap<String, u32>, name: &str) -
     id
 }
 
-/// Adds `other` into `songs`, both sorted by song number.
+/// Adds `other` into `songs`, both sorted by song number, in one pass.
 fn merge_songs(songs: &mut Vec<(u32, Counts)>, other: &[(u32, Counts)]) {
-    for (id, counts) in other {
-        match songs.binary_search_by_key(id, |(song, _)| *song) {
-            Ok(at) => songs[at].1.add(counts),
-            Err(at) => songs.insert(at, (*id, *counts)),
+    if other.is_empty() {
+        return;
+    }
+    let mut merged = Vec::with_capacity(songs.len() + other.len());
+    let (mut i, mut j) = (0, 0);
+    while i < songs.len() && j < other.len() {
+        let (mine, theirs) = (songs[i], other[j]);
+        match mine.0.cmp(&theirs.0) {
+            std::cmp::Ordering::Less => {
+                merged.push(mine);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                merged.push(theirs);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let mut counts = mine.1;
+                counts.add(&theirs.1);
+                merged.push((mine.0, counts));
+                i += 1;
+                j += 1;
+            }
         }
     }
+    merged.extend_from_slice(&songs[i..]);
+    merged.extend_from_slice(&other[j..]);
+    *songs = merged;
 }
 
 /// The days of all partitions, for tests that compare with [`Days`].
@@ -253,6 +290,14 @@ mod tests {
         let mut everything = Aggregates::default();
         everything.apply(&BatchDelta::from_events(&listens));
         assert_eq!(as_days(&index), everything.days);
+        let state = index.partition(2).unwrap();
+        let month_total: i64 = state.months.values().flatten().map(|(_, c)| c.plays).sum();
+        let year_total: i64 = state.years.values().flatten().map(|(_, c)| c.plays).sum();
+        assert_eq!((month_total, year_total), (40, 40));
+        assert!(
+            state.years[&2021].windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted by song"
+        );
         assert_eq!(index.partition(2).unwrap().position, Some(40));
         assert_eq!(index.songs.len(), 6);
         assert_eq!(index.artists.len(), 3);

@@ -7,13 +7,16 @@ use std::collections::BTreeMap;
 
 use app::model::{ranking_order, TopArtist, TopSong};
 use app::range::{
-    ArtistDetail, Bucket, ClockCell, DateRange, Metric, Share, Shares, SkippedSong, SongDetail,
-    TimePoint, TopAlbum,
+    bucket_for, ArtistDetail, Bucket, ClockCell, DateRange, Metric, RangeQuery, RangeView, Share,
+    Shares, SkippedSong, SongDetail, TimePoint, TopAlbum,
 };
 use chrono::{Datelike, NaiveDate};
 
 use super::index::{DayIndex, RangeIndex};
 use super::Counts;
+
+/// Plays a song needs in a range before its skips rank it on the dashboard.
+pub const MIN_PLAYS_TO_RANK_SKIPS: i64 = 5;
 
 /// How a ranking by `metric` orders two rows: the metric first, then the
 /// other figure, then the name.
@@ -71,12 +74,58 @@ impl RangeIndex {
         (first, last)
     }
 
-    /// Each song's counts over the range, by song number.
+    /// Each song's counts over the range, by song number: whole years and
+    /// months where the range covers them, days only at its ends.
     fn song_sums(&self, range: DateRange) -> Vec<Counts> {
         let mut sums = vec![Counts::default(); self.songs.len()];
-        for (_, day) in self.days_in(range) {
-            for (id, counts) in &day.songs {
+        let mut add = |songs: &[(u32, Counts)]| {
+            for (id, counts) in songs {
                 sums[*id as usize].add(counts);
+            }
+        };
+        let covers = |first: NaiveDate, after_last: Option<NaiveDate>| {
+            range.from.is_none_or(|from| first >= from)
+                && range
+                    .to
+                    .is_none_or(|to| after_last.is_some_and(|end| end <= to))
+        };
+        for partition in self.partitions.values() {
+            for (year, songs) in &partition.years {
+                let first = NaiveDate::from_ymd_opt(*year, 1, 1).unwrap_or(NaiveDate::MIN);
+                let next = NaiveDate::from_ymd_opt(*year + 1, 1, 1);
+                if covers(first, next) {
+                    add(songs);
+                    continue;
+                }
+                if range.to.is_some_and(|to| to <= first)
+                    || range
+                        .from
+                        .is_some_and(|from| next.is_some_and(|n| n <= from))
+                {
+                    continue;
+                }
+                for (month, songs) in partition
+                    .months
+                    .range(first..next.unwrap_or(NaiveDate::MAX))
+                {
+                    let next_month = month.checked_add_months(chrono::Months::new(1));
+                    if covers(*month, next_month) {
+                        add(songs);
+                        continue;
+                    }
+                    let lower = range.from.map_or(*month, |from| from.max(*month));
+                    let upper = match (range.to, next_month) {
+                        (Some(to), Some(next)) => to.min(next),
+                        (Some(to), None) => to,
+                        (None, Some(next)) => next,
+                        (None, None) => NaiveDate::MAX,
+                    };
+                    if lower < upper {
+                        for day in partition.days.range(lower..upper).map(|(_, day)| day) {
+                            add(&day.songs);
+                        }
+                    }
+                }
             }
         }
         sums
@@ -129,6 +178,31 @@ impl RangeIndex {
         self.ranked_songs(&self.song_sums(range), metric, limit, None)
     }
 
+    /// Everything the dashboard's range view shows, the songs added up once.
+    pub fn view(&self, query: &RangeQuery, limit: usize) -> RangeView {
+        let (first_day, last_day) = self.bounds();
+        let range = query.range(last_day);
+        let bucket = bucket_for(range, first_day, last_day);
+        let sums = self.song_sums(range);
+        let over_time = self.over_time(range, bucket);
+        RangeView {
+            query: *query,
+            range,
+            first_day,
+            last_day,
+            plays: over_time.iter().map(|point| point.plays).sum(),
+            ms_played: over_time.iter().map(|point| point.ms_played).sum(),
+            top_songs: self.ranked_songs(&sums, query.metric, limit, None),
+            top_artists: self.ranked_artists(&sums, query.metric, limit),
+            top_albums: self.ranked_albums(&sums, query.metric, limit),
+            most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, limit),
+            clock: self.clock(range),
+            bucket,
+            over_time,
+            shares: self.shares(range),
+        }
+    }
+
     /// Songs' counts added up by artist.
     fn artist_sums(&self, sums: &[Counts]) -> Vec<Counts> {
         let mut artists = vec![Counts::default(); self.artists.len()];
@@ -139,7 +213,11 @@ impl RangeIndex {
     }
 
     pub fn top_artists(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopArtist> {
-        let sums = self.artist_sums(&self.song_sums(range));
+        self.ranked_artists(&self.song_sums(range), metric, limit)
+    }
+
+    fn ranked_artists(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopArtist> {
+        let sums = self.artist_sums(songs);
         let rows: Vec<(usize, &Counts)> = sums
             .iter()
             .enumerate()
@@ -161,8 +239,12 @@ impl RangeIndex {
     }
 
     pub fn top_albums(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopAlbum> {
+        self.ranked_albums(&self.song_sums(range), metric, limit)
+    }
+
+    fn ranked_albums(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopAlbum> {
         let mut sums = vec![Counts::default(); self.albums.len()];
-        for (id, counts) in self.song_sums(range).iter().enumerate() {
+        for (id, counts) in songs.iter().enumerate() {
             if let Some(album) = self.songs[id].album {
                 sums[album as usize].add(counts);
             }
@@ -195,7 +277,10 @@ impl RangeIndex {
     /// Songs with at least `min_plays` plays, most skips first (then the
     /// higher skip rate, then the name).
     pub fn most_skipped(&self, range: DateRange, min_plays: i64, limit: usize) -> Vec<SkippedSong> {
-        let sums = self.song_sums(range);
+        self.skipped_songs(&self.song_sums(range), min_plays, limit)
+    }
+
+    fn skipped_songs(&self, sums: &[Counts], min_plays: i64, limit: usize) -> Vec<SkippedSong> {
         let rows: Vec<(usize, &Counts)> = sums
             .iter()
             .enumerate()
@@ -433,6 +518,52 @@ mod tests {
         assert_eq!(rows, vec![("Song c", 3), ("Song b", 1), ("Song a", 1)]);
         let all = index.top_songs(DateRange::ALL_TIME, Metric::Plays, 10);
         assert_eq!(all.iter().map(|s| s.plays).sum::<i64>(), 7);
+    }
+
+    #[test]
+    fn sums_over_years_months_and_days_equal_sums_day_by_day() {
+        let listens: Vec<ListenEvent> = (0..400)
+            .map(|i: i64| {
+                let mut l = listen(
+                    &format!("s{}", i % 13),
+                    if i % 2 == 0 { "Adele" } else { "Muse" },
+                    "2021-11-20T12:00:00Z",
+                    1000,
+                    false,
+                );
+                l.ts += chrono::Duration::hours(i * 37);
+                l
+            })
+            .collect();
+        let index = index_of(&listens);
+        let by_day = |range: DateRange| {
+            let mut sums = vec![Counts::default(); index.songs.len()];
+            for (_, day) in index.days_in(range) {
+                for (id, counts) in &day.songs {
+                    sums[*id as usize].add(counts);
+                }
+            }
+            sums
+        };
+        let ranges = [
+            DateRange::ALL_TIME,
+            range("2021-12-01", "2022-01-01"),
+            range("2021-12-15", "2022-03-02"),
+            range("2022-01-01", "2023-01-01"),
+            range("2021-11-21", "2023-06-01"),
+            DateRange {
+                from: Some("2022-02-10".parse().unwrap()),
+                to: None,
+            },
+            DateRange {
+                from: None,
+                to: Some("2022-05-31".parse().unwrap()),
+            },
+            range("2030-01-01", "2031-01-01"),
+        ];
+        for range in ranges {
+            assert_eq!(index.song_sums(range), by_day(range), "{range:?}");
+        }
     }
 
     #[test]

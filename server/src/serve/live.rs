@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
+use app::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 use app::source::{AnalyticsSource, SourceError};
 use async_trait::async_trait;
 use tokio::sync::watch;
@@ -30,6 +31,7 @@ pub type Figures = Option<Arc<Leaderboards>>;
 pub struct LiveAnalytics {
     latest: watch::Receiver<Figures>,
     status: PipelineStatus,
+    ranges: Ranges,
 }
 
 impl LiveAnalytics {
@@ -40,11 +42,15 @@ impl LiveAnalytics {
         tokio::spawn(follow_rollups(
             store.clone(),
             topic.clone(),
-            ranges,
+            ranges.clone(),
             publish.clone(),
         ));
         tokio::spawn(refresh(store, topic, status.clone(), publish));
-        Self { latest, status }
+        Self {
+            latest,
+            status,
+            ranges,
+        }
     }
 
     /// Hears of every change of the figures (a read that found nothing new is not one).
@@ -148,6 +154,27 @@ impl AnalyticsSource for LiveAnalytics {
             top_artists: first(&leaderboards.top_artists, limit),
             health: self.health(),
         })
+    }
+
+    fn range_view(&self, query: &RangeQuery, limit: Limit) -> Result<RangeView, SourceError> {
+        Ok(self
+            .ranges
+            .ask(|index| index.view(query, limit.get() as usize)))
+    }
+
+    fn artist_detail(&self, name: &str, query: &RangeQuery) -> Option<ArtistDetail> {
+        self.ranges.ask(|index| {
+            index.artist_detail(
+                name,
+                query.range(index.bounds().1),
+                Limit::DEFAULT.get() as usize,
+            )
+        })
+    }
+
+    fn song_detail(&self, track_uri: &str, query: &RangeQuery) -> Option<SongDetail> {
+        self.ranges
+            .ask(|index| index.song_detail(track_uri, query.range(index.bounds().1)))
     }
 
     fn health(&self) -> PipelineHealth {

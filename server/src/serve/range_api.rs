@@ -113,7 +113,7 @@ impl RangeParams {
             .get("min_plays")
             .map(|raw| raw.trim().parse::<i64>())
         {
-            None => Ok(5),
+            None => Ok(crate::rollup::query::MIN_PLAYS_TO_RANK_SKIPS),
             Some(Ok(n)) if (1..=1_000_000).contains(&n) => Ok(n),
             Some(_) => Err(ApiError::BadRequest(
                 "min_plays must be a whole number from 1 to 1000000".into(),
