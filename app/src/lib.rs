@@ -23,10 +23,11 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    ParamSegment, StaticSegment,
 };
 
 use components::dashboard::DashboardPage;
+use components::detail::{ArtistPage, SongPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,6 +64,8 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=DashboardPage />
+                    <Route path=(StaticSegment("artists"), ParamSegment("name")) view=ArtistPage />
+                    <Route path=(StaticSegment("songs"), ParamSegment("uri")) view=SongPage />
                 </Routes>
             </main>
         </Router>

@@ -38,7 +38,7 @@ async function waitForEvents(page: Page, events: number) {
 
 /** The rank, title and plays of each row of a ranking table. */
 async function tableRows(page: Page, name: string): Promise<string[][]> {
-  const rows = page.getByRole("table", { name }).locator("tbody tr");
+  const rows = page.getByRole("table", { name, exact: true }).locator("tbody tr");
   return rows.evaluateAll((trs) =>
     trs.map((tr) => {
       const cells = Array.from(tr.querySelectorAll("td"));
@@ -70,7 +70,7 @@ test("the dashboard shows the same top songs and artists as the API", async ({ p
 
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "Listening analytics" })).toBeVisible();
-  await expect(page.getByRole("heading", { name: "Top songs" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Top songs", exact: true })).toBeVisible();
 
   const songs = await api<Song[]>(page, "/api/top-songs?limit=10");
   const artists = await api<Artist[]>(page, "/api/top-artists?limit=10");
@@ -85,7 +85,7 @@ test("the dashboard shows the same top songs and artists as the API", async ({ p
   const summary = await api<{ events: number }>(page, "/api/summary");
   const totals = page.getByRole("region", { name: "Totals" });
   await expect(totals).toContainText(count(summary.events));
-  await expect(page.getByRole("img", { name: "Top songs by plays" }).locator("svg text").first()).toContainText(
+  await expect(page.getByRole("img", { name: "Top songs by plays", exact: true }).locator("svg text").first()).toContainText(
     `1. ${songs[0].track_name}`,
   );
 
@@ -96,7 +96,7 @@ test("the dashboard shows the same top songs and artists as the API", async ({ p
 
 test("new listens appear on the open page without a reload", async ({ page }) => {
   await page.goto("/");
-  await expect(page.getByRole("heading", { name: "Top songs" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Top songs", exact: true })).toBeVisible();
   // A reload would lose this marker.
   await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
 
@@ -117,15 +117,88 @@ test("new listens appear on the open page without a reload", async ({ page }) =>
   writeFileSync(file, rows.join("\n") + "\n");
   produce(file);
 
-  const songsTable = page.getByRole("table", { name: "Top songs" });
+  const songsTable = page.getByRole("table", { name: "Top songs", exact: true });
   await expect(songsTable.locator("tbody tr").first()).toContainText("Live From The Test", { timeout: 30_000 });
   await expect(page.getByRole("region", { name: "Totals" })).toContainText(count(before.events + plays));
-  await expect(page.getByRole("table", { name: "Top artists" }).locator("tbody tr").first()).toContainText(
+  await expect(page.getByRole("table", { name: "Top artists", exact: true }).locator("tbody tr").first()).toContainText(
     "Playwright Live",
   );
   expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
   mkdirSync("artifacts", { recursive: true });
   await page.screenshot({ path: "artifacts/dashboard-live.png", fullPage: true });
+});
+
+test("picking a range changes the charts and tables to match the API", async ({ page }) => {
+  await page.goto("/");
+  const range = page.getByRole("navigation", { name: "Time range" });
+  await range.getByRole("link", { name: "Last 30 days" }).click();
+  await expect(page).toHaveURL(/preset=last-30-days/);
+  const songs = await api<Song[]>(page, "/api/top-songs?preset=last-30-days&limit=10");
+  expect(songs.length).toBeGreaterThan(0);
+  await expect
+    .poll(() => tableRows(page, "Top songs in range"))
+    .toEqual(songs.map((s) => [String(s.rank), s.track_name, count(s.plays)]));
+
+  // A custom range, typed into the form, and ranked by listening time.
+  await range.getByLabel("From").fill("2020-01-01");
+  await range.getByLabel("To (excluded)").fill("2021-01-01");
+  await range.getByRole("button", { name: "Show range" }).click();
+  await expect(page).toHaveURL(/from=2020-01-01&to=2021-01-01/);
+  await range.getByRole("link", { name: "Listening time" }).click();
+  await expect(page).toHaveURL(/by=time/);
+  const byTime = await api<Artist[]>(page, "/api/top-artists?from=2020-01-01&to=2021-01-01&by=time&limit=10");
+  await expect
+    .poll(() => tableRows(page, "Top artists in range"))
+    .toEqual(byTime.map((a) => [String(a.rank), a.artist_name, count(a.plays)]));
+  const albums = await api<{ rank: number; album_name: string; plays: number }[]>(
+    page,
+    "/api/top-albums?from=2020-01-01&to=2021-01-01&by=time&limit=10",
+  );
+  await expect
+    .poll(() => tableRows(page, "Top albums in range"))
+    .toEqual(albums.map((a) => [String(a.rank), a.album_name, count(a.plays)]));
+  await expect(page.getByText("2020-01-01 to 2020-12-31:")).toBeVisible();
+
+  // The listening clock: a cell per weekday and hour, and its table.
+  const clock = page.getByRole("img", { name: "Listening hours by weekday and hour of the day, UTC" });
+  await expect(clock.locator("svg rect")).toHaveCount(7 * 24);
+  await expect(clock.locator("svg text").filter({ hasText: "Mon" })).toHaveCount(1);
+  const over = page.getByRole("img", { name: "Listening hours over time" });
+  await expect(over.locator("svg text").filter({ hasText: "hours" }).first()).toBeVisible();
+
+  // The chart downloads are server-drawn files.
+  const svg = await page.request.get("/charts/listening-clock.svg?from=2020-01-01&to=2021-01-01&by=time");
+  expect(svg.status()).toBe(200);
+  expect(svg.headers()["content-type"]).toContain("image/svg+xml");
+  const png = await page.request.get("/charts/top-songs.png?preset=all-time&by=plays");
+  expect(png.headers()["content-type"]).toContain("image/png");
+  expect((await png.body()).subarray(0, 4).toString("latin1")).toBe("\x89PNG");
+
+  mkdirSync("artifacts", { recursive: true });
+  await page.screenshot({ path: "artifacts/dashboard-range.png", fullPage: true });
+});
+
+test("artist and song pages show their totals, months and top songs", async ({ page }) => {
+  await page.goto("/?preset=all-time&by=plays");
+  const firstArtist = page.getByRole("table", { name: "Top artists in range" }).locator("tbody tr a").first();
+  const name = (await firstArtist.textContent()) ?? "";
+  await firstArtist.click();
+  await expect(page.getByRole("heading", { name, exact: true })).toBeVisible();
+  const artist = await api<{ plays: number; top_songs: Song[] }>(
+    page,
+    `/api/artists/${encodeURIComponent(name)}?preset=all-time`,
+  );
+  await expect(page.getByRole("region", { name: "Totals" })).toContainText(count(artist.plays));
+  await expect
+    .poll(() => tableRows(page, "Top songs"))
+    .toEqual(artist.top_songs.map((s) => [String(s.rank), s.track_name, count(s.plays)]));
+  await expect(page.getByRole("img", { name: "Listening hours per month" })).toBeVisible();
+  await page.screenshot({ path: "artifacts/artist.png", fullPage: true });
+
+  await page.getByRole("table", { name: "Top songs", exact: true }).locator("tbody tr a").first().click();
+  await expect(page.getByRole("heading", { name: artist.top_songs[0].track_name, exact: true })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Totals" })).toContainText(count(artist.top_songs[0].plays));
+  await page.screenshot({ path: "artifacts/song.png", fullPage: true });
 });
 
 test("a listen produced while the page is open shows within about a second, pushed by the server", async ({ page }) => {
@@ -179,11 +252,11 @@ test("the page says so while live updates are cut off, and reconnects by itself"
   // The push channel fails from the start, as a dropped network would make it.
   await page.route("**/api/live", (route) => route.abort("connectionrefused"));
   await page.goto("/");
-  await expect(page.getByRole("heading", { name: "Top songs" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Top songs", exact: true })).toBeVisible();
   const notice = page.getByRole("status").filter({ hasText: "Live updates are disconnected; reconnecting" });
   await expect(notice).toBeVisible();
   // The figures rendered by the server stay on screen meanwhile.
-  await expect(page.getByRole("table", { name: "Top songs" }).locator("tbody tr")).toHaveCount(10);
+  await expect(page.getByRole("table", { name: "Top songs", exact: true }).locator("tbody tr")).toHaveCount(10);
   mkdirSync("artifacts", { recursive: true });
   await page.screenshot({ path: "artifacts/dashboard-disconnected.png", fullPage: true });
 

@@ -3,10 +3,12 @@
 
 use leptos::prelude::*;
 
-use super::bar_chart::{Bar, BarChart};
+use super::range_view::RangeExplorer;
+use super::ranking::{artists_ranked, songs_ranked, RankingPanel};
 use crate::api::{get_dashboard, DASHBOARD_ROWS};
 use crate::format;
-use crate::model::{Dashboard, Summary, TopArtist, TopSong};
+use crate::model::{Dashboard, Summary};
+use crate::range::Metric;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -36,6 +38,9 @@ pub fn DashboardPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+        <RangeExplorer version=Signal::derive(move || {
+            refreshed.get().and_then(|dashboard| dashboard.summary.updated_at)
+        }) />
     }
 }
 
@@ -133,8 +138,8 @@ fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
         <p class="freshness">{as_of}</p>
         <Totals summary />
         <div class="panels">
-            <TopSongsPanel songs=top_songs />
-            <TopArtistsPanel artists=top_artists />
+            <RankingPanel id="top-songs" title="Top songs" what="Song" rows=songs_ranked(top_songs) metric=Metric::Plays />
+            <RankingPanel id="top-artists" title="Top artists" what="Artist" rows=artists_ranked(top_artists) metric=Metric::Plays />
         </div>
     }
     .into_any()
@@ -184,114 +189,5 @@ fn Stat(
             <span class="stat-value" class:small=small>{value}</span>
             <span class="stat-label">{label}</span>
         </div>
-    }
-}
-
-fn plays_text(plays: i64) -> String {
-    match plays {
-        1 => "1 play".into(),
-        n => format!("{} plays", format::count(n)),
-    }
-}
-
-/// One row of a ranking, whatever is ranked.
-struct Ranked {
-    rank: u32,
-    /// Text of the bar in the chart.
-    label: String,
-    title: String,
-    subtitle: Option<String>,
-    plays: i64,
-    ms_played: i64,
-    skips: i64,
-}
-
-#[component]
-fn TopSongsPanel(songs: Vec<TopSong>) -> impl IntoView {
-    let rows = songs
-        .into_iter()
-        .map(|song| Ranked {
-            rank: song.rank,
-            label: format!("{}. {} — {}", song.rank, song.track_name, song.artist_name),
-            subtitle: Some(format!("{} · {}", song.artist_name, song.album_name)),
-            title: song.track_name,
-            plays: song.plays,
-            ms_played: song.ms_played,
-            skips: song.skips,
-        })
-        .collect();
-    view! { <RankingPanel id="top-songs" title="Top songs" what="Song" rows /> }
-}
-
-#[component]
-fn TopArtistsPanel(artists: Vec<TopArtist>) -> impl IntoView {
-    let rows = artists
-        .into_iter()
-        .map(|artist| Ranked {
-            rank: artist.rank,
-            label: format!("{}. {}", artist.rank, artist.artist_name),
-            title: artist.artist_name,
-            subtitle: None,
-            plays: artist.plays,
-            ms_played: artist.ms_played,
-            skips: artist.skips,
-        })
-        .collect();
-    view! { <RankingPanel id="top-artists" title="Top artists" what="Artist" rows /> }
-}
-
-/// A ranking as a bar chart and, as its text alternative, a table.
-#[component]
-fn RankingPanel(
-    id: &'static str,
-    title: &'static str,
-    /// Header of the name column.
-    what: &'static str,
-    rows: Vec<Ranked>,
-) -> impl IntoView {
-    let bars = rows
-        .iter()
-        .map(|row| Bar {
-            label: row.label.clone(),
-            value: row.plays as f64,
-            value_text: plays_text(row.plays),
-        })
-        .collect::<Vec<_>>();
-    let body = rows
-        .into_iter()
-        .map(|row| {
-            view! {
-                <tr>
-                    <td class="rank">{row.rank}</td>
-                    <td>
-                        <span class="title">{row.title}</span>
-                        {row.subtitle.map(|text| view! { <span class="subtitle">{text}</span> })}
-                    </td>
-                    <td class="num">{format::count(row.plays)}</td>
-                    <td class="num">{format::duration(row.ms_played)}</td>
-                    <td class="num">{format::count(row.skips)}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    let heading_id = format!("{id}-title");
-    let labelled_by = heading_id.clone();
-    view! {
-        <section class="panel" aria-labelledby=labelled_by>
-            <h2 id=heading_id>{title}</h2>
-            <BarChart title=format!("{title} by plays") bars />
-            <table aria-label=title>
-                <thead>
-                    <tr>
-                        <th scope="col">"#"</th>
-                        <th scope="col">{what}</th>
-                        <th scope="col" class="num">"Plays"</th>
-                        <th scope="col" class="num">"Time"</th>
-                        <th scope="col" class="num">"Skips"</th>
-                    </tr>
-                </thead>
-                <tbody>{body}</tbody>
-            </table>
-        </section>
     }
 }

@@ -2,4 +2,7 @@
 
 pub mod bar_chart;
 pub mod dashboard;
+pub mod detail;
+pub mod range_view;
+pub mod ranking;
 pub mod time_charts;

@@ -2,6 +2,7 @@
 //! the JSON API and the health endpoints, on one axum router.
 
 pub mod api;
+mod charts;
 mod hardening;
 pub mod health;
 mod live;
@@ -49,6 +50,7 @@ pub fn router(options: LeptosOptions, state: AppState) -> Router {
         .merge(health::routes())
         .merge(push::routes())
         .merge(range_api::routes())
+        .merge(charts::routes())
         .with_state(state)
         .merge(site)
         .layer(axum::middleware::from_fn(crate::metrics::track_requests));

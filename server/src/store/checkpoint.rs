@@ -65,7 +65,12 @@ impl Store {
             .find_one(doc! { "_id": "current" })
             .await
             .map_err(|e| self.error(e))?;
-        if earlier.is_some() {
+        // Checkpoints written before rollups by day lack them: their ranges would be empty.
+        let without_rollups = checkpoints
+            .find_one(doc! { "rollups_by_day": { "$exists": false } })
+            .await
+            .map_err(|e| self.error(e))?;
+        if earlier.is_some() || without_rollups.is_some() {
             return Err(StoreError::EarlierLayout);
         }
         let other = checkpoints
@@ -202,6 +207,7 @@ impl Store {
             "generation": generation,
             "position": position,
             "totals": aggregates.totals.as_ref().map_or(Bson::Null, |t| Bson::Document(tally_fields(t))),
+            "rollups_by_day": true,
             "written_at": bson_time(Utc::now()),
         };
         self.collection(CHECKPOINTS)

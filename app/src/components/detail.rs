@@ -1,0 +1,142 @@
+//! Detail pages of one artist (`/artists/<name>`) and one song
+//! (`/songs/<uri>`): totals, first and last listen, plays over time and, for
+//! an artist, their top songs; for the range in the URL, like the dashboard.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::range_view::{describe_range, query_from_url};
+use super::ranking::{artist_path, songs_ranked, RankingPanel};
+use super::time_charts::render_over_time;
+use crate::api::{get_artist, get_song};
+use crate::format;
+use crate::range::{Bucket, DateRange, RangeQuery, TimePoint};
+
+/// Back to the dashboard, keeping the range.
+fn back_link(query: RangeQuery) -> impl IntoView {
+    view! { <p><a href=format!("/?{}", query.to_query_string())>"← Back to the dashboard"</a></p> }
+}
+
+fn facts(
+    plays: i64,
+    ms_played: i64,
+    skips: i64,
+    first: Option<chrono::NaiveDate>,
+    last: Option<chrono::NaiveDate>,
+) -> impl IntoView {
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    view! {
+        <section class="totals" aria-label="Totals">
+            <div class="stat"><span class="stat-value">{format::count(plays)}</span><span class="stat-label">"Plays"</span></div>
+            <div class="stat"><span class="stat-value">{format::hours(ms_played)}</span><span class="stat-label">"Listening hours"</span></div>
+            <div class="stat"><span class="stat-value">{format::count(skips)}</span><span class="stat-label">"Skips"</span></div>
+            <div class="stat"><span class="stat-value small">{day(first)}</span><span class="stat-label">"First listen"</span></div>
+            <div class="stat"><span class="stat-value small">{day(last)}</span><span class="stat-label">"Last listen"</span></div>
+        </section>
+    }
+}
+
+fn plays_by_month(points: Vec<TimePoint>) -> impl IntoView {
+    let svg = render_over_time(&points, Bucket::Month)
+        .unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
+    let rows = points
+        .into_iter()
+        .map(|point| view! { <tr><td>{point.start.format("%Y-%m").to_string()}</td><td class="num">{format::count(point.plays)}</td><td class="num">{format::hours(point.ms_played)}</td></tr> })
+        .collect_view();
+    view! {
+        <section class="panel" aria-labelledby="months-title">
+            <h2 id="months-title">"Plays over time"</h2>
+            <div class="chart" role="img" aria-label="Listening hours per month" inner_html=svg></div>
+            <details>
+                <summary>"The figures as a table"</summary>
+                <table aria-label="Plays by month">
+                    <thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Plays"</th><th scope="col" class="num">"Hours"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </details>
+        </section>
+    }
+}
+
+fn range_of(query: RangeQuery) -> String {
+    match query.preset {
+        Some(_) => "the chosen range".into(),
+        None => describe_range(DateRange {
+            from: query.from,
+            to: query.to,
+        }),
+    }
+}
+
+#[component]
+pub fn ArtistPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = query_from_url();
+    let detail = Resource::new(
+        move || (params.read().get("name").unwrap_or_default(), query.get()),
+        |(name, query)| async move {
+            let query = query?;
+            get_artist(name, query)
+                .await
+                .map_err(|error| error.to_string())
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading the artist…"</p> }>
+            {move || detail.get().map(|result| {
+                let query = query.get().unwrap_or_default();
+                match result {
+                    Ok(Some(artist)) => view! {
+                        {back_link(query)}
+                        <h2 class="page-title">{artist.artist_name.clone()}</h2>
+                        <p class="range-caption">{format!("Artist, {}", range_of(query))}</p>
+                        {facts(artist.plays, artist.ms_played, artist.skips, artist.first_listen, artist.last_listen)}
+                        <div class="panels">
+                            <RankingPanel id="artist-songs" title="Top songs" what="Song" rows=songs_ranked(artist.top_songs) metric=query.metric />
+                            {plays_by_month(artist.over_time)}
+                        </div>
+                    }.into_any(),
+                    Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this artist."</p> }.into_any(),
+                    Err(error) => view! { {back_link(query)} <p class="notice" role="alert">{format!("This artist cannot be shown: {error}")}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn SongPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = query_from_url();
+    let detail = Resource::new(
+        move || (params.read().get("uri").unwrap_or_default(), query.get()),
+        |(uri, query)| async move {
+            let query = query?;
+            get_song(uri, query)
+                .await
+                .map_err(|error| error.to_string())
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading the song…"</p> }>
+            {move || detail.get().map(|result| {
+                let query = query.get().unwrap_or_default();
+                match result {
+                    Ok(Some(song)) => view! {
+                        {back_link(query)}
+                        <h2 class="page-title">{song.song.track_name.clone()}</h2>
+                        <p class="range-caption">
+                            <a href=artist_path(&song.song.artist_name)>{song.song.artist_name.clone()}</a>
+                            {(!song.song.album_name.is_empty()).then(|| format!(" · {}", song.song.album_name))}
+                            {format!(" · {}", range_of(query))}
+                        </p>
+                        {facts(song.song.plays, song.song.ms_played, song.song.skips, song.first_listen, song.last_listen)}
+                        <div class="panels">{plays_by_month(song.over_time)}</div>
+                    }.into_any(),
+                    Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this song."</p> }.into_any(),
+                    Err(error) => view! { {back_link(query)} <p class="notice" role="alert">{format!("This song cannot be shown: {error}")}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

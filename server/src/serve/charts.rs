@@ -1,0 +1,189 @@
+//! Every chart of the range view as a file to download, drawn on the server
+//! by the same plotters code as the page: `/charts/<chart>.svg` or `.png`
+//! with the range's URL parameters (`preset` or `from`/`to`, and `by`).
+//! Charts: `top-songs`, `top-artists`, `top-albums`, `listening-clock`, `over-time`.
+
+use app::components::bar_chart::render_bar_chart;
+use app::components::ranking::{albums_ranked, artists_ranked, ranking_bars, songs_ranked};
+use app::components::time_charts::{render_clock, render_over_time};
+use app::range::{RangeQuery, RangeView};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::api::{ApiError, Params};
+use super::AppState;
+
+/// Rows of the downloadable rankings, as on the dashboard.
+const CHART_ROWS: usize = 10;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/charts/{file}", get(chart))
+}
+
+async fn chart(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    params: Params,
+) -> Response {
+    let Some((name, format)) = file.rsplit_once('.') else {
+        return unknown_chart();
+    };
+    if !matches!(format, "svg" | "png") {
+        return unknown_chart();
+    }
+    let query = match read_query(params) {
+        Ok(query) => query,
+        Err(error) => return error.into_response(),
+    };
+    let view = state.ranges.ask(|index| index.view(&query, CHART_ROWS));
+    let Some(drawn) = draw(name, &view) else {
+        return unknown_chart();
+    };
+    let svg = match drawn {
+        Ok(svg) => svg,
+        Err(error) => {
+            return ApiError::Unavailable(format!("the chart cannot be drawn: {error}"))
+                .into_response()
+        }
+    };
+    let filename = format!("{name}-{}.{format}", range_slug(&view));
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    if format == "svg" {
+        return (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            svg,
+        )
+            .into_response();
+    }
+    match tokio::task::spawn_blocking(move || to_png(&svg)).await {
+        Ok(Ok(png)) => (
+            [
+                (header::CONTENT_TYPE, "image/png".to_string()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            png,
+        )
+            .into_response(),
+        Ok(Err(error)) => ApiError::Unavailable(format!("the chart cannot be rasterised: {error}"))
+            .into_response(),
+        Err(error) => ApiError::Unavailable(format!("the chart cannot be rasterised: {error}"))
+            .into_response(),
+    }
+}
+
+fn read_query(params: Params) -> Result<RangeQuery, ApiError> {
+    let Query(params) = params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let get = |name: &str| params.get(name).map(String::as_str);
+    RangeQuery::parse(get("preset"), get("from"), get("to"), get("by"))
+        .map_err(ApiError::BadRequest)
+}
+
+fn unknown_chart() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({
+            "error": "no such chart; charts are top-songs, top-artists, top-albums, listening-clock and over-time, as .svg or .png"
+        })),
+    )
+        .into_response()
+}
+
+/// The chart called `name` of the range view, as SVG; `None` for an unknown name.
+fn draw(name: &str, view: &RangeView) -> Option<Result<String, String>> {
+    let metric = view.query.metric;
+    Some(match name {
+        "top-songs" => {
+            render_bar_chart(&ranking_bars(&songs_ranked(view.top_songs.clone()), metric))
+        }
+        "top-artists" => render_bar_chart(&ranking_bars(
+            &artists_ranked(view.top_artists.clone()),
+            metric,
+        )),
+        "top-albums" => render_bar_chart(&ranking_bars(
+            &albums_ranked(view.top_albums.clone()),
+            metric,
+        )),
+        "listening-clock" => render_clock(&view.clock),
+        "over-time" => render_over_time(&view.over_time, view.bucket),
+        _ => return None,
+    })
+}
+
+/// The range in a file name: `2024-01-01_2024-02-01`, or `all-time`.
+fn range_slug(view: &RangeView) -> String {
+    match (view.range.from, view.range.to) {
+        (None, None) => "all-time".into(),
+        (from, to) => format!(
+            "{}_{}",
+            from.map_or("start".into(), |d| d.to_string()),
+            to.map_or("end".into(), |d| d.to_string())
+        ),
+    }
+}
+
+/// Rasterises an SVG on a white background, at twice its size for sharp text.
+fn to_png(svg: &str) -> Result<Vec<u8>, String> {
+    let mut options = resvg::usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    let size = tree
+        .size()
+        .to_int_size()
+        .scale_by(2.0)
+        .ok_or("the chart is empty")?;
+    let mut pixmap =
+        resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the chart is empty")?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(2.0, 2.0),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::range::ClockCell;
+
+    #[test]
+    fn a_chart_becomes_a_png() {
+        let cells: Vec<ClockCell> = (0..7u8)
+            .flat_map(|weekday| {
+                (0..24u8).map(move |hour| ClockCell {
+                    weekday,
+                    hour,
+                    plays: 1,
+                    ms_played: i64::from(hour) * 1000,
+                })
+            })
+            .collect();
+        let png = to_png(&render_clock(&cells).unwrap()).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert!(png.len() > 1000);
+    }
+
+    #[test]
+    fn every_chart_of_the_view_is_drawn_and_unknown_ones_are_not() {
+        let view = RangeView::default();
+        for name in [
+            "top-songs",
+            "top-artists",
+            "top-albums",
+            "listening-clock",
+            "over-time",
+        ] {
+            let svg = draw(name, &view).expect("a known chart").unwrap();
+            assert!(svg.starts_with("<svg"), "{name}");
+        }
+        assert!(draw("pie", &view).is_none());
+        assert_eq!(range_slug(&view), "all-time");
+    }
+}
