@@ -351,18 +351,27 @@ fn unreadable_input_fails_clearly_and_sends_nothing() {
     );
     assert!(stderr.contains("ermission denied"), "says why: {stderr}");
 
-    // A folder given as the file: reading fails after opening.
-    let output = scenario.produce(&scenario.scratch_file(""), &[]);
+    // A folder (an export is one) without any history file in it.
+    let folder = scenario.scratch_file("not-an-export");
+    std::fs::create_dir_all(folder.join("Spotify Account Data")).expect("folder made");
+    std::fs::write(folder.join("Spotify Account Data/Userdata.json"), "{}").expect("written");
+    let output = scenario.produce(&folder, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "a folder must fail: {stderr}");
-    assert!(stderr.contains("directory"), "says why: {stderr}");
+    assert!(
+        !output.status.success(),
+        "a folder without history must fail: {stderr}"
+    );
+    assert!(
+        stderr.contains("holds no listening history") && stderr.contains("Userdata.json"),
+        "says why: {stderr}"
+    );
 
     assert!(
         read_topic(&scenario.topic, 0).is_empty(),
         "nothing may be sent from unreadable input"
     );
     report(
-        "producer input unreadable (permission denied, a folder)",
+        "producer input unreadable (permission denied, a folder without history)",
         2,
         0,
         "non-zero exit with the reason; nothing sent",
