@@ -176,6 +176,8 @@ test("picking a range changes the charts and tables to match the API", async ({ 
 
   mkdirSync("artifacts", { recursive: true });
   await page.screenshot({ path: "artifacts/dashboard-range.png", fullPage: true });
+  // The picture of the README (docs/dashboard.png): totals, rankings and the range view's top.
+  await page.screenshot({ path: "artifacts/readme-dashboard.png", fullPage: true, clip: { x: 0, y: 0, width: 1400, height: 2250 } });
 });
 
 test("artist and song pages show their totals, months and top songs", async ({ page }) => {
