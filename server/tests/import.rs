@@ -229,6 +229,35 @@ fn top_albums_between(listens: &[Listen], from: &str, to: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The expected most skipped songs of days `[from, to)` with at least `min_plays`
+/// plays: most skips, then the higher skip rate, then track name, then URI.
+fn most_skipped_between(
+    listens: &[Listen],
+    from: &str,
+    to: &str,
+    min_plays: i64,
+) -> Vec<(String, i64, i64)> {
+    let expected = expected_between(listens, from, to);
+    let mut rows: Vec<(&String, &common::SongCount)> = expected
+        .songs
+        .iter()
+        .filter(|(_, song)| song.count.plays >= min_plays && song.count.skips > 0)
+        .collect();
+    rows.sort_by(|a, b| {
+        let (a_count, b_count) = (&a.1.count, &b.1.count);
+        b_count
+            .skips
+            .cmp(&a_count.skips)
+            .then((b_count.skips * a_count.plays).cmp(&(a_count.skips * b_count.plays)))
+            .then_with(|| a.1.latest.1.cmp(&b.1.latest.1))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    rows.into_iter()
+        .take(100)
+        .map(|(uri, song)| (uri.clone(), song.count.plays, song.count.skips))
+        .collect()
+}
+
 fn to_json(records: &[Value]) -> Vec<u8> {
     serde_json::to_vec_pretty(records).expect("JSON")
 }
@@ -294,6 +323,7 @@ fn an_export_zip_is_imported_end_to_end_and_a_repeat_is_refused() {
     expected.assert_served_by(&server);
 
     // Time ranges: inclusive from, exclusive to, UTC days.
+    let mut ranked_skips = 0;
     for (from, to) in [
         ("2020-01-10", "2020-02-15"),
         ("2020-02-01", "2020-08-01"),
@@ -332,9 +362,27 @@ fn an_export_zip_is_imported_end_to_end_and_a_repeat_is_refused() {
             hours, in_range.ms_played,
             "listening time over time {from}..{to}"
         );
+        let skipped: Vec<Value> = server.get_ok(&format!("/api/most-skipped?{query}&min_plays=2"));
+        let skipped: Vec<(String, i64, i64)> = skipped
+            .iter()
+            .map(|row| {
+                (
+                    row["track_uri"].as_str().unwrap_or_default().to_string(),
+                    row["plays"].as_i64().unwrap_or(0),
+                    row["skips"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            skipped,
+            most_skipped_between(&export.listens, from, to, 2),
+            "most skipped {from}..{to}"
+        );
+        ranked_skips += skipped.len();
         let shares: Value = server.get_ok(&format!("/api/shares?from={from}&to={to}"));
         assert_eq!(shares["plays"], in_range.events, "shares {from}..{to}");
     }
+    assert!(ranked_skips > 0, "some range has songs ranked by skips");
     let artist: Value = server.get_ok("/api/artists/Artist%203");
     assert_eq!(artist["plays"], expected.artists["Artist 3"].plays);
     let (status, error) = server.get("/api/top-songs?from=2020-02-01&to=2020-01-01");

@@ -193,11 +193,16 @@ impl Store {
             document
         });
         self.insert_all(&artists_collection, artists).await?;
-        let mut days = Vec::with_capacity(aggregates.days.len());
-        for (date, rollup) in &aggregates.days {
-            days.push(day_document(date, rollup)?);
+        // Encoded a chunk at a time: all days at once would briefly double the memory.
+        let days: Vec<_> = aggregates.days.iter().collect();
+        for chunk in days.chunks(INSERT_CHUNK) {
+            let documents = chunk
+                .iter()
+                .map(|(date, rollup)| day_document(date, rollup))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.insert_all(&days_collection, documents.into_iter())
+                .await?;
         }
-        self.insert_all(&days_collection, days.into_iter()).await?;
 
         let id = checkpoint_id(topic, partition);
         let current = doc! {
