@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the readers of untrusted input with their property tests (proptest,
 # arbitrary bytes), each for a given time, with fresh random seeds every round:
-# the CSV reader (rows and headers) and the Kafka message decoder must never panic.
+# the CSV reader (rows and headers), the readers of Spotify's JSON exports and
+# the Kafka message decoder must never panic.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]      default 600
 set -euo pipefail
@@ -16,6 +17,8 @@ targets=(
   ingest::classic_csv::tests::properties::reading_arbitrary_bytes_never_panics
   ingest::classic_csv::tests::properties::an_arbitrary_header_is_read_or_refused_without_panic
   event::tests::properties::decoding_arbitrary_bytes_never_panics
+  ingest::tests::properties::reading_arbitrary_bytes_as_spotify_json_never_panics
+  ingest::tests::properties::arbitrary_json_records_are_read_or_rejected_without_panic
 )
 export LEPTOS_OUTPUT_NAME=spotify-analytics
 cargo test --release -p server --lib --no-run > /dev/null 2>&1

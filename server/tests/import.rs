@@ -385,6 +385,8 @@ fn an_export_zip_is_imported_end_to_end_and_a_repeat_is_refused() {
     assert!(ranked_skips > 0, "some range has songs ranked by skips");
     let artist: Value = server.get_ok("/api/artists/Artist%203");
     assert_eq!(artist["plays"], expected.artists["Artist 3"].plays);
+    let (status, error) = server.get("/api/over-time?bucket=day&from=1900-01-01&to=2100-01-01");
+    assert_eq!(status, 400, "73,000 daily steps are refused: {error}");
     let (status, error) = server.get("/api/top-songs?from=2020-02-01&to=2020-01-01");
     assert_eq!(status, 400);
     assert!(

@@ -361,4 +361,50 @@ mod tests {
             "missing artist name"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Reads `bytes` as `format` on this thread; every listen must be valid.
+        fn read_all(bytes: &[u8], format: Format) -> Result<(), TestCaseError> {
+            let mut outcome = Ok(());
+            each_record(bytes, format, &mut |record| {
+                if let Ok(Record::Listen { event, .. }) = record {
+                    if let Err(error) = event.validate() {
+                        outcome = Err(TestCaseError::fail(error.to_string()));
+                    }
+                }
+                true
+            });
+            outcome
+        }
+
+        proptest! {
+            #[test]
+            fn reading_arbitrary_bytes_as_spotify_json_never_panics(body in proptest::collection::vec(any::<u8>(), 0..4096)) {
+                let mut file = b"[".to_vec();
+                file.extend_from_slice(&body);
+                read_all(&file, Format::Extended)?;
+                read_all(&file, Format::Account)?;
+            }
+
+            #[test]
+            fn arbitrary_json_records_are_read_or_rejected_without_panic(
+                ts in "\\PC{0,30}",
+                ms in any::<i64>(),
+                track in proptest::option::of("\\PC{0,20}"),
+                artist in proptest::option::of("\\PC{0,20}"),
+                uri in proptest::option::of("\\PC{0,30}"),
+                skipped in proptest::option::of(any::<bool>()),
+            ) {
+                let extended = serde_json::json!([{"ts": ts, "ms_played": ms,
+                    "master_metadata_track_name": track, "master_metadata_album_artist_name": artist,
+                    "spotify_track_uri": uri, "skipped": skipped}]);
+                read_all(extended.to_string().as_bytes(), Format::Extended)?;
+                let account = serde_json::json!([{"endTime": ts, "msPlayed": ms, "trackName": track, "artistName": artist}]);
+                read_all(account.to_string().as_bytes(), Format::Account)?;
+            }
+        }
+    }
 }

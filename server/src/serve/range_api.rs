@@ -173,9 +173,32 @@ async fn listening_clock(State(state): State<AppState>, params: Params) -> Respo
     answer(&state, params, |asked, index| Ok(index.clock(asked.range)))
 }
 
+/// Most steps a time series answers, so a long range cannot ask for millions of days.
+const MAX_STEPS: i64 = 20_000;
+
 async fn over_time(State(state): State<AppState>, params: Params) -> Response {
     answer(&state, params, |asked, index| {
-        Ok(index.over_time(asked.range, asked.bucket()?))
+        let bucket = asked.bucket()?;
+        let (first, last) = index.bounds();
+        let from = asked.range.from.or(first);
+        let to = asked
+            .range
+            .to
+            .or(last.map(|day| day + chrono::Duration::days(1)));
+        if let (Some(from), Some(to)) = (from, to) {
+            let days = (to - from).num_days();
+            let steps = match bucket {
+                Bucket::Day => days,
+                Bucket::Week => days / 7,
+                Bucket::Month => days / 28,
+            };
+            if steps > MAX_STEPS {
+                return Err(ApiError::BadRequest(format!(
+                    "{from} to {to} is about {steps} steps; at most {MAX_STEPS}: choose a longer bucket or a shorter range"
+                )));
+            }
+        }
+        Ok(index.over_time(asked.range, bucket))
     })
 }
 
