@@ -7,11 +7,9 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use xxhash_rust::xxh3::xxh3_128;
 
-use super::{
-    checked_ms_played, dead_letter_bytes, parse_timestamp, Record, RejectReason, MAX_RECORD_BYTES,
-};
+use super::json_array::record_of;
+use super::{checked_ms_played, parse_timestamp, Record, RejectReason};
 use crate::event::{local_track_uri, InvalidEvent, ListenEvent};
 
 #[derive(Deserialize)]
@@ -47,26 +45,9 @@ impl AccountRecord {
 
 /// One element of an account-data array as a listen or a rejection.
 pub fn record(position: u64, raw: &RawValue) -> Record {
-    let bytes = raw.get().as_bytes();
-    let parsed = if bytes.len() > MAX_RECORD_BYTES {
-        Err(RejectReason::TooLong { bytes: bytes.len() })
-    } else {
-        serde_json::from_str::<AccountRecord>(raw.get()).map_err(|error| {
-            RejectReason::WrongShape(app::format::ellipsize(&error.to_string(), 160))
-        })
-    };
-    match parsed.and_then(AccountRecord::into_event) {
-        Ok(event) => Record::Listen {
-            position,
-            event,
-            fingerprint: xxh3_128(bytes),
-        },
-        Err(reason) => Record::Rejected {
-            position,
-            reason,
-            raw: dead_letter_bytes(bytes),
-        },
-    }
+    record_of(position, raw, |record: AccountRecord| {
+        record.into_event().map(Some)
+    })
 }
 
 #[cfg(test)]

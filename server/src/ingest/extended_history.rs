@@ -9,11 +9,9 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use xxhash_rust::xxh3::xxh3_128;
 
-use super::{
-    checked_ms_played, dead_letter_bytes, parse_timestamp, Record, RejectReason, MAX_RECORD_BYTES,
-};
+use super::json_array::record_of;
+use super::{checked_ms_played, parse_timestamp, Record, RejectReason};
 use crate::event::{local_track_uri, normalize_track_uri, InvalidEvent, ListenEvent};
 
 /// The fields of one record that matter here.
@@ -78,34 +76,13 @@ impl ExtendedRecord {
 
 /// One element of an extended-history array as a listen, not music, or a rejection.
 pub fn record(position: u64, raw: &RawValue) -> Record {
-    let bytes = raw.get().as_bytes();
-    let parsed = if bytes.len() > MAX_RECORD_BYTES {
-        Err(RejectReason::TooLong { bytes: bytes.len() })
-    } else {
-        serde_json::from_str::<ExtendedRecord>(raw.get()).map_err(|error| {
-            RejectReason::WrongShape(app::format::ellipsize(&error.to_string(), 160))
-        })
-    };
-    let outcome = parsed.and_then(|record| {
+    record_of(position, raw, |record: ExtendedRecord| {
         if record.is_music() {
             record.into_event().map(Some)
         } else {
             Ok(None)
         }
-    });
-    match outcome {
-        Ok(Some(event)) => Record::Listen {
-            position,
-            event,
-            fingerprint: xxh3_128(bytes),
-        },
-        Ok(None) => Record::NotMusic { position },
-        Err(reason) => Record::Rejected {
-            position,
-            reason,
-            raw: dead_letter_bytes(bytes),
-        },
-    }
+    })
 }
 
 #[cfg(test)]

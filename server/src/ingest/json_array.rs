@@ -9,7 +9,8 @@ use std::io::{BufReader, Read};
 use serde::de::{Deserializer, Error as _, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::IngestError;
+use super::{dead_letter_bytes, IngestError, Record, RejectReason, MAX_RECORD_BYTES};
+use crate::event::ListenEvent;
 
 /// Says that the consumer of the elements wanted no more.
 const STOPPED: &str = "reading stopped by the receiver";
@@ -30,6 +31,36 @@ pub fn each_element(
         Err(error) if error.to_string().starts_with(STOPPED) => Ok(()),
         Err(error) if error.is_io() => Err(IngestError::Io(error.into())),
         Err(error) => Err(IngestError::NotJsonArray(error.to_string())),
+    }
+}
+
+/// One element as a listen, not music (`Ok(None)` from `to_listen`) or a
+/// rejection: too long, not of the shape `T`, or refused by `to_listen`.
+pub fn record_of<T: serde::de::DeserializeOwned>(
+    position: u64,
+    raw: &RawValue,
+    to_listen: impl FnOnce(T) -> Result<Option<ListenEvent>, RejectReason>,
+) -> Record {
+    let bytes = raw.get().as_bytes();
+    let parsed = if bytes.len() > MAX_RECORD_BYTES {
+        Err(RejectReason::TooLong { bytes: bytes.len() })
+    } else {
+        serde_json::from_str::<T>(raw.get()).map_err(|error| {
+            RejectReason::WrongShape(app::format::ellipsize(&error.to_string(), 160))
+        })
+    };
+    match parsed.and_then(to_listen) {
+        Ok(Some(event)) => Record::Listen {
+            position,
+            event,
+            fingerprint: xxhash_rust::xxh3::xxh3_128(bytes),
+        },
+        Ok(None) => Record::NotMusic { position },
+        Err(reason) => Record::Rejected {
+            position,
+            reason,
+            raw: dead_letter_bytes(bytes),
+        },
     }
 }
 
