@@ -88,7 +88,8 @@ impl Store {
             aggregates.apply(&entry.delta);
             position = Some(entry.to);
         }
-        if self.checkpoint_head(topic, partition).await? != head {
+        // Nothing counted yet, or a checkpoint written meanwhile: look again next time.
+        if position.is_none() || self.checkpoint_head(topic, partition).await? != head {
             return Ok(false);
         }
         write(index).load_partition(partition, checkpoint.generation, position, &aggregates);
