@@ -5,12 +5,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::range_view::{describe_range, query_from_url};
+use super::range_view::{describe_range, query_from_url, OverTimePanel};
 use super::ranking::{artist_path, songs_ranked, RankingPanel};
-use super::time_charts::render_over_time;
 use crate::api::{get_artist, get_song};
 use crate::format;
-use crate::range::{Bucket, DateRange, RangeQuery, TimePoint};
+use crate::range::{Bucket, DateRange, RangeQuery};
 
 /// Back to the dashboard, keeping the range.
 fn back_link(query: RangeQuery) -> impl IntoView {
@@ -32,28 +31,6 @@ fn facts(
             <div class="stat"><span class="stat-value">{format::count(skips)}</span><span class="stat-label">"Skips"</span></div>
             <div class="stat"><span class="stat-value small">{day(first)}</span><span class="stat-label">"First listen"</span></div>
             <div class="stat"><span class="stat-value small">{day(last)}</span><span class="stat-label">"Last listen"</span></div>
-        </section>
-    }
-}
-
-fn plays_by_month(points: Vec<TimePoint>) -> impl IntoView {
-    let svg = render_over_time(&points, Bucket::Month)
-        .unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
-    let rows = points
-        .into_iter()
-        .map(|point| view! { <tr><td>{point.start.format("%Y-%m").to_string()}</td><td class="num">{format::count(point.plays)}</td><td class="num">{format::hours(point.ms_played)}</td></tr> })
-        .collect_view();
-    view! {
-        <section class="panel" aria-labelledby="months-title">
-            <h2 id="months-title">"Plays over time"</h2>
-            <div class="chart" role="img" aria-label="Listening hours per month" inner_html=svg></div>
-            <details>
-                <summary>"The figures as a table"</summary>
-                <table aria-label="Plays by month">
-                    <thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Plays"</th><th scope="col" class="num">"Hours"</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </details>
         </section>
     }
 }
@@ -93,7 +70,7 @@ pub fn ArtistPage() -> impl IntoView {
                         {facts(artist.plays, artist.ms_played, artist.skips, artist.first_listen, artist.last_listen)}
                         <div class="panels">
                             <RankingPanel id="artist-songs" title="Top songs" what="Song" rows=songs_ranked(artist.top_songs) metric=query.metric />
-                            {plays_by_month(artist.over_time)}
+                            <OverTimePanel heading="Plays over time" chart_label="Listening hours per month" points=artist.over_time bucket=Bucket::Month />
                         </div>
                     }.into_any(),
                     Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this artist."</p> }.into_any(),
@@ -131,7 +108,7 @@ pub fn SongPage() -> impl IntoView {
                             {format!(" · {}", range_of(query))}
                         </p>
                         {facts(song.song.plays, song.song.ms_played, song.song.skips, song.first_listen, song.last_listen)}
-                        <div class="panels">{plays_by_month(song.over_time)}</div>
+                        <div class="panels"><OverTimePanel heading="Plays over time" chart_label="Listening hours per month" points=song.over_time bucket=Bucket::Month /></div>
                     }.into_any(),
                     Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this song."</p> }.into_any(),
                     Err(error) => view! { {back_link(query)} <p class="notice" role="alert">{format!("This song cannot be shown: {error}")}</p> }.into_any(),

@@ -196,7 +196,7 @@ fn RangeBody(view: RangeView) -> impl IntoView {
             <RankingPanel id="range-albums" title="Top albums in range" what="Album" rows=albums_ranked(top_albums) metric=query.metric download=("/charts/top-albums".to_string(), qs.clone()) />
         </div>
         <div class="panels">
-            <OverTimePanel points=over_time bucket qs=qs.clone() />
+            <OverTimePanel heading="Listening over time" chart_label="Listening hours over time" points=over_time bucket download_query=qs.clone() />
             <ClockPanel cells=clock qs=qs.clone() />
         </div>
         <div class="panels">
@@ -207,22 +207,38 @@ fn RangeBody(view: RangeView) -> impl IntoView {
     .into_any()
 }
 
+/// Listening over time as an area chart and, as its text alternative, a table.
 #[component]
-fn OverTimePanel(points: Vec<TimePoint>, bucket: Bucket, qs: String) -> impl IntoView {
+pub fn OverTimePanel(
+    heading: &'static str,
+    /// The chart's accessible name.
+    chart_label: &'static str,
+    points: Vec<TimePoint>,
+    bucket: Bucket,
+    /// The range's URL parameters, when the chart can be downloaded.
+    #[prop(optional)]
+    download_query: Option<String>,
+) -> impl IntoView {
     let svg = render_over_time(&points, bucket)
         .unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
+    let step = move |point: &TimePoint| match bucket {
+        Bucket::Month => point.start.format("%Y-%m").to_string(),
+        _ => point.start.to_string(),
+    };
     let rows = points
-        .into_iter()
-        .map(|point| view! { <tr><td>{point.start.to_string()}</td><td class="num">{format::count(point.plays)}</td><td class="num">{format::hours(point.ms_played)}</td></tr> })
+        .iter()
+        .map(|point| view! { <tr><td>{step(point)}</td><td class="num">{format::count(point.plays)}</td><td class="num">{format::hours(point.ms_played)}</td></tr> })
         .collect_view();
+    let heading_id = format!("{}-title", heading.to_lowercase().replace(' ', "-"));
+    let labelled_by = heading_id.clone();
     view! {
-        <section class="panel" aria-labelledby="over-time-title">
-            <h2 id="over-time-title">"Listening over time"</h2>
-            <div class="chart" role="img" aria-label="Listening hours over time" inner_html=svg></div>
-            <ChartDownloads path="/charts/over-time".to_string() query=qs />
+        <section class="panel" aria-labelledby=labelled_by>
+            <h2 id=heading_id>{heading}</h2>
+            <div class="chart" role="img" aria-label=chart_label inner_html=svg></div>
+            {download_query.map(|query| view! { <ChartDownloads path="/charts/over-time".to_string() query /> })}
             <details>
                 <summary>"The figures as a table"</summary>
-                <table aria-label="Listening over time">
+                <table aria-label=heading>
                     <thead><tr><th scope="col">"From"</th><th scope="col" class="num">"Plays"</th><th scope="col" class="num">"Hours"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>

@@ -178,6 +178,11 @@ impl RangeIndex {
         self.ranked_songs(&self.song_sums(range), metric, limit, None)
     }
 
+    /// The days `query` asks about: a preset counts back from the latest day with listens.
+    pub fn resolve(&self, query: &RangeQuery) -> DateRange {
+        query.range(self.bounds().1)
+    }
+
     /// Everything the dashboard's range view shows, the songs added up once.
     pub fn view(&self, query: &RangeQuery, limit: usize) -> RangeView {
         let (first_day, last_day) = self.bounds();

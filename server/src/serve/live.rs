@@ -164,17 +164,13 @@ impl AnalyticsSource for LiveAnalytics {
 
     fn artist_detail(&self, name: &str, query: &RangeQuery) -> Option<ArtistDetail> {
         self.ranges.ask(|index| {
-            index.artist_detail(
-                name,
-                query.range(index.bounds().1),
-                Limit::DEFAULT.get() as usize,
-            )
+            index.artist_detail(name, index.resolve(query), Limit::DEFAULT.get() as usize)
         })
     }
 
     fn song_detail(&self, track_uri: &str, query: &RangeQuery) -> Option<SongDetail> {
         self.ranges
-            .ask(|index| index.song_detail(track_uri, query.range(index.bounds().1)))
+            .ask(|index| index.song_detail(track_uri, index.resolve(query)))
     }
 
     fn health(&self) -> PipelineHealth {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use app::model::Limit;
-use app::range::{Bucket, DateRange, Metric, Preset};
+use app::range::{Bucket, DateRange, Metric, RangeQuery};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -31,11 +31,6 @@ impl Ranges {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         question(&index)
-    }
-
-    /// The days a preset covers, given the data.
-    pub fn resolve(&self, preset: Preset) -> DateRange {
-        preset.range(self.ask(|index| index.bounds().1))
     }
 }
 
@@ -67,18 +62,11 @@ impl RangeParams {
         let Query(params) =
             params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
         let get = |name: &str| params.get(name).map(String::as_str);
-        let range = match get("preset") {
-            Some(_) if get("from").is_some() || get("to").is_some() => {
-                return Err(ApiError::BadRequest(
-                    "give either preset or from/to, not both".into(),
-                ))
-            }
-            Some(preset) => ranges.resolve(Preset::parse(preset).map_err(ApiError::BadRequest)?),
-            None => DateRange::parse(get("from"), get("to")).map_err(ApiError::BadRequest)?,
-        };
+        let query = RangeQuery::parse(get("preset"), get("from"), get("to"), get("by"))
+            .map_err(ApiError::BadRequest)?;
         Ok(Self {
-            range,
-            metric: Metric::parse(get("by")).map_err(ApiError::BadRequest)?,
+            range: ranges.ask(|index| index.resolve(&query)),
+            metric: query.metric,
             limit: Limit::parse(get("limit")).map_err(ApiError::BadRequest)?,
             params,
         })
