@@ -11,6 +11,11 @@ die() {
   exit 1
 }
 
+# Seconds as "12 min 5 s" or "40 s".
+duration() {
+  if (($1 >= 60)); then printf '%d min %d s' $(($1 / 60)) $(($1 % 60)); else printf '%d s' "$1"; fi
+}
+
 # need COMMAND HINT: stops with HINT when COMMAND is not installed.
 need() { command -v "$1" > /dev/null 2>&1 || die "$1 is not installed: $2"; }
 

@@ -6,6 +6,7 @@
 #   scripts/stack.sh up       install if missing, start, wait until both accept connections
 #   scripts/stack.sh down     stop both
 #   scripts/stack.sh status   say what runs
+#   scripts/stack.sh running  print the names of the services this script runs (for run.sh)
 #   scripts/stack.sh reset    stop both and wipe their data
 #   scripts/stack.sh start|stop|kill kafka|ferretdb
 #                             one service: start it, stop it, or kill it as a crash would (SIGKILL);
@@ -277,6 +278,12 @@ main() {
       stop_service ferretdb
       ;;
     status) status ;;
+    running)
+      for service in kafka ferretdb; do
+        pid_of "$service" > /dev/null && echo "$service"
+      done
+      return 0
+      ;;
     reset)
       stop_service kafka
       stop_service ferretdb
@@ -296,7 +303,7 @@ main() {
       if [[ "$1" == stop ]]; then stop_service "$service"; else kill_service "$service"; fi
       ;;
     *)
-      echo "usage: scripts/stack.sh up | down | status | reset | install | start|stop|kill kafka|ferretdb" >&2
+      echo "usage: scripts/stack.sh up | down | status | running | reset | install | start|stop|kill kafka|ferretdb" >&2
       exit 2
       ;;
   esac

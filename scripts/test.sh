@@ -21,14 +21,21 @@ say "unit and integration tests"
 cargo_log="$ROOT/target/cargo-test.log"
 LEPTOS_OUTPUT_NAME=spotify-analytics cargo test --release -p app -p server -- --test-threads=2 2>&1 | tee "$cargo_log"
 
-say "browser tests"
+say "browser tests, against the release build deployed as the README says"
+# Only the server binary and the site folder, run from elsewhere with only the
+# documented variables: proves the deployment recipe, not just the checkout.
+deploy="$(mktemp -d)"
+cp "$ROOT/target/release/server" "$deploy/server"
+cp -r "$ROOT/target/site" "$deploy/site"
 run_id="e2e_$(date +%s)_$$"
 log="$ROOT/target/e2e-server.log"
-LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-  LEPTOS_SITE_ADDR=127.0.0.1:0 KAFKA_TOPIC="$run_id" KAFKA_GROUP_ID="$run_id" MONGODB_DB="$run_id" \
-  RUST_LOG=warn "$ROOT/target/release/server" > "$log" 2>&1 &
+deployed_env=(LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT="$deploy/site" LEPTOS_SITE_PKG_DIR=pkg
+  LEPTOS_SITE_ADDR=127.0.0.1:0 KAFKA_TOPIC="$run_id" KAFKA_GROUP_ID="$run_id" MONGODB_DB="$run_id" RUST_LOG=warn)
+[[ -n "${KAFKA_BROKERS:-}" ]] && deployed_env+=(KAFKA_BROKERS="$KAFKA_BROKERS")
+[[ -n "${MONGODB_URI:-}" ]] && deployed_env+=(MONGODB_URI="$MONGODB_URI")
+(cd "$deploy" && exec env -i "${deployed_env[@]}" ./server) > "$log" 2>&1 &
 server_pid=$!
-trap 'kill "$server_pid" 2> /dev/null || true' EXIT
+trap 'kill "$server_pid" 2> /dev/null || true; rm -rf "$deploy"' EXIT
 for _ in $(seq 1 120); do
   grep -q "^listening on " "$log" && break
   kill -0 "$server_pid" 2> /dev/null || { cat "$log" >&2; die "the server stopped during start-up"; }

@@ -94,6 +94,41 @@ test("the dashboard shows the same top songs and artists as the API", async ({ p
   expect(errors).toEqual([]);
 });
 
+// scripts/test.sh serves this suite from a copy of the server binary and the
+// site folder alone, run with only the documented variables (the README's
+// deployment recipe); this test proves such a copy hydrates.
+test("the deployed release build hydrates: its wasm loads, nothing errs, a live figure changes", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("requestfailed", (request) => errors.push(`${request.url()}: ${request.failure()?.errorText}`));
+  const wasm = page.waitForResponse((response) => response.url().endsWith(".wasm"));
+
+  await page.goto("/");
+  const loaded = await wasm;
+  expect(loaded.status()).toBe(200);
+  expect(loaded.headers()["content-type"]).toBe("application/wasm");
+  const totals = page.getByRole("region", { name: "Totals" });
+  const { events } = await api<{ events: number }>(page, "/api/summary");
+  await expect(totals).toContainText(count(events));
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+
+  const dir = mkdtempSync(join(tmpdir(), "e2e-"));
+  const file = join(dir, "hydrate.csv");
+  writeFileSync(
+    file,
+    "spotify_track_uri,ts,platform,ms_played,track_name,artist_name,album_name,reason_start,reason_end,shuffle,skipped\n" +
+      "e2eHydrate001,2026-03-01 09:00:00,web player,1000,Hydrated,Deployed Artist,E2E,clickrow,trackdone,FALSE,FALSE\n",
+  );
+  produce(file);
+  // Only the hydrated page's own code can draw a pushed figure without a reload.
+  await expect(totals).toContainText(count(events + 1), { timeout: 30_000 });
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  expect(errors).toEqual([]);
+});
+
 test("new listens appear on the open page without a reload", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "Top songs", exact: true })).toBeVisible();
