@@ -39,18 +39,27 @@ impl DateRange {
                     }),
             }
         };
-        let range = DateRange {
-            from: day("from", from)?,
-            to: day("to", to)?,
-        };
-        if let (Some(from), Some(to)) = (range.from, range.to) {
+        Self::check(day("from", from)?, day("to", to)?)
+    }
+
+    /// The range of these days, refused when `from` is not before `to`.
+    pub fn check(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self, String> {
+        if let (Some(from), Some(to)) = (from, to) {
             if from >= to {
                 return Err(format!(
                     "from ({from}) must be before to ({to}): the range includes from and excludes to"
                 ));
             }
         }
-        Ok(range)
+        Ok(DateRange { from, to })
+    }
+
+    /// The days as bounds of an ordered map's range: `None` when the range is
+    /// empty, so a reversed range can never reach `BTreeMap::range`.
+    pub fn bounds(&self) -> Option<std::ops::Range<NaiveDate>> {
+        let lower = self.from.unwrap_or(NaiveDate::MIN);
+        let upper = self.to.unwrap_or(NaiveDate::MAX);
+        (lower < upper).then_some(lower..upper)
     }
 }
 
@@ -260,13 +269,46 @@ pub struct SongDetail {
 }
 
 /// The range a page asks about, as its URL says it: a preset, or from/to.
+/// A query that arrives from a client (a server function's arguments) is
+/// checked as it is read, exactly as [`RangeQuery::parse`] checks URL
+/// parameters: a preset with dates, or `from` not before `to`, is refused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedRangeQuery")]
 pub struct RangeQuery {
     pub preset: Option<Preset>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub metric: Metric,
 }
+
+/// A [`RangeQuery`] as a client sent it, before it is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncheckedRangeQuery {
+    preset: Option<Preset>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    metric: Metric,
+}
+
+impl TryFrom<UncheckedRangeQuery> for RangeQuery {
+    type Error = String;
+
+    fn try_from(query: UncheckedRangeQuery) -> Result<Self, String> {
+        if query.preset.is_some() && (query.from.is_some() || query.to.is_some()) {
+            return Err(BOTH_PRESET_AND_DATES.into());
+        }
+        DateRange::check(query.from, query.to)?;
+        Ok(Self {
+            preset: query.preset,
+            from: query.from,
+            to: query.to,
+            metric: query.metric,
+        })
+    }
+}
+
+const BOTH_PRESET_AND_DATES: &str = "give either preset or from/to, not both";
 
 impl RangeQuery {
     /// Reads the URL parameters `preset`, `from`, `to` and `by`; `None` values are absent ones.
@@ -280,7 +322,7 @@ impl RangeQuery {
         let preset = preset.filter(|p| !p.trim().is_empty());
         let (from, to) = (from.filter(|f| !f.is_empty()), to.filter(|t| !t.is_empty()));
         if preset.is_some() && (from.is_some() || to.is_some()) {
-            return Err("give either preset or from/to, not both".into());
+            return Err(BOTH_PRESET_AND_DATES.into());
         }
         let range = DateRange::parse(from, to)?;
         Ok(Self {
@@ -372,6 +414,24 @@ mod tests {
         assert!(range.contains(day("2024-01-31")));
         assert!(!range.contains(day("2024-02-01")));
         assert!(DateRange::ALL_TIME.contains(day("1999-01-01")));
+    }
+
+    #[test]
+    fn a_range_query_sent_by_a_client_is_checked_as_it_is_read() {
+        let read = |json: &str| serde_json::from_str::<RangeQuery>(json);
+        let reversed =
+            read(r#"{"preset":null,"from":"2024-03-01","to":"2024-02-01","metric":"Plays"}"#);
+        assert!(reversed.unwrap_err().to_string().contains("must be before"));
+        let both = read(r#"{"preset":"AllTime","from":"2024-01-01","to":null,"metric":"Plays"}"#);
+        assert!(both.unwrap_err().to_string().contains("not both"));
+        let extra = read(r#"{"preset":null,"from":null,"to":null,"metric":"Plays","x":1}"#);
+        assert!(extra.is_err());
+        let query =
+            RangeQuery::parse(None, Some("2024-01-01"), Some("2024-02-01"), Some("time")).unwrap();
+        assert_eq!(
+            read(&serde_json::to_string(&query).unwrap()).unwrap(),
+            query
+        );
     }
 
     #[test]

@@ -47,12 +47,12 @@ fn best<T>(mut rows: Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) -
 impl RangeIndex {
     /// Every day of every partition within `range`.
     fn days_in(&self, range: DateRange) -> impl Iterator<Item = (NaiveDate, &DayIndex)> {
-        let lower = range.from.unwrap_or(NaiveDate::MIN);
-        let upper = range.to.unwrap_or(NaiveDate::MAX);
+        let bounds = range.bounds();
         self.partitions.values().flat_map(move |partition| {
-            partition
-                .days
-                .range(lower..upper)
+            bounds
+                .clone()
+                .into_iter()
+                .flat_map(|bounds| partition.days.range(bounds))
                 .map(|(day, index)| (*day, index))
         })
     }
@@ -523,6 +523,18 @@ mod tests {
         assert_eq!(rows, vec![("Song c", 3), ("Song b", 1), ("Song a", 1)]);
         let all = index.top_songs(DateRange::ALL_TIME, Metric::Plays, 10);
         assert_eq!(all.iter().map(|s| s.plays).sum::<i64>(), 7);
+    }
+
+    #[test]
+    fn a_reversed_range_answers_nothing_instead_of_panicking() {
+        let index = index_of(&sample());
+        let reversed = DateRange {
+            from: "2024-03-01".parse().ok(),
+            to: "2024-02-01".parse().ok(),
+        };
+        assert!(index.top_songs(reversed, Metric::Plays, 10).is_empty());
+        assert!(index.clock(reversed).iter().all(|cell| cell.plays == 0));
+        assert!(index.over_time(reversed, Bucket::Day).is_empty());
     }
 
     #[test]
