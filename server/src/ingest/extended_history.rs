@@ -74,9 +74,28 @@ impl ExtendedRecord {
     }
 }
 
+/// The fields of a record a dead letter keeps: those of [`ExtendedRecord`].
+const LISTEN_FIELDS: &[&str] = &[
+    "ts",
+    "ms_played",
+    "master_metadata_track_name",
+    "master_metadata_album_artist_name",
+    "master_metadata_album_album_name",
+    "spotify_track_uri",
+    "platform",
+    "reason_start",
+    "reason_end",
+    "shuffle",
+    "skipped",
+    "episode_name",
+    "spotify_episode_uri",
+    "audiobook_title",
+    "audiobook_uri",
+];
+
 /// One element of an extended-history array as a listen, not music, or a rejection.
 pub fn record(position: u64, raw: &RawValue) -> Record {
-    record_of(position, raw, |record: ExtendedRecord| {
+    record_of(position, raw, LISTEN_FIELDS, |record: ExtendedRecord| {
         if record.is_music() {
             record.into_event().map(Some)
         } else {
@@ -149,6 +168,32 @@ mod tests {
     }
 
     #[test]
+    fn a_rejected_record_keeps_only_the_fields_of_a_listen_for_the_dead_letter_topic() {
+        for (export, private) in [
+            (NEWER, ["ip_addr", "conn_country", "offline_timestamp"]),
+            (
+                OLDER,
+                ["username", "ip_addr_decrypted", "user_agent_decrypted"],
+            ),
+        ] {
+            let broken = export.replace(r#""ts": "20"#, r#""ts": "not a time 20"#);
+            let Record::Rejected { raw, .. } = read(&broken) else {
+                panic!("not rejected")
+            };
+            let kept: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(&raw).unwrap();
+            for name in private {
+                assert!(!kept.contains_key(name), "{name} kept");
+            }
+            assert!(kept["ts"].as_str().unwrap().starts_with("not a time"));
+            assert!(kept.contains_key("master_metadata_track_name"));
+            assert!(kept
+                .keys()
+                .all(|name| LISTEN_FIELDS.contains(&name.as_str())));
+        }
+    }
+
+    #[test]
     fn podcast_episodes_and_audiobooks_are_not_music() {
         let episode = r#"{"ts": "2021-01-02T08:00:00Z", "ms_played": 1800000,
             "master_metadata_track_name": null, "master_metadata_album_artist_name": null,
@@ -183,7 +228,10 @@ mod tests {
             panic!("not rejected")
         };
         assert_eq!(reason.kind(), "missing_track_name");
-        assert_eq!(raw, empty.as_bytes());
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&raw).unwrap(),
+            serde_json::from_str::<serde_json::Value>(empty).unwrap()
+        );
     }
 
     #[test]

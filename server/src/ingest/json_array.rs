@@ -8,6 +8,7 @@ use std::io::{BufReader, Read};
 
 use serde::de::{Deserializer, Error as _, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use super::{dead_letter_bytes, IngestError, Record, RejectReason, MAX_RECORD_BYTES};
 use crate::event::ListenEvent;
@@ -36,9 +37,11 @@ pub fn each_element(
 
 /// One element as a listen, not music (`Ok(None)` from `to_listen`) or a
 /// rejection: too long, not of the shape `T`, or refused by `to_listen`.
+/// A rejection keeps only the element's `listen_fields` for the dead-letter topic.
 pub fn record_of<T: serde::de::DeserializeOwned>(
     position: u64,
     raw: &RawValue,
+    listen_fields: &[&str],
     to_listen: impl FnOnce(T) -> Result<Option<ListenEvent>, RejectReason>,
 ) -> Record {
     let bytes = raw.get().as_bytes();
@@ -59,8 +62,26 @@ pub fn record_of<T: serde::de::DeserializeOwned>(
         Err(reason) => Record::Rejected {
             position,
             reason,
-            raw: dead_letter_bytes(bytes),
+            raw: listen_fields_only(raw, listen_fields),
         },
+    }
+}
+
+/// A rejected element as the dead-letter topic keeps it: an object with only
+/// the fields a listen is made of, never what else an export says about its
+/// person (IP addresses, user names, user agents, countries); a bare value as
+/// it is; an array (no named fields to keep) as nothing.
+fn listen_fields_only(raw: &RawValue, listen_fields: &[&str]) -> Vec<u8> {
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(Value::Object(fields)) => {
+            let kept: Map<String, Value> = fields
+                .into_iter()
+                .filter(|(name, _)| listen_fields.contains(&name.as_str()))
+                .collect();
+            dead_letter_bytes(&serde_json::to_vec(&kept).unwrap_or_default())
+        }
+        Ok(Value::Array(_)) | Err(_) => Vec::new(),
+        Ok(_) => dead_letter_bytes(raw.get().as_bytes()),
     }
 }
 
