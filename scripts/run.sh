@@ -69,7 +69,7 @@ trap 'exit 143' TERM
 began=$SECONDS
 step "$ROOT/scripts/setup.sh"
 use_project_tools
-running_before="$("$ROOT/scripts/stack.sh" running)"
+running_before="$("$ROOT/scripts/stack.sh" running | xargs)"
 step "$ROOT/scripts/stack.sh" up
 for service in $("$ROOT/scripts/stack.sh" running); do
   [[ " $running_before " == *" $service "* ]] || started_services+=("$service")
