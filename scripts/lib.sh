@@ -40,7 +40,7 @@ bench_history() {
 start_own_server() {
   local id="$1" log="$ROOT/target/bench/server-$1.log"
   mkdir -p "$ROOT/target/bench"
-  LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR=127.0.0.1:0 \
+  LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR=127.0.0.1:0 METRICS_ADDR=127.0.0.1:0 \
     KAFKA_TOPIC="$id" KAFKA_GROUP_ID="$id" MONGODB_DB="$id" RUST_LOG=warn \
     "$ROOT/target/release/server" > "$log" 2>&1 &
   server=$!

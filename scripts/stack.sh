@@ -104,11 +104,11 @@ wait_for() {
   done
 }
 
-kafka_started() { grep -q "Kafka Server started" "$STATE_DIR/kafka.log" && port_open 127.0.0.1 9092; }
+kafka_started() { grep -q "Kafka Server started" "$STATE_DIR/kafka.log" && port_open 127.0.0.1 9092 && port_open 127.0.0.1 9094; }
 
 start_kafka() {
   if kafka_is_external; then
-    say "Kafka: using $KAFKA_BROKERS (KAFKA_BROKERS), not starting a local broker"
+    say "Kafka: using the brokers in KAFKA_BROKERS, not starting a local broker"
     return
   fi
   if pid="$(pid_of kafka)"; then
@@ -140,17 +140,28 @@ start_kafka() {
   say "Kafka: ready on $LOCAL_KAFKA (log: $STATE_DIR/kafka.log)"
 }
 
+# The broker also listens with SASL/PLAIN on 127.0.0.1:9094 (user
+# `analytics`, password in .stack/kafka/sasl-password, made on first start and
+# never printed), so the clients' security settings are proven against it.
 write_kafka_config() {
   local data="$1"
-  cat > "$data/server.properties" <<EOF
+  local password_file="$data/sasl-password"
+  if [[ ! -s "$password_file" ]]; then
+    (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$password_file")
+  fi
+  local password
+  password="$(cat "$password_file")"
+  (umask 077 && cat > "$data/server.properties") <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:9093
-listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
-advertised.listeners=PLAINTEXT://127.0.0.1:9092
+listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093,SASL_PLAINTEXT://127.0.0.1:9094
+advertised.listeners=PLAINTEXT://127.0.0.1:9092,SASL_PLAINTEXT://127.0.0.1:9094
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_analytics="$password";
 log.dirs=$data/logs
 num.partitions=3
 offsets.topic.replication.factor=1
@@ -182,7 +193,7 @@ EOF
 
 start_ferretdb() {
   if mongodb_is_external; then
-    say "MongoDB: using $MONGODB_URI (MONGODB_URI), not starting FerretDB"
+    say "MongoDB: using the database in MONGODB_URI, not starting FerretDB"
     return
   fi
   if pid="$(pid_of ferretdb)"; then
@@ -238,7 +249,7 @@ kill_service() {
 one_service() {
   case "${1:-}" in
     kafka) ! kafka_is_external || die "KAFKA_BROKERS points at $KAFKA_BROKERS, not the local broker" ;;
-    ferretdb) ! mongodb_is_external || die "MONGODB_URI points at $MONGODB_URI, not the local FerretDB" ;;
+    ferretdb) ! mongodb_is_external || die "MONGODB_URI points at a database of your own, not the local FerretDB" ;;
     *) die "name a service: kafka or ferretdb" ;;
   esac
   echo "$1"
@@ -262,7 +273,7 @@ status() {
     fi
   done
   kafka_is_external && say "Kafka: KAFKA_BROKERS points at $KAFKA_BROKERS"
-  mongodb_is_external && say "MongoDB: MONGODB_URI points at $MONGODB_URI"
+  mongodb_is_external && say "MongoDB: MONGODB_URI points at a database of your own"
   return 0
 }
 

@@ -30,7 +30,7 @@ cp -r "$ROOT/target/site" "$deploy/site"
 run_id="e2e_$(date +%s)_$$"
 log="$ROOT/target/e2e-server.log"
 deployed_env=(LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT="$deploy/site" LEPTOS_SITE_PKG_DIR=pkg
-  LEPTOS_SITE_ADDR=127.0.0.1:0 KAFKA_TOPIC="$run_id" KAFKA_GROUP_ID="$run_id" MONGODB_DB="$run_id" RUST_LOG=warn)
+  LEPTOS_SITE_ADDR=127.0.0.1:0 METRICS_ADDR=127.0.0.1:0 KAFKA_TOPIC="$run_id" KAFKA_GROUP_ID="$run_id" MONGODB_DB="$run_id" RUST_LOG=warn)
 [[ -n "${KAFKA_BROKERS:-}" ]] && deployed_env+=(KAFKA_BROKERS="$KAFKA_BROKERS")
 [[ -n "${MONGODB_URI:-}" ]] && deployed_env+=(MONGODB_URI="$MONGODB_URI")
 (cd "$deploy" && exec env -i "${deployed_env[@]}" ./server) > "$log" 2>&1 &

@@ -27,12 +27,147 @@ pub struct KafkaSettings {
         value_parser = clap::value_parser!(i32).range(1..=1000)
     )]
     pub partitions: i32,
+    /// Days the dead-letter topic keeps a record set aside (its retention
+    /// when this system creates or finds it).
+    #[arg(long = "dead-letter-retention-days", env = "KAFKA_DLQ_RETENTION_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub dead_letter_retention_days: u32,
+    #[command(flatten)]
+    pub security: KafkaSecurity,
 }
 
 impl KafkaSettings {
     /// Where records that cannot be events are set aside, with the reason.
     pub fn dead_letter_topic(&self) -> String {
         format!("{}_dlq", self.topic)
+    }
+
+    /// Reads the SASL password from its file, if one is named; call once at start.
+    pub fn load_secrets(&mut self) -> Result<(), ConfigError> {
+        if let Some(path) = &self.security.sasl_password_file {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                ConfigError(format!(
+                    "cannot read the Kafka password from {} (KAFKA_SASL_PASSWORD_FILE): {error}",
+                    path.display()
+                ))
+            })?;
+            self.security.sasl_password = Some(KafkaPassword(
+                text.trim_end_matches(['\n', '\r']).to_string(),
+            ));
+        }
+        let sasl = matches!(
+            self.security.protocol,
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
+        );
+        if sasl && (self.security.sasl_username.is_none() || self.security.sasl_password.is_none())
+        {
+            return Err(ConfigError(
+                "KAFKA_SECURITY_PROTOCOL asks for SASL: set KAFKA_SASL_USERNAME and \
+                 KAFKA_SASL_PASSWORD_FILE (or KAFKA_SASL_PASSWORD)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A setting that cannot be used; the message says which and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// How Kafka clients authenticate and encrypt; passed to librdkafka as is.
+#[derive(Args, Debug, Clone, Default)]
+pub struct KafkaSecurity {
+    /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl`.
+    #[arg(long = "kafka-security-protocol", env = "KAFKA_SECURITY_PROTOCOL", value_enum,
+          ignore_case = true, default_value_t = SecurityProtocol::Plaintext)]
+    pub protocol: SecurityProtocol,
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    #[arg(
+        long = "kafka-sasl-mechanism",
+        env = "KAFKA_SASL_MECHANISM",
+        value_enum,
+        ignore_case = true
+    )]
+    pub sasl_mechanism: Option<SaslMechanism>,
+    #[arg(long = "kafka-sasl-username", env = "KAFKA_SASL_USERNAME")]
+    pub sasl_username: Option<String>,
+    /// Prefer KAFKA_SASL_PASSWORD_FILE: a flag's value shows in process lists.
+    #[arg(
+        long = "kafka-sasl-password",
+        env = "KAFKA_SASL_PASSWORD",
+        hide_env_values = true
+    )]
+    pub sasl_password: Option<KafkaPassword>,
+    /// A file holding the SASL password (a trailing newline is ignored).
+    #[arg(long = "kafka-sasl-password-file", env = "KAFKA_SASL_PASSWORD_FILE")]
+    pub sasl_password_file: Option<std::path::PathBuf>,
+    /// CA certificates to verify the brokers with (ssl, sasl_ssl).
+    #[arg(long = "kafka-ssl-ca-location", env = "KAFKA_SSL_CA_LOCATION")]
+    pub ssl_ca_location: Option<std::path::PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SecurityProtocol {
+    #[default]
+    #[value(name = "plaintext")]
+    Plaintext,
+    #[value(name = "ssl")]
+    Ssl,
+    #[value(name = "sasl_plaintext")]
+    SaslPlaintext,
+    #[value(name = "sasl_ssl")]
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    /// librdkafka's `security.protocol`.
+    pub fn as_librdkafka(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "plaintext",
+            SecurityProtocol::Ssl => "ssl",
+            SecurityProtocol::SaslPlaintext => "sasl_plaintext",
+            SecurityProtocol::SaslSsl => "sasl_ssl",
+        }
+    }
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    #[value(name = "PLAIN")]
+    Plain,
+    #[value(name = "SCRAM-SHA-256")]
+    ScramSha256,
+    #[value(name = "SCRAM-SHA-512")]
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    /// librdkafka's `sasl.mechanism`.
+    pub fn as_librdkafka(self) -> &'static str {
+        match self {
+            SaslMechanism::Plain => "PLAIN",
+            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// A Kafka password; its debug form never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KafkaPassword(pub String);
+
+impl std::str::FromStr for KafkaPassword {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_string()))
+    }
+}
+
+impl std::fmt::Debug for KafkaPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KafkaPassword(***)")
     }
 }
 
@@ -81,6 +216,55 @@ pub struct ServerConfig {
     pub mongo: MongoSettings,
     #[command(flatten)]
     pub batching: BatchSettings,
+    #[command(flatten)]
+    pub http: HttpSettings,
+}
+
+/// How the server faces the network.
+#[derive(Args, Debug, Clone)]
+pub struct HttpSettings {
+    /// Where people reach the server (`https://music.example.org`): the only
+    /// host name it answers to besides the loopback names, the origin
+    /// state-changing requests must come from, and the base of the links it
+    /// hands out. Cookies are `Secure` when it is https.
+    #[arg(long = "public-url", env = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<axum::http::Uri>,
+    /// Where `/metrics` and the detailed `/readyz` are served: an address for
+    /// monitoring only, not the public one.
+    #[arg(
+        long = "metrics-addr",
+        env = "METRICS_ADDR",
+        default_value = "127.0.0.1:9464"
+    )]
+    pub metrics_addr: std::net::SocketAddr,
+    /// Most connections open at once; more wait until one closes.
+    #[arg(long = "max-connections", env = "MAX_CONNECTIONS", default_value_t = 2048,
+          value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
+    pub max_connections: u32,
+    /// Longest a client may take to send a request's headers, and longest
+    /// an idle keep-alive connection stays open, in seconds.
+    #[arg(long = "header-read-timeout-secs", env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_read_timeout_secs: u64,
+    /// Longest the server works on one request before answering 408, in
+    /// seconds (live streams run as long as the page stays open).
+    #[arg(long = "request-timeout-secs", env = "REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_secs: u64,
+    /// Most live streams (`/api/live`) open at once.
+    #[arg(long = "max-live-streams", env = "MAX_LIVE_STREAMS", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_live_streams: u32,
+}
+
+impl HttpSettings {
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
 }
 
 /// How the consumer groups events into micro-batches.
@@ -116,7 +300,10 @@ impl ServerConfig {
              kafka topic:    {} (KAFKA_TOPIC), dead letters to {}\n\
              consumer group: {} (KAFKA_GROUP_ID)\n\
              mongodb:        {} (MONGODB_URI), database {} (MONGODB_DB)\n\
-             batches:        up to {} events, {} bytes or {} ms (BATCH_MAX_EVENTS, BATCH_MAX_BYTES, BATCH_MAX_WAIT_MS)",
+             batches:        up to {} events, {} bytes or {} ms (BATCH_MAX_EVENTS, BATCH_MAX_BYTES, BATCH_MAX_WAIT_MS)\n\
+             metrics:        http://{}/metrics (METRICS_ADDR)\n\
+             connections:    at most {}, headers within {} s, answers within {} s, {} live streams \
+             (MAX_CONNECTIONS, HEADER_READ_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_LIVE_STREAMS)",
             self.kafka.brokers,
             self.kafka.topic,
             self.kafka.dead_letter_topic(),
@@ -126,21 +313,45 @@ impl ServerConfig {
             self.batching.max_events,
             self.batching.max_bytes,
             self.batching.max_wait_ms,
+            self.http.metrics_addr,
+            self.http.max_connections,
+            self.http.header_read_timeout_secs,
+            self.http.request_timeout_secs,
+            self.http.max_live_streams,
         )
     }
 }
 
-/// Hides the password of a connection string before it is printed.
+/// `PUBLIC_URL` is not an http(s) URL with a host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("PUBLIC_URL must be an http or https URL such as https://music.example.org, got {0:?}")]
+pub struct BadPublicUrl(pub String);
+
+/// Reads `PUBLIC_URL` (a flag's value parser).
+pub fn parse_public_url(raw: &str) -> Result<axum::http::Uri, BadPublicUrl> {
+    let uri: axum::http::Uri = raw
+        .trim()
+        .parse()
+        .map_err(|_| BadPublicUrl(raw.to_string()))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(uri),
+        _ => Err(BadPublicUrl(raw.to_string())),
+    }
+}
+
+/// Hides the password of a connection string before it is printed,
+/// whatever characters it holds: everything between the user name and the
+/// last `@` is replaced (hosts are hidden too when a query holds an `@`,
+/// which is the safe side).
 pub fn redact_password(uri: &str) -> String {
     let Some((scheme, rest)) = uri.split_once("://") else {
         return uri.to_string();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-            None => uri.to_string(),
-        },
+    let Some(at) = rest.rfind('@') else {
+        return uri.to_string();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
         None => uri.to_string(),
     }
 }
@@ -162,8 +373,49 @@ mod tests {
     }
 
     #[test]
+    fn only_http_urls_with_a_host_are_public_urls() {
+        assert!(parse_public_url("ftp://x").is_err());
+        assert!(parse_public_url("/relative").is_err());
+        assert!(parse_public_url("music.example.org").is_err());
+        assert!(parse_public_url("http://192.168.1.5:3000").is_ok());
+    }
+
+    #[test]
     fn refuses_a_batch_size_of_zero() {
         assert!(ServerConfig::try_parse_from(["server", "--batch-max-events", "0"]).is_err());
+    }
+
+    #[test]
+    fn passwords_with_any_characters_are_not_printed() {
+        for password in ["p/ss", "p@ss", "p:ss", "p?ss", "p%40ss", "p#s/s@x?y"] {
+            let uri = format!("mongodb://ann:{password}@db.example:27017/x?y=1");
+            let shown = redact_password(&uri);
+            assert!(!shown.contains(password), "{shown}");
+            assert!(shown.starts_with("mongodb://ann:***@"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_sasl_password_comes_from_its_file_and_sasl_needs_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("password");
+        std::fs::write(&file, "s3cret:with/odd@chars\n").unwrap();
+        let mut config = ServerConfig::try_parse_from([
+            "server",
+            "--kafka-security-protocol",
+            "SASL_PLAINTEXT",
+            "--kafka-sasl-mechanism",
+            "PLAIN",
+            "--kafka-sasl-username",
+            "analytics",
+        ])
+        .unwrap();
+        assert!(config.kafka.load_secrets().is_err(), "no password");
+        config.kafka.security.sasl_password_file = Some(file);
+        config.kafka.load_secrets().unwrap();
+        let password = config.kafka.security.sasl_password.clone().unwrap();
+        assert_eq!(password.0, "s3cret:with/odd@chars");
+        assert!(!format!("{config:?}").contains("s3cret"));
     }
 
     #[test]

@@ -9,8 +9,10 @@ use app::source::Analytics;
 use clap::Parser;
 use server::config::ServerConfig;
 use server::serve::health::KafkaProbe;
+use server::serve::listener::{self, ConnectionLimits};
+use server::serve::origin::SiteOrigin;
 use server::serve::range_api::Ranges;
-use server::serve::{router, AppState, LiveAnalytics};
+use server::serve::{monitoring_router, router, AppState, LiveAnalytics};
 use server::status::PipelineStatus;
 use server::store::Store;
 use server::stream::consume::ConsumerTask;
@@ -19,11 +21,14 @@ use tracing::info;
 
 /// How long a stopping server waits for the consumer to finish its batch.
 const CONSUMER_STOP_TIMEOUT: Duration = Duration::from_secs(4);
+/// How long a stopping server waits for requests in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = ServerConfig::parse();
+    let mut config = ServerConfig::parse();
     server::init_logging();
+    config.kafka.load_secrets()?;
     let leptos = leptos::config::get_configuration(None)
         .context("reading the Leptos settings (LEPTOS_* environment variables)")?
         .leptos_options;
@@ -58,9 +63,12 @@ async fn main() -> anyhow::Result<()> {
         changes: live.changes(),
         analytics: Analytics(Arc::new(live)),
         store,
-        kafka: Arc::new(KafkaProbe::new(&config.kafka.brokers)?),
-        closing,
+        kafka: Arc::new(KafkaProbe::new(&config.kafka)?),
+        closing: closing.clone(),
         ranges,
+        live_streams: Arc::new(tokio::sync::Semaphore::new(
+            config.http.max_live_streams as usize,
+        )),
     };
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
@@ -68,16 +76,48 @@ async fn main() -> anyhow::Result<()> {
             format!("cannot listen on {site_addr}; set LEPTOS_SITE_ADDR to a free address")
         })?;
     let address = listener.local_addr()?;
-    // Scripts and tests read this line to find the server.
+    let site = SiteOrigin::new(config.http.public_url.as_ref(), address);
+    if address.ip().is_unspecified() && config.http.public_url.is_none() {
+        tracing::warn!(
+            "listening on every interface without PUBLIC_URL: only the loopback names are \
+             answered; set PUBLIC_URL to the address people use"
+        );
+    }
+    let monitoring = tokio::net::TcpListener::bind(config.http.metrics_addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} for metrics; set METRICS_ADDR to a free address",
+                config.http.metrics_addr
+            )
+        })?;
+    // Scripts and tests read these lines to find the server.
+    println!("metrics on http://{}", monitoring.local_addr()?);
     println!("listening on http://{address}");
-    info!("dashboard at http://{address}");
-    axum::serve(listener, router(leptos, state))
-        .with_graceful_shutdown(async move {
-            stop_signal().await;
-            // Ends the pushed streams, which would otherwise hold the shutdown open.
-            let _ = close.send(true);
-        })
-        .await?;
+    info!("dashboard at {}", site.public_url());
+    let limits = ConnectionLimits {
+        max_connections: config.http.max_connections as usize,
+        header_read_timeout: config.http.header_read_timeout(),
+        drain_timeout: DRAIN_TIMEOUT,
+    };
+    let stopping_monitoring = closing.clone();
+    let monitoring = tokio::spawn(listener::serve(
+        monitoring,
+        monitoring_router(state.clone()),
+        limits,
+        async move {
+            let mut stopping = stopping_monitoring;
+            let _ = stopping.wait_for(|closing| *closing).await;
+        },
+    ));
+    let public = router(leptos, state, &config.http, site);
+    listener::serve(listener, public, limits, async move {
+        stop_signal().await;
+        // Ends the pushed streams, which would otherwise hold the shutdown open.
+        let _ = close.send(true);
+    })
+    .await;
+    let _ = monitoring.await;
 
     info!("stopping: finishing the batch in flight");
     let _ = stop.send(true);

@@ -4,7 +4,12 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
-/// Shared health of the ingestion; cloning shares it.
+const KAFKA_PROBLEM: &str = "New listens are not arriving: the message broker does not answer";
+const STORE_PROBLEM: &str = "New listens cannot be saved: the database does not answer";
+const READ_PROBLEM: &str = "The figures shown are the last ones read: the database does not answer";
+
+/// Shared health of the ingestion; cloning shares it. Each problem's
+/// details are kept for the log; people are told only what they mean.
 #[derive(Clone, Default)]
 pub struct PipelineStatus {
     inner: Arc<RwLock<Health>>,
@@ -46,9 +51,10 @@ impl PipelineStatus {
         self.update(|health| health.read_problem = Some(problem.into()));
     }
 
-    /// Why the last read of the aggregates failed, if it did.
+    /// Why the figures are not being read, for a person, if they are not.
     pub fn read_problem(&self) -> Option<String> {
-        self.read(|health| health.read_problem.clone())
+        self.read(|health| health.read_problem.is_some())
+            .then(|| READ_PROBLEM.to_string())
     }
 
     pub fn reads_ok(&self) {
@@ -65,21 +71,14 @@ impl PipelineStatus {
     }
 
     /// What keeps the figures served from being current, for a person;
-    /// `None` when nothing does.
+    /// `None` when nothing does. The details (hosts, user names, broker
+    /// lists) stay in the log and on the monitoring address.
     pub fn problem(&self) -> Option<String> {
         self.read(|health| {
-            let problems: Vec<String> = [
-                health
-                    .kafka_problem
-                    .as_ref()
-                    .map(|kafka| format!("New listens are not arriving: {kafka}")),
-                health
-                    .store_problem
-                    .as_ref()
-                    .map(|store| format!("New listens cannot be saved: {store}")),
-                health.read_problem.as_ref().map(|read| {
-                    format!("The figures shown are the last ones read; reading newer ones failed: {read}")
-                }),
+            let problems: Vec<&str> = [
+                health.kafka_problem.as_ref().map(|_| KAFKA_PROBLEM),
+                health.store_problem.as_ref().map(|_| STORE_PROBLEM),
+                health.read_problem.as_ref().map(|_| READ_PROBLEM),
             ]
             .into_iter()
             .flatten()
@@ -113,22 +112,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reports_each_problem_until_it_clears() {
+    fn reports_each_problem_until_it_clears_without_its_details() {
         let status = PipelineStatus::default();
         assert_eq!(status.problem(), None);
-        status.kafka_trouble("no broker answered");
-        status.store_trouble("connection refused");
+        status.kafka_trouble("no broker answered at kafka-1.internal:9092");
+        status.store_trouble("mongodb://ann@db.internal: connection refused");
         let problem = status.problem().unwrap();
-        assert!(problem.contains("no broker answered") && problem.contains("connection refused"));
+        assert!(problem.contains(KAFKA_PROBLEM) && problem.contains(STORE_PROBLEM));
+        assert!(!problem.contains(".internal") && !problem.contains("ann@"));
         status.kafka_ok();
-        assert_eq!(
-            status.problem().unwrap(),
-            "New listens cannot be saved: connection refused"
-        );
+        assert_eq!(status.problem().unwrap(), STORE_PROBLEM);
         status.store_ok();
         assert_eq!(status.problem(), None);
         status.reads_failing("timed out");
-        assert!(status.problem().unwrap().contains("last ones read"));
+        assert_eq!(status.problem().unwrap(), READ_PROBLEM);
+        assert_eq!(status.read_problem().unwrap(), READ_PROBLEM);
         status.reads_ok();
         assert_eq!(status.problem(), None);
     }

@@ -226,12 +226,12 @@ fn ferretdb_outage_is_waited_out_while_the_api_serves_the_last_figures() {
 
     stack("stop", "ferretdb");
     let stopped = Instant::now();
-    let (status, ready) = server.get("/readyz");
+    let (status, ready) = server.monitoring("/readyz");
     assert_eq!(status, 503, "/readyz while FerretDB is down: {ready}");
-    assert!(
-        ready.to_string().contains("MongoDB"),
-        "/readyz says why: {ready}"
-    );
+    assert!(ready.contains("MongoDB"), "/readyz says why: {ready}");
+    let (status, public) = server.get("/readyz");
+    assert_eq!(status, 503, "public /readyz: {public}");
+    assert_eq!(public, serde_json::json!({"status": "unavailable"}));
     let (status, headers, songs) = server.send(reqwest::Method::GET, "/api/top-songs", Vec::new());
     assert_eq!(status, 200, "the API serves the last figures: {songs}");
     assert!(songs.as_array().is_some_and(|rows| !rows.is_empty()));
@@ -428,7 +428,7 @@ fn two_instances_share_the_partitions_and_one_takes_over_when_the_other_dies() {
 
 /// Listens counted by this process (not by the other instances).
 fn counted_here(server: &Server) -> u64 {
-    let text = server.page("/metrics").1;
+    let text = server.monitoring("/metrics").1;
     text.lines()
         .find_map(|line| {
             line.strip_prefix("spotify_analytics_events_counted_total ")?

@@ -36,8 +36,9 @@ fn streaming_the_sample_serves_exactly_the_counts_of_the_file() {
     let three_artists: Vec<Value> = server.get_ok("/api/top-artists?limit=3");
     assert_eq!(three_artists, expected.top_artists(3));
 
-    let (status, metrics) = server.page("/metrics");
+    let (status, metrics) = server.monitoring("/metrics");
     assert_eq!(status, 200);
+    assert_eq!(server.page("/metrics").0, 404, "metrics are not public");
     let counted = metrics
         .lines()
         .find_map(|line| line.strip_prefix("spotify_analytics_events_counted_total "))
@@ -97,6 +98,12 @@ fn health_and_readiness_report_the_services() {
     let (status, body) = server.get("/healthz");
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
     let (status, body) = server.get("/readyz");
+    assert_eq!(
+        (status, body),
+        (200, serde_json::json!({"status": "ready"}))
+    );
+    let (status, body) = server.monitoring("/readyz");
+    let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["kafka"], "ok");
     assert_eq!(body["mongodb"], "ok");
@@ -106,6 +113,13 @@ fn health_and_readiness_report_the_services() {
     let (status, _) = unreachable.get("/healthz");
     assert_eq!(status, 200);
     let (status, body) = unreachable.get("/readyz");
+    // Publicly only whether it is ready: the reasons name hosts.
+    assert_eq!(
+        (status, body),
+        (503, serde_json::json!({"status": "unavailable"}))
+    );
+    let (status, body) = unreachable.monitoring("/readyz");
+    let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["kafka"], "ok");
     assert!(
@@ -123,6 +137,11 @@ fn health_and_readiness_report_the_services() {
         page.contains("Data may be stale"),
         "no stale notice in:\n{page}"
     );
+    // What people see says what is wrong, never where the database is.
+    for public in [body.to_string(), page] {
+        assert!(!public.contains("mongodb://"), "{public}");
+        assert!(!public.contains("127.0.0.1:1"), "{public}");
+    }
 }
 
 #[test]

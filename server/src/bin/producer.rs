@@ -69,7 +69,11 @@ fn import_registry(args: &ProducerArgs) -> Result<Option<BlockingImportRegistry>
 }
 
 fn main() -> ExitCode {
-    let args = ProducerArgs::parse();
+    let mut args = ProducerArgs::parse();
+    if let Err(error) = args.kafka.load_secrets() {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
     let registry = match import_registry(&args) {
         Ok(registry) => registry,
         Err(error) => {

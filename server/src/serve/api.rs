@@ -4,12 +4,9 @@
 //! last figures read served because MongoDB cannot be read), responses carry
 //! an `X-Data-Stale` header saying why.
 
-use std::collections::HashMap;
-
 use app::model::{Summary, TopArtist, TopSong};
 use app::source::SourceError;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -17,6 +14,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 
+use super::query::{ApiQuery, RangeArgs};
 use super::range_api::{self, RangeParams};
 use super::AppState;
 
@@ -64,8 +62,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
-
 /// Header of responses whose figures may not be current; its value says why.
 pub const STALE_HEADER: &str = "x-data-stale";
 
@@ -102,8 +98,8 @@ fn header_text(text: &str) -> String {
         .collect()
 }
 
-async fn top_songs(State(state): State<AppState>, params: Params) -> Response {
-    match RangeParams::read(params, &state.ranges) {
+async fn top_songs(State(state): State<AppState>, ApiQuery(args): ApiQuery<RangeArgs>) -> Response {
+    match RangeParams::read(args, &state.ranges) {
         Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, asked, false),
         Ok(asked) => {
             figures::<Vec<TopSong>>(&state, state.analytics.0.top_songs(asked.limit).await)
@@ -112,8 +108,11 @@ async fn top_songs(State(state): State<AppState>, params: Params) -> Response {
     }
 }
 
-async fn top_artists(State(state): State<AppState>, params: Params) -> Response {
-    match RangeParams::read(params, &state.ranges) {
+async fn top_artists(
+    State(state): State<AppState>,
+    ApiQuery(args): ApiQuery<RangeArgs>,
+) -> Response {
+    match RangeParams::read(args, &state.ranges) {
         Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, asked, true),
         Ok(asked) => {
             figures::<Vec<TopArtist>>(&state, state.analytics.0.top_artists(asked.limit).await)

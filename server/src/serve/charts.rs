@@ -7,13 +7,16 @@ use app::components::bar_chart::render_bar_chart;
 use app::components::ranking::{albums_ranked, artists_ranked, ranking_bars, songs_ranked};
 use app::components::time_charts::{render_clock, render_over_time};
 use app::range::{RangeQuery, RangeView};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use std::sync::{Arc, LazyLock};
+use tokio::sync::Semaphore;
 
-use super::api::{ApiError, Params};
+use super::api::ApiError;
+use super::query::{ApiQuery, ChartArgs};
 use super::AppState;
 
 /// Rows of the downloadable rankings, as on the dashboard.
@@ -26,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 async fn chart(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    params: Params,
+    ApiQuery(args): ApiQuery<ChartArgs>,
 ) -> Response {
     let Some((name, format)) = file.rsplit_once('.') else {
         return unknown_chart();
@@ -34,7 +37,7 @@ async fn chart(
     if !matches!(format, "svg" | "png") {
         return unknown_chart();
     }
-    let query = match read_query(params) {
+    let query = match read_query(&args) {
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
@@ -61,6 +64,10 @@ async fn chart(
         )
             .into_response();
     }
+    // Rasterising is CPU work: a few at a time, whatever the number of requests.
+    let Ok(_turn) = RASTERISING.acquire().await else {
+        return ApiError::Unavailable("the server is stopping".into()).into_response();
+    };
     match tokio::task::spawn_blocking(move || to_png(&svg)).await {
         Ok(Ok(png)) => (
             [
@@ -77,11 +84,14 @@ async fn chart(
     }
 }
 
-fn read_query(params: Params) -> Result<RangeQuery, ApiError> {
-    let Query(params) = params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-    let get = |name: &str| params.get(name).map(String::as_str);
-    RangeQuery::parse(get("preset"), get("from"), get("to"), get("by"))
-        .map_err(ApiError::BadRequest)
+fn read_query(args: &ChartArgs) -> Result<RangeQuery, ApiError> {
+    RangeQuery::parse(
+        args.preset.as_deref(),
+        args.from.as_deref(),
+        args.to.as_deref(),
+        args.by.as_deref(),
+    )
+    .map_err(ApiError::BadRequest)
 }
 
 fn unknown_chart() -> Response {
@@ -127,10 +137,22 @@ fn range_slug(view: &RangeView) -> String {
     }
 }
 
+/// PNGs rasterised at once; more wait their turn.
+static RASTERISING: Semaphore = Semaphore::const_new(2);
+
+/// The system's fonts, read once: reading them takes longer than drawing a chart.
+static FONTS: LazyLock<Arc<resvg::usvg::fontdb::Database>> = LazyLock::new(|| {
+    let mut fonts = resvg::usvg::fontdb::Database::new();
+    fonts.load_system_fonts();
+    Arc::new(fonts)
+});
+
 /// Rasterises an SVG on a white background, at twice its size for sharp text.
 fn to_png(svg: &str) -> Result<Vec<u8>, String> {
-    let mut options = resvg::usvg::Options::default();
-    options.fontdb_mut().load_system_fonts();
+    let options = resvg::usvg::Options {
+        fontdb: FONTS.clone(),
+        ..Default::default()
+    };
     let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
     let size = tree
         .size()

@@ -1,5 +1,7 @@
-//! `GET /healthz`: the process is up. `GET /readyz`: Kafka and MongoDB answer.
-//! `GET /metrics`: Prometheus metrics.
+//! `GET /healthz`: the process is up. `GET /readyz`: Kafka and MongoDB
+//! answer; publicly only ready or not, on the monitoring address with the
+//! reasons (which name hosts). `GET /metrics` (monitoring address only):
+//! Prometheus metrics.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use rdkafka::producer::{BaseProducer, Producer};
 use serde_json::json;
 
 use super::AppState;
+use crate::config::KafkaSettings;
 use crate::stream::{check_reachable, client_config, describe, KafkaUnreachable};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -24,6 +27,11 @@ pub fn routes() -> Router<AppState> {
             get(|| async { Json(json!({ "status": "ok" })) }),
         )
         .route("/readyz", get(readyz))
+}
+
+pub fn monitoring_routes() -> Router<AppState> {
+    Router::new()
+        .route("/readyz", get(readyz_detailed))
         .route("/metrics", get(crate::metrics::serve_metrics))
 }
 
@@ -34,16 +42,16 @@ pub struct KafkaProbe {
 }
 
 impl KafkaProbe {
-    pub fn new(brokers: &str) -> Result<Self, KafkaUnreachable> {
-        let client = client_config(brokers)
+    pub fn new(kafka: &KafkaSettings) -> Result<Self, KafkaUnreachable> {
+        let client = client_config(kafka)
             .create()
             .map_err(|error| KafkaUnreachable {
-                brokers: brokers.to_string(),
+                brokers: kafka.brokers.clone(),
                 detail: describe(&error),
             })?;
         Ok(Self {
             client,
-            brokers: brokers.to_string(),
+            brokers: kafka.brokers.clone(),
         })
     }
 
@@ -57,27 +65,43 @@ impl KafkaProbe {
     }
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+/// Whether Kafka and MongoDB answer, and if not, why.
+async fn check(state: &AppState) -> (Result<(), String>, Result<(), String>) {
     let mongodb = async {
         tokio::time::timeout(CHECK_TIMEOUT, state.store.ping())
             .await
             .map_err(|_| "MongoDB did not answer within 2 s".to_string())?
             .map_err(|error| error.to_string())
     };
-    let (kafka, mongodb) = tokio::join!(state.kafka.clone().check(), mongodb);
+    tokio::join!(state.kafka.clone().check(), mongodb)
+}
+
+fn status_of(ready: bool) -> (StatusCode, &'static str) {
+    if ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    }
+}
+
+/// Ready or not, nothing more: the reasons name hosts.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let (kafka, mongodb) = check(&state).await;
+    let (status, word) = status_of(kafka.is_ok() && mongodb.is_ok());
+    (status, Json(json!({ "status": word }))).into_response()
+}
+
+async fn readyz_detailed(State(state): State<AppState>) -> Response {
+    let (kafka, mongodb) = check(&state).await;
     let verdict = |result: &Result<(), String>| match result {
         Ok(()) => "ok".to_string(),
         Err(error) => error.clone(),
     };
+    let (status, word) = status_of(kafka.is_ok() && mongodb.is_ok());
     let body = json!({
-        "status": if kafka.is_ok() && mongodb.is_ok() { "ready" } else { "unavailable" },
+        "status": word,
         "kafka": verdict(&kafka),
         "mongodb": verdict(&mongodb),
     });
-    let status = if kafka.is_ok() && mongodb.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
     (status, Json(body)).into_response()
 }

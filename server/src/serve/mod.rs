@@ -1,12 +1,17 @@
 //! The HTTP side: the server-rendered dashboard (with its server functions),
-//! the JSON API and the health endpoints, on one axum router.
+//! the JSON API and the health endpoints on the public router; metrics and
+//! the detailed readiness report on a router for monitoring only.
 
 pub mod api;
 mod charts;
+mod csp;
 mod hardening;
 pub mod health;
+pub mod listener;
 mod live;
+pub mod origin;
 mod push;
+pub mod query;
 pub mod range_api;
 
 use std::sync::Arc;
@@ -17,9 +22,12 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
+use crate::config::HttpSettings;
 use crate::store::Store;
+use axum::http::request::Parts;
 use health::KafkaProbe;
 pub use live::LiveAnalytics;
+use origin::SiteOrigin;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -33,13 +41,26 @@ pub struct AppState {
     pub changes: tokio::sync::watch::Receiver<live::Figures>,
     /// Becomes true when the server starts to stop: pushed streams then end.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Live streams that may still be opened.
+    pub live_streams: Arc<tokio::sync::Semaphore>,
 }
 
-/// The whole site: JSON API, health checks, the dashboard and its assets.
-pub fn router(options: LeptosOptions, state: AppState) -> Router {
+/// The whole public site: JSON API, health checks, the dashboard and its assets.
+pub fn router(
+    options: LeptosOptions,
+    state: AppState,
+    settings: &HttpSettings,
+    site: SiteOrigin,
+) -> Router {
     let analytics = state.analytics.clone();
-    let context = move || provide_context(analytics.clone());
-    let site = Router::new()
+    let context = move || {
+        provide_context(analytics.clone());
+        // The script nonce of this response's Content-Security-Policy.
+        if let Some(nonce) = use_context::<Parts>().as_ref().and_then(csp::nonce_of) {
+            provide_context(nonce);
+        }
+    };
+    let site_routes = Router::new()
         .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
@@ -52,7 +73,13 @@ pub fn router(options: LeptosOptions, state: AppState) -> Router {
         .merge(range_api::routes())
         .merge(charts::routes())
         .with_state(state)
-        .merge(site)
+        .merge(site_routes)
         .layer(axum::middleware::from_fn(crate::metrics::track_requests));
-    hardening::harden(routes)
+    hardening::harden(routes, settings, site)
+}
+
+/// Prometheus metrics and the detailed readiness report (hosts and
+/// reasons): for monitoring on an internal address, never the public one.
+pub fn monitoring_router(state: AppState) -> Router {
+    health::monitoring_routes().with_state(state)
 }

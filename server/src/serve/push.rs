@@ -10,11 +10,13 @@ use app::api::DASHBOARD_ROWS;
 use app::model::Limit;
 use app::source::Analytics;
 use axum::extract::State;
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
-use futures::Stream;
-use tokio::sync::watch;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::timeout;
 
 use super::live::Figures;
@@ -35,20 +37,33 @@ struct Follower {
     changes: watch::Receiver<Figures>,
     closing: watch::Receiver<bool>,
     last_sent: Option<String>,
+    _permit: OwnedSemaphorePermit,
 }
 
-async fn live(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn live(State(state): State<AppState>) -> Response {
+    // Each open stream holds one of the permits until it ends.
+    let Ok(permit) = state.live_streams.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "30")],
+            Json(json!({ "error": "too many live streams are open; the page retries by itself" })),
+        )
+            .into_response();
+    };
     let follower = Follower {
         analytics: state.analytics.clone(),
         changes: state.changes.clone(),
         closing: state.closing.clone(),
         last_sent: None,
+        _permit: permit,
     };
     let events = futures::stream::unfold(follower, |mut follower| async move {
         let event = follower.next_event().await?;
-        Some((Ok(event), follower))
+        Some((Ok::<_, Infallible>(event), follower))
     });
-    Sse::new(events).keep_alive(KeepAlive::default())
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 impl Follower {

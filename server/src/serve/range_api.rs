@@ -4,18 +4,18 @@
 //! from the rollups in memory. `/api/top-songs` and `/api/top-artists` answer
 //! from them too when a range or `by` is given, in the same shape as always.
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use app::model::Limit;
 use app::range::{Bucket, DateRange, Metric, RangeQuery};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use super::api::{figures_with_health, ApiError, Params};
+use super::api::{figures_with_health, ApiError};
+use super::query::{ApiQuery, RangeArgs};
 use super::AppState;
 use crate::rollup::index::RangeIndex;
 
@@ -51,54 +51,37 @@ pub struct RangeParams {
     pub range: DateRange,
     pub metric: Metric,
     pub limit: Limit,
-    params: HashMap<String, String>,
+    args: RangeArgs,
 }
 
-/// Parameters the range endpoints know.
-const KNOWN: [&str; 7] = ["from", "to", "preset", "by", "limit", "min_plays", "bucket"];
-
 impl RangeParams {
-    pub fn read(params: Params, ranges: &Ranges) -> Result<Self, ApiError> {
-        let Query(params) =
-            params.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
-        let get = |name: &str| params.get(name).map(String::as_str);
-        let query = RangeQuery::parse(get("preset"), get("from"), get("to"), get("by"))
-            .map_err(ApiError::BadRequest)?;
+    pub fn read(args: RangeArgs, ranges: &Ranges) -> Result<Self, ApiError> {
+        let query = RangeQuery::parse(
+            args.preset.as_deref(),
+            args.from.as_deref(),
+            args.to.as_deref(),
+            args.by.as_deref(),
+        )
+        .map_err(ApiError::BadRequest)?;
         Ok(Self {
             range: ranges.ask(|index| index.resolve(&query)),
             metric: query.metric,
-            limit: Limit::parse(get("limit")).map_err(ApiError::BadRequest)?,
-            params,
+            limit: Limit::parse(args.limit.as_deref()).map_err(ApiError::BadRequest)?,
+            args,
         })
-    }
-
-    /// Refuses parameters no range endpoint knows, so a typo is not silently ignored.
-    fn refuse_unknown(&self) -> Result<(), ApiError> {
-        match self
-            .params
-            .keys()
-            .find(|key| !KNOWN.contains(&key.as_str()))
-        {
-            Some(unknown) => Err(ApiError::BadRequest(format!(
-                "unknown parameter {:?}; range endpoints take {}",
-                app::format::ellipsize(unknown, 40),
-                KNOWN.join(", ")
-            ))),
-            None => Ok(()),
-        }
     }
 
     /// True when the request asks about a range or an order, not just the all-time leaderboard.
     pub fn asks_for_a_range(&self) -> bool {
-        ["from", "to", "preset", "by"]
-            .iter()
-            .any(|name| self.params.contains_key(*name))
+        let args = &self.args;
+        args.preset.is_some() || args.from.is_some() || args.to.is_some() || args.by.is_some()
     }
 
     fn min_plays(&self) -> Result<i64, ApiError> {
         match self
-            .params
-            .get("min_plays")
+            .args
+            .min_plays
+            .as_deref()
             .map(|raw| raw.trim().parse::<i64>())
         {
             None => Ok(crate::rollup::query::MIN_PLAYS_TO_RANK_SKIPS),
@@ -110,7 +93,7 @@ impl RangeParams {
     }
 
     fn bucket(&self) -> Result<Bucket, ApiError> {
-        Bucket::parse(self.params.get("bucket").map(String::as_str)).map_err(ApiError::BadRequest)
+        Bucket::parse(self.args.bucket.as_deref()).map_err(ApiError::BadRequest)
     }
 
     fn rows(&self) -> usize {
@@ -121,12 +104,10 @@ impl RangeParams {
 /// Answers `question` about the range the parameters ask for.
 fn answer<T: serde::Serialize>(
     state: &AppState,
-    params: Params,
+    ApiQuery(args): ApiQuery<RangeArgs>,
     question: impl FnOnce(&RangeParams, &RangeIndex) -> Result<T, ApiError>,
 ) -> Response {
-    let asked = match RangeParams::read(params, &state.ranges)
-        .and_then(|asked| asked.refuse_unknown().map(|()| asked))
-    {
+    let asked = match RangeParams::read(args, &state.ranges) {
         Ok(asked) => asked,
         Err(error) => return error.into_response(),
     };
@@ -136,7 +117,7 @@ fn answer<T: serde::Serialize>(
     }
 }
 
-async fn bounds(State(state): State<AppState>, params: Params) -> Response {
+async fn bounds(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
     answer(&state, params, |asked, index| {
         let (first, last) = index.bounds();
         Ok(
@@ -145,26 +126,26 @@ async fn bounds(State(state): State<AppState>, params: Params) -> Response {
     })
 }
 
-async fn top_albums(State(state): State<AppState>, params: Params) -> Response {
+async fn top_albums(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
     answer(&state, params, |asked, index| {
         Ok(index.top_albums(asked.range, asked.metric, asked.rows()))
     })
 }
 
-async fn most_skipped(State(state): State<AppState>, params: Params) -> Response {
+async fn most_skipped(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
     answer(&state, params, |asked, index| {
         Ok(index.most_skipped(asked.range, asked.min_plays()?, asked.rows()))
     })
 }
 
-async fn listening_clock(State(state): State<AppState>, params: Params) -> Response {
+async fn listening_clock(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
     answer(&state, params, |asked, index| Ok(index.clock(asked.range)))
 }
 
 /// Most steps a time series answers, so a long range cannot ask for millions of days.
 const MAX_STEPS: i64 = 20_000;
 
-async fn over_time(State(state): State<AppState>, params: Params) -> Response {
+async fn over_time(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
     answer(&state, params, |asked, index| {
         let bucket = asked.bucket()?;
         let (first, last) = index.bounds();
@@ -190,14 +171,14 @@ async fn over_time(State(state): State<AppState>, params: Params) -> Response {
     })
 }
 
-async fn shares(State(state): State<AppState>, params: Params) -> Response {
+async fn shares(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
     answer(&state, params, |asked, index| Ok(index.shares(asked.range)))
 }
 
 async fn artist(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    params: Params,
+    params: ApiQuery<RangeArgs>,
 ) -> Response {
     answer(&state, params, |asked, index| {
         index
@@ -211,7 +192,11 @@ async fn artist(
     })
 }
 
-async fn song(State(state): State<AppState>, Path(uri): Path<String>, params: Params) -> Response {
+async fn song(
+    State(state): State<AppState>,
+    Path(uri): Path<String>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
     answer(&state, params, |asked, index| {
         index.song_detail(&uri, asked.range).ok_or_else(|| {
             ApiError::NoSuch(format!(

@@ -117,15 +117,9 @@ impl ConsumerTask {
             store.check_layout(&topic).await
         })
         .await?;
-        let brokers = self.kafka.brokers.clone();
-        let dead_letter_topic = self.kafka.dead_letter_topic();
-        let topic = self.kafka.topic.clone();
-        let topics = [topic.as_str(), dead_letter_topic.as_str()];
-        let partitions = self.kafka.partitions;
-        self.retry_kafka("creating the topics", || {
-            ensure_topics(&brokers, &topics, partitions)
-        })
-        .await?;
+        let kafka = self.kafka.clone();
+        self.retry_kafka("creating the topics", || ensure_topics(&kafka))
+            .await?;
         Ok(())
     }
 
@@ -208,7 +202,7 @@ impl ConsumerTask {
 
     fn subscribe(&self) -> Result<StreamConsumer<ConsumerEvents>, String> {
         let events = ConsumerEvents::new(self.status.clone());
-        let mut config = client_config(&self.kafka.brokers);
+        let mut config = client_config(&self.kafka);
         if let Some(instance) = &self.group_instance_id {
             config.set("group.instance.id", instance);
         }
@@ -237,7 +231,7 @@ impl ConsumerTask {
     }
 
     fn dead_letter_producer(&self) -> Result<FutureProducer, String> {
-        client_config(&self.kafka.brokers)
+        client_config(&self.kafka)
             .set("enable.idempotence", "true")
             .set("message.timeout.ms", "30000")
             .create()

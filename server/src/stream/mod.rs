@@ -12,11 +12,15 @@ pub mod publish;
 
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, AlterConfig, NewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::client::{Client, ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
+
+use crate::config::KafkaSettings;
 
 /// Kafka cannot be reached, or would not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -29,15 +33,30 @@ pub struct KafkaUnreachable {
     pub detail: String,
 }
 
-/// Settings every client of this system shares.
-pub fn client_config(brokers: &str) -> ClientConfig {
+/// Settings every client of this system shares, with the security settings
+/// (protocol, SASL, CA) passed through as given.
+pub fn client_config(kafka: &KafkaSettings) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
-        .set("bootstrap.servers", brokers)
+        .set("bootstrap.servers", &kafka.brokers)
         .set("client.id", "spotify-analytics")
         // Fail connection attempts quickly and say so, rather than hang.
         .set("socket.connection.setup.timeout.ms", "5000")
         .set("reconnect.backoff.max.ms", "2000");
+    let security = &kafka.security;
+    config.set("security.protocol", security.protocol.as_librdkafka());
+    if let Some(mechanism) = security.sasl_mechanism {
+        config.set("sasl.mechanism", mechanism.as_librdkafka());
+    }
+    if let Some(user) = &security.sasl_username {
+        config.set("sasl.username", user);
+    }
+    if let Some(password) = &security.sasl_password {
+        config.set("sasl.password", &password.0);
+    }
+    if let Some(ca) = &security.ssl_ca_location {
+        config.set("ssl.ca.location", ca.to_string_lossy());
+    }
     config
 }
 
@@ -56,24 +75,24 @@ pub fn check_reachable<C: ClientContext>(
         })
 }
 
-/// Creates the topics that are missing, with `partitions` partitions and the
-/// cluster's default replication.
-pub async fn ensure_topics(
-    brokers: &str,
-    topics: &[&str],
-    partitions: i32,
-) -> Result<(), KafkaUnreachable> {
+/// Creates the listens topic and its dead-letter topic if missing, with
+/// `partitions` partitions and the cluster's default replication, and gives
+/// the dead-letter topic its retention (also when it exists already).
+pub async fn ensure_topics(kafka: &KafkaSettings) -> Result<(), KafkaUnreachable> {
     let unreachable = |detail: String| KafkaUnreachable {
-        brokers: brokers.to_string(),
+        brokers: kafka.brokers.clone(),
         detail,
     };
-    let admin: AdminClient<DefaultClientContext> = client_config(brokers)
+    let admin: AdminClient<DefaultClientContext> = client_config(kafka)
         .create()
         .map_err(|error| unreachable(describe(&error)))?;
-    let new_topics: Vec<NewTopic> = topics
-        .iter()
-        .map(|topic| NewTopic::new(topic, partitions, TopicReplication::Fixed(-1)))
-        .collect();
+    let dead_letters = kafka.dead_letter_topic();
+    let retention = (u64::from(kafka.dead_letter_retention_days) * 24 * 3600 * 1000).to_string();
+    let new_topics = [
+        NewTopic::new(&kafka.topic, kafka.partitions, TopicReplication::Fixed(-1)),
+        NewTopic::new(&dead_letters, kafka.partitions, TopicReplication::Fixed(-1))
+            .set("retention.ms", &retention),
+    ];
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = admin
         .create_topics(&new_topics, &options)
@@ -87,6 +106,19 @@ pub async fn ensure_topics(
                     "could not create topic {topic}: {code}"
                 )))
             }
+        }
+    }
+    let retention_config =
+        AlterConfig::new(ResourceSpecifier::Topic(&dead_letters)).set("retention.ms", &retention);
+    let altered = admin
+        .alter_configs(&[retention_config], &options)
+        .await
+        .map_err(|error| unreachable(describe(&error)))?;
+    for result in altered {
+        if let Err((_, code)) = result {
+            return Err(unreachable(format!(
+                "could not set the retention of {dead_letters}: {code}"
+            )));
         }
     }
     Ok(())

@@ -267,6 +267,11 @@ pub enum PublishError {
     NoHistory { path: String, found: String },
     #[error(transparent)]
     Kafka(#[from] KafkaUnreachable),
+    #[error(
+        "Kafka at {brokers} refused this client: {reason}. Check KAFKA_SECURITY_PROTOCOL, \
+         KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password (KAFKA_SASL_PASSWORD_FILE)."
+    )]
+    KafkaRefused { brokers: String, reason: String },
 }
 
 /// Counts acknowledgements as the broker sends them.
@@ -276,13 +281,23 @@ struct Deliveries {
     dead_letters: AtomicU64,
     failed: AtomicU64,
     first_failure: Mutex<Option<String>>,
+    /// Why the brokers refused the client (authentication), if they did.
+    refusal: Mutex<Option<String>>,
 }
 
 /// Tells apart, in delivery reports, listens from dead letters.
 const EVENT: usize = 0;
 const DEAD_LETTER: usize = 1;
 
-impl ClientContext for Deliveries {}
+impl ClientContext for Deliveries {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
+            if let Ok(mut refusal) = self.refusal.lock() {
+                refusal.get_or_insert_with(|| reason.to_string());
+            }
+        }
+    }
+}
 
 impl ProducerContext for Deliveries {
     type DeliveryOpaque = usize;
@@ -346,13 +361,25 @@ pub fn publish(
         }
     }
 
-    let producer = create_producer(&kafka.brokers)?;
-    check_reachable(producer.client(), &kafka.brokers, Duration::from_secs(10))?;
-    futures::executor::block_on(ensure_topics(
-        &kafka.brokers,
-        &[&kafka.topic, &kafka.dead_letter_topic()],
-        kafka.partitions,
-    ))?;
+    let producer = create_producer(kafka)?;
+    if let Err(unreachable) =
+        check_reachable(producer.client(), &kafka.brokers, Duration::from_secs(10))
+    {
+        let refusal = producer
+            .context()
+            .refusal
+            .lock()
+            .ok()
+            .and_then(|r| r.clone());
+        return Err(match refusal {
+            Some(reason) => PublishError::KafkaRefused {
+                brokers: kafka.brokers.clone(),
+                reason,
+            },
+            None => unreachable.into(),
+        });
+    }
+    futures::executor::block_on(ensure_topics(kafka))?;
 
     let progress = progress_bar(
         options.progress,
@@ -550,8 +577,10 @@ impl Run<'_> {
     }
 }
 
-fn create_producer(brokers: &str) -> Result<ThreadedProducer<Deliveries>, KafkaUnreachable> {
-    client_config(brokers)
+fn create_producer(
+    kafka: &KafkaSettings,
+) -> Result<ThreadedProducer<Deliveries>, KafkaUnreachable> {
+    client_config(kafka)
         // Retries never duplicate or reorder a listen.
         .set("enable.idempotence", "true")
         .set("acks", "all")
@@ -564,7 +593,7 @@ fn create_producer(brokers: &str) -> Result<ThreadedProducer<Deliveries>, KafkaU
         .set("queue.buffering.max.messages", "200000")
         .create_with_context(Deliveries::default())
         .map_err(|error| KafkaUnreachable {
-            brokers: brokers.to_string(),
+            brokers: kafka.brokers.clone(),
             detail: describe(&error),
         })
 }
@@ -626,6 +655,8 @@ mod tests {
             brokers: "127.0.0.1:9092".into(),
             topic: "spotify_streams".into(),
             partitions: 4,
+            dead_letter_retention_days: 7,
+            security: Default::default(),
         }
     }
 

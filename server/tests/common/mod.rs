@@ -75,16 +75,24 @@ impl Scenario {
         let stdout = child.stdout.take().expect("piped stdout");
         let (found, address) = mpsc::channel();
         std::thread::spawn(move || {
+            let mut metrics_url = String::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("metrics on ") {
+                    metrics_url = url.trim().to_string();
+                }
                 if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = found.send(url.trim().to_string());
+                    let _ = found.send((url.trim().to_string(), metrics_url.clone()));
                 }
             }
         });
-        let url = address
+        let (url, metrics_url) = address
             .recv_timeout(Duration::from_secs(60))
             .expect("the server says where it listens within a minute");
-        Server { child, url }
+        Server {
+            child,
+            url,
+            metrics_url,
+        }
     }
 
     /// The server binary with this scenario's settings, on a free port.
@@ -96,6 +104,7 @@ impl Scenario {
             .env("KAFKA_GROUP_ID", &self.group)
             .env("MONGODB_DB", &self.database)
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("METRICS_ADDR", "127.0.0.1:0")
             .env("LEPTOS_OUTPUT_NAME", "spotify-analytics")
             .env("LEPTOS_SITE_ROOT", repo_root().join("target/site"))
             .env("RUST_LOG", "warn");
@@ -193,6 +202,8 @@ impl Drop for Scenario {
 pub struct Server {
     child: Child,
     pub url: String,
+    /// The monitoring address: `/metrics` and the detailed `/readyz`.
+    pub metrics_url: String,
 }
 
 impl Server {
@@ -213,8 +224,10 @@ impl Server {
         path: &str,
         body: Vec<u8>,
     ) -> (u16, reqwest::header::HeaderMap, Value) {
+        // As the site's own pages send them: state-changing requests carry its origin.
         let response = http()
             .request(method, format!("{}{path}", self.url))
+            .header("origin", &self.url)
             .body(body)
             .send()
             .unwrap_or_else(|error| panic!("{path}: {error}"));
@@ -229,6 +242,16 @@ impl Server {
             .get(format!("{}{path}", self.url))
             .send()
             .unwrap_or_else(|error| panic!("GET {path}: {error}"));
+        let status = response.status().as_u16();
+        (status, response.text().unwrap_or_default())
+    }
+
+    /// `GET` on the monitoring address: `/metrics` (as text) or the detailed `/readyz`.
+    pub fn monitoring(&self, path: &str) -> (u16, String) {
+        let response = http()
+            .get(format!("{}{path}", self.metrics_url))
+            .send()
+            .unwrap_or_else(|error| panic!("GET {path} on the monitoring address: {error}"));
         let status = response.status().as_u16();
         (status, response.text().unwrap_or_default())
     }

@@ -1,0 +1,127 @@
+//! Kafka settings: the clients' security settings pass through from the
+//! environment (proven against the local broker's SASL/PLAIN listener on
+//! 127.0.0.1:9094, user `analytics`, password made by `scripts/stack.sh`),
+//! and the dead-letter topic keeps records only for its retention.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::{repo_root, summary_figure, Scenario};
+
+const SASL_BROKERS: &str = "127.0.0.1:9094";
+
+fn password_file() -> PathBuf {
+    let stack = std::env::var_os("STACK_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".stack"));
+    let file = stack.join("kafka/sasl-password");
+    assert!(
+        file.is_file(),
+        "{} is missing: start the broker with ./scripts/stack.sh up",
+        file.display()
+    );
+    file
+}
+
+/// The settings a client needs for the SASL listener, with this password file.
+fn sasl_settings(password_file: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("KAFKA_BROKERS", SASL_BROKERS.into()),
+        ("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT".into()),
+        ("KAFKA_SASL_MECHANISM", "PLAIN".into()),
+        ("KAFKA_SASL_USERNAME", "analytics".into()),
+        ("KAFKA_SASL_PASSWORD_FILE", password_file.into()),
+    ]
+}
+
+fn produce(scenario: &Scenario, file: &std::path::Path, settings: &[(&str, String)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_producer"))
+        .arg("--file")
+        .arg(file)
+        .args(["--topic", &scenario.topic])
+        .env("MONGODB_DB", &scenario.database)
+        .envs(settings.iter().map(|(key, value)| (*key, value.as_str())))
+        .output()
+        .expect("the producer binary runs")
+}
+
+#[test]
+fn producer_and_server_count_listens_through_a_sasl_listener() {
+    let scenario = Scenario::new("sasl");
+    let file = scenario.generate("history.csv", 300, 41);
+    let password = password_file();
+    let settings = sasl_settings(&password.to_string_lossy());
+    let borrowed: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = scenario.server_with(&borrowed);
+
+    let output = produce(&scenario, &file, &settings);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sent = summary_figure(&output, "sent");
+    assert!(sent > 250, "sent {sent}");
+    server.wait_for_events(sent as i64);
+}
+
+#[test]
+fn a_wrong_password_is_refused_with_a_message_that_does_not_repeat_it() {
+    let scenario = Scenario::new("sasl_wrong");
+    let file = scenario.generate("history.csv", 10, 42);
+    let wrong = scenario.scratch_file("wrong-password");
+    std::fs::write(&wrong, "not-the-password-1234\n").unwrap();
+    let mut settings = sasl_settings(&wrong.to_string_lossy());
+    settings.push(("RUST_LOG", "warn".into()));
+
+    let output = produce(&scenario, &file, &settings);
+    assert!(!output.status.success(), "a wrong password was accepted");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.contains("refused this client"), "{said}");
+    assert!(
+        said.contains("KAFKA_SASL_USERNAME"),
+        "says what to check: {said}"
+    );
+    assert!(!said.contains("not-the-password-1234"), "{said}");
+}
+
+#[test]
+fn the_dead_letter_topic_keeps_records_for_its_retention_only() {
+    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::ClientConfig;
+
+    let scenario = Scenario::new("dlq_retention");
+    let file = scenario.generate("history.csv", 5, 43);
+    let output = scenario.produce(&file, &[]);
+    assert!(output.status.success());
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", "127.0.0.1:9092")
+        .create()
+        .unwrap();
+    let dead_letters = format!("{}_dlq", scenario.topic);
+    let retention = |topic: &str| -> Option<String> {
+        let described = futures::executor::block_on(
+            admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new()),
+        )
+        .unwrap();
+        let resource = described.into_iter().next()?.ok()?;
+        resource.get("retention.ms")?.value.clone()
+    };
+    assert_eq!(
+        retention(&dead_letters).as_deref(),
+        Some("604800000"),
+        "7 days"
+    );
+    assert_ne!(
+        retention(&scenario.topic).as_deref(),
+        Some("604800000"),
+        "the listens topic keeps the cluster's retention"
+    );
+}
