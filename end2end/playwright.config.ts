@@ -1,9 +1,11 @@
 import { defineConfig } from "@playwright/test";
 
-// scripts/test.sh starts the server with a topic and database of its own and
-// passes its address in BASE_URL; the browser is Debian's Chromium.
+// scripts/test.sh starts the server with a topic and database of its own,
+// creates the test person and passes its address in BASE_URL; the browser is
+// Debian's Chromium.
 export default defineConfig({
   testDir: "./tests",
+  globalSetup: "./global-setup.ts",
   timeout: 120_000,
   expect: { timeout: 20_000 },
   fullyParallel: false,
@@ -13,6 +15,8 @@ export default defineConfig({
   use: {
     baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3000",
     screenshot: "only-on-failure",
+    // The test person's session, signed in by global-setup.ts.
+    storageState: "artifacts/.signed-in.json",
     trace: "retain-on-failure",
   },
   projects: [

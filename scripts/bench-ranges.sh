@@ -29,7 +29,7 @@ sent="$("$bin/producer" --file "$file" --topic "$id" | sed -n 's/^sent *\([0-9]*
 say "waiting until all $sent listens are counted"
 until [[ "$(counted_events)" -ge "$sent" ]]; do sleep 1; done
 # The rollups follow the journal a refresh behind the totals.
-until curl -fsS "$url/api/shares" | grep -q "\"plays\":$sent,"; do sleep 0.5; done
+until curl -fsS -H "$auth" "$url/api/shares" | grep -q "\"plays\":$sent,"; do sleep 0.5; done
 
 questions=(
   "top-songs?preset=all-time&limit=100"
@@ -47,7 +47,7 @@ echo
 printf '%-58s %9s %7s %9s %9s\n' question requests failed p50 p99
 for question in "${questions[@]}"; do
   out="$ROOT/target/bench/ranges-$(tr -c 'a-z0-9' '_' <<< "$question").txt"
-  "$hey" -z "${seconds}s" -c 2 -q "$((rate / 2))" "$url/api/$question" > "$out"
+  "$hey" -H "$auth" -z "${seconds}s" -c 2 -q "$((rate / 2))" "$url/api/$question" > "$out"
   printf '%-58s %s\n' "/api/$question" "$(hey_figures "$out")"
 done
 rss_kb="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server/status")"

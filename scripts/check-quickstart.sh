@@ -72,9 +72,20 @@ done
 sent="$(sed -n 's/^sent *\([0-9]*\) listens.*/\1/p' "$out" | head -n 1)"
 [[ "$sent" =~ ^[1-9][0-9]*$ ]] || fail "the producer's summary has no count of listens sent"
 
+# The sign-in link run.sh printed, used as a person would: it signs in once.
+link="$(sed -n 's/.*sign in as demo, once, with: \(http[^ ]*\).*/\1/p' "$out" | head -n 1)"
+[[ -n "$link" ]] || fail "run.sh printed no sign-in link"
+cookies="$(umask 077 && mktemp)"
+trap 'rm -f "$cookies"' EXIT
+[[ "$(curl -sS -o /dev/null -w '%{http_code}' "$url/api/summary")" == 401 ]] ||
+  fail "/api/summary answers without signing in"
+curl -fsS -o /dev/null -c "$cookies" "$link" || fail "the sign-in link does not work"
+[[ "$(curl -sS -o /dev/null -w '%{redirect_url}' "$link")" == */sign-in\?link-used ]] ||
+  fail "the sign-in link works twice"
+
 events=""
 for _ in $(seq 1 60); do
-  events="$(curl -fsS "$url/api/summary" 2> /dev/null | sed -n 's/.*"events":\([0-9]*\).*/\1/p')" || true
+  events="$(curl -fsS -b "$cookies" "$url/api/summary" 2> /dev/null | sed -n 's/.*"events":\([0-9]*\).*/\1/p')" || true
   [[ "$events" == "$sent" ]] && break
   sleep 1
 done
@@ -82,12 +93,12 @@ done
 say "the dashboard counts the $sent listens the producer sent"
 
 page="$(mktemp)"
-status="$(curl -sS -o "$page" -w '%{http_code}' "$url/")" || fail "GET / did not answer"
+status="$(curl -sS -b "$cookies" -o "$page" -w '%{http_code}' "$url/")" || fail "GET / did not answer"
 [[ "$status" == 200 ]] || fail "GET / answered $status"
 figure="$(echo "$sent" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')"
 grep -qE "(^|[^0-9,])$figure([^0-9,]|\$)" "$page" || fail "the server-rendered page does not show $figure listens"
 rm -f "$page"
-say "GET / answers 200 with $figure listens in its HTML"
+say "the printed link signs in once; GET / answers 200 with $figure listens in its HTML"
 
 server_pids="$(pids_of "$server_bin")"
 [[ -n "$server_pids" ]] || fail "no server process found"

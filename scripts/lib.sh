@@ -36,7 +36,8 @@ bench_history() {
 }
 
 # Measurement scripts: starts the release server on its own topic, group and
-# database named ID, killed when the script exits; sets `server` (its pid) and `url`.
+# database named ID, killed when the script exits; sets `server` (its pid),
+# `url` and `auth` (an Authorization header of a person made for the run).
 start_own_server() {
   local id="$1" log="$ROOT/target/bench/server-$1.log"
   mkdir -p "$ROOT/target/bench"
@@ -52,10 +53,13 @@ start_own_server() {
   done
   url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
   [[ -n "$url" ]] || die "the server did not start; see $log"
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' |
+    MONGODB_DB="$id" RUST_LOG=warn "$ROOT/target/release/server" accounts add bench > /dev/null
+  auth="Authorization: Bearer $(MONGODB_DB="$id" RUST_LOG=warn "$ROOT/target/release/server" accounts token bench)"
 }
 
 # Listens the server at $url has counted.
-counted_events() { curl -fsS "$url/api/summary" | sed -n 's/.*"events":\([0-9]*\).*/\1/p'; }
+counted_events() { curl -fsS -H "$auth" "$url/api/summary" | sed -n 's/.*"events":\([0-9]*\).*/\1/p'; }
 
 
 # Measurement scripts: the hey HTTP load generator, installed with Go on first use; prints its path.

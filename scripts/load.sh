@@ -36,7 +36,7 @@ pids=()
 for endpoint in "${!share[@]}"; do
   per_connection=$((rate * share[$endpoint] / 100 / connections))
   out="$ROOT/target/bench/load-${endpoint%%\?*}.txt"
-  "$hey" -z "${seconds}s" -c "$connections" -q "$per_connection" "$url/api/$endpoint" > "$out" &
+  "$hey" -H "$auth" -z "${seconds}s" -c "$connections" -q "$per_connection" "$url/api/$endpoint" > "$out" &
   pids+=($!)
 done
 wait "${pids[@]}"

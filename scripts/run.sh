@@ -52,6 +52,7 @@ stop_group() {
 stop() {
   set +e
   trap - INT TERM
+  [[ -n "${cookies:-}" ]] && rm -f "$cookies"
   stop_group "$step_pid"
   stop_group "$producer_pid"
   stop_group "$server_pid"
@@ -99,10 +100,22 @@ done
 url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
 [[ -n "$url" ]] || die "the server did not start listening; see $log"
 
+# A demo person holds the sample; its password is random and never shown:
+# the printed link signs in once (`server accounts sign-in-link demo` makes another).
+accounts() { RUST_LOG=warn "$ROOT/target/release/server" accounts "$@"; }
+if ! accounts list | grep -q '^demo '; then
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | accounts add demo > /dev/null
+fi
+# A session of the demo person for this script's own requests, in a file only it reads.
+cookies="$(umask 077 && mktemp)"
+curl -fsS -o /dev/null -c "$cookies" "$(accounts sign-in-link demo)" ||
+  die "signing the demo person in failed; see $log"
+
 # The figures answer once the server has read what was counted before.
 events=""
 for _ in $(seq 1 60); do
-  events="$(curl -fsS "$url/api/summary" 2> /dev/null | sed -n 's/.*"events":\([0-9]*\).*/\1/p')" || true
+  events="$(curl -fsS -b "$cookies" "$url/api/summary" 2> /dev/null |
+    sed -n 's/.*"events":\([0-9]*\).*/\1/p')" || true
   [[ -n "$events" ]] && break
   sleep 0.5
 done
@@ -117,4 +130,5 @@ fi
 
 say "set-up took $(duration "$setup_seconds") and the build $(duration "$build_seconds"); both are reused next time"
 say "dashboard: $url   (Ctrl-C to stop)"
+say "sign in as demo, once, with: $(accounts sign-in-link demo)"
 wait "$server_pid"

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::Dashboard;
+use crate::model::{Dashboard, ViewerInfo};
 use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 
 /// How many rows each ranking of the dashboard shows.
@@ -56,4 +56,10 @@ pub async fn get_song(
     query: RangeQuery,
 ) -> Result<Option<SongDetail>, ServerFnError> {
     Ok(source()?.song_detail(&track_uri, &query))
+}
+
+/// Who is looking: `None` on the pages open to anyone (signing in).
+#[server(prefix = "/rpc", endpoint = "viewer")]
+pub async fn get_viewer() -> Result<Option<ViewerInfo>, ServerFnError> {
+    Ok(use_context::<ViewerInfo>())
 }

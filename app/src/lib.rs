@@ -26,8 +26,10 @@ use leptos_router::{
     ParamSegment, StaticSegment,
 };
 
+use api::get_viewer;
 use components::dashboard::DashboardPage;
 use components::detail::{ArtistPage, SongPage};
+use components::sign_in::{InvitePage, SetupPage, SignInPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -58,16 +60,56 @@ pub fn App() -> impl IntoView {
         <Meta name="description" content="Live analytics of Spotify listening history" />
         <Router>
             <header class="topbar">
-                <h1>"Listening analytics"</h1>
+                <h1><a href="/" class="home">"Listening analytics"</a></h1>
                 <span class="tagline">"Spotify listening history, live from Kafka"</span>
+                <AccountBar />
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=DashboardPage />
                     <Route path=(StaticSegment("artists"), ParamSegment("name")) view=ArtistPage />
                     <Route path=(StaticSegment("songs"), ParamSegment("uri")) view=SongPage />
+                    <Route path=StaticSegment("sign-in") view=SignInPage />
+                    <Route path=(StaticSegment("setup"), ParamSegment("token")) view=SetupPage />
+                    <Route path=(StaticSegment("invite"), ParamSegment("token")) view=InvitePage />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Who is signed in, with the way out; or whose shared dashboard this is.
+#[component]
+fn AccountBar() -> impl IntoView {
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let viewer = viewer.get()?.ok()??;
+                Some(if viewer.shared {
+                    view! {
+                        <nav class="account-bar" aria-label="Account">
+                            <span>{format!("{}'s shared dashboard (read-only)", viewer.name)}</span>
+                            <form method="post" action="/share/leave">
+                                <button type="submit" class="link-button">"Leave"</button>
+                            </form>
+                        </nav>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <nav class="account-bar" aria-label="Account">
+                            <span>"Signed in as " <strong>{viewer.name.clone()}</strong></span>
+                            <a href="/settings">"Settings"</a>
+                            {viewer.admin.then(|| view! { <a href="/admin">"People"</a> })}
+                            <form method="post" action="/sign-out">
+                                <button type="submit" class="link-button">"Sign out"</button>
+                            </form>
+                        </nav>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
     }
 }

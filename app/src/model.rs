@@ -55,6 +55,17 @@ pub struct Dashboard {
     pub health: PipelineHealth,
 }
 
+/// Who is looking at the pages, as the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewerInfo {
+    /// The account's name (letters, digits, `.`, `_`, `-` only).
+    pub name: String,
+    /// May invite, disable and remove people.
+    pub admin: bool,
+    /// Looking at this person's dashboard through their share link: read-only.
+    pub shared: bool,
+}
+
 /// How many rows a ranking returns: 1 to 100, 10 unless asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit(u32);

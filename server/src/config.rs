@@ -218,6 +218,53 @@ pub struct ServerConfig {
     pub batching: BatchSettings,
     #[command(flatten)]
     pub http: HttpSettings,
+    /// Days a session lasts without being used.
+    #[arg(long = "session-idle-days", env = "SESSION_IDLE_DAYS", default_value_t = 14,
+          value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub session_idle_days: u32,
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+}
+
+/// What the server binary does besides serving.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum ServerCommand {
+    /// Manage accounts from a shell (the same database as the server).
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+/// `server accounts …`: passwords are read from `--password-file`, from
+/// standard input when it is not a terminal, or asked for (not echoed).
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum AccountsCommand {
+    /// Creates an account.
+    Add {
+        name: String,
+        /// The account may invite, disable and remove people.
+        #[arg(long)]
+        admin: bool,
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
+    /// Lists the accounts: name, role, state, when created.
+    List,
+    /// Removes an account, its sessions, tokens and share link, and all its figures.
+    Remove { name: String },
+    /// Sets a new password and ends the account's sessions.
+    ResetPassword {
+        name: String,
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
+    /// Prints a new personal API token of the account (shown once).
+    Token {
+        name: String,
+        #[arg(long, default_value = "made in a shell")]
+        label: String,
+    },
+    /// Prints a link that signs the account in, once, within an hour.
+    SignInLink { name: String },
 }
 
 /// How the server faces the network.

@@ -5,6 +5,7 @@
 //! (files)    (Kafka)     (pure fold)   (MongoDB)   (axum + Leptos)
 //! ```
 //!
+//! - [`accounts`]: people, their passwords and the secrets that prove who they are;
 //! - [`event`]: the one event type, [`event::ListenEvent`];
 //! - [`ingest`]: readers that turn history files into events or rejections;
 //! - [`stream`]: the producer side ([`stream::publish`]), the consumer task
@@ -13,10 +14,13 @@
 //! - [`rollup`]: the same listens by day, and time-range questions answered from them;
 //! - [`store`]: MongoDB collections, the exactly-once batch journal, top-k reads;
 //! - [`serve`]: the HTTP router: dashboard, JSON API, health;
+//! - [`admin`]: `server accounts …`, managing accounts from a shell;
 //! - [`config`]: settings from flags and environment; [`status`]: pipeline health;
 //!   [`metrics`]: Prometheus metrics;
 //! - [`sample`]: the generator of realistic sample history.
 
+pub mod accounts;
+pub mod admin;
 pub mod aggregate;
 pub mod config;
 pub mod event;

@@ -7,13 +7,16 @@ use std::time::Duration;
 use anyhow::Context;
 use app::source::Analytics;
 use clap::Parser;
-use server::config::ServerConfig;
+use server::config::{ServerCommand, ServerConfig};
+use server::serve::auth::Auth;
 use server::serve::health::KafkaProbe;
 use server::serve::listener::{self, ConnectionLimits};
 use server::serve::origin::SiteOrigin;
 use server::serve::range_api::Ranges;
+use server::serve::session::Sessions;
 use server::serve::{monitoring_router, router, AppState, LiveAnalytics};
 use server::status::PipelineStatus;
+use server::store::accounts::LinkPurpose;
 use server::store::Store;
 use server::stream::consume::ConsumerTask;
 use tokio::sync::watch;
@@ -28,6 +31,20 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 async fn main() -> anyhow::Result<()> {
     let mut config = ServerConfig::parse();
     server::init_logging();
+    if let Some(ServerCommand::Accounts(command)) = config.command.take() {
+        let store = Store::connect(&config.mongo).await?;
+        store.ping().await?;
+        let public_url = match &config.http.public_url {
+            Some(url) => SiteOrigin::new(Some(url), ([127, 0, 0, 1], 0).into())
+                .public_url()
+                .to_string(),
+            None => format!(
+                "http://{}",
+                std::env::var("LEPTOS_SITE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into())
+            ),
+        };
+        return server::admin::run(&store, &public_url, command).await;
+    }
     config.kafka.load_secrets()?;
     let leptos = leptos::config::get_configuration(None)
         .context("reading the Leptos settings (LEPTOS_* environment variables)")?
@@ -62,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
     let state = AppState {
         changes: live.changes(),
         analytics: Analytics(Arc::new(live)),
-        store,
+        store: store.clone(),
         kafka: Arc::new(KafkaProbe::new(&config.kafka)?),
         closing: closing.clone(),
         ranges,
@@ -92,8 +109,8 @@ async fn main() -> anyhow::Result<()> {
             )
         })?;
     // Scripts and tests read these lines to find the server.
-    println!("metrics on http://{}", monitoring.local_addr()?);
-    println!("listening on http://{address}");
+    announce(&format!("metrics on http://{}", monitoring.local_addr()?));
+    announce(&format!("listening on http://{address}"));
     info!("dashboard at {}", site.public_url());
     let limits = ConnectionLimits {
         max_connections: config.http.max_connections as usize,
@@ -110,7 +127,13 @@ async fn main() -> anyhow::Result<()> {
             let _ = stopping.wait_for(|closing| *closing).await;
         },
     ));
-    let public = router(leptos, state, &config.http, site);
+    let auth = Auth::new(
+        store.clone(),
+        chrono::Duration::days(i64::from(config.session_idle_days)),
+    );
+    tokio::spawn(prune_sessions(auth.clone()));
+    offer_setup_link(&store, &site).await;
+    let public = router(leptos, state, &config.http, Sessions::new(auth, site));
     listener::serve(listener, public, limits, async move {
         stop_signal().await;
         // Ends the pushed streams, which would otherwise hold the shutdown open.
@@ -154,4 +177,44 @@ async fn stop_signal() {
         _ = interrupt => {},
         _ = terminate => {},
     }
+}
+
+/// With no account yet, makes a link that creates the first (admin)
+/// account, and says where it is; it works once, for a day.
+async fn offer_setup_link(store: &Store, site: &SiteOrigin) {
+    let made = async {
+        if !store.accounts().await?.is_empty() {
+            return Ok(None);
+        }
+        store.remove_setup_links().await?;
+        store
+            .create_link(LinkPurpose::Setup, chrono::Duration::days(1))
+            .await
+            .map(Some)
+    };
+    match made.await {
+        Ok(Some(link)) => {
+            let url = format!("{}/setup/{}", site.public_url(), link.expose());
+            tracing::warn!("no account yet: create the first (admin) account at {url} (works once, for 24 hours), or run `server accounts add NAME --admin`");
+            announce(&format!("setup link: {url}"));
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!("cannot check for accounts yet ({error}); restart the server once MongoDB answers to get a setup link"),
+    }
+}
+
+/// Deletes sessions idle past their expiry, hourly.
+async fn prune_sessions(auth: Auth) {
+    loop {
+        if let Err(error) = auth.store().prune_sessions(auth.idle_expiry()).await {
+            tracing::debug!("pruning idle sessions failed: {error}");
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+}
+
+/// A line on standard output for scripts to read; nobody reading it is no failure.
+fn announce(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

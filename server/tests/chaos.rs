@@ -239,6 +239,12 @@ fn ferretdb_outage_is_waited_out_while_the_api_serves_the_last_figures() {
         .get("x-data-stale")
         .expect("the figures are flagged as not current");
     eprintln!("while FerretDB is down: X-Data-Stale: {stale:?}");
+    let (status, page) = server.page("/");
+    assert_eq!(status, 200, "the page shows the last figures");
+    assert!(
+        page.contains("Data may be stale"),
+        "no stale notice in:\n{page}"
+    );
     std::thread::sleep(outage.saturating_sub(stopped.elapsed()));
 
     let counted_before_the_outage = counted_here(&server);

@@ -5,4 +5,5 @@ pub mod dashboard;
 pub mod detail;
 pub mod range_view;
 pub mod ranking;
+pub mod sign_in;
 pub mod time_charts;

@@ -30,7 +30,9 @@ pub fn harden(router: Router, settings: &HttpSettings, site: SiteOrigin) -> Rout
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: browsers then send `Origin: null` with forms, which the
+        // same-origin check must refuse. Links to other sites carry no referrer.
+        (header::REFERRER_POLICY, "same-origin"),
         (
             HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=()",

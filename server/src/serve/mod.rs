@@ -3,6 +3,7 @@
 //! the detailed readiness report on a router for monitoring only.
 
 pub mod api;
+pub mod auth;
 mod charts;
 mod csp;
 mod hardening;
@@ -13,6 +14,9 @@ pub mod origin;
 mod push;
 pub mod query;
 pub mod range_api;
+#[cfg(test)]
+mod router_tests;
+pub mod session;
 
 use std::sync::Arc;
 
@@ -24,10 +28,12 @@ use leptos_axum::{file_and_error_handler_with_context, generate_route_list, Lept
 
 use crate::config::HttpSettings;
 use crate::store::Store;
+use app::model::ViewerInfo;
+use auth::{Access, Viewer};
 use axum::http::request::Parts;
 use health::KafkaProbe;
 pub use live::LiveAnalytics;
-use origin::SiteOrigin;
+use session::Sessions;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -45,19 +51,31 @@ pub struct AppState {
     pub live_streams: Arc<tokio::sync::Semaphore>,
 }
 
-/// The whole public site: JSON API, health checks, the dashboard and its assets.
+/// The whole public site: JSON API, health checks, the dashboard and its
+/// assets, signing in and out; every request matched to the person it acts for.
 pub fn router(
     options: LeptosOptions,
     state: AppState,
     settings: &HttpSettings,
-    site: SiteOrigin,
+    sessions: Sessions,
 ) -> Router {
     let analytics = state.analytics.clone();
     let context = move || {
         provide_context(analytics.clone());
+        let parts = use_context::<Parts>();
         // The script nonce of this response's Content-Security-Policy.
-        if let Some(nonce) = use_context::<Parts>().as_ref().and_then(csp::nonce_of) {
+        if let Some(nonce) = parts.as_ref().and_then(csp::nonce_of) {
             provide_context(nonce);
+        }
+        if let Some(viewer) = parts
+            .as_ref()
+            .and_then(|parts| parts.extensions.get::<Viewer>())
+        {
+            provide_context(ViewerInfo {
+                name: viewer.name.to_string(),
+                admin: viewer.is_admin(),
+                shared: viewer.access == Access::SharedLink,
+            });
         }
     };
     let site_routes = Router::new()
@@ -67,13 +85,17 @@ pub fn router(
         })
         .fallback(file_and_error_handler_with_context(context, shell))
         .with_state(options);
+    let site = sessions.site.clone();
+    let auth = sessions.auth.clone();
     let routes = api::routes()
         .merge(health::routes())
         .merge(push::routes())
         .merge(range_api::routes())
         .merge(charts::routes())
         .with_state(state)
+        .merge(session::routes().with_state(sessions))
         .merge(site_routes)
+        .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
         .layer(axum::middleware::from_fn(crate::metrics::track_requests));
     hardening::harden(routes, settings, site)
 }

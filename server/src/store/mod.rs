@@ -21,6 +21,7 @@
 //!   songs and artists, replaced after every batch; the dashboard and API read
 //!   and merge them (see [`leaderboard`]).
 
+pub mod accounts;
 pub mod checkpoint;
 pub mod imports;
 pub mod journal;

@@ -88,10 +88,16 @@ impl Scenario {
         let (url, metrics_url) = address
             .recv_timeout(Duration::from_secs(60))
             .expect("the server says where it listens within a minute");
+        let database = extra
+            .iter()
+            .find(|(key, _)| *key == "MONGODB_DB")
+            .map_or(self.database.as_str(), |(_, value)| *value);
+        let token = test_person_token(database);
         Server {
             child,
             url,
             metrics_url,
+            token,
         }
     }
 
@@ -198,18 +204,85 @@ impl Drop for Scenario {
     }
 }
 
+/// Runs `work` on a test's database, for tests that look at or change what is stored.
+pub fn with_database<F, Fut>(database: &str, work: F)
+where
+    F: FnOnce(mongodb::Database) -> Fut,
+    Fut: std::future::Future<Output = mongodb::error::Result<()>>,
+{
+    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime
+        .block_on(async {
+            let client = mongodb::Client::with_uri_str(&uri).await?;
+            work(client.database(database)).await
+        })
+        .expect("the database answers");
+}
+
 /// A running server process; killed when dropped.
 pub struct Server {
     child: Child,
     pub url: String,
     /// The monitoring address: `/metrics` and the detailed `/readyz`.
     pub metrics_url: String,
+    /// An API token of the test person ([`TEST_PERSON`]), sent with every request.
+    pub token: String,
+}
+
+/// The account tests read figures as.
+pub const TEST_PERSON: &str = "tester";
+/// Its password.
+pub const TEST_PASSWORD: &str = "a password for tests";
+
+/// Runs `server accounts …` on a database; `input` goes to its standard input.
+pub fn accounts_command(database: &str, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("accounts")
+        .args(args)
+        .env("MONGODB_DB", database)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    child.wait_with_output().expect("the accounts command ends")
+}
+
+/// Creates the test person in `database` if needed; answers a new API token of theirs.
+pub fn test_person_token(database: &str) -> String {
+    let added = accounts_command(
+        database,
+        &["add", TEST_PERSON],
+        &format!("{TEST_PASSWORD}\n"),
+    );
+    let said = String::from_utf8_lossy(&added.stderr);
+    assert!(
+        added.status.success() || said.contains("is taken"),
+        "cannot create the test person: {said}"
+    );
+    let token = accounts_command(database, &["token", TEST_PERSON], "");
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    String::from_utf8_lossy(&token.stdout).trim().to_string()
 }
 
 impl Server {
     pub fn get(&self, path: &str) -> (u16, Value) {
         let response = http()
             .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .send()
             .unwrap_or_else(|error| panic!("GET {path}: {error}"));
         let status = response.status().as_u16();
@@ -227,6 +300,7 @@ impl Server {
         // As the site's own pages send them: state-changing requests carry its origin.
         let response = http()
             .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .header("origin", &self.url)
             .body(body)
             .send()
@@ -240,6 +314,7 @@ impl Server {
     pub fn page(&self, path: &str) -> (u16, String) {
         let response = http()
             .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .send()
             .unwrap_or_else(|error| panic!("GET {path}: {error}"));
         let status = response.status().as_u16();

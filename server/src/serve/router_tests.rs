@@ -1,0 +1,206 @@
+//! The public router in process (`tower::ServiceExt::oneshot`), with an
+//! in-memory figures source and no services: every route the router has,
+//! read from the router itself so that a new one cannot be forgotten,
+//! answers a request without a session as it must.
+
+use std::sync::Arc;
+
+use app::model::{Limit, PipelineHealth, Summary, TopArtist, TopSong};
+use app::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
+use app::source::{Analytics, AnalyticsSource, SourceError};
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode};
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use tower::ServiceExt;
+
+use super::auth::{needs, Auth, Needs};
+use super::health::KafkaProbe;
+use super::origin::SiteOrigin;
+use super::range_api::Ranges;
+use super::session::Sessions;
+use super::{router, AppState};
+use crate::config::{HttpSettings, KafkaSettings, MongoSettings};
+use crate::store::Store;
+
+/// Figures that are there without any service: none at all.
+struct NoFigures;
+
+#[async_trait]
+impl AnalyticsSource for NoFigures {
+    async fn summary(&self) -> Result<Summary, SourceError> {
+        Ok(Summary::default())
+    }
+    async fn top_songs(&self, _: Limit) -> Result<Vec<TopSong>, SourceError> {
+        Ok(Vec::new())
+    }
+    async fn top_artists(&self, _: Limit) -> Result<Vec<TopArtist>, SourceError> {
+        Ok(Vec::new())
+    }
+    fn health(&self) -> PipelineHealth {
+        PipelineHealth::default()
+    }
+    fn range_view(&self, _: &RangeQuery, _: Limit) -> Result<RangeView, SourceError> {
+        Ok(RangeView::default())
+    }
+    fn artist_detail(&self, _: &str, _: &RangeQuery) -> Option<ArtistDetail> {
+        None
+    }
+    fn song_detail(&self, _: &str, _: &RangeQuery) -> Option<SongDetail> {
+        None
+    }
+}
+
+/// The public router over the in-memory source; the store and the broker
+/// point at addresses where nothing answers.
+async fn public_router() -> Router {
+    let store = Store::connect(&MongoSettings {
+        uri: "mongodb://127.0.0.1:1".into(),
+        database: "unused".into(),
+    })
+    .await
+    .expect("a valid address");
+    let kafka = KafkaSettings {
+        brokers: "127.0.0.1:1".into(),
+        topic: "unused".into(),
+        partitions: 1,
+        dead_letter_retention_days: 7,
+        security: Default::default(),
+    };
+    let (_, changes) = tokio::sync::watch::channel(None);
+    let (_, closing) = tokio::sync::watch::channel(false);
+    let state = AppState {
+        analytics: Analytics(Arc::new(NoFigures)),
+        store: store.clone(),
+        kafka: Arc::new(KafkaProbe::new(&kafka).expect("a client")),
+        ranges: Ranges::default(),
+        changes,
+        closing,
+        live_streams: Arc::new(tokio::sync::Semaphore::new(4)),
+    };
+    let settings = HttpSettings {
+        public_url: None,
+        metrics_addr: "127.0.0.1:0".parse().unwrap(),
+        max_connections: 16,
+        header_read_timeout_secs: 10,
+        request_timeout_secs: 10,
+        max_live_streams: 4,
+    };
+    let site = SiteOrigin::new(None, "127.0.0.1:3000".parse().unwrap());
+    let sessions = Sessions::new(Auth::new(store, chrono::Duration::days(14)), site);
+    let options = LeptosOptions::builder()
+        .output_name("spotify-analytics")
+        .build();
+    router(options, state, &settings, sessions)
+}
+
+/// The paths of the router's routes, read from its own description (axum
+/// lists each route's path there); parameters filled in with `x`.
+fn route_paths(router: &Router) -> Vec<String> {
+    let description = format!("{router:?}");
+    let routes = description
+        .split("fallback_router")
+        .next()
+        .unwrap_or_default();
+    let Some((_, paths)) = routes.split_once("paths: {") else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = paths
+        .split("RouteId(")
+        .filter_map(|entry| {
+            let start = entry.find('"')? + 1;
+            let end = start + entry[start..].find('"')?;
+            Some(fill_parameters(&entry[start..end]))
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn fill_parameters(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "x"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn answer(router: &Router, method: Method, path: &str) -> (StatusCode, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "127.0.0.1:3000")
+        .header("origin", "http://127.0.0.1:3000")
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (response.status(), location)
+}
+
+#[tokio::test]
+async fn every_route_without_a_session_leads_to_sign_in_or_is_refused() {
+    let router = public_router().await;
+    let paths = route_paths(&router);
+    assert!(
+        paths.len() > 15 && paths.contains(&"/api/top-songs".to_string()),
+        "the route table was not read: {paths:?}"
+    );
+    let mut checked = 0;
+    for path in &paths {
+        for method in [Method::GET, Method::POST] {
+            let (status, location) = answer(&router, method.clone(), path).await;
+            let page = method == Method::GET
+                && !["/api/", "/rpc/", "/charts/"]
+                    .iter()
+                    .any(|prefix| path.starts_with(prefix));
+            match needs(&method, path) {
+                Needs::Nobody => assert!(
+                    !status.is_server_error() || path == "/readyz",
+                    "{method} {path}: {status}"
+                ),
+                _ if page => {
+                    assert_eq!(status, StatusCode::SEE_OTHER, "{method} {path}");
+                    assert!(
+                        location.starts_with("/sign-in?next="),
+                        "{method} {path}: {location}"
+                    );
+                }
+                _ => assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}"),
+            }
+            checked += 1;
+        }
+    }
+    eprintln!(
+        "{checked} requests to {} routes without a session",
+        paths.len()
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_token_is_refused_and_says_how_to_authenticate() {
+    let router = public_router().await;
+    let request = Request::builder()
+        .uri("/api/summary")
+        .header("host", "127.0.0.1:3000")
+        .header("authorization", "Bearer not-a-token")
+        .body(Body::empty())
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+}
