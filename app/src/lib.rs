@@ -2,7 +2,8 @@
 //!
 //! - [`model`]: the types the page, the server functions and the JSON API share;
 //! - [`range`]: questions about a time range and their answers;
-//! - [`api`]: the server functions the page calls;
+//! - [`api`]: the server functions the page calls; [`account_api`]: those of
+//!   the settings and people pages;
 //! - `source` (server only): the read interface the server implements over MongoDB;
 //! - [`components`]: the page and its charts; [`format`]: how figures read.
 //!
@@ -11,6 +12,7 @@
 // Deeply nested view types of the dashboard need a deeper limit in the browser build.
 #![recursion_limit = "256"]
 
+pub mod account_api;
 pub mod api;
 pub mod components;
 pub mod format;
@@ -29,6 +31,8 @@ use leptos_router::{
 use api::get_viewer;
 use components::dashboard::DashboardPage;
 use components::detail::{ArtistPage, SongPage};
+use components::people::PeoplePage;
+use components::settings::SettingsPage;
 use components::sign_in::{InvitePage, SetupPage, SignInPage};
 
 /// The HTML document around the app, rendered on the server.
@@ -70,6 +74,8 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("artists"), ParamSegment("name")) view=ArtistPage />
                     <Route path=(StaticSegment("songs"), ParamSegment("uri")) view=SongPage />
                     <Route path=StaticSegment("sign-in") view=SignInPage />
+                    <Route path=StaticSegment("settings") view=SettingsPage />
+                    <Route path=StaticSegment("admin") view=PeoplePage />
                     <Route path=(StaticSegment("setup"), ParamSegment("token")) view=SetupPage />
                     <Route path=(StaticSegment("invite"), ParamSegment("token")) view=InvitePage />
                 </Routes>

@@ -66,6 +66,49 @@ pub struct ViewerInfo {
     pub shared: bool,
 }
 
+/// A personal API token as its settings page lists it: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRow {
+    /// Enough of the token's hash to tell it apart and revoke it.
+    pub id: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+/// What the settings page shows of the signed-in person.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub name: String,
+    pub tokens: Vec<TokenRow>,
+    /// Whether a share link of the dashboard works now.
+    pub sharing: bool,
+}
+
+/// One person as the administrator sees them: a name and counts, never listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRow {
+    pub name: String,
+    pub admin: bool,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An invitation not yet used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteRow {
+    pub invited_by: String,
+    pub admin: bool,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the people page shows an administrator.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleView {
+    pub people: Vec<PersonRow>,
+    pub invites: Vec<InviteRow>,
+}
+
 /// How many rows a ranking returns: 1 to 100, 10 unless asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit(u32);

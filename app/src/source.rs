@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
+use crate::model::{
+    Dashboard, Limit, PeopleView, PipelineHealth, SettingsView, Summary, TopArtist, TopSong,
+};
 use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 
 /// Read access to the aggregates, whatever stores them.
@@ -45,3 +47,39 @@ pub struct Analytics(pub Arc<dyn AnalyticsSource>);
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct SourceError(pub String);
+
+/// What the signed-in person may do to their own account: the server
+/// provides one per request, already bound to that person.
+#[async_trait]
+pub trait AccountSettings: Send + Sync {
+    async fn settings(&self) -> Result<SettingsView, AccountError>;
+    /// A new API token, shown this once.
+    async fn create_token(&self, label: &str) -> Result<String, AccountError>;
+    async fn revoke_token(&self, id: &str) -> Result<(), AccountError>;
+    /// A new share link (the old one stops working), shown this once.
+    async fn share(&self) -> Result<String, AccountError>;
+    async fn stop_sharing(&self) -> Result<(), AccountError>;
+    /// Checks the current password and sets the new one; every session ends.
+    async fn change_password(&self, current: &str, new: &str) -> Result<(), AccountError>;
+}
+
+/// What an administrator may do: names and counts of people, never listens.
+#[async_trait]
+pub trait PeopleAdmin: Send + Sync {
+    async fn people(&self) -> Result<PeopleView, AccountError>;
+    /// A one-time invitation link, valid for a week.
+    async fn invite(&self, admin: bool) -> Result<String, AccountError>;
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), AccountError>;
+}
+
+/// The account services as Leptos context; cloning shares them.
+#[derive(Clone)]
+pub struct Accounts(pub Arc<dyn AccountSettings>);
+
+#[derive(Clone)]
+pub struct People(pub Arc<dyn PeopleAdmin>);
+
+/// An account change that cannot be made; the message says why, for a person.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct AccountError(pub String);

@@ -312,3 +312,273 @@ fn a_session_idle_past_its_expiry_has_ended() {
     let other = scenario.server();
     assert_eq!(summary(&other.url), 401);
 }
+
+/// Calls a server function as the page does: a form-encoded POST from the site's own origin.
+fn call(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    function: &str,
+    form: &[(&str, &str)],
+) -> reqwest::blocking::Response {
+    client
+        .post(format!("{url}/rpc/{function}"))
+        .header("origin", url)
+        .form(form)
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn a_revoked_token_stops_working_at_once() {
+    let scenario = Scenario::new("revoked_token");
+    let server = scenario.server();
+    let client = browser();
+    sign_in(&client, &server.url, TEST_PERSON, TEST_PASSWORD);
+    let created = call(
+        &client,
+        &server.url,
+        "account/create_token",
+        &[("label", "nightly export")],
+    );
+    assert_eq!(created.status(), 200);
+    let token: String = created.json().unwrap();
+    assert!(token.starts_with("sat_"), "{token}");
+    let with_token = |token: &str| {
+        reqwest::blocking::Client::new()
+            .get(format!("{}/api/top-songs", server.url))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(with_token(&token), 200);
+
+    let settings: serde_json::Value = call(&client, &server.url, "account/settings", &[])
+        .json()
+        .unwrap();
+    let listed = settings["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["label"] == "nightly export")
+        .expect("the new token is listed")
+        .clone();
+    assert!(
+        !settings.to_string().contains(&token[4..]),
+        "the secret is never listed"
+    );
+    let revoked = call(
+        &client,
+        &server.url,
+        "account/revoke_token",
+        &[("id", listed["id"].as_str().unwrap())],
+    );
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(with_token(&token), 401);
+}
+
+#[test]
+fn a_share_link_shows_the_dashboard_read_only_until_sharing_stops() {
+    let scenario = Scenario::new("share_link");
+    let server = scenario.server();
+    let owner = browser();
+    sign_in(&owner, &server.url, TEST_PERSON, TEST_PASSWORD);
+    let link: String = call(&owner, &server.url, "account/share", &[])
+        .json()
+        .unwrap();
+    assert!(
+        link.starts_with(&format!("{}/share/sal_", server.url)),
+        "{link}"
+    );
+
+    let guest = browser();
+    let opened = guest.get(&link).send().unwrap();
+    assert_eq!(opened.status(), 303);
+    let read = |path: &str| {
+        guest
+            .get(format!("{}{path}", server.url))
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(read("/api/summary"), 200);
+    assert_eq!(read("/"), 200);
+    // Read-only: no settings, no tokens, no people.
+    assert_eq!(read("/settings"), 404);
+    assert_eq!(
+        call(
+            &guest,
+            &server.url,
+            "account/create_token",
+            &[("label", "x")]
+        )
+        .status(),
+        404
+    );
+    assert_eq!(call(&guest, &server.url, "admin/people", &[]).status(), 404);
+
+    assert_eq!(
+        call(&owner, &server.url, "account/stop_sharing", &[]).status(),
+        200
+    );
+    assert_eq!(read("/api/summary"), 401);
+    assert_eq!(
+        guest.get(&link).send().unwrap().headers()["location"],
+        "/sign-in?share-ended"
+    );
+}
+
+#[test]
+fn only_administrators_see_people_and_invite_them() {
+    let scenario = Scenario::new("admin_only");
+    let server = scenario.server();
+    let member = browser();
+    sign_in(&member, &server.url, TEST_PERSON, TEST_PASSWORD);
+    assert_eq!(
+        call(&member, &server.url, "admin/people", &[]).status(),
+        404
+    );
+    assert_eq!(
+        member
+            .get(format!("{}/admin", server.url))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+
+    let added = common::accounts_command(
+        &scenario.database,
+        &["add", "boss", "--admin"],
+        "boss password 1\n",
+    );
+    assert!(added.status.success());
+    let admin = browser();
+    sign_in(&admin, &server.url, "boss", "boss password 1");
+    let people: serde_json::Value = call(&admin, &server.url, "admin/people", &[])
+        .json()
+        .unwrap();
+    let names: Vec<&str> = people["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["boss", TEST_PERSON]);
+    let link: String = call(&admin, &server.url, "admin/invite", &[("admin", "false")])
+        .json()
+        .unwrap();
+
+    // The invitation creates one account and signs it in; a second use fails.
+    let token = link.rsplit('/').next().unwrap().to_string();
+    let joined = browser()
+        .post(format!("{}/invite", server.url))
+        .header("origin", &server.url)
+        .form(&[
+            ("token", token.as_str()),
+            ("name", "newcomer"),
+            ("password", "newcomer password"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(joined.status(), 303);
+    assert_eq!(location(&joined), "/");
+    assert!(session_cookie(&joined).is_some());
+    let again = browser()
+        .post(format!("{}/invite", server.url))
+        .header("origin", &server.url)
+        .form(&[
+            ("token", token.as_str()),
+            ("name", "second"),
+            ("password", "second password"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(location(&again), "/sign-in?link-used");
+
+    // Disabling an account ends its access.
+    assert_eq!(
+        call(
+            &admin,
+            &server.url,
+            "admin/set_disabled",
+            &[("name", TEST_PERSON), ("disabled", "true")]
+        )
+        .status(),
+        200
+    );
+    assert_eq!(
+        member
+            .get(format!("{}/api/summary", server.url))
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[test]
+fn the_first_start_offers_a_setup_link_that_makes_one_administrator() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let scenario = Scenario::new("setup_link");
+    let mut child = scenario
+        .server_command(&[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok);
+    let (mut url, mut link) = (None, None);
+    for line in lines {
+        if let Some(found) = line.strip_prefix("listening on ") {
+            url = Some(found.to_string());
+        }
+        if let Some(found) = line.strip_prefix("setup link: ") {
+            link = Some(found.to_string());
+            break;
+        }
+    }
+    let (url, link) = (url.expect("an address"), link.expect("a setup link"));
+    assert!(link.starts_with(&format!("{url}/setup/sau_")), "{link}");
+    let page = browser().get(&link).send().unwrap();
+    assert_eq!(page.status(), 200, "the setup page is open to anyone");
+
+    let token = link.rsplit('/').next().unwrap().to_string();
+    let set_up = |name: &str, password: &str| {
+        browser()
+            .post(format!("{url}/setup"))
+            .header("origin", &url)
+            .form(&[
+                ("token", token.as_str()),
+                ("name", name),
+                ("password", password),
+            ])
+            .send()
+            .unwrap()
+    };
+    // A weak password sends back to the form, and the link still works.
+    assert_eq!(
+        location(&set_up("first", "short")),
+        format!("/setup/{token}?problem=password")
+    );
+    let made = set_up("first", "the first password");
+    assert_eq!(location(&made), "/");
+    assert!(session_cookie(&made).is_some());
+    assert_eq!(
+        location(&set_up("second", "the second password")),
+        "/sign-in?set-up-already"
+    );
+    let listed = common::accounts_command(&scenario.database, &["list"], "");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("first") && listed.contains("admin"),
+        "{listed}"
+    );
+    assert!(!listed.contains("second"), "{listed}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

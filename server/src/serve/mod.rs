@@ -2,6 +2,7 @@
 //! the JSON API and the health endpoints on the public router; metrics and
 //! the detailed readiness report on a router for monitoring only.
 
+mod account_services;
 pub mod api;
 pub mod auth;
 mod charts;
@@ -28,11 +29,14 @@ use leptos_axum::{file_and_error_handler_with_context, generate_route_list, Lept
 
 use crate::config::HttpSettings;
 use crate::store::Store;
+use account_services::{Administration, PersonSettings};
 use app::model::ViewerInfo;
-use auth::{Access, Viewer};
+use app::source::{Accounts, People};
+use auth::{Access, Auth, Viewer};
 use axum::http::request::Parts;
 use health::KafkaProbe;
 pub use live::LiveAnalytics;
+use origin::SiteOrigin;
 use session::Sessions;
 
 /// What the handlers share.
@@ -60,6 +64,7 @@ pub fn router(
     sessions: Sessions,
 ) -> Router {
     let analytics = state.analytics.clone();
+    let (auth, site) = (sessions.auth.clone(), sessions.site.clone());
     let context = move || {
         provide_context(analytics.clone());
         let parts = use_context::<Parts>();
@@ -71,11 +76,7 @@ pub fn router(
             .as_ref()
             .and_then(|parts| parts.extensions.get::<Viewer>())
         {
-            provide_context(ViewerInfo {
-                name: viewer.name.to_string(),
-                admin: viewer.is_admin(),
-                shared: viewer.access == Access::SharedLink,
-            });
+            provide_viewer(viewer, &auth, &site);
         }
     };
     let site_routes = Router::new()
@@ -85,8 +86,7 @@ pub fn router(
         })
         .fallback(file_and_error_handler_with_context(context, shell))
         .with_state(options);
-    let site = sessions.site.clone();
-    let auth = sessions.auth.clone();
+    let (auth, site) = (sessions.auth.clone(), sessions.site.clone());
     let routes = api::routes()
         .merge(health::routes())
         .merge(push::routes())
@@ -98,6 +98,31 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
         .layer(axum::middleware::from_fn(crate::metrics::track_requests));
     hardening::harden(routes, settings, site)
+}
+
+/// What the pages and server functions of one request may use, for the
+/// person it acts for: who they are, their own settings (not through a share
+/// link), and the people page for administrators.
+fn provide_viewer(viewer: &Viewer, auth: &Auth, site: &SiteOrigin) {
+    provide_context(ViewerInfo {
+        name: viewer.name.to_string(),
+        admin: viewer.is_admin(),
+        shared: viewer.access == Access::SharedLink,
+    });
+    if viewer.access == Access::Owner {
+        provide_context(Accounts(Arc::new(PersonSettings {
+            viewer: viewer.clone(),
+            auth: auth.clone(),
+            site: site.clone(),
+        })));
+    }
+    if viewer.is_admin() {
+        provide_context(People(Arc::new(Administration {
+            viewer: viewer.clone(),
+            auth: auth.clone(),
+            site: site.clone(),
+        })));
+    }
 }
 
 /// Prometheus metrics and the detailed readiness report (hosts and

@@ -1,0 +1,80 @@
+//! Server functions of the settings and people pages. Their paths say who
+//! may call them: `/rpc/account/…` the signed-in person themself (never
+//! through a share link), `/rpc/admin/…` administrators only; the server
+//! refuses anyone else before they run.
+
+use leptos::prelude::*;
+
+use crate::model::{PeopleView, SettingsView};
+
+#[cfg(feature = "ssr")]
+fn accounts() -> Result<std::sync::Arc<dyn crate::source::AccountSettings>, ServerFnError> {
+    use_context::<crate::source::Accounts>()
+        .map(|accounts| accounts.0)
+        .ok_or_else(|| ServerFnError::new("sign in to change your settings"))
+}
+
+#[cfg(feature = "ssr")]
+fn people() -> Result<std::sync::Arc<dyn crate::source::PeopleAdmin>, ServerFnError> {
+    use_context::<crate::source::People>()
+        .map(|people| people.0)
+        .ok_or_else(|| ServerFnError::new("only administrators manage people"))
+}
+
+#[cfg(feature = "ssr")]
+fn failed(error: crate::source::AccountError) -> ServerFnError {
+    ServerFnError::new(error.0)
+}
+
+#[server(prefix = "/rpc/account", endpoint = "settings")]
+pub async fn get_settings() -> Result<SettingsView, ServerFnError> {
+    accounts()?.settings().await.map_err(failed)
+}
+
+#[server(prefix = "/rpc/account", endpoint = "create_token")]
+pub async fn create_token(label: String) -> Result<String, ServerFnError> {
+    accounts()?.create_token(&label).await.map_err(failed)
+}
+
+#[server(prefix = "/rpc/account", endpoint = "revoke_token")]
+pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+    accounts()?.revoke_token(&id).await.map_err(failed)
+}
+
+#[server(prefix = "/rpc/account", endpoint = "share")]
+pub async fn share() -> Result<String, ServerFnError> {
+    accounts()?.share().await.map_err(failed)
+}
+
+#[server(prefix = "/rpc/account", endpoint = "stop_sharing")]
+pub async fn stop_sharing() -> Result<(), ServerFnError> {
+    accounts()?.stop_sharing().await.map_err(failed)
+}
+
+#[server(prefix = "/rpc/account", endpoint = "change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
+    accounts()?
+        .change_password(&current, &new)
+        .await
+        .map_err(failed)?;
+    leptos_axum::redirect("/sign-in?password-changed");
+    Ok(())
+}
+
+#[server(prefix = "/rpc/admin", endpoint = "people")]
+pub async fn get_people() -> Result<PeopleView, ServerFnError> {
+    people()?.people().await.map_err(failed)
+}
+
+#[server(prefix = "/rpc/admin", endpoint = "invite")]
+pub async fn invite(admin: bool) -> Result<String, ServerFnError> {
+    people()?.invite(admin).await.map_err(failed)
+}
+
+#[server(prefix = "/rpc/admin", endpoint = "set_disabled")]
+pub async fn set_disabled(name: String, disabled: bool) -> Result<(), ServerFnError> {
+    people()?
+        .set_disabled(&name, disabled)
+        .await
+        .map_err(failed)
+}

@@ -1,0 +1,141 @@
+//! The signed-in person's own settings: password, personal API tokens and
+//! the share link of their dashboard. Secrets are shown once, right after
+//! they are made; the page lists tokens by label and date only.
+
+use leptos::prelude::*;
+
+use crate::account_api::{
+    get_settings, ChangePassword, CreateToken, RevokeToken, Share, StopSharing,
+};
+use crate::format;
+
+/// The one-time display of a new secret, or the error of the action.
+fn shown_once(result: Option<Result<String, ServerFnError>>, what: &'static str) -> impl IntoView {
+    result.map(|result| match result {
+        Ok(secret) => view! {
+            <div class="notice secret" role="status">
+                <p>{format!("Your new {what}; copy it now, it is not shown again:")}</p>
+                <code>{secret}</code>
+            </div>
+        }
+        .into_any(),
+        Err(error) => {
+            view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any()
+        }
+    })
+}
+
+fn action_error<T: Clone + Send + Sync + 'static>(
+    result: Option<Result<T, ServerFnError>>,
+) -> impl IntoView {
+    result
+        .and_then(Result::err)
+        .map(|error| view! { <p class="notice stale" role="alert">{error.to_string()}</p> })
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let create_token = ServerAction::<CreateToken>::new();
+    let revoke_token = ServerAction::<RevokeToken>::new();
+    let share = ServerAction::<Share>::new();
+    let stop_sharing = ServerAction::<StopSharing>::new();
+    let change_password = ServerAction::<ChangePassword>::new();
+    let settings = Resource::new(
+        move || {
+            (
+                create_token.version().get(),
+                revoke_token.version().get(),
+                share.version().get(),
+                stop_sharing.version().get(),
+            )
+        },
+        |_| get_settings(),
+    );
+    view! {
+        <h2 class="page-title">"Settings"</h2>
+        <div class="panels">
+            <section class="panel" aria-labelledby="tokens-heading">
+                <h2 id="tokens-heading">"API tokens"</h2>
+                <p class="hint">"A token reads your figures from the JSON API: send it as "<code>"Authorization: Bearer …"</code>"."</p>
+                <ActionForm action=create_token attr:class="account-form">
+                    <label>"Label" <input name="label" required maxlength="60" placeholder="e.g. my weekly script" /></label>
+                    <button type="submit" class="primary">"Create a token"</button>
+                </ActionForm>
+                {move || shown_once(create_token.value().get(), "API token")}
+                {move || action_error(revoke_token.value().get())}
+                <Suspense fallback=|| ()>
+                    {move || settings.get().map(|settings| match settings {
+                        Ok(settings) => view! { <TokenTable tokens=settings.tokens revoke=revoke_token /> }.into_any(),
+                        Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </section>
+            <section class="panel" aria-labelledby="share-heading">
+                <h2 id="share-heading">"Share link"</h2>
+                <p class="hint">"Anyone with the link sees your dashboard, read-only, until you stop sharing or make a new link."</p>
+                <Suspense fallback=|| ()>
+                    {move || settings.get().and_then(Result::ok).map(|settings| {
+                        let label = if settings.sharing { "Make a new link (the old one stops working)" } else { "Share my dashboard" };
+                        view! {
+                            <p>{if settings.sharing { "Your dashboard is shared." } else { "Your dashboard is not shared." }}</p>
+                            <div class="buttons">
+                                <ActionForm action=share><button type="submit" class="primary">{label}</button></ActionForm>
+                                {settings.sharing.then(|| view! {
+                                    <ActionForm action=stop_sharing><button type="submit">"Stop sharing"</button></ActionForm>
+                                })}
+                            </div>
+                        }
+                    })}
+                </Suspense>
+                {move || shown_once(share.value().get(), "share link")}
+                {move || action_error(stop_sharing.value().get())}
+            </section>
+            <section class="panel" aria-labelledby="password-heading">
+                <h2 id="password-heading">"Password"</h2>
+                <ActionForm action=change_password attr:class="account-form">
+                    <label>"Current password" <input name="current" type="password" autocomplete="current-password" required /></label>
+                    <label>"New password (at least 10 characters)" <input name="new" type="password" autocomplete="new-password" required minlength="10" /></label>
+                    <button type="submit" class="primary">"Change the password"</button>
+                </ActionForm>
+                <p class="hint">"Every session ends, this one too: sign in again with the new password."</p>
+                {move || action_error(change_password.value().get())}
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn TokenTable(
+    tokens: Vec<crate::model::TokenRow>,
+    revoke: ServerAction<RevokeToken>,
+) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p class="hint">"No tokens yet."</p> }.into_any();
+    }
+    let rows = tokens
+        .into_iter()
+        .map(|token| {
+            let used = token.last_used.map(format::moment).unwrap_or_else(|| "never".into());
+            view! {
+                <tr>
+                    <td>{token.label.clone()}</td>
+                    <td>{format::moment(token.created_at)}</td>
+                    <td>{used}</td>
+                    <td>
+                        <ActionForm action=revoke>
+                            <input type="hidden" name="id" value=token.id.clone() />
+                            <button type="submit" class="link-button" aria-label=format!("Revoke the token {}", token.label)>"Revoke"</button>
+                        </ActionForm>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="ranking" aria-label="API tokens">
+            <thead><tr><th>"Label"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}

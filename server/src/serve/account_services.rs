@@ -1,0 +1,225 @@
+//! The settings and people pages' services over the accounts store, each
+//! made for one request and bound to the person it acts for, so a server
+//! function can only ever change its caller's own account (or, for an
+//! administrator, accounts' names and states, never their listens).
+
+use app::model::{InviteRow, PeopleView, PersonRow, SettingsView, TokenRow};
+use app::source::{AccountError, AccountSettings, PeopleAdmin};
+use async_trait::async_trait;
+
+use super::auth::{Auth, Viewer};
+use super::origin::SiteOrigin;
+use crate::accounts::password::{self, PasswordDigest};
+use crate::accounts::{AccountState, PersonName, Role};
+use crate::store::accounts::LinkPurpose;
+
+/// Longest label of an API token.
+const MAX_LABEL_CHARS: usize = 60;
+/// How long an invitation works.
+const INVITE_VALID_FOR: chrono::Duration = chrono::Duration::days(7);
+
+/// A failure of the store, said without its details (logged instead).
+fn unavailable(error: impl std::fmt::Display) -> AccountError {
+    tracing::warn!("an account change failed: {error}");
+    AccountError("the accounts cannot be reached right now; try again in a moment".into())
+}
+
+/// The signed-in person's own account.
+pub struct PersonSettings {
+    pub viewer: Viewer,
+    pub auth: Auth,
+    pub site: SiteOrigin,
+}
+
+#[async_trait]
+impl AccountSettings for PersonSettings {
+    async fn settings(&self) -> Result<SettingsView, AccountError> {
+        let store = self.auth.store();
+        let tokens = store
+            .tokens_of(&self.viewer.key)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|token| TokenRow {
+                id: token.id,
+                label: token.label,
+                created_at: token.created_at,
+                last_used: token.last_used,
+            })
+            .collect();
+        Ok(SettingsView {
+            name: self.viewer.name.to_string(),
+            tokens,
+            sharing: store
+                .has_share_link(&self.viewer.key)
+                .await
+                .map_err(unavailable)?,
+        })
+    }
+
+    async fn create_token(&self, label: &str) -> Result<String, AccountError> {
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
+            return Err(AccountError(format!(
+                "give the token a label of 1 to {MAX_LABEL_CHARS} characters, to recognise it later"
+            )));
+        }
+        let token = self
+            .auth
+            .store()
+            .create_token(&self.viewer.key, label)
+            .await
+            .map_err(unavailable)?;
+        Ok(token.expose().to_string())
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<(), AccountError> {
+        let revoked = self
+            .auth
+            .store()
+            .revoke_token(&self.viewer.key, id)
+            .await
+            .map_err(unavailable)?;
+        self.auth.forget_person(&self.viewer.key);
+        if revoked {
+            Ok(())
+        } else {
+            Err(AccountError(
+                "there is no such token; it may be revoked already".into(),
+            ))
+        }
+    }
+
+    async fn share(&self) -> Result<String, AccountError> {
+        let link = self
+            .auth
+            .store()
+            .replace_share_link(&self.viewer.key)
+            .await
+            .map_err(unavailable)?;
+        self.auth.forget_person(&self.viewer.key);
+        Ok(format!(
+            "{}/share/{}",
+            self.site.public_url(),
+            link.expose()
+        ))
+    }
+
+    async fn stop_sharing(&self) -> Result<(), AccountError> {
+        self.auth
+            .store()
+            .remove_share_link(&self.viewer.key)
+            .await
+            .map_err(unavailable)?;
+        self.auth.forget_person(&self.viewer.key);
+        Ok(())
+    }
+
+    async fn change_password(&self, current: &str, new: &str) -> Result<(), AccountError> {
+        let store = self.auth.store();
+        let account = store
+            .account(&self.viewer.key)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| AccountError("your account no longer exists".into()))?;
+        let (current, new) = (current.to_string(), new.to_string());
+        let digest = account.password.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            if !password::check(Some(&digest), &current) {
+                return Err(AccountError("the current password is not right".into()));
+            }
+            PasswordDigest::new(&new).map_err(|weak| AccountError(weak.to_string()))
+        })
+        .await
+        .map_err(unavailable)??;
+        store
+            .set_password(&account.name, checked)
+            .await
+            .map_err(unavailable)?;
+        self.auth.forget_person(&self.viewer.key);
+        Ok(())
+    }
+}
+
+/// An administrator's view of the people sharing the server.
+pub struct Administration {
+    pub auth: Auth,
+    pub site: SiteOrigin,
+    pub viewer: Viewer,
+}
+
+#[async_trait]
+impl PeopleAdmin for Administration {
+    async fn people(&self) -> Result<PeopleView, AccountError> {
+        let store = self.auth.store();
+        let people = store
+            .accounts()
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|account| PersonRow {
+                name: account.name.to_string(),
+                admin: account.role == Role::Admin,
+                disabled: account.state == AccountState::Disabled,
+                created_at: account.created_at,
+            })
+            .collect();
+        let invites = store
+            .open_invites()
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|(invited_by, role, expires_at)| InviteRow {
+                invited_by,
+                admin: role == Role::Admin,
+                expires_at,
+            })
+            .collect();
+        Ok(PeopleView { people, invites })
+    }
+
+    async fn invite(&self, admin: bool) -> Result<String, AccountError> {
+        let role = if admin { Role::Admin } else { Role::Member };
+        let link = self
+            .auth
+            .store()
+            .create_link(
+                LinkPurpose::Invite {
+                    role,
+                    invited_by: self.viewer.name.to_string(),
+                },
+                INVITE_VALID_FOR,
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(format!(
+            "{}/invite/{}",
+            self.site.public_url(),
+            link.expose()
+        ))
+    }
+
+    async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), AccountError> {
+        let name = PersonName::parse(name).map_err(|bad| AccountError(bad.to_string()))?;
+        if disabled && name.key() == self.viewer.key {
+            return Err(AccountError(
+                "you cannot disable your own account; another administrator can".into(),
+            ));
+        }
+        let state = if disabled {
+            AccountState::Disabled
+        } else {
+            AccountState::Active
+        };
+        match self.auth.store().set_account_state(&name, state).await {
+            Ok(()) => {
+                self.auth.forget_person(&name.key());
+                Ok(())
+            }
+            Err(crate::store::accounts::AccountError::NoSuchAccount(name)) => {
+                Err(AccountError(format!("there is no account named {name}")))
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+}
