@@ -25,7 +25,7 @@ file="$(bench_history "$rows")"
 id="ranges_$(date +%s)_$$"
 start_own_server "$id"
 sleep 3 # let the consumer join its group
-sent="$("$bin/producer" --file "$file" --topic "$id" | sed -n 's/^sent *\([0-9]*\).*/\1/p')"
+sent="$(MONGODB_DB="$id" "$bin/producer" --person bench --file "$file" --topic "$id" | sed -n 's/^sent *\([0-9]*\).*/\1/p')"
 say "waiting until all $sent listens are counted"
 until [[ "$(counted_events)" -ge "$sent" ]]; do sleep 1; done
 # The rollups follow the journal a refresh behind the totals.

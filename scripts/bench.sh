@@ -28,7 +28,7 @@ wait_for() { until [[ "$(events)" == "$1" ]]; do sleep 0.02; done; }
 sleep 3 # let the consumer join its group
 
 started=$(now)
-report="$("$bin/producer" --file "$file" --topic "$id")"
+report="$(MONGODB_DB="$id" "$bin/producer" --person bench --file "$file" --topic "$id")"
 produced=$(now)
 sent="$(sed -n 's/^sent *\([0-9]*\).*/\1/p' <<< "$report")"
 wait_for "$sent"
@@ -42,7 +42,7 @@ for i in 1 2 3 4 5; do
   sed -i "2s/^bench[A-Za-z0-9]*/benchOne000$i/" "$one"
   before="$(events)"
   t0=$(now)
-  "$bin/producer" --file "$one" --topic "$id" > /dev/null
+  MONGODB_DB="$id" "$bin/producer" --person bench --file "$one" --topic "$id" > /dev/null
   wait_for "$((before + 1))"
   latencies+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", (b - a) * 1000 }')")
   sleep 0.5

@@ -25,7 +25,7 @@ file="$(bench_history 1000000)"
 id="load_$(date +%s)_$$"
 start_own_server "$id"
 sleep 3 # let the consumer join its group
-"$bin/producer" --file "$file" --topic "$id" > "$ROOT/target/bench/load-producer.log" &
+MONGODB_DB="$id" "$bin/producer" --person bench --file "$file" --topic "$id" > "$ROOT/target/bench/load-producer.log" &
 until [[ "$(counted_events)" -gt 0 ]]; do sleep 0.1; done
 before="$(counted_events)"
 

@@ -122,7 +122,7 @@ done
 [[ -n "$events" ]] || die "the server does not answer $url/api/summary; see $log"
 if [[ "$events" == "0" ]]; then
   say "streaming data/spotify_history.csv at ${SAMPLE_RATE:-1000} listens/s"
-  spawn "$ROOT/target/release/producer" --file "$ROOT/data/spotify_history.csv" --rate "${SAMPLE_RATE:-1000}"
+  spawn "$ROOT/target/release/producer" --person demo --file "$ROOT/data/spotify_history.csv" --rate "${SAMPLE_RATE:-1000}"
   producer_pid=$!
 else
   say "$events listens already counted; not streaming the sample again (scripts/stack.sh reset starts afresh)"

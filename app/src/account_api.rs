@@ -61,6 +61,11 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
     Ok(())
 }
 
+#[server(prefix = "/rpc/account", endpoint = "delete_data")]
+pub async fn delete_data(confirm: String) -> Result<(), ServerFnError> {
+    accounts()?.delete_data(&confirm).await.map_err(failed)
+}
+
 #[server(prefix = "/rpc/admin", endpoint = "people")]
 pub async fn get_people() -> Result<PeopleView, ServerFnError> {
     people()?.people().await.map_err(failed)
@@ -77,4 +82,9 @@ pub async fn set_disabled(name: String, disabled: bool) -> Result<(), ServerFnEr
         .set_disabled(&name, disabled)
         .await
         .map_err(failed)
+}
+
+#[server(prefix = "/rpc/admin", endpoint = "remove")]
+pub async fn remove_person(name: String) -> Result<(), ServerFnError> {
+    people()?.remove(&name).await.map_err(failed)
 }

@@ -92,6 +92,8 @@ pub struct PersonRow {
     pub admin: bool,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Listens counted for them.
+    pub listens: i64,
 }
 
 /// An invitation not yet used.

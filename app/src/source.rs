@@ -61,6 +61,8 @@ pub trait AccountSettings: Send + Sync {
     async fn stop_sharing(&self) -> Result<(), AccountError>;
     /// Checks the current password and sets the new one; every session ends.
     async fn change_password(&self, current: &str, new: &str) -> Result<(), AccountError>;
+    /// Deletes every listen counted so far, once `confirm` is the person's name.
+    async fn delete_data(&self, confirm: &str) -> Result<(), AccountError>;
 }
 
 /// What an administrator may do: names and counts of people, never listens.
@@ -70,6 +72,8 @@ pub trait PeopleAdmin: Send + Sync {
     /// A one-time invitation link, valid for a week.
     async fn invite(&self, admin: bool) -> Result<String, AccountError>;
     async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), AccountError>;
+    /// Removes the account and all its figures.
+    async fn remove(&self, name: &str) -> Result<(), AccountError>;
 }
 
 /// The account services as Leptos context; cloning shares them.

@@ -18,8 +18,11 @@ function required(name: string): string {
 type Song = { rank: number; track_name: string; artist_name: string; plays: number };
 type Artist = { rank: number; artist_name: string; plays: number };
 
+const person = required("E2E_NAME");
+
+/** Streams a file as the signed-in test person (the producer finds them in MONGODB_DB). */
 function produce(file: string): string {
-  return execFileSync(producer, ["--file", file, "--topic", topic], { encoding: "utf8" });
+  return execFileSync(producer, ["--file", file, "--topic", topic, "--person", person], { encoding: "utf8" });
 }
 
 async function api<T>(page: Page, path: string): Promise<T> {

@@ -1,7 +1,8 @@
 //! `server accounts …`: what an administrator does from a shell, on the
 //! same database the server uses. Secrets (tokens, links) are printed once;
 //! passwords are never printed, and are read from a file, from a pipe, or
-//! asked for without echo.
+//! asked for without echo. Removing a person and deleting a person's data
+//! happen here too, for the shell and the web pages alike.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
@@ -10,16 +11,65 @@ use anyhow::{bail, Context};
 use chrono::Duration;
 
 use crate::accounts::password::PasswordDigest;
-use crate::accounts::{AccountState, PersonName, Role};
-use crate::config::AccountsCommand;
+use crate::accounts::{Account, AccountState, PersonId, PersonName, Role};
+use crate::config::{AccountsCommand, KafkaSettings};
+use crate::event::ForgetScope;
 use crate::store::accounts::{AccountError, LinkPurpose};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::stream::{control, KafkaUnreachable};
 
 /// How long a sign-in link printed here works.
 const SIGN_IN_LINK_VALID_FOR: Duration = Duration::hours(1);
 
+/// Why a person's figures cannot be removed now.
+#[derive(Debug, thiserror::Error)]
+pub enum RemovalError {
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the message broker did not take the removal ({0}); nothing was removed, try again")]
+    Kafka(#[from] KafkaUnreachable),
+}
+
+/// Deletes everything counted for a person so far: a control event on the
+/// listens topic removes their figures, in order with their listens, on
+/// every server; the registry forgets their imports, so the same files may
+/// be imported again.
+pub async fn forget_data(
+    store: &Store,
+    kafka: &KafkaSettings,
+    person: &PersonId,
+) -> Result<(), RemovalError> {
+    control::forget(kafka, person, ForgetScope::Data).await?;
+    store.forget_imports(person).await?;
+    Ok(())
+}
+
+/// Removes an account with all its figures: first the control event (so
+/// nothing is removed if the broker cannot take it), then its imports, its
+/// sessions, tokens and share link, and the account.
+pub async fn remove_person(
+    store: &Store,
+    kafka: &KafkaSettings,
+    name: &PersonName,
+) -> Result<Account, RemovalError> {
+    let account = store
+        .account(&name.key())
+        .await?
+        .ok_or_else(|| AccountError::NoSuchAccount(name.clone()))?;
+    control::forget(kafka, &account.id, ForgetScope::Account).await?;
+    store.forget_imports(&account.id).await?;
+    Ok(store.remove_account(name).await?)
+}
+
 /// Runs one command; `public_url` is where the links it prints point.
-pub async fn run(store: &Store, public_url: &str, command: AccountsCommand) -> anyhow::Result<()> {
+pub async fn run(
+    store: &Store,
+    kafka: &KafkaSettings,
+    public_url: &str,
+    command: AccountsCommand,
+) -> anyhow::Result<()> {
     match command {
         AccountsCommand::Add {
             name,
@@ -58,8 +108,12 @@ pub async fn run(store: &Store, public_url: &str, command: AccountsCommand) -> a
         }
         AccountsCommand::Remove { name } => {
             let name = parse_name(&name)?;
-            let account = store.remove_account(&name).await.map_err(explain)?;
-            println!("removed {}", account.name);
+            let account = match remove_person(store, kafka, &name).await {
+                Ok(account) => account,
+                Err(RemovalError::Account(error)) => return Err(explain(error)),
+                Err(error) => return Err(error.into()),
+            };
+            println!("removed {} and all their figures", account.name);
         }
         AccountsCommand::ResetPassword {
             name,

@@ -302,6 +302,14 @@ pub struct HttpSettings {
     #[arg(long = "max-live-streams", env = "MAX_LIVE_STREAMS", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_live_streams: u32,
+    /// Most live streams one person may hold open.
+    #[arg(long = "max-live-streams-per-person", env = "MAX_LIVE_STREAMS_PER_PERSON", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_live_streams_per_person: u32,
+    /// The reverse proxy in front of the server: requests from it are
+    /// throttled by the client address it appends to `X-Forwarded-For`.
+    #[arg(long = "trusted-proxy", env = "TRUSTED_PROXY")]
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 impl HttpSettings {
@@ -349,8 +357,9 @@ impl ServerConfig {
              mongodb:        {} (MONGODB_URI), database {} (MONGODB_DB)\n\
              batches:        up to {} events, {} bytes or {} ms (BATCH_MAX_EVENTS, BATCH_MAX_BYTES, BATCH_MAX_WAIT_MS)\n\
              metrics:        http://{}/metrics (METRICS_ADDR)\n\
-             connections:    at most {}, headers within {} s, answers within {} s, {} live streams \
-             (MAX_CONNECTIONS, HEADER_READ_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_LIVE_STREAMS)",
+             connections:    at most {}, headers within {} s, answers within {} s, {} live streams, {} per person \
+             (MAX_CONNECTIONS, HEADER_READ_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_LIVE_STREAMS, MAX_LIVE_STREAMS_PER_PERSON)\n\
+             reverse proxy:  {} (TRUSTED_PROXY)",
             self.kafka.brokers,
             self.kafka.topic,
             self.kafka.dead_letter_topic(),
@@ -365,6 +374,11 @@ impl ServerConfig {
             self.http.header_read_timeout_secs,
             self.http.request_timeout_secs,
             self.http.max_live_streams,
+            self.http.max_live_streams_per_person,
+            self.http.trusted_proxy.map_or_else(
+                || "none: clients are throttled by their own address".to_string(),
+                |proxy| format!("{proxy}, whose X-Forwarded-For names the client"),
+            ),
         )
     }
 }

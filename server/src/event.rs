@@ -1,11 +1,14 @@
 //! The one event of the pipeline: a single listen of a track.
 //!
 //! Every input format is normalised into [`ListenEvent`]; the producer sends it
-//! to Kafka as JSON, the consumer decodes and validates it again, and nothing
-//! downstream knows which file format a listen came from.
+//! to Kafka as JSON in a [`TopicMessage`] naming its person, the consumer
+//! decodes and validates it again, and nothing downstream knows which file
+//! format a listen came from.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::accounts::PersonId;
 
 /// The prefix of every track URI, as Spotify writes it.
 pub const TRACK_URI_PREFIX: &str = "spotify:track:";
@@ -59,11 +62,57 @@ impl ListenEvent {
         }
         Ok(())
     }
+}
 
-    /// The Kafka message key: all listens of one artist, and so of each of
-    /// their songs, land on one partition, where they are counted together.
+/// What the listens topic carries, keyed by the person it belongs to (see
+/// [`TopicMessage::key`]): a listen, or a control event that takes effect
+/// exactly at its place among that person's listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TopicMessage {
+    /// One listen of one person.
+    Listen {
+        person: PersonId,
+        listen: ListenEvent,
+    },
+    /// Everything counted for the person before this point is to be removed.
+    Forget(Forget),
+}
+
+/// A person's figures removed: on their request ("delete my data", after
+/// which later listens count again) or with their account (after which
+/// none do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forget {
+    pub person: PersonId,
+    pub scope: ForgetScope,
+    pub requested_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgetScope {
+    /// Their figures so far; the account stays.
+    Data,
+    /// Their figures and their account: listens of theirs that arrive later are dropped.
+    Account,
+}
+
+impl TopicMessage {
+    pub fn person(&self) -> &PersonId {
+        match self {
+            TopicMessage::Listen { person, .. } => person,
+            TopicMessage::Forget(forget) => &forget.person,
+        }
+    }
+
+    /// The Kafka message key, the person: all of a person's listens land on
+    /// one partition, counted there in order with their control events, so
+    /// a person's figures are read from one place, exactly; people are
+    /// spread over the partitions by the key's hash.
     pub fn key(&self) -> &str {
-        &self.artist_name
+        self.person().as_str()
     }
 }
 
@@ -101,8 +150,8 @@ impl DecodeError {
     }
 }
 
-impl ListenEvent {
-    /// Decodes and validates a message value written by the producer.
+impl TopicMessage {
+    /// Decodes and validates a message value written by this system.
     pub fn from_json(payload: Option<&[u8]>) -> Result<Self, DecodeError> {
         let bytes = payload
             .filter(|bytes| !bytes.is_empty())
@@ -110,15 +159,41 @@ impl ListenEvent {
         if bytes.len() > MAX_EVENT_BYTES {
             return Err(DecodeError::Oversize(bytes.len()));
         }
-        let event: ListenEvent = serde_json::from_slice(bytes).map_err(|error| {
+        let mut message: TopicMessage = serde_json::from_slice(bytes).map_err(|error| {
             if error.is_data() {
                 DecodeError::WrongSchema(error.to_string())
             } else {
                 DecodeError::NotJson(error.to_string())
             }
         })?;
-        event.validate()?;
-        Ok(event)
+        if let TopicMessage::Listen { listen, .. } = &mut message {
+            listen.neutralize_names();
+            listen.validate()?;
+        }
+        Ok(message)
+    }
+}
+
+/// Characters that reorder the text around them (bidirectional overrides,
+/// embeddings and isolates): a name holding one could make a page read
+/// other than it is, so they are taken out of names when listens are counted.
+fn is_reordering(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+impl ListenEvent {
+    /// Takes reordering characters out of the names, which are otherwise
+    /// kept exactly as written (pages, charts and files escape them).
+    pub fn neutralize_names(&mut self) {
+        for name in [
+            &mut self.track_name,
+            &mut self.artist_name,
+            &mut self.album_name,
+        ] {
+            if name.chars().any(is_reordering) {
+                name.retain(|c| !is_reordering(c));
+            }
+        }
     }
 }
 
@@ -267,38 +342,85 @@ mod tests {
         assert!(serde_json::from_value::<ListenEvent>(value).is_err());
     }
 
+    fn message(listen: ListenEvent) -> TopicMessage {
+        TopicMessage::Listen {
+            person: PersonId("p1".into()),
+            listen,
+        }
+    }
+
     #[test]
     fn decodes_what_the_producer_encodes() {
-        let bytes = serde_json::to_vec(&listen()).unwrap();
-        assert_eq!(ListenEvent::from_json(Some(&bytes)).unwrap(), listen());
+        let bytes = serde_json::to_vec(&message(listen())).unwrap();
+        assert_eq!(
+            TopicMessage::from_json(Some(&bytes)).unwrap(),
+            message(listen())
+        );
+        let forget = TopicMessage::Forget(Forget {
+            person: PersonId("p1".into()),
+            scope: ForgetScope::Account,
+            requested_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+        });
+        let bytes = serde_json::to_vec(&forget).unwrap();
+        assert_eq!(TopicMessage::from_json(Some(&bytes)).unwrap(), forget);
+        assert_eq!(forget.key(), "p1");
+    }
+
+    #[test]
+    fn a_message_without_a_person_or_with_unknown_fields_is_refused() {
+        let bare = serde_json::to_vec(&listen()).unwrap();
+        assert_eq!(
+            TopicMessage::from_json(Some(&bare)).unwrap_err().kind(),
+            "wrong_schema"
+        );
+        let mut extra = serde_json::to_value(message(listen())).unwrap();
+        extra["extra"] = serde_json::json!(1);
+        let bytes = serde_json::to_vec(&extra).unwrap();
+        assert_eq!(
+            TopicMessage::from_json(Some(&bytes)).unwrap_err().kind(),
+            "wrong_schema"
+        );
     }
 
     #[test]
     fn undecodable_messages_say_why() {
-        assert_eq!(ListenEvent::from_json(None), Err(DecodeError::Empty));
-        assert_eq!(ListenEvent::from_json(Some(b"")), Err(DecodeError::Empty));
+        assert_eq!(TopicMessage::from_json(None), Err(DecodeError::Empty));
+        assert_eq!(TopicMessage::from_json(Some(b"")), Err(DecodeError::Empty));
         assert_eq!(
-            ListenEvent::from_json(Some(b"{oops")).unwrap_err().kind(),
+            TopicMessage::from_json(Some(b"{oops")).unwrap_err().kind(),
             "not_json"
         );
         assert_eq!(
-            ListenEvent::from_json(Some(br#"{"track_uri":"spotify:track:a"}"#))
+            TopicMessage::from_json(Some(br#"{"kind":"listen","person":"p"}"#))
                 .unwrap_err()
                 .kind(),
             "wrong_schema"
         );
         let huge = vec![b' '; MAX_EVENT_BYTES + 1];
         assert_eq!(
-            ListenEvent::from_json(Some(&huge)),
+            TopicMessage::from_json(Some(&huge)),
             Err(DecodeError::Oversize(huge.len()))
         );
         let mut blank_artist = listen();
         blank_artist.artist_name.clear();
-        let bytes = serde_json::to_vec(&blank_artist).unwrap();
+        let bytes = serde_json::to_vec(&message(blank_artist)).unwrap();
         assert_eq!(
-            ListenEvent::from_json(Some(&bytes)),
+            TopicMessage::from_json(Some(&bytes)),
             Err(DecodeError::Invalid(InvalidEvent::MissingArtistName))
         );
+    }
+
+    #[test]
+    fn names_lose_their_reordering_characters_when_counted() {
+        let mut spoof = listen();
+        spoof.artist_name = "Evil\u{202E}gnp.exe".into();
+        spoof.track_name = "\u{2067}Isolated\u{2069} <b>kept</b>".into();
+        let bytes = serde_json::to_vec(&message(spoof)).unwrap();
+        let Ok(TopicMessage::Listen { listen, .. }) = TopicMessage::from_json(Some(&bytes)) else {
+            panic!("not decoded")
+        };
+        assert_eq!(listen.artist_name, "Evilgnp.exe");
+        assert_eq!(listen.track_name, "Isolated <b>kept</b>");
     }
 
     #[test]
@@ -325,8 +447,8 @@ mod tests {
         proptest! {
             #[test]
             fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-                if let Ok(event) = ListenEvent::from_json(Some(&bytes)) {
-                    prop_assert!(event.validate().is_ok());
+                if let Ok(TopicMessage::Listen { listen, .. }) = TopicMessage::from_json(Some(&bytes)) {
+                    prop_assert!(listen.validate().is_ok());
                 }
             }
 
@@ -355,8 +477,9 @@ mod tests {
                     shuffle,
                     skipped,
                 };
-                let bytes = serde_json::to_vec(&event).unwrap();
-                prop_assert_eq!(ListenEvent::from_json(Some(&bytes)), Ok(event));
+                let sent = message(event);
+                let bytes = serde_json::to_vec(&sent).unwrap();
+                prop_assert_eq!(TopicMessage::from_json(Some(&bytes)), Ok(sent));
             }
         }
     }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use app::source::Analytics;
 use clap::Parser;
 use server::config::{ServerCommand, ServerConfig};
 use server::serve::auth::Auth;
+use server::serve::client::TrustedProxy;
 use server::serve::health::KafkaProbe;
 use server::serve::listener::{self, ConnectionLimits};
 use server::serve::origin::SiteOrigin;
@@ -17,7 +17,7 @@ use server::serve::session::Sessions;
 use server::serve::{monitoring_router, router, AppState, LiveAnalytics};
 use server::status::PipelineStatus;
 use server::store::accounts::LinkPurpose;
-use server::store::Store;
+use server::store::{Store, StoreError};
 use server::stream::consume::ConsumerTask;
 use tokio::sync::watch;
 use tracing::info;
@@ -43,7 +43,8 @@ async fn main() -> anyhow::Result<()> {
                 std::env::var("LEPTOS_SITE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into())
             ),
         };
-        return server::admin::run(&store, &public_url, command).await;
+        config.kafka.load_secrets()?;
+        return server::admin::run(&store, &config.kafka, &public_url, command).await;
     }
     config.kafka.load_secrets()?;
     let leptos = leptos::config::get_configuration(None)
@@ -53,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("{}", config.describe(&site_addr.to_string()));
 
     let store = Store::connect(&config.mongo).await?;
+    refuse_other_layouts(&store, &config.kafka.topic).await?;
     let status = PipelineStatus::default();
     let (stop, stopping) = watch::channel(false);
     let consumer = tokio::spawn(
@@ -77,15 +79,17 @@ async fn main() -> anyhow::Result<()> {
     );
     let (close, closing) = watch::channel(false);
     let state = AppState {
-        changes: live.changes(),
-        analytics: Analytics(Arc::new(live)),
+        live: Arc::new(live),
         store: store.clone(),
         kafka: Arc::new(KafkaProbe::new(&config.kafka)?),
+        kafka_settings: Arc::new(config.kafka.clone()),
         closing: closing.clone(),
         ranges,
         live_streams: Arc::new(tokio::sync::Semaphore::new(
             config.http.max_live_streams as usize,
         )),
+        live_streams_per_person: config.http.max_live_streams_per_person as usize,
+        open_streams: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
@@ -133,7 +137,8 @@ async fn main() -> anyhow::Result<()> {
     );
     tokio::spawn(prune_sessions(auth.clone()));
     offer_setup_link(&store, &site).await;
-    let public = router(leptos, state, &config.http, Sessions::new(auth, site));
+    let sessions = Sessions::new(auth, site).behind(TrustedProxy(config.http.trusted_proxy));
+    let public = router(leptos, state, &config.http, sessions);
     listener::serve(listener, public, limits, async move {
         stop_signal().await;
         // Ends the pushed streams, which would otherwise hold the shutdown open.
@@ -217,4 +222,16 @@ async fn prune_sessions(auth: Auth) {
 fn announce(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// Stops at once, saying what to do, when the database holds figures this
+/// version cannot read (an earlier layout, or another topic's); when MongoDB
+/// does not answer yet, the consumer checks again once it does.
+async fn refuse_other_layouts(store: &Store, topic: &str) -> anyhow::Result<()> {
+    match store.check_layout(topic).await {
+        Err(error @ (StoreError::EarlierLayout | StoreError::OtherTopic { .. })) => {
+            Err(anyhow::anyhow!(error))
+        }
+        _ => Ok(()),
+    }
 }

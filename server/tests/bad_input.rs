@@ -190,9 +190,10 @@ fn hostile_rows_are_dead_lettered_in_part_and_the_good_ones_around_them_counted(
 fn malformed_messages_are_dead_lettered_and_the_rest_are_counted() {
     let scenario = Scenario::new("bad_messages");
     let server = scenario.server();
+    let person = common::person_id(&scenario.database, common::TEST_PERSON);
     let good = |i: u32| {
         format!(
-            r#"{{"track_uri":"spotify:track:m{}","ts":"2021-03-0{}T12:00:00Z","ms_played":{},"track_name":"T{}","artist_name":"A","album_name":"B","platform":"iOS","reason_start":"clickrow","reason_end":"trackdone","shuffle":false,"skipped":{}}}"#,
+            r#"{{"kind":"listen","person":"{person}","listen":{{"track_uri":"spotify:track:m{}","ts":"2021-03-0{}T12:00:00Z","ms_played":{},"track_name":"T{}","artist_name":"A","album_name":"B","platform":"iOS","reason_start":"clickrow","reason_end":"trackdone","shuffle":false,"skipped":{}}}}}"#,
             i % 2,
             1 + i % 9,
             100 + i,
@@ -219,7 +220,7 @@ fn malformed_messages_are_dead_lettered_and_the_rest_are_counted() {
     ];
     let mut messages: Vec<(&str, &[u8])> = Vec::new();
     for (i, good) in goods.iter().enumerate() {
-        messages.push(("good", good.as_bytes()));
+        messages.push((person.as_str(), good.as_bytes()));
         if let Some((key, value, _)) = malformed.get(i) {
             messages.push((key, value));
         }

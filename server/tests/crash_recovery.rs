@@ -97,8 +97,29 @@ fn a_new_database_counts_the_topic_from_its_beginning() {
     server.wait_for_events(expected.events);
     server.kill();
 
-    // Same topic and consumer group, whose offsets Kafka has committed, but an empty database.
+    // Same topic and consumer group, whose offsets Kafka has committed, but
+    // a database with nothing counted: only the accounts, restored from a backup.
     let fresh_database = format!("{}_again", scenario.database);
+    let mut people = Vec::new();
+    common::with_database(&scenario.database, |db| {
+        let people = &mut people;
+        async move {
+            use futures::TryStreamExt;
+            *people = db
+                .collection::<mongodb::bson::Document>("people")
+                .find(mongodb::bson::doc! {})
+                .await?
+                .try_collect()
+                .await?;
+            Ok(())
+        }
+    });
+    common::with_database(&fresh_database, |db| async move {
+        db.collection::<mongodb::bson::Document>("people")
+            .insert_many(people)
+            .await
+            .map(|_| ())
+    });
     let server = scenario.server_with(&[("MONGODB_DB", fresh_database.as_str())]);
     server.wait_for_events(expected.events);
     expected.assert_served_by(&server);

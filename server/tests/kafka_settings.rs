@@ -37,10 +37,11 @@ fn sasl_settings(password_file: &str) -> Vec<(&'static str, String)> {
 }
 
 fn produce(scenario: &Scenario, file: &std::path::Path, settings: &[(&str, String)]) -> Output {
+    common::ensure_test_person(&scenario.database);
     Command::new(env!("CARGO_BIN_EXE_producer"))
         .arg("--file")
         .arg(file)
-        .args(["--topic", &scenario.topic])
+        .args(["--topic", &scenario.topic, "--person", common::TEST_PERSON])
         .env("MONGODB_DB", &scenario.database)
         .envs(settings.iter().map(|(key, value)| (*key, value.as_str())))
         .output()

@@ -59,37 +59,49 @@ fn a_client_too_slow_to_send_its_headers_is_cut_off() {
     );
 }
 
-#[test]
-fn live_streams_beyond_the_limit_are_refused_until_one_closes() {
-    let scenario = Scenario::new("live_cap");
-    let server = scenario.server_with(&[("MAX_LIVE_STREAMS", "2")]);
-    let open = |server: &common::Server| {
-        let mut stream = TcpStream::connect(address(&server.url)).unwrap();
-        let host = address(&server.url);
-        let token = &server.token;
-        write!(
-            stream,
-            "GET /api/live HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
-             Accept: text/event-stream\r\n\r\n"
-        )
+/// Opens a live stream with `token`; answers the connection and its status line.
+fn open_live(server: &common::Server, token: &str) -> (TcpStream, String) {
+    let host = address(&server.url);
+    let mut stream = TcpStream::connect(&host).unwrap();
+    write!(
+        stream,
+        "GET /api/live HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Accept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).unwrap();
-        (stream, String::from_utf8_lossy(&head).into_owned())
-    };
-    let (first, status) = open(&server);
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).unwrap();
+    (stream, String::from_utf8_lossy(&head).into_owned())
+}
+
+#[test]
+fn live_streams_beyond_the_limits_are_refused_until_one_closes() {
+    let scenario = Scenario::new("live_cap");
+    let server = scenario.server_with(&[
+        ("MAX_LIVE_STREAMS", "3"),
+        ("MAX_LIVE_STREAMS_PER_PERSON", "2"),
+    ]);
+    let other = common::new_person(&scenario.database, "other");
+    let (first, status) = open_live(&server, &server.token);
     assert_eq!(status, "HTTP/1.1 200");
-    let (_second, status) = open(&server);
+    let (_second, status) = open_live(&server, &server.token);
     assert_eq!(status, "HTTP/1.1 200");
-    let (_third, status) = open(&server);
-    assert_eq!(status, "HTTP/1.1 503", "the third stream is one too many");
+    let (_third, status) = open_live(&server, &server.token);
+    assert_eq!(
+        status, "HTTP/1.1 429",
+        "one person's third stream is one too many"
+    );
+    let (_others, status) = open_live(&server, &other);
+    assert_eq!(status, "HTTP/1.1 200", "another person still gets one");
+    let (_others_second, status) = open_live(&server, &other);
+    assert_eq!(status, "HTTP/1.1 503", "the server's three are all open");
     drop(first);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (_again, status) = open(&server);
+        let (_again, status) = open_live(&server, &server.token);
         if status == "HTTP/1.1 200" {
             break;
         }
@@ -262,6 +274,60 @@ fn sign_in_attempts_are_throttled_and_unknown_names_answer_like_wrong_passwords(
     // Even the right password waits now.
     assert_eq!(
         sign_in(&client, &server.url, TEST_PERSON, TEST_PASSWORD).status(),
+        429
+    );
+}
+
+/// Fails to sign in as `name` from `forwarded_for` (as a proxy would say).
+fn fail_sign_in_via(url: &str, name: &str, forwarded_for: &str) -> u16 {
+    browser()
+        .post(format!("{url}/sign-in"))
+        .header("origin", url)
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[
+            ("name", name),
+            ("password", "not the password"),
+            ("next", "/"),
+        ])
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_client_address_is_throttled_apart() {
+    let scenario = Scenario::new("proxy");
+    let server = scenario.server_with(&[("TRUSTED_PROXY", "127.0.0.1")]);
+    // 50 failures from one client, on names that each stay under their own allowance.
+    for attempt in 0..50 {
+        let name = format!("guess-{}", attempt / 5);
+        assert_eq!(fail_sign_in_via(&server.url, &name, "203.0.113.9"), 303);
+    }
+    assert_eq!(
+        fail_sign_in_via(&server.url, "guess-fresh", "203.0.113.9"),
+        429
+    );
+    assert_eq!(
+        fail_sign_in_via(&server.url, "guess-fresh", "10.0.0.1, 203.0.113.10"),
+        303,
+        "another client behind the same proxy is not held back"
+    );
+    assert_eq!(
+        fail_sign_in_via(&server.url, "guess-fresh", "203.0.113.10, 203.0.113.9"),
+        429,
+        "only the address the proxy appended counts"
+    );
+
+    // Without a trusted proxy the header is the client's own word: ignored.
+    let scenario = Scenario::new("no_proxy");
+    let server = scenario.server();
+    for attempt in 0..50 {
+        let forged = format!("198.51.100.{attempt}");
+        fail_sign_in_via(&server.url, &format!("guess-{}", attempt / 5), &forged);
+    }
+    assert_eq!(
+        fail_sign_in_via(&server.url, "guess-fresh", "198.51.100.200"),
         429
     );
 }
@@ -581,4 +647,79 @@ fn the_first_start_offers_a_setup_link_that_makes_one_administrator() {
     assert!(!listed.contains("second"), "{listed}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn names_that_are_attacks_are_shown_inert_on_every_page_chart_and_file() {
+    let scenario = Scenario::new("hostile_names");
+    let attacks = [
+        "<script>alert(1)</script>",
+        "</svg><svg onload=alert(2)>",
+        "\"><img src=x onerror=alert(3)>",
+        "Right\u{202E}fdp.exe",
+    ];
+    let mut csv = String::from(
+        "spotify_track_uri,ts,platform,ms_played,track_name,artist_name,album_name,reason_start,reason_end,shuffle,skipped\n",
+    );
+    for (i, attack) in attacks.iter().enumerate() {
+        let quoted = format!("\"{}\"", attack.replace('"', "\"\""));
+        for play in 0..3 {
+            csv.push_str(&format!(
+                "attack{i},2024-01-0{} 10:00:0{play},web player,60000,{quoted},{quoted},{quoted},clickrow,trackdone,FALSE,FALSE\n",
+                i + 1
+            ));
+        }
+    }
+    let path = scenario.scratch_file("attacks.csv");
+    std::fs::write(&path, csv).unwrap();
+    let server = scenario.server();
+    assert!(scenario.produce(&path, &[]).status.success());
+    server.wait_for_events(attacks.len() as i64 * 3);
+
+    let pages = [
+        "/".to_string(),
+        "/?preset=all-time".to_string(),
+        format!(
+            "/artists/{}",
+            form_urlencoded::byte_serialize(attacks[0].as_bytes()).collect::<String>()
+        ),
+        "/songs/spotify%3Atrack%3Aattack1".to_string(),
+        "/charts/top-songs.svg?preset=all-time".to_string(),
+        "/charts/top-artists.svg?preset=all-time".to_string(),
+        "/charts/top-albums.svg?preset=all-time".to_string(),
+    ];
+    for page in &pages {
+        let (status, body) = server.page(page);
+        assert_eq!(status, 200, "{page}");
+        // As markup these would run; as text (escaped, or `\u003c` in the
+        // page's serialised data) they cannot.
+        for live in ["<script>alert", "<svg onload", "<img src=x"] {
+            assert!(!body.contains(live), "{page} carries {live:?} as markup");
+        }
+        assert!(
+            !body.contains('\u{202E}'),
+            "{page} carries a reordering character"
+        );
+    }
+    // The names are there, escaped: shown as text, never run.
+    let (_, dashboard) = server.page("/?preset=all-time");
+    assert!(
+        dashboard.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the name is not shown"
+    );
+    let (status, headers, _) = server.send(
+        reqwest::Method::GET,
+        "/charts/top-artists.png?preset=all-time",
+        Vec::new(),
+    );
+    assert_eq!(status, 200, "the chart of hostile names rasterises");
+    assert_eq!(headers["content-type"], "image/png");
+    // API answers are JSON, never sniffed as a page.
+    let (_, headers, songs) = server.send(reqwest::Method::GET, "/api/top-songs", Vec::new());
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        songs.to_string().contains("<script>alert(1)</script>"),
+        "the API keeps names as written"
+    );
 }

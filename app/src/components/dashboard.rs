@@ -151,10 +151,11 @@ fn EmptyState() -> impl IntoView {
         <section class="empty" aria-labelledby="empty-title">
             <h2 id="empty-title">"No listens counted yet"</h2>
             <p>
-                "Figures appear here within a second of the first listen reaching Kafka. "
-                "Stream some listening history with the producer:"
+                "Your figures appear here within a second of your first listen reaching Kafka. "
+                "Import your Spotify data (the "<code>"my_spotify_data.zip"</code>
+                " Spotify mails you) with the producer, under your name:"
             </p>
-            <pre><code>"cargo run --release --bin producer -- --file data/spotify_history.csv"</code></pre>
+            <pre><code>"target/release/producer --person YOUR-NAME --file my_spotify_data.zip"</code></pre>
         </section>
     }
 }

@@ -1,9 +1,10 @@
-//! The administrator's page: who shares this server (names, never what
-//! they listen to), invitations, and disabling an account.
+//! The administrator's page: who shares this server (names and counts,
+//! never what they listen to), invitations, and disabling or removing an
+//! account.
 
 use leptos::prelude::*;
 
-use crate::account_api::{get_people, Invite, SetDisabled};
+use crate::account_api::{get_people, Invite, RemovePerson, SetDisabled};
 use crate::format;
 use crate::model::PersonRow;
 
@@ -11,16 +12,26 @@ use crate::model::PersonRow;
 pub fn PeoplePage() -> impl IntoView {
     let invite = ServerAction::<Invite>::new();
     let set_disabled = ServerAction::<SetDisabled>::new();
+    let remove = ServerAction::<RemovePerson>::new();
     let people = Resource::new(
-        move || (invite.version().get(), set_disabled.version().get()),
+        move || {
+            (
+                invite.version().get(),
+                set_disabled.version().get(),
+                remove.version().get(),
+            )
+        },
         |_| get_people(),
     );
     let failure = move || {
-        set_disabled
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|error| view! { <p class="notice stale" role="alert">{error.to_string()}</p> })
+        [
+            set_disabled.value().get().and_then(Result::err),
+            remove.value().get().and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|error| view! { <p class="notice stale" role="alert">{error.to_string()}</p> })
+        .collect_view()
     };
     view! {
         <h2 class="page-title">"People"</h2>
@@ -30,7 +41,7 @@ pub fn PeoplePage() -> impl IntoView {
                 {failure}
                 <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || people.get().map(|people| match people {
-                        Ok(view) => view! { <PeopleTable people=view.people set_disabled /> }.into_any(),
+                        Ok(view) => view! { <PeopleTable people=view.people set_disabled remove /> }.into_any(),
                         Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
                     })}
                 </Suspense>
@@ -73,7 +84,11 @@ pub fn PeoplePage() -> impl IntoView {
 }
 
 #[component]
-fn PeopleTable(people: Vec<PersonRow>, set_disabled: ServerAction<SetDisabled>) -> impl IntoView {
+fn PeopleTable(
+    people: Vec<PersonRow>,
+    set_disabled: ServerAction<SetDisabled>,
+    remove: ServerAction<RemovePerson>,
+) -> impl IntoView {
     let rows = people
         .into_iter()
         .map(|person| {
@@ -81,18 +96,29 @@ fn PeopleTable(people: Vec<PersonRow>, set_disabled: ServerAction<SetDisabled>) 
             let toggle = if person.disabled { "Enable" } else { "Disable" };
             let toggle_label = format!("{toggle} {name}");
             let disable_to = (!person.disabled).to_string();
-            let name_for_toggle = name.clone();
+            let remove_label = format!("Remove {name}");
+            let confirm = format!("remove {name} and all their listening");
+            let (name_for_toggle, name_for_remove) = (name.clone(), name.clone());
             view! {
                 <tr>
                     <td class="title">{name}</td>
                     <td>{if person.admin { "administrator" } else { "member" }}</td>
                     <td>{if person.disabled { "disabled" } else { "active" }}</td>
+                    <td class="num">{format::count(person.listens)}</td>
                     <td>{format::moment(person.created_at)}</td>
                     <td class="actions">
                         <ActionForm action=set_disabled>
                             <input type="hidden" name="name" value=name_for_toggle />
                             <input type="hidden" name="disabled" value=disable_to />
                             <button type="submit" class="link-button" aria-label=toggle_label>{toggle}</button>
+                        </ActionForm>
+                        <ActionForm action=remove>
+                            <input type="hidden" name="name" value=name_for_remove />
+                            <label class="confirm">
+                                <input type="checkbox" required />
+                                {confirm}
+                            </label>
+                            <button type="submit" class="link-button danger" aria-label=remove_label>"Remove"</button>
                         </ActionForm>
                     </td>
                 </tr>
@@ -101,7 +127,7 @@ fn PeopleTable(people: Vec<PersonRow>, set_disabled: ServerAction<SetDisabled>) 
         .collect_view();
     view! {
         <table class="ranking" aria-label="Accounts">
-            <thead><tr><th>"Name"</th><th>"Role"</th><th>"State"</th><th>"Since"</th><th></th></tr></thead>
+            <thead><tr><th>"Name"</th><th>"Role"</th><th>"State"</th><th class="num">"Listens"</th><th>"Since"</th><th></th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
     }

@@ -1,11 +1,12 @@
-//! The signed-in person's own settings: password, personal API tokens and
-//! the share link of their dashboard. Secrets are shown once, right after
-//! they are made; the page lists tokens by label and date only.
+//! The signed-in person's own settings: password, personal API tokens, the
+//! share link of their dashboard, and deleting their data. Secrets are shown
+//! once, right after they are made; the page lists tokens by label and date
+//! only.
 
 use leptos::prelude::*;
 
 use crate::account_api::{
-    get_settings, ChangePassword, CreateToken, RevokeToken, Share, StopSharing,
+    get_settings, ChangePassword, CreateToken, DeleteData, RevokeToken, Share, StopSharing,
 };
 use crate::format;
 
@@ -40,6 +41,7 @@ pub fn SettingsPage() -> impl IntoView {
     let share = ServerAction::<Share>::new();
     let stop_sharing = ServerAction::<StopSharing>::new();
     let change_password = ServerAction::<ChangePassword>::new();
+    let delete_data = ServerAction::<DeleteData>::new();
     let settings = Resource::new(
         move || {
             (
@@ -99,6 +101,18 @@ pub fn SettingsPage() -> impl IntoView {
                 </ActionForm>
                 <p class="hint">"Every session ends, this one too: sign in again with the new password."</p>
                 {move || action_error(change_password.value().get())}
+            </section>
+            <section class="panel" aria-labelledby="delete-heading">
+                <h2 id="delete-heading">"Delete my data"</h2>
+                <p class="hint">"Removes every listen counted for you so far, from every page, chart and figure, and the record of the files you imported. Your account stays; what you import later counts anew. Listens stay in the message log until its retention ends, unread."</p>
+                <ActionForm action=delete_data attr:class="account-form">
+                    <label>"Type your name to confirm" <input name="confirm" required autocomplete="off" /></label>
+                    <button type="submit" class="primary danger">"Delete my data"</button>
+                </ActionForm>
+                {move || delete_data.value().get().map(|result| match result {
+                    Ok(()) => view! { <p class="notice" role="status">"Your listening data is being deleted; the figures show it within a few seconds."</p> }.into_any(),
+                    Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
             </section>
         </div>
     }

@@ -1,15 +1,16 @@
-//! Streams listening history into Kafka, one event per listen: the classic
-//! CSV dataset, or one's own Spotify export (a file of it, its folder or its
-//! `.zip`).
+//! Streams one person's listening history into Kafka, one event per listen:
+//! the classic CSV dataset, or their own Spotify export (a file of it, its
+//! folder or its `.zip`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use server::accounts::PersonName;
 use server::config::{KafkaSettings, MongoSettings};
 use server::ingest::Format;
-use server::store::imports::BlockingImportRegistry;
+use server::store::imports::{BlockingImportRegistry, RegistryError};
 use server::stream::publish::{publish, ImportRegistry, PublishOptions};
 
 #[derive(Parser, Debug)]
@@ -19,6 +20,9 @@ use server::stream::publish::{publish, ImportRegistry, PublishOptions};
     about = "Streams listening history (spotify_history.csv or a Spotify data export) into Kafka"
 )]
 struct ProducerArgs {
+    /// Whose listens these are: the name of an account (`server accounts list`).
+    #[arg(long, value_parser = parse_person)]
+    person: PersonName,
     /// A spotify_history.csv file, a JSON file of a Spotify export, the
     /// export's folder, or the export's .zip (my_spotify_data.zip).
     #[arg(long)]
@@ -37,9 +41,13 @@ struct ProducerArgs {
     limit: Option<u64>,
     #[command(flatten)]
     kafka: KafkaSettings,
-    /// Where the registry of imported files is kept.
+    /// Where the accounts and the registry of imported files are kept.
     #[command(flatten)]
     mongo: MongoSettings,
+}
+
+fn parse_person(raw: &str) -> Result<PersonName, String> {
+    PersonName::parse(raw).map_err(|bad| bad.to_string())
 }
 
 fn parse_rate(raw: &str) -> Result<f64, String> {
@@ -51,21 +59,19 @@ fn parse_rate(raw: &str) -> Result<f64, String> {
     }
 }
 
-/// The registry of imports, or why there is none: without it a repeated
-/// import cannot be recognised, so only `--force` goes on.
-fn import_registry(args: &ProducerArgs) -> Result<Option<BlockingImportRegistry>, String> {
-    match BlockingImportRegistry::connect(&args.mongo, &args.kafka.topic) {
-        Ok(registry) => Ok(Some(registry)),
-        Err(error) if args.force => {
-            eprintln!("warning: the registry of imports is out of reach ({error}); streaming anyway (--force)");
-            Ok(None)
+/// The person's registry of imports, or why there is none: without it
+/// neither whose listens these are nor a repeated import can be known.
+fn import_registry(args: &ProducerArgs) -> Result<BlockingImportRegistry, String> {
+    BlockingImportRegistry::connect(&args.mongo, &args.kafka.topic, &args.person).map_err(|error| {
+        match error {
+            RegistryError::NoSuchPerson(_) => error.to_string(),
+            RegistryError::Store(error) => format!(
+                "cannot look up {} and the files they imported before: {error}. \
+                 Start MongoDB (./scripts/stack.sh up) or point MONGODB_URI at it.",
+                args.person
+            ),
         }
-        Err(error) => Err(format!(
-            "cannot check which files were imported before: {error}. \
-             Start MongoDB (./scripts/stack.sh up) or point MONGODB_URI at it; \
-             --force streams without the check."
-        )),
-    }
+    })
 }
 
 fn main() -> ExitCode {
@@ -82,6 +88,7 @@ fn main() -> ExitCode {
         }
     };
     let options = PublishOptions {
+        person: registry.person().clone(),
         path: args.file.clone(),
         format: args.format,
         rate: args.rate,
@@ -89,8 +96,11 @@ fn main() -> ExitCode {
         force: args.force,
         progress: std::io::stderr().is_terminal(),
     };
-    let registry = registry.as_ref().map(|r| r as &dyn ImportRegistry);
-    match publish(&args.kafka, &options, registry) {
+    match publish(
+        &args.kafka,
+        &options,
+        Some(&registry as &dyn ImportRegistry),
+    ) {
         Ok(summary) => {
             print!(
                 "{}",

@@ -120,6 +120,16 @@ impl RangeIndex {
         self.partitions.entry(partition).or_default().generation = generation;
     }
 
+    /// Drops what is known of a partition.
+    pub fn forget_partition(&mut self, partition: i32) {
+        self.partitions.remove(&partition);
+    }
+
+    /// Whether no partition holds anything here.
+    pub fn is_empty(&self) -> bool {
+        self.partitions.is_empty()
+    }
+
     pub fn song_id(&self, track_uri: &str) -> Option<u32> {
         self.song_ids.get(track_uri).copied()
     }

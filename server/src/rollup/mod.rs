@@ -5,6 +5,7 @@
 //! days it covers ([`query`]), never by reading listens again.
 
 pub mod index;
+pub mod people;
 pub mod query;
 
 use std::collections::BTreeMap;

@@ -7,10 +7,15 @@ use app::model::{InviteRow, PeopleView, PersonRow, SettingsView, TokenRow};
 use app::source::{AccountError, AccountSettings, PeopleAdmin};
 use async_trait::async_trait;
 
+use std::sync::Arc;
+
 use super::auth::{Auth, Viewer};
+use super::live::LiveAnalytics;
 use super::origin::SiteOrigin;
 use crate::accounts::password::{self, PasswordDigest};
 use crate::accounts::{AccountState, PersonName, Role};
+use crate::admin::{self, RemovalError};
+use crate::config::KafkaSettings;
 use crate::store::accounts::LinkPurpose;
 
 /// Longest label of an API token.
@@ -29,6 +34,7 @@ pub struct PersonSettings {
     pub viewer: Viewer,
     pub auth: Auth,
     pub site: SiteOrigin,
+    pub kafka: Arc<KafkaSettings>,
 }
 
 #[async_trait]
@@ -139,6 +145,39 @@ impl AccountSettings for PersonSettings {
         self.auth.forget_person(&self.viewer.key);
         Ok(())
     }
+
+    async fn delete_data(&self, confirm: &str) -> Result<(), AccountError> {
+        if !confirm
+            .trim()
+            .eq_ignore_ascii_case(self.viewer.name.as_str())
+        {
+            return Err(AccountError(
+                "type your name exactly as you sign in, to confirm".into(),
+            ));
+        }
+        admin::forget_data(self.auth.store(), &self.kafka, &self.viewer.person)
+            .await
+            .map_err(removal_failed)?;
+        tracing::info!("{} asked to delete their data", self.viewer.name);
+        Ok(())
+    }
+}
+
+/// A removal that failed, said without hosts (logged instead).
+fn removal_failed(error: RemovalError) -> AccountError {
+    match error {
+        RemovalError::Account(crate::store::accounts::AccountError::NoSuchAccount(name)) => {
+            AccountError(format!("there is no account named {name}"))
+        }
+        RemovalError::Kafka(error) => {
+            tracing::warn!("a removal could not be sent: {error}");
+            AccountError(
+                "the message broker does not answer, so nothing was removed; try again in a moment"
+                    .into(),
+            )
+        }
+        other => unavailable(other),
+    }
 }
 
 /// An administrator's view of the people sharing the server.
@@ -146,24 +185,28 @@ pub struct Administration {
     pub auth: Auth,
     pub site: SiteOrigin,
     pub viewer: Viewer,
+    pub live: Arc<LiveAnalytics>,
+    pub kafka: Arc<KafkaSettings>,
 }
 
 #[async_trait]
 impl PeopleAdmin for Administration {
     async fn people(&self) -> Result<PeopleView, AccountError> {
         let store = self.auth.store();
-        let people = store
-            .accounts()
-            .await
-            .map_err(unavailable)?
-            .into_iter()
-            .map(|account| PersonRow {
+        let mut people = Vec::new();
+        for account in store.accounts().await.map_err(unavailable)? {
+            people.push(PersonRow {
+                listens: self
+                    .live
+                    .listens_of(&account.id)
+                    .await
+                    .map_err(unavailable)?,
                 name: account.name.to_string(),
                 admin: account.role == Role::Admin,
                 disabled: account.state == AccountState::Disabled,
                 created_at: account.created_at,
-            })
-            .collect();
+            });
+        }
         let invites = store
             .open_invites()
             .await
@@ -221,5 +264,20 @@ impl PeopleAdmin for Administration {
             }
             Err(error) => Err(unavailable(error)),
         }
+    }
+
+    async fn remove(&self, name: &str) -> Result<(), AccountError> {
+        let name = PersonName::parse(name).map_err(|bad| AccountError(bad.to_string()))?;
+        if name.key() == self.viewer.key {
+            return Err(AccountError(
+                "you cannot remove your own account; another administrator can".into(),
+            ));
+        }
+        admin::remove_person(self.auth.store(), &self.kafka, &name)
+            .await
+            .map_err(removal_failed)?;
+        self.auth.forget_person(&name.key());
+        tracing::info!("{} removed the account {name}", self.viewer.name);
+        Ok(())
     }
 }

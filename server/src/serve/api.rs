@@ -5,15 +5,17 @@
 //! an `X-Data-Stale` header saying why.
 
 use app::model::{Summary, TopArtist, TopSong};
-use app::source::SourceError;
+use app::source::{AnalyticsSource, SourceError};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use axum::Extension;
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 
+use super::auth::Viewer;
 use super::query::{ApiQuery, RangeArgs};
 use super::range_api::{self, RangeParams};
 use super::AppState;
@@ -76,7 +78,7 @@ fn figures<T: Serialize>(state: &AppState, read: Result<T, SourceError>) -> Resp
 /// Figures read as JSON, flagged when they may not be current.
 pub fn figures_with_health<T: Serialize>(state: &AppState, value: T) -> Response {
     let mut response = Json(value).into_response();
-    if let Some(problem) = state.analytics.0.health().problem {
+    if let Some(problem) = state.live.health().problem {
         if let Ok(reason) = HeaderValue::from_str(&header_text(&problem)) {
             response.headers_mut().insert(STALE_HEADER, reason);
         }
@@ -98,31 +100,43 @@ fn header_text(text: &str) -> String {
         .collect()
 }
 
-async fn top_songs(State(state): State<AppState>, ApiQuery(args): ApiQuery<RangeArgs>) -> Response {
-    match RangeParams::read(args, &state.ranges) {
-        Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, asked, false),
-        Ok(asked) => {
-            figures::<Vec<TopSong>>(&state, state.analytics.0.top_songs(asked.limit).await)
-        }
+async fn top_songs(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiQuery(args): ApiQuery<RangeArgs>,
+) -> Response {
+    let person = &viewer.person;
+    match RangeParams::read(args, &state.ranges, person) {
+        Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, person, asked, false),
+        Ok(asked) => figures::<Vec<TopSong>>(
+            &state,
+            state.live.for_person(person).top_songs(asked.limit).await,
+        ),
         Err(error) => error.into_response(),
     }
 }
 
 async fn top_artists(
     State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
     ApiQuery(args): ApiQuery<RangeArgs>,
 ) -> Response {
-    match RangeParams::read(args, &state.ranges) {
-        Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, asked, true),
-        Ok(asked) => {
-            figures::<Vec<TopArtist>>(&state, state.analytics.0.top_artists(asked.limit).await)
-        }
+    let person = &viewer.person;
+    match RangeParams::read(args, &state.ranges, person) {
+        Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, person, asked, true),
+        Ok(asked) => figures::<Vec<TopArtist>>(
+            &state,
+            state.live.for_person(person).top_artists(asked.limit).await,
+        ),
         Err(error) => error.into_response(),
     }
 }
 
-async fn summary(State(state): State<AppState>) -> Response {
-    figures::<Summary>(&state, state.analytics.0.summary().await)
+async fn summary(State(state): State<AppState>, Extension(viewer): Extension<Viewer>) -> Response {
+    figures::<Summary>(
+        &state,
+        state.live.for_person(&viewer.person).summary().await,
+    )
 }
 
 #[cfg(test)]

@@ -11,11 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use std::sync::{Arc, LazyLock};
 use tokio::sync::Semaphore;
 
 use super::api::ApiError;
+use super::auth::Viewer;
 use super::query::{ApiQuery, ChartArgs};
 use super::AppState;
 
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn chart(
     State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
     Path(file): Path<String>,
     ApiQuery(args): ApiQuery<ChartArgs>,
 ) -> Response {
@@ -41,7 +43,9 @@ async fn chart(
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    let view = state.ranges.ask(|index| index.view(&query, CHART_ROWS));
+    let view = state
+        .ranges
+        .ask(&viewer.person, |index| index.view(&query, CHART_ROWS));
     let Some(drawn) = draw(name, &view) else {
         return unknown_chart();
     };
@@ -144,6 +148,18 @@ static RASTERISING: Semaphore = Semaphore::const_new(2);
 static FONTS: LazyLock<Arc<resvg::usvg::fontdb::Database>> = LazyLock::new(|| {
     let mut fonts = resvg::usvg::fontdb::Database::new();
     fonts.load_system_fonts();
+    // The charts ask for `sans-serif`; name a sans-serif face this system has.
+    let installed = |name: &str| {
+        fonts
+            .faces()
+            .any(|face| face.families.iter().any(|(family, _)| family == name))
+    };
+    let sans = ["DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial"]
+        .into_iter()
+        .find(|name| installed(name));
+    if let Some(sans) = sans {
+        fonts.set_sans_serif_family(sans);
+    }
     Arc::new(fonts)
 });
 

@@ -164,6 +164,8 @@ mod tests {
             header_read_timeout_secs: 1,
             request_timeout_secs,
             max_live_streams: 1,
+            max_live_streams_per_person: 1,
+            trusted_proxy: None,
         }
     }
 

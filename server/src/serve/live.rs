@@ -1,10 +1,14 @@
-//! The figures the dashboard and the API serve: the partitions' leaderboards,
-//! merged, re-read from MongoDB in the background every [`REFRESH_EVERY`].
-//! A request never waits for the database, and the database sees a few reads
-//! a second whatever the traffic. When a read fails, the last figures read
-//! stay served and the pipeline status says they are not current.
+//! The figures the dashboard and the API serve: each person's leaderboards,
+//! re-read from MongoDB in the background every [`REFRESH_EVERY`] (the
+//! partitions' heads, then only the people who changed, each an exact `_id`
+//! read). A request never waits for the database, and the database sees a
+//! few reads a second whatever the traffic. When a read fails, the last
+//! figures read stay served and the pipeline status says they are not
+//! current. Every question is asked for one person ([`PersonAnalytics`]),
+//! and only their own figures can answer it.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
@@ -15,23 +19,39 @@ use tokio::sync::watch;
 use tokio::time::{sleep, timeout};
 
 use super::range_api::Ranges;
+use crate::accounts::PersonId;
 use crate::status::PipelineStatus;
 use crate::store::leaderboard::Leaderboards;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// How often the figures are read again.
 const REFRESH_EVERY: Duration = Duration::from_millis(200);
 /// How long a read may take before it counts as failed.
 const READ_PATIENCE: Duration = Duration::from_secs(1);
 
-/// The latest leaderboards read; `None` until the first read.
-pub type Figures = Option<Arc<Leaderboards>>;
+/// Everyone's latest leaderboards, as read together.
+#[derive(Debug, Default)]
+pub struct Everyone {
+    pub people: HashMap<PersonId, Arc<Leaderboards>>,
+}
 
-/// The latest leaderboards read, shared by every request.
+/// The latest figures read; `None` until the first read.
+pub type Figures = Option<Arc<Everyone>>;
+
+/// Everyone's latest figures, shared by every request.
 pub struct LiveAnalytics {
     latest: watch::Receiver<Figures>,
     status: PipelineStatus,
     ranges: Ranges,
+    /// Each person's dashboard as pushed to open pages, made once per change.
+    payloads: Mutex<HashMap<PersonId, SharedPayload>>,
+}
+
+/// A person's pushed dashboard, and what it was made of.
+struct SharedPayload {
+    leaderboards: Arc<Leaderboards>,
+    problem: Option<String>,
+    json: Arc<str>,
 }
 
 impl LiveAnalytics {
@@ -50,29 +70,99 @@ impl LiveAnalytics {
             latest,
             status,
             ranges,
+            payloads: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Hears of every change of the figures (a read that found nothing new is not one).
+    /// Hears of every change of anyone's figures.
     pub fn changes(&self) -> watch::Receiver<Figures> {
         self.latest.clone()
     }
 
-    /// The latest figures; right after start, waits briefly for the first read.
-    async fn leaderboards(&self) -> Result<Arc<Leaderboards>, SourceError> {
-        if let Some(leaderboards) = self.latest.borrow().clone() {
-            return Ok(leaderboards);
+    /// The questions one person may ask: about their own listens only.
+    pub fn for_person(self: &Arc<Self>, person: &PersonId) -> PersonAnalytics {
+        PersonAnalytics {
+            person: person.clone(),
+            live: self.clone(),
+        }
+    }
+
+    /// A person's latest leaderboards (empty ones before they have listens);
+    /// right after start, waits briefly for the first read.
+    async fn leaderboards(&self, person: &PersonId) -> Result<Arc<Leaderboards>, SourceError> {
+        let pick = |everyone: &Everyone| everyone.people.get(person).cloned().unwrap_or_default();
+        if let Some(everyone) = self.latest.borrow().as_ref() {
+            return Ok(pick(everyone));
         }
         let mut latest = self.latest.clone();
         let first = timeout(READ_PATIENCE, latest.wait_for(Option::is_some)).await;
         match first {
-            Ok(Ok(leaderboards)) => Ok(leaderboards.clone().unwrap_or_default()),
+            Ok(Ok(everyone)) => Ok(everyone.as_ref().map(|e| pick(e)).unwrap_or_default()),
             _ => Err(SourceError(self.status.read_problem().unwrap_or_else(
                 || format!("MongoDB did not answer within {READ_PATIENCE:?}"),
             ))),
         }
     }
+
+    /// Whether new listens are being counted right now (the same for everyone).
+    pub fn health(&self) -> PipelineHealth {
+        PipelineHealth {
+            problem: self.status.problem(),
+        }
+    }
+
+    /// How many listens a person has counted; 0 before any.
+    pub async fn listens_of(&self, person: &PersonId) -> Result<i64, SourceError> {
+        Ok(self.leaderboards(person).await?.summary.events)
+    }
+
+    /// A person's dashboard (`rows` long rankings) as JSON for open pages:
+    /// made once per change of their figures or of the pipeline's health,
+    /// and shared by all their open pages.
+    pub async fn dashboard_payload(
+        &self,
+        person: &PersonId,
+        rows: Limit,
+    ) -> Result<Arc<str>, SourceError> {
+        let leaderboards = self.leaderboards(person).await?;
+        let health = self.health();
+        let mut payloads = self
+            .payloads
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(shared) = payloads.get(person) {
+            if Arc::ptr_eq(&shared.leaderboards, &leaderboards) && shared.problem == health.problem
+            {
+                return Ok(shared.json.clone());
+            }
+        }
+        let dashboard = dashboard_of(&leaderboards, rows, health.clone());
+        let payload: Arc<str> = serde_json::to_string(&dashboard)
+            .map_err(|error| SourceError(error.to_string()))?
+            .into();
+        payloads.insert(
+            person.clone(),
+            SharedPayload {
+                leaderboards,
+                problem: health.problem,
+                json: payload.clone(),
+            },
+        );
+        Ok(payload)
+    }
 }
+
+fn dashboard_of(leaderboards: &Leaderboards, limit: Limit, health: PipelineHealth) -> Dashboard {
+    Dashboard {
+        summary: leaderboards.summary.clone(),
+        top_songs: first(&leaderboards.top_songs, limit),
+        top_artists: first(&leaderboards.top_artists, limit),
+        health,
+    }
+}
+
+/// Each person's partitions and the position at which they last changed there.
+type Versions = HashMap<PersonId, BTreeMap<i32, i64>>;
 
 /// Reads the figures again and again until the server stops.
 async fn refresh(
@@ -81,18 +171,15 @@ async fn refresh(
     status: PipelineStatus,
     publish: watch::Sender<Figures>,
 ) {
+    let mut known = Versions::new();
     while !publish.is_closed() {
-        match timeout(READ_PATIENCE, store.leaderboards(&topic)).await {
-            Ok(Ok(leaderboards)) => {
-                status.reads_ok();
-                publish.send_if_modified(|current| {
-                    if current.as_deref() == Some(&leaderboards) {
-                        return false;
-                    }
-                    *current = Some(Arc::new(leaderboards));
-                    true
-                });
-            }
+        match timeout(
+            READ_PATIENCE,
+            read_changes(&store, &topic, &mut known, &publish),
+        )
+        .await
+        {
+            Ok(Ok(())) => status.reads_ok(),
             Ok(Err(error)) => status.reads_failing(error.to_string()),
             Err(_) => {
                 status.reads_failing(format!("MongoDB did not answer within {READ_PATIENCE:?}"))
@@ -100,6 +187,49 @@ async fn refresh(
         }
         sleep(REFRESH_EVERY).await;
     }
+}
+
+/// Reads the heads, then the leaderboards of whoever changed since `known`,
+/// and publishes everyone's figures when anything changed (or at the first read).
+async fn read_changes(
+    store: &Store,
+    topic: &str,
+    known: &mut Versions,
+    publish: &watch::Sender<Figures>,
+) -> Result<(), StoreError> {
+    let mut now = Versions::new();
+    for (partition, heads) in store.leaderboard_heads(topic).await? {
+        for (person, version) in heads {
+            now.entry(person).or_default().insert(partition, version);
+        }
+    }
+    let current = publish.borrow().clone();
+    let mut people = HashMap::new();
+    let mut changed = current.is_none() || now.len() != known.len();
+    for (person, versions) in &now {
+        let unchanged = known.get(person) == Some(versions);
+        let kept = current
+            .as_ref()
+            .and_then(|everyone| everyone.people.get(person))
+            .filter(|_| unchanged);
+        let leaderboards = match kept {
+            Some(kept) => kept.clone(),
+            None => {
+                changed = true;
+                Arc::new(
+                    store
+                        .person_leaderboards(topic, person, versions.keys().copied())
+                        .await?,
+                )
+            }
+        };
+        people.insert(person.clone(), leaderboards);
+    }
+    *known = now;
+    if changed {
+        publish.send_replace(Some(Arc::new(Everyone { people })));
+    }
+    Ok(())
 }
 
 /// Follows every partition's rollups into `ranges` until the server stops.
@@ -132,50 +262,57 @@ fn first<T: Clone>(rows: &[T], limit: Limit) -> Vec<T> {
     rows.iter().take(limit.get() as usize).cloned().collect()
 }
 
+/// One person's figures: what a request acting for them may read.
+#[derive(Clone)]
+pub struct PersonAnalytics {
+    person: PersonId,
+    live: Arc<LiveAnalytics>,
+}
+
 #[async_trait]
-impl AnalyticsSource for LiveAnalytics {
+impl AnalyticsSource for PersonAnalytics {
     async fn summary(&self) -> Result<Summary, SourceError> {
-        Ok(self.leaderboards().await?.summary.clone())
+        Ok(self.live.leaderboards(&self.person).await?.summary.clone())
     }
 
     async fn top_songs(&self, limit: Limit) -> Result<Vec<TopSong>, SourceError> {
-        Ok(first(&self.leaderboards().await?.top_songs, limit))
+        Ok(first(
+            &self.live.leaderboards(&self.person).await?.top_songs,
+            limit,
+        ))
     }
 
     async fn top_artists(&self, limit: Limit) -> Result<Vec<TopArtist>, SourceError> {
-        Ok(first(&self.leaderboards().await?.top_artists, limit))
+        Ok(first(
+            &self.live.leaderboards(&self.person).await?.top_artists,
+            limit,
+        ))
     }
 
     async fn dashboard(&self, limit: Limit) -> Result<Dashboard, SourceError> {
-        let leaderboards = self.leaderboards().await?;
-        Ok(Dashboard {
-            summary: leaderboards.summary.clone(),
-            top_songs: first(&leaderboards.top_songs, limit),
-            top_artists: first(&leaderboards.top_artists, limit),
-            health: self.health(),
-        })
+        let leaderboards = self.live.leaderboards(&self.person).await?;
+        Ok(dashboard_of(&leaderboards, limit, self.health()))
     }
 
     fn range_view(&self, query: &RangeQuery, limit: Limit) -> Result<RangeView, SourceError> {
-        Ok(self
-            .ranges
-            .ask(|index| index.view(query, limit.get() as usize)))
+        Ok(self.live.ranges.ask(&self.person, |index| {
+            index.view(query, limit.get() as usize)
+        }))
     }
 
     fn artist_detail(&self, name: &str, query: &RangeQuery) -> Option<ArtistDetail> {
-        self.ranges.ask(|index| {
+        self.live.ranges.ask(&self.person, |index| {
             index.artist_detail(name, index.resolve(query), Limit::DEFAULT.get() as usize)
         })
     }
 
     fn song_detail(&self, track_uri: &str, query: &RangeQuery) -> Option<SongDetail> {
-        self.ranges
-            .ask(|index| index.song_detail(track_uri, index.resolve(query)))
+        self.live.ranges.ask(&self.person, |index| {
+            index.song_detail(track_uri, index.resolve(query))
+        })
     }
 
     fn health(&self) -> PipelineHealth {
-        PipelineHealth {
-            problem: self.status.problem(),
-        }
+        self.live.health()
     }
 }

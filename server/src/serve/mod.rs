@@ -6,7 +6,10 @@ mod account_services;
 pub mod api;
 pub mod auth;
 mod charts;
+pub mod client;
 mod csp;
+#[cfg(test)]
+mod figures_tests;
 mod hardening;
 pub mod health;
 pub mod listener;
@@ -27,7 +30,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
-use crate::config::HttpSettings;
+use crate::config::{HttpSettings, KafkaSettings};
 use crate::store::Store;
 use account_services::{Administration, PersonSettings};
 use app::model::ViewerInfo;
@@ -42,17 +45,22 @@ use session::Sessions;
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub analytics: Analytics,
+    /// Everyone's latest figures; each request reads only its person's.
+    pub live: Arc<LiveAnalytics>,
     pub store: Store,
     pub kafka: Arc<KafkaProbe>,
-    /// The rollups by day, for questions about time ranges.
+    /// How to reach the listens topic, for control events.
+    pub kafka_settings: Arc<KafkaSettings>,
+    /// Everyone's rollups by day, for questions about time ranges.
     pub ranges: range_api::Ranges,
-    /// Changes of the figures, pushed to open pages.
-    pub changes: tokio::sync::watch::Receiver<live::Figures>,
     /// Becomes true when the server starts to stop: pushed streams then end.
     pub closing: tokio::sync::watch::Receiver<bool>,
-    /// Live streams that may still be opened.
+    /// Live streams that may still be opened, by anyone.
     pub live_streams: Arc<tokio::sync::Semaphore>,
+    /// Most live streams one person may hold open.
+    pub live_streams_per_person: usize,
+    /// Live streams open, per person.
+    pub open_streams: push::OpenStreams,
 }
 
 /// The whole public site: JSON API, health checks, the dashboard and its
@@ -63,10 +71,10 @@ pub fn router(
     settings: &HttpSettings,
     sessions: Sessions,
 ) -> Router {
-    let analytics = state.analytics.clone();
+    let live = state.live.clone();
+    let kafka = state.kafka_settings.clone();
     let (auth, site) = (sessions.auth.clone(), sessions.site.clone());
     let context = move || {
-        provide_context(analytics.clone());
         let parts = use_context::<Parts>();
         // The script nonce of this response's Content-Security-Policy.
         if let Some(nonce) = parts.as_ref().and_then(csp::nonce_of) {
@@ -76,7 +84,7 @@ pub fn router(
             .as_ref()
             .and_then(|parts| parts.extensions.get::<Viewer>())
         {
-            provide_viewer(viewer, &auth, &site);
+            provide_viewer(viewer, &live, &kafka, &auth, &site);
         }
     };
     let site_routes = Router::new()
@@ -101,9 +109,16 @@ pub fn router(
 }
 
 /// What the pages and server functions of one request may use, for the
-/// person it acts for: who they are, their own settings (not through a share
-/// link), and the people page for administrators.
-fn provide_viewer(viewer: &Viewer, auth: &Auth, site: &SiteOrigin) {
+/// person it acts for: their own figures, who they are, their own settings
+/// (not through a share link), and the people page for administrators.
+fn provide_viewer(
+    viewer: &Viewer,
+    live: &Arc<LiveAnalytics>,
+    kafka: &Arc<KafkaSettings>,
+    auth: &Auth,
+    site: &SiteOrigin,
+) {
+    provide_context(Analytics(Arc::new(live.for_person(&viewer.person))));
     provide_context(ViewerInfo {
         name: viewer.name.to_string(),
         admin: viewer.is_admin(),
@@ -114,6 +129,7 @@ fn provide_viewer(viewer: &Viewer, auth: &Auth, site: &SiteOrigin) {
             viewer: viewer.clone(),
             auth: auth.clone(),
             site: site.clone(),
+            kafka: kafka.clone(),
         })));
     }
     if viewer.is_admin() {
@@ -121,6 +137,8 @@ fn provide_viewer(viewer: &Viewer, auth: &Auth, site: &SiteOrigin) {
             viewer: viewer.clone(),
             auth: auth.clone(),
             site: site.clone(),
+            live: live.clone(),
+            kafka: kafka.clone(),
         })));
     }
 }

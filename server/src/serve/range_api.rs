@@ -11,26 +11,29 @@ use app::range::{Bucket, DateRange, Metric, RangeQuery};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use serde_json::json;
 
 use super::api::{figures_with_health, ApiError};
+use super::auth::Viewer;
 use super::query::{ApiQuery, RangeArgs};
 use super::AppState;
+use crate::accounts::PersonId;
 use crate::rollup::index::RangeIndex;
+use crate::rollup::people::PeopleIndex;
 
-/// The rollups of every partition, shared by the API, the dashboard and the refresh task.
+/// Everyone's rollups, shared by the API, the dashboard and the refresh task.
 #[derive(Clone, Default)]
-pub struct Ranges(pub Arc<RwLock<RangeIndex>>);
+pub struct Ranges(pub Arc<RwLock<PeopleIndex>>);
 
 impl Ranges {
-    /// Runs `question` on the current rollups.
-    pub fn ask<T>(&self, question: impl FnOnce(&RangeIndex) -> T) -> T {
+    /// Runs `question` on a person's rollups: their own listens, nobody else's.
+    pub fn ask<T>(&self, person: &PersonId, question: impl FnOnce(&RangeIndex) -> T) -> T {
         let index = self
             .0
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        question(&index)
+        question(index.person(person))
     }
 }
 
@@ -55,7 +58,7 @@ pub struct RangeParams {
 }
 
 impl RangeParams {
-    pub fn read(args: RangeArgs, ranges: &Ranges) -> Result<Self, ApiError> {
+    pub fn read(args: RangeArgs, ranges: &Ranges, person: &PersonId) -> Result<Self, ApiError> {
         let query = RangeQuery::parse(
             args.preset.as_deref(),
             args.from.as_deref(),
@@ -64,7 +67,7 @@ impl RangeParams {
         )
         .map_err(ApiError::BadRequest)?;
         Ok(Self {
-            range: ranges.ask(|index| index.resolve(&query)),
+            range: ranges.ask(person, |index| index.resolve(&query)),
             metric: query.metric,
             limit: Limit::parse(args.limit.as_deref()).map_err(ApiError::BadRequest)?,
             args,
@@ -104,21 +107,27 @@ impl RangeParams {
 /// Answers `question` about the range the parameters ask for.
 fn answer<T: serde::Serialize>(
     state: &AppState,
+    viewer: &Viewer,
     ApiQuery(args): ApiQuery<RangeArgs>,
     question: impl FnOnce(&RangeParams, &RangeIndex) -> Result<T, ApiError>,
 ) -> Response {
-    let asked = match RangeParams::read(args, &state.ranges) {
+    let person = &viewer.person;
+    let asked = match RangeParams::read(args, &state.ranges, person) {
         Ok(asked) => asked,
         Err(error) => return error.into_response(),
     };
-    match state.ranges.ask(|index| question(&asked, index)) {
+    match state.ranges.ask(person, |index| question(&asked, index)) {
         Ok(value) => figures_with_health(state, value),
         Err(error) => error.into_response(),
     }
 }
 
-async fn bounds(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
-    answer(&state, params, |asked, index| {
+async fn bounds(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
+    answer(&state, &viewer, params, |asked, index| {
         let (first, last) = index.bounds();
         Ok(
             json!({ "first_day": first, "last_day": last, "from": asked.range.from, "to": asked.range.to }),
@@ -126,27 +135,45 @@ async fn bounds(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> R
     })
 }
 
-async fn top_albums(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
-    answer(&state, params, |asked, index| {
+async fn top_albums(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
+    answer(&state, &viewer, params, |asked, index| {
         Ok(index.top_albums(asked.range, asked.metric, asked.rows()))
     })
 }
 
-async fn most_skipped(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
-    answer(&state, params, |asked, index| {
+async fn most_skipped(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
+    answer(&state, &viewer, params, |asked, index| {
         Ok(index.most_skipped(asked.range, asked.min_plays()?, asked.rows()))
     })
 }
 
-async fn listening_clock(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
-    answer(&state, params, |asked, index| Ok(index.clock(asked.range)))
+async fn listening_clock(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
+    answer(&state, &viewer, params, |asked, index| {
+        Ok(index.clock(asked.range))
+    })
 }
 
 /// Most steps a time series answers, so a long range cannot ask for millions of days.
 const MAX_STEPS: i64 = 20_000;
 
-async fn over_time(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
-    answer(&state, params, |asked, index| {
+async fn over_time(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
+    answer(&state, &viewer, params, |asked, index| {
         let bucket = asked.bucket()?;
         let (first, last) = index.bounds();
         let from = asked.range.from.or(first);
@@ -171,16 +198,23 @@ async fn over_time(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -
     })
 }
 
-async fn shares(State(state): State<AppState>, params: ApiQuery<RangeArgs>) -> Response {
-    answer(&state, params, |asked, index| Ok(index.shares(asked.range)))
+async fn shares(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
+    answer(&state, &viewer, params, |asked, index| {
+        Ok(index.shares(asked.range))
+    })
 }
 
 async fn artist(
     State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
     Path(name): Path<String>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, params, |asked, index| {
+    answer(&state, &viewer, params, |asked, index| {
         index
             .artist_detail(&name, asked.range, asked.rows())
             .ok_or_else(|| {
@@ -194,10 +228,11 @@ async fn artist(
 
 async fn song(
     State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
     Path(uri): Path<String>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, params, |asked, index| {
+    answer(&state, &viewer, params, |asked, index| {
         index.song_detail(&uri, asked.range).ok_or_else(|| {
             ApiError::NoSuch(format!(
                 "no listens of a song {:?}",
@@ -208,17 +243,17 @@ async fn song(
 }
 
 /// `/api/top-songs` and `/api/top-artists` with a range: the same shape, from the rollups.
-pub fn ranked(state: &AppState, asked: RangeParams, artists: bool) -> Response {
+pub fn ranked(state: &AppState, person: &PersonId, asked: RangeParams, artists: bool) -> Response {
     let rows = asked.rows();
     if artists {
-        let value = state
-            .ranges
-            .ask(|index| index.top_artists(asked.range, asked.metric, rows));
+        let value = state.ranges.ask(person, |index| {
+            index.top_artists(asked.range, asked.metric, rows)
+        });
         figures_with_health(state, value)
     } else {
-        let value = state
-            .ranges
-            .ask(|index| index.top_songs(asked.range, asked.metric, rows));
+        let value = state.ranges.ask(person, |index| {
+            index.top_songs(asked.range, asked.metric, rows)
+        });
         figures_with_health(state, value)
     }
 }

@@ -1,14 +1,10 @@
-//! The public router in process (`tower::ServiceExt::oneshot`), with an
-//! in-memory figures source and no services: every route the router has,
-//! read from the router itself so that a new one cannot be forgotten,
-//! answers a request without a session as it must.
+//! The public router in process (`tower::ServiceExt::oneshot`), without any
+//! service: every route the router has, read from the router itself so that
+//! a new one cannot be forgotten, answers a request without a session as it
+//! must.
 
 use std::sync::Arc;
 
-use app::model::{Limit, PipelineHealth, Summary, TopArtist, TopSong};
-use app::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
-use app::source::{Analytics, AnalyticsSource, SourceError};
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
@@ -18,44 +14,24 @@ use tower::ServiceExt;
 
 use super::auth::{needs, Auth, Needs};
 use super::health::KafkaProbe;
+use super::live::LiveAnalytics;
 use super::origin::SiteOrigin;
 use super::range_api::Ranges;
 use super::session::Sessions;
 use super::{router, AppState};
 use crate::config::{HttpSettings, KafkaSettings, MongoSettings};
+use crate::status::PipelineStatus;
 use crate::store::Store;
 
-/// Figures that are there without any service: none at all.
-struct NoFigures;
-
-#[async_trait]
-impl AnalyticsSource for NoFigures {
-    async fn summary(&self) -> Result<Summary, SourceError> {
-        Ok(Summary::default())
-    }
-    async fn top_songs(&self, _: Limit) -> Result<Vec<TopSong>, SourceError> {
-        Ok(Vec::new())
-    }
-    async fn top_artists(&self, _: Limit) -> Result<Vec<TopArtist>, SourceError> {
-        Ok(Vec::new())
-    }
-    fn health(&self) -> PipelineHealth {
-        PipelineHealth::default()
-    }
-    fn range_view(&self, _: &RangeQuery, _: Limit) -> Result<RangeView, SourceError> {
-        Ok(RangeView::default())
-    }
-    fn artist_detail(&self, _: &str, _: &RangeQuery) -> Option<ArtistDetail> {
-        None
-    }
-    fn song_detail(&self, _: &str, _: &RangeQuery) -> Option<SongDetail> {
-        None
-    }
+/// The public router; the store and the broker point at addresses where
+/// nothing answers, so no figures are there.
+async fn public_router() -> Router {
+    router_with(Ranges::default()).await.0
 }
 
-/// The public router over the in-memory source; the store and the broker
-/// point at addresses where nothing answers.
-async fn public_router() -> Router {
+/// The public router answering from `ranges`, figures held in memory only,
+/// and its sessions (tests may tell them who a secret proves).
+pub(super) async fn router_with(ranges: Ranges) -> (Router, Auth) {
     let store = Store::connect(&MongoSettings {
         uri: "mongodb://127.0.0.1:1".into(),
         database: "unused".into(),
@@ -69,16 +45,22 @@ async fn public_router() -> Router {
         dead_letter_retention_days: 7,
         security: Default::default(),
     };
-    let (_, changes) = tokio::sync::watch::channel(None);
     let (_, closing) = tokio::sync::watch::channel(false);
     let state = AppState {
-        analytics: Analytics(Arc::new(NoFigures)),
+        live: Arc::new(LiveAnalytics::start(
+            store.clone(),
+            kafka.topic.clone(),
+            PipelineStatus::default(),
+            ranges.clone(),
+        )),
         store: store.clone(),
         kafka: Arc::new(KafkaProbe::new(&kafka).expect("a client")),
-        ranges: Ranges::default(),
-        changes,
+        kafka_settings: Arc::new(kafka),
+        ranges,
         closing,
         live_streams: Arc::new(tokio::sync::Semaphore::new(4)),
+        live_streams_per_person: 2,
+        open_streams: Default::default(),
     };
     let settings = HttpSettings {
         public_url: None,
@@ -87,13 +69,16 @@ async fn public_router() -> Router {
         header_read_timeout_secs: 10,
         request_timeout_secs: 10,
         max_live_streams: 4,
+        max_live_streams_per_person: 2,
+        trusted_proxy: None,
     };
     let site = SiteOrigin::new(None, "127.0.0.1:3000".parse().unwrap());
-    let sessions = Sessions::new(Auth::new(store, chrono::Duration::days(14)), site);
+    let auth = Auth::new(store, chrono::Duration::days(14));
+    let sessions = Sessions::new(auth.clone(), site);
     let options = LeptosOptions::builder()
         .output_name("spotify-analytics")
         .build();
-    router(options, state, &settings, sessions)
+    (router(options, state, &settings, sessions), auth)
 }
 
 /// The paths of the router's routes, read from its own description (axum

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -21,6 +21,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
 use super::auth::{Auth, Viewer, SESSION_COOKIE, SHARE_COOKIE};
+use super::client::TrustedProxy;
 use super::origin::SiteOrigin;
 use crate::accounts::password::{self, PasswordDigest};
 use crate::accounts::throttle::{Allowance, RetryAfter, Throttle};
@@ -44,6 +45,7 @@ const PER_ADDRESS: Allowance = Allowance {
 pub struct Sessions {
     pub auth: Auth,
     pub site: SiteOrigin,
+    proxy: TrustedProxy,
     throttles: Arc<Mutex<(Throttle, Throttle)>>,
 }
 
@@ -52,11 +54,18 @@ impl Sessions {
         Self {
             auth,
             site,
+            proxy: TrustedProxy::default(),
             throttles: Arc::new(Mutex::new((
                 Throttle::new(PER_NAME),
                 Throttle::new(PER_ADDRESS),
             ))),
         }
+    }
+
+    /// Believes the client addresses `proxy` forwards, for throttling.
+    pub fn behind(mut self, proxy: TrustedProxy) -> Self {
+        self.proxy = proxy;
+        self
     }
 
     fn throttles(&self) -> std::sync::MutexGuard<'_, (Throttle, Throttle)> {
@@ -168,13 +177,15 @@ fn too_many(RetryAfter(wait): RetryAfter) -> Response {
 async fn sign_in(
     State(sessions): State<Sessions>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let address = peer.map_or_else(
-        || "unknown".to_string(),
-        |Extension(ConnectInfo(a))| a.ip().to_string(),
-    );
+    let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
+    let address = sessions
+        .proxy
+        .client_of(peer, &headers)
+        .map_or_else(|| "unknown".to_string(), |client| client.to_string());
     let name_key = form.name.trim().to_ascii_lowercase();
     let now = Instant::now();
     {

@@ -4,17 +4,16 @@
 //! Each partition is checkpointed on its own by the consumer that owns it. A
 //! checkpoint of generation `g` of partition `p` is the collections
 //! `songs_p<p>_g<g>`, `artists_p<p>_g<g>` and `days_p<p>_g<g>` (one document
-//! per song, artist or day of listening)
-//! plus the `checkpoints` document `topic/p` naming `g`, the position it
-//! covers and the totals. Writing one fills the next generation's collections,
+//! per person and song, artist or day of listening, `_id` =
+//! `<person>/<song, artist or day>`) plus the `checkpoints` document `topic/p`
+//! naming `g`, the position it covers, each person's totals and the removed
+//! accounts whose later listens are not counted. Writing one fills the next generation's collections,
 //! then switches the `checkpoints` document (a single atomic replace), then
 //! drops the older generations' collections and prunes the journal it covers.
 //! A crash before the switch leaves the old checkpoint current; the leftovers
 //! are dropped by the next checkpoint. Whole collections are dropped rather
 //! than documents deleted: FerretDB's SQLite backend fails to delete more than
 //! 32,766 documents in one command, and dropping costs the same at any size.
-
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -35,8 +34,10 @@ fn generation_of(name: &str, kind: &str, partition: i32) -> Option<i64> {
         .parse()
         .ok()
 }
+use crate::accounts::PersonId;
+use crate::aggregate::people::PeopleAggregates;
 use crate::aggregate::{Aggregates, LatestNames, SongTally, Tally};
-use crate::rollup::{DayRollup, Days};
+use crate::rollup::DayRollup;
 
 /// Documents per insert command.
 const INSERT_CHUNK: usize = 1000;
@@ -48,8 +49,11 @@ pub struct Checkpoint {
     pub generation: i64,
     /// The offset up to which the aggregates count; `None` before the first checkpoint.
     pub position: Option<i64>,
-    pub aggregates: Aggregates,
+    pub aggregates: PeopleAggregates,
 }
+
+/// Marks checkpoints that keep figures per person.
+const LAYOUT: &str = "people";
 
 /// `_id` of a partition's document in `checkpoints`.
 fn checkpoint_id(topic: &str, partition: i32) -> String {
@@ -57,20 +61,16 @@ fn checkpoint_id(topic: &str, partition: i32) -> String {
 }
 
 impl Store {
-    /// Refuses a database that holds another topic's aggregates, or aggregates
-    /// in the single-checkpoint layout of earlier versions.
+    /// Refuses a database that holds another topic's aggregates, or
+    /// aggregates in the layout of an earlier version: a single checkpoint,
+    /// no rollups by day, or figures from before accounts (no person per listen).
     pub async fn check_layout(&self, topic: &str) -> Result<(), StoreError> {
         let checkpoints = self.collection(CHECKPOINTS);
         let earlier = checkpoints
-            .find_one(doc! { "_id": "current" })
+            .find_one(doc! { "layout": { "$ne": LAYOUT } })
             .await
             .map_err(|e| self.error(e))?;
-        // Checkpoints written before rollups by day lack them: their ranges would be empty.
-        let without_rollups = checkpoints
-            .find_one(doc! { "rollups_by_day": { "$exists": false } })
-            .await
-            .map_err(|e| self.error(e))?;
-        if earlier.is_some() || without_rollups.is_some() {
+        if earlier.is_some() {
             return Err(StoreError::EarlierLayout);
         }
         let other = checkpoints
@@ -106,12 +106,24 @@ impl Store {
         let position = current
             .get_i64("position")
             .map_err(|_| corrupt("checkpoint without position"))?;
-        let totals = match current.get("totals") {
-            Some(Bson::Document(totals)) => Some(read_tally(totals)?),
-            _ => None,
-        };
-
-        let mut songs = HashMap::new();
+        let mut aggregates = PeopleAggregates::default();
+        if let Ok(totals) = current.get_document("totals") {
+            for (person, tally) in totals {
+                if let Bson::Document(tally) = tally {
+                    aggregates
+                        .people
+                        .entry(PersonId(person.clone()))
+                        .or_default()
+                        .totals = Some(read_tally(tally)?);
+                }
+            }
+        }
+        if let Ok(removed) = current.get_array("removed") {
+            aggregates.removed = removed
+                .iter()
+                .filter_map(|person| person.as_str().map(|id| PersonId(id.to_string())))
+                .collect();
+        }
         for song in self
             .all_documents(&generation_collection(SONGS, partition, generation))
             .await?
@@ -123,32 +135,31 @@ impl Store {
                 artist_name: text(&song, "artist_name")?,
                 album_name: text(&song, "album_name")?,
             };
-            songs.insert(text(&song, "track_uri")?, SongTally { tally, latest });
+            person_of(&mut aggregates, &song)?
+                .songs
+                .insert(text(&song, "track_uri")?, SongTally { tally, latest });
         }
-        let mut artists = HashMap::new();
         for artist in self
             .all_documents(&generation_collection(ARTISTS, partition, generation))
             .await?
         {
-            artists.insert(text(&artist, "artist_name")?, read_tally(&artist)?);
+            let name = text(&artist, "artist_name")?;
+            let tally = read_tally(&artist)?;
+            person_of(&mut aggregates, &artist)?
+                .artists
+                .insert(name, tally);
         }
-        let mut days = Days::new();
         for day in self
             .all_documents(&generation_collection(DAYS, partition, generation))
             .await?
         {
             let (date, rollup) = read_day(&day)?;
-            days.insert(date, rollup);
+            person_of(&mut aggregates, &day)?.days.insert(date, rollup);
         }
         Ok(Checkpoint {
             generation,
             position: Some(position),
-            aggregates: Aggregates {
-                songs,
-                artists,
-                totals,
-                days,
-            },
+            aggregates,
         })
     }
 
@@ -159,7 +170,7 @@ impl Store {
         topic: &str,
         partition: i32,
         generation: i64,
-        aggregates: &Aggregates,
+        aggregates: &PeopleAggregates,
         position: i64,
     ) -> Result<(), StoreError> {
         let songs_collection = generation_collection(SONGS, partition, generation);
@@ -172,38 +183,22 @@ impl Store {
                 .await
                 .map_err(|e| self.error(e))?;
         }
-        let songs = aggregates.songs.iter().map(|(uri, song)| {
-            let mut document = doc! {
-                "_id": uri,
-                "track_uri": uri,
-                "track_name": &song.latest.track_name,
-                "artist_name": &song.latest.artist_name,
-                "album_name": &song.latest.album_name,
-            };
-            document.extend(tally_fields(&song.tally));
-            document
-        });
-        self.insert_all(&songs_collection, songs).await?;
-        let artists = aggregates.artists.iter().map(|(name, tally)| {
-            let mut document = doc! {
-                "_id": name,
-                "artist_name": name,
-            };
-            document.extend(tally_fields(tally));
-            document
-        });
-        self.insert_all(&artists_collection, artists).await?;
-        // Encoded a chunk at a time: all days at once would briefly double the memory.
-        let days: Vec<_> = aggregates.days.iter().collect();
-        for chunk in days.chunks(INSERT_CHUNK) {
-            let documents = chunk
-                .iter()
-                .map(|(date, rollup)| day_document(date, rollup))
-                .collect::<Result<Vec<_>, _>>()?;
-            self.insert_all(&days_collection, documents.into_iter())
-                .await?;
+        for (person, person_aggregates) in &aggregates.people {
+            self.write_person(
+                person,
+                person_aggregates,
+                [&songs_collection, &artists_collection, &days_collection],
+            )
+            .await?;
         }
 
+        let mut totals = Document::new();
+        for (person, aggregates) in &aggregates.people {
+            if let Some(tally) = &aggregates.totals {
+                totals.insert(person.as_str(), tally_fields(tally));
+            }
+        }
+        let removed: Vec<&str> = aggregates.removed.iter().map(PersonId::as_str).collect();
         let id = checkpoint_id(topic, partition);
         let current = doc! {
             "_id": &id,
@@ -211,8 +206,9 @@ impl Store {
             "partition": partition,
             "generation": generation,
             "position": position,
-            "totals": aggregates.totals.as_ref().map_or(Bson::Null, |t| Bson::Document(tally_fields(t))),
-            "rollups_by_day": true,
+            "totals": totals,
+            "removed": removed,
+            "layout": LAYOUT,
             "written_at": bson_time(Utc::now()),
         };
         self.collection(CHECKPOINTS)
@@ -238,6 +234,49 @@ impl Store {
             }
         }
         self.prune_journal(topic, partition, position).await
+    }
+
+    /// Writes one person's songs, artists and days into a checkpoint's collections.
+    async fn write_person(
+        &self,
+        person: &PersonId,
+        aggregates: &Aggregates,
+        [songs_collection, artists_collection, days_collection]: [&String; 3],
+    ) -> Result<(), StoreError> {
+        let songs = aggregates.songs.iter().map(|(uri, song)| {
+            let mut document = doc! {
+                "_id": format!("{person}/{uri}"),
+                "person": person.as_str(),
+                "track_uri": uri,
+                "track_name": &song.latest.track_name,
+                "artist_name": &song.latest.artist_name,
+                "album_name": &song.latest.album_name,
+            };
+            document.extend(tally_fields(&song.tally));
+            document
+        });
+        self.insert_all(songs_collection, songs).await?;
+        let artists = aggregates.artists.iter().map(|(name, tally)| {
+            let mut document = doc! {
+                "_id": format!("{person}/{name}"),
+                "person": person.as_str(),
+                "artist_name": name,
+            };
+            document.extend(tally_fields(tally));
+            document
+        });
+        self.insert_all(artists_collection, artists).await?;
+        // Encoded a chunk at a time: all days at once would briefly double the memory.
+        let days: Vec<_> = aggregates.days.iter().collect();
+        for chunk in days.chunks(INSERT_CHUNK) {
+            let documents = chunk
+                .iter()
+                .map(|(date, rollup)| day_document(person, date, rollup))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.insert_all(days_collection, documents.into_iter())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn all_documents(&self, collection: &str) -> Result<Vec<Document>, StoreError> {
@@ -269,17 +308,32 @@ impl Store {
     }
 }
 
-/// A day's rollup as stored: its date and its counts as compact JSON.
-fn day_document(date: &chrono::NaiveDate, rollup: &DayRollup) -> Result<Document, StoreError> {
+/// The aggregates of the person a stored document belongs to.
+fn person_of<'a>(
+    aggregates: &'a mut PeopleAggregates,
+    document: &Document,
+) -> Result<&'a mut Aggregates, StoreError> {
+    let person = PersonId(text(document, "person")?);
+    Ok(aggregates.people.entry(person).or_default())
+}
+
+/// A person's day rollup as stored: its date and its counts as compact JSON.
+fn day_document(
+    person: &PersonId,
+    date: &chrono::NaiveDate,
+    rollup: &DayRollup,
+) -> Result<Document, StoreError> {
     let bytes = serde_json::to_vec(rollup).map_err(|e| corrupt(&format!("day rollup: {e}")))?;
     Ok(doc! {
-        "_id": date.to_string(),
+        "_id": format!("{person}/{date}"),
+        "person": person.as_str(),
+        "day": date.to_string(),
         "rollup": Binary { subtype: BinarySubtype::Generic, bytes },
     })
 }
 
 fn read_day(document: &Document) -> Result<(chrono::NaiveDate, DayRollup), StoreError> {
-    let date = text(document, "_id")?
+    let date = text(document, "day")?
         .parse()
         .map_err(|_| corrupt("day rollup without a date"))?;
     let rollup = match document.get("rollup") {
@@ -366,12 +420,12 @@ mod tests {
 
     #[test]
     fn day_rollups_round_trip_through_documents() {
-        let mut days = Days::new();
+        let mut days = crate::rollup::Days::new();
         let listen = crate::event::test_listen("a", "Artist", "2021-02-03T04:05:06Z", 7000, true);
         crate::rollup::add_listen(&mut days, &listen);
         let (date, rollup) = days.iter().next().unwrap();
-        let document = day_document(date, rollup).unwrap();
-        assert_eq!(document.get_str("_id").unwrap(), "2021-02-03");
+        let document = day_document(&PersonId("p".into()), date, rollup).unwrap();
+        assert_eq!(document.get_str("_id").unwrap(), "p/2021-02-03");
         assert_eq!(read_day(&document).unwrap(), (*date, rollup.clone()));
     }
 

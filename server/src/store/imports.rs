@@ -1,28 +1,31 @@
-//! The registry of imported files: one document per file content streamed
-//! into a topic, so the producer refuses to count the same file twice.
+//! The registry of imported files: one document per file content a person
+//! streamed into a topic, so the producer refuses to count the same file
+//! twice for them (someone else may import the same file for themselves).
 
 use mongodb::bson::{doc, DateTime as BsonDateTime};
 use tokio::runtime::Runtime;
 
 use super::{Store, StoreError, IMPORTS};
+use crate::accounts::{PersonId, PersonName};
 use crate::config::MongoSettings;
 use crate::stream::publish::{FileSummary, ImportRegistry};
 
-/// Identifies one file content imported into one topic.
-fn import_id(topic: &str, content_hash: u128) -> String {
-    format!("{topic}/{content_hash:032x}")
+/// Identifies one file content imported into one topic by one person.
+fn import_id(topic: &str, person: &PersonId, content_hash: u128) -> String {
+    format!("{topic}/{person}/{content_hash:032x}")
 }
 
 impl Store {
-    /// When and under which name content with this hash was imported into `topic`.
+    /// When and under which name `person` imported content with this hash into `topic`.
     pub async fn earlier_import(
         &self,
         topic: &str,
+        person: &PersonId,
         content_hash: u128,
     ) -> Result<Option<String>, StoreError> {
         let found = self
             .collection(IMPORTS)
-            .find_one(doc! { "_id": import_id(topic, content_hash) })
+            .find_one(doc! { "_id": import_id(topic, person, content_hash) })
             .await
             .map_err(|e| self.error(e))?;
         Ok(found.map(|import| {
@@ -38,21 +41,23 @@ impl Store {
         }))
     }
 
-    /// Notes that a file was streamed into `topic` in full.
+    /// Notes that `person` streamed a file into `topic` in full.
     pub async fn record_import(
         &self,
         topic: &str,
+        person: &PersonId,
         content_hash: u128,
         file: &FileSummary,
     ) -> Result<(), StoreError> {
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        let id = import_id(topic, content_hash);
+        let id = import_id(topic, person, content_hash);
         self.collection(IMPORTS)
             .replace_one(
                 doc! { "_id": &id },
                 doc! {
                     "_id": &id,
                     "topic": topic,
+                    "person": person.as_str(),
                     "file": &file.name,
                     "imported_at": BsonDateTime::now(),
                     "read": count(file.read),
@@ -67,45 +72,86 @@ impl Store {
             .map(|_| ())
             .map_err(|e| self.error(e))
     }
+
+    /// Forgets what a person imported: their figures are gone, so their files may come again.
+    pub async fn forget_imports(&self, person: &PersonId) -> Result<(), StoreError> {
+        self.collection(IMPORTS)
+            .delete_many(doc! { "person": person.as_str() })
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
 }
 
 /// The registry as the producer, a plain thread, uses it.
 pub struct BlockingImportRegistry {
     store: Store,
     topic: String,
+    person: PersonId,
     runtime: Runtime,
 }
 
 impl BlockingImportRegistry {
-    /// Connects and checks that MongoDB answers.
-    pub fn connect(settings: &MongoSettings, topic: &str) -> Result<Self, StoreError> {
+    /// Connects, checks that MongoDB answers, and finds the person named
+    /// `name` (refused, with what to do, when there is no such account).
+    pub fn connect(
+        settings: &MongoSettings,
+        topic: &str,
+        name: &PersonName,
+    ) -> Result<Self, RegistryError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|error| StoreError::Corrupt(format!("cannot start a runtime: {error}")))?;
-        let store = runtime.block_on(async {
+        let (store, account) = runtime.block_on(async {
             let store = Store::connect(settings).await?;
             store.ping().await?;
-            Ok::<_, StoreError>(store)
+            let account = store.account(&name.key()).await?;
+            Ok::<_, StoreError>((store, account))
         })?;
+        let account = account.ok_or_else(|| RegistryError::NoSuchPerson(name.clone()))?;
         Ok(Self {
             store,
             topic: topic.to_string(),
+            person: account.id,
             runtime,
         })
     }
+
+    /// Whose listens are imported.
+    pub fn person(&self) -> &PersonId {
+        &self.person
+    }
+}
+
+/// The registry cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(
+        "there is no account named {0}: create it with `server accounts add {0}` \
+         (or through an invitation), then import again"
+    )]
+    NoSuchPerson(PersonName),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl ImportRegistry for BlockingImportRegistry {
     fn earlier_import(&self, content_hash: u128) -> Result<Option<String>, String> {
         self.runtime
-            .block_on(self.store.earlier_import(&self.topic, content_hash))
+            .block_on(
+                self.store
+                    .earlier_import(&self.topic, &self.person, content_hash),
+            )
             .map_err(|error| error.to_string())
     }
 
     fn record_import(&self, content_hash: u128, file: &FileSummary) -> Result<(), String> {
         self.runtime
-            .block_on(self.store.record_import(&self.topic, content_hash, file))
+            .block_on(
+                self.store
+                    .record_import(&self.topic, &self.person, content_hash, file),
+            )
             .map_err(|error| error.to_string())
     }
 }

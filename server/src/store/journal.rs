@@ -17,7 +17,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 
 use super::{is_duplicate_key, Store, StoreError, JOURNAL};
-use crate::aggregate::BatchDelta;
+use crate::aggregate::people::PartitionDelta;
 
 /// One micro-batch of one partition, as journaled.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +28,8 @@ pub struct JournalEntry {
     pub from: i64,
     /// One past the last offset the batch covers: where the next batch starts.
     pub to: i64,
-    pub delta: BatchDelta,
+    /// Each person's delta, and who was forgotten.
+    pub delta: PartitionDelta,
     /// Messages of the range that went to the dead-letter topic instead.
     pub dead_lettered: i64,
     pub written_at: DateTime<Utc>,
@@ -166,7 +167,13 @@ mod tests {
             partition: 2,
             from: 10,
             to: 12,
-            delta: BatchDelta::from_events([&event]),
+            delta: PartitionDelta::from_listens(
+                [&crate::aggregate::people::PersonListen {
+                    person: crate::accounts::PersonId("p.$1".into()),
+                    listen: event,
+                }],
+                &Default::default(),
+            ),
             dead_lettered: 1,
             written_at: "2024-05-06T07:08:09.123Z".parse().unwrap(),
         };

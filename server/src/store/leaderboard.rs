@@ -1,8 +1,11 @@
-//! The read model: per partition, one small document with its totals and top
-//! songs and artists, replaced after each of its batches. Readers fetch the
-//! topic's few documents and merge them. Listens are keyed by artist, so each
-//! artist, and each of their songs, is counted in one partition only: the
-//! merged top 100 is exactly the top 100 of everything.
+//! The read model: per person and partition, one small document with their
+//! totals and top songs and artists (`leaderboards`, `_id` =
+//! `topic/person/partition`), replaced after each batch that changed them;
+//! per partition, one document naming its people and the position at which
+//! each last changed (`leaderboard_heads`), so a reader sees what changed
+//! with a few exact reads. Listens are keyed by person, so a person's figures
+//! live in one partition; should they ever be in two (partitions added to the
+//! topic later), the reader adds them up exactly.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -14,7 +17,8 @@ use mongodb::bson::{self, doc, Document};
 use mongodb::options::ReplaceOptions;
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, LEADERBOARDS};
+use super::{Store, StoreError, LEADERBOARDS, LEADERBOARD_HEADS};
+use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
 
 /// Rows kept in each ranking: the most the API hands out.
@@ -40,8 +44,8 @@ impl Leaderboards {
         }
     }
 
-    /// The leaderboards of all partitions together. A song or artist found in
-    /// several partitions (only if listens were not keyed by artist) has its
+    /// A person's leaderboards of several partitions together (only if the
+    /// topic's partitions changed): a song or artist found in several has its
     /// figures added up.
     pub fn merge(parts: impl IntoIterator<Item = Leaderboards>) -> Self {
         let mut summary = Summary::default();
@@ -142,47 +146,108 @@ fn merge_ranking<T: RankingRow>(rows: Vec<T>) -> Vec<T> {
     ranking
 }
 
+/// Who has figures in a partition, and the position at which each last changed.
+pub type PartitionHeads = HashMap<PersonId, i64>;
+
 impl Store {
-    /// Replaces the published totals and rankings of one partition.
+    /// Publishes the totals and rankings of the people of a partition who
+    /// changed (at `position`), removes those of the people forgotten, and
+    /// replaces the partition's heads with `heads`.
     pub async fn publish_leaderboards(
         &self,
         topic: &str,
         partition: i32,
-        leaderboards: &Leaderboards,
+        changed: &[(PersonId, Leaderboards)],
+        forgotten: &[PersonId],
+        heads: &PartitionHeads,
     ) -> Result<(), StoreError> {
+        for (person, leaderboards) in changed {
+            let id = format!("{topic}/{person}/{partition}");
+            let mut document =
+                bson::to_document(leaderboards).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            document.insert("_id", &id);
+            document.insert("topic", topic);
+            document.insert("person", person.as_str());
+            document.insert("partition", partition);
+            self.collection(LEADERBOARDS)
+                .replace_one(doc! { "_id": &id }, document)
+                .with_options(ReplaceOptions::builder().upsert(true).build())
+                .await
+                .map_err(|e| self.error(e))?;
+        }
+        for person in forgotten {
+            self.collection(LEADERBOARDS)
+                .delete_one(doc! { "_id": format!("{topic}/{person}/{partition}") })
+                .await
+                .map_err(|e| self.error(e))?;
+        }
         let id = format!("{topic}/{partition}");
-        let mut document =
-            bson::to_document(leaderboards).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        document.insert("_id", &id);
-        document.insert("topic", topic);
-        document.insert("partition", partition);
-        self.collection(LEADERBOARDS)
-            .replace_one(doc! { "_id": &id }, document)
+        let mut people = Document::new();
+        for (person, version) in heads {
+            people.insert(person.as_str(), *version);
+        }
+        self.collection(LEADERBOARD_HEADS)
+            .replace_one(
+                doc! { "_id": &id },
+                doc! { "_id": &id, "topic": topic, "partition": partition, "people": people },
+            )
             .with_options(ReplaceOptions::builder().upsert(true).build())
             .await
             .map_err(|e| self.error(e))?;
         Ok(())
     }
 
-    /// The published totals and rankings of the topic, all partitions
-    /// merged; empty ones before any data.
-    pub async fn leaderboards(&self, topic: &str) -> Result<Leaderboards, StoreError> {
+    /// Every partition's heads: who has figures there, and since when.
+    pub async fn leaderboard_heads(
+        &self,
+        topic: &str,
+    ) -> Result<Vec<(i32, PartitionHeads)>, StoreError> {
         let documents: Vec<Document> = self
-            .collection(LEADERBOARDS)
+            .collection(LEADERBOARD_HEADS)
             .find(doc! { "topic": topic })
-            .projection(doc! { "_id": 0, "topic": 0, "partition": 0 })
             .await
             .map_err(|e| self.error(e))?
             .try_collect()
             .await
             .map_err(|e| self.error(e))?;
-        let parts = documents
-            .into_iter()
-            .map(|document| {
-                bson::from_document(document)
-                    .map_err(|e| StoreError::Corrupt(format!("leaderboards: {e}")))
+        Ok(documents
+            .iter()
+            .filter_map(|document| {
+                let partition = document.get_i32("partition").ok()?;
+                let people = document.get_document("people").ok()?;
+                let heads = people
+                    .iter()
+                    .filter_map(|(person, version)| {
+                        Some((PersonId(person.clone()), version.as_i64()?))
+                    })
+                    .collect();
+                Some((partition, heads))
             })
-            .collect::<Result<Vec<Leaderboards>, _>>()?;
+            .collect())
+    }
+
+    /// A person's published totals and rankings in each of `partitions`, added up.
+    pub async fn person_leaderboards(
+        &self,
+        topic: &str,
+        person: &PersonId,
+        partitions: impl IntoIterator<Item = i32>,
+    ) -> Result<Leaderboards, StoreError> {
+        let mut parts = Vec::new();
+        for partition in partitions {
+            let found = self
+                .collection(LEADERBOARDS)
+                .find_one(doc! { "_id": format!("{topic}/{person}/{partition}") })
+                .projection(doc! { "_id": 0, "topic": 0, "person": 0, "partition": 0 })
+                .await
+                .map_err(|e| self.error(e))?;
+            if let Some(document) = found {
+                parts.push(
+                    bson::from_document(document)
+                        .map_err(|e| StoreError::Corrupt(format!("leaderboards: {e}")))?,
+                );
+            }
+        }
         Ok(Leaderboards::merge(parts))
     }
 }
@@ -212,7 +277,7 @@ mod tests {
     }
 
     #[test]
-    fn merging_partitions_keyed_by_artist_gives_the_rankings_of_everything() {
+    fn merging_partitions_of_different_songs_gives_the_rankings_of_everything() {
         let first = [
             test_listen("a", "X", "2020-01-01T00:00:00Z", 5, false),
             test_listen("a", "X", "2020-01-02T00:00:00Z", 5, true),

@@ -3,23 +3,25 @@
 //! Only what FerretDB v1 and MongoDB 6+ both support is used: inserts with
 //! unique `_id`s, single-document replaces, `find` and `delete_many`. FerretDB
 //! v1 scans a whole collection for every lookup and update, so each batch
-//! costs two writes per partition whatever its size: one journal insert and
-//! one replace of the partition's small leaderboard document.
+//! costs, per partition, one journal insert, one replace of the small
+//! leaderboard document of each person it changed, and one of the heads.
 //!
 //! State is kept per Kafka partition, written only by the consumer that owns
-//! the partition; listens are keyed by artist, so each artist and each of
-//! their songs is counted in one partition only, and readers merge the
-//! partitions' leaderboards exactly. Collections:
+//! the partition; listens are keyed by person, so each person's figures are
+//! counted in one partition and read from it. Collections:
 //! - `batch_journal`: one document per micro-batch of one partition, with
-//!   its offset range and deltas (see [`journal`]);
+//!   its offset range and each person's deltas (see [`journal`]);
 //! - `checkpoints`: per partition, one document naming its current checkpoint
-//!   generation and the position it covers (see [`checkpoint`]);
-//! - `songs_p<partition>_g<generation>`, `artists_p<partition>_g<generation>`:
-//!   the aggregates of each partition's current checkpoint, one document per
-//!   song or artist (plays, ms_played, skips, names, first/last listen);
-//! - `leaderboards`: per partition, one document with its totals and top 100
-//!   songs and artists, replaced after every batch; the dashboard and API read
-//!   and merge them (see [`leaderboard`]).
+//!   generation, the position it covers, each person's totals (see [`checkpoint`]);
+//! - `songs_p<partition>_g<generation>`, `artists_p<partition>_g<generation>`,
+//!   `days_p<partition>_g<generation>`: the aggregates of each partition's
+//!   current checkpoint, one document per person and song, artist or day;
+//! - `leaderboards` (per person and partition: totals, top 100 songs and
+//!   artists) and `leaderboard_heads` (per partition: whose, and since when),
+//!   replaced after every batch; the dashboard and API read them (see [`leaderboard`]);
+//! - `imports`: which file contents each person imported (see [`imports`]);
+//! - `people`, `sessions`, `api_tokens`, `share_links`, `one_time_links`:
+//!   accounts and their secrets' hashes (see [`accounts`]).
 
 pub mod accounts;
 pub mod checkpoint;
@@ -43,6 +45,8 @@ pub const DAYS: &str = "days";
 pub const JOURNAL: &str = "batch_journal";
 pub const CHECKPOINTS: &str = "checkpoints";
 pub const LEADERBOARDS: &str = "leaderboards";
+/// Per partition: whose leaderboards it holds, and when each last changed.
+pub const LEADERBOARD_HEADS: &str = "leaderboard_heads";
 /// Which file contents were imported into which topic.
 pub const IMPORTS: &str = "imports";
 
@@ -71,9 +75,10 @@ pub enum StoreError {
     )]
     OtherTopic { expected: String, found: String },
     #[error(
-        "the database holds aggregates in the layout of an earlier version; \
-         use a new MONGODB_DB (the topic is counted again from its start), \
-         or empty the local one with `./scripts/stack.sh reset`"
+        "the database holds figures in the layout of an earlier version, from before \
+         accounts (when listens belonged to nobody): use a new MONGODB_DB, or empty the \
+         local one with `./scripts/stack.sh reset`, then import each person's history \
+         with `producer --person NAME`"
     )]
     EarlierLayout,
     #[error("a stored document is not in the expected shape: {0}")]

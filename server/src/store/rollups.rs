@@ -1,4 +1,4 @@
-//! Keeps a [`RangeIndex`] current from MongoDB: a partition is loaded once
+//! Keeps a [`PeopleIndex`] current from MongoDB: a partition is loaded once
 //! from its checkpoint and journal, then followed batch by batch along its
 //! journal chain, each read an exact `_id` lookup (the only filter FerretDB
 //! answers without scanning). A partition is loaded again only when a
@@ -7,8 +7,8 @@
 use mongodb::bson::doc;
 
 use super::journal::JournalEntry;
-use super::{Store, StoreError, CHECKPOINTS, JOURNAL, LEADERBOARDS};
-use crate::rollup::index::RangeIndex;
+use super::{Store, StoreError, CHECKPOINTS, JOURNAL, LEADERBOARD_HEADS};
+use crate::rollup::people::PeopleIndex;
 
 /// A partition's current checkpoint: its generation and position.
 type Head = Option<(i64, i64)>;
@@ -18,7 +18,7 @@ impl Store {
     pub async fn refresh_rollups(
         &self,
         topic: &str,
-        index: &std::sync::RwLock<RangeIndex>,
+        index: &std::sync::RwLock<PeopleIndex>,
     ) -> Result<bool, StoreError> {
         let mut changed = false;
         for partition in self.partitions_with_data(topic).await? {
@@ -31,12 +31,12 @@ impl Store {
         &self,
         topic: &str,
         partition: i32,
-        index: &std::sync::RwLock<RangeIndex>,
+        index: &std::sync::RwLock<PeopleIndex>,
     ) -> Result<bool, StoreError> {
         let head = self.checkpoint_head(topic, partition).await?;
         let known = read(index)
-            .partition(partition)
-            .map(|p| (p.generation, p.position));
+            .head(partition)
+            .map(|head| (head.generation, head.position));
         let reload = match (known, head) {
             (None, _) => true,
             // Batches up to the checkpoint may be pruned: follow only from past it.
@@ -55,7 +55,7 @@ impl Store {
             write(index).set_generation(partition, generation);
         }
         loop {
-            let Some(position) = read(index).partition(partition).and_then(|p| p.position) else {
+            let Some(position) = read(index).head(partition).and_then(|head| head.position) else {
                 return Ok(changed);
             };
             let Some(entry) = self.journal_entry_at(topic, partition, position).await? else {
@@ -73,7 +73,7 @@ impl Store {
         topic: &str,
         partition: i32,
         head: Head,
-        index: &std::sync::RwLock<RangeIndex>,
+        index: &std::sync::RwLock<PeopleIndex>,
     ) -> Result<bool, StoreError> {
         let checkpoint = self.load_checkpoint(topic, partition).await?;
         let mut aggregates = checkpoint.aggregates;
@@ -100,7 +100,7 @@ impl Store {
     async fn partitions_with_data(&self, topic: &str) -> Result<Vec<i32>, StoreError> {
         use futures::TryStreamExt;
         let documents: Vec<mongodb::bson::Document> = self
-            .collection(LEADERBOARDS)
+            .collection(LEADERBOARD_HEADS)
             .find(doc! { "topic": topic })
             .projection(doc! { "partition": 1 })
             .await
@@ -145,13 +145,13 @@ impl Store {
     }
 }
 
-fn read(index: &std::sync::RwLock<RangeIndex>) -> std::sync::RwLockReadGuard<'_, RangeIndex> {
+fn read(index: &std::sync::RwLock<PeopleIndex>) -> std::sync::RwLockReadGuard<'_, PeopleIndex> {
     index
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn write(index: &std::sync::RwLock<RangeIndex>) -> std::sync::RwLockWriteGuard<'_, RangeIndex> {
+fn write(index: &std::sync::RwLock<PeopleIndex>) -> std::sync::RwLockWriteGuard<'_, PeopleIndex> {
     index
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

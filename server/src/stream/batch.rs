@@ -1,10 +1,12 @@
-//! A micro-batch as it is read: per partition, its offset range, its events
-//! and the messages set aside for the dead-letter topic.
+//! A micro-batch as it is read: per partition, its offset range, its listens,
+//! a control event that ends it, and the messages set aside for the
+//! dead-letter topic.
 
 use std::collections::BTreeMap;
 
 use super::dead_letter::DeadLetter;
-use crate::event::ListenEvent;
+use crate::aggregate::people::PersonListen;
+use crate::event::Forget;
 
 /// A message that went to the dead-letter topic instead of the aggregates.
 pub struct Rejected {
@@ -17,7 +19,9 @@ pub struct Rejected {
 pub struct PartitionBatch {
     pub from: i64,
     pub to: i64,
-    pub events: Vec<ListenEvent>,
+    pub listens: Vec<PersonListen>,
+    /// A person forgotten after these listens: the batch ends with it.
+    pub forget: Option<Forget>,
     pub dead_letters: Vec<Rejected>,
 }
 
@@ -36,7 +40,8 @@ impl Batch {
             .or_insert_with(|| PartitionBatch {
                 from,
                 to: from,
-                events: Vec::new(),
+                listens: Vec::new(),
+                forget: None,
                 dead_letters: Vec::new(),
             })
     }
@@ -45,7 +50,8 @@ impl Batch {
     /// next owner reads it again from the journal's position.
     pub fn abandon(&mut self, partition: i32) {
         if let Some(part) = self.partitions.remove(&partition) {
-            self.messages -= part.events.len() + part.dead_letters.len();
+            self.messages -=
+                part.listens.len() + part.dead_letters.len() + usize::from(part.forget.is_some());
         }
     }
 
@@ -67,6 +73,7 @@ mod tests {
             letter: DeadLetter {
                 reason: "not JSON".into(),
                 reason_kind: "not_json",
+                person: None,
                 origin: Origin::Topic {
                     topic: "t".into(),
                     partition: 0,

@@ -37,9 +37,10 @@ use super::cursor::{Cursor, Step};
 use super::dead_letter::{DeadLetter, Origin};
 use super::progress::Progress;
 use super::{client_config, describe, ensure_topics};
-use crate::aggregate::BatchDelta;
+use crate::accounts::PersonId;
+use crate::aggregate::people::{PartitionDelta, PersonListen};
 use crate::config::{BatchSettings, KafkaSettings};
-use crate::event::ListenEvent;
+use crate::event::TopicMessage;
 use crate::metrics::METRICS;
 use crate::status::PipelineStatus;
 use crate::store::journal::JournalEntry;
@@ -133,25 +134,48 @@ impl ConsumerTask {
             })
             .await?;
         info!(
-            "partition {partition}: {} events counted so far; resuming at {}",
-            progress.aggregates.summary().events,
+            "partition {partition}: {} events of {} people counted so far; resuming at {}",
+            progress.aggregates.events(),
+            progress.aggregates.people.len(),
             progress
                 .position
                 .map_or("its beginning".to_string(), |p| format!("offset {p}"))
         );
         if progress.position.is_some() {
-            self.publish(&progress).await?;
+            self.publish(&progress, None, &[]).await?;
         }
         Ok(progress)
     }
 
-    /// Replaces the leaderboards readers see of a partition with its current aggregates.
-    async fn publish(&mut self, progress: &Progress) -> Result<(), Stopping> {
+    /// Publishes the leaderboards readers see of the people of a partition
+    /// in `changed` (everyone when `None`), and removes those of the people
+    /// forgotten.
+    async fn publish(
+        &mut self,
+        progress: &Progress,
+        changed: Option<&[PersonId]>,
+        forgotten: &[PersonId],
+    ) -> Result<(), Stopping> {
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
-        let leaderboards = Leaderboards::of(&progress.aggregates);
+        let people = &progress.aggregates.people;
+        let leaderboards: Vec<(PersonId, Leaderboards)> = match changed {
+            Some(changed) => changed
+                .iter()
+                .filter_map(|person| Some((person.clone(), Leaderboards::of(people.get(person)?))))
+                .collect(),
+            None => people
+                .iter()
+                .map(|(person, aggregates)| (person.clone(), Leaderboards::of(aggregates)))
+                .collect(),
+        };
+        let (partition, forgotten, heads) = (
+            progress.partition,
+            forgotten.to_vec(),
+            progress.heads.clone(),
+        );
         self.retry("publishing the leaderboards", || {
-            store.publish_leaderboards(&topic, progress.partition, &leaderboards)
+            store.publish_leaderboards(&topic, partition, &leaderboards, &forgotten, &heads)
         })
         .await
     }
@@ -190,12 +214,12 @@ impl ConsumerTask {
         self.status.store_ok();
         timer.observe_duration();
         info!(
-            "partition {}: checkpoint {} written in {:?} ({} songs, {} artists)",
+            "partition {}: checkpoint {} written in {:?} ({} people, {} songs and artists)",
             progress.partition,
             progress.generation,
             started.elapsed(),
-            progress.aggregates.songs.len(),
-            progress.aggregates.artists.len()
+            progress.aggregates.people.len(),
+            progress.aggregates.keys()
         );
         Ok(())
     }
@@ -322,17 +346,37 @@ impl ConsumerTask {
                 }
                 Step::Accept { expected } => {
                     deadline.get_or_insert_with(|| Instant::now() + self.batching.max_wait());
-                    let decoded = ListenEvent::from_json(message.payload());
+                    let decoded = TopicMessage::from_json(message.payload());
+                    batch.messages += 1;
+                    batch.bytes += message.payload_len();
                     let part = batch.partition(partition, expected);
                     part.to = offset + 1;
                     match decoded {
-                        Ok(event) => part.events.push(event),
+                        Ok(TopicMessage::Listen { person, listen }) => {
+                            part.listens.push(PersonListen { person, listen })
+                        }
+                        Ok(TopicMessage::Forget(forget)) => {
+                            // A control event ends its batch: it takes effect
+                            // after the listens before it, before those after.
+                            info!(
+                                "partition {partition}: forgetting a person ({:?}) at offset {offset}",
+                                forget.scope
+                            );
+                            part.forget = Some(forget);
+                            return Ok(batch);
+                        }
                         Err(error) => part.dead_letters.push(Rejected {
                             key: message.key().map(<[u8]>::to_vec),
                             payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
                             letter: DeadLetter {
                                 reason: error.to_string(),
                                 reason_kind: error.kind(),
+                                // The key of a message is its person's id.
+                                person: message
+                                    .key()
+                                    .and_then(|key| std::str::from_utf8(key).ok())
+                                    .filter(|key| key.len() <= 64)
+                                    .map(str::to_string),
                                 origin: Origin::Topic {
                                     topic: self.kafka.topic.clone(),
                                     partition,
@@ -341,8 +385,6 @@ impl ConsumerTask {
                             },
                         }),
                     }
-                    batch.messages += 1;
-                    batch.bytes += message.payload_len();
                 }
             }
         }
@@ -366,12 +408,15 @@ impl ConsumerTask {
             };
             self.send_dead_letters(dead_letters, &part.dead_letters)
                 .await?;
+            let mut delta =
+                PartitionDelta::from_listens(&part.listens, &progress.aggregates.removed);
+            delta.forgotten.extend(part.forget);
             let entry = JournalEntry {
                 topic: self.kafka.topic.clone(),
                 partition,
                 from: part.from,
                 to: part.to,
-                delta: BatchDelta::from_events(&part.events),
+                delta,
                 dead_lettered: part.dead_letters.len() as i64,
                 written_at: chrono::Utc::now(),
             };
@@ -409,7 +454,14 @@ impl ConsumerTask {
                 entry.delta.events(),
                 entry.dead_lettered
             );
-            self.publish(&progress).await?;
+            let changed: Vec<PersonId> = entry.delta.people.keys().cloned().collect();
+            let forgotten: Vec<PersonId> = entry
+                .delta
+                .forgotten
+                .iter()
+                .map(|forget| forget.person.clone())
+                .collect();
+            self.publish(&progress, Some(&changed), &forgotten).await?;
             owned.insert(partition, progress);
         }
         consumer.context().set_resume_positions(&positions(owned));

@@ -15,6 +15,7 @@ pub mod header {
     pub const TOPIC: &str = "dlq.topic";
     pub const PARTITION: &str = "dlq.partition";
     pub const OFFSET: &str = "dlq.offset";
+    pub const PERSON: &str = "dlq.person";
 }
 
 /// Where a dead letter was found.
@@ -41,6 +42,8 @@ pub struct DeadLetter {
     pub reason: String,
     /// Short stable name of the reason, for counting by kind.
     pub reason_kind: &'static str,
+    /// The person id the record belongs to, when known.
+    pub person: Option<String>,
     pub origin: Origin,
 }
 
@@ -49,6 +52,9 @@ impl DeadLetter {
         let mut headers = OwnedHeaders::new()
             .insert(text_header(header::REASON, &self.reason))
             .insert(text_header(header::REASON_KIND, self.reason_kind));
+        if let Some(person) = &self.person {
+            headers = headers.insert(text_header(header::PERSON, person));
+        }
         match &self.origin {
             Origin::File {
                 path,
@@ -110,6 +116,7 @@ mod tests {
         let letter = DeadLetter {
             reason: "negative ms_played -5".into(),
             reason_kind: "negative_ms_played",
+            person: Some("p1".into()),
             origin: Origin::File {
                 path: "history.csv".into(),
                 unit: "line",
@@ -121,6 +128,7 @@ mod tests {
         assert!(headers.contains(&("dlq.source".into(), "producer".into())));
         assert!(headers.contains(&("dlq.file".into(), "history.csv".into())));
         assert!(headers.contains(&("dlq.line".into(), "12".into())));
+        assert!(headers.contains(&("dlq.person".into(), "p1".into())));
     }
 
     #[test]
@@ -128,6 +136,7 @@ mod tests {
         let letter = DeadLetter {
             reason: "missing artist name".into(),
             reason_kind: "missing_artist_name",
+            person: None,
             origin: Origin::File {
                 path: "export.zip!/StreamingHistory_music_0.json".into(),
                 unit: "record",
@@ -144,6 +153,7 @@ mod tests {
         let letter = DeadLetter {
             reason: "not JSON".into(),
             reason_kind: "not_json",
+            person: None,
             origin: Origin::Topic {
                 topic: "t".into(),
                 partition: 2,

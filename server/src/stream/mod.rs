@@ -1,10 +1,12 @@
 //! The Kafka side: publishing listens from files, consuming them into the
-//! store, and the dead-letter topic where records that cannot be events go.
+//! store, control events that forget a person, and the dead-letter topic
+//! where records that cannot be events go.
 
 mod backoff;
 mod batch;
 pub mod consume;
 mod consumer_events;
+pub mod control;
 mod cursor;
 pub mod dead_letter;
 pub mod progress;
@@ -57,6 +59,19 @@ pub fn client_config(kafka: &KafkaSettings) -> ClientConfig {
     if let Some(ca) = &security.ssl_ca_location {
         config.set("ssl.ca.location", ca.to_string_lossy());
     }
+    config
+}
+
+/// Settings of every producer of the listens topic: retries never duplicate
+/// or reorder a message, and a person's key always picks the same partition
+/// (the partitioner of Java clients), whichever client sends it, so their
+/// listens and control events stay in order.
+pub fn keyed_producer_config(kafka: &KafkaSettings) -> ClientConfig {
+    let mut config = client_config(kafka);
+    config
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("partitioner", "murmur2_random");
     config
 }
 

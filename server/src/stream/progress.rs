@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
-use crate::aggregate::Aggregates;
+use crate::aggregate::people::PeopleAggregates;
 use crate::store::journal::JournalEntry;
+use crate::store::leaderboard::PartitionHeads;
 use crate::store::{Store, StoreError};
 
 /// Under load, a checkpoint is written once the journal since the last one
@@ -23,7 +24,9 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(600);
 
 pub struct Progress {
     pub partition: i32,
-    pub aggregates: Aggregates,
+    pub aggregates: PeopleAggregates,
+    /// Whose figures the partition holds, and the position at which each last changed.
+    pub heads: PartitionHeads,
     /// One past the last counted offset; `None` while nothing of the partition is counted.
     pub position: Option<i64>,
     /// Generation of the last checkpoint.
@@ -31,6 +34,9 @@ pub struct Progress {
     batches_since_checkpoint: usize,
     /// Song and artist deltas journaled since the last checkpoint.
     keys_since_checkpoint: usize,
+    /// Whether someone was forgotten since the last checkpoint: their figures
+    /// are then still in the journal, so a checkpoint is due at once.
+    forgot_since_checkpoint: bool,
     last_checkpoint: Instant,
 }
 
@@ -38,11 +44,13 @@ impl Progress {
     fn new(partition: i32) -> Self {
         Self {
             partition,
-            aggregates: Aggregates::default(),
+            aggregates: PeopleAggregates::default(),
+            heads: PartitionHeads::default(),
             position: None,
             generation: 0,
             batches_since_checkpoint: 0,
             keys_since_checkpoint: 0,
+            forgot_since_checkpoint: false,
             last_checkpoint: Instant::now(),
         }
     }
@@ -59,6 +67,14 @@ impl Progress {
         for entry in store.journal_entries(topic, partition).await? {
             progress.fold(&entry);
         }
+        // Everyone changed, as far as readers know: they read everyone again.
+        let loaded_at = progress.position.unwrap_or(0);
+        progress.heads = progress
+            .aggregates
+            .people
+            .keys()
+            .map(|person| (person.clone(), loaded_at))
+            .collect();
         Ok(progress)
     }
 
@@ -74,17 +90,27 @@ impl Progress {
             );
         }
         self.aggregates.apply(&entry.delta);
+        for person in entry.delta.people.keys() {
+            if self.aggregates.people.contains_key(person) {
+                self.heads.insert(person.clone(), entry.to);
+            }
+        }
+        for forget in &entry.delta.forgotten {
+            self.heads.remove(&forget.person);
+        }
         self.position = Some(entry.to);
         self.batches_since_checkpoint += 1;
-        self.keys_since_checkpoint += entry.delta.songs.len() + entry.delta.artists.len();
+        self.keys_since_checkpoint += entry.delta.keys();
+        // What a person asked to forget leaves the stored journal at the next checkpoint.
+        self.forgot_since_checkpoint |= !entry.delta.forgotten.is_empty();
     }
 
     /// Whether to write a checkpoint now: when idle, or when the journal has grown.
     pub fn checkpoint_due(&self, idle: bool) -> bool {
-        let state_keys =
-            (self.aggregates.songs.len() + self.aggregates.artists.len()).max(MIN_STATE_KEYS);
+        let state_keys = self.aggregates.keys().max(MIN_STATE_KEYS);
         self.batches_since_checkpoint > 0
             && (idle
+                || self.forgot_since_checkpoint
                 || self.keys_since_checkpoint >= JOURNAL_TO_STATE_RATIO * state_keys
                 || self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY)
     }
@@ -107,6 +133,7 @@ impl Progress {
         self.generation = generation;
         self.batches_since_checkpoint = 0;
         self.keys_since_checkpoint = 0;
+        self.forgot_since_checkpoint = false;
         self.last_checkpoint = Instant::now();
         Ok(())
     }
@@ -115,17 +142,24 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::BatchDelta;
-    use crate::event::test_listen;
+    use crate::accounts::PersonId;
+    use crate::aggregate::people::{PartitionDelta, PersonListen};
+    use crate::event::{test_listen, Forget, ForgetScope};
 
     fn entry(partition: i32, from: i64, to: i64, plays: usize) -> JournalEntry {
-        let event = test_listen("a", "A", "2020-01-01T00:00:00Z", 5, false);
+        let listen = PersonListen {
+            person: PersonId("ann".into()),
+            listen: test_listen("a", "A", "2020-01-01T00:00:00Z", 5, false),
+        };
         JournalEntry {
             topic: "t".into(),
             partition,
             from,
             to,
-            delta: BatchDelta::from_events(std::iter::repeat_n(&event, plays)),
+            delta: PartitionDelta::from_listens(
+                std::iter::repeat_n(&listen, plays),
+                &Default::default(),
+            ),
             dead_lettered: 0,
             written_at: Default::default(),
         }
@@ -142,7 +176,7 @@ mod tests {
         progress.fold(&entry(0, 0, 10, 10));
         progress.fold(&entry(0, 10, 12, 2));
         assert_eq!(progress.position, Some(12));
-        assert_eq!(progress.aggregates.summary().events, 12);
+        assert_eq!(progress.aggregates.events(), 12);
     }
 
     #[test]
@@ -151,9 +185,9 @@ mod tests {
         progress.position = Some(10);
         progress.fold(&entry(0, 0, 10, 10));
         progress.fold(&entry(0, 5, 8, 3));
-        assert_eq!(progress.aggregates.summary().events, 0);
+        assert_eq!(progress.aggregates.events(), 0);
         progress.fold(&entry(0, 10, 11, 1));
-        assert_eq!(progress.aggregates.summary().events, 1);
+        assert_eq!(progress.aggregates.events(), 1);
     }
 
     #[test]
@@ -163,6 +197,22 @@ mod tests {
         progress.fold(&entry(0, 0, 1, 1));
         assert!(progress.checkpoint_due(true));
         assert!(!progress.checkpoint_due(false));
+    }
+
+    #[test]
+    fn a_checkpoint_is_due_as_soon_as_someone_was_forgotten() {
+        let mut progress = empty();
+        progress.fold(&entry(0, 0, 1, 1));
+        assert!(!progress.checkpoint_due(false));
+        let mut forgetting = entry(0, 1, 2, 0);
+        forgetting.delta.forgotten.push(Forget {
+            person: PersonId("ann".into()),
+            scope: ForgetScope::Data,
+            requested_at: chrono::Utc::now(),
+        });
+        progress.fold(&forgetting);
+        assert!(progress.checkpoint_due(false));
+        assert_eq!(progress.aggregates.events(), 0);
     }
 
     #[test]

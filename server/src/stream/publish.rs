@@ -1,6 +1,7 @@
-//! Streams listening history into Kafka: each listen becomes a JSON event
-//! keyed by artist; each rejected record goes to the dead-letter topic with
-//! its file, position and reason; exact duplicates are counted once. A
+//! Streams one person's listening history into Kafka: each listen becomes a
+//! JSON event of theirs, keyed by them; each rejected record goes to the
+//! dead-letter topic with its file, position, reason and person; exact
+//! duplicates are counted once. A
 //! folder or export archive is streamed file by file, each file skipped when
 //! its content was imported before (unless forced), and summarised.
 
@@ -16,8 +17,10 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 
 use super::dead_letter::{DeadLetter, Origin};
-use super::{check_reachable, client_config, describe, ensure_topics, KafkaUnreachable};
+use super::{check_reachable, describe, ensure_topics, keyed_producer_config, KafkaUnreachable};
+use crate::accounts::PersonId;
 use crate::config::KafkaSettings;
+use crate::event::TopicMessage;
 use crate::ingest::export::{self, Source};
 use crate::ingest::{Deduplicator, Format, IngestError, Record};
 
@@ -28,6 +31,8 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(150);
 
 #[derive(Debug, Clone)]
 pub struct PublishOptions {
+    /// Whose listens these are.
+    pub person: PersonId,
     /// A history file, a folder of them, or a Spotify export `.zip`.
     pub path: PathBuf,
     /// Overrides the format told from a single file's content.
@@ -512,11 +517,15 @@ impl Run<'_> {
                         continue;
                     }
                     pace(self.options.rate, self.started, self.queued_events);
-                    let payload = serde_json::to_vec(&event).unwrap_or_default();
+                    let message = TopicMessage::Listen {
+                        person: self.options.person.clone(),
+                        listen: event,
+                    };
+                    let payload = serde_json::to_vec(&message).unwrap_or_default();
                     send(
                         self.producer,
                         BaseRecord::with_opaque_to(&self.kafka.topic, EVENT)
-                            .key(event.key())
+                            .key(message.key())
                             .payload(&payload),
                     );
                     self.queued_events += 1;
@@ -536,6 +545,7 @@ impl Run<'_> {
                     let letter = DeadLetter {
                         reason: reason.to_string(),
                         reason_kind: reason.kind(),
+                        person: Some(self.options.person.to_string()),
                         origin: Origin::File {
                             path: source.origin.clone(),
                             unit: file.unit,
@@ -580,13 +590,7 @@ impl Run<'_> {
 fn create_producer(
     kafka: &KafkaSettings,
 ) -> Result<ThreadedProducer<Deliveries>, KafkaUnreachable> {
-    client_config(kafka)
-        // Retries never duplicate or reorder a listen.
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        // The partitioner of Java clients, so an artist's listens land on the
-        // same partition whichever of them produced it.
-        .set("partitioner", "murmur2_random")
+    keyed_producer_config(kafka)
         .set("linger.ms", "20")
         .set("compression.type", "lz4")
         .set("message.timeout.ms", "120000")

@@ -125,8 +125,20 @@ impl Scenario {
         self.produce_via(&brokers(), file, extra_args)
     }
 
-    /// Runs the producer binary against the given brokers.
+    /// Runs the producer binary against the given brokers, as the test person.
     pub fn produce_via(&self, brokers: &str, file: &Path, extra_args: &[&str]) -> Output {
+        ensure_test_person(&self.database);
+        let mut args = vec!["--person", TEST_PERSON];
+        args.extend_from_slice(extra_args);
+        self.produce_as_via(brokers, file, &args)
+    }
+
+    /// Runs the producer binary on a file as another person (`--person` in `args`).
+    pub fn produce_as(&self, person: &str, file: &Path) -> Output {
+        self.produce_as_via(&brokers(), file, &["--person", person])
+    }
+
+    fn produce_as_via(&self, brokers: &str, file: &Path, extra_args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_producer"))
             .arg("--file")
             .arg(file)
@@ -138,6 +150,14 @@ impl Scenario {
     }
 
     pub fn produce_in_background(&self, file: &Path, extra_args: &[&str]) -> Child {
+        ensure_test_person(&self.database);
+        let mut args = vec!["--person", TEST_PERSON];
+        args.extend_from_slice(extra_args);
+        self.produce_in_background_as(file, &args)
+    }
+
+    /// Starts the producer on a file; `args` names the person (`--person`).
+    pub fn produce_in_background_as(&self, file: &Path, extra_args: &[&str]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_producer"))
             .arg("--file")
             .arg(file)
@@ -240,11 +260,22 @@ pub const TEST_PASSWORD: &str = "a password for tests";
 
 /// Runs `server accounts …` on a database; `input` goes to its standard input.
 pub fn accounts_command(database: &str, args: &[&str], input: &str) -> Output {
+    accounts_command_with(database, &[], args, input)
+}
+
+/// Runs `server accounts …` with more settings (`KAFKA_TOPIC` for a removal, say).
+pub fn accounts_command_with(
+    database: &str,
+    settings: &[(&str, &str)],
+    args: &[&str],
+    input: &str,
+) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("accounts")
         .args(args)
         .env("MONGODB_DB", database)
+        .envs(settings.iter().copied())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -257,8 +288,8 @@ pub fn accounts_command(database: &str, args: &[&str], input: &str) -> Output {
     child.wait_with_output().expect("the accounts command ends")
 }
 
-/// Creates the test person in `database` if needed; answers a new API token of theirs.
-pub fn test_person_token(database: &str) -> String {
+/// Creates the test person in `database` unless they exist.
+pub fn ensure_test_person(database: &str) {
     let added = accounts_command(
         database,
         &["add", TEST_PERSON],
@@ -269,6 +300,27 @@ pub fn test_person_token(database: &str) -> String {
         added.status.success() || said.contains("is taken"),
         "cannot create the test person: {said}"
     );
+}
+
+/// The person id of the account `name` in `database`: what their listens carry.
+pub fn person_id(database: &str, name: &str) -> String {
+    let found = std::sync::Mutex::new(String::new());
+    let found_ref = &found;
+    with_database(database, |db| async move {
+        let person = db
+            .collection::<mongodb::bson::Document>("people")
+            .find_one(mongodb::bson::doc! { "_id": name.to_ascii_lowercase() })
+            .await?
+            .expect("the account exists");
+        *found_ref.lock().unwrap() = person.get_str("id").expect("a person id").to_string();
+        Ok(())
+    });
+    found.into_inner().unwrap()
+}
+
+/// Creates the test person in `database` if needed; answers a new API token of theirs.
+pub fn test_person_token(database: &str) -> String {
+    ensure_test_person(database);
     let token = accounts_command(database, &["token", TEST_PERSON], "");
     assert!(
         token.status.success(),
@@ -650,10 +702,30 @@ impl Expected {
     }
 }
 
+/// Creates an account (password: its name and " password 1"); answers a new API token of theirs.
+pub fn new_person(database: &str, name: &str) -> String {
+    let added = accounts_command(database, &["add", name], &format!("{name} password 1\n"));
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let token = accounts_command(database, &["token", name], "");
+    String::from_utf8_lossy(&token.stdout).trim().to_string()
+}
+
 /// Every song's (by URI) and every artist's figures as stored in MongoDB,
 /// all partitions of the topic together: each partition's checkpoint plus
 /// its journal, read with the server's own loader.
 pub fn stored_totals(scenario: &Scenario) -> (HashMap<String, Count>, HashMap<String, Count>) {
+    stored_totals_of(scenario, None)
+}
+
+/// The same, of one person only (their id) or of everyone (`None`).
+pub fn stored_totals_of(
+    scenario: &Scenario,
+    person: Option<&str>,
+) -> (HashMap<String, Count>, HashMap<String, Count>) {
     use server::config::MongoSettings;
     use server::store::Store;
     use server::stream::progress::Progress;
@@ -674,11 +746,16 @@ pub fn stored_totals(scenario: &Scenario) -> (HashMap<String, Count>, HashMap<St
             let progress = Progress::load(&store, &scenario.topic, partition)
                 .await
                 .expect("the partition's aggregates load");
-            for (uri, song) in progress.aggregates.songs {
-                add_count(songs.entry(uri).or_default(), &song.tally);
-            }
-            for (name, tally) in progress.aggregates.artists {
-                add_count(artists.entry(name).or_default(), &tally);
+            for (owner, aggregates) in progress.aggregates.people {
+                if person.is_some_and(|person| person != owner.as_str()) {
+                    continue;
+                }
+                for (uri, song) in aggregates.songs {
+                    add_count(songs.entry(uri).or_default(), &song.tally);
+                }
+                for (name, tally) in aggregates.artists {
+                    add_count(artists.entry(name).or_default(), &tally);
+                }
             }
         }
     });
@@ -710,7 +787,22 @@ impl Expected {
     /// Asserts that every song's and every artist's stored figures equal the
     /// file's counts; answers how many songs and artists were compared.
     pub fn assert_every_total_stored(&self, scenario: &Scenario) -> (usize, usize) {
-        let (songs, artists) = stored_totals(scenario);
+        self.assert_totals(stored_totals(scenario))
+    }
+
+    /// The same for one person's stored figures (their id).
+    pub fn assert_every_total_stored_of(
+        &self,
+        scenario: &Scenario,
+        person: &str,
+    ) -> (usize, usize) {
+        self.assert_totals(stored_totals_of(scenario, Some(person)))
+    }
+
+    fn assert_totals(
+        &self,
+        (songs, artists): (HashMap<String, Count>, HashMap<String, Count>),
+    ) -> (usize, usize) {
         let expected_songs: HashMap<String, Count> = self
             .songs
             .iter()

@@ -1,8 +1,12 @@
 //! The pure fold of listen events into aggregates.
 //!
-//! A micro-batch of events becomes one [`BatchDelta`] (per song, per artist and
-//! in total, what to add), and deltas fold into [`Aggregates`], the complete
-//! state from which rankings and totals are read. Nothing here does I/O.
+//! A micro-batch of one person's events becomes one [`BatchDelta`] (per song,
+//! per artist and in total, what to add), and deltas fold into
+//! [`Aggregates`], the complete state from which rankings and totals are
+//! read; [`people`] keeps them per person, as a partition holds them.
+//! Nothing here does I/O.
+
+pub mod people;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};

@@ -1,0 +1,167 @@
+//! Everyone counted in one partition, each person apart: a person's listens
+//! all land on one partition (they are keyed by person), so each person's
+//! figures are complete there and never mixed with anyone else's.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Aggregates, BatchDelta};
+use crate::accounts::PersonId;
+use crate::event::{Forget, ForgetScope, ListenEvent};
+
+/// One listen and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonListen {
+    pub person: PersonId,
+    pub listen: ListenEvent,
+}
+
+/// What one micro-batch of a partition changes: each person's delta, then
+/// the people forgotten (a control event ends its batch, so it comes after
+/// every listen counted with it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionDelta {
+    pub people: BTreeMap<PersonId, BatchDelta>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forgotten: Vec<Forget>,
+}
+
+impl PartitionDelta {
+    /// Folds a batch's listens, leaving out those of removed accounts.
+    pub fn from_listens<'a>(
+        listens: impl IntoIterator<Item = &'a PersonListen>,
+        removed: &BTreeSet<PersonId>,
+    ) -> Self {
+        let mut delta = Self::default();
+        for PersonListen { person, listen } in listens {
+            if !removed.contains(person) {
+                delta.people.entry(person.clone()).or_default().add(listen);
+            }
+        }
+        delta
+    }
+
+    /// Listens this delta counts.
+    pub fn events(&self) -> i64 {
+        self.people.values().map(BatchDelta::events).sum()
+    }
+
+    /// Song and artist entries it carries: what it costs to fold.
+    pub fn keys(&self) -> usize {
+        self.people
+            .values()
+            .map(|delta| delta.songs.len() + delta.artists.len())
+            .sum()
+    }
+}
+
+/// Everyone's aggregates in one partition, and who is gone for good.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeopleAggregates {
+    pub people: HashMap<PersonId, Aggregates>,
+    /// Accounts removed: their listens that arrive later are not counted.
+    pub removed: BTreeSet<PersonId>,
+}
+
+impl PeopleAggregates {
+    pub fn apply(&mut self, delta: &PartitionDelta) {
+        for (person, person_delta) in &delta.people {
+            if !self.removed.contains(person) {
+                self.people
+                    .entry(person.clone())
+                    .or_default()
+                    .apply(person_delta);
+            }
+        }
+        for forget in &delta.forgotten {
+            self.people.remove(&forget.person);
+            if forget.scope == ForgetScope::Account {
+                self.removed.insert(forget.person.clone());
+            }
+        }
+    }
+
+    /// Listens counted for everyone.
+    pub fn events(&self) -> i64 {
+        self.people
+            .values()
+            .map(|aggregates| aggregates.summary().events)
+            .sum()
+    }
+
+    /// Song and artist entries held: the size of the state.
+    pub fn keys(&self) -> usize {
+        self.people
+            .values()
+            .map(|aggregates| aggregates.songs.len() + aggregates.artists.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::test_listen;
+
+    fn listen_of(person: &str, song: &str) -> PersonListen {
+        PersonListen {
+            person: PersonId(person.into()),
+            listen: test_listen(song, "Artist", "2024-01-01T00:00:00Z", 1000, false),
+        }
+    }
+
+    fn forget(person: &str, scope: ForgetScope) -> PartitionDelta {
+        PartitionDelta {
+            people: BTreeMap::new(),
+            forgotten: vec![Forget {
+                person: PersonId(person.into()),
+                scope,
+                requested_at: "2024-02-01T00:00:00Z".parse().unwrap(),
+            }],
+        }
+    }
+
+    #[test]
+    fn each_person_is_counted_apart() {
+        let listens = [
+            listen_of("ann", "a"),
+            listen_of("bob", "a"),
+            listen_of("ann", "b"),
+        ];
+        let mut state = PeopleAggregates::default();
+        state.apply(&PartitionDelta::from_listens(&listens, &BTreeSet::new()));
+        assert_eq!(state.people[&PersonId("ann".into())].summary().events, 2);
+        assert_eq!(state.people[&PersonId("bob".into())].summary().events, 1);
+        assert_eq!(state.events(), 3);
+    }
+
+    #[test]
+    fn forgetting_removes_one_person_only_and_later_listens_count_again() {
+        let mut state = PeopleAggregates::default();
+        let both = [listen_of("ann", "a"), listen_of("bob", "a")];
+        state.apply(&PartitionDelta::from_listens(&both, &state.removed.clone()));
+        state.apply(&forget("ann", ForgetScope::Data));
+        assert!(!state.people.contains_key(&PersonId("ann".into())));
+        assert_eq!(state.people[&PersonId("bob".into())].summary().events, 1);
+        state.apply(&PartitionDelta::from_listens(&both, &state.removed.clone()));
+        assert_eq!(state.people[&PersonId("ann".into())].summary().events, 1);
+    }
+
+    #[test]
+    fn a_removed_account_s_later_listens_are_not_counted() {
+        let mut state = PeopleAggregates::default();
+        state.apply(&forget("ann", ForgetScope::Account));
+        let late = [listen_of("ann", "a")];
+        let delta = PartitionDelta::from_listens(&late, &state.removed);
+        assert_eq!(delta.events(), 0);
+        // Even a delta journaled before the removal was known is not counted.
+        let mut journaled = PartitionDelta::default();
+        journaled.people.insert(
+            PersonId("ann".into()),
+            BatchDelta::from_events([&late[0].listen]),
+        );
+        state.apply(&journaled);
+        assert!(state.people.is_empty());
+    }
+}

@@ -1,0 +1,53 @@
+//! Control events on the listens topic: a person's figures forgotten. Sent
+//! with the person as key, so it lands on the partition of their listens and
+//! takes effect exactly between the listens before it and those after it,
+//! on every server, after any restart.
+
+use std::time::Duration;
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+use super::{describe, ensure_topics, keyed_producer_config, KafkaUnreachable};
+use crate::accounts::PersonId;
+use crate::config::KafkaSettings;
+use crate::event::{Forget, ForgetScope, TopicMessage};
+
+/// How long the broker may take to acknowledge a control event.
+const ACKNOWLEDGE_WITHIN: Duration = Duration::from_secs(15);
+
+/// Sends the event that forgets a person's figures; returns once the broker
+/// has it.
+pub async fn forget(
+    kafka: &KafkaSettings,
+    person: &PersonId,
+    scope: ForgetScope,
+) -> Result<(), KafkaUnreachable> {
+    let unreachable = |detail: String| KafkaUnreachable {
+        brokers: kafka.brokers.clone(),
+        detail,
+    };
+    ensure_topics(kafka).await?;
+    let producer: FutureProducer = keyed_producer_config(kafka)
+        .set(
+            "message.timeout.ms",
+            ACKNOWLEDGE_WITHIN.as_millis().to_string(),
+        )
+        .create()
+        .map_err(|error| unreachable(describe(&error)))?;
+    let message = TopicMessage::Forget(Forget {
+        person: person.clone(),
+        scope,
+        requested_at: chrono::Utc::now(),
+    });
+    let payload = serde_json::to_vec(&message).map_err(|error| unreachable(error.to_string()))?;
+    producer
+        .send(
+            FutureRecord::to(&kafka.topic)
+                .key(message.key())
+                .payload(&payload),
+            ACKNOWLEDGE_WITHIN,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|(error, _)| unreachable(describe(&error)))
+}
