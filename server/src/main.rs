@@ -57,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
     refuse_other_layouts(&store, &config.kafka.topic).await?;
     let status = PipelineStatus::default();
     let (stop, stopping) = watch::channel(false);
+    let ranges = Ranges::default();
     let consumer = tokio::spawn(
         ConsumerTask {
             kafka: config.kafka.clone(),
@@ -66,11 +67,11 @@ async fn main() -> anyhow::Result<()> {
             store: store.clone(),
             status: status.clone(),
             shutdown: stopping,
+            rollups: ranges.clone(),
         }
         .run(),
     );
 
-    let ranges = Ranges::default();
     let live = LiveAnalytics::start(
         store.clone(),
         config.kafka.topic.clone(),

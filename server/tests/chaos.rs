@@ -40,8 +40,10 @@ fn listens() -> u64 {
     setting("CHAOS_LISTENS", 30_000)
 }
 
-/// Small batches make consumption long enough to be interrupted many times.
-const SMALL_BATCHES: (&str, &str) = ("BATCH_MAX_EVENTS", "300");
+/// Small batches make consumption long enough to be interrupted many times;
+/// bounded by bytes (about 300 listens), so they stay small while the
+/// consumer is behind, when the bound on events grows.
+const SMALL_BATCHES: (&str, &str) = ("BATCH_MAX_BYTES", "100000");
 
 fn jitter_ms(bound: u64) -> u64 {
     let nanos = SystemTime::now()

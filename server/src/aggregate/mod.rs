@@ -147,8 +147,8 @@ fn merge_optional(into: &mut Option<Tally>, tally: &Tally) {
 }
 
 /// Everything counted so far: every song, every artist, the totals and the
-/// rollups by day.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// rollups by day. Serialised whole into a checkpoint's chunks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Aggregates {
     pub songs: HashMap<String, SongTally>,
     pub artists: HashMap<String, Tally>,

@@ -1,13 +1,44 @@
 //! Everyone's rollups: one [`RangeIndex`] per person, so a question is only
 //! ever answered from the asker's own listens, and how far each partition's
 //! journal was followed.
+//!
+//! Two hands keep a partition current: the reader, following its journal in
+//! MongoDB, and the consumer of this same server, handing over each batch it
+//! has just journaled (no read at all). Either applies a batch only where the
+//! partition's head stands at the batch's start, under one lock, so a batch
+//! both see is counted once; while the consumer's hand-over keeps up, the
+//! reader leaves the partition's journal alone.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::index::RangeIndex;
 use crate::accounts::PersonId;
 use crate::aggregate::people::{PartitionDelta, PeopleAggregates};
+
+/// Everyone's rollups, shared by the API, the dashboard, the reader and the
+/// consumer; cloning shares them.
+#[derive(Clone, Default)]
+pub struct Ranges(pub Arc<RwLock<PeopleIndex>>);
+
+impl Ranges {
+    /// Runs `question` on a person's rollups: their own listens, nobody else's.
+    pub fn ask<T>(&self, person: &PersonId, question: impl FnOnce(&RangeIndex) -> T) -> T {
+        question(self.read().person(person))
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, PeopleIndex> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, PeopleIndex> {
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 /// Where following a partition stands: its checkpoint generation and the
 /// end of the last journal entry applied.
@@ -22,6 +53,8 @@ pub struct PartitionHead {
 pub struct PeopleIndex {
     people: HashMap<PersonId, RangeIndex>,
     heads: BTreeMap<i32, PartitionHead>,
+    /// Partitions this server's consumer hands over batch by batch.
+    handed_over: BTreeSet<i32>,
 }
 
 /// The rollups of someone with no listens.
@@ -62,10 +95,42 @@ impl PeopleIndex {
                 position,
             },
         );
+        self.handed_over.remove(&partition);
+    }
+
+    /// Adds the journaled batch `[from, to)` of a partition if the partition
+    /// stands at `from`; false (and nothing changed) otherwise.
+    pub fn apply_at(&mut self, partition: i32, from: i64, delta: &PartitionDelta, to: i64) -> bool {
+        if self.head(partition).and_then(|head| head.position) != Some(from) {
+            return false;
+        }
+        self.apply(partition, delta, to);
+        true
+    }
+
+    /// The consumer's hand-over of a batch it journaled: taken when the
+    /// partition stands where the batch starts. Otherwise the reader has
+    /// to catch up from the journal first, and hand-overs wait until it has.
+    pub fn hand_over(&mut self, partition: i32, from: i64, delta: &PartitionDelta, to: i64) {
+        if self.apply_at(partition, from, delta, to) {
+            self.handed_over.insert(partition);
+        } else {
+            self.handed_over.remove(&partition);
+        }
+    }
+
+    /// The consumer no longer owns the partition: the reader follows it again.
+    pub fn release(&mut self, partition: i32) {
+        self.handed_over.remove(&partition);
+    }
+
+    /// Whether the consumer keeps the partition current, so its journal need not be read.
+    pub fn is_handed_over(&self, partition: i32) -> bool {
+        self.handed_over.contains(&partition)
     }
 
     /// Adds a journaled batch of a partition that ends at `to`.
-    pub fn apply(&mut self, partition: i32, delta: &PartitionDelta, to: i64) {
+    fn apply(&mut self, partition: i32, delta: &PartitionDelta, to: i64) {
         for (person, person_delta) in &delta.people {
             self.people
                 .entry(person.clone())
@@ -141,5 +206,45 @@ mod tests {
         assert!(songs_of(&index, "ann").is_empty());
         assert!(!index.people.contains_key(&PersonId("ann".into())));
         assert_eq!(songs_of(&index, "bob"), vec!["Song b"]);
+    }
+
+    fn plays_of(index: &PeopleIndex, person: &str) -> i64 {
+        index
+            .person(&PersonId(person.into()))
+            .top_songs(DateRange::ALL_TIME, Metric::Plays, 10)
+            .iter()
+            .map(|song| song.plays)
+            .sum()
+    }
+
+    #[test]
+    fn a_batch_handed_over_and_read_from_the_journal_counts_once() {
+        let mut index = PeopleIndex::default();
+        // Not loaded yet: the hand-over waits for the reader.
+        index.hand_over(0, 0, &delta(&[("ann", "a")]), 1);
+        assert!(!index.is_handed_over(0));
+        assert_eq!(plays_of(&index, "ann"), 0);
+
+        let mut loaded = PeopleAggregates::default();
+        loaded.apply(&delta(&[("ann", "a")]));
+        index.load_partition(0, 1, Some(1), &loaded);
+        index.hand_over(0, 1, &delta(&[("ann", "a"), ("ann", "b")]), 3);
+        assert!(index.is_handed_over(0));
+        assert_eq!(plays_of(&index, "ann"), 3);
+        // The reader finds the same batch in the journal: refused.
+        assert!(!index.apply_at(0, 1, &delta(&[("ann", "a"), ("ann", "b")]), 3));
+        assert_eq!(plays_of(&index, "ann"), 3);
+
+        // A batch that does not start where the partition stands (another
+        // instance journaled in between) leaves the partition to the reader.
+        index.hand_over(0, 7, &delta(&[("ann", "c")]), 8);
+        assert!(!index.is_handed_over(0));
+        assert_eq!(plays_of(&index, "ann"), 3);
+        assert!(index.apply_at(0, 3, &delta(&[("ann", "d")]), 7));
+        index.hand_over(0, 7, &delta(&[("ann", "c")]), 8);
+        assert!(index.is_handed_over(0));
+        assert_eq!(plays_of(&index, "ann"), 5);
+        index.release(0);
+        assert!(!index.is_handed_over(0));
     }
 }

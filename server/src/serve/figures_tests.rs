@@ -16,7 +16,7 @@ use super::range_api::Ranges;
 use super::router_tests::router_with;
 use crate::accounts::token::{Secret, SecretKind};
 use crate::accounts::{PersonId, PersonName, Role};
-use crate::aggregate::people::{PartitionDelta, PersonListen};
+use crate::aggregate::people::{PartitionDelta, PeopleAggregates, PersonListen};
 use crate::event::{test_listen, ListenEvent};
 
 /// Two people's listens: Ann's of "Alpha", Bob's of "Beta".
@@ -62,7 +62,9 @@ fn expected_songs(person: &str) -> BTreeMap<String, (i64, i64, i64)> {
 async fn router_and_tokens() -> (Router, Secret, Secret) {
     let ranges = Ranges::default();
     let delta = PartitionDelta::from_listens(&listens(), &BTreeSet::new());
-    ranges.0.write().unwrap().apply(0, &delta, 6);
+    let mut aggregates = PeopleAggregates::default();
+    aggregates.apply(&delta);
+    ranges.write().load_partition(0, 1, Some(6), &aggregates);
     let (router, auth) = router_with(ranges).await;
     let mut tokens = Vec::new();
     for (id, name) in [("ann-id", "ann"), ("bob-id", "bob")] {

@@ -242,7 +242,7 @@ async fn follow_rollups(
 ) {
     let mut failing = false;
     while !figures.is_closed() {
-        match store.refresh_rollups(&topic, &ranges.0).await {
+        match store.refresh_rollups(&topic, &ranges).await {
             Ok(_) if failing => {
                 failing = false;
                 tracing::info!("reading the rollups works again");

@@ -4,8 +4,6 @@
 //! from the rollups in memory. `/api/top-songs` and `/api/top-artists` answer
 //! from them too when a range or `by` is given, in the same shape as always.
 
-use std::sync::{Arc, RwLock};
-
 use app::model::Limit;
 use app::range::{Bucket, DateRange, Metric, RangeQuery};
 use axum::extract::{Path, State};
@@ -20,22 +18,8 @@ use super::query::{ApiQuery, RangeArgs};
 use super::AppState;
 use crate::accounts::PersonId;
 use crate::rollup::index::RangeIndex;
-use crate::rollup::people::PeopleIndex;
 
-/// Everyone's rollups, shared by the API, the dashboard and the refresh task.
-#[derive(Clone, Default)]
-pub struct Ranges(pub Arc<RwLock<PeopleIndex>>);
-
-impl Ranges {
-    /// Runs `question` on a person's rollups: their own listens, nobody else's.
-    pub fn ask<T>(&self, person: &PersonId, question: impl FnOnce(&RangeIndex) -> T) -> T {
-        let index = self
-            .0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        question(index.person(person))
-    }
-}
+pub use crate::rollup::people::Ranges;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

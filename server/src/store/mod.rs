@@ -12,10 +12,9 @@
 //! - `batch_journal`: one document per micro-batch of one partition, with
 //!   its offset range and each person's deltas (see [`journal`]);
 //! - `checkpoints`: per partition, one document naming its current checkpoint
-//!   generation, the position it covers, each person's totals (see [`checkpoint`]);
-//! - `songs_p<partition>_g<generation>`, `artists_p<partition>_g<generation>`,
-//!   `days_p<partition>_g<generation>`: the aggregates of each partition's
-//!   current checkpoint, one document per person and song, artist or day;
+//!   generation, the position it covers and the removed accounts (see [`checkpoint`]);
+//! - `chunks_p<partition>_g<generation>`: the aggregates of each partition's
+//!   current checkpoint, each person's packed (deflated JSON) in chunks of 1 MiB;
 //! - `leaderboards` (per person and partition: totals, top 100 songs and
 //!   artists) and `leaderboard_heads` (per partition: whose, and since when),
 //!   replaced after every batch; the dashboard and API read them (see [`leaderboard`]);
@@ -28,6 +27,7 @@ pub mod checkpoint;
 pub mod imports;
 pub mod journal;
 pub mod leaderboard;
+pub mod packed;
 pub mod rollups;
 
 use std::time::Duration;
@@ -38,10 +38,6 @@ use mongodb::{Client, Collection, Database, IndexModel};
 
 use crate::config::{redact_password, MongoSettings};
 
-pub const SONGS: &str = "songs";
-pub const ARTISTS: &str = "artists";
-/// Rollups by day (see [`crate::rollup`]), one document per day.
-pub const DAYS: &str = "days";
 pub const JOURNAL: &str = "batch_journal";
 pub const CHECKPOINTS: &str = "checkpoints";
 pub const LEADERBOARDS: &str = "leaderboards";

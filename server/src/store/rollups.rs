@@ -2,24 +2,22 @@
 //! from its checkpoint and journal, then followed batch by batch along its
 //! journal chain, each read an exact `_id` lookup (the only filter FerretDB
 //! answers without scanning). A partition is loaded again only when a
-//! checkpoint pruned batches it had not followed yet.
+//! checkpoint pruned batches it had not followed yet. A partition this
+//! server's consumer hands over batch by batch is not read at all (see
+//! [`crate::rollup::people`]).
 
 use mongodb::bson::doc;
 
 use super::journal::JournalEntry;
 use super::{Store, StoreError, CHECKPOINTS, JOURNAL, LEADERBOARD_HEADS};
-use crate::rollup::people::PeopleIndex;
+use crate::rollup::people::Ranges;
 
 /// A partition's current checkpoint: its generation and position.
 type Head = Option<(i64, i64)>;
 
 impl Store {
     /// Brings `index` up to date with every partition of `topic`; true when anything changed.
-    pub async fn refresh_rollups(
-        &self,
-        topic: &str,
-        index: &std::sync::RwLock<PeopleIndex>,
-    ) -> Result<bool, StoreError> {
+    pub async fn refresh_rollups(&self, topic: &str, index: &Ranges) -> Result<bool, StoreError> {
         let mut changed = false;
         for partition in self.partitions_with_data(topic).await? {
             changed |= self.refresh_partition(topic, partition, index).await?;
@@ -31,10 +29,11 @@ impl Store {
         &self,
         topic: &str,
         partition: i32,
-        index: &std::sync::RwLock<PeopleIndex>,
+        index: &Ranges,
     ) -> Result<bool, StoreError> {
         let head = self.checkpoint_head(topic, partition).await?;
-        let known = read(index)
+        let known = index
+            .read()
             .head(partition)
             .map(|head| (head.generation, head.position));
         let reload = match (known, head) {
@@ -52,16 +51,29 @@ impl Store {
             }
             changed = true;
         } else if let Some((generation, _)) = head {
-            write(index).set_generation(partition, generation);
+            index.write().set_generation(partition, generation);
         }
         loop {
-            let Some(position) = read(index).head(partition).and_then(|head| head.position) else {
+            let position = {
+                let index = index.read();
+                if index.is_handed_over(partition) {
+                    return Ok(changed);
+                }
+                index.head(partition).and_then(|head| head.position)
+            };
+            let Some(position) = position else {
                 return Ok(changed);
             };
             let Some(entry) = self.journal_entry_at(topic, partition, position).await? else {
                 return Ok(changed);
             };
-            write(index).apply(partition, &entry.delta, entry.to);
+            // The consumer may have handed this batch over meanwhile.
+            if !index
+                .write()
+                .apply_at(partition, entry.from, &entry.delta, entry.to)
+            {
+                return Ok(changed);
+            }
             changed = true;
         }
     }
@@ -73,7 +85,7 @@ impl Store {
         topic: &str,
         partition: i32,
         head: Head,
-        index: &std::sync::RwLock<PeopleIndex>,
+        index: &Ranges,
     ) -> Result<bool, StoreError> {
         let checkpoint = self.load_checkpoint(topic, partition).await?;
         let mut aggregates = checkpoint.aggregates;
@@ -92,7 +104,9 @@ impl Store {
         if position.is_none() || self.checkpoint_head(topic, partition).await? != head {
             return Ok(false);
         }
-        write(index).load_partition(partition, checkpoint.generation, position, &aggregates);
+        index
+            .write()
+            .load_partition(partition, checkpoint.generation, position, &aggregates);
         Ok(true)
     }
 
@@ -143,16 +157,4 @@ impl Store {
             .map_err(|e| self.error(e))?;
         found.as_ref().map(JournalEntry::from_document).transpose()
     }
-}
-
-fn read(index: &std::sync::RwLock<PeopleIndex>) -> std::sync::RwLockReadGuard<'_, PeopleIndex> {
-    index
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn write(index: &std::sync::RwLock<PeopleIndex>) -> std::sync::RwLockWriteGuard<'_, PeopleIndex> {
-    index
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

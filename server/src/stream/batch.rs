@@ -31,6 +31,45 @@ pub struct Batch {
     pub messages: usize,
     /// Bytes of the messages read, abandoned ones included.
     pub bytes: usize,
+    /// Whether it ended full: more was waiting.
+    pub filled: bool,
+}
+
+/// How many events the next batch may take. Each batch costs the same few
+/// writes whatever its size, so while the consumer is behind (a batch fills
+/// up) the next may be twice as large, up to [`BatchLimit::MOST_GROWTH`]
+/// times `BATCH_MAX_EVENTS` (and always within `BATCH_MAX_BYTES`); a batch
+/// that ends on its time limit (caught up) brings it back, keeping live
+/// batches small and quick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimit {
+    base: usize,
+    current: usize,
+}
+
+impl BatchLimit {
+    pub const MOST_GROWTH: usize = 16;
+
+    pub fn new(max_events: usize) -> Self {
+        let base = max_events.max(1);
+        Self {
+            base,
+            current: base,
+        }
+    }
+
+    pub fn events(&self) -> usize {
+        self.current
+    }
+
+    /// Adjusts the limit to how the last batch ended.
+    pub fn after(&mut self, batch: &Batch) {
+        self.current = if batch.filled {
+            (self.current * 2).min(self.base * Self::MOST_GROWTH)
+        } else {
+            self.base
+        };
+    }
 }
 
 impl Batch {
@@ -63,6 +102,27 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_grow_while_behind_and_shrink_once_caught_up() {
+        let mut limit = BatchLimit::new(5000);
+        let full = Batch {
+            filled: true,
+            ..Batch::default()
+        };
+        let sizes: Vec<usize> = (0..7)
+            .map(|_| {
+                limit.after(&full);
+                limit.events()
+            })
+            .collect();
+        assert_eq!(
+            sizes,
+            [10_000, 20_000, 40_000, 80_000, 80_000, 80_000, 80_000]
+        );
+        limit.after(&Batch::default());
+        assert_eq!(limit.events(), 5000);
+    }
     use crate::stream::dead_letter::Origin;
 
     #[test]

@@ -5,8 +5,9 @@
 //! group. Each partition's aggregates are loaded when the partition's first
 //! message arrives after it was assigned, and dropped when it is revoked
 //! (with what was read of it and not yet journaled: its next owner reads that
-//! again). A batch ends after `BATCH_MAX_EVENTS` messages or
-//! `BATCH_MAX_BYTES` of them, or `BATCH_MAX_WAIT_MS` after its first message;
+//! again). A batch ends after `BATCH_MAX_EVENTS` messages (more while the
+//! consumer is behind, see [`BatchLimit`]) or `BATCH_MAX_BYTES` of them, or
+//! `BATCH_MAX_WAIT_MS` after its first message;
 //! while it is written nothing more is read (Kafka keeps the rest), so memory
 //! stays bounded however far behind the consumer is. Each partition's part of it
 //! goes through these steps, each retried with backoff until it succeeds:
@@ -31,7 +32,7 @@ use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
-use super::batch::{Batch, Rejected};
+use super::batch::{Batch, BatchLimit, Rejected};
 use super::consumer_events::ConsumerEvents;
 use super::cursor::{Cursor, Step};
 use super::dead_letter::{DeadLetter, Origin};
@@ -42,6 +43,7 @@ use crate::aggregate::people::{PartitionDelta, PersonListen};
 use crate::config::{BatchSettings, KafkaSettings};
 use crate::event::TopicMessage;
 use crate::metrics::METRICS;
+use crate::rollup::people::Ranges;
 use crate::status::PipelineStatus;
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::Leaderboards;
@@ -60,6 +62,9 @@ pub struct ConsumerTask {
     pub status: PipelineStatus,
     /// Becomes `true` when the server is asked to stop.
     pub shutdown: watch::Receiver<bool>,
+    /// The rollups this server answers from: each batch journaled is
+    /// handed over at once, so they need not be read back from MongoDB.
+    pub rollups: Ranges,
 }
 
 /// The task was asked to stop while waiting.
@@ -91,11 +96,16 @@ impl ConsumerTask {
             }
         };
         let mut cursors: HashMap<i32, Cursor> = HashMap::new();
+        let mut limit = BatchLimit::new(self.batching.max_events as usize);
         while !*self.shutdown.borrow() {
-            let batch = match self.collect(&consumer, &mut owned, &mut cursors).await {
+            let batch = match self
+                .collect(&consumer, limit, &mut owned, &mut cursors)
+                .await
+            {
                 Ok(batch) => batch,
                 Err(Stopping) => break,
             };
+            limit.after(&batch);
             let step = if batch.is_empty() {
                 self.maintain(&mut owned, true).await
             } else {
@@ -174,10 +184,13 @@ impl ConsumerTask {
             forgotten.to_vec(),
             progress.heads.clone(),
         );
+        let timer = METRICS.mongodb_timer("leaderboards");
         self.retry("publishing the leaderboards", || {
             store.publish_leaderboards(&topic, partition, &leaderboards, &forgotten, &heads)
         })
-        .await
+        .await?;
+        timer.observe_duration();
+        Ok(())
     }
 
     /// Writes the checkpoints that are due.
@@ -268,15 +281,15 @@ impl ConsumerTask {
     async fn collect(
         &mut self,
         consumer: &StreamConsumer<ConsumerEvents>,
+        limit: BatchLimit,
         owned: &mut HashMap<i32, Progress>,
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<Batch, Stopping> {
         let mut batch = Batch::default();
         let mut deadline: Option<Instant> = None;
         loop {
-            if batch.messages >= self.batching.max_events as usize
-                || batch.bytes >= self.batching.max_bytes as usize
-            {
+            if batch.messages >= limit.events() || batch.bytes >= self.batching.max_bytes as usize {
+                batch.filled = true;
                 return Ok(batch);
             }
             let wait = match deadline {
@@ -293,6 +306,7 @@ impl ConsumerTask {
                 if revoked {
                     batch.abandon(partition);
                     owned.remove(&partition);
+                    self.rollups.write().release(partition);
                 }
             }
             if !reassigned.is_empty() {
@@ -421,9 +435,10 @@ impl ConsumerTask {
                 written_at: chrono::Utc::now(),
             };
             let store = self.store.clone();
-            if let Journaled::Conflict =
-                self.retry_unless_conflict(|| store.journal(&entry)).await?
-            {
+            let timer = METRICS.mongodb_timer("journal");
+            let journaled = self.retry_unless_conflict(|| store.journal(&entry)).await?;
+            timer.observe_duration();
+            if let Journaled::Conflict = journaled {
                 warn!(
                     "partition {partition}: another consumer journaled a batch from offset {} first; reloading what was counted",
                     part.from
@@ -433,6 +448,9 @@ impl ConsumerTask {
                 continue;
             }
             progress.fold(&entry);
+            self.rollups
+                .write()
+                .hand_over(partition, entry.from, &entry.delta, entry.to);
             counted += entry.delta.events();
             let mut offsets = TopicPartitionList::new();
             if offsets

@@ -1,0 +1,69 @@
+//! The stored form of what the store writes in bulk (journal deltas,
+//! checkpoint chunks): JSON, deflated. FerretDB's SQLite backend turns every
+//! document into JSON text (binary as base64) and parses it again on each
+//! lookup, so its cost follows the bytes written; deflating the JSON cuts
+//! them about fivefold for a few milliseconds of the server's time.
+
+use std::io::{Read, Write};
+
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::StoreError;
+
+/// `value` as deflated JSON.
+pub fn pack<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    // Encoded whole first: the encoder is slow with many small writes.
+    let json = serde_json::to_vec(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
+    let mut encoder = DeflateEncoder::new(Vec::with_capacity(json.len() / 4), Compression::fast());
+    encoder
+        .write_all(&json)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| StoreError::Corrupt(format!("cannot compress: {e}")))
+}
+
+/// What [`pack`] made of a `T`; `what` names it in the error.
+pub fn unpack<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    let mut json = Vec::with_capacity(bytes.len() * 6);
+    DeflateDecoder::new(bytes)
+        .read_to_end(&mut json)
+        .map_err(|e| StoreError::Corrupt(format!("{what}: not deflated ({e})")))?;
+    serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_round_trips_smaller_than_its_json() {
+        let value: Vec<(String, u64)> = (0..5000)
+            .map(|i| (format!("spotify:track:{i:022}"), i))
+            .collect();
+        let packed = pack(&value).unwrap();
+        let json = serde_json::to_vec(&value).unwrap();
+        assert!(
+            packed.len() * 3 < json.len(),
+            "{} vs {}",
+            packed.len(),
+            json.len()
+        );
+        assert_eq!(
+            unpack::<Vec<(String, u64)>>(&packed, "test").unwrap(),
+            value
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_packed_are_reported() {
+        let error = unpack::<Vec<u8>>(b"{\"not\": \"deflated\"}", "journal deltas").unwrap_err();
+        assert!(
+            error.to_string().contains("journal deltas: not deflated"),
+            "{error}"
+        );
+    }
+}
