@@ -210,14 +210,17 @@ impl Store {
         aggregates: &Aggregates,
     ) -> Result<(), StoreError> {
         let bytes = super::packed::pack(aggregates)?;
-        let documents: Vec<Document> = chunk_documents(person, &bytes).collect();
-        for group in documents.chunks(CHUNKS_PER_INSERT) {
+        let mut documents = chunk_documents(person, &bytes);
+        loop {
+            let group: Vec<Document> = documents.by_ref().take(CHUNKS_PER_INSERT).collect();
+            if group.is_empty() {
+                return Ok(());
+            }
             self.collection(collection)
-                .insert_many(group.to_vec())
+                .insert_many(group)
                 .await
                 .map_err(|e| self.error(e))?;
         }
-        Ok(())
     }
 
     /// Everyone's aggregates from a generation's chunk documents.
@@ -232,7 +235,7 @@ impl Store {
             .map_err(|e| self.error(e))?;
         let mut parts = Chunks::default();
         while let Some(document) = cursor.try_next().await.map_err(|e| self.error(e))? {
-            parts.add(&document)?;
+            parts.add(document)?;
         }
         parts.assemble()
     }
@@ -266,7 +269,8 @@ struct Chunks {
 }
 
 impl Chunks {
-    fn add(&mut self, document: &Document) -> Result<(), StoreError> {
+    /// Takes in one chunk document (its bytes moved, not copied).
+    fn add(&mut self, mut document: Document) -> Result<(), StoreError> {
         let person = PersonId(
             document
                 .get_str("person")
@@ -279,8 +283,8 @@ impl Chunks {
         let parts = document
             .get_i32("parts")
             .map_err(|_| corrupt("checkpoint chunk without parts"))?;
-        let bytes = match document.get("bytes") {
-            Some(Bson::Binary(binary)) => binary.bytes.clone(),
+        let bytes = match document.remove("bytes") {
+            Some(Bson::Binary(binary)) => binary.bytes,
             _ => return Err(corrupt("checkpoint chunk without bytes")),
         };
         let entry = self
@@ -358,7 +362,7 @@ mod tests {
             documents.reverse();
         }
         let mut chunks = Chunks::default();
-        for document in &documents {
+        for document in documents {
             chunks.add(document)?;
         }
         Ok(chunks.assemble()?.remove(&person).unwrap_or_default())
@@ -380,7 +384,7 @@ mod tests {
         let bytes = super::super::packed::pack(&aggregates_of(60_000)).unwrap();
         let documents: Vec<Document> = chunk_documents(&person, &bytes).collect();
         let mut chunks = Chunks::default();
-        for document in documents.iter().skip(1) {
+        for document in documents.into_iter().skip(1) {
             chunks.add(document).unwrap();
         }
         let error = chunks.assemble().unwrap_err();
