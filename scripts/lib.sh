@@ -36,29 +36,37 @@ bench_history() {
 }
 
 # Measurement scripts: starts the release server on its own topic, group and
-# database named ID, killed when the script exits; sets `server` (its pid),
-# `url` and `auth` (an Authorization header of a person made for the run).
+# database named ID (with any VAR=value given after it), killed when the script
+# exits; sets `server` (its pid), `url`, `metrics` (the monitoring address) and
+# `auth` (an Authorization header of a person made for the run).
 start_own_server() {
-  local id="$1" log="$ROOT/target/bench/server-$1.log"
-  mkdir -p "$ROOT/target/bench"
-  LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR=127.0.0.1:0 METRICS_ADDR=127.0.0.1:0 \
-    KAFKA_TOPIC="$id" KAFKA_GROUP_ID="$id" MONGODB_DB="$id" RUST_LOG=warn \
-    "$ROOT/target/release/server" > "$log" 2>&1 &
-  server=$!
-  # shellcheck disable=SC2064 # the pid is fixed now
-  trap "kill $server 2> /dev/null || true" EXIT
-  for _ in $(seq 1 120); do
-    grep -q "^listening on " "$log" && break
-    sleep 0.5
-  done
-  url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
-  [[ -n "$url" ]] || die "the server did not start; see $log"
+  launch_own_server "$@"
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' |
-    MONGODB_DB="$id" RUST_LOG=warn "$ROOT/target/release/server" accounts add bench > /dev/null
-  auth="Authorization: Bearer $(MONGODB_DB="$id" RUST_LOG=warn "$ROOT/target/release/server" accounts token bench)"
+    MONGODB_DB="$1" RUST_LOG=warn "$ROOT/target/release/server" accounts add bench > /dev/null
+  auth="Authorization: Bearer $(MONGODB_DB="$1" RUST_LOG=warn "$ROOT/target/release/server" accounts token bench)"
 }
 
-# Listens the server at $url has counted.
+# Starts the server of start_own_server again, on what it stored; keeps $auth.
+restart_own_server() { launch_own_server "$@"; }
+
+launch_own_server() {
+  local id="$1" log="$ROOT/target/bench/server-$1.log"
+  shift
+  mkdir -p "$ROOT/target/bench"
+  env LEPTOS_OUTPUT_NAME=spotify-analytics LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR=127.0.0.1:0 METRICS_ADDR=127.0.0.1:0 \
+    KAFKA_TOPIC="$id" KAFKA_GROUP_ID="$id" MONGODB_DB="$id" RUST_LOG=warn "$@" \
+    "$ROOT/target/release/server" > "$log" 2>&1 &
+  server=$!
+  trap "kill $server 2> /dev/null || true" EXIT
+  for _ in $(seq 1 1200); do
+    grep -q "^listening on " "$log" && break
+    sleep 0.05
+  done
+  url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
+  metrics="$(sed -n 's/^metrics on //p' "$log" | head -n 1)"
+  [[ -n "$url" ]] || die "the server did not start; see $log"
+}
+
 counted_events() { curl -fsS -H "$auth" "$url/api/summary" | sed -n 's/.*"events":\([0-9]*\).*/\1/p'; }
 
 

@@ -14,7 +14,7 @@ use_project_tools
 "$ROOT/scripts/stack.sh" up
 
 say "building the release server and site"
-cargo leptos build --release
+cargo leptos build --release --precompress
 
 say "unit and integration tests"
 # The same LEPTOS_OUTPUT_NAME as cargo-leptos keeps the build artifacts shared.
@@ -25,7 +25,7 @@ say "browser tests, against the release build deployed as the README says"
 # Only the server binary and the site folder, run from elsewhere with only the
 # documented variables: proves the deployment recipe, not just the checkout.
 deploy="$(mktemp -d)"
-cp "$ROOT/target/release/server" "$deploy/server"
+cp "$ROOT/target/release/server" "$ROOT/target/release/hash.txt" "$deploy/"
 cp -r "$ROOT/target/site" "$deploy/site"
 run_id="e2e_$(date +%s)_$$"
 log="$ROOT/target/e2e-server.log"

@@ -113,6 +113,10 @@ test("the deployed release build hydrates: its wasm loads, nothing errs, a live 
   const loaded = await wasm;
   expect(loaded.status()).toBe(200);
   expect(loaded.headers()["content-type"]).toBe("application/wasm");
+  // Sent compressed, under a name that changes with its content, kept for a year.
+  expect(new URL(loaded.url()).pathname).toMatch(/^\/pkg\/spotify-analytics\.[A-Za-z0-9_-]+\.wasm$/);
+  expect(loaded.headers()["content-encoding"]).toBe("br");
+  expect(loaded.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
   const totals = page.getByRole("region", { name: "Totals" });
   const { events } = await api<{ events: number }>(page, "/api/summary");
   await expect(totals).toContainText(count(events));

@@ -335,7 +335,7 @@ pub struct BatchSettings {
           value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
     pub max_bytes: u64,
     /// Longest a batch waits for more events after its first, in milliseconds.
-    #[arg(long = "batch-max-wait-ms", env = "BATCH_MAX_WAIT_MS", default_value_t = 250,
+    #[arg(long = "batch-max-wait-ms", env = "BATCH_MAX_WAIT_MS", default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub max_wait_ms: u64,
 }
@@ -430,7 +430,7 @@ mod tests {
         assert_eq!(config.group_id, "spotify-analytics");
         assert_eq!(config.mongo.uri, "mongodb://127.0.0.1:27017");
         assert_eq!(config.mongo.database, "spotify_analytics");
-        assert_eq!(config.batching.max_wait(), Duration::from_millis(250));
+        assert_eq!(config.batching.max_wait(), Duration::from_millis(100));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use server::status::PipelineStatus;
 use server::store::accounts::LinkPurpose;
 use server::store::{Store, StoreError};
 use server::stream::consume::ConsumerTask;
+use server::stream::publisher::Publisher;
 use tokio::sync::watch;
 use tracing::info;
 
@@ -68,6 +69,11 @@ async fn main() -> anyhow::Result<()> {
             status: status.clone(),
             shutdown: stopping,
             rollups: ranges.clone(),
+            leaderboards: Publisher::start(
+                store.clone(),
+                config.kafka.topic.clone(),
+                status.clone(),
+            ),
         }
         .run(),
     );

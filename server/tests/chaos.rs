@@ -41,9 +41,9 @@ fn listens() -> u64 {
 }
 
 /// Small batches make consumption long enough to be interrupted many times;
-/// bounded by bytes (about 300 listens), so they stay small while the
+/// bounded by bytes (about 120 listens), so they stay small while the
 /// consumer is behind, when the bound on events grows.
-const SMALL_BATCHES: (&str, &str) = ("BATCH_MAX_BYTES", "100000");
+const SMALL_BATCHES: (&str, &str) = ("BATCH_MAX_BYTES", "40000");
 
 fn jitter_ms(bound: u64) -> u64 {
     let nanos = SystemTime::now()

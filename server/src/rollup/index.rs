@@ -45,12 +45,44 @@ pub struct PartitionDays {
 }
 
 impl PartitionDays {
-    /// Adds a day's song counts to its month and year.
-    fn add_to_periods(&mut self, day: NaiveDate, songs: &[(u32, Counts)]) {
-        let month = day.with_day(1).unwrap_or(day);
-        merge_songs(self.months.entry(month).or_default(), songs);
-        merge_songs(self.years.entry(day.year()).or_default(), songs);
+    /// Adds days' song counts to their months and years: each month and
+    /// year touched is merged once, however many of its days there are (a
+    /// year's counts are long; merging them per day made a batch's writes,
+    /// during which no range can be read, last tens of milliseconds).
+    fn add_to_periods<'a>(
+        &mut self,
+        days: impl IntoIterator<Item = (NaiveDate, &'a [(u32, Counts)])>,
+    ) {
+        let mut months: BTreeMap<NaiveDate, Vec<(u32, Counts)>> = BTreeMap::new();
+        let mut years: BTreeMap<i32, Vec<(u32, Counts)>> = BTreeMap::new();
+        for (day, songs) in days {
+            let month = day.with_day(1).unwrap_or(day);
+            months.entry(month).or_default().extend_from_slice(songs);
+            years
+                .entry(day.year())
+                .or_default()
+                .extend_from_slice(songs);
+        }
+        for (month, songs) in months {
+            merge_songs(self.months.entry(month).or_default(), &summed(songs));
+        }
+        for (year, songs) in years {
+            merge_songs(self.years.entry(year).or_default(), &summed(songs));
+        }
     }
+}
+
+/// Counts by song number, sorted, each song once.
+fn summed(mut songs: Vec<(u32, Counts)>) -> Vec<(u32, Counts)> {
+    songs.sort_unstable_by_key(|(id, _)| *id);
+    let mut sums: Vec<(u32, Counts)> = Vec::with_capacity(songs.len());
+    for (id, counts) in songs {
+        match sums.last_mut() {
+            Some((last, sum)) if *last == id => sum.add(&counts),
+            _ => sums.push((id, counts)),
+        }
+    }
+    sums
 }
 
 /// Every partition's rollups, with names stored once.
@@ -89,9 +121,17 @@ impl RangeIndex {
         };
         for (day, rollup) in &aggregates.days {
             let index = self.day_index(rollup);
-            state.add_to_periods(*day, &index.songs);
             state.days.insert(*day, index);
         }
+        let days: Vec<(NaiveDate, &[(u32, Counts)])> = state
+            .days
+            .iter()
+            .map(|(day, index)| (*day, index.songs.as_slice()))
+            .collect();
+        let mut periods = PartitionDays::default();
+        periods.add_to_periods(days);
+        state.months = periods.months;
+        state.years = periods.years;
         self.partitions.insert(partition, state);
     }
 
@@ -106,8 +146,12 @@ impl RangeIndex {
             .map(|(day, rollup)| (*day, self.day_index(rollup)))
             .collect();
         let state = self.partitions.entry(partition).or_default();
+        state.add_to_periods(
+            added
+                .iter()
+                .map(|(day, index)| (*day, index.songs.as_slice())),
+        );
         for (day, index) in added {
-            state.add_to_periods(day, &index.songs);
             let existing = state.days.entry(day).or_default();
             merge_songs(&mut existing.songs, &index.songs);
             existing.rest.merge(&index.rest);

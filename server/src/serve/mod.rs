@@ -4,6 +4,7 @@
 
 mod account_services;
 pub mod api;
+mod assets;
 pub mod auth;
 mod charts;
 pub mod client;
@@ -71,6 +72,8 @@ pub fn router(
     settings: &HttpSettings,
     sessions: Sessions,
 ) -> Router {
+    let mut options = options;
+    let naming = assets::detect_naming(&mut options);
     let live = state.live.clone();
     let kafka = state.kafka_settings.clone();
     let (auth, site) = (sessions.auth.clone(), sessions.site.clone());
@@ -87,6 +90,7 @@ pub fn router(
             provide_viewer(viewer, &live, &kafka, &auth, &site);
         }
     };
+    let asset_routes = assets::routes(&options, naming);
     let site_routes = Router::new()
         .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), {
             let options = options.clone();
@@ -102,6 +106,7 @@ pub fn router(
         .merge(charts::routes())
         .with_state(state)
         .merge(session::routes().with_state(sessions))
+        .merge(asset_routes)
         .merge(site_routes)
         .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
         .layer(axum::middleware::from_fn(crate::metrics::track_requests));

@@ -176,29 +176,43 @@ impl Store {
             .await
             .map_err(|e| self.error(e))?;
 
+        tracing::debug!(
+            partition,
+            generation,
+            written = ?written,
+            switched = ?started.elapsed(),
+            "checkpoint written"
+        );
+        Ok(())
+    }
+
+    /// Drops the partition's older checkpoint generations and the journal
+    /// entries that `generation` (counted up to `position`) covers. Nothing
+    /// reads them any more, so it may run beside counting, and again.
+    pub async fn tidy_after_checkpoint(
+        &self,
+        topic: &str,
+        partition: i32,
+        generation: i64,
+        position: i64,
+    ) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         for name in self
             .db
             .list_collection_names()
             .await
             .map_err(|e| self.error(e))?
         {
-            if generation_of(&name, partition).is_some_and(|other| other != generation) {
+            // Only older ones: a newer one may be being written.
+            if generation_of(&name, partition).is_some_and(|other| other < generation) {
                 self.collection(&name)
                     .drop()
                     .await
                     .map_err(|e| self.error(e))?;
             }
         }
-        let switched = started.elapsed();
         self.prune_journal(topic, partition, position).await?;
-        tracing::debug!(
-            partition,
-            generation,
-            ?written,
-            ?switched,
-            pruned = ?started.elapsed(),
-            "checkpoint written"
-        );
+        tracing::debug!(partition, generation, took = ?started.elapsed(), "checkpoint tidied");
         Ok(())
     }
 

@@ -124,6 +124,12 @@ impl BlockingImportRegistry {
     }
 }
 
+impl Drop for BlockingImportRegistry {
+    fn drop(&mut self) {
+        self.runtime.block_on(self.store.shutdown());
+    }
+}
+
 /// The registry cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {

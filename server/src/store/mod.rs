@@ -123,6 +123,13 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the connections at once. A short-lived program calls it before
+    /// its runtime ends: the driver's own clean-up when a client is dropped
+    /// needs a running runtime, and panics without one.
+    pub async fn shutdown(&self) {
+        self.db.client().clone().shutdown().immediate(true).await;
+    }
+
     /// Succeeds when the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db

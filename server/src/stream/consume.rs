@@ -7,13 +7,14 @@
 //! (with what was read of it and not yet journaled: its next owner reads that
 //! again). A batch ends after `BATCH_MAX_EVENTS` messages (more while the
 //! consumer is behind, see [`BatchLimit`]) or `BATCH_MAX_BYTES` of them, or
-//! `BATCH_MAX_WAIT_MS` after its first message;
-//! while it is written nothing more is read (Kafka keeps the rest), so memory
-//! stays bounded however far behind the consumer is. Each partition's part of it
-//! goes through these steps, each retried with backoff until it succeeds:
+//! `BATCH_MAX_WAIT_MS` after its first message. While a batch is journaled the
+//! next one is read, and no further (Kafka keeps the rest), so memory stays
+//! bounded however far behind the consumer is. Each partition's part of a
+//! batch goes through these steps, each retried with backoff until it succeeds:
 //! dead letters sent → batch journaled (the moment it counts, see
-//! [`crate::store::journal`]) → folded into the partition's aggregates →
-//! offset committed to Kafka → the partition's leaderboards published. From
+//! [`crate::store::journal`]; in the background) → folded into the partition's
+//! aggregates → offset committed to Kafka → the partition's leaderboards
+//! published (in the background, see [`super::publisher`]). From
 //! time to time a partition's checkpoint is written. MongoDB's journal, not
 //! Kafka's committed offset, says where a partition resumes; Kafka's offset
 //! follows it for lag tools.
@@ -21,6 +22,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -28,6 +30,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
 
@@ -37,6 +40,7 @@ use super::consumer_events::ConsumerEvents;
 use super::cursor::{Cursor, Step};
 use super::dead_letter::{DeadLetter, Origin};
 use super::progress::Progress;
+use super::publisher::{Publication, Publisher};
 use super::{client_config, describe, ensure_topics};
 use crate::accounts::PersonId;
 use crate::aggregate::people::{PartitionDelta, PersonListen};
@@ -65,6 +69,8 @@ pub struct ConsumerTask {
     /// The rollups this server answers from: each batch journaled is
     /// handed over at once, so they need not be read back from MongoDB.
     pub rollups: Ranges,
+    /// Writes the leaderboards readers see while counting goes on.
+    pub leaderboards: Publisher,
 }
 
 /// The task was asked to stop while waiting.
@@ -97,24 +103,42 @@ impl ConsumerTask {
         };
         let mut cursors: HashMap<i32, Cursor> = HashMap::new();
         let mut limit = BatchLimit::new(self.batching.max_events as usize);
+        // The batch being journaled while the next one is read.
+        let mut journaling: Option<Journaling> = None;
         while !*self.shutdown.borrow() {
             let batch = match self
-                .collect(&consumer, limit, &mut owned, &mut cursors)
+                .collect(&consumer, limit, &mut journaling, &mut owned, &mut cursors)
                 .await
             {
                 Ok(batch) => batch,
                 Err(Stopping) => break,
             };
             limit.after(&batch);
+            let mut batch = batch;
+            if let Some(mut pending) = journaling.take() {
+                let written = pending.attempts().await;
+                match self
+                    .finish(&consumer, pending, written, &mut owned, &mut cursors)
+                    .await
+                {
+                    Ok(reloaded) => reloaded.into_iter().for_each(|p| batch.abandon(p)),
+                    Err(Stopping) => break,
+                }
+            }
             let step = if batch.is_empty() {
                 self.maintain(&mut owned, true).await
             } else {
-                self.flush(&consumer, &dead_letters, batch, &mut owned, &mut cursors)
+                self.begin(&dead_letters, batch, &owned)
                     .await
+                    .map(|pending| journaling = Some(pending))
             };
             if step.is_err() {
                 break;
             }
+        }
+        if let Some(mut pending) = journaling.take() {
+            // Lets a write under way end; what it wrote counts at the next start.
+            pending.attempts().await;
         }
         info!("consumer stopped");
     }
@@ -152,7 +176,7 @@ impl ConsumerTask {
                 .map_or("its beginning".to_string(), |p| format!("offset {p}"))
         );
         if progress.position.is_some() {
-            self.publish(&progress, None, &[]).await?;
+            self.publish(&progress, None, &[]);
         }
         Ok(progress)
     }
@@ -160,16 +184,9 @@ impl ConsumerTask {
     /// Publishes the leaderboards readers see of the people of a partition
     /// in `changed` (everyone when `None`), and removes those of the people
     /// forgotten.
-    async fn publish(
-        &mut self,
-        progress: &Progress,
-        changed: Option<&[PersonId]>,
-        forgotten: &[PersonId],
-    ) -> Result<(), Stopping> {
-        let store = self.store.clone();
-        let topic = self.kafka.topic.clone();
+    fn publish(&self, progress: &Progress, changed: Option<&[PersonId]>, forgotten: &[PersonId]) {
         let people = &progress.aggregates.people;
-        let leaderboards: Vec<(PersonId, Leaderboards)> = match changed {
+        let changed: Vec<(PersonId, Leaderboards)> = match changed {
             Some(changed) => changed
                 .iter()
                 .filter_map(|person| Some((person.clone(), Leaderboards::of(people.get(person)?))))
@@ -179,18 +196,12 @@ impl ConsumerTask {
                 .map(|(person, aggregates)| (person.clone(), Leaderboards::of(aggregates)))
                 .collect(),
         };
-        let (partition, forgotten, heads) = (
-            progress.partition,
-            forgotten.to_vec(),
-            progress.heads.clone(),
-        );
-        let timer = METRICS.mongodb_timer("leaderboards");
-        self.retry("publishing the leaderboards", || {
-            store.publish_leaderboards(&topic, partition, &leaderboards, &forgotten, &heads)
-        })
-        .await?;
-        timer.observe_duration();
-        Ok(())
+        self.leaderboards.publish(Publication {
+            partition: progress.partition,
+            changed,
+            forgotten: forgotten.to_vec(),
+            heads: progress.heads.clone(),
+        });
     }
 
     /// Writes the checkpoints that are due.
@@ -253,6 +264,8 @@ impl ConsumerTask {
             .set("heartbeat.interval.ms", "2000")
             // Bounds what librdkafka prefetches (64 MiB by default).
             .set("queued.max.messages.kbytes", "16384")
+            // A partition's backlog arrives in few round trips (1 MiB each by default).
+            .set("max.partition.fetch.bytes", "8388608")
             // Statistics carry the per-partition lag for the metrics.
             .set("statistics.interval.ms", "5000")
             .create_with_context(events)
@@ -282,6 +295,7 @@ impl ConsumerTask {
         &mut self,
         consumer: &StreamConsumer<ConsumerEvents>,
         limit: BatchLimit,
+        journaling: &mut Option<Journaling>,
         owned: &mut HashMap<i32, Progress>,
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<Batch, Stopping> {
@@ -298,6 +312,16 @@ impl ConsumerTask {
             };
             let received = tokio::select! {
                 received = timeout(wait, consumer.recv()) => received,
+                written = Journaling::written(journaling) => {
+                    // The previous batch is journaled: it counts from now on,
+                    // not only once this batch is read.
+                    if let Some(pending) = journaling.take() {
+                        for partition in self.finish(consumer, pending, written, owned, cursors).await? {
+                            batch.abandon(partition);
+                        }
+                    }
+                    continue;
+                }
                 _ = self.shutdown.changed() => return if batch.is_empty() { Err(Stopping) } else { Ok(batch) },
             };
             let reassigned = consumer.context().take_reassigned();
@@ -404,20 +428,20 @@ impl ConsumerTask {
         }
     }
 
-    /// Writes a batch through, partition by partition; see the module documentation.
-    async fn flush(
+    /// Starts writing a batch through: its dead letters are sent, then its
+    /// journal entries are written in the background while the next batch is
+    /// read; [`Self::finish`] counts them. See the module documentation.
+    async fn begin(
         &mut self,
-        consumer: &StreamConsumer<ConsumerEvents>,
         dead_letters: &FutureProducer,
         batch: Batch,
-        owned: &mut HashMap<i32, Progress>,
-        cursors: &mut HashMap<i32, Cursor>,
-    ) -> Result<(), Stopping> {
+        owned: &HashMap<i32, Progress>,
+    ) -> Result<Journaling, Stopping> {
         let started = Instant::now();
         METRICS.batch_events.observe(batch.messages as f64);
-        let mut counted = 0;
+        let mut entries = Vec::with_capacity(batch.partitions.len());
         for (partition, part) in batch.partitions {
-            let Some(mut progress) = owned.remove(&partition) else {
+            let Some(progress) = owned.get(&partition) else {
                 continue;
             };
             self.send_dead_letters(dead_letters, &part.dead_letters)
@@ -425,7 +449,7 @@ impl ConsumerTask {
             let mut delta =
                 PartitionDelta::from_listens(&part.listens, &progress.aggregates.removed);
             delta.forgotten.extend(part.forget);
-            let entry = JournalEntry {
+            entries.push(JournalEntry {
                 topic: self.kafka.topic.clone(),
                 partition,
                 from: part.from,
@@ -433,21 +457,73 @@ impl ConsumerTask {
                 delta,
                 dead_lettered: part.dead_letters.len() as i64,
                 written_at: chrono::Utc::now(),
+            });
+        }
+        Ok(Journaling::start(self.store.clone(), entries, started))
+    }
+
+    /// Counts a batch whose journal writes ended: each partition's entry is
+    /// written again until it is journaled (or found to conflict), then
+    /// folded into the partition's aggregates and handed to the readers, its
+    /// offset committed and its leaderboards published. Returns the
+    /// partitions reloaded after a conflict: what was read of them since
+    /// does not follow what is counted, so it is dropped and read again.
+    async fn finish(
+        &mut self,
+        consumer: &StreamConsumer<ConsumerEvents>,
+        journaling: Journaling,
+        written: Vec<Attempt>,
+        owned: &mut HashMap<i32, Progress>,
+        cursors: &mut HashMap<i32, Cursor>,
+    ) -> Result<Vec<i32>, Stopping> {
+        let mut counted = 0;
+        let mut reloaded = Vec::new();
+        for (entry, first_attempt) in journaling.entries.iter().zip(written) {
+            let partition = entry.partition;
+            // Revoked while it was written: its next owner reads it from the journal.
+            let Some(mut progress) = owned.remove(&partition) else {
+                continue;
             };
-            let store = self.store.clone();
-            let timer = METRICS.mongodb_timer("journal");
-            let journaled = self.retry_unless_conflict(|| store.journal(&entry)).await?;
-            timer.observe_duration();
-            if let Journaled::Conflict = journaled {
+            let journaled = match first_attempt {
+                Attempt::Written => Journaled::Yes,
+                Attempt::Conflict => Journaled::Conflict,
+                Attempt::Failed(error) => {
+                    warn!("partition {partition}: journaling a batch failed, retrying: {error}");
+                    let store = self.store.clone();
+                    self.retry_unless_conflict(|| store.journal(entry)).await?
+                }
+            };
+            // Counting moved while it was written (the partition was reloaded
+            // meanwhile): the batch does not follow what is counted here.
+            let out_of_step = progress
+                .position
+                .is_some_and(|position| entry.from != position && entry.to > position);
+            if matches!(journaled, Journaled::Conflict) || out_of_step {
                 warn!(
-                    "partition {partition}: another consumer journaled a batch from offset {} first; reloading what was counted",
-                    part.from
+                    "partition {partition}: the batch from offset {} does not follow what this consumer counted (another consumer journaled first); reloading what was counted",
+                    entry.from
                 );
-                owned.insert(partition, self.load_progress(partition).await?);
+                let progress = self.load_progress(partition).await?;
+                let resume = progress.position.map_or(Offset::Beginning, Offset::Offset);
+                owned.insert(partition, progress);
                 cursors.remove(&partition);
+                if let Err(error) = consumer.seek(
+                    &self.kafka.topic,
+                    partition,
+                    resume,
+                    Duration::from_secs(10),
+                ) {
+                    // No longer ours, most likely; its owner reads it.
+                    debug!(
+                        "partition {partition}: reading again from {resume:?} failed: {}",
+                        describe(&error)
+                    );
+                }
+                reloaded.push(partition);
                 continue;
             }
-            progress.fold(&entry);
+            // Skipped when a reload while it was written already has it.
+            progress.fold(entry);
             self.rollups
                 .write()
                 .hand_over(partition, entry.from, &entry.delta, entry.to);
@@ -479,7 +555,7 @@ impl ConsumerTask {
                 .iter()
                 .map(|forget| forget.person.clone())
                 .collect();
-            self.publish(&progress, Some(&changed), &forgotten).await?;
+            self.publish(&progress, Some(&changed), &forgotten);
             owned.insert(partition, progress);
         }
         consumer.context().set_resume_positions(&positions(owned));
@@ -487,12 +563,13 @@ impl ConsumerTask {
         METRICS.events_counted.inc_by(counted as u64);
         METRICS
             .flush_seconds
-            .observe(started.elapsed().as_secs_f64());
+            .observe(journaling.started.elapsed().as_secs_f64());
         debug!(
             "batch of {counted} events counted in {:?}",
-            started.elapsed()
+            journaling.started.elapsed()
         );
-        self.maintain(owned, false).await
+        self.maintain(owned, false).await?;
+        Ok(reloaded)
     }
 
     /// Whether the group currently assigns `partition` to this consumer.
@@ -632,4 +709,65 @@ fn positions(owned: &HashMap<i32, Progress>) -> BTreeMap<i32, i64> {
         .values()
         .filter_map(|progress| Some((progress.partition, progress.position?)))
         .collect()
+}
+
+/// A batch's journal entries being written in the background, one attempt
+/// each, while the consumer reads the next batch. At most one is under way:
+/// a partition's next entry must start where this one ends.
+struct Journaling {
+    entries: Arc<[JournalEntry]>,
+    writes: JoinHandle<Vec<Attempt>>,
+    started: Instant,
+}
+
+/// How the background write of a journal entry ended.
+enum Attempt {
+    Written,
+    Conflict,
+    Failed(String),
+}
+
+impl Journaling {
+    fn start(store: Store, entries: Vec<JournalEntry>, started: Instant) -> Self {
+        let entries: Arc<[JournalEntry]> = entries.into();
+        let to_write = Arc::clone(&entries);
+        let writes = tokio::spawn(async move {
+            let mut attempts = Vec::with_capacity(to_write.len());
+            for entry in to_write.iter() {
+                let timer = METRICS.mongodb_timer("journal");
+                attempts.push(match store.journal(entry).await {
+                    Ok(()) => Attempt::Written,
+                    Err(StoreError::JournalConflict(_)) => Attempt::Conflict,
+                    Err(error) => Attempt::Failed(error.to_string()),
+                });
+                timer.observe_duration();
+            }
+            attempts
+        });
+        Self {
+            entries,
+            writes,
+            started,
+        }
+    }
+
+    /// How each entry's write ended. Awaited once: the caller then takes it.
+    async fn attempts(&mut self) -> Vec<Attempt> {
+        match (&mut self.writes).await {
+            Ok(attempts) => attempts,
+            Err(error) => self
+                .entries
+                .iter()
+                .map(|_| Attempt::Failed(format!("the write was cut short: {error}")))
+                .collect(),
+        }
+    }
+
+    /// The attempts of the batch under way, if any; never ends when none is.
+    async fn written(journaling: &mut Option<Journaling>) -> Vec<Attempt> {
+        match journaling {
+            Some(pending) => pending.attempts().await,
+            None => std::future::pending().await,
+        }
+    }
 }

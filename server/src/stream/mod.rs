@@ -11,6 +11,7 @@ mod cursor;
 pub mod dead_letter;
 pub mod progress;
 pub mod publish;
+pub mod publisher;
 
 use std::time::Duration;
 

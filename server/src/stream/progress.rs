@@ -131,6 +131,18 @@ impl Progress {
             )
             .await?;
         self.generation = generation;
+        let (store, topic, partition) = (store.clone(), topic.to_string(), self.partition);
+        tokio::spawn(async move {
+            if let Err(error) = store
+                .tidy_after_checkpoint(&topic, partition, generation, position)
+                .await
+            {
+                // The next checkpoint tidies again.
+                warn!(
+                    "partition {partition}: tidying after checkpoint {generation} failed: {error}"
+                );
+            }
+        });
         self.batches_since_checkpoint = 0;
         self.keys_since_checkpoint = 0;
         self.forgot_since_checkpoint = false;
