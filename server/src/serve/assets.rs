@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use axum::http::{header, HeaderValue};
+use axum::response::Response;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use tower_http::services::ServeDir;
@@ -72,11 +73,18 @@ pub fn routes(options: &LeptosOptions, naming: Naming) -> Router {
     let files = ServeDir::new(pkg_dir(options))
         .precompressed_br()
         .precompressed_gzip();
+    let cache_control = naming.cache_control();
     Router::new()
         .nest_service("/pkg", files)
+        // Only a file found is kept: a name not there (yet) may be asked again.
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            naming.cache_control(),
+            move |response: &Response| {
+                response
+                    .status()
+                    .is_success()
+                    .then(|| cache_control.clone())
+            },
         ))
 }
 
@@ -100,6 +108,47 @@ fn wasm_hash(hashes: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn found_files_are_kept_a_year_missing_ones_not_at_all() {
+        let site = tempfile::tempdir().unwrap();
+        std::fs::create_dir(site.path().join("pkg")).unwrap();
+        std::fs::write(site.path().join("pkg/app.abc.wasm"), b"\0asm").unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("app")
+            .site_root(site.path().to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .build();
+        let get = |path: &str| {
+            routes(&options, Naming::Hashed)
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        };
+        let found = get("/pkg/app.abc.wasm").await.unwrap();
+        assert_eq!(found.status(), StatusCode::OK);
+        assert_eq!(
+            found.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        for path in [
+            "/pkg/app.old.wasm",
+            "/pkg/../pkg/app.abc.wasm",
+            "/pkg/%2e%2e/secret",
+        ] {
+            let missing = get(path).await.unwrap();
+            assert!(
+                !missing.status().is_success(),
+                "{path}: {}",
+                missing.status()
+            );
+            assert!(
+                missing.headers().get(header::CACHE_CONTROL).is_none(),
+                "{path}"
+            );
+        }
+    }
 
     #[test]
     fn the_wasm_hash_is_read_from_the_hash_file() {
