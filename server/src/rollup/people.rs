@@ -55,6 +55,12 @@ pub struct PeopleIndex {
     heads: BTreeMap<i32, PartitionHead>,
     /// Partitions this server's consumer hands over batch by batch.
     handed_over: BTreeSet<i32>,
+    /// Partitions assigned to this server's consumer: it loads them (see
+    /// [`PeopleIndex::adopt`]), so the reader does not load them too.
+    claimed: BTreeSet<i32>,
+    /// Whether the consumer was assigned partitions yet: until then the
+    /// reader waits, rather than load what the consumer is about to.
+    assignment_known: bool,
 }
 
 /// The rollups of someone with no listens.
@@ -70,14 +76,20 @@ impl PeopleIndex {
         self.heads.get(&partition).copied()
     }
 
-    /// Replaces what is known of a partition with its aggregates as of `position`.
+    /// Replaces what is known of a partition with its aggregates as of
+    /// `position`, unless what is known already goes as far (the reader and
+    /// the consumer may both have loaded it): false then, nothing changed.
     pub fn load_partition(
         &mut self,
         partition: i32,
         generation: i64,
         position: Option<i64>,
         aggregates: &PeopleAggregates,
-    ) {
+    ) -> bool {
+        let known = self.head(partition).and_then(|head| head.position);
+        if known.is_some() && known >= position {
+            return false;
+        }
         for index in self.people.values_mut() {
             index.forget_partition(partition);
         }
@@ -96,13 +108,34 @@ impl PeopleIndex {
             },
         );
         self.handed_over.remove(&partition);
+        true
+    }
+
+    /// The consumer of this server loaded the partition to count it: readers
+    /// take the same state (no second load from MongoDB), and the consumer
+    /// hands over each batch after it.
+    pub fn adopt(
+        &mut self,
+        partition: i32,
+        generation: i64,
+        position: Option<i64>,
+        aggregates: &PeopleAggregates,
+    ) {
+        self.load_partition(partition, generation, position, aggregates);
+        if self.head(partition).and_then(|head| head.position) == position {
+            self.handed_over.insert(partition);
+        }
     }
 
     /// Adds the journaled batch `[from, to)` of a partition if the partition
-    /// stands at `from`; false (and nothing changed) otherwise.
+    /// stands at `from`, or is known to hold nothing yet (loaded empty: its
+    /// first batch starts wherever its first offset is); false (and nothing
+    /// changed) otherwise.
     pub fn apply_at(&mut self, partition: i32, from: i64, delta: &PartitionDelta, to: i64) -> bool {
-        if self.head(partition).and_then(|head| head.position) != Some(from) {
-            return false;
+        match self.head(partition) {
+            Some(PartitionHead { position: None, .. }) => {}
+            Some(PartitionHead { position, .. }) if position == Some(from) => {}
+            _ => return false,
         }
         self.apply(partition, delta, to);
         true
@@ -119,9 +152,30 @@ impl PeopleIndex {
         }
     }
 
+    /// The consumer was assigned `partition` and is loading it.
+    pub fn claim(&mut self, partition: i32) {
+        self.claimed.insert(partition);
+        self.assignment_known = true;
+    }
+
+    /// The consumer's group assigned it partitions (perhaps none).
+    pub fn note_assignment(&mut self) {
+        self.assignment_known = true;
+    }
+
+    pub fn assignment_known(&self) -> bool {
+        self.assignment_known
+    }
+
+    /// Whether this server's consumer owns the partition and loads it itself.
+    pub fn is_claimed(&self, partition: i32) -> bool {
+        self.claimed.contains(&partition)
+    }
+
     /// The consumer no longer owns the partition: the reader follows it again.
     pub fn release(&mut self, partition: i32) {
         self.handed_over.remove(&partition);
+        self.claimed.remove(&partition);
     }
 
     /// Whether the consumer keeps the partition current, so its journal need not be read.
@@ -246,5 +300,43 @@ mod tests {
         assert_eq!(plays_of(&index, "ann"), 5);
         index.release(0);
         assert!(!index.is_handed_over(0));
+    }
+
+    #[test]
+    fn a_partition_loaded_empty_takes_its_first_batch_wherever_it_starts() {
+        let mut index = PeopleIndex::default();
+        index.adopt(0, 0, None, &PeopleAggregates::default());
+        assert!(index.is_handed_over(0));
+        index.hand_over(0, 40, &delta(&[("ann", "a")]), 41);
+        assert!(index.is_handed_over(0));
+        assert_eq!(plays_of(&index, "ann"), 1);
+        // Not loaded at all: nothing is taken.
+        index.hand_over(1, 0, &delta(&[("bob", "b")]), 1);
+        assert!(!index.is_handed_over(1));
+        assert_eq!(plays_of(&index, "bob"), 0);
+    }
+
+    #[test]
+    fn a_partition_loaded_by_the_consumer_is_not_replaced_by_an_older_load() {
+        let mut index = PeopleIndex::default();
+        let mut at_two = PeopleAggregates::default();
+        at_two.apply(&delta(&[("ann", "a"), ("ann", "b")]));
+        index.adopt(0, 1, Some(2), &at_two);
+        assert!(index.is_handed_over(0));
+        assert_eq!(plays_of(&index, "ann"), 2);
+
+        // The reader's load of the same partition, begun earlier, ends later.
+        let mut at_one = PeopleAggregates::default();
+        at_one.apply(&delta(&[("ann", "a")]));
+        assert!(!index.load_partition(0, 1, Some(1), &at_one));
+        assert!(index.is_handed_over(0));
+        assert_eq!(plays_of(&index, "ann"), 2);
+
+        // A load that goes further replaces it, and the reader follows it.
+        let mut at_three = at_two.clone();
+        at_three.apply(&delta(&[("ann", "c")]));
+        assert!(index.load_partition(0, 2, Some(3), &at_three));
+        assert!(!index.is_handed_over(0));
+        assert_eq!(plays_of(&index, "ann"), 3);
     }
 }

@@ -16,7 +16,7 @@ use app::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 use app::source::{AnalyticsSource, SourceError};
 use async_trait::async_trait;
 use tokio::sync::watch;
-use tokio::time::{sleep, timeout};
+use tokio::time::{sleep, timeout, Instant};
 
 use super::range_api::Ranges;
 use crate::accounts::PersonId;
@@ -26,6 +26,9 @@ use crate::store::{Store, StoreError};
 
 /// How often the figures are read again.
 const REFRESH_EVERY: Duration = Duration::from_millis(200);
+/// Longest the reader waits at start for the consumer's first assignment
+/// (a consumer joins its group within a session timeout).
+const FIRST_ASSIGNMENT_WAIT: Duration = Duration::from_secs(10);
 /// How long a read may take before it counts as failed.
 const READ_PATIENCE: Duration = Duration::from_secs(1);
 
@@ -240,6 +243,11 @@ async fn follow_rollups(
     ranges: Ranges,
     figures: watch::Sender<Figures>,
 ) {
+    // What this server's consumer is assigned, it loads: wait to know what.
+    let started = Instant::now();
+    while !ranges.read().assignment_known() && started.elapsed() < FIRST_ASSIGNMENT_WAIT {
+        sleep(Duration::from_millis(50)).await;
+    }
     let mut failing = false;
     while !figures.is_closed() {
         match store.refresh_rollups(&topic, &ranges).await {

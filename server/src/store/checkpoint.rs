@@ -223,7 +223,7 @@ impl Store {
         person: &PersonId,
         aggregates: &Aggregates,
     ) -> Result<(), StoreError> {
-        let bytes = super::packed::pack(aggregates)?;
+        let bytes = super::compact::pack_aggregates(aggregates)?;
         let mut documents = chunk_documents(person, &bytes);
         loop {
             let group: Vec<Document> = documents.by_ref().take(CHUNKS_PER_INSERT).collect();
@@ -247,11 +247,15 @@ impl Store {
             .find(doc! {})
             .await
             .map_err(|e| self.error(e))?;
+        let started = std::time::Instant::now();
         let mut parts = Chunks::default();
         while let Some(document) = cursor.try_next().await.map_err(|e| self.error(e))? {
             parts.add(document)?;
         }
-        parts.assemble()
+        let read = started.elapsed();
+        let people = parts.assemble()?;
+        tracing::debug!(collection, ?read, unpacked = ?(started.elapsed() - read), "checkpoint chunks read");
+        Ok(people)
     }
 }
 
@@ -322,7 +326,8 @@ impl Chunks {
                     )));
                 }
                 let bytes: Vec<u8> = pieces.into_values().flatten().collect();
-                let aggregates = super::packed::unpack(&bytes, &format!("checkpoint of {person}"))?;
+                let aggregates =
+                    super::compact::unpack_aggregates(&bytes, &format!("checkpoint of {person}"))?;
                 Ok((person, aggregates))
             })
             .collect()
@@ -370,7 +375,7 @@ mod tests {
 
     fn round_trip(aggregates: &Aggregates, shuffle: bool) -> Result<Aggregates, StoreError> {
         let person = PersonId("p".into());
-        let bytes = super::super::packed::pack(aggregates).unwrap();
+        let bytes = super::super::compact::pack_aggregates(aggregates).unwrap();
         let mut documents: Vec<Document> = chunk_documents(&person, &bytes).collect();
         if shuffle {
             documents.reverse();
@@ -386,8 +391,8 @@ mod tests {
     fn aggregates_round_trip_through_chunks_in_any_order() {
         let small = aggregates_of(3);
         assert_eq!(round_trip(&small, false).unwrap(), small);
-        let large = aggregates_of(60_000);
-        let bytes = super::super::packed::pack(&large).unwrap();
+        let large = aggregates_of(150_000);
+        let bytes = super::super::compact::pack_aggregates(&large).unwrap();
         assert!(bytes.len() > CHUNK_BYTES, "several chunks: {}", bytes.len());
         assert_eq!(round_trip(&large, true).unwrap(), large);
     }
@@ -395,7 +400,7 @@ mod tests {
     #[test]
     fn a_missing_chunk_is_reported_not_guessed() {
         let person = PersonId("p".into());
-        let bytes = super::super::packed::pack(&aggregates_of(60_000)).unwrap();
+        let bytes = super::super::compact::pack_aggregates(&aggregates_of(150_000)).unwrap();
         let documents: Vec<Document> = chunk_documents(&person, &bytes).collect();
         let mut chunks = Chunks::default();
         for document in documents.into_iter().skip(1) {

@@ -41,10 +41,10 @@ impl JournalEntry {
     }
 
     /// The stored form. Deltas are kept as one packed blob (see
-    /// [`super::packed`]): FerretDB handles a blob an order of magnitude
+    /// [`super::compact`]): FerretDB handles a blob an order of magnitude
     /// faster than thousands of nested documents.
     fn to_document(&self) -> Result<Document, StoreError> {
-        let deltas = super::packed::pack(&self.delta)?;
+        let deltas = super::compact::pack_delta(&self.delta)?;
         Ok(doc! {
             "_id": self.id(),
             "topic": &self.topic,
@@ -76,7 +76,7 @@ impl JournalEntry {
                 .get_i64("from")
                 .map_err(|_| corrupt("without from"))?,
             to: document.get_i64("to").map_err(|_| corrupt("without to"))?,
-            delta: super::packed::unpack(deltas, "journal deltas")?,
+            delta: super::compact::unpack_delta(deltas, "journal deltas")?,
             dead_lettered: document.get_i64("dead_lettered").unwrap_or_default(),
             written_at: document
                 .get_datetime("written_at")

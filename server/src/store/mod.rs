@@ -24,6 +24,7 @@
 
 pub mod accounts;
 pub mod checkpoint;
+pub mod compact;
 pub mod imports;
 pub mod journal;
 pub mod leaderboard;

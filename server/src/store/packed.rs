@@ -1,21 +1,19 @@
-//! The stored form of what the store writes in bulk (journal deltas,
-//! checkpoint chunks): JSON, deflated. FerretDB's SQLite backend turns every
-//! document into JSON text (binary as base64) and parses it again on each
-//! lookup, so its cost follows the bytes written; deflating the JSON cuts
-//! them about fivefold for a few milliseconds of the server's time.
+//! The stored form earlier versions wrote in bulk (journal deltas,
+//! checkpoint chunks): JSON, deflated. Still read, so that a database
+//! written by them loads; what is written now is [`super::compact`].
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
-use flate2::Compression;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use super::StoreError;
 
 /// `value` as deflated JSON.
-pub fn pack<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+#[cfg(test)]
+pub fn pack<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    use flate2::{write::DeflateEncoder, Compression};
+    use std::io::Write;
     // Encoded whole first: the encoder is slow with many small writes.
     let json = serde_json::to_vec(value)
         .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;

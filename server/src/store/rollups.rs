@@ -37,7 +37,9 @@ impl Store {
             .head(partition)
             .map(|head| (head.generation, head.position));
         let reload = match (known, head) {
-            (None, _) => true,
+            // Never loaded, or loaded empty by this server's consumer (which
+            // no longer owns it, or it would be claimed): load what there is.
+            (None | Some((_, None)), _) => true,
             // Batches up to the checkpoint may be pruned: follow only from past it.
             (Some((generation, position)), Some((current, at))) if generation != current => {
                 position.is_none_or(|position| position < at)
@@ -46,6 +48,12 @@ impl Store {
         };
         let mut changed = false;
         if reload {
+            // This server's consumer loads what it owns and hands it over:
+            // the same state is not read twice. Its batches, if it falls
+            // out of step, are still followed below.
+            if index.read().is_claimed(partition) {
+                return Ok(false);
+            }
             if !self.load_partition(topic, partition, head, index).await? {
                 return Ok(false);
             }
@@ -104,10 +112,9 @@ impl Store {
         if position.is_none() || self.checkpoint_head(topic, partition).await? != head {
             return Ok(false);
         }
-        index
+        Ok(index
             .write()
-            .load_partition(partition, checkpoint.generation, position, &aggregates);
-        Ok(true)
+            .load_partition(partition, checkpoint.generation, position, &aggregates))
     }
 
     /// The partitions of `topic` that have published figures.

@@ -175,9 +175,19 @@ impl ConsumerTask {
                 .position
                 .map_or("its beginning".to_string(), |p| format!("offset {p}"))
         );
+        let started = Instant::now();
         if progress.position.is_some() {
             self.publish(&progress, None, &[]);
         }
+        // Readers take the same state, even an empty one: the batches
+        // handed over after it then make it whole.
+        self.rollups.write().adopt(
+            partition,
+            progress.generation,
+            progress.position,
+            &progress.aggregates,
+        );
+        debug!(partition, took = ?started.elapsed(), "partition handed to readers");
         Ok(progress)
     }
 
@@ -264,6 +274,9 @@ impl ConsumerTask {
             .set("heartbeat.interval.ms", "2000")
             // Bounds what librdkafka prefetches (64 MiB by default).
             .set("queued.max.messages.kbytes", "16384")
+            // A full prefetch queue postpones fetching by 1 s by default; a
+            // seek (after a restart, a reload) would wait that long too.
+            .set("fetch.queue.backoff.ms", "50")
             // A partition's backlog arrives in few round trips (1 MiB each by default).
             .set("max.partition.fetch.bytes", "8388608")
             // Statistics carry the per-partition lag for the metrics.
@@ -324,18 +337,8 @@ impl ConsumerTask {
                 }
                 _ = self.shutdown.changed() => return if batch.is_empty() { Err(Stopping) } else { Ok(batch) },
             };
-            let reassigned = consumer.context().take_reassigned();
-            for &(partition, revoked) in &reassigned {
-                cursors.remove(&partition);
-                if revoked {
-                    batch.abandon(partition);
-                    owned.remove(&partition);
-                    self.rollups.write().release(partition);
-                }
-            }
-            if !reassigned.is_empty() {
-                consumer.context().set_resume_positions(&positions(owned));
-            }
+            self.follow_assignment(consumer, &mut batch, owned, cursors)
+                .await?;
             let message = match received {
                 Err(_elapsed) if deadline.is_some() => return Ok(batch),
                 Err(_elapsed) => {
@@ -370,13 +373,17 @@ impl ConsumerTask {
             cursors.insert(partition, next);
             match step {
                 Step::Skip => debug!("partition {partition}: offset {offset} already counted"),
-                Step::Rewind(to) => {
-                    debug!("partition {partition}: offset {offset} is ahead of the journal; rewinding to {to:?}");
+                Step::Rewind(to) | Step::SkipTo(to) => {
+                    if matches!(step, Step::Rewind(_)) {
+                        debug!("partition {partition}: offset {offset} is ahead of the journal; rewinding to {to:?}");
+                    } else {
+                        debug!("partition {partition}: offset {offset} already counted; fetching from {to:?}");
+                    }
                     if let Err(error) =
                         consumer.seek(&self.kafka.topic, partition, to, Duration::from_secs(10))
                     {
                         warn!(
-                            "partition {partition}: rewinding failed ({}); will resync",
+                            "partition {partition}: fetching from {to:?} failed ({}); will resync",
                             describe(&error)
                         );
                         cursors.remove(&partition);
@@ -570,6 +577,60 @@ impl ConsumerTask {
         );
         self.maintain(owned, false).await?;
         Ok(reloaded)
+    }
+
+    /// Takes in what the group assigned and revoked since last asked. A
+    /// partition is loaded as soon as it is assigned, not at its first
+    /// message, so counting and its ranges are ready at once, even for a
+    /// partition with nothing new; the fetching then moves to its position
+    /// (it started at the partition's beginning, the position unknown).
+    async fn follow_assignment(
+        &mut self,
+        consumer: &StreamConsumer<ConsumerEvents>,
+        batch: &mut Batch,
+        owned: &mut HashMap<i32, Progress>,
+        cursors: &mut HashMap<i32, Cursor>,
+    ) -> Result<(), Stopping> {
+        let reassigned = consumer.context().take_reassigned();
+        if reassigned.is_empty() {
+            return Ok(());
+        }
+        let mut to_load = Vec::new();
+        for &(partition, revoked) in &reassigned {
+            cursors.remove(&partition);
+            if revoked {
+                batch.abandon(partition);
+                owned.remove(&partition);
+                self.rollups.write().release(partition);
+            } else if !owned.contains_key(&partition) {
+                // Claimed at once, all of them, so that the reader loads
+                // none of them while the first are loaded here.
+                self.rollups.write().claim(partition);
+                to_load.push(partition);
+            }
+        }
+        self.rollups.write().note_assignment();
+        for partition in to_load {
+            let progress = self.load_progress(partition).await?;
+            if let Some(position) = progress.position {
+                // Its cursor stays `At(position)`: a message fetched before
+                // the seek, before or past the position, moves it again.
+                if let Err(error) = consumer.seek(
+                    &self.kafka.topic,
+                    partition,
+                    Offset::Offset(position),
+                    Duration::from_secs(10),
+                ) {
+                    debug!(
+                        "partition {partition}: fetching from {position} failed ({}); the first message fetched moves it",
+                        describe(&error)
+                    );
+                }
+            }
+            owned.insert(partition, progress);
+        }
+        consumer.context().set_resume_positions(&positions(owned));
+        Ok(())
     }
 
     /// Whether the group currently assigns `partition` to this consumer.

@@ -87,9 +87,10 @@ impl ClientContext for ConsumerEvents {
 
 impl ConsumerContext for ConsumerEvents {
     /// Starts each assigned partition where the journal says counting
-    /// resumes, or at its beginning if nothing of it was counted, whatever
+    /// resumes when that is known here, else at its beginning, whatever
     /// offset the group committed (it may lag behind, or belong to data that
-    /// a new database has not counted).
+    /// a new database has not counted); the consumer then loads the
+    /// partition and moves the fetching to the journal's position.
     fn rebalance(
         &self,
         consumer: &BaseConsumer<Self>,

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::aggregate::people::PeopleAggregates;
 use crate::store::journal::JournalEntry;
@@ -57,16 +57,28 @@ impl Progress {
 
     /// Reads the partition's last checkpoint and folds in the journal after it.
     pub async fn load(store: &Store, topic: &str, partition: i32) -> Result<Self, StoreError> {
+        let started = Instant::now();
         let checkpoint = store.load_checkpoint(topic, partition).await?;
+        let checkpoint_read = started.elapsed();
         let mut progress = Self {
             aggregates: checkpoint.aggregates,
             position: checkpoint.position,
             generation: checkpoint.generation,
             ..Self::new(partition)
         };
-        for entry in store.journal_entries(topic, partition).await? {
-            progress.fold(&entry);
+        let entries = store.journal_entries(topic, partition).await?;
+        let journal_read = started.elapsed() - checkpoint_read;
+        for entry in &entries {
+            progress.fold(entry);
         }
+        debug!(
+            partition,
+            ?checkpoint_read,
+            ?journal_read,
+            journal_batches = entries.len(),
+            took = ?started.elapsed(),
+            "partition loaded"
+        );
         // Everyone changed, as far as readers know: they read everyone again.
         let loaded_at = progress.position.unwrap_or(0);
         progress.heads = progress

@@ -1,0 +1,478 @@
+//! The compact stored form of counts (checkpoint chunks and journal deltas):
+//! every song's URI and every name written once, days referring to songs by
+//! number, times as numbers, all in postcard's binary encoding, then
+//! deflated. A day's per-song counts are most of what is stored; keyed by
+//! full URIs they cost ~40 bytes each where a number costs 2 or 3, and
+//! FerretDB's cost (and a restart's) follows the bytes.
+//!
+//! What an earlier version stored (deflated JSON, see [`super::packed`]) is
+//! still read: the compact form starts with [`MAGIC`], which deflated JSON
+//! never does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::accounts::PersonId;
+use crate::aggregate::people::PartitionDelta;
+use crate::aggregate::{Aggregates, BatchDelta, LatestNames, SongTally, Tally};
+use crate::event::Forget;
+use crate::rollup::{Counts, DayRollup, Days};
+
+/// Marks the compact form (and its version).
+const MAGIC: &[u8; 4] = b"SAC1";
+
+/// A person's aggregates, as a checkpoint stores them.
+pub fn pack_aggregates(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
+    encode(&Tallies::new(
+        aggregates.songs.iter(),
+        aggregates.artists.iter(),
+        aggregates.totals.as_ref(),
+        &aggregates.days,
+    ))
+}
+
+/// What [`pack_aggregates`] (or an earlier version's checkpoint) stored.
+pub fn unpack_aggregates(bytes: &[u8], what: &str) -> Result<Aggregates, StoreError> {
+    let Some(compact) = bytes.strip_prefix(MAGIC) else {
+        return super::packed::unpack(bytes, what);
+    };
+    let parts = decode::<Tallies>(compact, what)?.into_parts(what)?;
+    Ok(Aggregates {
+        songs: parts.songs.into_iter().collect(),
+        artists: parts.artists.into_iter().collect(),
+        totals: parts.totals,
+        days: parts.days,
+    })
+}
+
+/// A journaled batch's deltas.
+pub fn pack_delta(delta: &PartitionDelta) -> Result<Vec<u8>, StoreError> {
+    let stored = StoredPartitionDelta {
+        people: delta
+            .people
+            .iter()
+            .map(|(person, delta)| {
+                let tallies = Tallies::new(
+                    delta.songs.iter(),
+                    delta.artists.iter(),
+                    delta.totals.as_ref(),
+                    &delta.days,
+                );
+                (person.clone(), tallies)
+            })
+            .collect(),
+        forgotten: delta.forgotten.clone(),
+    };
+    encode(&stored)
+}
+
+/// What [`pack_delta`] (or an earlier version's journal) stored.
+pub fn unpack_delta(bytes: &[u8], what: &str) -> Result<PartitionDelta, StoreError> {
+    let Some(compact) = bytes.strip_prefix(MAGIC) else {
+        return super::packed::unpack(bytes, what);
+    };
+    let stored: StoredPartitionDelta = decode(compact, what)?;
+    let mut delta = PartitionDelta {
+        people: BTreeMap::new(),
+        forgotten: stored.forgotten,
+    };
+    for (person, tallies) in stored.people {
+        let parts = tallies.into_parts(what)?;
+        delta.people.insert(
+            person,
+            BatchDelta {
+                songs: parts.songs.into_iter().collect(),
+                artists: parts.artists.into_iter().collect(),
+                totals: parts.totals,
+                days: parts.days,
+            },
+        );
+    }
+    Ok(delta)
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let raw = postcard::to_stdvec(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
+    let mut encoder = DeflateEncoder::new(MAGIC.to_vec(), Compression::fast());
+    encoder
+        .write_all(&raw)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| StoreError::Corrupt(format!("cannot compress: {e}")))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    let mut raw = Vec::with_capacity(bytes.len() * 4);
+    DeflateDecoder::new(bytes)
+        .read_to_end(&mut raw)
+        .map_err(|e| StoreError::Corrupt(format!("{what}: not deflated ({e})")))?;
+    postcard::from_bytes(&raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredPartitionDelta {
+    people: Vec<(PersonId, Tallies)>,
+    forgotten: Vec<Forget>,
+}
+
+/// Songs, artists, totals and days, each name once.
+#[derive(Serialize, Deserialize)]
+struct Tallies {
+    /// Every song's URI, sorted, numbered by position: a day's songs in
+    /// number order are in URI order, as its map keeps them.
+    uris: Vec<String>,
+    /// Artist and album names, numbered by position.
+    names: Vec<String>,
+    /// By URI number.
+    songs: Vec<(u32, StoredSong)>,
+    /// By name number.
+    artists: Vec<(u32, StoredTally)>,
+    totals: Option<StoredTally>,
+    days: Vec<StoredDay>,
+}
+
+/// The parts [`Tallies`] hold, names and URIs written out again.
+struct TallyParts {
+    songs: Vec<(String, SongTally)>,
+    artists: Vec<(String, Tally)>,
+    totals: Option<Tally>,
+    days: Days,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSong {
+    tally: StoredTally,
+    named_at: StoredTime,
+    track_name: String,
+    artist: u32,
+    album: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredTally {
+    plays: i64,
+    ms_played: i64,
+    skips: i64,
+    first_listen: StoredTime,
+    last_listen: StoredTime,
+}
+
+/// Seconds since 1970 and nanoseconds: exact, 1 byte of nanoseconds for
+/// the whole seconds every listen has.
+#[derive(Serialize, Deserialize, Clone, Copy)]
+struct StoredTime(i64, u32);
+
+impl From<DateTime<Utc>> for StoredTime {
+    fn from(time: DateTime<Utc>) -> Self {
+        Self(time.timestamp(), time.timestamp_subsec_nanos())
+    }
+}
+
+impl StoredTime {
+    fn time(self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.0, self.1).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredDay {
+    /// Days since 1 January of year 1.
+    day: i32,
+    /// By song number, ascending.
+    songs: Vec<(u32, Counts)>,
+    hours: Vec<Counts>,
+    platforms: Vec<(String, i64)>,
+    shuffled: i64,
+    reason_start: Vec<(String, i64)>,
+    reason_end: Vec<(String, i64)>,
+}
+
+/// Numbers strings in the order first seen.
+#[derive(Default)]
+struct Numbering<'a> {
+    numbers: HashMap<&'a str, u32>,
+    strings: Vec<String>,
+}
+
+impl<'a> Numbering<'a> {
+    fn number(&mut self, string: &'a str) -> u32 {
+        *self.numbers.entry(string).or_insert_with(|| {
+            self.strings.push(string.to_string());
+            (self.strings.len() - 1) as u32
+        })
+    }
+}
+
+impl Tallies {
+    fn new<'a>(
+        songs: impl Iterator<Item = (&'a String, &'a SongTally)>,
+        artists: impl Iterator<Item = (&'a String, &'a Tally)>,
+        totals: Option<&Tally>,
+        days: &'a Days,
+    ) -> Self {
+        let songs: Vec<(&String, &SongTally)> = songs.collect();
+        let mut sorted: Vec<&str> = songs.iter().map(|(uri, _)| uri.as_str()).collect();
+        sorted.extend(
+            days.values()
+                .flat_map(|day| day.songs.keys().map(String::as_str)),
+        );
+        sorted.sort_unstable();
+        sorted.dedup();
+        let uri_numbers: HashMap<&str, u32> = sorted
+            .iter()
+            .enumerate()
+            .map(|(number, uri)| (*uri, number as u32))
+            .collect();
+        let mut names = Numbering::default();
+        let songs = songs
+            .into_iter()
+            .map(|(uri, song)| {
+                let stored = StoredSong {
+                    tally: StoredTally::from(&song.tally),
+                    named_at: song.latest.ts.into(),
+                    track_name: song.latest.track_name.clone(),
+                    artist: names.number(&song.latest.artist_name),
+                    album: names.number(&song.latest.album_name),
+                };
+                (uri_numbers[uri.as_str()], stored)
+            })
+            .collect();
+        let artists = artists
+            .map(|(name, tally)| (names.number(name), StoredTally::from(tally)))
+            .collect();
+        let days = days
+            .iter()
+            .map(|(day, rollup)| StoredDay {
+                day: day.num_days_from_ce(),
+                songs: rollup
+                    .songs
+                    .iter()
+                    .map(|(uri, counts)| (uri_numbers[uri.as_str()], *counts))
+                    .collect(),
+                hours: rollup.hours.clone(),
+                platforms: pairs(&rollup.platforms),
+                shuffled: rollup.shuffled,
+                reason_start: pairs(&rollup.reason_start),
+                reason_end: pairs(&rollup.reason_end),
+            })
+            .collect();
+        Self {
+            uris: sorted.into_iter().map(str::to_string).collect(),
+            names: names.strings,
+            songs,
+            artists,
+            totals: totals.map(StoredTally::from),
+            days,
+        }
+    }
+
+    fn into_parts(self, what: &str) -> Result<TallyParts, StoreError> {
+        let corrupt = |detail: &str| StoreError::Corrupt(format!("{what}: {detail}"));
+        let name = |number: u32| {
+            self.names
+                .get(number as usize)
+                .cloned()
+                .ok_or_else(|| corrupt("a name number out of range"))
+        };
+        let uri = |number: u32| {
+            self.uris
+                .get(number as usize)
+                .ok_or_else(|| corrupt("a song number out of range"))
+        };
+        let mut songs = Vec::with_capacity(self.songs.len());
+        for (number, song) in &self.songs {
+            let latest = LatestNames {
+                ts: song.named_at.time(),
+                track_name: song.track_name.clone(),
+                artist_name: name(song.artist)?,
+                album_name: name(song.album)?,
+            };
+            songs.push((
+                uri(*number)?.clone(),
+                SongTally {
+                    tally: song.tally.tally(),
+                    latest,
+                },
+            ));
+        }
+        let artists = self
+            .artists
+            .iter()
+            .map(|(number, tally)| Ok((name(*number)?, tally.tally())))
+            .collect::<Result<_, StoreError>>()?;
+        let mut days = Days::new();
+        for stored in self.days {
+            let day = NaiveDate::from_num_days_from_ce_opt(stored.day)
+                .ok_or_else(|| corrupt("a day out of range"))?;
+            let day_songs = stored
+                .songs
+                .into_iter()
+                .map(|(number, counts)| Ok((uri(number)?.clone(), counts)))
+                .collect::<Result<_, StoreError>>()?;
+            days.insert(
+                day,
+                DayRollup {
+                    songs: day_songs,
+                    hours: stored.hours,
+                    platforms: stored.platforms.into_iter().collect(),
+                    shuffled: stored.shuffled,
+                    reason_start: stored.reason_start.into_iter().collect(),
+                    reason_end: stored.reason_end.into_iter().collect(),
+                },
+            );
+        }
+        Ok(TallyParts {
+            songs,
+            artists,
+            totals: self.totals.as_ref().map(StoredTally::tally),
+            days,
+        })
+    }
+}
+
+fn pairs(map: &BTreeMap<String, i64>) -> Vec<(String, i64)> {
+    map.iter()
+        .map(|(key, value)| (key.clone(), *value))
+        .collect()
+}
+
+impl From<&Tally> for StoredTally {
+    fn from(tally: &Tally) -> Self {
+        Self {
+            plays: tally.plays,
+            ms_played: tally.ms_played,
+            skips: tally.skips,
+            first_listen: tally.first_listen.into(),
+            last_listen: tally.last_listen.into(),
+        }
+    }
+}
+
+impl StoredTally {
+    fn tally(&self) -> Tally {
+        Tally {
+            plays: self.plays,
+            ms_played: self.ms_played,
+            skips: self.skips,
+            first_listen: self.first_listen.time(),
+            last_listen: self.last_listen.time(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::people::{PeopleAggregates, PersonListen};
+    use crate::event::{test_listen, ForgetScope};
+
+    fn listens() -> Vec<PersonListen> {
+        (0..500)
+            .map(|i| {
+                let mut listen = test_listen(
+                    &format!("s{}", i % 37),
+                    &format!("Artist {}", i % 7),
+                    &format!(
+                        "2021-0{}-{:02}T{:02}:17:03.25Z",
+                        1 + i % 9,
+                        1 + i % 28,
+                        i % 24
+                    ),
+                    1000 + i as u64,
+                    i % 5 == 0,
+                );
+                if i % 11 == 0 {
+                    listen.album_name = String::new();
+                }
+                PersonListen {
+                    person: PersonId(format!("person{}", i % 3)),
+                    listen,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn deltas_round_trip_exactly_and_smaller_than_before() {
+        let mut delta = PartitionDelta::from_listens(&listens(), &Default::default());
+        delta.forgotten.push(Forget {
+            person: PersonId("gone".into()),
+            scope: ForgetScope::Data,
+            requested_at: "2024-05-06T07:08:09Z".parse().unwrap(),
+        });
+        let packed = pack_delta(&delta).unwrap();
+        assert_eq!(unpack_delta(&packed, "test").unwrap(), delta);
+        let before = super::super::packed::pack(&delta).unwrap();
+        assert!(
+            packed.len() < before.len(),
+            "{} vs {}",
+            packed.len(),
+            before.len()
+        );
+    }
+
+    #[test]
+    fn aggregates_round_trip_exactly() {
+        let mut people = PeopleAggregates::default();
+        people.apply(&PartitionDelta::from_listens(
+            &listens(),
+            &Default::default(),
+        ));
+        for aggregates in people.people.values() {
+            let packed = pack_aggregates(aggregates).unwrap();
+            assert_eq!(&unpack_aggregates(&packed, "test").unwrap(), aggregates);
+        }
+    }
+
+    #[test]
+    fn what_an_earlier_version_stored_is_still_read() {
+        let delta = PartitionDelta::from_listens(&listens(), &Default::default());
+        let before = super::super::packed::pack(&delta).unwrap();
+        assert_eq!(unpack_delta(&before, "test").unwrap(), delta);
+        let mut people = PeopleAggregates::default();
+        people.apply(&delta);
+        let one = people.people.values().next().unwrap();
+        let before = super::super::packed::pack(one).unwrap();
+        assert_eq!(&unpack_aggregates(&before, "test").unwrap(), one);
+    }
+
+    #[test]
+    fn damaged_bytes_are_an_error_not_a_panic() {
+        let delta = PartitionDelta::from_listens(&listens(), &Default::default());
+        let packed = pack_delta(&delta).unwrap();
+        for cut in [4, packed.len() / 2, packed.len() - 1] {
+            assert!(
+                unpack_delta(&packed[..cut], "test").is_err(),
+                "cut at {cut}"
+            );
+        }
+        // Well-formed postcard whose numbers point nowhere.
+        let stored = Tallies {
+            uris: vec![],
+            names: vec![],
+            songs: vec![],
+            artists: vec![(
+                9,
+                StoredTally {
+                    plays: 1,
+                    ms_played: 1,
+                    skips: 0,
+                    first_listen: StoredTime(0, 0),
+                    last_listen: StoredTime(0, 0),
+                },
+            )],
+            totals: None,
+            days: vec![],
+        };
+        let error = unpack_aggregates(&encode(&stored).unwrap(), "test").unwrap_err();
+        assert!(error.to_string().contains("out of range"), "{error}");
+    }
+}
