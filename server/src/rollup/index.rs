@@ -6,32 +6,11 @@
 //! partition's checkpoint and then follows its journal.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasher;
-use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use xxhash_rust::xxh3::Xxh3;
 
 use super::{Counts, DayRollup};
 use crate::aggregate::{Aggregates, BatchDelta, LatestNames};
-
-/// Name-to-number maps: xxh3 keyed with a seed drawn once per process
-/// (SipHash was a tenth of loading a partition; the seed keeps names
-/// crafted to collide from slowing everyone's counting).
-type Ids<K> = HashMap<K, u32, SeededXxh3>;
-
-#[derive(Debug, Clone, Copy, Default)]
-struct SeededXxh3;
-
-static SEED: LazyLock<u64> = LazyLock::new(rand::random);
-
-impl BuildHasher for SeededXxh3 {
-    type Hasher = Xxh3;
-
-    fn build_hasher(&self) -> Xxh3 {
-        Xxh3::with_seed(*SEED)
-    }
-}
 
 /// A song as its most recent listen names it.
 #[derive(Debug, Clone)]
@@ -110,12 +89,12 @@ fn summed(mut songs: Vec<(u32, Counts)>) -> Vec<(u32, Counts)> {
 #[derive(Debug, Clone, Default)]
 pub struct RangeIndex {
     pub songs: Vec<SongEntry>,
-    song_ids: Ids<String>,
+    song_ids: HashMap<String, u32>,
     pub artists: Vec<String>,
-    artist_ids: Ids<String>,
+    artist_ids: HashMap<String, u32>,
     /// `(artist, album name)`.
     pub albums: Vec<(u32, String)>,
-    album_ids: Ids<(u32, String)>,
+    album_ids: HashMap<(u32, String), u32>,
     pub partitions: BTreeMap<i32, PartitionDays>,
 }
 
@@ -283,7 +262,7 @@ fn unnamed(uri: &str) -> LatestNames {
     }
 }
 
-fn intern(names: &mut Vec<String>, ids: &mut Ids<String>, name: &str) -> u32 {
+fn intern(names: &mut Vec<String>, ids: &mut HashMap<String, u32>, name: &str) -> u32 {
     if let Some(&id) = ids.get(name) {
         return id;
     }

@@ -114,6 +114,7 @@ impl PeopleIndex {
     /// The consumer of this server loaded the partition to count it: readers
     /// take the same state (no second load from MongoDB), and the consumer
     /// hands over each batch after it.
+    /// Nothing changes for a partition no longer claimed (revoked meanwhile).
     pub fn adopt(
         &mut self,
         partition: i32,
@@ -121,8 +122,13 @@ impl PeopleIndex {
         position: Option<i64>,
         aggregates: &PeopleAggregates,
     ) {
-        self.load_partition(partition, generation, position, aggregates);
-        if self.head(partition).and_then(|head| head.position) == position {
+        if !self.is_claimed(partition) {
+            return;
+        }
+        let loaded = self.load_partition(partition, generation, position, aggregates);
+        // Not loaded because the index already stands exactly there: the
+        // consumer's next batch follows it all the same.
+        if loaded || self.head(partition).and_then(|head| head.position) == position {
             self.handed_over.insert(partition);
         }
     }
@@ -305,6 +311,7 @@ mod tests {
     #[test]
     fn a_partition_loaded_empty_takes_its_first_batch_wherever_it_starts() {
         let mut index = PeopleIndex::default();
+        index.claim(0);
         index.adopt(0, 0, None, &PeopleAggregates::default());
         assert!(index.is_handed_over(0));
         index.hand_over(0, 40, &delta(&[("ann", "a")]), 41);
@@ -321,6 +328,11 @@ mod tests {
         let mut index = PeopleIndex::default();
         let mut at_two = PeopleAggregates::default();
         at_two.apply(&delta(&[("ann", "a"), ("ann", "b")]));
+        // Revoked before it was loaded: nothing taken.
+        index.adopt(0, 1, Some(2), &at_two);
+        assert_eq!(plays_of(&index, "ann"), 0);
+        assert!(index.head(0).is_none());
+        index.claim(0);
         index.adopt(0, 1, Some(2), &at_two);
         assert!(index.is_handed_over(0));
         assert_eq!(plays_of(&index, "ann"), 2);

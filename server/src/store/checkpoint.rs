@@ -6,7 +6,7 @@
 //! `chunks_p<p>_g<g>` plus the `checkpoints` document `topic/p` naming `g`,
 //! the position it covers and the removed accounts whose later listens are
 //! not counted. Each person's aggregates (songs, artists, totals, rollups by
-//! day) are stored packed (deflated JSON) and cut into chunks of [`CHUNK_BYTES`], one
+//! day) are stored packed (see [`super::compact`]) and cut into chunks of [`CHUNK_BYTES`], one
 //! document each (`_id` = `<person>/<part>`): FerretDB's SQLite backend
 //! decodes every document a command touches, so a few large documents cost
 //! a fraction of one per song (measured: 12.6 s for 170,000 songs, one

@@ -28,6 +28,9 @@ use crate::rollup::{Counts, DayRollup, Days};
 
 /// Marks the compact form (and its version).
 const MAGIC: &[u8; 4] = b"SAC1";
+/// Bytes stored are inflated up to this many, no further: damaged bytes
+/// must not take all memory (a person's 10M listens take about 200 MB).
+const MAX_INFLATED: u64 = 1 << 30;
 
 /// A person's aggregates, as a checkpoint stores them.
 pub fn pack_aggregates(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
@@ -112,8 +115,14 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
     let mut raw = Vec::with_capacity(bytes.len() * 4);
     DeflateDecoder::new(bytes)
+        .take(MAX_INFLATED + 1)
         .read_to_end(&mut raw)
         .map_err(|e| StoreError::Corrupt(format!("{what}: not deflated ({e})")))?;
+    if raw.len() as u64 > MAX_INFLATED {
+        return Err(StoreError::Corrupt(format!(
+            "{what}: over {MAX_INFLATED} bytes when inflated"
+        )));
+    }
     postcard::from_bytes(&raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
@@ -177,8 +186,8 @@ impl From<DateTime<Utc>> for StoredTime {
 }
 
 impl StoredTime {
-    fn time(self) -> DateTime<Utc> {
-        DateTime::from_timestamp(self.0, self.1).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    fn time(self) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(self.0, self.1)
     }
 }
 
@@ -290,7 +299,10 @@ impl Tallies {
         let mut songs = Vec::with_capacity(self.songs.len());
         for (number, song) in &self.songs {
             let latest = LatestNames {
-                ts: song.named_at.time(),
+                ts: song
+                    .named_at
+                    .time()
+                    .ok_or_else(|| corrupt("a time out of range"))?,
                 track_name: song.track_name.clone(),
                 artist_name: name(song.artist)?,
                 album_name: name(song.album)?,
@@ -298,7 +310,10 @@ impl Tallies {
             songs.push((
                 uri(*number)?.clone(),
                 SongTally {
-                    tally: song.tally.tally(),
+                    tally: song
+                        .tally
+                        .tally()
+                        .ok_or_else(|| corrupt("a time out of range"))?,
                     latest,
                 },
             ));
@@ -306,7 +321,12 @@ impl Tallies {
         let artists = self
             .artists
             .iter()
-            .map(|(number, tally)| Ok((name(*number)?, tally.tally())))
+            .map(|(number, tally)| {
+                let tally = tally
+                    .tally()
+                    .ok_or_else(|| corrupt("a time out of range"))?;
+                Ok((name(*number)?, tally))
+            })
             .collect::<Result<_, StoreError>>()?;
         let mut days = Days::new();
         for stored in self.days {
@@ -329,10 +349,18 @@ impl Tallies {
                 },
             );
         }
+        let totals = match &self.totals {
+            Some(totals) => Some(
+                totals
+                    .tally()
+                    .ok_or_else(|| corrupt("a time out of range"))?,
+            ),
+            None => None,
+        };
         Ok(TallyParts {
             songs,
             artists,
-            totals: self.totals.as_ref().map(StoredTally::tally),
+            totals,
             days,
         })
     }
@@ -357,14 +385,15 @@ impl From<&Tally> for StoredTally {
 }
 
 impl StoredTally {
-    fn tally(&self) -> Tally {
-        Tally {
+    /// `None` when a time is out of range (damaged bytes).
+    fn tally(&self) -> Option<Tally> {
+        Some(Tally {
             plays: self.plays,
             ms_played: self.ms_played,
             skips: self.skips,
-            first_listen: self.first_listen.time(),
-            last_listen: self.last_listen.time(),
-        }
+            first_listen: self.first_listen.time()?,
+            last_listen: self.last_listen.time()?,
+        })
     }
 }
 
@@ -473,6 +502,20 @@ mod tests {
             days: vec![],
         };
         let error = unpack_aggregates(&encode(&stored).unwrap(), "test").unwrap_err();
-        assert!(error.to_string().contains("out of range"), "{error}");
+        assert!(
+            error.to_string().contains("name number out of range"),
+            "{error}"
+        );
+        let mut timeless = stored;
+        timeless.artists.clear();
+        timeless.totals = Some(StoredTally {
+            plays: 1,
+            ms_played: 1,
+            skips: 0,
+            first_listen: StoredTime(i64::MAX, 0),
+            last_listen: StoredTime(0, 0),
+        });
+        let error = unpack_aggregates(&encode(&timeless).unwrap(), "test").unwrap_err();
+        assert!(error.to_string().contains("time out of range"), "{error}");
     }
 }

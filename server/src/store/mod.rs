@@ -14,7 +14,7 @@
 //! - `checkpoints`: per partition, one document naming its current checkpoint
 //!   generation, the position it covers and the removed accounts (see [`checkpoint`]);
 //! - `chunks_p<partition>_g<generation>`: the aggregates of each partition's
-//!   current checkpoint, each person's packed (deflated JSON) in chunks of 1 MiB;
+//!   current checkpoint, each person's packed (see [`compact`]) in chunks of 1 MiB;
 //! - `leaderboards` (per person and partition: totals, top 100 songs and
 //!   artists) and `leaderboard_heads` (per partition: whose, and since when),
 //!   replaced after every batch; the dashboard and API read them (see [`leaderboard`]);

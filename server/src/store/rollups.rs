@@ -48,9 +48,8 @@ impl Store {
         };
         let mut changed = false;
         if reload {
-            // This server's consumer loads what it owns and hands it over:
-            // the same state is not read twice. Its batches, if it falls
-            // out of step, are still followed below.
+            // This server's consumer loads what it owns and hands it over
+            // (again after a conflict): the same state is not read twice.
             if index.read().is_claimed(partition) {
                 return Ok(false);
             }

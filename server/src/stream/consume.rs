@@ -2,8 +2,8 @@
 //! them into the aggregates in micro-batches, exactly once.
 //!
 //! Several servers may share the topic's partitions through the consumer
-//! group. Each partition's aggregates are loaded when the partition's first
-//! message arrives after it was assigned, and dropped when it is revoked
+//! group. Each partition's aggregates are loaded as soon as it is assigned
+//! (and handed to the server's range index), and dropped when it is revoked
 //! (with what was read of it and not yet journaled: its next owner reads that
 //! again). A batch ends after `BATCH_MAX_EVENTS` messages (more while the
 //! consumer is behind, see [`BatchLimit`]) or `BATCH_MAX_BYTES` of them, or
@@ -373,21 +373,13 @@ impl ConsumerTask {
             cursors.insert(partition, next);
             match step {
                 Step::Skip => debug!("partition {partition}: offset {offset} already counted"),
-                Step::Rewind(to) | Step::SkipTo(to) => {
-                    if matches!(step, Step::Rewind(_)) {
-                        debug!("partition {partition}: offset {offset} is ahead of the journal; rewinding to {to:?}");
-                    } else {
-                        debug!("partition {partition}: offset {offset} already counted; fetching from {to:?}");
-                    }
-                    if let Err(error) =
-                        consumer.seek(&self.kafka.topic, partition, to, Duration::from_secs(10))
-                    {
-                        warn!(
-                            "partition {partition}: fetching from {to:?} failed ({}); will resync",
-                            describe(&error)
-                        );
-                        cursors.remove(&partition);
-                    }
+                Step::Rewind(to) => {
+                    debug!("partition {partition}: offset {offset} is ahead of the journal; rewinding to {to:?}");
+                    self.fetch_from(consumer, partition, to, cursors);
+                }
+                Step::SkipTo(to) => {
+                    debug!("partition {partition}: offset {offset} already counted; fetching from {to:?}");
+                    self.fetch_from(consumer, partition, to, cursors);
                 }
                 Step::Accept { expected } => {
                     deadline.get_or_insert_with(|| Instant::now() + self.batching.max_wait());
@@ -591,26 +583,43 @@ impl ConsumerTask {
         owned: &mut HashMap<i32, Progress>,
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<(), Stopping> {
+        if consumer.context().take_assignment_seen() {
+            self.rollups.write().note_assignment();
+        }
         let reassigned = consumer.context().take_reassigned();
         if reassigned.is_empty() {
             return Ok(());
         }
-        let mut to_load = Vec::new();
         for &(partition, revoked) in &reassigned {
             cursors.remove(&partition);
             if revoked {
                 batch.abandon(partition);
                 owned.remove(&partition);
                 self.rollups.write().release(partition);
-            } else if !owned.contains_key(&partition) {
-                // Claimed at once, all of them, so that the reader loads
-                // none of them while the first are loaded here.
-                self.rollups.write().claim(partition);
-                to_load.push(partition);
             }
         }
-        self.rollups.write().note_assignment();
+        // What the group assigns now: a partition assigned and revoked again
+        // since last asked is not loaded (its new owner counts it).
+        let mut to_load: Vec<i32> = reassigned
+            .iter()
+            .filter(|(partition, revoked)| {
+                !revoked && !owned.contains_key(partition) && self.assigned(consumer, *partition)
+            })
+            .map(|(partition, _)| *partition)
+            .collect();
+        to_load.sort_unstable();
+        to_load.dedup();
+        // Claimed at once, all of them, so that the reader loads none of
+        // them while the first are loaded here.
+        for &partition in &to_load {
+            self.rollups.write().claim(partition);
+        }
         for partition in to_load {
+            // Revoked during an earlier load: the next call hears of it, but
+            // there is no point loading it now.
+            if !self.assigned(consumer, partition) {
+                continue;
+            }
             let progress = self.load_progress(partition).await?;
             if let Some(position) = progress.position {
                 // Its cursor stays `At(position)`: a message fetched before
@@ -631,6 +640,25 @@ impl ConsumerTask {
         }
         consumer.context().set_resume_positions(&positions(owned));
         Ok(())
+    }
+
+    /// Moves the fetching of `partition` to `to`; if Kafka refuses, the
+    /// partition's cursor starts again from what is counted.
+    fn fetch_from(
+        &self,
+        consumer: &StreamConsumer<ConsumerEvents>,
+        partition: i32,
+        to: Offset,
+        cursors: &mut HashMap<i32, Cursor>,
+    ) {
+        if let Err(error) = consumer.seek(&self.kafka.topic, partition, to, Duration::from_secs(10))
+        {
+            warn!(
+                "partition {partition}: fetching from {to:?} failed ({}); will resync",
+                describe(&error)
+            );
+            cursors.remove(&partition);
+        }
     }
 
     /// Whether the group currently assigns `partition` to this consumer.

@@ -4,6 +4,7 @@
 //! beginning (the consumer then loads the partition's position and seeks there).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use rdkafka::client::ClientContext;
@@ -24,6 +25,8 @@ pub struct ConsumerEvents {
     resume_at: Mutex<BTreeMap<i32, i64>>,
     /// Partitions assigned or revoked since last asked: `(partition, revoked)`.
     reassigned: Mutex<Vec<(i32, bool)>>,
+    /// Whether an assignment (perhaps of no partition) came since last asked.
+    assignment_seen: AtomicBool,
 }
 
 impl ConsumerEvents {
@@ -32,7 +35,12 @@ impl ConsumerEvents {
             status,
             resume_at: Mutex::default(),
             reassigned: Mutex::default(),
+            assignment_seen: AtomicBool::new(false),
         }
+    }
+
+    pub fn take_assignment_seen(&self) -> bool {
+        self.assignment_seen.swap(false, Ordering::Relaxed)
     }
 
     pub fn take_reassigned(&self) -> Vec<(i32, bool)> {
@@ -117,6 +125,7 @@ impl ConsumerContext for ConsumerEvents {
                     }
                 }
                 self.note_reassigned(partitions, false);
+                self.assignment_seen.store(true, Ordering::Relaxed);
                 if cooperative {
                     consumer.incremental_assign(partitions)
                 } else {
