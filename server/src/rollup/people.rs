@@ -55,8 +55,8 @@ pub struct PeopleIndex {
     heads: BTreeMap<i32, PartitionHead>,
     /// Partitions this server's consumer hands over batch by batch.
     handed_over: BTreeSet<i32>,
-    /// Partitions assigned to this server's consumer: it loads them (see
-    /// [`PeopleIndex::adopt`]), so the reader does not load them too.
+    /// Partitions assigned to this server's consumer: it loads them and
+    /// hands them over (see [`PeopleIndex::adopt`]).
     claimed: BTreeSet<i32>,
     /// Whether the consumer was assigned partitions yet: until then the
     /// reader waits, rather than load what the consumer is about to.

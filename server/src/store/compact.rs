@@ -113,6 +113,12 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    let raw = inflate(bytes, what)?;
+    postcard::from_bytes(&raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Deflated bytes inflated, within [`MAX_INFLATED`] (both stored forms).
+pub(super) fn inflate(bytes: &[u8], what: &str) -> Result<Vec<u8>, StoreError> {
     let mut raw = Vec::with_capacity(bytes.len() * 4);
     DeflateDecoder::new(bytes)
         .take(MAX_INFLATED + 1)
@@ -123,7 +129,7 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError
             "{what}: over {MAX_INFLATED} bytes when inflated"
         )));
     }
-    postcard::from_bytes(&raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+    Ok(raw)
 }
 
 #[derive(Serialize, Deserialize)]

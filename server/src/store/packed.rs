@@ -2,9 +2,6 @@
 //! checkpoint chunks): JSON, deflated. Still read, so that a database
 //! written by them loads; what is written now is [`super::compact`].
 
-use std::io::Read;
-
-use flate2::read::DeflateDecoder;
 use serde::de::DeserializeOwned;
 
 use super::StoreError;
@@ -26,10 +23,7 @@ pub fn pack<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 
 /// What [`pack`] made of a `T`; `what` names it in the error.
 pub fn unpack<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
-    let mut json = Vec::with_capacity(bytes.len() * 6);
-    DeflateDecoder::new(bytes)
-        .read_to_end(&mut json)
-        .map_err(|e| StoreError::Corrupt(format!("{what}: not deflated ({e})")))?;
+    let json = super::compact::inflate(bytes, what)?;
     serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 

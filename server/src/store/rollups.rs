@@ -48,11 +48,6 @@ impl Store {
         };
         let mut changed = false;
         if reload {
-            // This server's consumer loads what it owns and hands it over
-            // (again after a conflict): the same state is not read twice.
-            if index.read().is_claimed(partition) {
-                return Ok(false);
-            }
             if !self.load_partition(topic, partition, head, index).await? {
                 return Ok(false);
             }

@@ -618,6 +618,7 @@ impl ConsumerTask {
             // Revoked during an earlier load: the next call hears of it, but
             // there is no point loading it now.
             if !self.assigned(consumer, partition) {
+                self.rollups.write().release(partition);
                 continue;
             }
             let progress = self.load_progress(partition).await?;
