@@ -6,17 +6,20 @@
 //! read; [`people`] keeps them per person, as a partition holds them.
 //! Nothing here does I/O.
 
+pub mod catalog;
 pub mod people;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
 use app::model::{ranking_order, Summary, TopArtist, TopSong};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::ListenEvent;
-use crate::rollup::{self, Days};
+use crate::rollup::{self, merge_songs, Counts, DayIndex, Days};
+
+pub use catalog::{Catalog, Song};
 
 /// The names a song shows: those of its most recent listen.
 ///
@@ -147,53 +150,130 @@ fn merge_optional(into: &mut Option<Tally>, tally: &Tally) {
 }
 
 /// Everything counted so far: every song, every artist, the totals and the
-/// rollups by day. Serialised whole into a checkpoint's chunks.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// rollups by day, songs and names stored once ([`Catalog`]) and days
+/// referring to songs by number. Serialised whole into a checkpoint's chunks.
+#[derive(Debug, Clone, Default)]
 pub struct Aggregates {
-    pub songs: HashMap<String, SongTally>,
-    pub artists: HashMap<String, Tally>,
+    catalog: Catalog,
+    /// By name number of the catalog.
+    artists: HashMap<u32, Tally>,
     pub totals: Option<Tally>,
-    pub days: Days,
+    days: BTreeMap<NaiveDate, DayIndex>,
 }
 
 impl Aggregates {
+    /// Aggregates read back whole: every day's songs must be numbers of
+    /// `catalog`'s songs, sorted; `None` otherwise.
+    pub fn assemble(
+        catalog: Catalog,
+        artists: HashMap<u32, Tally>,
+        totals: Option<Tally>,
+        days: BTreeMap<NaiveDate, DayIndex>,
+    ) -> Option<Self> {
+        let songs = catalog.songs().len();
+        let names = catalog.names().len();
+        let days_fit = days.values().all(|day| {
+            day.songs.windows(2).all(|pair| pair[0].0 < pair[1].0)
+                && day.songs.last().is_none_or(|(n, _)| (*n as usize) < songs)
+        });
+        let artists_fit = artists.keys().all(|n| (*n as usize) < names);
+        (days_fit && artists_fit).then_some(Self {
+            catalog,
+            artists,
+            totals,
+            days,
+        })
+    }
+
     pub fn apply(&mut self, delta: &BatchDelta) {
         for (uri, song) in &delta.songs {
-            match self.songs.get_mut(uri) {
-                Some(existing) => existing.merge(song),
-                None => {
-                    self.songs.insert(uri.clone(), song.clone());
-                }
-            }
+            self.catalog.add(uri, song);
         }
         for (name, tally) in &delta.artists {
-            match self.artists.get_mut(name) {
+            let number = self.catalog.intern_name(name);
+            match self.artists.get_mut(&number) {
                 Some(existing) => existing.merge(tally),
                 None => {
-                    self.artists.insert(name.clone(), tally.clone());
+                    self.artists.insert(number, tally.clone());
                 }
             }
         }
         if let Some(totals) = &delta.totals {
             merge_optional(&mut self.totals, totals);
         }
-        rollup::merge_days(&mut self.days, &delta.days);
+        for (day, rollup) in &delta.days {
+            let first = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            let songs: Vec<(u32, Counts)> = rollup
+                .songs
+                .iter()
+                .map(|(uri, counts)| (self.catalog.number_or_unnamed(uri, first), *counts))
+                .collect();
+            let existing = self.days.entry(*day).or_default();
+            merge_songs(&mut existing.songs, &rollup::summed(songs));
+            existing.rest.merge_rest(rollup);
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Each artist's name and counts.
+    pub fn artists(&self) -> impl Iterator<Item = (&str, &Tally)> {
+        self.artists
+            .iter()
+            .map(|(number, tally)| (self.catalog.name(*number), tally))
+    }
+
+    /// Each artist's name number and counts.
+    pub fn artists_by_number(&self) -> &HashMap<u32, Tally> {
+        &self.artists
+    }
+
+    /// The days, songs by catalog number.
+    pub fn days(&self) -> &BTreeMap<NaiveDate, DayIndex> {
+        &self.days
+    }
+
+    /// The days with songs by URI, as listens add them up.
+    pub fn days_by_uri(&self) -> Days {
+        self.days
+            .iter()
+            .map(|(day, index)| {
+                let mut rollup = index.rest.clone();
+                rollup.songs = index
+                    .songs
+                    .iter()
+                    .map(|(number, counts)| (self.catalog.song(*number).uri.to_string(), *counts))
+                    .collect();
+                (*day, rollup)
+            })
+            .collect()
+    }
+
+    /// Distinct songs and artists held: the size of the state.
+    pub fn keys(&self) -> usize {
+        self.catalog.songs().len() + self.artists.len()
     }
 
     /// The `limit` best songs: plays, then listening time, then track name (then URI).
     pub fn top_songs(&self, limit: usize) -> Vec<TopSong> {
-        let order = |a: &(&String, &SongTally), b: &(&String, &SongTally)| {
-            rank_song(a, b).then_with(|| a.0.cmp(b.0))
+        let order = |a: &&Song, b: &&Song| {
+            ranking_order(
+                (a.tally.plays, a.tally.ms_played, &a.track_name),
+                (b.tally.plays, b.tally.ms_played, &b.track_name),
+            )
+            .then_with(|| a.uri.cmp(&b.uri))
         };
-        best(self.songs.iter().collect(), limit, order)
+        best(self.catalog.songs().iter().collect(), limit, order)
             .into_iter()
             .enumerate()
-            .map(|(index, (uri, song))| TopSong {
+            .map(|(index, song)| TopSong {
                 rank: index as u32 + 1,
-                track_uri: uri.clone(),
-                track_name: song.latest.track_name.clone(),
-                artist_name: song.latest.artist_name.clone(),
-                album_name: song.latest.album_name.clone(),
+                track_uri: song.uri.to_string(),
+                track_name: song.track_name.to_string(),
+                artist_name: self.catalog.name(song.artist).to_string(),
+                album_name: self.catalog.name(song.album).to_string(),
                 plays: song.tally.plays,
                 ms_played: song.tally.ms_played,
                 skips: song.tally.skips,
@@ -203,18 +283,18 @@ impl Aggregates {
 
     /// The `limit` best artists: plays, then listening time, then name.
     pub fn top_artists(&self, limit: usize) -> Vec<TopArtist> {
-        let order = |a: &(&String, &Tally), b: &(&String, &Tally)| {
+        let order = |a: &(&str, &Tally), b: &(&str, &Tally)| {
             ranking_order(
                 (a.1.plays, a.1.ms_played, a.0),
                 (b.1.plays, b.1.ms_played, b.0),
             )
         };
-        best(self.artists.iter().collect(), limit, order)
+        best(self.artists().collect(), limit, order)
             .into_iter()
             .enumerate()
             .map(|(index, (name, tally))| TopArtist {
                 rank: index as u32 + 1,
-                artist_name: name.clone(),
+                artist_name: name.to_string(),
                 plays: tally.plays,
                 ms_played: tally.ms_played,
                 skips: tally.skips,
@@ -228,20 +308,51 @@ impl Aggregates {
         Summary {
             events: totals.map_or(0, |t| t.plays),
             ms_played: totals.map_or(0, |t| t.ms_played),
-            songs: self.songs.len() as i64,
+            songs: self.catalog.songs().len() as i64,
             artists: self.artists.len() as i64,
             last_listen: totals.map(|t| t.last_listen),
             updated_at: None,
         }
     }
+
+    /// What equality compares: everything by URI and name, whatever the
+    /// numbers given on the way.
+    fn by_name(&self) -> ByName<'_> {
+        let songs = self
+            .catalog
+            .songs()
+            .iter()
+            .enumerate()
+            .map(|(number, song)| {
+                (
+                    &*song.uri,
+                    (&song.tally, self.catalog.latest(number as u32)),
+                )
+            })
+            .collect();
+        (
+            songs,
+            self.artists().collect(),
+            self.totals.as_ref(),
+            self.days_by_uri(),
+        )
+    }
 }
 
-fn rank_song(a: &(&String, &SongTally), b: &(&String, &SongTally)) -> Ordering {
-    ranking_order(
-        (a.1.tally.plays, a.1.tally.ms_played, &a.1.latest.track_name),
-        (b.1.tally.plays, b.1.tally.ms_played, &b.1.latest.track_name),
-    )
+type ByName<'a> = (
+    BTreeMap<&'a str, (&'a Tally, LatestNames)>,
+    BTreeMap<&'a str, &'a Tally>,
+    Option<&'a Tally>,
+    Days,
+);
+
+impl PartialEq for Aggregates {
+    fn eq(&self, other: &Self) -> bool {
+        self.by_name() == other.by_name()
+    }
 }
+
+impl Eq for Aggregates {}
 
 /// The first `limit` items in `order`, without sorting all of them.
 fn best<T>(mut items: Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) -> Vec<T> {

@@ -92,10 +92,7 @@ impl PeopleAggregates {
 
     /// Song and artist entries held: the size of the state.
     pub fn keys(&self) -> usize {
-        self.people
-            .values()
-            .map(|aggregates| aggregates.songs.len() + aggregates.artists.len())
-            .sum()
+        self.people.values().map(Aggregates::keys).sum()
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::{Counts, DayRollup};
+use super::{merge_songs, summed, Counts, DayIndex, DayRollup};
 use crate::aggregate::{Aggregates, BatchDelta, LatestNames};
 
 /// A song as its most recent listen names it.
@@ -21,14 +21,6 @@ pub struct SongEntry {
     /// `None` when the album is unknown (account data).
     pub album: Option<u32>,
     named_at: DateTime<Utc>,
-}
-
-/// One day of one partition: songs by number, sorted by number.
-#[derive(Debug, Clone, Default)]
-pub struct DayIndex {
-    pub songs: Vec<(u32, Counts)>,
-    /// The rest of the day's rollup, its songs left out.
-    pub rest: DayRollup,
 }
 
 /// What is known of one partition, and how far its journal was followed.
@@ -72,19 +64,6 @@ impl PartitionDays {
     }
 }
 
-/// Counts by song number, sorted, each song once.
-fn summed(mut songs: Vec<(u32, Counts)>) -> Vec<(u32, Counts)> {
-    songs.sort_unstable_by_key(|(id, _)| *id);
-    let mut sums: Vec<(u32, Counts)> = Vec::with_capacity(songs.len());
-    for (id, counts) in songs {
-        match sums.last_mut() {
-            Some((last, sum)) if *last == id => sum.add(&counts),
-            _ => sums.push((id, counts)),
-        }
-    }
-    sums
-}
-
 /// Every partition's rollups, with names stored once.
 #[derive(Debug, Clone, Default)]
 pub struct RangeIndex {
@@ -111,16 +90,26 @@ impl RangeIndex {
         position: Option<i64>,
         aggregates: &Aggregates,
     ) {
-        for (uri, song) in &aggregates.songs {
-            self.note_song(uri, &song.latest);
-        }
+        // The aggregates' song numbers, as numbers of this index.
+        let catalog = aggregates.catalog();
+        let numbers: Vec<u32> = (0..catalog.songs().len() as u32)
+            .map(|number| self.note_song(&catalog.song(number).uri, &catalog.latest(number)))
+            .collect();
         let mut state = PartitionDays {
             generation,
             position,
             ..PartitionDays::default()
         };
-        for (day, rollup) in &aggregates.days {
-            let index = self.day_index(rollup);
+        for (day, index) in aggregates.days() {
+            let songs = index
+                .songs
+                .iter()
+                .map(|(number, counts)| (numbers[*number as usize], *counts))
+                .collect();
+            let index = DayIndex {
+                songs: summed(songs),
+                rest: index.rest.clone(),
+            };
             state.days.insert(*day, index);
         }
         let days: Vec<(NaiveDate, &[(u32, Counts)])> = state
@@ -225,7 +214,7 @@ impl RangeIndex {
     /// A day's rollup with its songs as numbers; a song never seen gets a
     /// number with its URI as its only name.
     fn day_index(&mut self, rollup: &DayRollup) -> DayIndex {
-        let mut songs: Vec<(u32, Counts)> = rollup
+        let songs: Vec<(u32, Counts)> = rollup
             .songs
             .iter()
             .map(|(uri, counts)| {
@@ -236,19 +225,9 @@ impl RangeIndex {
                 (id, *counts)
             })
             .collect();
-        songs.sort_unstable_by_key(|(id, _)| *id);
-        // The rest copied field by field: cloning the whole rollup would
-        // copy every song's URI only to drop it.
         DayIndex {
-            songs,
-            rest: DayRollup {
-                songs: BTreeMap::new(),
-                hours: rollup.hours.clone(),
-                platforms: rollup.platforms.clone(),
-                shuffled: rollup.shuffled,
-                reason_start: rollup.reason_start.clone(),
-                reason_end: rollup.reason_end.clone(),
-            },
+            songs: summed(songs),
+            rest: rollup.without_songs(),
         }
     }
 }
@@ -270,38 +249,6 @@ fn intern(names: &mut Vec<String>, ids: &mut HashMap<String, u32>, name: &str) -
     names.push(name.to_string());
     ids.insert(name.to_string(), id);
     id
-}
-
-/// Adds `other` into `songs`, both sorted by song number, in one pass.
-fn merge_songs(songs: &mut Vec<(u32, Counts)>, other: &[(u32, Counts)]) {
-    if other.is_empty() {
-        return;
-    }
-    let mut merged = Vec::with_capacity(songs.len() + other.len());
-    let (mut i, mut j) = (0, 0);
-    while i < songs.len() && j < other.len() {
-        let (mine, theirs) = (songs[i], other[j]);
-        match mine.0.cmp(&theirs.0) {
-            std::cmp::Ordering::Less => {
-                merged.push(mine);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                merged.push(theirs);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                let mut counts = mine.1;
-                counts.add(&theirs.1);
-                merged.push((mine.0, counts));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    merged.extend_from_slice(&songs[i..]);
-    merged.extend_from_slice(&other[j..]);
-    *songs = merged;
 }
 
 /// The days of all partitions, for tests that compare with [`Days`].
@@ -349,7 +296,7 @@ mod tests {
 
         let mut everything = Aggregates::default();
         everything.apply(&BatchDelta::from_events(&listens));
-        assert_eq!(as_days(&index), everything.days);
+        assert_eq!(as_days(&index), everything.days_by_uri());
         let state = index.partition(2).unwrap();
         let month_total: i64 = state.months.values().flatten().map(|(_, c)| c.plays).sum();
         let year_total: i64 = state.years.values().flatten().map(|(_, c)| c.plays).sum();

@@ -12,8 +12,9 @@ use app::range::{
 };
 use chrono::{Datelike, NaiveDate};
 
-use super::index::{DayIndex, RangeIndex};
+use super::index::RangeIndex;
 use super::Counts;
+use super::DayIndex;
 
 /// Plays a song needs in a range before its skips rank it on the dashboard.
 pub const MIN_PLAYS_TO_RANK_SKIPS: i64 = 5;

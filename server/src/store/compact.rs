@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::accounts::PersonId;
 use crate::aggregate::people::PartitionDelta;
-use crate::aggregate::{Aggregates, BatchDelta, LatestNames, SongTally, Tally};
+use crate::aggregate::{Aggregates, BatchDelta, Catalog, LatestNames, Song, SongTally, Tally};
 use crate::event::Forget;
-use crate::rollup::{Counts, DayRollup, Days};
+use crate::rollup::{Counts, DayIndex, DayRollup, Days};
 
 /// Marks the compact form (and its version).
 const MAGIC: &[u8; 4] = b"SAC1";
@@ -32,28 +32,62 @@ const MAGIC: &[u8; 4] = b"SAC1";
 /// must not take all memory (a person's 10M listens take about 200 MB).
 const MAX_INFLATED: u64 = 1 << 30;
 
-/// A person's aggregates, as a checkpoint stores them.
+/// A person's aggregates, as a checkpoint stores them: songs and names in
+/// the numbers they have in memory, so nothing is looked up on the way.
 pub fn pack_aggregates(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
-    encode(&Tallies::new(
-        aggregates.songs.iter(),
-        aggregates.artists.iter(),
-        aggregates.totals.as_ref(),
-        &aggregates.days,
-    ))
+    let catalog = aggregates.catalog();
+    let songs = catalog
+        .songs()
+        .iter()
+        .enumerate()
+        .map(|(number, song)| {
+            let stored = StoredSong {
+                tally: StoredTally::from(&song.tally),
+                named_at: song.named_at.into(),
+                track_name: song.track_name.to_string(),
+                artist: song.artist,
+                album: song.album,
+            };
+            (number as u32, stored)
+        })
+        .collect();
+    let days = aggregates
+        .days()
+        .iter()
+        .map(|(day, index)| StoredDay::new(*day, index.songs.clone(), &index.rest))
+        .collect();
+    encode(&Tallies {
+        uris: catalog
+            .songs()
+            .iter()
+            .map(|song| song.uri.to_string())
+            .collect(),
+        names: catalog
+            .names()
+            .iter()
+            .map(|name| name.to_string())
+            .collect(),
+        songs,
+        artists: aggregates
+            .artists_by_number()
+            .iter()
+            .map(|(number, tally)| (*number, StoredTally::from(tally)))
+            .collect(),
+        totals: aggregates.totals.as_ref().map(StoredTally::from),
+        days,
+    })
 }
 
 /// What [`pack_aggregates`] (or an earlier version's checkpoint) stored.
 pub fn unpack_aggregates(bytes: &[u8], what: &str) -> Result<Aggregates, StoreError> {
     let Some(compact) = bytes.strip_prefix(MAGIC) else {
-        return super::packed::unpack(bytes, what);
+        // Deflated JSON of the fields a batch's delta has too.
+        let whole: BatchDelta = super::packed::unpack(bytes, what)?;
+        let mut aggregates = Aggregates::default();
+        aggregates.apply(&whole);
+        return Ok(aggregates);
     };
-    let parts = decode::<Tallies>(compact, what)?.into_parts(what)?;
-    Ok(Aggregates {
-        songs: parts.songs.into_iter().collect(),
-        artists: parts.artists.into_iter().collect(),
-        totals: parts.totals,
-        days: parts.days,
-    })
+    decode::<Tallies>(compact, what)?.into_aggregates(what)
 }
 
 /// A journaled batch's deltas.
@@ -141,8 +175,8 @@ struct StoredPartitionDelta {
 /// Songs, artists, totals and days, each name once.
 #[derive(Serialize, Deserialize)]
 struct Tallies {
-    /// Every song's URI, sorted, numbered by position: a day's songs in
-    /// number order are in URI order, as its map keeps them.
+    /// Every song's URI, numbered by position (a delta's in URI order,
+    /// aggregates' in the order their songs were first counted).
     uris: Vec<String>,
     /// Artist and album names, numbered by position.
     names: Vec<String>,
@@ -210,6 +244,34 @@ struct StoredDay {
     reason_end: Vec<(String, i64)>,
 }
 
+impl StoredDay {
+    /// A day whose songs are already numbered; the rest taken from `rollup`.
+    fn new(day: NaiveDate, songs: Vec<(u32, Counts)>, rollup: &DayRollup) -> Self {
+        Self {
+            day: day.num_days_from_ce(),
+            songs,
+            hours: rollup.hours.clone(),
+            platforms: pairs(&rollup.platforms),
+            shuffled: rollup.shuffled,
+            reason_start: pairs(&rollup.reason_start),
+            reason_end: pairs(&rollup.reason_end),
+        }
+    }
+
+    /// The day and everything but its songs.
+    fn split(self) -> (i32, Vec<(u32, Counts)>, DayRollup) {
+        let rest = DayRollup {
+            songs: BTreeMap::new(),
+            hours: self.hours,
+            platforms: self.platforms.into_iter().collect(),
+            shuffled: self.shuffled,
+            reason_start: self.reason_start.into_iter().collect(),
+            reason_end: self.reason_end.into_iter().collect(),
+        };
+        (self.day, self.songs, rest)
+    }
+}
+
 /// Numbers strings in the order first seen.
 #[derive(Default)]
 struct Numbering<'a> {
@@ -265,18 +327,13 @@ impl Tallies {
             .collect();
         let days = days
             .iter()
-            .map(|(day, rollup)| StoredDay {
-                day: day.num_days_from_ce(),
-                songs: rollup
+            .map(|(day, rollup)| {
+                let songs = rollup
                     .songs
                     .iter()
                     .map(|(uri, counts)| (uri_numbers[uri.as_str()], *counts))
-                    .collect(),
-                hours: rollup.hours.clone(),
-                platforms: pairs(&rollup.platforms),
-                shuffled: rollup.shuffled,
-                reason_start: pairs(&rollup.reason_start),
-                reason_end: pairs(&rollup.reason_end),
+                    .collect();
+                StoredDay::new(*day, songs, rollup)
             })
             .collect();
         Self {
@@ -336,24 +393,14 @@ impl Tallies {
             .collect::<Result<_, StoreError>>()?;
         let mut days = Days::new();
         for stored in self.days {
-            let day = NaiveDate::from_num_days_from_ce_opt(stored.day)
+            let (day, songs, mut rollup) = stored.split();
+            let day = NaiveDate::from_num_days_from_ce_opt(day)
                 .ok_or_else(|| corrupt("a day out of range"))?;
-            let day_songs = stored
-                .songs
+            rollup.songs = songs
                 .into_iter()
                 .map(|(number, counts)| Ok((uri(number)?.clone(), counts)))
                 .collect::<Result<_, StoreError>>()?;
-            days.insert(
-                day,
-                DayRollup {
-                    songs: day_songs,
-                    hours: stored.hours,
-                    platforms: stored.platforms.into_iter().collect(),
-                    shuffled: stored.shuffled,
-                    reason_start: stored.reason_start.into_iter().collect(),
-                    reason_end: stored.reason_end.into_iter().collect(),
-                },
-            );
+            days.insert(day, rollup);
         }
         let totals = match &self.totals {
             Some(totals) => Some(
@@ -369,6 +416,66 @@ impl Tallies {
             totals,
             days,
         })
+    }
+}
+
+impl Tallies {
+    /// The aggregates stored, songs and names keeping their numbers.
+    fn into_aggregates(self, what: &str) -> Result<Aggregates, StoreError> {
+        let corrupt = |detail: &str| StoreError::Corrupt(format!("{what}: {detail}"));
+        let timeless = || corrupt("a time out of range");
+        let mut catalog = Catalog::default();
+        for name in &self.names {
+            if catalog.intern_name(name) as usize != catalog.names().len() - 1 {
+                return Err(corrupt("a name stored twice"));
+            }
+        }
+        let name_count = self.names.len() as u32;
+        let mut songs: Vec<Option<StoredSong>> = Vec::new();
+        songs.resize_with(self.uris.len(), || None);
+        for (number, song) in self.songs {
+            let slot = songs
+                .get_mut(number as usize)
+                .ok_or_else(|| corrupt("a song number out of range"))?;
+            if song.artist >= name_count || song.album >= name_count {
+                return Err(corrupt("a name number out of range"));
+            }
+            *slot = Some(song);
+        }
+        for (uri, song) in self.uris.into_iter().zip(songs) {
+            let song = song.ok_or_else(|| corrupt("a song without counts"))?;
+            let named = Song {
+                uri: uri.into(),
+                tally: song.tally.tally().ok_or_else(timeless)?,
+                track_name: song.track_name.into(),
+                artist: song.artist,
+                album: song.album,
+                named_at: song.named_at.time().ok_or_else(timeless)?,
+            };
+            catalog
+                .push_new(named)
+                .ok_or_else(|| corrupt("a song stored twice"))?;
+        }
+        let mut artists = HashMap::with_capacity(self.artists.len());
+        for (number, tally) in self.artists {
+            if number >= name_count {
+                return Err(corrupt("a name number out of range"));
+            }
+            artists.insert(number, tally.tally().ok_or_else(timeless)?);
+        }
+        let mut days = BTreeMap::new();
+        for stored in self.days {
+            let (day, songs, rest) = stored.split();
+            let day = NaiveDate::from_num_days_from_ce_opt(day)
+                .ok_or_else(|| corrupt("a day out of range"))?;
+            days.insert(day, DayIndex { songs, rest });
+        }
+        let totals = match self.totals {
+            Some(totals) => Some(totals.tally().ok_or_else(timeless)?),
+            None => None,
+        };
+        Aggregates::assemble(catalog, artists, totals, days)
+            .ok_or_else(|| corrupt("a day's song numbers out of range or out of order"))
     }
 }
 
@@ -474,9 +581,13 @@ mod tests {
         assert_eq!(unpack_delta(&before, "test").unwrap(), delta);
         let mut people = PeopleAggregates::default();
         people.apply(&delta);
-        let one = people.people.values().next().unwrap();
-        let before = super::super::packed::pack(one).unwrap();
-        assert_eq!(&unpack_aggregates(&before, "test").unwrap(), one);
+        // An earlier checkpoint held the fields a delta has, as JSON.
+        let (person, whole) = delta.people.iter().next().unwrap();
+        let before = super::super::packed::pack(whole).unwrap();
+        assert_eq!(
+            &unpack_aggregates(&before, "test").unwrap(),
+            &people.people[person]
+        );
     }
 
     #[test]

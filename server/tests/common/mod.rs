@@ -750,11 +750,11 @@ pub fn stored_totals_of(
                 if person.is_some_and(|person| person != owner.as_str()) {
                     continue;
                 }
-                for (uri, song) in aggregates.songs {
-                    add_count(songs.entry(uri).or_default(), &song.tally);
+                for song in aggregates.catalog().songs() {
+                    add_count(songs.entry(song.uri.to_string()).or_default(), &song.tally);
                 }
-                for (name, tally) in aggregates.artists {
-                    add_count(artists.entry(name).or_default(), &tally);
+                for (name, tally) in aggregates.artists() {
+                    add_count(artists.entry(name.to_string()).or_default(), tally);
                 }
             }
         }

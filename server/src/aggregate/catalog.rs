@@ -1,0 +1,235 @@
+//! One person's songs and names, each stored once and numbered, so that
+//! the days' per-song counts (most of what is ever counted) refer to a song
+//! by a 4-byte number instead of a copy of its URI.
+
+use std::cmp::Ordering;
+use std::hash::{BuildHasher, RandomState};
+
+use chrono::{DateTime, Utc};
+use hashbrown::HashTable;
+
+use super::{LatestNames, SongTally, Tally};
+
+/// A song: its all-time counts and the names of its most recent listen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Song {
+    pub uri: Box<str>,
+    pub tally: Tally,
+    pub track_name: Box<str>,
+    /// Name numbers.
+    pub artist: u32,
+    pub album: u32,
+    /// When the names were those of a listen.
+    pub named_at: DateTime<Utc>,
+}
+
+/// Songs by number and names (of artists and albums) by number, each
+/// findable by its text. The tables hold numbers only: the text is kept
+/// once, in the songs and names themselves.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    songs: Vec<Song>,
+    song_numbers: HashTable<u32>,
+    names: Vec<Box<str>>,
+    name_numbers: HashTable<u32>,
+    /// Keyed with a random seed: URIs and names come from people's files.
+    hasher: RandomState,
+}
+
+impl Catalog {
+    pub fn songs(&self) -> &[Song] {
+        &self.songs
+    }
+
+    pub fn song(&self, number: u32) -> &Song {
+        &self.songs[number as usize]
+    }
+
+    pub fn name(&self, number: u32) -> &str {
+        &self.names[number as usize]
+    }
+
+    pub fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+
+    pub fn song_number(&self, uri: &str) -> Option<u32> {
+        let songs = &self.songs;
+        self.song_numbers
+            .find(self.hasher.hash_one(uri), |&n| {
+                &*songs[n as usize].uri == uri
+            })
+            .copied()
+    }
+
+    pub fn name_number(&self, name: &str) -> Option<u32> {
+        let names = &self.names;
+        self.name_numbers
+            .find(self.hasher.hash_one(name), |&n| &*names[n as usize] == name)
+            .copied()
+    }
+
+    /// The number of a name, given one if new.
+    pub fn intern_name(&mut self, name: &str) -> u32 {
+        if let Some(number) = self.name_number(name) {
+            return number;
+        }
+        let number = self.names.len() as u32;
+        self.names.push(name.into());
+        let (names, hasher) = (&self.names, &self.hasher);
+        self.name_numbers
+            .insert_unique(hasher.hash_one(name), number, |&n| {
+                hasher.hash_one(&*names[n as usize])
+            });
+        number
+    }
+
+    /// Adds a song's counts and names (the most recent win); its number.
+    pub fn add(&mut self, uri: &str, song: &SongTally) -> u32 {
+        let number = match self.song_number(uri) {
+            Some(number) => number,
+            None => {
+                let latest = &song.latest;
+                let artist = self.intern_name(&latest.artist_name);
+                let album = self.intern_name(&latest.album_name);
+                return self.push(Song {
+                    uri: uri.into(),
+                    tally: song.tally.clone(),
+                    track_name: latest.track_name.as_str().into(),
+                    artist,
+                    album,
+                    named_at: latest.ts,
+                });
+            }
+        };
+        if self.is_newer(number, &song.latest) {
+            let artist = self.intern_name(&song.latest.artist_name);
+            let album = self.intern_name(&song.latest.album_name);
+            let existing = &mut self.songs[number as usize];
+            existing.track_name = song.latest.track_name.as_str().into();
+            existing.artist = artist;
+            existing.album = album;
+            existing.named_at = song.latest.ts;
+        }
+        self.songs[number as usize].tally.merge(&song.tally);
+        number
+    }
+
+    /// The number of a song counted without its names (damaged or old
+    /// stored data): its URI stands for its name until a listen names it.
+    pub fn number_or_unnamed(&mut self, uri: &str, first_listen: DateTime<Utc>) -> u32 {
+        if let Some(number) = self.song_number(uri) {
+            return number;
+        }
+        let unknown = self.intern_name("");
+        self.push(Song {
+            uri: uri.into(),
+            tally: Tally {
+                plays: 0,
+                ms_played: 0,
+                skips: 0,
+                first_listen,
+                last_listen: first_listen,
+            },
+            track_name: uri.into(),
+            artist: unknown,
+            album: unknown,
+            named_at: DateTime::<Utc>::MIN_UTC,
+        })
+    }
+
+    /// Adds a song known to be new (read back whole); its number, or `None`
+    /// if its URI is already here.
+    pub fn push_new(&mut self, song: Song) -> Option<u32> {
+        if self.song_number(&song.uri).is_some() {
+            return None;
+        }
+        Some(self.push(song))
+    }
+
+    fn push(&mut self, song: Song) -> u32 {
+        let number = self.songs.len() as u32;
+        let hash = self.hasher.hash_one(&*song.uri);
+        self.songs.push(song);
+        let (songs, hasher) = (&self.songs, &self.hasher);
+        self.song_numbers
+            .insert_unique(hash, number, |&n| hasher.hash_one(&*songs[n as usize].uri));
+        number
+    }
+
+    /// Whether `latest` names song `number` more recently than its names do:
+    /// the later listen, ties broken by the names themselves.
+    fn is_newer(&self, number: u32, latest: &LatestNames) -> bool {
+        let song = &self.songs[number as usize];
+        match latest.ts.cmp(&song.named_at) {
+            Ordering::Greater => true,
+            Ordering::Less => false,
+            Ordering::Equal => {
+                let ours = (
+                    &*song.track_name,
+                    self.name(song.artist),
+                    self.name(song.album),
+                );
+                let theirs = (
+                    latest.track_name.as_str(),
+                    latest.artist_name.as_str(),
+                    latest.album_name.as_str(),
+                );
+                theirs > ours
+            }
+        }
+    }
+
+    /// The names a song shows, written out.
+    pub fn latest(&self, number: u32) -> LatestNames {
+        let song = self.song(number);
+        LatestNames {
+            ts: song.named_at,
+            track_name: song.track_name.to_string(),
+            artist_name: self.name(song.artist).to_string(),
+            album_name: self.name(song.album).to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::BatchDelta;
+    use crate::event::test_listen;
+
+    #[test]
+    fn songs_and_names_are_numbered_once_and_found_again() {
+        let listens: Vec<_> = (0..30)
+            .map(|i| {
+                test_listen(
+                    &format!("s{}", i % 4),
+                    &format!("A{}", i % 2),
+                    "2020-01-01T00:00:00Z",
+                    1,
+                    false,
+                )
+            })
+            .collect();
+        let delta = BatchDelta::from_events(&listens);
+        let mut catalog = Catalog::default();
+        for (uri, song) in &delta.songs {
+            catalog.add(uri, song);
+        }
+        for (uri, song) in &delta.songs {
+            catalog.add(uri, song);
+        }
+        assert_eq!(catalog.songs().len(), 4);
+        let number = catalog.song_number("spotify:track:s3").unwrap();
+        assert_eq!(catalog.song(number).tally.plays, 14);
+        assert_eq!(catalog.name(catalog.song(number).artist), "A1");
+        assert_eq!(catalog.song_number("spotify:track:s9"), None);
+        let unnamed = catalog.number_or_unnamed("spotify:track:s9", listens[0].ts);
+        assert_eq!(catalog.song_number("spotify:track:s9"), Some(unnamed));
+        assert_eq!(
+            catalog.push_new(catalog.song(0).clone()),
+            None,
+            "a URI is numbered once"
+        );
+    }
+}
