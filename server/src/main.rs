@@ -17,6 +17,7 @@ use server::serve::session::Sessions;
 use server::serve::{monitoring_router, router, AppState, LiveAnalytics};
 use server::status::PipelineStatus;
 use server::store::accounts::LinkPurpose;
+use server::store::leaderboard::WrittenSignal;
 use server::store::{Store, StoreError};
 use server::stream::consume::ConsumerTask;
 use server::stream::publisher::Publisher;
@@ -59,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
     let status = PipelineStatus::default();
     let (stop, stopping) = watch::channel(false);
     let ranges = Ranges::default();
+    let written = WrittenSignal::default();
     let consumer = tokio::spawn(
         ConsumerTask {
             kafka: config.kafka.clone(),
@@ -73,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
                 store.clone(),
                 config.kafka.topic.clone(),
                 status.clone(),
+                written.clone(),
             ),
         }
         .run(),
@@ -83,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
         config.kafka.topic.clone(),
         status,
         ranges.clone(),
+        written,
     );
     let (close, closing) = watch::channel(false);
     let state = AppState {

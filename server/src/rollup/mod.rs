@@ -148,6 +148,23 @@ pub struct DayIndex {
     pub rest: DayRollup,
 }
 
+/// Songs in either of two lists sorted by number.
+fn distinct_songs(songs: &[(u32, Counts)], other: &[(u32, Counts)]) -> usize {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < songs.len() && j < other.len() {
+        match songs[i].0.cmp(&other[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    songs.len() + other.len() - shared
+}
+
 /// Counts by song number, sorted, each song once.
 pub fn summed(mut songs: Vec<(u32, Counts)>) -> Vec<(u32, Counts)> {
     songs.sort_unstable_by_key(|(id, _)| *id);
@@ -161,12 +178,14 @@ pub fn summed(mut songs: Vec<(u32, Counts)>) -> Vec<(u32, Counts)> {
     sums
 }
 
-/// Adds `other` into `songs`, both sorted by song number, in one pass.
+/// Adds `other` into `songs`, both sorted by song number, in one pass
+/// (after one that counts them: these are most of the memory held, and a
+/// vector sized for both would keep the room of every song they share).
 pub fn merge_songs(songs: &mut Vec<(u32, Counts)>, other: &[(u32, Counts)]) {
     if other.is_empty() {
         return;
     }
-    let mut merged = Vec::with_capacity(songs.len() + other.len());
+    let mut merged = Vec::with_capacity(distinct_songs(songs, other));
     let (mut i, mut j) = (0, 0);
     while i < songs.len() && j < other.len() {
         let (mine, theirs) = (songs[i], other[j]);
@@ -256,6 +275,32 @@ mod tests {
             merge_days(&mut in_parts, &part);
         }
         assert_eq!(in_parts, at_once);
+    }
+
+    #[test]
+    fn merged_songs_are_summed_in_order_and_take_only_their_room() {
+        let counts = |plays| Counts::from([plays, plays * 10, 0]);
+        let mut songs = vec![(1, counts(1)), (4, counts(2)), (9, counts(3))];
+        merge_songs(
+            &mut songs,
+            &[
+                (0, counts(5)),
+                (4, counts(1)),
+                (9, counts(1)),
+                (12, counts(7)),
+            ],
+        );
+        assert_eq!(
+            songs,
+            vec![
+                (0, counts(5)),
+                (1, counts(1)),
+                (4, counts(3)),
+                (9, counts(4)),
+                (12, counts(7))
+            ]
+        );
+        assert_eq!(songs.capacity(), 5);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The figures the dashboard and the API serve: each person's leaderboards,
-//! re-read from MongoDB in the background every [`REFRESH_EVERY`] (the
+//! re-read from MongoDB in the background as soon as this server wrote
+//! some, and every [`REFRESH_EVERY`] in any case (the
 //! partitions' heads, then only the people who changed, each an exact `_id`
 //! read). A request never waits for the database, and the database sees a
 //! few reads a second whatever the traffic. When a read fails, the last
@@ -16,16 +17,21 @@ use app::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 use app::source::{AnalyticsSource, SourceError};
 use async_trait::async_trait;
 use tokio::sync::watch;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::{sleep, sleep_until, timeout, Instant};
 
 use super::range_api::Ranges;
 use crate::accounts::PersonId;
 use crate::status::PipelineStatus;
-use crate::store::leaderboard::Leaderboards;
+use crate::store::leaderboard::{Leaderboards, WrittenSignal};
 use crate::store::{Store, StoreError};
 
-/// How often the figures are read again.
+/// How often the figures are read again when this server wrote none
+/// (another instance may have).
 const REFRESH_EVERY: Duration = Duration::from_millis(200);
+/// The least time between two reads of the figures: while listens pour in,
+/// leaderboards are written many times a second, and reading each would
+/// take the database's time from counting.
+const MIN_READ_GAP: Duration = Duration::from_millis(40);
 /// Longest the reader waits at start for the consumer's first assignment
 /// (a consumer joins its group within a session timeout).
 const FIRST_ASSIGNMENT_WAIT: Duration = Duration::from_secs(10);
@@ -60,7 +66,14 @@ struct SharedPayload {
 impl LiveAnalytics {
     /// Starts reading the figures, and following the rollups into `ranges`,
     /// in the background; call inside a Tokio runtime.
-    pub fn start(store: Store, topic: String, status: PipelineStatus, ranges: Ranges) -> Self {
+    /// `written` rings when this server's consumer wrote leaderboards.
+    pub fn start(
+        store: Store,
+        topic: String,
+        status: PipelineStatus,
+        ranges: Ranges,
+        written: WrittenSignal,
+    ) -> Self {
         let (publish, latest) = watch::channel(None);
         tokio::spawn(follow_rollups(
             store.clone(),
@@ -68,7 +81,7 @@ impl LiveAnalytics {
             ranges.clone(),
             publish.clone(),
         ));
-        tokio::spawn(refresh(store, topic, status.clone(), publish));
+        tokio::spawn(refresh(store, topic, status.clone(), written, publish));
         Self {
             latest,
             status,
@@ -172,10 +185,12 @@ async fn refresh(
     store: Store,
     topic: String,
     status: PipelineStatus,
+    written: WrittenSignal,
     publish: watch::Sender<Figures>,
 ) {
     let mut known = Versions::new();
     while !publish.is_closed() {
+        let started = Instant::now();
         match timeout(
             READ_PATIENCE,
             read_changes(&store, &topic, &mut known, &publish),
@@ -188,7 +203,11 @@ async fn refresh(
                 status.reads_failing(format!("MongoDB did not answer within {READ_PATIENCE:?}"))
             }
         }
-        sleep(REFRESH_EVERY).await;
+        tokio::select! {
+            () = sleep(REFRESH_EVERY) => {}
+            () = written.heard() => {}
+        }
+        sleep_until(started + MIN_READ_GAP).await;
     }
 }
 

@@ -52,6 +52,7 @@ pub(super) async fn router_with(ranges: Ranges) -> (Router, Auth) {
             kafka.topic.clone(),
             PipelineStatus::default(),
             ranges.clone(),
+            Default::default(),
         )),
         store: store.clone(),
         kafka: Arc::new(KafkaProbe::new(&kafka).expect("a client")),

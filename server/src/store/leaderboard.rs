@@ -9,6 +9,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use app::model::{ranking_order, Summary, TopArtist, TopSong};
 use chrono::Utc;
@@ -16,6 +17,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{self, doc, Document};
 use mongodb::options::ReplaceOptions;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use super::{Store, StoreError, LEADERBOARDS, LEADERBOARD_HEADS};
 use crate::accounts::PersonId;
@@ -23,6 +25,23 @@ use crate::aggregate::Aggregates;
 
 /// Rows kept in each ranking: the most the API hands out.
 pub const LEADERBOARD_SIZE: usize = app::model::Limit::MAX as usize;
+
+/// Rings when this server wrote leaderboards, so its readers read them at
+/// once rather than at their next scheduled look (a listen is on the page
+/// a whole refresh period sooner).
+#[derive(Clone, Default)]
+pub struct WrittenSignal(Arc<Notify>);
+
+impl WrittenSignal {
+    pub fn ring(&self) {
+        // One stored ring wakes the next wait, however many came before.
+        self.0.notify_one();
+    }
+
+    pub async fn heard(&self) {
+        self.0.notified().await;
+    }
+}
 
 /// Totals and rankings, as published together.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use super::backoff::Backoff;
 use crate::accounts::PersonId;
 use crate::metrics::METRICS;
 use crate::status::PipelineStatus;
-use crate::store::leaderboard::{Leaderboards, PartitionHeads};
+use crate::store::leaderboard::{Leaderboards, PartitionHeads, WrittenSignal};
 use crate::store::Store;
 
 /// What changed in a partition's leaderboards after a batch.
@@ -31,9 +31,15 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub fn start(store: Store, topic: String, status: PipelineStatus) -> Self {
+    /// Starts the writing task; `written` rings after each write.
+    pub fn start(
+        store: Store,
+        topic: String,
+        status: PipelineStatus,
+        written: WrittenSignal,
+    ) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(publish_all(store, topic, status, receiver));
+        tokio::spawn(publish_all(store, topic, status, written, receiver));
         Self { sender }
     }
 
@@ -71,6 +77,7 @@ async fn publish_all(
     store: Store,
     topic: String,
     status: PipelineStatus,
+    written: WrittenSignal,
     mut receiver: mpsc::UnboundedReceiver<Publication>,
 ) {
     let mut pending: BTreeMap<i32, Pending> = BTreeMap::new();
@@ -104,6 +111,7 @@ async fn publish_all(
                 status.store_ok();
                 backoff = Backoff::default();
                 pending.remove(&partition);
+                written.ring();
             }
             Err(error) => {
                 let delay = backoff.next_delay();
