@@ -46,7 +46,9 @@ async fn main() -> anyhow::Result<()> {
             ),
         };
         config.kafka.load_secrets()?;
-        return server::admin::run(&store, &config.kafka, &public_url, command).await;
+        let outcome = server::admin::run(&store, &config.kafka, &public_url, command).await;
+        store.shutdown().await;
+        return outcome;
     }
     config.kafka.load_secrets()?;
     let leptos = leptos::config::get_configuration(None)

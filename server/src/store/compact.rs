@@ -204,6 +204,19 @@ pub fn unpack_delta(bytes: &[u8], what: &str) -> Result<PartitionDelta, StoreErr
     Ok(delta)
 }
 
+/// Any other value in the compact form (postcard, deflated).
+pub fn pack<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    encode(value)
+}
+
+/// What [`pack`] stored.
+pub fn unpack<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    let compact = bytes
+        .strip_prefix(MAGIC)
+        .ok_or_else(|| StoreError::Corrupt(format!("{what}: not in the compact form")))?;
+    decode(compact, what)
+}
+
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     let raw = postcard::to_stdvec(value)
         .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use app::model::{ranking_order, Summary, TopArtist, TopSong};
 use chrono::Utc;
 use futures::TryStreamExt;
-use mongodb::bson::{self, doc, Document};
+use mongodb::bson::spec::BinarySubtype;
+use mongodb::bson::{doc, Binary, Document};
 use mongodb::options::ReplaceOptions;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -165,6 +166,13 @@ fn merge_ranking<T: RankingRow>(rows: Vec<T>) -> Vec<T> {
     ranking
 }
 
+/// A partition's leaderboards have a collection of their own: FerretDB
+/// reads a whole collection for each replace, so each costs what one
+/// partition's people hold, not everyone's.
+fn leaderboards_collection(partition: i32) -> String {
+    format!("{LEADERBOARDS}_p{partition}")
+}
+
 /// Who has figures in a partition, and the position at which each last changed.
 pub type PartitionHeads = HashMap<PersonId, i64>;
 
@@ -180,22 +188,28 @@ impl Store {
         forgotten: &[PersonId],
         heads: &PartitionHeads,
     ) -> Result<(), StoreError> {
+        let collection = leaderboards_collection(partition);
         for (person, leaderboards) in changed {
             let id = format!("{topic}/{person}/{partition}");
-            let mut document =
-                bson::to_document(leaderboards).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            document.insert("_id", &id);
-            document.insert("topic", topic);
-            document.insert("person", person.as_str());
-            document.insert("partition", partition);
-            self.collection(LEADERBOARDS)
+            let packed = Binary {
+                subtype: BinarySubtype::Generic,
+                bytes: super::compact::pack(leaderboards)?,
+            };
+            let document = doc! {
+                "_id": &id,
+                "topic": topic,
+                "person": person.as_str(),
+                "partition": partition,
+                "packed": packed,
+            };
+            self.collection(&collection)
                 .replace_one(doc! { "_id": &id }, document)
                 .with_options(ReplaceOptions::builder().upsert(true).build())
                 .await
                 .map_err(|e| self.error(e))?;
         }
         for person in forgotten {
-            self.collection(LEADERBOARDS)
+            self.collection(&collection)
                 .delete_one(doc! { "_id": format!("{topic}/{person}/{partition}") })
                 .await
                 .map_err(|e| self.error(e))?;
@@ -255,16 +269,16 @@ impl Store {
         let mut parts = Vec::new();
         for partition in partitions {
             let found = self
-                .collection(LEADERBOARDS)
+                .collection(&leaderboards_collection(partition))
                 .find_one(doc! { "_id": format!("{topic}/{person}/{partition}") })
-                .projection(doc! { "_id": 0, "topic": 0, "person": 0, "partition": 0 })
+                .projection(doc! { "_id": 0, "packed": 1 })
                 .await
                 .map_err(|e| self.error(e))?;
             if let Some(document) = found {
-                parts.push(
-                    bson::from_document(document)
-                        .map_err(|e| StoreError::Corrupt(format!("leaderboards: {e}")))?,
-                );
+                let packed = document
+                    .get_binary_generic("packed")
+                    .map_err(|e| StoreError::Corrupt(format!("leaderboards: {e}")))?;
+                parts.push(super::compact::unpack(packed, "leaderboards")?);
             }
         }
         Ok(Leaderboards::merge(parts))
@@ -278,15 +292,17 @@ mod tests {
     use crate::event::{test_listen, ListenEvent};
 
     #[test]
-    fn leaderboards_round_trip_through_bson() {
+    fn leaderboards_round_trip_in_the_compact_form() {
         let event = test_listen("a", "A", "2020-01-01T00:00:00Z", 5, false);
         let mut aggregates = Aggregates::default();
         aggregates.apply(&BatchDelta::from_events([&event]));
-        let leaderboards = Leaderboards::of(&aggregates);
+        let mut leaderboards = Leaderboards::of(&aggregates);
+        leaderboards.summary.updated_at = Some(event.ts);
         assert_eq!(leaderboards.top_songs.len(), 1);
-        let document = bson::to_document(&leaderboards).unwrap();
-        let back: Leaderboards = bson::from_document(document).unwrap();
+        let packed = crate::store::compact::pack(&leaderboards).unwrap();
+        let back: Leaderboards = crate::store::compact::unpack(&packed, "test").unwrap();
         assert_eq!(back, leaderboards);
+        assert!(crate::store::compact::unpack::<Leaderboards>(b"{}", "test").is_err());
     }
 
     fn partition_of(events: &[ListenEvent]) -> Aggregates {

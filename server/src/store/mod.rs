@@ -15,9 +15,10 @@
 //!   generation, the position it covers and the removed accounts (see [`checkpoint`]);
 //! - `chunks_p<partition>_g<generation>`: the aggregates of each partition's
 //!   current checkpoint, each person's packed (see [`compact`]) in chunks of 1 MiB;
-//! - `leaderboards` (per person and partition: totals, top 100 songs and
-//!   artists) and `leaderboard_heads` (per partition: whose, and since when),
-//!   replaced after every batch; the dashboard and API read them (see [`leaderboard`]);
+//! - `leaderboards_p<partition>` (per person: totals, top 100 songs and
+//!   artists, in the compact form) and `leaderboard_heads` (per partition:
+//!   whose, and since when), replaced after every batch; the dashboard and
+//!   API read them (see [`leaderboard`]);
 //! - `imports`: which file contents each person imported (see [`imports`]);
 //! - `people`, `sessions`, `api_tokens`, `share_links`, `one_time_links`:
 //!   accounts and their secrets' hashes (see [`accounts`]).
@@ -41,6 +42,8 @@ use crate::config::{redact_password, MongoSettings};
 
 pub const JOURNAL: &str = "batch_journal";
 pub const CHECKPOINTS: &str = "checkpoints";
+/// Prefix of each partition's leaderboards collection (and the name of the
+/// one collection earlier versions used for all).
 pub const LEADERBOARDS: &str = "leaderboards";
 /// Per partition: whose leaderboards it holds, and when each last changed.
 pub const LEADERBOARD_HEADS: &str = "leaderboard_heads";
@@ -111,6 +114,13 @@ impl Store {
             "chain",
             doc! { "topic": 1, "partition": 1, "from": 1 },
         )];
+        // Leaderboards were one collection for every partition before:
+        // each is published again when its partition is loaded, so the
+        // old copies (whose people may since have been forgotten) go.
+        self.collection(LEADERBOARDS)
+            .drop()
+            .await
+            .map_err(|e| self.error(e))?;
         for (collection, name, keys) in indexes {
             let index = IndexModel::builder()
                 .keys(keys)
