@@ -3,7 +3,7 @@
 //! by a 4-byte number instead of a copy of its URI.
 
 use std::cmp::Ordering;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, Hash, RandomState};
 
 use chrono::{DateTime, Utc};
 use hashbrown::HashTable;
@@ -23,17 +23,42 @@ pub struct Song {
     pub named_at: DateTime<Utc>,
 }
 
+/// Finds the number of an entry of a list by a key of the entry's: holds
+/// numbers only, the keys being read from the list itself, so no key is
+/// stored twice.
+#[derive(Debug, Clone, Default)]
+pub struct Numbers {
+    table: HashTable<u32>,
+    /// Keyed with a random seed: URIs and names come from people's files.
+    hasher: RandomState,
+}
+
+impl Numbers {
+    /// The number whose entry has `key`; `key_of` reads an entry's key.
+    pub fn find<Q: Hash + Eq>(&self, key: Q, key_of: impl Fn(u32) -> Q) -> Option<u32> {
+        self.table
+            .find(self.hasher.hash_one(&key), |&number| key_of(number) == key)
+            .copied()
+    }
+
+    /// Notes that entry `number` has `key`, not noted before.
+    pub fn insert<Q: Hash>(&mut self, number: u32, key: Q, key_of: impl Fn(u32) -> Q) {
+        let hasher = &self.hasher;
+        self.table
+            .insert_unique(hasher.hash_one(&key), number, |&n| {
+                hasher.hash_one(key_of(n))
+            });
+    }
+}
+
 /// Songs by number and names (of artists and albums) by number, each
-/// findable by its text. The tables hold numbers only: the text is kept
-/// once, in the songs and names themselves.
+/// findable by its text, which is kept once.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     songs: Vec<Song>,
-    song_numbers: HashTable<u32>,
+    song_numbers: Numbers,
     names: Vec<Box<str>>,
-    name_numbers: HashTable<u32>,
-    /// Keyed with a random seed: URIs and names come from people's files.
-    hasher: RandomState,
+    name_numbers: Numbers,
 }
 
 impl Catalog {
@@ -54,19 +79,12 @@ impl Catalog {
     }
 
     pub fn song_number(&self, uri: &str) -> Option<u32> {
-        let songs = &self.songs;
         self.song_numbers
-            .find(self.hasher.hash_one(uri), |&n| {
-                &*songs[n as usize].uri == uri
-            })
-            .copied()
+            .find(uri, |n| &*self.songs[n as usize].uri)
     }
 
     pub fn name_number(&self, name: &str) -> Option<u32> {
-        let names = &self.names;
-        self.name_numbers
-            .find(self.hasher.hash_one(name), |&n| &*names[n as usize] == name)
-            .copied()
+        self.name_numbers.find(name, |n| &*self.names[n as usize])
     }
 
     /// The number of a name, given one if new.
@@ -76,11 +94,9 @@ impl Catalog {
         }
         let number = self.names.len() as u32;
         self.names.push(name.into());
-        let (names, hasher) = (&self.names, &self.hasher);
+        let names = &self.names;
         self.name_numbers
-            .insert_unique(hasher.hash_one(name), number, |&n| {
-                hasher.hash_one(&*names[n as usize])
-            });
+            .insert(number, name, |n| &*names[n as usize]);
         number
     }
 
@@ -149,11 +165,12 @@ impl Catalog {
 
     fn push(&mut self, song: Song) -> u32 {
         let number = self.songs.len() as u32;
-        let hash = self.hasher.hash_one(&*song.uri);
         self.songs.push(song);
-        let (songs, hasher) = (&self.songs, &self.hasher);
+        let songs = &self.songs;
         self.song_numbers
-            .insert_unique(hash, number, |&n| hasher.hash_one(&*songs[n as usize].uri));
+            .insert(number, &*songs[number as usize].uri, |n| {
+                &*songs[n as usize].uri
+            });
         number
     }
 

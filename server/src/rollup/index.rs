@@ -5,18 +5,19 @@
 //! day. Kept current by [`crate::store::rollups`], which loads a
 //! partition's checkpoint and then follows its journal.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{merge_songs, summed, Counts, DayIndex, DayRollup};
+use crate::aggregate::catalog::Numbers;
 use crate::aggregate::{Aggregates, BatchDelta, LatestNames};
 
 /// A song as its most recent listen names it.
 #[derive(Debug, Clone)]
 pub struct SongEntry {
-    pub track_uri: String,
-    pub track_name: String,
+    pub track_uri: Box<str>,
+    pub track_name: Box<str>,
     pub artist: u32,
     /// `None` when the album is unknown (account data).
     pub album: Option<u32>,
@@ -68,12 +69,12 @@ impl PartitionDays {
 #[derive(Debug, Clone, Default)]
 pub struct RangeIndex {
     pub songs: Vec<SongEntry>,
-    song_ids: HashMap<String, u32>,
-    pub artists: Vec<String>,
-    artist_ids: HashMap<String, u32>,
+    song_ids: Numbers,
+    pub artists: Vec<Box<str>>,
+    artist_ids: Numbers,
     /// `(artist, album name)`.
-    pub albums: Vec<(u32, String)>,
-    album_ids: HashMap<(u32, String), u32>,
+    pub albums: Vec<(u32, Box<str>)>,
+    album_ids: Numbers,
     pub partitions: BTreeMap<i32, PartitionDays>,
 }
 
@@ -164,32 +165,50 @@ impl RangeIndex {
     }
 
     pub fn song_id(&self, track_uri: &str) -> Option<u32> {
-        self.song_ids.get(track_uri).copied()
+        self.song_ids
+            .find(track_uri, |id| &*self.songs[id as usize].track_uri)
     }
 
     pub fn artist_id(&self, name: &str) -> Option<u32> {
-        self.artist_ids.get(name).copied()
+        self.artist_ids.find(name, |id| &*self.artists[id as usize])
+    }
+
+    fn album_id(&mut self, artist: u32, name: &str) -> u32 {
+        if let Some(id) = self
+            .album_ids
+            .find((artist, name), |id| album_key(&self.albums, id))
+        {
+            return id;
+        }
+        let id = self.albums.len() as u32;
+        self.albums.push((artist, name.into()));
+        let albums = &self.albums;
+        self.album_ids
+            .insert(id, (artist, name), |id| album_key(albums, id));
+        id
+    }
+
+    fn artist_number(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.artist_id(name) {
+            return id;
+        }
+        let id = self.artists.len() as u32;
+        self.artists.push(name.into());
+        let artists = &self.artists;
+        self.artist_ids
+            .insert(id, name, |id| &*artists[id as usize]);
+        id
     }
 
     fn note_song(&mut self, uri: &str, names: &LatestNames) -> u32 {
-        let artist = intern(&mut self.artists, &mut self.artist_ids, &names.artist_name);
-        let album = (!names.album_name.is_empty()).then(|| {
-            let key = (artist, names.album_name.clone());
-            match self.album_ids.get(&key) {
-                Some(id) => *id,
-                None => {
-                    let id = self.albums.len() as u32;
-                    self.albums.push(key.clone());
-                    self.album_ids.insert(key, id);
-                    id
-                }
-            }
-        });
-        match self.song_ids.get(uri) {
-            Some(&id) => {
+        let artist = self.artist_number(&names.artist_name);
+        let album =
+            (!names.album_name.is_empty()).then(|| self.album_id(artist, &names.album_name));
+        match self.song_id(uri) {
+            Some(id) => {
                 let song = &mut self.songs[id as usize];
                 if names.ts >= song.named_at {
-                    song.track_name.clone_from(&names.track_name);
+                    song.track_name = names.track_name.as_str().into();
                     song.artist = artist;
                     song.album = album;
                     song.named_at = names.ts;
@@ -199,13 +218,15 @@ impl RangeIndex {
             None => {
                 let id = self.songs.len() as u32;
                 self.songs.push(SongEntry {
-                    track_uri: uri.to_string(),
-                    track_name: names.track_name.clone(),
+                    track_uri: uri.into(),
+                    track_name: names.track_name.as_str().into(),
                     artist,
                     album,
                     named_at: names.ts,
                 });
-                self.song_ids.insert(uri.to_string(), id);
+                let songs = &self.songs;
+                self.song_ids
+                    .insert(id, uri, |id| &*songs[id as usize].track_uri);
                 id
             }
         }
@@ -218,8 +239,8 @@ impl RangeIndex {
             .songs
             .iter()
             .map(|(uri, counts)| {
-                let id = match self.song_ids.get(uri) {
-                    Some(&id) => id,
+                let id = match self.song_id(uri) {
+                    Some(id) => id,
                     None => self.note_song(uri, &unnamed(uri)),
                 };
                 (id, *counts)
@@ -232,6 +253,12 @@ impl RangeIndex {
     }
 }
 
+/// What finds an album: its artist's number and its name.
+fn album_key(albums: &[(u32, Box<str>)], id: u32) -> (u32, &str) {
+    let (artist, name) = &albums[id as usize];
+    (*artist, name)
+}
+
 fn unnamed(uri: &str) -> LatestNames {
     LatestNames {
         ts: DateTime::<Utc>::MIN_UTC,
@@ -239,16 +266,6 @@ fn unnamed(uri: &str) -> LatestNames {
         artist_name: String::new(),
         album_name: String::new(),
     }
-}
-
-fn intern(names: &mut Vec<String>, ids: &mut HashMap<String, u32>, name: &str) -> u32 {
-    if let Some(&id) = ids.get(name) {
-        return id;
-    }
-    let id = names.len() as u32;
-    names.push(name.to_string());
-    ids.insert(name.to_string(), id);
-    id
 }
 
 /// The days of all partitions, for tests that compare with [`Days`].
@@ -261,7 +278,7 @@ pub fn as_days(index: &RangeIndex) -> super::Days {
             rollup.songs = day_index
                 .songs
                 .iter()
-                .map(|(id, counts)| (index.songs[*id as usize].track_uri.clone(), *counts))
+                .map(|(id, counts)| (index.songs[*id as usize].track_uri.to_string(), *counts))
                 .collect();
             super::merge_days(&mut days, &super::Days::from([(*day, rollup)]));
         }
@@ -320,7 +337,7 @@ mod tests {
         index.apply(0, &BatchDelta::from_events([&newer]), 1);
         index.apply(0, &BatchDelta::from_events([&older]), 2);
         let song = &index.songs[index.song_id(&newer.track_uri).unwrap() as usize];
-        assert_eq!(song.track_name, "After");
-        assert_eq!(index.artists[song.artist as usize], "New Name");
+        assert_eq!(&*song.track_name, "After");
+        assert_eq!(&*index.artists[song.artist as usize], "New Name");
     }
 }

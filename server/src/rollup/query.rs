@@ -136,12 +136,12 @@ impl RangeIndex {
         let song = &self.songs[id];
         TopSong {
             rank: rank as u32 + 1,
-            track_uri: song.track_uri.clone(),
-            track_name: song.track_name.clone(),
-            artist_name: self.artists[song.artist as usize].clone(),
+            track_uri: song.track_uri.to_string(),
+            track_name: song.track_name.to_string(),
+            artist_name: self.artists[song.artist as usize].to_string(),
             album_name: song
                 .album
-                .map(|album| self.albums[album as usize].1.clone())
+                .map(|album| self.albums[album as usize].1.to_string())
                 .unwrap_or_default(),
             plays: counts.plays,
             ms_played: counts.ms_played,
@@ -164,7 +164,7 @@ impl RangeIndex {
                     && only_artist.is_none_or(|artist| self.songs[*id].artist == artist)
             })
             .collect();
-        let name = |id: usize| self.songs[id].track_name.as_str();
+        let name = |id: usize| &*self.songs[id].track_name;
         best(rows, limit, |a, b| {
             metric_order(metric, (a.1, name(a.0)), (b.1, name(b.0)))
                 .then_with(|| self.songs[a.0].track_uri.cmp(&self.songs[b.0].track_uri))
@@ -236,7 +236,7 @@ impl RangeIndex {
         .enumerate()
         .map(|(rank, (id, counts))| TopArtist {
             rank: rank as u32 + 1,
-            artist_name: self.artists[id].clone(),
+            artist_name: self.artists[id].to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
@@ -271,8 +271,8 @@ impl RangeIndex {
         .enumerate()
         .map(|(rank, (id, counts))| TopAlbum {
             rank: rank as u32 + 1,
-            album_name: self.albums[id].1.clone(),
-            artist_name: self.artists[self.albums[id].0 as usize].clone(),
+            album_name: self.albums[id].1.to_string(),
+            artist_name: self.artists[self.albums[id].0 as usize].to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
