@@ -39,7 +39,7 @@ use super::batch::{Batch, BatchLimit, Rejected};
 use super::consumer_events::ConsumerEvents;
 use super::cursor::{Cursor, Step};
 use super::dead_letter::{DeadLetter, Origin};
-use super::progress::Progress;
+use super::progress::{Pace, Progress};
 use super::publisher::{Publication, Publisher};
 use super::{client_config, describe, ensure_topics};
 use crate::accounts::PersonId;
@@ -126,7 +126,7 @@ impl ConsumerTask {
                 }
             }
             let step = if batch.is_empty() {
-                self.maintain(&mut owned, true).await
+                self.maintain(&mut owned, Pace::Idle).await
             } else {
                 self.begin(&dead_letters, batch, &owned)
                     .await
@@ -167,6 +167,32 @@ impl ConsumerTask {
                 Progress::load(&store, &topic, partition)
             })
             .await?;
+        self.loaded(partition, &progress);
+        Ok(progress)
+    }
+
+    /// Loads several partitions at once (each waits on MongoDB for most of
+    /// its load; one after the other, a restart took as long as all of them).
+    async fn load_all(&mut self, partitions: &[i32]) -> Result<Vec<Progress>, Stopping> {
+        let store = self.store.clone();
+        let topic = self.kafka.topic.clone();
+        let loaded = self
+            .retry("loading the partitions' checkpoints and journals", || {
+                futures::future::try_join_all(
+                    partitions
+                        .iter()
+                        .map(|&partition| Progress::load(&store, &topic, partition)),
+                )
+            })
+            .await?;
+        for (&partition, progress) in partitions.iter().zip(&loaded) {
+            self.loaded(partition, progress);
+        }
+        Ok(loaded)
+    }
+
+    /// Publishes a partition just loaded and hands it to the readers.
+    fn loaded(&mut self, partition: i32, progress: &Progress) {
         info!(
             "partition {partition}: {} events of {} people counted so far; resuming at {}",
             progress.aggregates.events(),
@@ -177,7 +203,7 @@ impl ConsumerTask {
         );
         let started = Instant::now();
         if progress.position.is_some() {
-            self.publish(&progress, None, &[]);
+            self.publish(progress, None, &[]);
         }
         // Readers take the same state, even an empty one: the batches
         // handed over after it then make it whole.
@@ -188,7 +214,6 @@ impl ConsumerTask {
             &progress.aggregates,
         );
         debug!(partition, took = ?started.elapsed(), "partition handed to readers");
-        Ok(progress)
     }
 
     /// Publishes the leaderboards readers see of the people of a partition
@@ -218,10 +243,10 @@ impl ConsumerTask {
     async fn maintain(
         &mut self,
         owned: &mut HashMap<i32, Progress>,
-        idle: bool,
+        pace: Pace,
     ) -> Result<(), Stopping> {
         for progress in owned.values_mut() {
-            if progress.checkpoint_due(idle) {
+            if progress.checkpoint_due(pace) {
                 self.checkpoint(progress).await?;
             }
         }
@@ -440,6 +465,11 @@ impl ConsumerTask {
     ) -> Result<Journaling, Stopping> {
         let started = Instant::now();
         METRICS.batch_events.observe(batch.messages as f64);
+        let pace = if batch.filled {
+            Pace::Behind
+        } else {
+            Pace::CaughtUp
+        };
         let mut entries = Vec::with_capacity(batch.partitions.len());
         for (partition, part) in batch.partitions {
             let Some(progress) = owned.get(&partition) else {
@@ -460,7 +490,12 @@ impl ConsumerTask {
                 written_at: chrono::Utc::now(),
             });
         }
-        Ok(Journaling::start(self.store.clone(), entries, started))
+        Ok(Journaling::start(
+            self.store.clone(),
+            entries,
+            started,
+            pace,
+        ))
     }
 
     /// Counts a batch whose journal writes ended: each partition's entry is
@@ -569,7 +604,7 @@ impl ConsumerTask {
             "batch of {counted} events counted in {:?}",
             journaling.started.elapsed()
         );
-        self.maintain(owned, false).await?;
+        self.maintain(owned, journaling.pace).await?;
         Ok(reloaded)
     }
 
@@ -616,14 +651,13 @@ impl ConsumerTask {
         for &partition in &to_load {
             self.rollups.write().claim(partition);
         }
-        for partition in to_load {
-            // Revoked during an earlier load: the next call hears of it, but
-            // there is no point loading it now.
+        let loaded = self.load_all(&to_load).await?;
+        for (partition, progress) in to_load.into_iter().zip(loaded) {
+            // Revoked during the load: the next call hears of it.
             if !self.assigned(consumer, partition) {
                 self.rollups.write().release(partition);
                 continue;
             }
-            let progress = self.load_progress(partition).await?;
             if let Some(position) = progress.position {
                 // Its cursor stays `At(position)`: a message fetched before
                 // the seek, before or past the position, moves it again.
@@ -810,6 +844,8 @@ struct Journaling {
     entries: Arc<[JournalEntry]>,
     writes: JoinHandle<Vec<Attempt>>,
     started: Instant,
+    /// Whether the batch was full when read: the checkpoints' pace.
+    pace: Pace,
 }
 
 /// How the background write of a journal entry ended.
@@ -820,7 +856,7 @@ enum Attempt {
 }
 
 impl Journaling {
-    fn start(store: Store, entries: Vec<JournalEntry>, started: Instant) -> Self {
+    fn start(store: Store, entries: Vec<JournalEntry>, started: Instant, pace: Pace) -> Self {
         let entries: Arc<[JournalEntry]> = entries.into();
         let to_write = Arc::clone(&entries);
         let writes = tokio::spawn(async move {
@@ -840,6 +876,7 @@ impl Journaling {
             entries,
             writes,
             started,
+            pace,
         }
     }
 
