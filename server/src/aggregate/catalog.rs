@@ -16,11 +16,31 @@ pub struct Song {
     pub uri: Box<str>,
     pub tally: Tally,
     pub track_name: Box<str>,
-    /// Name numbers.
+    /// Numbers of the artist's and the album's names.
     pub artist: u32,
     pub album: u32,
     /// When the names were those of a listen.
     pub named_at: DateTime<Utc>,
+}
+
+impl Song {
+    /// A song known only by its URI (no counts of its own).
+    fn unnamed(uri: &str) -> Self {
+        Self {
+            uri: uri.into(),
+            tally: Tally {
+                plays: 0,
+                ms_played: 0,
+                skips: 0,
+                first_listen: DateTime::<Utc>::MAX_UTC,
+                last_listen: DateTime::<Utc>::MIN_UTC,
+            },
+            track_name: uri.into(),
+            artist: 0,
+            album: 0,
+            named_at: DateTime::<Utc>::MIN_UTC,
+        }
+    }
 }
 
 /// Finds the number of an entry of a list by a key of the entry's: holds
@@ -132,31 +152,23 @@ impl Catalog {
     }
 
     /// The number of a song counted without its names (damaged or old
-    /// stored data): its URI stands for its name until a listen names it.
-    pub fn number_or_unnamed(&mut self, uri: &str, first_listen: DateTime<Utc>) -> u32 {
+    /// stored data): its URI stands for its name until a listen names it,
+    /// and its first and last listen are any listen's.
+    pub fn number_or_unnamed(&mut self, uri: &str) -> u32 {
         if let Some(number) = self.song_number(uri) {
             return number;
         }
         let unknown = self.intern_name("");
         self.push(Song {
-            uri: uri.into(),
-            tally: Tally {
-                plays: 0,
-                ms_played: 0,
-                skips: 0,
-                first_listen,
-                last_listen: first_listen,
-            },
-            track_name: uri.into(),
             artist: unknown,
             album: unknown,
-            named_at: DateTime::<Utc>::MIN_UTC,
+            ..Song::unnamed(uri)
         })
     }
 
     /// Adds a song known to be new (read back whole); its number, or `None`
     /// if its URI is already here.
-    pub fn push_new(&mut self, song: Song) -> Option<u32> {
+    pub(crate) fn push_new(&mut self, song: Song) -> Option<u32> {
         if self.song_number(&song.uri).is_some() {
             return None;
         }
@@ -241,7 +253,7 @@ mod tests {
         assert_eq!(catalog.song(number).tally.plays, 14);
         assert_eq!(catalog.name(catalog.song(number).artist), "A1");
         assert_eq!(catalog.song_number("spotify:track:s9"), None);
-        let unnamed = catalog.number_or_unnamed("spotify:track:s9", listens[0].ts);
+        let unnamed = catalog.number_or_unnamed("spotify:track:s9");
         assert_eq!(catalog.song_number("spotify:track:s9"), Some(unnamed));
         assert_eq!(
             catalog.push_new(catalog.song(0).clone()),

@@ -151,7 +151,8 @@ fn merge_optional(into: &mut Option<Tally>, tally: &Tally) {
 
 /// Everything counted so far: every song, every artist, the totals and the
 /// rollups by day, songs and names stored once ([`Catalog`]) and days
-/// referring to songs by number. Serialised whole into a checkpoint's chunks.
+/// referring to songs by number. Packed whole into a checkpoint's chunks
+/// ([`crate::store::compact`]).
 #[derive(Debug, Clone, Default)]
 pub struct Aggregates {
     catalog: Catalog,
@@ -202,11 +203,10 @@ impl Aggregates {
             merge_optional(&mut self.totals, totals);
         }
         for (day, rollup) in &delta.days {
-            let first = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
             let songs: Vec<(u32, Counts)> = rollup
                 .songs
                 .iter()
-                .map(|(uri, counts)| (self.catalog.number_or_unnamed(uri, first), *counts))
+                .map(|(uri, counts)| (self.catalog.number_or_unnamed(uri), *counts))
                 .collect();
             let existing = self.days.entry(*day).or_default();
             merge_songs(&mut existing.songs, &rollup::summed(songs));
@@ -251,6 +251,15 @@ impl Aggregates {
             .collect()
     }
 
+    /// Songs with listens: not those only damaged or old stored data
+    /// named ([`Catalog::number_or_unnamed`]).
+    fn counted_songs(&self) -> impl Iterator<Item = &Song> {
+        self.catalog
+            .songs()
+            .iter()
+            .filter(|song| song.tally.plays > 0)
+    }
+
     /// Distinct songs and artists held: the size of the state.
     pub fn keys(&self) -> usize {
         self.catalog.songs().len() + self.artists.len()
@@ -265,7 +274,7 @@ impl Aggregates {
             )
             .then_with(|| a.uri.cmp(&b.uri))
         };
-        best(self.catalog.songs().iter().collect(), limit, order)
+        best(self.counted_songs().collect(), limit, order)
             .into_iter()
             .enumerate()
             .map(|(index, song)| TopSong {
@@ -308,7 +317,7 @@ impl Aggregates {
         Summary {
             events: totals.map_or(0, |t| t.plays),
             ms_played: totals.map_or(0, |t| t.ms_played),
-            songs: self.catalog.songs().len() as i64,
+            songs: self.counted_songs().count() as i64,
             artists: self.artists.len() as i64,
             last_listen: totals.map(|t| t.last_listen),
             updated_at: None,

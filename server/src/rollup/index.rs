@@ -144,7 +144,7 @@ impl RangeIndex {
         for (day, index) in added {
             let existing = state.days.entry(day).or_default();
             merge_songs(&mut existing.songs, &index.songs);
-            existing.rest.merge(&index.rest);
+            existing.rest.merge_rest(&index.rest);
         }
         state.position = Some(to);
     }

@@ -2,8 +2,9 @@
 //! re-read from MongoDB in the background as soon as this server wrote
 //! some, and every [`REFRESH_EVERY`] in any case (the
 //! partitions' heads, then only the people who changed, each an exact `_id`
-//! read). A request never waits for the database, and the database sees a
-//! few reads a second whatever the traffic. When a read fails, the last
+//! read). A request never waits for the database, and the database sees at
+//! most 25 reads a second (while this server writes leaderboards; 5 when
+//! it does not), whatever the traffic. When a read fails, the last
 //! figures read stay served and the pipeline status says they are not
 //! current. Every question is asked for one person ([`PersonAnalytics`]),
 //! and only their own figures can answer it.

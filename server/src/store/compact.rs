@@ -10,7 +10,7 @@
 //! never does.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
+use std::io::{BufWriter, Read, Write};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use flate2::read::DeflateDecoder;
@@ -45,9 +45,15 @@ pub fn pack_aggregates(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
         totals: aggregates.totals.as_ref().map(StoredTally::from),
         days: SeqOf(aggregates.days(), BorrowedDay::of),
     };
-    let encoder = DeflateEncoder::new(MAGIC.to_vec(), Compression::fast());
+    // postcard writes a few bytes at a time: the deflater takes them in blocks.
+    let encoder = BufWriter::with_capacity(
+        1 << 16,
+        DeflateEncoder::new(MAGIC.to_vec(), Compression::fast()),
+    );
     postcard::to_io(&borrowed, encoder)
         .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?
+        .into_inner()
+        .map_err(|e| StoreError::Corrupt(format!("cannot compress: {}", e.error())))?
         .finish()
         .map_err(|e| StoreError::Corrupt(format!("cannot compress: {e}")))
 }
@@ -521,10 +527,19 @@ impl Tallies {
             if song.artist >= name_count || song.album >= name_count {
                 return Err(corrupt("a name number out of range"));
             }
-            *slot = Some(song);
+            if slot.replace(song).is_some() {
+                return Err(corrupt("a song stored twice"));
+            }
         }
         for (uri, song) in self.uris.into_iter().zip(songs) {
-            let song = song.ok_or_else(|| corrupt("a song without counts"))?;
+            // A URI only days name (an earlier version numbered those too).
+            let Some(song) = song else {
+                if catalog.song_number(&uri).is_some() {
+                    return Err(corrupt("a song stored twice"));
+                }
+                catalog.number_or_unnamed(&uri);
+                continue;
+            };
             let named = Song {
                 uri: uri.into(),
                 tally: song.tally.tally().ok_or_else(timeless)?,
@@ -542,14 +557,21 @@ impl Tallies {
             if number >= name_count {
                 return Err(corrupt("a name number out of range"));
             }
-            artists.insert(number, tally.tally().ok_or_else(timeless)?);
+            if artists
+                .insert(number, tally.tally().ok_or_else(timeless)?)
+                .is_some()
+            {
+                return Err(corrupt("an artist stored twice"));
+            }
         }
         let mut days = BTreeMap::new();
         for stored in self.days {
             let (day, songs, rest) = stored.split();
             let day = NaiveDate::from_num_days_from_ce_opt(day)
                 .ok_or_else(|| corrupt("a day out of range"))?;
-            days.insert(day, DayIndex { songs, rest });
+            if days.insert(day, DayIndex { songs, rest }).is_some() {
+                return Err(corrupt("a day stored twice"));
+            }
         }
         let totals = match self.totals {
             Some(totals) => Some(totals.tally().ok_or_else(timeless)?),
@@ -656,6 +678,35 @@ mod tests {
     }
 
     #[test]
+    fn aggregates_the_previous_compact_version_stored_are_read() {
+        // It numbered URIs in sorted order, days' URIs too, from string-keyed maps.
+        let delta = PartitionDelta::from_listens(&listens(), &Default::default());
+        let (person, whole) = delta.people.iter().next().unwrap();
+        let mut days = whole.days.clone();
+        let only_in_days = "spotify:track:only-in-days".to_string();
+        let first_day = days.values_mut().next().unwrap();
+        first_day
+            .songs
+            .insert(only_in_days.clone(), Counts::from([1, 10, 0]));
+        let stored = Tallies::new(
+            whole.songs.iter(),
+            whole.artists.iter(),
+            whole.totals.as_ref(),
+            &days,
+        );
+        let read = unpack_aggregates(&encode(&stored).unwrap(), "test").unwrap();
+        let mut people = PeopleAggregates::default();
+        people.apply(&delta);
+        let expected = &people.people[person];
+        assert_eq!(read.summary().events, expected.summary().events);
+        assert_eq!(read.top_songs(100), expected.top_songs(100));
+        assert_eq!(read.top_artists(100), expected.top_artists(100));
+        let unnamed = read.catalog().song_number(&only_in_days).unwrap();
+        assert_eq!(read.catalog().song(unnamed).tally.plays, 0);
+        assert_eq!(read.days_by_uri(), days);
+    }
+
+    #[test]
     fn what_an_earlier_version_stored_is_still_read() {
         let delta = PartitionDelta::from_listens(&listens(), &Default::default());
         let before = super::super::packed::pack(&delta).unwrap();
@@ -704,6 +755,21 @@ mod tests {
             error.to_string().contains("name number out of range"),
             "{error}"
         );
+        let mut twice = Tallies {
+            artists: vec![],
+            names: vec!["A".into()],
+            ..stored
+        };
+        twice.days = vec![
+            StoredDay::new(NaiveDate::MIN, vec![], &DayRollup::default()),
+            StoredDay::new(NaiveDate::MIN, vec![], &DayRollup::default()),
+        ];
+        let error = unpack_aggregates(&encode(&twice).unwrap(), "test").unwrap_err();
+        assert!(error.to_string().contains("a day stored twice"), "{error}");
+        let stored = Tallies {
+            days: vec![],
+            ..twice
+        };
         let mut timeless = stored;
         timeless.artists.clear();
         timeless.totals = Some(StoredTally {

@@ -42,9 +42,10 @@ use crate::config::{redact_password, MongoSettings};
 
 pub const JOURNAL: &str = "batch_journal";
 pub const CHECKPOINTS: &str = "checkpoints";
-/// Prefix of each partition's leaderboards collection (and the name of the
-/// one collection earlier versions used for all).
+/// Prefix of each partition's leaderboards collection.
 pub const LEADERBOARDS: &str = "leaderboards";
+/// The one leaderboards collection of every partition, before.
+const EARLIER_LEADERBOARDS: &str = "leaderboards";
 /// Per partition: whose leaderboards it holds, and when each last changed.
 pub const LEADERBOARD_HEADS: &str = "leaderboard_heads";
 /// Which file contents were imported into which topic.
@@ -107,20 +108,37 @@ impl Store {
         })
     }
 
-    /// Creates the journal's index, which serves MongoDB; safe to repeat.
+    /// Leaderboards were one collection for every partition before: each
+    /// partition's are published again when it is loaded, so the old copies
+    /// (whose people may since have been forgotten) go, and with them the
+    /// heads that name them (a reader would otherwise take a person's
+    /// missing document for empty figures at that version and keep them).
+    async fn drop_earlier_leaderboards(&self) -> Result<(), StoreError> {
+        let names = self
+            .db
+            .list_collection_names()
+            .await
+            .map_err(|e| self.error(e))?;
+        if names.iter().any(|name| name == EARLIER_LEADERBOARDS) {
+            for collection in [LEADERBOARD_HEADS, EARLIER_LEADERBOARDS] {
+                self.collection(collection)
+                    .drop()
+                    .await
+                    .map_err(|e| self.error(e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the journal's index, which serves MongoDB (and drops what
+    /// an earlier version kept that this one replaced); safe to repeat.
     pub async fn prepare(&self) -> Result<(), StoreError> {
         let indexes = [(
             JOURNAL,
             "chain",
             doc! { "topic": 1, "partition": 1, "from": 1 },
         )];
-        // Leaderboards were one collection for every partition before:
-        // each is published again when its partition is loaded, so the
-        // old copies (whose people may since have been forgotten) go.
-        self.collection(LEADERBOARDS)
-            .drop()
-            .await
-            .map_err(|e| self.error(e))?;
+        self.drop_earlier_leaderboards().await?;
         for (collection, name, keys) in indexes {
             let index = IndexModel::builder()
                 .keys(keys)

@@ -173,6 +173,7 @@ impl ConsumerTask {
 
     /// Loads several partitions at once (each waits on MongoDB for most of
     /// its load; one after the other, a restart took as long as all of them).
+    /// The caller hands over those still assigned ([`Self::loaded`]).
     async fn load_all(&mut self, partitions: &[i32]) -> Result<Vec<Progress>, Stopping> {
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
@@ -185,9 +186,6 @@ impl ConsumerTask {
                 )
             })
             .await?;
-        for (&partition, progress) in partitions.iter().zip(&loaded) {
-            self.loaded(partition, progress);
-        }
         Ok(loaded)
     }
 
@@ -653,11 +651,13 @@ impl ConsumerTask {
         }
         let loaded = self.load_all(&to_load).await?;
         for (partition, progress) in to_load.into_iter().zip(loaded) {
-            // Revoked during the load: the next call hears of it.
+            // Revoked during the load: the next call hears of it, and its
+            // new owner publishes it (figures from here could be older).
             if !self.assigned(consumer, partition) {
                 self.rollups.write().release(partition);
                 continue;
             }
+            self.loaded(partition, &progress);
             if let Some(position) = progress.position {
                 // Its cursor stays `At(position)`: a message fetched before
                 // the seek, before or past the position, moves it again.
