@@ -34,8 +34,11 @@ const REFRESH_EVERY: Duration = Duration::from_millis(200);
 /// take the database's time from counting.
 const MIN_READ_GAP: Duration = Duration::from_millis(40);
 /// Longest the reader waits at start for the consumer's first assignment
-/// (a consumer joins its group within a session timeout).
-const FIRST_ASSIGNMENT_WAIT: Duration = Duration::from_secs(10);
+/// before loading every partition itself. Short: after a crash, the group
+/// waits for the dead member's session to time out (10 s) before it assigns
+/// anything, and the leaderboards are served from MongoDB meanwhile, so a
+/// longer wait left every range empty beside exact totals for that long.
+const FIRST_ASSIGNMENT_WAIT: Duration = Duration::from_secs(2);
 /// How long a read may take before it counts as failed.
 const READ_PATIENCE: Duration = Duration::from_secs(1);
 
