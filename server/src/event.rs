@@ -220,21 +220,26 @@ pub fn local_track_uri(artist: &str, track: &str) -> String {
     format!("{LOCAL_URI_PREFIX}{}::{}:", encode(artist), encode(track))
 }
 
+/// A value from a file as a rejection reason quotes it: at most 80 characters.
+pub(crate) fn quoted_value(raw: &str) -> String {
+    app::format::ellipsize(raw, 80)
+}
+
 fn check_track_uri(uri: &str) -> Result<(), InvalidEvent> {
     if uri.is_empty() {
         return Err(InvalidEvent::MissingTrackUri);
     }
     if let Some(rest) = uri.strip_prefix(LOCAL_URI_PREFIX) {
         if rest.trim_matches(':').is_empty() {
-            return Err(InvalidEvent::BadTrackUri(crate::ingest::quoted_value(uri)));
+            return Err(InvalidEvent::BadTrackUri(quoted_value(uri)));
         }
         return Ok(());
     }
     let id = uri
         .strip_prefix(TRACK_URI_PREFIX)
-        .ok_or_else(|| InvalidEvent::BadTrackUri(crate::ingest::quoted_value(uri)))?;
+        .ok_or_else(|| InvalidEvent::BadTrackUri(quoted_value(uri)))?;
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(InvalidEvent::BadTrackUri(crate::ingest::quoted_value(uri)));
+        return Err(InvalidEvent::BadTrackUri(quoted_value(uri)));
     }
     Ok(())
 }

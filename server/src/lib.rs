@@ -8,7 +8,9 @@
 //! - [`accounts`]: people, their passwords and the secrets that prove who they are;
 //! - [`event`]: the one event type, [`event::ListenEvent`];
 //! - [`ingest`]: readers that turn history files into events or rejections;
-//! - [`stream`]: the producer side ([`stream::publish`]), the consumer task
+//! - [`import`]: one import of a person's history files, what became of each
+//!   record, and the registry of imports it checks;
+//! - [`stream`]: sending to Kafka ([`stream::send`]), the consumer task
 //!   ([`stream::consume`]) and the dead-letter topic;
 //! - [`aggregate`]: the pure fold of events into per-batch deltas;
 //! - [`rollup`]: the same listens by day, and time-range questions answered from them;
@@ -24,6 +26,7 @@ pub mod admin;
 pub mod aggregate;
 pub mod config;
 pub mod event;
+pub mod import;
 pub mod ingest;
 pub mod metrics;
 pub mod rollup;

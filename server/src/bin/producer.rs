@@ -5,13 +5,16 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
 use server::accounts::PersonName;
 use server::config::{KafkaSettings, MongoSettings};
+use server::import::{import, FileSummary, ImportObserver, ImportOptions};
 use server::ingest::Format;
-use server::store::imports::{BlockingImportRegistry, RegistryError};
-use server::stream::publish::{publish, ImportRegistry, PublishOptions};
+use server::store::imports::{PersonImports, RegistryError};
+use server::store::{Store, StoreError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -61,46 +64,103 @@ fn parse_rate(raw: &str) -> Result<f64, String> {
 
 /// The person's registry of imports, or why there is none: without it
 /// neither whose listens these are nor a repeated import can be known.
-fn import_registry(args: &ProducerArgs) -> Result<BlockingImportRegistry, String> {
-    BlockingImportRegistry::connect(&args.mongo, &args.kafka.topic, &args.person).map_err(|error| {
-        match error {
+async fn import_registry(args: &ProducerArgs, store: Store) -> Result<PersonImports, String> {
+    PersonImports::find(store, &args.kafka.topic, &args.person)
+        .await
+        .map_err(|error| match error {
             RegistryError::NoSuchPerson(_) => error.to_string(),
-            RegistryError::Store(error) => format!(
-                "cannot look up {} and the files they imported before: {error}. \
-                 Start MongoDB (./scripts/stack.sh up) or point MONGODB_URI at it.",
-                args.person
-            ),
-        }
-    })
+            RegistryError::Store(error) => unreachable_store(args, error),
+        })
 }
 
-fn main() -> ExitCode {
+fn unreachable_store(args: &ProducerArgs, error: StoreError) -> String {
+    format!(
+        "cannot look up {} and the files they imported before: {error}. \
+         Start MongoDB (./scripts/stack.sh up) or point MONGODB_URI at it.",
+        args.person
+    )
+}
+
+/// The progress bar on a terminal: bytes read, and the current file's counts.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new() -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(ProgressBar::hidden());
+        }
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Self(bar)
+    }
+}
+
+impl ImportObserver for Bar {
+    fn started(&self, total_bytes: u64) {
+        self.0.set_length(total_bytes);
+    }
+
+    fn read_bytes(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+
+    fn file_progress(&self, file: &FileSummary) {
+        self.0.set_message(format!(
+            "{}: {} records read, {} rejected",
+            file.name, file.read, file.rejected
+        ));
+    }
+
+    fn acknowledging(&self, _file: &FileSummary) {
+        self.0.set_message("waiting for the broker to acknowledge…");
+    }
+
+    fn finished(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
     let mut args = ProducerArgs::parse();
     if let Err(error) = args.kafka.load_secrets() {
         eprintln!("error: {error}");
         return ExitCode::FAILURE;
     }
-    let registry = match import_registry(&args) {
+    let store = match Store::connect(&args.mongo).await {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {}", unreachable_store(&args, error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = run(&args, store.clone()).await;
+    store.shutdown().await;
+    outcome
+}
+
+async fn run(args: &ProducerArgs, store: Store) -> ExitCode {
+    let registry = match import_registry(args, store).await {
         Ok(registry) => registry,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let options = PublishOptions {
+    let options = ImportOptions {
         person: registry.person().clone(),
         path: args.file.clone(),
         format: args.format,
         rate: args.rate,
         limit: args.limit,
         force: args.force,
-        progress: std::io::stderr().is_terminal(),
     };
-    match publish(
-        &args.kafka,
-        &options,
-        Some(&registry as &dyn ImportRegistry),
-    ) {
+    match import(&args.kafka, &options, &registry, Arc::new(Bar::new())).await {
         Ok(summary) => {
             print!(
                 "{}",

@@ -12,10 +12,9 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::lines::{LineCounted, Lines};
 use super::{
-    parse_timestamp, quoted_value, IngestError, Record, RejectReason, MAX_DEAD_LETTER_BYTES,
-    MAX_RECORD_BYTES,
+    parse_timestamp, IngestError, Record, RejectReason, MAX_DEAD_LETTER_BYTES, MAX_RECORD_BYTES,
 };
-use crate::event::{normalize_track_uri, ListenEvent};
+use crate::event::{normalize_track_uri, quoted_value, ListenEvent};
 
 /// The columns of the classic format, in the order the dataset has them.
 pub const COLUMNS: [&str; 11] = [

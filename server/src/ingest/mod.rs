@@ -15,17 +15,12 @@ use std::sync::mpsc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::event::{InvalidEvent, ListenEvent};
+use crate::event::{quoted_value, InvalidEvent, ListenEvent};
 
 /// Longest record read as a possible listen; real ones are a few hundred bytes.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 /// Most bytes of a rejected record kept for the dead-letter topic.
 pub const MAX_DEAD_LETTER_BYTES: usize = 64 * 1024;
-
-/// A value from a file as a rejection reason quotes it: at most 80 characters.
-pub(crate) fn quoted_value(raw: &str) -> String {
-    app::format::ellipsize(raw, 80)
-}
 
 /// The formats of listening history the producer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -42,10 +37,10 @@ pub enum Format {
 
 impl Format {
     /// What a record's position counts: lines of a CSV file, records of a JSON array.
-    pub fn position_unit(self) -> &'static str {
+    pub fn position_unit(self) -> PositionUnit {
         match self {
-            Self::Csv => "line",
-            _ => "record",
+            Self::Csv => PositionUnit::Line,
+            _ => PositionUnit::Record,
         }
     }
 
@@ -95,6 +90,31 @@ impl Format {
                 .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
                 .map(|_| Self::Account),
         }
+    }
+}
+
+/// What the positions of a file's records count, as reports name them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PositionUnit {
+    /// Lines of a CSV file (1 is the header).
+    Line,
+    /// Records of a JSON array, from 1.
+    #[default]
+    Record,
+}
+
+impl PositionUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Line => "line",
+            Self::Record => "record",
+        }
+    }
+}
+
+impl std::fmt::Display for PositionUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -3,12 +3,10 @@
 //! twice for them (someone else may import the same file for themselves).
 
 use mongodb::bson::{doc, DateTime as BsonDateTime};
-use tokio::runtime::Runtime;
 
 use super::{Store, StoreError, IMPORTS};
 use crate::accounts::{PersonId, PersonName};
-use crate::config::MongoSettings;
-use crate::stream::publish::{FileSummary, ImportRegistry};
+use crate::import::{EarlierImport, FileSummary, ImportRegistry};
 
 /// Identifies one file content imported into one topic by one person.
 fn import_id(topic: &str, person: &PersonId, content_hash: u128) -> String {
@@ -22,22 +20,23 @@ impl Store {
         topic: &str,
         person: &PersonId,
         content_hash: u128,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<EarlierImport>, StoreError> {
         let found = self
             .collection(IMPORTS)
             .find_one(doc! { "_id": import_id(topic, person, content_hash) })
             .await
             .map_err(|e| self.error(e))?;
-        Ok(found.map(|import| {
-            let when = import
+        Ok(found.map(|import| EarlierImport {
+            file: import.get_str("file").unwrap_or("a file").to_string(),
+            imported_at: import
                 .get_datetime("imported_at")
                 .map(|at| at.try_to_rfc3339_string().unwrap_or_default())
-                .unwrap_or_default();
-            format!(
-                "as {} on {when}, {} listens sent",
-                import.get_str("file").unwrap_or("a file"),
-                import.get_i64("sent").unwrap_or(0)
-            )
+                .unwrap_or_default(),
+            sent: import
+                .get_i64("sent")
+                .ok()
+                .and_then(|sent| u64::try_from(sent).ok())
+                .unwrap_or(0),
         }))
     }
 
@@ -83,50 +82,32 @@ impl Store {
     }
 }
 
-/// The registry as the producer, a plain thread, uses it.
-pub struct BlockingImportRegistry {
+/// One person's registry of imports into one topic.
+pub struct PersonImports {
     store: Store,
     topic: String,
     person: PersonId,
-    runtime: Runtime,
 }
 
-impl BlockingImportRegistry {
-    /// Connects, checks that MongoDB answers, and finds the person named
-    /// `name` (refused, with what to do, when there is no such account).
-    pub fn connect(
-        settings: &MongoSettings,
-        topic: &str,
-        name: &PersonName,
-    ) -> Result<Self, RegistryError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| StoreError::Corrupt(format!("cannot start a runtime: {error}")))?;
-        let (store, account) = runtime.block_on(async {
-            let store = Store::connect(settings).await?;
-            store.ping().await?;
-            let account = store.account(&name.key()).await?;
-            Ok::<_, StoreError>((store, account))
-        })?;
-        let account = account.ok_or_else(|| RegistryError::NoSuchPerson(name.clone()))?;
+impl PersonImports {
+    /// Checks that MongoDB answers and finds the person named `name`
+    /// (refused, with what to do, when there is no such account).
+    pub async fn find(store: Store, topic: &str, name: &PersonName) -> Result<Self, RegistryError> {
+        store.ping().await?;
+        let account = store
+            .account(&name.key())
+            .await?
+            .ok_or_else(|| RegistryError::NoSuchPerson(name.clone()))?;
         Ok(Self {
             store,
             topic: topic.to_string(),
             person: account.id,
-            runtime,
         })
     }
 
     /// Whose listens are imported.
     pub fn person(&self) -> &PersonId {
         &self.person
-    }
-}
-
-impl Drop for BlockingImportRegistry {
-    fn drop(&mut self) {
-        self.runtime.block_on(self.store.shutdown());
     }
 }
 
@@ -142,22 +123,25 @@ pub enum RegistryError {
     Store(#[from] StoreError),
 }
 
-impl ImportRegistry for BlockingImportRegistry {
-    fn earlier_import(&self, content_hash: u128) -> Result<Option<String>, String> {
-        self.runtime
-            .block_on(
-                self.store
-                    .earlier_import(&self.topic, &self.person, content_hash),
-            )
-            .map_err(|error| error.to_string())
+impl ImportRegistry for PersonImports {
+    type Error = StoreError;
+
+    async fn earlier_import(
+        &self,
+        content_hash: u128,
+    ) -> Result<Option<EarlierImport>, StoreError> {
+        self.store
+            .earlier_import(&self.topic, &self.person, content_hash)
+            .await
     }
 
-    fn record_import(&self, content_hash: u128, file: &FileSummary) -> Result<(), String> {
-        self.runtime
-            .block_on(
-                self.store
-                    .record_import(&self.topic, &self.person, content_hash, file),
-            )
-            .map_err(|error| error.to_string())
+    async fn record_import(
+        &self,
+        content_hash: u128,
+        file: &FileSummary,
+    ) -> Result<(), StoreError> {
+        self.store
+            .record_import(&self.topic, &self.person, content_hash, file)
+            .await
     }
 }

@@ -4,6 +4,8 @@
 
 use rdkafka::message::{Header, OwnedHeaders};
 
+use crate::ingest::PositionUnit;
+
 /// Header names on dead-letter messages.
 pub mod header {
     pub const REASON: &str = "dlq.reason";
@@ -25,7 +27,7 @@ pub enum Origin {
     /// or record number (JSON).
     File {
         path: String,
-        unit: &'static str,
+        unit: PositionUnit,
         position: u64,
     },
     /// A message of the events topic, rejected by the consumer.
@@ -61,10 +63,9 @@ impl DeadLetter {
                 unit,
                 position,
             } => {
-                let key = if *unit == "line" {
-                    header::LINE
-                } else {
-                    header::RECORD
+                let key = match unit {
+                    PositionUnit::Line => header::LINE,
+                    PositionUnit::Record => header::RECORD,
                 };
                 headers = headers
                     .insert(text_header(header::SOURCE, "producer"))
@@ -119,7 +120,7 @@ mod tests {
             person: Some("p1".into()),
             origin: Origin::File {
                 path: "history.csv".into(),
-                unit: "line",
+                unit: PositionUnit::Line,
                 position: 12,
             },
         };
@@ -139,7 +140,7 @@ mod tests {
             person: None,
             origin: Origin::File {
                 path: "export.zip!/StreamingHistory_music_0.json".into(),
-                unit: "record",
+                unit: PositionUnit::Record,
                 position: 3,
             },
         };

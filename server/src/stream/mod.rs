@@ -1,6 +1,6 @@
-//! The Kafka side: publishing listens from files, consuming them into the
-//! store, control events that forget a person, and the dead-letter topic
-//! where records that cannot be events go.
+//! The Kafka side: sending listens, consuming them into the store, control
+//! events that forget a person, and the dead-letter topic where records that
+//! cannot be events go.
 
 mod backoff;
 mod batch;
@@ -10,8 +10,8 @@ pub mod control;
 mod cursor;
 pub mod dead_letter;
 pub mod progress;
-pub mod publish;
 pub mod publisher;
+pub mod send;
 
 use std::time::Duration;
 

@@ -1,0 +1,299 @@
+//! Runs an import: finds the history files, skips those imported before
+//! (unless forced), streams each one's records (listens to the topic, each
+//! rejected record to the dead-letter topic with its reason, exact repeats
+//! counted once) and records a file as imported once the broker acknowledged
+//! all of it. Files are read on a blocking thread, one after the other.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::summary::REJECTIONS_LISTED;
+use super::{FileSummary, ImportObserver, ImportOptions, ImportRegistry, ImportSummary, Rejection};
+use crate::accounts::PersonId;
+use crate::config::KafkaSettings;
+use crate::event::TopicMessage;
+use crate::ingest::export::{self, Export, Source};
+use crate::ingest::{Deduplicator, Format, IngestError, Record};
+use crate::stream::dead_letter::{DeadLetter, Origin};
+use crate::stream::send::{ListenSender, SendError};
+
+/// Why an import could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(
+        "cannot read {path}: {source}. Check the path: give a spotify_history.csv file, \
+         a file of a Spotify export, the export's folder or its .zip."
+    )]
+    Unreadable { path: String, source: IngestError },
+    #[error(
+        "{path} holds no listening history: no spotify_history.csv, Streaming_History_Audio_*.json, \
+         endsong_*.json or StreamingHistory*.json files (found: {found})."
+    )]
+    NoHistory { path: String, found: String },
+    #[error(transparent)]
+    Kafka(#[from] SendError),
+}
+
+/// Imports a file, folder or export archive; see the module documentation.
+pub async fn import<R: ImportRegistry>(
+    kafka: &KafkaSettings,
+    options: &ImportOptions,
+    registry: &R,
+    observer: Arc<dyn ImportObserver>,
+) -> Result<ImportSummary, ImportError> {
+    let found = find_history(options).await?;
+    let sender = Arc::new(ListenSender::connect(kafka).await?);
+    observer.started(found.sources.iter().map(|source| source.size).sum());
+    let started = Instant::now();
+    let mut stream = FileStream {
+        sender: sender.clone(),
+        person: options.person.clone(),
+        rate: options.rate,
+        limit: options.limit,
+        observer: observer.clone(),
+        dedup: Deduplicator::default(),
+        started,
+        queued_listens: 0,
+        read: 0,
+    };
+    let mut summary = ImportSummary {
+        ignored: found.ignored,
+        ..Default::default()
+    };
+    for source in found.sources {
+        let mut file = FileSummary {
+            name: source.name.clone(),
+            unit: source.format.position_unit(),
+            ..Default::default()
+        };
+        let hash = match content_hash(&source).await {
+            Ok(hash) => hash,
+            Err(error) => {
+                file.stopped_early = Some(format!("cannot read it: {error}"));
+                summary.files.push(file);
+                continue;
+            }
+        };
+        let earlier = match options.force {
+            true => Ok(None),
+            false => registry.earlier_import(hash).await,
+        };
+        match earlier {
+            Ok(Some(earlier)) => file.already_imported = Some(earlier),
+            Err(problem) => {
+                file.stopped_early = Some(format!(
+                    "cannot tell whether it was imported before ({problem}); \
+                     start MongoDB or pass --force"
+                ))
+            }
+            Ok(None) => {
+                let streamed = tokio::task::spawn_blocking(move || {
+                    let complete = stream.stream(&source, &mut file);
+                    (stream, file, complete)
+                })
+                .await;
+                let complete;
+                (stream, file, complete) = match streamed {
+                    Ok(streamed) => streamed,
+                    Err(error) => {
+                        // The run's state went with the thread: nothing more can be streamed.
+                        summary.files.push(FileSummary {
+                            stopped_early: Some(format!("reading stopped unexpectedly: {error}")),
+                            ..Default::default()
+                        });
+                        break;
+                    }
+                };
+                if complete {
+                    if let Err(problem) = registry.record_import(hash, &file).await {
+                        summary.registry_problem.get_or_insert(problem.to_string());
+                    }
+                }
+            }
+        }
+        summary.files.push(file);
+        if stream.limit_reached() {
+            break;
+        }
+    }
+    observer.finished();
+    summary.first_failure = sender.first_failure();
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// The history files of the input; a CSV file of another kind is refused
+/// here, before anything is sent.
+async fn find_history(options: &ImportOptions) -> Result<Export, ImportError> {
+    let (path, format) = (options.path.clone(), options.format);
+    let path_text = path.display().to_string();
+    let found = tokio::task::spawn_blocking(move || {
+        let found = export::discover(&path, format)?;
+        for source in found.sources.iter().filter(|s| s.format == Format::Csv) {
+            // Opening a CSV file reads and checks its header.
+            let _records = source.open(|_| {})?;
+        }
+        Ok(found)
+    })
+    .await
+    .unwrap_or_else(|error| Err(IngestError::Io(std::io::Error::other(error.to_string()))))
+    .map_err(|source| ImportError::Unreadable {
+        path: path_text.clone(),
+        source,
+    })?;
+    if found.sources.is_empty() {
+        return Err(ImportError::NoHistory {
+            path: path_text,
+            found: list_names(&found.ignored),
+        });
+    }
+    Ok(found)
+}
+
+/// Hashes a file's content on a blocking thread.
+async fn content_hash(source: &Source) -> Result<u128, IngestError> {
+    let source = source.clone();
+    tokio::task::spawn_blocking(move || source.content_hash())
+        .await
+        .unwrap_or_else(|error| Err(IngestError::Io(std::io::Error::other(error.to_string()))))
+}
+
+fn list_names(names: &[String]) -> String {
+    match names.len() {
+        0 => "nothing".to_string(),
+        1..=5 => names.join(", "),
+        n => format!("{}, … {} more", names[..5].join(", "), n - 5),
+    }
+}
+
+/// What lasts across the files of one import.
+struct FileStream {
+    sender: Arc<ListenSender>,
+    person: PersonId,
+    rate: f64,
+    limit: Option<u64>,
+    observer: Arc<dyn ImportObserver>,
+    /// Exact repeats are recognised across all files of the import.
+    dedup: Deduplicator,
+    started: Instant,
+    queued_listens: u64,
+    /// Records read in all files, for the limit.
+    read: u64,
+}
+
+impl FileStream {
+    fn limit_reached(&self) -> bool {
+        self.limit.is_some_and(|limit| self.read >= limit)
+    }
+
+    /// Streams one file and waits for the broker's acknowledgements; true
+    /// when the whole file was read and every record acknowledged.
+    fn stream(&mut self, source: &Source, file: &mut FileSummary) -> bool {
+        let observer = self.observer.clone();
+        let records = match source.open(move |bytes| observer.read_bytes(bytes)) {
+            Ok(records) => records,
+            Err(error) => {
+                file.stopped_early = Some(format!("cannot read it: {error}"));
+                return false;
+            }
+        };
+        let before = self.sender.acknowledged();
+        let mut queued = 0u64;
+        let mut cut_short = false;
+        for record in records {
+            if self.limit_reached() {
+                cut_short = true;
+                break;
+            }
+            let record = match record {
+                Ok(record) => record,
+                Err(error) => {
+                    file.stopped_early = Some(format!(
+                        "reading stopped after {} records: {error}",
+                        file.read
+                    ));
+                    break;
+                }
+            };
+            file.read += 1;
+            self.read += 1;
+            queued += self.send(source, file, record);
+            if file.read.is_multiple_of(1000) {
+                self.observer.file_progress(file);
+            }
+        }
+        self.observer.acknowledging(file);
+        let flushed = self.sender.flush();
+        let acknowledged = self.sender.acknowledged().since(before);
+        file.sent = acknowledged.listens;
+        file.failed = acknowledged.failed;
+        if !flushed {
+            let answered = acknowledged.listens + acknowledged.dead_letters + acknowledged.failed;
+            file.failed += queued.saturating_sub(answered);
+        }
+        !cut_short && file.stopped_early.is_none() && file.failed == 0
+    }
+
+    /// Counts one record and sends what goes to Kafka; 1 when something was queued.
+    fn send(&mut self, source: &Source, file: &mut FileSummary, record: Record) -> u64 {
+        match record {
+            Record::Listen {
+                event, fingerprint, ..
+            } => {
+                if self.dedup.is_repeat(fingerprint) {
+                    file.duplicates += 1;
+                    return 0;
+                }
+                pace(self.rate, self.started, self.queued_listens);
+                self.sender.send_listen(&TopicMessage::Listen {
+                    person: self.person.clone(),
+                    listen: event,
+                });
+                self.queued_listens += 1;
+                1
+            }
+            Record::NotMusic { .. } => {
+                file.not_music += 1;
+                0
+            }
+            Record::Rejected {
+                position,
+                reason,
+                raw,
+            } => {
+                file.rejected += 1;
+                *file.rejected_by_kind.entry(reason.kind()).or_default() += 1;
+                if file.rejections.len() < REJECTIONS_LISTED {
+                    file.rejections.push(Rejection {
+                        position,
+                        reason: reason.to_string(),
+                    });
+                }
+                let letter = DeadLetter {
+                    reason: reason.to_string(),
+                    reason_kind: reason.kind(),
+                    person: Some(self.person.to_string()),
+                    origin: Origin::File {
+                        path: source.origin.clone(),
+                        unit: file.unit,
+                        position,
+                    },
+                };
+                self.sender.set_aside(&raw, &letter);
+                1
+            }
+        }
+    }
+}
+
+/// Sleeps as needed to keep to `rate` events per second.
+fn pace(rate: f64, started: Instant, sent: u64) {
+    if rate <= 0.0 {
+        return;
+    }
+    let due = started + Duration::from_secs_f64(sent as f64 / rate);
+    let now = Instant::now();
+    if due > now {
+        std::thread::sleep(due - now);
+    }
+}
