@@ -50,6 +50,18 @@ pub enum InvalidEvent {
     MissingArtistName,
 }
 
+impl InvalidEvent {
+    /// A short stable name of the reason, for counting rejections by kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::MissingTrackUri => "missing_track_uri",
+            Self::BadTrackUri(_) => "bad_track_uri",
+            Self::MissingTrackName => "missing_track_name",
+            Self::MissingArtistName => "missing_artist_name",
+        }
+    }
+}
+
 impl ListenEvent {
     /// Checks what every stage relies on: a song and an artist to count it under.
     pub fn validate(&self) -> Result<(), InvalidEvent> {
@@ -142,10 +154,7 @@ impl DecodeError {
             Self::Oversize(_) => "oversize",
             Self::NotJson(_) => "not_json",
             Self::WrongSchema(_) => "wrong_schema",
-            Self::Invalid(InvalidEvent::MissingTrackUri) => "missing_track_uri",
-            Self::Invalid(InvalidEvent::BadTrackUri(_)) => "bad_track_uri",
-            Self::Invalid(InvalidEvent::MissingTrackName) => "missing_track_name",
-            Self::Invalid(InvalidEvent::MissingArtistName) => "missing_artist_name",
+            Self::Invalid(invalid) => invalid.kind(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! Nothing here does I/O.
 
 pub mod catalog;
+pub mod days;
 pub mod people;
 
 use std::cmp::Ordering;
@@ -17,7 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::ListenEvent;
-use crate::rollup::{self, merge_songs, Counts, DayIndex, Days};
+use days::{merge_songs, Counts, DayIndex, Days};
 
 pub use catalog::{Catalog, Song};
 
@@ -133,7 +134,7 @@ impl BatchDelta {
             }
         }
         merge_optional(&mut self.totals, &tally);
-        rollup::add_listen(&mut self.days, event);
+        days::add_listen(&mut self.days, event);
     }
 
     /// Events this delta counts.
@@ -209,7 +210,7 @@ impl Aggregates {
                 .map(|(uri, counts)| (self.catalog.number_or_unnamed(uri), *counts))
                 .collect();
             let existing = self.days.entry(*day).or_default();
-            merge_songs(&mut existing.songs, &rollup::summed(songs));
+            merge_songs(&mut existing.songs, &days::summed(songs));
             existing.rest.merge_rest(rollup);
         }
     }
@@ -364,7 +365,11 @@ impl PartialEq for Aggregates {
 impl Eq for Aggregates {}
 
 /// The first `limit` items in `order`, without sorting all of them.
-fn best<T>(mut items: Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+pub(crate) fn best<T>(
+    mut items: Vec<T>,
+    limit: usize,
+    order: impl Fn(&T, &T) -> Ordering,
+) -> Vec<T> {
     if limit == 0 {
         return Vec::new();
     }

@@ -174,10 +174,7 @@ impl RejectReason {
             Self::BadMsPlayed(_) => "bad_ms_played",
             Self::NegativeMsPlayed(_) => "negative_ms_played",
             Self::BadBoolean { .. } => "bad_boolean",
-            Self::Invalid(InvalidEvent::MissingTrackUri) => "missing_track_uri",
-            Self::Invalid(InvalidEvent::BadTrackUri(_)) => "bad_track_uri",
-            Self::Invalid(InvalidEvent::MissingTrackName) => "missing_track_name",
-            Self::Invalid(InvalidEvent::MissingArtistName) => "missing_artist_name",
+            Self::Invalid(invalid) => invalid.kind(),
         }
     }
 }

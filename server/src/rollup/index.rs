@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::{merge_songs, summed, Counts, DayIndex, DayRollup};
 use crate::aggregate::catalog::Numbers;
+use crate::aggregate::days::{merge_songs, summed, Counts, DayIndex, DayRollup};
 use crate::aggregate::{Aggregates, BatchDelta, LatestNames};
 
 /// A song as its most recent listen names it.
@@ -270,8 +270,8 @@ fn unnamed(uri: &str) -> LatestNames {
 
 /// The days of all partitions, for tests that compare with [`Days`].
 #[cfg(test)]
-pub fn as_days(index: &RangeIndex) -> super::Days {
-    let mut days = super::Days::new();
+pub fn as_days(index: &RangeIndex) -> crate::aggregate::days::Days {
+    let mut days = crate::aggregate::days::Days::new();
     for partition in index.partitions.values() {
         for (day, day_index) in &partition.days {
             let mut rollup = day_index.rest.clone();
@@ -280,7 +280,10 @@ pub fn as_days(index: &RangeIndex) -> super::Days {
                 .iter()
                 .map(|(id, counts)| (index.songs[*id as usize].track_uri.to_string(), *counts))
                 .collect();
-            super::merge_days(&mut days, &super::Days::from([(*day, rollup)]));
+            crate::aggregate::days::merge_days(
+                &mut days,
+                &crate::aggregate::days::Days::from([(*day, rollup)]),
+            );
         }
     }
     days

@@ -13,8 +13,8 @@ use app::range::{
 use chrono::{Datelike, NaiveDate};
 
 use super::index::RangeIndex;
-use super::Counts;
-use super::DayIndex;
+use crate::aggregate::best;
+use crate::aggregate::days::{Counts, DayIndex};
 
 /// Plays a song needs in a range before its skips rank it on the dashboard.
 pub const MIN_PLAYS_TO_RANK_SKIPS: i64 = 5;
@@ -32,17 +32,6 @@ fn metric_order(metric: Metric, a: (&Counts, &str), b: (&Counts, &str)) -> Order
             (b.0.ms_played, b.0.plays, b.1),
         ),
     }
-}
-
-/// The `limit` best of `rows` (none with zero plays), in order.
-fn best<T>(mut rows: Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
-    if rows.len() > limit && limit > 0 {
-        rows.select_nth_unstable_by(limit - 1, &order);
-        rows.truncate(limit);
-    }
-    rows.sort_by(order);
-    rows.truncate(limit);
-    rows
 }
 
 impl RangeIndex {

@@ -15,7 +15,7 @@ use axum::{Extension, Router};
 use std::sync::{Arc, LazyLock};
 use tokio::sync::Semaphore;
 
-use super::api::ApiError;
+use super::answer::ApiError;
 use super::auth::Viewer;
 use super::query::{ApiQuery, ChartArgs};
 use super::AppState;

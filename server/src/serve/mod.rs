@@ -3,6 +3,7 @@
 //! the detailed readiness report on a router for monitoring only.
 
 mod account_services;
+mod answer;
 pub mod api;
 mod assets;
 pub mod auth;

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::api::ApiError;
+use super::answer::ApiError;
 
 /// Query parameters read into `T`; refused as a JSON `400` when they do not fit.
 pub struct ApiQuery<T>(pub T);

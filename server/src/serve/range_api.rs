@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use serde_json::json;
 
-use super::api::{figures_with_health, ApiError};
+use super::answer::{figures_with_health, ApiError};
 use super::auth::Viewer;
 use super::query::{ApiQuery, RangeArgs};
 use super::AppState;

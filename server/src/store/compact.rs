@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use crate::accounts::PersonId;
+use crate::aggregate::days::{Counts, DayIndex, DayRollup, Days};
 use crate::aggregate::people::PartitionDelta;
 use crate::aggregate::{Aggregates, BatchDelta, Catalog, LatestNames, Song, SongTally, Tally};
 use crate::event::Forget;
-use crate::rollup::{Counts, DayIndex, DayRollup, Days};
 
 /// Marks the compact form (and its version).
 const MAGIC: &[u8; 4] = b"SAC1";

@@ -4,9 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use super::dead_letter::DeadLetter;
+use super::dead_letter::{DeadLetter, Origin};
 use crate::aggregate::people::PersonListen;
-use crate::event::Forget;
+use crate::event::{Forget, ForgetScope, TopicMessage};
+
+/// Longest message key taken for a person's id on a dead letter.
+const MAX_KEY_AS_PERSON: usize = 64;
 
 /// A message that went to the dead-letter topic instead of the aggregates.
 pub struct Rejected {
@@ -72,7 +75,70 @@ impl BatchLimit {
     }
 }
 
+/// One message of the topic as read, next in its partition to be counted.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<&'a [u8]>,
+    pub payload: Option<&'a [u8]>,
+}
+
+/// What a message added to its batch.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admitted {
+    Listen,
+    /// A control event: it takes effect after the listens before it and
+    /// before those after, so it ends the batch.
+    Forget(ForgetScope),
+    /// Not an event: set aside for the dead-letter topic with why.
+    SetAside,
+}
+
 impl Batch {
+    /// Adds a message to the batch. `from` is where its partition's part
+    /// of the batch starts, if this message begins it.
+    pub fn admit(&mut self, message: Incoming<'_>, from: i64) -> Admitted {
+        self.messages += 1;
+        self.bytes += message.payload.map_or(0, <[u8]>::len);
+        let part = self.partition(message.partition, from);
+        part.to = message.offset + 1;
+        match TopicMessage::from_json(message.payload) {
+            Ok(TopicMessage::Listen { person, listen }) => {
+                part.listens.push(PersonListen { person, listen });
+                Admitted::Listen
+            }
+            Ok(TopicMessage::Forget(forget)) => {
+                let scope = forget.scope;
+                part.forget = Some(forget);
+                Admitted::Forget(scope)
+            }
+            Err(error) => {
+                part.dead_letters.push(Rejected {
+                    key: message.key.map(<[u8]>::to_vec),
+                    payload: message.payload.map(<[u8]>::to_vec).unwrap_or_default(),
+                    letter: DeadLetter {
+                        reason: error.to_string(),
+                        reason_kind: error.kind(),
+                        // The key of a message is its person's id.
+                        person: message
+                            .key
+                            .and_then(|key| std::str::from_utf8(key).ok())
+                            .filter(|key| key.len() <= MAX_KEY_AS_PERSON)
+                            .map(str::to_string),
+                        origin: Origin::Topic {
+                            topic: message.topic.to_string(),
+                            partition: message.partition,
+                            offset: message.offset,
+                        },
+                    },
+                });
+                Admitted::SetAside
+            }
+        }
+    }
+
     pub fn partition(&mut self, partition: i32, from: i64) -> &mut PartitionBatch {
         self.partitions
             .entry(partition)
@@ -123,7 +189,6 @@ mod tests {
         limit.after(&Batch::default());
         assert_eq!(limit.events(), 5000);
     }
-    use crate::stream::dead_letter::Origin;
 
     #[test]
     fn abandoning_a_partition_forgets_only_its_messages() {
@@ -152,5 +217,99 @@ mod tests {
         assert_eq!(batch.messages, 1);
         assert_eq!(batch.partitions.keys().collect::<Vec<_>>(), vec![&2]);
         assert!(!batch.is_empty());
+    }
+
+    fn incoming<'a>(offset: i64, key: Option<&'a [u8]>, payload: &'a [u8]) -> Incoming<'a> {
+        Incoming {
+            topic: "spotify_streams",
+            partition: 3,
+            offset,
+            key,
+            payload: Some(payload),
+        }
+    }
+
+    #[test]
+    fn a_listen_joins_its_partition_and_moves_its_end() {
+        let person = crate::accounts::PersonId("p1".into());
+        let listen = crate::event::test_listen("a", "Artist", "2024-01-01T10:00:00Z", 1000, false);
+        let payload = serde_json::to_vec(&TopicMessage::Listen {
+            person: person.clone(),
+            listen: listen.clone(),
+        })
+        .unwrap();
+        let mut batch = Batch::default();
+        assert_eq!(
+            batch.admit(incoming(40, Some(b"p1"), &payload), 40),
+            Admitted::Listen
+        );
+        assert_eq!(
+            batch.admit(incoming(41, Some(b"p1"), &payload), 41),
+            Admitted::Listen
+        );
+        let part = &batch.partitions[&3];
+        assert_eq!((part.from, part.to), (40, 42));
+        assert_eq!(part.listens.len(), 2);
+        assert_eq!(part.listens[0].person, person);
+        assert_eq!(part.listens[0].listen, listen);
+        assert_eq!(batch.messages, 2);
+        assert_eq!(batch.bytes, 2 * payload.len());
+    }
+
+    #[test]
+    fn a_control_event_ends_the_batch_after_the_listens_before_it() {
+        let forget = TopicMessage::Forget(Forget {
+            person: crate::accounts::PersonId("p1".into()),
+            scope: ForgetScope::Data,
+            requested_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+        });
+        let payload = serde_json::to_vec(&forget).unwrap();
+        let mut batch = Batch::default();
+        assert_eq!(
+            batch.admit(incoming(9, Some(b"p1"), &payload), 9),
+            Admitted::Forget(ForgetScope::Data)
+        );
+        let part = &batch.partitions[&3];
+        assert_eq!(
+            part.forget.as_ref().map(|f| f.scope),
+            Some(ForgetScope::Data)
+        );
+        assert_eq!(part.to, 10);
+    }
+
+    #[test]
+    fn a_message_that_is_no_event_is_set_aside_with_why_and_whose() {
+        let mut batch = Batch::default();
+        assert_eq!(
+            batch.admit(incoming(5, Some(b"p1"), b"{not json"), 5),
+            Admitted::SetAside
+        );
+        let long_key = vec![b'k'; MAX_KEY_AS_PERSON + 1];
+        assert_eq!(
+            batch.admit(incoming(6, Some(&long_key), b""), 5),
+            Admitted::SetAside
+        );
+        let part = &batch.partitions[&3];
+        assert!(part.listens.is_empty());
+        let [first, second] = &part.dead_letters[..] else {
+            panic!("two dead letters expected");
+        };
+        assert_eq!(first.letter.reason_kind, "not_json");
+        assert_eq!(first.letter.person.as_deref(), Some("p1"));
+        assert_eq!(first.payload, b"{not json");
+        assert_eq!(
+            first.letter.origin,
+            Origin::Topic {
+                topic: "spotify_streams".into(),
+                partition: 3,
+                offset: 5
+            }
+        );
+        assert_eq!(second.letter.reason_kind, "empty");
+        assert_eq!(
+            second.letter.person, None,
+            "a key too long for an id names nobody"
+        );
+        assert_eq!(part.to, 7);
     }
 }

@@ -35,17 +35,15 @@ use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
-use super::batch::{Batch, BatchLimit, Rejected};
+use super::batch::{Admitted, Batch, BatchLimit, Incoming, Rejected};
 use super::consumer_events::ConsumerEvents;
 use super::cursor::{Cursor, Step};
-use super::dead_letter::{DeadLetter, Origin};
 use super::progress::{Pace, Progress};
 use super::publisher::{Publication, Publisher};
 use super::{client_config, describe, ensure_topics};
 use crate::accounts::PersonId;
-use crate::aggregate::people::{PartitionDelta, PersonListen};
+use crate::aggregate::people::PartitionDelta;
 use crate::config::{BatchSettings, KafkaSettings};
-use crate::event::TopicMessage;
 use crate::metrics::METRICS;
 use crate::rollup::people::Ranges;
 use crate::status::PipelineStatus;
@@ -147,14 +145,16 @@ impl ConsumerTask {
     async fn start(&mut self) -> Result<(), Stopping> {
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
-        self.retry("preparing MongoDB", || async {
+        self.retry(Service::MongoDb, "preparing MongoDB", || async {
             store.prepare().await?;
             store.check_layout(&topic).await
         })
         .await?;
         let kafka = self.kafka.clone();
-        self.retry_kafka("creating the topics", || ensure_topics(&kafka))
-            .await?;
+        self.retry(Service::Kafka, "creating the topics", || {
+            ensure_topics(&kafka)
+        })
+        .await?;
         Ok(())
     }
 
@@ -163,9 +163,11 @@ impl ConsumerTask {
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
         let progress = self
-            .retry("loading a partition's checkpoint and journal", || {
-                Progress::load(&store, &topic, partition)
-            })
+            .retry(
+                Service::MongoDb,
+                "loading a partition's checkpoint and journal",
+                || Progress::load(&store, &topic, partition),
+            )
             .await?;
         self.loaded(partition, &progress);
         Ok(progress)
@@ -178,13 +180,17 @@ impl ConsumerTask {
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
         let loaded = self
-            .retry("loading the partitions' checkpoints and journals", || {
-                futures::future::try_join_all(
-                    partitions
-                        .iter()
-                        .map(|&partition| Progress::load(&store, &topic, partition)),
-                )
-            })
+            .retry(
+                Service::MongoDb,
+                "loading the partitions' checkpoints and journals",
+                || {
+                    futures::future::try_join_all(
+                        partitions
+                            .iter()
+                            .map(|&partition| Progress::load(&store, &topic, partition)),
+                    )
+                },
+            )
             .await?;
         Ok(loaded)
     }
@@ -256,19 +262,15 @@ impl ConsumerTask {
         let timer = METRICS.mongodb_timer("checkpoint");
         let store = self.store.clone();
         let topic = self.kafka.topic.clone();
-        let mut backoff = Backoff::default();
-        loop {
-            match progress.checkpoint(&store, &topic).await {
-                Ok(()) => break,
-                Err(error) => {
-                    let delay = backoff.next_delay();
-                    warn!("writing a checkpoint failed, retrying in {delay:?}: {error}");
-                    self.status.store_trouble(error.to_string());
-                    self.pause(delay).await?;
-                }
-            }
+        let unchanged: &Progress = progress;
+        let written = self
+            .retry(Service::MongoDb, "writing a checkpoint", || {
+                unchanged.write_checkpoint(&store, &topic)
+            })
+            .await?;
+        if let Some(written) = written {
+            progress.checkpointed(written, &store, &topic);
         }
-        self.status.store_ok();
         timer.observe_duration();
         info!(
             "partition {}: checkpoint {} written in {:?} ({} people, {} songs and artists)",
@@ -408,44 +410,16 @@ impl ConsumerTask {
                 }
                 Step::Accept { expected } => {
                     deadline.get_or_insert_with(|| Instant::now() + self.batching.max_wait());
-                    let decoded = TopicMessage::from_json(message.payload());
-                    batch.messages += 1;
-                    batch.bytes += message.payload_len();
-                    let part = batch.partition(partition, expected);
-                    part.to = offset + 1;
-                    match decoded {
-                        Ok(TopicMessage::Listen { person, listen }) => {
-                            part.listens.push(PersonListen { person, listen })
-                        }
-                        Ok(TopicMessage::Forget(forget)) => {
-                            // A control event ends its batch: it takes effect
-                            // after the listens before it, before those after.
-                            info!(
-                                "partition {partition}: forgetting a person ({:?}) at offset {offset}",
-                                forget.scope
-                            );
-                            part.forget = Some(forget);
-                            return Ok(batch);
-                        }
-                        Err(error) => part.dead_letters.push(Rejected {
-                            key: message.key().map(<[u8]>::to_vec),
-                            payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-                            letter: DeadLetter {
-                                reason: error.to_string(),
-                                reason_kind: error.kind(),
-                                // The key of a message is its person's id.
-                                person: message
-                                    .key()
-                                    .and_then(|key| std::str::from_utf8(key).ok())
-                                    .filter(|key| key.len() <= 64)
-                                    .map(str::to_string),
-                                origin: Origin::Topic {
-                                    topic: self.kafka.topic.clone(),
-                                    partition,
-                                    offset,
-                                },
-                            },
-                        }),
+                    let incoming = Incoming {
+                        topic: &self.kafka.topic,
+                        partition,
+                        offset,
+                        key: message.key(),
+                        payload: message.payload(),
+                    };
+                    if let Admitted::Forget(scope) = batch.admit(incoming, expected) {
+                        info!("partition {partition}: forgetting a person ({scope:?}) at offset {offset}");
+                        return Ok(batch);
                     }
                 }
             }
@@ -524,7 +498,14 @@ impl ConsumerTask {
                 Attempt::Failed(error) => {
                     warn!("partition {partition}: journaling a batch failed, retrying: {error}");
                     let store = self.store.clone();
-                    self.retry_unless_conflict(|| store.journal(entry)).await?
+                    self.retry(Service::MongoDb, "journaling a batch", || async {
+                        match store.journal(entry).await {
+                            Ok(()) => Ok(Journaled::Yes),
+                            Err(StoreError::JournalConflict(_)) => Ok(Journaled::Conflict),
+                            Err(error) => Err(error),
+                        }
+                    })
+                    .await?
                 }
             };
             // Counting moved while it was written (the partition was reloaded
@@ -718,7 +699,7 @@ impl ConsumerTask {
                 "dead letter: {} ({:?})",
                 item.letter.reason, item.letter.origin
             );
-            self.retry_kafka("sending a dead letter", || async {
+            self.retry(Service::Kafka, "sending a dead letter", || async {
                 let mut record = FutureRecord::<[u8], [u8]>::to(&topic)
                     .payload(&item.payload)
                     .headers(item.letter.headers());
@@ -750,63 +731,36 @@ impl ConsumerTask {
         }
     }
 
-    /// Runs a MongoDB step until it succeeds, backing off and saying why.
-    async fn retry<T, F, Fut>(&mut self, what: &str, mut step: F) -> Result<T, Stopping>
+    /// Runs a step until it succeeds, backing off and saying why, on the
+    /// status page too; stops waiting when the server stops.
+    async fn retry<T, E, F, Fut>(
+        &mut self,
+        service: Service,
+        what: &str,
+        mut step: F,
+    ) -> Result<T, Stopping>
     where
+        E: std::fmt::Display,
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, StoreError>>,
+        Fut: Future<Output = Result<T, E>>,
     {
         let mut backoff = Backoff::default();
         loop {
             match step().await {
                 Ok(value) => {
-                    self.status.store_ok();
+                    match service {
+                        Service::MongoDb => self.status.store_ok(),
+                        Service::Kafka => self.status.kafka_ok(),
+                    }
                     return Ok(value);
                 }
                 Err(error) => {
                     let delay = backoff.next_delay();
                     warn!("{what} failed, retrying in {delay:?}: {error}");
-                    self.status.store_trouble(error.to_string());
-                    self.pause(delay).await?;
-                }
-            }
-        }
-    }
-
-    /// Like [`Self::retry`] for journaling, where a conflict is an answer, not a fault.
-    async fn retry_unless_conflict<F, Fut>(&mut self, mut step: F) -> Result<Journaled, Stopping>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<(), StoreError>>,
-    {
-        self.retry("journaling a batch", || {
-            let attempt = step();
-            async move {
-                match attempt.await {
-                    Ok(()) => Ok(Journaled::Yes),
-                    Err(StoreError::JournalConflict(_)) => Ok(Journaled::Conflict),
-                    Err(error) => Err(error),
-                }
-            }
-        })
-        .await
-    }
-
-    /// Runs a Kafka step until it succeeds, backing off and saying why.
-    async fn retry_kafka<E, F, Fut>(&mut self, what: &str, mut step: F) -> Result<(), Stopping>
-    where
-        E: std::fmt::Display,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<(), E>>,
-    {
-        let mut backoff = Backoff::default();
-        loop {
-            match step().await {
-                Ok(()) => return Ok(()),
-                Err(error) => {
-                    let delay = backoff.next_delay();
-                    warn!("{what} failed, retrying in {delay:?}: {error}");
-                    self.status.kafka_trouble(error.to_string());
+                    match service {
+                        Service::MongoDb => self.status.store_trouble(error.to_string()),
+                        Service::Kafka => self.status.kafka_trouble(error.to_string()),
+                    }
                     self.pause(delay).await?;
                 }
             }
@@ -827,6 +781,13 @@ impl ConsumerTask {
 enum Journaled {
     Yes,
     Conflict,
+}
+
+/// What a retried step depends on, for the status page.
+#[derive(Debug, Clone, Copy)]
+enum Service {
+    MongoDb,
+    Kafka,
 }
 
 /// Where each owned partition's counting resumes.

@@ -148,10 +148,15 @@ impl Progress {
                 || self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY)
     }
 
-    /// Writes the aggregates as the partition's next checkpoint generation.
-    pub async fn checkpoint(&mut self, store: &Store, topic: &str) -> Result<(), StoreError> {
+    /// Writes the aggregates as the partition's next checkpoint generation
+    /// (nothing when nothing was counted); [`Self::checkpointed`] notes it.
+    pub async fn write_checkpoint(
+        &self,
+        store: &Store,
+        topic: &str,
+    ) -> Result<Option<Checkpointed>, StoreError> {
         let Some(position) = self.position else {
-            return Ok(());
+            return Ok(None);
         };
         let generation = self.generation + 1;
         store
@@ -163,6 +168,19 @@ impl Progress {
                 position,
             )
             .await?;
+        Ok(Some(Checkpointed {
+            generation,
+            position,
+        }))
+    }
+
+    /// Notes a checkpoint written, and tidies in the background the journal
+    /// and generations it replaces.
+    pub fn checkpointed(&mut self, written: Checkpointed, store: &Store, topic: &str) {
+        let Checkpointed {
+            generation,
+            position,
+        } = written;
         self.generation = generation;
         let (store, topic, partition) = (store.clone(), topic.to_string(), self.partition);
         tokio::spawn(async move {
@@ -180,8 +198,14 @@ impl Progress {
         self.keys_since_checkpoint = 0;
         self.forgot_since_checkpoint = false;
         self.last_checkpoint = Instant::now();
-        Ok(())
     }
+}
+
+/// A checkpoint generation written, up to a position of the partition.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpointed {
+    generation: i64,
+    position: i64,
 }
 
 #[cfg(test)]
