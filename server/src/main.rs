@@ -18,7 +18,7 @@ use server::serve::{monitoring_router, router, AppState, LiveAnalytics};
 use server::status::PipelineStatus;
 use server::store::accounts::LinkPurpose;
 use server::store::leaderboard::WrittenSignal;
-use server::store::{Store, StoreError};
+use server::store::{Store, StoreError, TopicStore};
 use server::stream::consume::ConsumerTask;
 use server::stream::publisher::Publisher;
 use tokio::sync::watch;
@@ -58,7 +58,8 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("{}", config.describe(&site_addr.to_string()));
 
     let store = Store::connect(&config.mongo).await?;
-    refuse_other_layouts(&store, &config.kafka.topic).await?;
+    let figures = store.for_topic(&config.kafka.topic);
+    refuse_other_layouts(&figures).await?;
     let status = PipelineStatus::default();
     let (stop, stopping) = watch::channel(false);
     let ranges = Ranges::default();
@@ -69,27 +70,16 @@ async fn main() -> anyhow::Result<()> {
             group_id: config.group_id.clone(),
             group_instance_id: config.group_instance_id.clone(),
             batching: config.batching.clone(),
-            store: store.clone(),
+            store: figures.clone(),
             status: status.clone(),
             shutdown: stopping,
             rollups: ranges.clone(),
-            leaderboards: Publisher::start(
-                store.clone(),
-                config.kafka.topic.clone(),
-                status.clone(),
-                written.clone(),
-            ),
+            leaderboards: Publisher::start(figures.clone(), status.clone(), written.clone()),
         }
         .run(),
     );
 
-    let live = LiveAnalytics::start(
-        store.clone(),
-        config.kafka.topic.clone(),
-        status,
-        ranges.clone(),
-        written,
-    );
+    let live = LiveAnalytics::start(figures, status, ranges.clone(), written);
     let (close, closing) = watch::channel(false);
     let state = AppState {
         live: Arc::new(live),
@@ -240,8 +230,8 @@ fn announce(line: &str) {
 /// Stops at once, saying what to do, when the database holds figures this
 /// version cannot read (an earlier layout, or another topic's); when MongoDB
 /// does not answer yet, the consumer checks again once it does.
-async fn refuse_other_layouts(store: &Store, topic: &str) -> anyhow::Result<()> {
-    match store.check_layout(topic).await {
+async fn refuse_other_layouts(figures: &TopicStore) -> anyhow::Result<()> {
+    match figures.check_layout().await {
         Err(error @ (StoreError::EarlierLayout | StoreError::OtherTopic { .. })) => {
             Err(anyhow::anyhow!(error))
         }

@@ -65,7 +65,7 @@ fn parse_rate(raw: &str) -> Result<f64, String> {
 /// The person's registry of imports, or why there is none: without it
 /// neither whose listens these are nor a repeated import can be known.
 async fn import_registry(args: &ProducerArgs, store: Store) -> Result<PersonImports, String> {
-    PersonImports::find(store, &args.kafka.topic, &args.person)
+    PersonImports::find(store.for_topic(&args.kafka.topic), &args.person)
         .await
         .map_err(|error| match error {
             RegistryError::NoSuchPerson(_) => error.to_string(),

@@ -24,7 +24,7 @@ use super::range_api::Ranges;
 use crate::accounts::PersonId;
 use crate::status::PipelineStatus;
 use crate::store::leaderboard::{Leaderboards, WrittenSignal};
-use crate::store::{Store, StoreError};
+use crate::store::{StoreError, TopicStore};
 
 /// How often the figures are read again when this server wrote none
 /// (another instance may have).
@@ -72,8 +72,7 @@ impl LiveAnalytics {
     /// in the background; call inside a Tokio runtime.
     /// `written` rings when this server's consumer wrote leaderboards.
     pub fn start(
-        store: Store,
-        topic: String,
+        store: TopicStore,
         status: PipelineStatus,
         ranges: Ranges,
         written: WrittenSignal,
@@ -81,11 +80,10 @@ impl LiveAnalytics {
         let (publish, latest) = watch::channel(None);
         tokio::spawn(follow_rollups(
             store.clone(),
-            topic.clone(),
             ranges.clone(),
             publish.clone(),
         ));
-        tokio::spawn(refresh(store, topic, status.clone(), written, publish));
+        tokio::spawn(refresh(store, status.clone(), written, publish));
         Self {
             latest,
             status,
@@ -186,8 +184,7 @@ type Versions = HashMap<PersonId, BTreeMap<i32, i64>>;
 
 /// Reads the figures again and again until the server stops.
 async fn refresh(
-    store: Store,
-    topic: String,
+    store: TopicStore,
     status: PipelineStatus,
     written: WrittenSignal,
     publish: watch::Sender<Figures>,
@@ -195,12 +192,7 @@ async fn refresh(
     let mut known = Versions::new();
     while !publish.is_closed() {
         let started = Instant::now();
-        match timeout(
-            READ_PATIENCE,
-            read_changes(&store, &topic, &mut known, &publish),
-        )
-        .await
-        {
+        match timeout(READ_PATIENCE, read_changes(&store, &mut known, &publish)).await {
             Ok(Ok(())) => status.reads_ok(),
             Ok(Err(error)) => status.reads_failing(error.to_string()),
             Err(_) => {
@@ -218,13 +210,12 @@ async fn refresh(
 /// Reads the heads, then the leaderboards of whoever changed since `known`,
 /// and publishes everyone's figures when anything changed (or at the first read).
 async fn read_changes(
-    store: &Store,
-    topic: &str,
+    store: &TopicStore,
     known: &mut Versions,
     publish: &watch::Sender<Figures>,
 ) -> Result<(), StoreError> {
     let mut now = Versions::new();
-    for (partition, heads) in store.leaderboard_heads(topic).await? {
+    for (partition, heads) in store.leaderboard_heads().await? {
         for (person, version) in heads {
             now.entry(person).or_default().insert(partition, version);
         }
@@ -244,7 +235,7 @@ async fn read_changes(
                 changed = true;
                 Arc::new(
                     store
-                        .person_leaderboards(topic, person, versions.keys().copied())
+                        .person_leaderboards(person, versions.keys().copied())
                         .await?,
                 )
             }
@@ -260,12 +251,7 @@ async fn read_changes(
 
 /// Follows every partition's rollups into `ranges` until the server stops.
 /// No time limit here: the first load of a large history takes a while.
-async fn follow_rollups(
-    store: Store,
-    topic: String,
-    ranges: Ranges,
-    figures: watch::Sender<Figures>,
-) {
+async fn follow_rollups(store: TopicStore, ranges: Ranges, figures: watch::Sender<Figures>) {
     // What this server's consumer is assigned, it loads: wait to know what.
     let started = Instant::now();
     while !ranges.read().assignment_known() && started.elapsed() < FIRST_ASSIGNMENT_WAIT {
@@ -273,7 +259,7 @@ async fn follow_rollups(
     }
     let mut failing = false;
     while !figures.is_closed() {
-        match store.refresh_rollups(&topic, &ranges).await {
+        match store.refresh_rollups(&ranges).await {
             Ok(_) if failing => {
                 failing = false;
                 tracing::info!("reading the rollups works again");

@@ -48,8 +48,7 @@ pub(super) async fn router_with(ranges: Ranges) -> (Router, Auth) {
     let (_, closing) = tokio::sync::watch::channel(false);
     let state = AppState {
         live: Arc::new(LiveAnalytics::start(
-            store.clone(),
-            kafka.topic.clone(),
+            store.for_topic(&kafka.topic),
             PipelineStatus::default(),
             ranges.clone(),
             Default::default(),

@@ -27,7 +27,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 use mongodb::options::ReplaceOptions;
 
-use super::{Store, StoreError, CHECKPOINTS};
+use super::{StoreError, TopicStore, CHECKPOINTS};
 
 /// Most bytes of aggregates in one chunk document (BSON allows 16 MiB).
 pub const CHUNK_BYTES: usize = 1 << 20;
@@ -73,11 +73,12 @@ fn checkpoint_id(topic: &str, partition: i32) -> String {
     format!("{topic}/{partition}")
 }
 
-impl Store {
+impl TopicStore {
     /// Refuses a database that holds another topic's aggregates, or
     /// aggregates in the layout of an earlier version: a single checkpoint,
     /// no rollups by day, or figures from before accounts (no person per listen).
-    pub async fn check_layout(&self, topic: &str) -> Result<(), StoreError> {
+    pub async fn check_layout(&self) -> Result<(), StoreError> {
+        let topic = self.topic();
         let checkpoints = self.collection(CHECKPOINTS);
         let earlier = checkpoints
             .find_one(doc! { "layout": { "$ne": LAYOUT } })
@@ -100,11 +101,8 @@ impl Store {
     }
 
     /// Reads a partition's current checkpoint; an empty one when there is none yet.
-    pub async fn load_checkpoint(
-        &self,
-        topic: &str,
-        partition: i32,
-    ) -> Result<Checkpoint, StoreError> {
+    pub async fn load_checkpoint(&self, partition: i32) -> Result<Checkpoint, StoreError> {
+        let topic = self.topic();
         let Some(current) = self
             .collection(CHECKPOINTS)
             .find_one(doc! { "_id": checkpoint_id(topic, partition) })
@@ -140,12 +138,12 @@ impl Store {
     /// partition, as generation `generation`.
     pub async fn write_checkpoint(
         &self,
-        topic: &str,
         partition: i32,
         generation: i64,
         aggregates: &PeopleAggregates,
         position: i64,
     ) -> Result<(), StoreError> {
+        let topic = self.topic();
         let started = std::time::Instant::now();
         let collection = generation_collection(partition, generation);
         // Leftovers of an attempt that crashed before its switch.
@@ -191,13 +189,13 @@ impl Store {
     /// reads them any more, so it may run beside counting, and again.
     pub async fn tidy_after_checkpoint(
         &self,
-        topic: &str,
         partition: i32,
         generation: i64,
         position: i64,
     ) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         for name in self
+            .store
             .db
             .list_collection_names()
             .await
@@ -211,7 +209,7 @@ impl Store {
                     .map_err(|e| self.error(e))?;
             }
         }
-        self.prune_journal(topic, partition, position).await?;
+        self.prune_journal(partition, position).await?;
         tracing::debug!(partition, generation, took = ?started.elapsed(), "checkpoint tidied");
         Ok(())
     }

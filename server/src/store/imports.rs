@@ -4,7 +4,7 @@
 
 use mongodb::bson::{doc, DateTime as BsonDateTime};
 
-use super::{Store, StoreError, IMPORTS};
+use super::{Store, StoreError, TopicStore, IMPORTS};
 use crate::accounts::{PersonId, PersonName};
 use crate::import::{EarlierImport, FileSummary, ImportRegistry};
 
@@ -13,17 +13,16 @@ fn import_id(topic: &str, person: &PersonId, content_hash: u128) -> String {
     format!("{topic}/{person}/{content_hash:032x}")
 }
 
-impl Store {
-    /// When and under which name `person` imported content with this hash into `topic`.
+impl TopicStore {
+    /// When and under which name `person` imported content with this hash into the topic.
     pub async fn earlier_import(
         &self,
-        topic: &str,
         person: &PersonId,
         content_hash: u128,
     ) -> Result<Option<EarlierImport>, StoreError> {
         let found = self
             .collection(IMPORTS)
-            .find_one(doc! { "_id": import_id(topic, person, content_hash) })
+            .find_one(doc! { "_id": import_id(self.topic(), person, content_hash) })
             .await
             .map_err(|e| self.error(e))?;
         Ok(found.map(|import| EarlierImport {
@@ -40,14 +39,14 @@ impl Store {
         }))
     }
 
-    /// Notes that `person` streamed a file into `topic` in full.
+    /// Notes that `person` streamed a file into the topic in full.
     pub async fn record_import(
         &self,
-        topic: &str,
         person: &PersonId,
         content_hash: u128,
         file: &FileSummary,
     ) -> Result<(), StoreError> {
+        let topic = self.topic();
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let id = import_id(topic, person, content_hash);
         self.collection(IMPORTS)
@@ -71,7 +70,9 @@ impl Store {
             .map(|_| ())
             .map_err(|e| self.error(e))
     }
+}
 
+impl Store {
     /// Forgets what a person imported: their figures are gone, so their files may come again.
     pub async fn forget_imports(&self, person: &PersonId) -> Result<(), StoreError> {
         self.collection(IMPORTS)
@@ -84,23 +85,22 @@ impl Store {
 
 /// One person's registry of imports into one topic.
 pub struct PersonImports {
-    store: Store,
-    topic: String,
+    store: TopicStore,
     person: PersonId,
 }
 
 impl PersonImports {
     /// Checks that MongoDB answers and finds the person named `name`
     /// (refused, with what to do, when there is no such account).
-    pub async fn find(store: Store, topic: &str, name: &PersonName) -> Result<Self, RegistryError> {
-        store.ping().await?;
+    pub async fn find(store: TopicStore, name: &PersonName) -> Result<Self, RegistryError> {
+        store.store().ping().await?;
         let account = store
+            .store()
             .account(&name.key())
             .await?
             .ok_or_else(|| RegistryError::NoSuchPerson(name.clone()))?;
         Ok(Self {
             store,
-            topic: topic.to_string(),
             person: account.id,
         })
     }
@@ -130,9 +130,7 @@ impl ImportRegistry for PersonImports {
         &self,
         content_hash: u128,
     ) -> Result<Option<EarlierImport>, StoreError> {
-        self.store
-            .earlier_import(&self.topic, &self.person, content_hash)
-            .await
+        self.store.earlier_import(&self.person, content_hash).await
     }
 
     async fn record_import(
@@ -141,7 +139,7 @@ impl ImportRegistry for PersonImports {
         file: &FileSummary,
     ) -> Result<(), StoreError> {
         self.store
-            .record_import(&self.topic, &self.person, content_hash, file)
+            .record_import(&self.person, content_hash, file)
             .await
     }
 }

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 
-use super::{is_duplicate_key, Store, StoreError, JOURNAL};
+use super::{is_duplicate_key, StoreError, TopicStore, JOURNAL};
 use crate::aggregate::people::PartitionDelta;
 
 /// One micro-batch of one partition, as journaled.
@@ -87,7 +87,7 @@ impl JournalEntry {
     }
 }
 
-impl Store {
+impl TopicStore {
     /// Writes a batch to the journal; from then on it counts, even after a crash.
     ///
     /// Writing the same batch again (a retry after an unanswered attempt) is
@@ -118,11 +118,8 @@ impl Store {
     }
 
     /// Every journaled batch of a partition, in chain order.
-    pub async fn journal_entries(
-        &self,
-        topic: &str,
-        partition: i32,
-    ) -> Result<Vec<JournalEntry>, StoreError> {
+    pub async fn journal_entries(&self, partition: i32) -> Result<Vec<JournalEntry>, StoreError> {
+        let topic = self.topic();
         let documents: Vec<Document> = self
             .collection(JOURNAL)
             .find(doc! { "topic": topic, "partition": partition })
@@ -136,12 +133,8 @@ impl Store {
     }
 
     /// Forgets the batches of a partition that its checkpoint already covers.
-    pub async fn prune_journal(
-        &self,
-        topic: &str,
-        partition: i32,
-        position: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn prune_journal(&self, partition: i32, position: i64) -> Result<(), StoreError> {
+        let topic = self.topic();
         self.collection(JOURNAL)
             .delete_many(
                 doc! { "topic": topic, "partition": partition, "to": { "$lte": position } },

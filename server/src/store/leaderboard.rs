@@ -20,7 +20,7 @@ use mongodb::options::ReplaceOptions;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::{Store, StoreError, LEADERBOARDS, LEADERBOARD_HEADS};
+use super::{StoreError, TopicStore, LEADERBOARDS, LEADERBOARD_HEADS};
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
 
@@ -176,18 +176,18 @@ fn leaderboards_collection(partition: i32) -> String {
 /// Who has figures in a partition, and the position at which each last changed.
 pub type PartitionHeads = HashMap<PersonId, i64>;
 
-impl Store {
+impl TopicStore {
     /// Publishes the totals and rankings of the people of a partition who
     /// changed (at `position`), removes those of the people forgotten, and
     /// replaces the partition's heads with `heads`.
     pub async fn publish_leaderboards(
         &self,
-        topic: &str,
         partition: i32,
         changed: &[(PersonId, Leaderboards)],
         forgotten: &[PersonId],
         heads: &PartitionHeads,
     ) -> Result<(), StoreError> {
+        let topic = self.topic();
         let collection = leaderboards_collection(partition);
         for (person, leaderboards) in changed {
             let id = format!("{topic}/{person}/{partition}");
@@ -231,10 +231,8 @@ impl Store {
     }
 
     /// Every partition's heads: who has figures there, and since when.
-    pub async fn leaderboard_heads(
-        &self,
-        topic: &str,
-    ) -> Result<Vec<(i32, PartitionHeads)>, StoreError> {
+    pub async fn leaderboard_heads(&self) -> Result<Vec<(i32, PartitionHeads)>, StoreError> {
+        let topic = self.topic();
         let documents: Vec<Document> = self
             .collection(LEADERBOARD_HEADS)
             .find(doc! { "topic": topic })
@@ -262,10 +260,10 @@ impl Store {
     /// A person's published totals and rankings in each of `partitions`, added up.
     pub async fn person_leaderboards(
         &self,
-        topic: &str,
         person: &PersonId,
         partitions: impl IntoIterator<Item = i32>,
     ) -> Result<Leaderboards, StoreError> {
+        let topic = self.topic();
         let mut parts = Vec::new();
         for partition in partitions {
             let found = self

@@ -32,6 +32,7 @@ pub mod leaderboard;
 pub mod packed;
 pub mod rollups;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mongodb::bson::{doc, Document};
@@ -177,6 +178,44 @@ impl Store {
             at: self.description.clone(),
             source,
         }
+    }
+}
+
+/// The store of one topic's figures: journals, checkpoints, leaderboards
+/// and imports are each kept per topic, so the handle carries it. Cloning
+/// is cheap, as for [`Store`].
+#[derive(Clone)]
+pub struct TopicStore {
+    store: Store,
+    topic: Arc<str>,
+}
+
+impl Store {
+    /// The figures of `topic`.
+    pub fn for_topic(&self, topic: &str) -> TopicStore {
+        TopicStore {
+            store: self.clone(),
+            topic: topic.into(),
+        }
+    }
+}
+
+impl TopicStore {
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The database, for what is not kept per topic (accounts, sessions).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn collection(&self, name: &str) -> Collection<Document> {
+        self.store.collection(name)
+    }
+
+    fn error(&self, source: mongodb::error::Error) -> StoreError {
+        self.store.error(source)
     }
 }
 

@@ -9,29 +9,24 @@
 use mongodb::bson::doc;
 
 use super::journal::JournalEntry;
-use super::{Store, StoreError, CHECKPOINTS, JOURNAL, LEADERBOARD_HEADS};
+use super::{StoreError, TopicStore, CHECKPOINTS, JOURNAL, LEADERBOARD_HEADS};
 use crate::rollup::people::Ranges;
 
 /// A partition's current checkpoint: its generation and position.
 type Head = Option<(i64, i64)>;
 
-impl Store {
+impl TopicStore {
     /// Brings `index` up to date with every partition of `topic`; true when anything changed.
-    pub async fn refresh_rollups(&self, topic: &str, index: &Ranges) -> Result<bool, StoreError> {
+    pub async fn refresh_rollups(&self, index: &Ranges) -> Result<bool, StoreError> {
         let mut changed = false;
-        for partition in self.partitions_with_data(topic).await? {
-            changed |= self.refresh_partition(topic, partition, index).await?;
+        for partition in self.partitions_with_data().await? {
+            changed |= self.refresh_partition(partition, index).await?;
         }
         Ok(changed)
     }
 
-    async fn refresh_partition(
-        &self,
-        topic: &str,
-        partition: i32,
-        index: &Ranges,
-    ) -> Result<bool, StoreError> {
-        let head = self.checkpoint_head(topic, partition).await?;
+    async fn refresh_partition(&self, partition: i32, index: &Ranges) -> Result<bool, StoreError> {
+        let head = self.checkpoint_head(partition).await?;
         let known = index
             .read()
             .head(partition)
@@ -48,7 +43,7 @@ impl Store {
         };
         let mut changed = false;
         if reload {
-            if !self.load_partition(topic, partition, head, index).await? {
+            if !self.load_partition(partition, head, index).await? {
                 return Ok(false);
             }
             changed = true;
@@ -66,7 +61,7 @@ impl Store {
             let Some(position) = position else {
                 return Ok(changed);
             };
-            let Some(entry) = self.journal_entry_at(topic, partition, position).await? else {
+            let Some(entry) = self.journal_entry_at(partition, position).await? else {
                 return Ok(changed);
             };
             // The consumer may have handed this batch over meanwhile.
@@ -84,15 +79,14 @@ impl Store {
     /// was written meanwhile (what was read may be incomplete: try again later).
     async fn load_partition(
         &self,
-        topic: &str,
         partition: i32,
         head: Head,
         index: &Ranges,
     ) -> Result<bool, StoreError> {
-        let checkpoint = self.load_checkpoint(topic, partition).await?;
+        let checkpoint = self.load_checkpoint(partition).await?;
         let mut aggregates = checkpoint.aggregates;
         let mut position = checkpoint.position;
-        for entry in self.journal_entries(topic, partition).await? {
+        for entry in self.journal_entries(partition).await? {
             if position.is_some_and(|position| entry.to <= position) {
                 continue;
             }
@@ -103,7 +97,7 @@ impl Store {
             position = Some(entry.to);
         }
         // Nothing counted yet, or a checkpoint written meanwhile: look again next time.
-        if position.is_none() || self.checkpoint_head(topic, partition).await? != head {
+        if position.is_none() || self.checkpoint_head(partition).await? != head {
             return Ok(false);
         }
         Ok(index
@@ -112,7 +106,8 @@ impl Store {
     }
 
     /// The partitions of `topic` that have published figures.
-    async fn partitions_with_data(&self, topic: &str) -> Result<Vec<i32>, StoreError> {
+    async fn partitions_with_data(&self) -> Result<Vec<i32>, StoreError> {
+        let topic = self.topic();
         use futures::TryStreamExt;
         let documents: Vec<mongodb::bson::Document> = self
             .collection(LEADERBOARD_HEADS)
@@ -129,7 +124,8 @@ impl Store {
             .collect())
     }
 
-    async fn checkpoint_head(&self, topic: &str, partition: i32) -> Result<Head, StoreError> {
+    async fn checkpoint_head(&self, partition: i32) -> Result<Head, StoreError> {
+        let topic = self.topic();
         let head = self
             .collection(CHECKPOINTS)
             .find_one(doc! { "_id": format!("{topic}/{partition}") })
@@ -147,10 +143,10 @@ impl Store {
     /// The journaled batch of a partition that starts at `from`, if there is one.
     async fn journal_entry_at(
         &self,
-        topic: &str,
         partition: i32,
         from: i64,
     ) -> Result<Option<JournalEntry>, StoreError> {
+        let topic = self.topic();
         let found = self
             .collection(JOURNAL)
             .find_one(doc! { "_id": format!("{topic}/{partition}/{from}") })

@@ -49,7 +49,7 @@ use crate::rollup::people::Ranges;
 use crate::status::PipelineStatus;
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::Leaderboards;
-use crate::store::{Store, StoreError};
+use crate::store::{StoreError, TopicStore};
 
 /// How long the task waits for a first message before checking on the broker.
 const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
@@ -60,7 +60,7 @@ pub struct ConsumerTask {
     pub group_id: String,
     pub group_instance_id: Option<String>,
     pub batching: BatchSettings,
-    pub store: Store,
+    pub store: TopicStore,
     pub status: PipelineStatus,
     /// Becomes `true` when the server is asked to stop.
     pub shutdown: watch::Receiver<bool>,
@@ -144,10 +144,9 @@ impl ConsumerTask {
     /// Prepares the database and the topics.
     async fn start(&mut self) -> Result<(), Stopping> {
         let store = self.store.clone();
-        let topic = self.kafka.topic.clone();
         self.retry(Service::MongoDb, "preparing MongoDB", || async {
-            store.prepare().await?;
-            store.check_layout(&topic).await
+            store.store().prepare().await?;
+            store.check_layout().await
         })
         .await?;
         let kafka = self.kafka.clone();
@@ -161,12 +160,11 @@ impl ConsumerTask {
     /// Loads what was counted of a partition this consumer was assigned.
     async fn load_progress(&mut self, partition: i32) -> Result<Progress, Stopping> {
         let store = self.store.clone();
-        let topic = self.kafka.topic.clone();
         let progress = self
             .retry(
                 Service::MongoDb,
                 "loading a partition's checkpoint and journal",
-                || Progress::load(&store, &topic, partition),
+                || Progress::load(&store, partition),
             )
             .await?;
         self.loaded(partition, &progress);
@@ -178,7 +176,6 @@ impl ConsumerTask {
     /// The caller hands over those still assigned ([`Self::loaded`]).
     async fn load_all(&mut self, partitions: &[i32]) -> Result<Vec<Progress>, Stopping> {
         let store = self.store.clone();
-        let topic = self.kafka.topic.clone();
         let loaded = self
             .retry(
                 Service::MongoDb,
@@ -187,7 +184,7 @@ impl ConsumerTask {
                     futures::future::try_join_all(
                         partitions
                             .iter()
-                            .map(|&partition| Progress::load(&store, &topic, partition)),
+                            .map(|&partition| Progress::load(&store, partition)),
                     )
                 },
             )
@@ -261,15 +258,14 @@ impl ConsumerTask {
         let started = Instant::now();
         let timer = METRICS.mongodb_timer("checkpoint");
         let store = self.store.clone();
-        let topic = self.kafka.topic.clone();
         let unchanged: &Progress = progress;
         let written = self
             .retry(Service::MongoDb, "writing a checkpoint", || {
-                unchanged.write_checkpoint(&store, &topic)
+                unchanged.write_checkpoint(&store)
             })
             .await?;
         if let Some(written) = written {
-            progress.checkpointed(written, &store, &topic);
+            progress.checkpointed(written, &store);
         }
         timer.observe_duration();
         info!(
@@ -817,7 +813,7 @@ enum Attempt {
 }
 
 impl Journaling {
-    fn start(store: Store, entries: Vec<JournalEntry>, started: Instant, pace: Pace) -> Self {
+    fn start(store: TopicStore, entries: Vec<JournalEntry>, started: Instant, pace: Pace) -> Self {
         let entries: Arc<[JournalEntry]> = entries.into();
         let to_write = Arc::clone(&entries);
         let writes = tokio::spawn(async move {

@@ -10,7 +10,7 @@ use tracing::{debug, warn};
 use crate::aggregate::people::PeopleAggregates;
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::PartitionHeads;
-use crate::store::{Store, StoreError};
+use crate::store::{StoreError, TopicStore};
 
 /// Under load, a checkpoint is written once the journal since the last one
 /// holds this many times as many song and artist deltas as the aggregates
@@ -72,9 +72,9 @@ impl Progress {
     }
 
     /// Reads the partition's last checkpoint and folds in the journal after it.
-    pub async fn load(store: &Store, topic: &str, partition: i32) -> Result<Self, StoreError> {
+    pub async fn load(store: &TopicStore, partition: i32) -> Result<Self, StoreError> {
         let started = Instant::now();
-        let checkpoint = store.load_checkpoint(topic, partition).await?;
+        let checkpoint = store.load_checkpoint(partition).await?;
         let checkpoint_read = started.elapsed();
         let mut progress = Self {
             aggregates: checkpoint.aggregates,
@@ -82,7 +82,7 @@ impl Progress {
             generation: checkpoint.generation,
             ..Self::new(partition)
         };
-        let entries = store.journal_entries(topic, partition).await?;
+        let entries = store.journal_entries(partition).await?;
         let journal_read = started.elapsed() - checkpoint_read;
         for entry in &entries {
             progress.fold(entry);
@@ -152,21 +152,14 @@ impl Progress {
     /// (nothing when nothing was counted); [`Self::checkpointed`] notes it.
     pub async fn write_checkpoint(
         &self,
-        store: &Store,
-        topic: &str,
+        store: &TopicStore,
     ) -> Result<Option<Checkpointed>, StoreError> {
         let Some(position) = self.position else {
             return Ok(None);
         };
         let generation = self.generation + 1;
         store
-            .write_checkpoint(
-                topic,
-                self.partition,
-                generation,
-                &self.aggregates,
-                position,
-            )
+            .write_checkpoint(self.partition, generation, &self.aggregates, position)
             .await?;
         Ok(Some(Checkpointed {
             generation,
@@ -176,16 +169,16 @@ impl Progress {
 
     /// Notes a checkpoint written, and tidies in the background the journal
     /// and generations it replaces.
-    pub fn checkpointed(&mut self, written: Checkpointed, store: &Store, topic: &str) {
+    pub fn checkpointed(&mut self, written: Checkpointed, store: &TopicStore) {
         let Checkpointed {
             generation,
             position,
         } = written;
         self.generation = generation;
-        let (store, topic, partition) = (store.clone(), topic.to_string(), self.partition);
+        let (store, partition) = (store.clone(), self.partition);
         tokio::spawn(async move {
             if let Err(error) = store
-                .tidy_after_checkpoint(&topic, partition, generation, position)
+                .tidy_after_checkpoint(partition, generation, position)
                 .await
             {
                 // The next checkpoint tidies again.

@@ -13,7 +13,7 @@ use crate::accounts::PersonId;
 use crate::metrics::METRICS;
 use crate::status::PipelineStatus;
 use crate::store::leaderboard::{Leaderboards, PartitionHeads, WrittenSignal};
-use crate::store::Store;
+use crate::store::TopicStore;
 
 /// What changed in a partition's leaderboards after a batch.
 pub struct Publication {
@@ -32,14 +32,9 @@ pub struct Publisher {
 
 impl Publisher {
     /// Starts the writing task; `written` rings after each write.
-    pub fn start(
-        store: Store,
-        topic: String,
-        status: PipelineStatus,
-        written: WrittenSignal,
-    ) -> Self {
+    pub fn start(store: TopicStore, status: PipelineStatus, written: WrittenSignal) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(publish_all(store, topic, status, written, receiver));
+        tokio::spawn(publish_all(store, status, written, receiver));
         Self { sender }
     }
 
@@ -74,8 +69,7 @@ impl Pending {
 }
 
 async fn publish_all(
-    store: Store,
-    topic: String,
+    store: TopicStore,
     status: PipelineStatus,
     written: WrittenSignal,
     mut receiver: mpsc::UnboundedReceiver<Publication>,
@@ -103,7 +97,7 @@ async fn publish_all(
         let forgotten: Vec<PersonId> = next.forgotten.iter().cloned().collect();
         let timer = METRICS.mongodb_timer("leaderboards");
         match store
-            .publish_leaderboards(&topic, partition, &changed, &forgotten, &next.heads)
+            .publish_leaderboards(partition, &changed, &forgotten, &next.heads)
             .await
         {
             Ok(()) => {

@@ -741,9 +741,12 @@ pub fn stored_totals_of(
     let mut songs: HashMap<String, Count> = HashMap::new();
     let mut artists: HashMap<String, Count> = HashMap::new();
     runtime.block_on(async {
-        let store = Store::connect(&settings).await.expect("MongoDB settings");
+        let store = Store::connect(&settings)
+            .await
+            .expect("MongoDB settings")
+            .for_topic(&scenario.topic);
         for partition in 0..partitions_of(&scenario.topic) {
-            let progress = Progress::load(&store, &scenario.topic, partition)
+            let progress = Progress::load(&store, partition)
                 .await
                 .expect("the partition's aggregates load");
             for (owner, aggregates) in progress.aggregates.people {
