@@ -248,4 +248,28 @@ fn malformed_messages_are_dead_lettered_and_the_rest_are_counted() {
         assert_eq!(letter.1["dlq.source"], "consumer");
         assert!(letter.1.contains_key("dlq.offset"));
     }
+
+    // The metrics count them by reason.
+    let metrics = server.monitoring("/metrics").1;
+    for (kind, expected) in [
+        ("not_json", 2),
+        ("wrong_schema", 2),
+        ("missing_artist_name", 1),
+    ] {
+        let line = format!("spotify_analytics_dead_letters_total{{reason=\"{kind}\"}} {expected}");
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line:?} in the metrics:\n{metrics}"
+        );
+    }
+    let journal_writes = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(r#"spotify_analytics_mongodb_write_seconds_count{operation="journal"} "#)
+        })
+        .and_then(|count| count.parse::<u64>().ok());
+    assert!(
+        journal_writes.is_some_and(|count| count > 0),
+        "journal writes are timed:\n{metrics}"
+    );
 }

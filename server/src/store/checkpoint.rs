@@ -54,6 +54,7 @@ fn generation_of(name: &str, partition: i32) -> Option<i64> {
 use crate::accounts::PersonId;
 use crate::aggregate::people::PeopleAggregates;
 use crate::aggregate::Aggregates;
+use crate::metrics::METRICS;
 
 /// One partition's aggregates as of a position.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -144,6 +145,7 @@ impl TopicStore {
         position: i64,
     ) -> Result<(), StoreError> {
         let topic = self.topic();
+        let _timer = METRICS.mongodb_timer("checkpoint");
         let started = std::time::Instant::now();
         let collection = generation_collection(partition, generation);
         // Leftovers of an attempt that crashed before its switch.

@@ -7,6 +7,7 @@ use mongodb::bson::{doc, DateTime as BsonDateTime};
 use super::{Store, StoreError, TopicStore, IMPORTS};
 use crate::accounts::{PersonId, PersonName};
 use crate::import::{EarlierImport, FileSummary, ImportRegistry};
+use crate::metrics::METRICS;
 
 /// Identifies one file content imported into one topic by one person.
 fn import_id(topic: &str, person: &PersonId, content_hash: u128) -> String {
@@ -46,6 +47,7 @@ impl TopicStore {
         content_hash: u128,
         file: &FileSummary,
     ) -> Result<(), StoreError> {
+        let _timer = METRICS.mongodb_timer("import");
         let topic = self.topic();
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let id = import_id(topic, person, content_hash);

@@ -18,6 +18,7 @@ use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 
 use super::{is_duplicate_key, StoreError, TopicStore, JOURNAL};
 use crate::aggregate::people::PartitionDelta;
+use crate::metrics::METRICS;
 
 /// One micro-batch of one partition, as journaled.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +95,7 @@ impl TopicStore {
     /// harmless. Fails with [`StoreError::JournalConflict`] when a different
     /// batch already starts at the same position: another consumer got there.
     pub async fn journal(&self, entry: &JournalEntry) -> Result<(), StoreError> {
+        let _timer = METRICS.mongodb_timer("journal");
         let journal = self.collection(JOURNAL);
         match journal.insert_one(entry.to_document()?).await {
             Ok(_) => Ok(()),

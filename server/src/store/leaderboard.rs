@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 use super::{StoreError, TopicStore, LEADERBOARDS, LEADERBOARD_HEADS};
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
+use crate::metrics::METRICS;
 
 /// Rows kept in each ranking: the most the API hands out.
 pub const LEADERBOARD_SIZE: usize = app::model::Limit::MAX as usize;
@@ -188,6 +189,7 @@ impl TopicStore {
         heads: &PartitionHeads,
     ) -> Result<(), StoreError> {
         let topic = self.topic();
+        let _timer = METRICS.mongodb_timer("leaderboards");
         let collection = leaderboards_collection(partition);
         for (person, leaderboards) in changed {
             let id = format!("{topic}/{person}/{partition}");

@@ -195,12 +195,11 @@ impl ConsumerTask {
     /// Publishes a partition just loaded and hands it to the readers.
     fn loaded(&mut self, partition: i32, progress: &Progress) {
         info!(
-            "partition {partition}: {} events of {} people counted so far; resuming at {}",
-            progress.aggregates.events(),
-            progress.aggregates.people.len(),
-            progress
-                .position
-                .map_or("its beginning".to_string(), |p| format!("offset {p}"))
+            partition,
+            events = progress.aggregates.events(),
+            people = progress.aggregates.people.len(),
+            resumes_at = ?progress.position,
+            "partition loaded; counting resumes where it stopped"
         );
         let started = Instant::now();
         if progress.position.is_some() {
@@ -256,7 +255,6 @@ impl ConsumerTask {
 
     async fn checkpoint(&mut self, progress: &mut Progress) -> Result<(), Stopping> {
         let started = Instant::now();
-        let timer = METRICS.mongodb_timer("checkpoint");
         let store = self.store.clone();
         let unchanged: &Progress = progress;
         let written = self
@@ -267,14 +265,13 @@ impl ConsumerTask {
         if let Some(written) = written {
             progress.checkpointed(written, &store);
         }
-        timer.observe_duration();
         info!(
-            "partition {}: checkpoint {} written in {:?} ({} people, {} songs and artists)",
-            progress.partition,
-            progress.generation,
-            started.elapsed(),
-            progress.aggregates.people.len(),
-            progress.aggregates.keys()
+            partition = progress.partition,
+            generation = progress.generation,
+            took = ?started.elapsed(),
+            people = progress.aggregates.people.len(),
+            songs_and_artists = progress.aggregates.keys(),
+            "checkpoint written"
         );
         Ok(())
     }
@@ -310,8 +307,10 @@ impl ConsumerTask {
             .subscribe(&[&self.kafka.topic])
             .map_err(|error| describe(&error))?;
         info!(
-            "consuming {} at {} as group {}",
-            self.kafka.topic, self.kafka.brokers, self.group_id
+            topic = %self.kafka.topic,
+            brokers = %self.kafka.brokers,
+            group = %self.group_id,
+            "consuming"
         );
         Ok(consumer)
     }
@@ -369,7 +368,7 @@ impl ConsumerTask {
                     return Ok(batch);
                 }
                 Ok(Err(error)) => {
-                    warn!("reading from Kafka failed: {}", describe(&error));
+                    warn!(error = %describe(&error), "reading from Kafka failed");
                     self.status.kafka_trouble(describe(&error));
                     sleep(Duration::from_millis(500)).await;
                     continue;
@@ -381,7 +380,7 @@ impl ConsumerTask {
             let offset = message.offset();
             if let Entry::Vacant(slot) = owned.entry(partition) {
                 if !self.assigned(consumer, partition) {
-                    debug!("partition {partition}: message at {offset} after the partition was revoked");
+                    debug!(partition, offset, "message after the partition was revoked");
                     continue;
                 }
                 slot.insert(self.load_progress(partition).await?);
@@ -395,13 +394,18 @@ impl ConsumerTask {
             let (step, next) = cursor.step(offset);
             cursors.insert(partition, next);
             match step {
-                Step::Skip => debug!("partition {partition}: offset {offset} already counted"),
+                Step::Skip => debug!(partition, offset, "already counted"),
                 Step::Rewind(to) => {
-                    debug!("partition {partition}: offset {offset} is ahead of the journal; rewinding to {to:?}");
+                    debug!(partition, offset, ?to, "ahead of the journal; rewinding");
                     self.fetch_from(consumer, partition, to, cursors);
                 }
                 Step::SkipTo(to) => {
-                    debug!("partition {partition}: offset {offset} already counted; fetching from {to:?}");
+                    debug!(
+                        partition,
+                        offset,
+                        ?to,
+                        "already counted; fetching further on"
+                    );
                     self.fetch_from(consumer, partition, to, cursors);
                 }
                 Step::Accept { expected } => {
@@ -414,7 +418,7 @@ impl ConsumerTask {
                         payload: message.payload(),
                     };
                     if let Admitted::Forget(scope) = batch.admit(incoming, expected) {
-                        info!("partition {partition}: forgetting a person ({scope:?}) at offset {offset}");
+                        info!(partition, offset, ?scope, "forgetting a person");
                         return Ok(batch);
                     }
                 }
@@ -492,7 +496,7 @@ impl ConsumerTask {
                 Attempt::Written => Journaled::Yes,
                 Attempt::Conflict => Journaled::Conflict,
                 Attempt::Failed(error) => {
-                    warn!("partition {partition}: journaling a batch failed, retrying: {error}");
+                    warn!(partition, %error, "journaling a batch failed, retrying");
                     let store = self.store.clone();
                     self.retry(Service::MongoDb, "journaling a batch", || async {
                         match store.journal(entry).await {
@@ -511,8 +515,10 @@ impl ConsumerTask {
                 .is_some_and(|position| entry.from != position && entry.to > position);
             if matches!(journaled, Journaled::Conflict) || out_of_step {
                 warn!(
-                    "partition {partition}: the batch from offset {} does not follow what this consumer counted (another consumer journaled first); reloading what was counted",
-                    entry.from
+                    partition,
+                    from = entry.from,
+                    "the batch does not follow what this consumer counted (another \
+                     consumer journaled first); reloading what was counted"
                 );
                 let progress = self.load_progress(partition).await?;
                 let resume = progress.position.map_or(Offset::Beginning, Offset::Offset);
@@ -525,10 +531,7 @@ impl ConsumerTask {
                     Duration::from_secs(10),
                 ) {
                     // No longer ours, most likely; its owner reads it.
-                    debug!(
-                        "partition {partition}: reading again from {resume:?} failed: {}",
-                        describe(&error)
-                    );
+                    debug!(partition, ?resume, error = %describe(&error), "reading again failed");
                 }
                 reloaded.push(partition);
                 continue;
@@ -546,18 +549,20 @@ impl ConsumerTask {
             {
                 if let Err(error) = consumer.commit(&offsets, CommitMode::Async) {
                     debug!(
-                        "committing offset {} of partition {partition} to Kafka failed: {}",
-                        entry.to,
-                        describe(&error)
+                        partition,
+                        offset = entry.to,
+                        error = %describe(&error),
+                        "committing an offset to Kafka failed"
                     );
                 }
             }
             debug!(
-                "partition {partition}: journaled offsets {}..{} ({} events, {} dead letters)",
-                entry.from,
-                entry.to,
-                entry.delta.events(),
-                entry.dead_lettered
+                partition,
+                from = entry.from,
+                to = entry.to,
+                events = entry.delta.events(),
+                dead_letters = entry.dead_lettered,
+                "batch counted"
             );
             let changed: Vec<PersonId> = entry.delta.people.keys().cloned().collect();
             let forgotten: Vec<PersonId> = entry
@@ -575,10 +580,7 @@ impl ConsumerTask {
         METRICS
             .flush_seconds
             .observe(journaling.started.elapsed().as_secs_f64());
-        debug!(
-            "batch of {counted} events counted in {:?}",
-            journaling.started.elapsed()
-        );
+        debug!(events = counted, took = ?journaling.started.elapsed(), "batch counted");
         self.maintain(owned, journaling.pace).await?;
         Ok(reloaded)
     }
@@ -645,8 +647,10 @@ impl ConsumerTask {
                     Duration::from_secs(10),
                 ) {
                     debug!(
-                        "partition {partition}: fetching from {position} failed ({}); the first message fetched moves it",
-                        describe(&error)
+                        partition,
+                        position,
+                        error = %describe(&error),
+                        "moving the fetching failed; the first message fetched moves it"
                     );
                 }
             }
@@ -667,10 +671,7 @@ impl ConsumerTask {
     ) {
         if let Err(error) = consumer.seek(&self.kafka.topic, partition, to, Duration::from_secs(10))
         {
-            warn!(
-                "partition {partition}: fetching from {to:?} failed ({}); will resync",
-                describe(&error)
-            );
+            warn!(partition, ?to, error = %describe(&error), "moving the fetching failed; will resync");
             cursors.remove(&partition);
         }
     }
@@ -691,10 +692,7 @@ impl ConsumerTask {
     ) -> Result<(), Stopping> {
         let topic = self.kafka.dead_letter_topic();
         for item in rejected {
-            warn!(
-                "dead letter: {} ({:?})",
-                item.letter.reason, item.letter.origin
-            );
+            warn!(reason = %item.letter.reason, origin = ?item.letter.origin, "dead letter");
             self.retry(Service::Kafka, "sending a dead letter", || async {
                 let mut record = FutureRecord::<[u8], [u8]>::to(&topic)
                     .payload(&item.payload)
@@ -709,6 +707,10 @@ impl ConsumerTask {
                     .map_err(|(error, _)| describe(&error))
             })
             .await?;
+            METRICS
+                .dead_letters
+                .with_label_values(&[item.letter.reason_kind])
+                .inc();
         }
         Ok(())
     }
@@ -752,7 +754,7 @@ impl ConsumerTask {
                 }
                 Err(error) => {
                     let delay = backoff.next_delay();
-                    warn!("{what} failed, retrying in {delay:?}: {error}");
+                    warn!(?delay, %error, "{what} failed, retrying");
                     match service {
                         Service::MongoDb => self.status.store_trouble(error.to_string()),
                         Service::Kafka => self.status.kafka_trouble(error.to_string()),
@@ -819,13 +821,11 @@ impl Journaling {
         let writes = tokio::spawn(async move {
             let mut attempts = Vec::with_capacity(to_write.len());
             for entry in to_write.iter() {
-                let timer = METRICS.mongodb_timer("journal");
                 attempts.push(match store.journal(entry).await {
                     Ok(()) => Attempt::Written,
                     Err(StoreError::JournalConflict(_)) => Attempt::Conflict,
                     Err(error) => Attempt::Failed(error.to_string()),
                 });
-                timer.observe_duration();
             }
             attempts
         });

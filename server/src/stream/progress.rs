@@ -113,8 +113,11 @@ impl Progress {
         }
         if let Some(position) = self.position.filter(|position| entry.from != *position) {
             warn!(
-                "partition {}: journaled batch {}..{} does not start at the counted position {position}",
-                entry.partition, entry.from, entry.to
+                partition = entry.partition,
+                from = entry.from,
+                to = entry.to,
+                position,
+                "a journaled batch does not start at the counted position"
             );
         }
         self.aggregates.apply(&entry.delta);
@@ -182,9 +185,7 @@ impl Progress {
                 .await
             {
                 // The next checkpoint tidies again.
-                warn!(
-                    "partition {partition}: tidying after checkpoint {generation} failed: {error}"
-                );
+                warn!(partition, generation, %error, "tidying after a checkpoint failed");
             }
         });
         self.batches_since_checkpoint = 0;

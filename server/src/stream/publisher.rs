@@ -10,7 +10,6 @@ use tracing::warn;
 
 use super::backoff::Backoff;
 use crate::accounts::PersonId;
-use crate::metrics::METRICS;
 use crate::status::PipelineStatus;
 use crate::store::leaderboard::{Leaderboards, PartitionHeads, WrittenSignal};
 use crate::store::TopicStore;
@@ -95,13 +94,11 @@ async fn publish_all(
             .map(|(person, leaderboards)| (person.clone(), leaderboards.clone()))
             .collect();
         let forgotten: Vec<PersonId> = next.forgotten.iter().cloned().collect();
-        let timer = METRICS.mongodb_timer("leaderboards");
         match store
             .publish_leaderboards(partition, &changed, &forgotten, &next.heads)
             .await
         {
             Ok(()) => {
-                timer.observe_duration();
                 status.store_ok();
                 backoff = Backoff::default();
                 pending.remove(&partition);
@@ -109,7 +106,7 @@ async fn publish_all(
             }
             Err(error) => {
                 let delay = backoff.next_delay();
-                warn!("publishing the leaderboards failed, retrying in {delay:?}: {error}");
+                warn!(partition, ?delay, %error, "publishing the leaderboards failed, retrying");
                 status.store_trouble(error.to_string());
                 tokio::time::sleep(delay).await;
             }
