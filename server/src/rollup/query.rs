@@ -34,6 +34,15 @@ fn metric_order(metric: Metric, a: (&Counts, &str), b: (&Counts, &str)) -> Order
     }
 }
 
+/// What the listens of some songs add up to in a range.
+struct Followed {
+    totals: Counts,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+    /// Month by month, gaps filled.
+    over_time: Vec<TimePoint>,
+}
+
 impl RangeIndex {
     /// Every day of every partition within `range`.
     fn days_in(&self, range: DateRange) -> impl Iterator<Item = (NaiveDate, &DayIndex)> {
@@ -370,7 +379,12 @@ impl RangeIndex {
     ) -> Option<ArtistDetail> {
         let artist = self.artist_id(name)?;
         let of_artist = |id: u32| self.songs[id as usize].artist == artist;
-        let (totals, first, last, over_time) = self.follow(range, of_artist);
+        let Followed {
+            totals,
+            first,
+            last,
+            over_time,
+        } = self.follow(range, of_artist);
         let top_songs =
             self.ranked_songs(&self.song_sums(range), Metric::Plays, limit, Some(artist));
         Some(ArtistDetail {
@@ -388,7 +402,12 @@ impl RangeIndex {
     /// A song's totals, first and last day and plays by month in the range.
     pub fn song_detail(&self, track_uri: &str, range: DateRange) -> Option<SongDetail> {
         let song = self.song_id(track_uri)?;
-        let (totals, first, last, over_time) = self.follow(range, |id| id == song);
+        let Followed {
+            totals,
+            first,
+            last,
+            over_time,
+        } = self.follow(range, |id| id == song);
         Some(SongDetail {
             song: self.top_song(0, song as usize, &totals),
             first_listen: first,
@@ -398,11 +417,7 @@ impl RangeIndex {
     }
 
     /// Totals, first and last day and months of the songs `wanted` picks.
-    fn follow(
-        &self,
-        range: DateRange,
-        wanted: impl Fn(u32) -> bool,
-    ) -> (Counts, Option<NaiveDate>, Option<NaiveDate>, Vec<TimePoint>) {
+    fn follow(&self, range: DateRange, wanted: impl Fn(u32) -> bool) -> Followed {
         let mut totals = Counts::default();
         let (mut first, mut last) = (None::<NaiveDate>, None::<NaiveDate>);
         let mut months: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
@@ -417,7 +432,12 @@ impl RangeIndex {
                 last = Some(last.map_or(day, |l| l.max(day)));
             }
         }
-        (totals, first, last, fill_gaps(months, Bucket::Month))
+        Followed {
+            totals,
+            first,
+            last,
+            over_time: fill_gaps(months, Bucket::Month),
+        }
     }
 }
 

@@ -212,10 +212,10 @@ impl PeopleAdmin for Administration {
             .await
             .map_err(unavailable)?
             .into_iter()
-            .map(|(invited_by, role, expires_at)| InviteRow {
-                invited_by,
-                admin: role == Role::Admin,
-                expires_at,
+            .map(|invite| InviteRow {
+                invited_by: invite.invited_by,
+                admin: invite.role == Role::Admin,
+                expires_at: invite.expires_at,
             })
             .collect();
         Ok(PeopleView { people, invites })

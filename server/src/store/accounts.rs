@@ -75,6 +75,15 @@ struct SecretDocument {
     label: String,
 }
 
+/// An invitation not yet used nor expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenInvite {
+    /// The name of the admin who made it.
+    pub invited_by: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// What a one-time link does when it is opened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "purpose", rename_all = "kebab-case")]
@@ -487,10 +496,10 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
-    /// Invites not yet used nor expired, newest first: who invited, and until when.
-    pub async fn open_invites(&self) -> Result<Vec<(String, Role, DateTime<Utc>)>, StoreError> {
+    /// Invites not yet used nor expired, newest first.
+    pub async fn open_invites(&self) -> Result<Vec<OpenInvite>, StoreError> {
         let now = Utc::now().timestamp_millis();
-        let mut invites: Vec<(String, Role, DateTime<Utc>)> = self
+        let mut invites: Vec<OpenInvite> = self
             .typed::<LinkDocument>(ONE_TIME_LINKS)
             .find(doc! { "purpose": "invite" })
             .await
@@ -501,13 +510,15 @@ impl Store {
             .into_iter()
             .filter(|link| link.expires_at >= now)
             .filter_map(|link| match link.purpose {
-                LinkPurpose::Invite { role, invited_by } => {
-                    Some((invited_by, role, moment(link.expires_at)))
-                }
+                LinkPurpose::Invite { role, invited_by } => Some(OpenInvite {
+                    invited_by,
+                    role,
+                    expires_at: moment(link.expires_at),
+                }),
                 _ => None,
             })
             .collect();
-        invites.sort_by_key(|invite| std::cmp::Reverse(invite.2));
+        invites.sort_by_key(|invite| std::cmp::Reverse(invite.expires_at));
         Ok(invites)
     }
 }

@@ -36,7 +36,7 @@ use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
 use super::batch::{Admitted, Batch, BatchLimit, Incoming, Rejected};
-use super::consumer_events::ConsumerEvents;
+use super::consumer_events::{ConsumerEvents, Reassigned};
 use super::cursor::{Cursor, Step};
 use super::progress::{Pace, Progress};
 use super::publisher::{Publication, Publisher};
@@ -604,22 +604,30 @@ impl ConsumerTask {
         if reassigned.is_empty() {
             return Ok(());
         }
-        for &(partition, revoked) in &reassigned {
-            cursors.remove(&partition);
-            if revoked {
-                batch.abandon(partition);
-                owned.remove(&partition);
-                self.rollups.write().release(partition);
+        for change in &reassigned {
+            match *change {
+                Reassigned::Assigned(partition) => {
+                    cursors.remove(&partition);
+                }
+                Reassigned::Revoked(partition) => {
+                    cursors.remove(&partition);
+                    batch.abandon(partition);
+                    owned.remove(&partition);
+                    self.rollups.write().release(partition);
+                }
             }
         }
         // What the group assigns now: a partition assigned and revoked again
         // since last asked is not loaded (its new owner counts it).
         let mut to_load: Vec<i32> = reassigned
             .iter()
-            .filter(|(partition, revoked)| {
-                !revoked && !owned.contains_key(partition) && self.assigned(consumer, *partition)
+            .filter_map(|change| match *change {
+                Reassigned::Assigned(partition) => Some(partition),
+                Reassigned::Revoked(_) => None,
             })
-            .map(|(partition, _)| *partition)
+            .filter(|partition| {
+                !owned.contains_key(partition) && self.assigned(consumer, *partition)
+            })
             .collect();
         to_load.sort_unstable();
         to_load.dedup();

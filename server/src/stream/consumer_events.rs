@@ -18,13 +18,20 @@ use super::describe;
 use crate::metrics::METRICS;
 use crate::status::PipelineStatus;
 
+/// A partition the group gave this consumer, or took from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reassigned {
+    Assigned(i32),
+    Revoked(i32),
+}
+
 /// Receives Kafka's callbacks on the consumer's thread.
 pub struct ConsumerEvents {
     status: PipelineStatus,
     /// Per owned partition, where counting resumes: assignments start fetching there.
     resume_at: Mutex<BTreeMap<i32, i64>>,
-    /// Partitions assigned or revoked since last asked: `(partition, revoked)`.
-    reassigned: Mutex<Vec<(i32, bool)>>,
+    /// Partitions assigned or revoked since last asked, in order.
+    reassigned: Mutex<Vec<Reassigned>>,
     /// Whether an assignment (perhaps of no partition) came since last asked.
     assignment_seen: AtomicBool,
 }
@@ -43,7 +50,7 @@ impl ConsumerEvents {
         self.assignment_seen.swap(false, Ordering::Relaxed)
     }
 
-    pub fn take_reassigned(&self) -> Vec<(i32, bool)> {
+    pub fn take_reassigned(&self) -> Vec<Reassigned> {
         self.reassigned
             .lock()
             .map(|mut list| std::mem::take(&mut *list))
@@ -56,18 +63,15 @@ impl ConsumerEvents {
         }
     }
 
-    fn note_reassigned(&self, partitions: &TopicPartitionList, revoked: bool) {
-        let numbers: Vec<i32> = partitions
+    fn note_reassigned(&self, partitions: &TopicPartitionList, change: fn(i32) -> Reassigned) {
+        let changes: Vec<Reassigned> = partitions
             .elements()
             .iter()
-            .map(|p| p.partition())
+            .map(|p| change(p.partition()))
             .collect();
-        info!(
-            "partitions {} {numbers:?}",
-            if revoked { "revoked" } else { "assigned" }
-        );
+        info!(?changes, "partitions reassigned");
         if let Ok(mut list) = self.reassigned.lock() {
-            list.extend(numbers.into_iter().map(|partition| (partition, revoked)));
+            list.extend(changes);
         }
     }
 }
@@ -124,7 +128,7 @@ impl ConsumerContext for ConsumerEvents {
                         let _ = partitions.set_partition_offset(&topic, partition, start);
                     }
                 }
-                self.note_reassigned(partitions, false);
+                self.note_reassigned(partitions, Reassigned::Assigned);
                 self.assignment_seen.store(true, Ordering::Relaxed);
                 if cooperative {
                     consumer.incremental_assign(partitions)
@@ -133,7 +137,7 @@ impl ConsumerContext for ConsumerEvents {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                self.note_reassigned(partitions, true);
+                self.note_reassigned(partitions, Reassigned::Revoked);
                 if cooperative {
                     consumer.incremental_unassign(partitions)
                 } else {
