@@ -71,14 +71,55 @@ impl Numbers {
     }
 }
 
+/// Names numbered in the order first seen, each findable by its text,
+/// which is kept once.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    names: Vec<Box<str>>,
+    numbers: Numbers,
+}
+
+impl Names {
+    pub fn get(&self, number: u32) -> &str {
+        &self.names[number as usize]
+    }
+
+    pub fn as_slice(&self) -> &[Box<str>] {
+        &self.names
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn number(&self, name: &str) -> Option<u32> {
+        self.numbers.find(name, |n| &*self.names[n as usize])
+    }
+
+    /// The number of a name, given one if new.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(number) = self.number(name) {
+            return number;
+        }
+        let number = self.names.len() as u32;
+        self.names.push(name.into());
+        let names = &self.names;
+        self.numbers.insert(number, name, |n| &*names[n as usize]);
+        number
+    }
+}
+
 /// Songs by number and names (of artists and albums) by number, each
 /// findable by its text, which is kept once.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     songs: Vec<Song>,
     song_numbers: Numbers,
-    names: Vec<Box<str>>,
-    name_numbers: Numbers,
+    names: Names,
 }
 
 impl Catalog {
@@ -91,11 +132,11 @@ impl Catalog {
     }
 
     pub fn name(&self, number: u32) -> &str {
-        &self.names[number as usize]
+        self.names.get(number)
     }
 
     pub fn names(&self) -> &[Box<str>] {
-        &self.names
+        self.names.as_slice()
     }
 
     pub fn song_number(&self, uri: &str) -> Option<u32> {
@@ -104,20 +145,12 @@ impl Catalog {
     }
 
     pub fn name_number(&self, name: &str) -> Option<u32> {
-        self.name_numbers.find(name, |n| &*self.names[n as usize])
+        self.names.number(name)
     }
 
     /// The number of a name, given one if new.
     pub fn intern_name(&mut self, name: &str) -> u32 {
-        if let Some(number) = self.name_number(name) {
-            return number;
-        }
-        let number = self.names.len() as u32;
-        self.names.push(name.into());
-        let names = &self.names;
-        self.name_numbers
-            .insert(number, name, |n| &*names[n as usize]);
-        number
+        self.names.intern(name)
     }
 
     /// Adds a song's counts and names (the most recent win); its number.

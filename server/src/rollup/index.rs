@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use crate::aggregate::catalog::Numbers;
+use crate::aggregate::catalog::{Names, Numbers};
 use crate::aggregate::days::{merge_songs, summed, Counts, DayIndex, DayRollup};
 use crate::aggregate::{Aggregates, BatchDelta, LatestNames};
 
@@ -70,8 +70,7 @@ impl PartitionDays {
 pub struct RangeIndex {
     pub songs: Vec<SongEntry>,
     song_ids: Numbers,
-    pub artists: Vec<Box<str>>,
-    artist_ids: Numbers,
+    pub artists: Names,
     /// `(artist, album name)`.
     pub albums: Vec<(u32, Box<str>)>,
     album_ids: Numbers,
@@ -170,7 +169,7 @@ impl RangeIndex {
     }
 
     pub fn artist_id(&self, name: &str) -> Option<u32> {
-        self.artist_ids.find(name, |id| &*self.artists[id as usize])
+        self.artists.number(name)
     }
 
     fn album_id(&mut self, artist: u32, name: &str) -> u32 {
@@ -188,20 +187,8 @@ impl RangeIndex {
         id
     }
 
-    fn artist_number(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.artist_id(name) {
-            return id;
-        }
-        let id = self.artists.len() as u32;
-        self.artists.push(name.into());
-        let artists = &self.artists;
-        self.artist_ids
-            .insert(id, name, |id| &*artists[id as usize]);
-        id
-    }
-
     fn note_song(&mut self, uri: &str, names: &LatestNames) -> u32 {
-        let artist = self.artist_number(&names.artist_name);
+        let artist = self.artists.intern(&names.artist_name);
         let album =
             (!names.album_name.is_empty()).then(|| self.album_id(artist, &names.album_name));
         match self.song_id(uri) {
@@ -341,6 +328,6 @@ mod tests {
         index.apply(0, &BatchDelta::from_events([&older]), 2);
         let song = &index.songs[index.song_id(&newer.track_uri).unwrap() as usize];
         assert_eq!(&*song.track_name, "After");
-        assert_eq!(&*index.artists[song.artist as usize], "New Name");
+        assert_eq!(index.artists.get(song.artist), "New Name");
     }
 }

@@ -136,7 +136,7 @@ impl RangeIndex {
             rank: rank as u32 + 1,
             track_uri: song.track_uri.to_string(),
             track_name: song.track_name.to_string(),
-            artist_name: self.artists[song.artist as usize].to_string(),
+            artist_name: self.artists.get(song.artist).to_string(),
             album_name: song
                 .album
                 .map(|album| self.albums[album as usize].1.to_string())
@@ -228,13 +228,17 @@ impl RangeIndex {
             .filter(|(_, c)| c.plays > 0)
             .collect();
         best(rows, limit, |a, b| {
-            metric_order(metric, (a.1, &self.artists[a.0]), (b.1, &self.artists[b.0]))
+            metric_order(
+                metric,
+                (a.1, self.artists.get(a.0 as u32)),
+                (b.1, self.artists.get(b.0 as u32)),
+            )
         })
         .into_iter()
         .enumerate()
         .map(|(rank, (id, counts))| TopArtist {
             rank: rank as u32 + 1,
-            artist_name: self.artists[id].to_string(),
+            artist_name: self.artists.get(id as u32).to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
@@ -261,8 +265,9 @@ impl RangeIndex {
         let name = |id: usize| &self.albums[id].1;
         best(rows, limit, |a, b| {
             metric_order(metric, (a.1, name(a.0)), (b.1, name(b.0))).then_with(|| {
-                self.artists[self.albums[a.0].0 as usize]
-                    .cmp(&self.artists[self.albums[b.0].0 as usize])
+                self.artists
+                    .get(self.albums[a.0].0)
+                    .cmp(self.artists.get(self.albums[b.0].0))
             })
         })
         .into_iter()
@@ -270,7 +275,7 @@ impl RangeIndex {
         .map(|(rank, (id, counts))| TopAlbum {
             rank: rank as u32 + 1,
             album_name: self.albums[id].1.to_string(),
-            artist_name: self.artists[self.albums[id].0 as usize].to_string(),
+            artist_name: self.artists.get(self.albums[id].0).to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
