@@ -4,6 +4,7 @@
 //! counted exactly once), and any time range is answered by adding up the
 //! days it covers ([`crate::rollup`]), never by reading listens again.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Timelike};
@@ -71,19 +72,17 @@ pub struct DayRollup {
 impl DayRollup {
     fn add_listen(&mut self, event: &ListenEvent) {
         let counts = Counts::of(event);
-        self.songs
-            .entry(event.track_uri.clone())
-            .or_default()
-            .add(&counts);
+        add_to(&mut self.songs, event.track_uri.as_str(), |song| {
+            song.add(&counts)
+        });
         self.hours.resize(24, Counts::default());
         self.hours[event.ts.hour() as usize].add(&counts);
-        *self.platforms.entry(event.platform.clone()).or_default() += 1;
+        add_to(&mut self.platforms, event.platform.as_str(), |n| *n += 1);
         self.shuffled += i64::from(event.shuffle);
-        *self
-            .reason_start
-            .entry(event.reason_start.clone())
-            .or_default() += 1;
-        *self.reason_end.entry(event.reason_end.clone()).or_default() += 1;
+        add_to(&mut self.reason_start, event.reason_start.as_str(), |n| {
+            *n += 1
+        });
+        add_to(&mut self.reason_end, event.reason_end.as_str(), |n| *n += 1);
     }
 
     pub fn merge(&mut self, other: &DayRollup) {
@@ -129,6 +128,25 @@ impl DayRollup {
 fn add_tallies(into: &mut BTreeMap<String, i64>, other: &BTreeMap<String, i64>) {
     for (key, count) in other {
         *into.entry(key.clone()).or_default() += count;
+    }
+}
+
+/// Adds to the value under `key`, copying the key only when it is new: a
+/// batch adds to the same songs, days and platforms over and over, and a
+/// copy per listen was a good part of counting's time.
+pub fn add_to<K, Q, V>(map: &mut BTreeMap<K, V>, key: &Q, add: impl FnOnce(&mut V))
+where
+    K: Ord + Borrow<Q>,
+    Q: Ord + ToOwned<Owned = K> + ?Sized,
+    V: Default,
+{
+    match map.get_mut(key) {
+        Some(value) => add(value),
+        None => {
+            let mut value = V::default();
+            add(&mut value);
+            map.insert(key.to_owned(), value);
+        }
     }
 }
 

@@ -91,6 +91,27 @@ impl SongTally {
             self.latest = other.latest.clone();
         }
     }
+
+    /// Counts one more listen; its names are copied only when they are the
+    /// latest (the same order as [`LatestNames`]'s).
+    fn add_listen(&mut self, event: &ListenEvent) {
+        self.tally.merge(&Tally::of(event));
+        let latest = &self.latest;
+        let newer = (
+            event.ts,
+            event.track_name.as_str(),
+            event.artist_name.as_str(),
+            event.album_name.as_str(),
+        ) > (
+            latest.ts,
+            latest.track_name.as_str(),
+            latest.artist_name.as_str(),
+            latest.album_name.as_str(),
+        );
+        if newer {
+            self.latest = SongTally::of(event).latest;
+        }
+    }
 }
 
 /// What one micro-batch adds to the aggregates.
@@ -118,11 +139,11 @@ impl BatchDelta {
     }
 
     pub fn add(&mut self, event: &ListenEvent) {
-        let song = SongTally::of(event);
         match self.songs.get_mut(&event.track_uri) {
-            Some(existing) => existing.merge(&song),
+            Some(existing) => existing.add_listen(event),
             None => {
-                self.songs.insert(event.track_uri.clone(), song);
+                self.songs
+                    .insert(event.track_uri.clone(), SongTally::of(event));
             }
         }
         let tally = Tally::of(event);
@@ -433,6 +454,39 @@ mod tests {
         let top = state.top_songs(1);
         assert_eq!(top[0].track_name, "Renamed");
         assert_eq!(top[0].artist_name, "New Name");
+    }
+
+    #[test]
+    fn listens_at_the_same_second_name_a_song_the_same_whatever_their_order() {
+        let at = "2021-01-01T00:00:00Z";
+        let named = |track: &str, artist: &str, album: &str| {
+            let mut event = listen("a", artist, at, 1, false);
+            event.track_name = track.into();
+            event.album_name = album.into();
+            event
+        };
+        let events = [
+            named("B", "X", "1"),
+            named("B", "Y", "0"),
+            named("A", "Z", "9"),
+            named("B", "Y", "2"),
+        ];
+        let expected = events
+            .iter()
+            .map(|event| SongTally::of(event).latest)
+            .max()
+            .unwrap();
+        assert_eq!(
+            (expected.artist_name.as_str(), expected.album_name.as_str()),
+            ("Y", "2")
+        );
+        for rotation in 0..events.len() {
+            let mut order = events.to_vec();
+            order.rotate_left(rotation);
+            let delta = BatchDelta::from_events(&order);
+            assert_eq!(delta.songs["spotify:track:a"].latest, expected);
+            assert_eq!(delta.songs["spotify:track:a"].tally.plays, 4);
+        }
     }
 
     #[test]

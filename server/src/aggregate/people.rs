@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::days::add_to;
 use super::{Aggregates, BatchDelta};
 use crate::accounts::PersonId;
 use crate::event::{Forget, ForgetScope, ListenEvent};
@@ -36,7 +37,7 @@ impl PartitionDelta {
         let mut delta = Self::default();
         for PersonListen { person, listen } in listens {
             if !removed.contains(person) {
-                delta.people.entry(person.clone()).or_default().add(listen);
+                add_to(&mut delta.people, person, |delta| delta.add(listen));
             }
         }
         delta
