@@ -36,11 +36,22 @@ impl PartitionDelta {
     ) -> Self {
         let mut delta = Self::default();
         for PersonListen { person, listen } in listens {
-            if !removed.contains(person) {
-                add_to(&mut delta.people, person, |delta| delta.add(listen));
-            }
+            delta.add(person, listen);
         }
+        delta.leave_out(removed);
         delta
+    }
+
+    /// Counts one listen of `person`.
+    pub fn add(&mut self, person: &PersonId, listen: &ListenEvent) {
+        add_to(&mut self.people, person, |delta| delta.add(listen));
+    }
+
+    /// Drops what it counted of removed accounts.
+    pub fn leave_out(&mut self, removed: &BTreeSet<PersonId>) {
+        if !removed.is_empty() {
+            self.people.retain(|person, _| !removed.contains(person));
+        }
     }
 
     /// Listens this delta counts.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::dead_letter::{DeadLetter, Origin};
-use crate::aggregate::people::PersonListen;
+use crate::aggregate::people::PartitionDelta;
 use crate::event::{Forget, ForgetScope, TopicMessage};
 
 /// Longest message key taken for a person's id on a dead letter.
@@ -22,7 +22,10 @@ pub struct Rejected {
 pub struct PartitionBatch {
     pub from: i64,
     pub to: i64,
-    pub listens: Vec<PersonListen>,
+    /// Listens counted as they are read (not kept until the batch ends:
+    /// a backlog's batch held tens of thousands of them).
+    pub delta: PartitionDelta,
+    pub listens: usize,
     /// A person forgotten after these listens: the batch ends with it.
     pub forget: Option<Forget>,
     pub dead_letters: Vec<Rejected>,
@@ -106,7 +109,8 @@ impl Batch {
         part.to = message.offset + 1;
         match TopicMessage::from_json(message.payload) {
             Ok(TopicMessage::Listen { person, listen }) => {
-                part.listens.push(PersonListen { person, listen });
+                part.delta.add(&person, &listen);
+                part.listens += 1;
                 Admitted::Listen
             }
             Ok(TopicMessage::Forget(forget)) => {
@@ -145,7 +149,8 @@ impl Batch {
             .or_insert_with(|| PartitionBatch {
                 from,
                 to: from,
-                listens: Vec::new(),
+                delta: PartitionDelta::default(),
+                listens: 0,
                 forget: None,
                 dead_letters: Vec::new(),
             })
@@ -156,7 +161,7 @@ impl Batch {
     pub fn abandon(&mut self, partition: i32) {
         if let Some(part) = self.partitions.remove(&partition) {
             self.messages -=
-                part.listens.len() + part.dead_letters.len() + usize::from(part.forget.is_some());
+                part.listens + part.dead_letters.len() + usize::from(part.forget.is_some());
         }
     }
 
@@ -249,9 +254,10 @@ mod tests {
         );
         let part = &batch.partitions[&3];
         assert_eq!((part.from, part.to), (40, 42));
-        assert_eq!(part.listens.len(), 2);
-        assert_eq!(part.listens[0].person, person);
-        assert_eq!(part.listens[0].listen, listen);
+        assert_eq!(part.listens, 2);
+        let counted = crate::aggregate::BatchDelta::from_events([&listen, &listen]);
+        assert_eq!(part.delta.people.get(&person), Some(&counted));
+        assert_eq!(part.delta.people.len(), 1);
         assert_eq!(batch.messages, 2);
         assert_eq!(batch.bytes, 2 * payload.len());
     }
@@ -290,7 +296,8 @@ mod tests {
             Admitted::SetAside
         );
         let part = &batch.partitions[&3];
-        assert!(part.listens.is_empty());
+        assert_eq!(part.listens, 0);
+        assert!(part.delta.people.is_empty());
         let [first, second] = &part.dead_letters[..] else {
             panic!("two dead letters expected");
         };

@@ -42,7 +42,6 @@ use super::progress::{Pace, Progress};
 use super::publisher::{Publication, Publisher};
 use super::{client_config, describe, ensure_topics};
 use crate::accounts::PersonId;
-use crate::aggregate::people::PartitionDelta;
 use crate::config::{BatchSettings, KafkaSettings};
 use crate::metrics::METRICS;
 use crate::rollup::people::Ranges;
@@ -449,8 +448,8 @@ impl ConsumerTask {
             };
             self.send_dead_letters(dead_letters, &part.dead_letters)
                 .await?;
-            let mut delta =
-                PartitionDelta::from_listens(&part.listens, &progress.aggregates.removed);
+            let mut delta = part.delta;
+            delta.leave_out(&progress.aggregates.removed);
             delta.forgotten.extend(part.forget);
             entries.push(JournalEntry {
                 topic: self.kafka.topic.clone(),
