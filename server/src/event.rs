@@ -104,9 +104,27 @@ pub enum TopicMessage {
 struct WireMessage {
     kind: MessageKind,
     person: PersonId,
+    #[serde(default, deserialize_with = "present")]
     listen: Option<ListenEvent>,
+    #[serde(default, deserialize_with = "present")]
     scope: Option<ForgetScope>,
+    #[serde(default, deserialize_with = "present")]
     requested_at: Option<DateTime<Utc>>,
+}
+
+/// A field that is either absent or holds a value: `null` is refused, as
+/// a key of the other kind of message always was.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(
+            "null given for a field of the other kind of message",
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -472,11 +490,22 @@ mod tests {
             "requested_at": "2026-01-01T00:00:00Z",
         });
         let unknown_kind = serde_json::json!({"kind": "replay", "person": "p1"});
+        let mut listen_with_null_scope = serde_json::to_value(message(listen())).unwrap();
+        listen_with_null_scope["scope"] = serde_json::Value::Null;
+        let forget_with_null_listen = serde_json::json!({
+            "kind": "forget",
+            "person": "p1",
+            "scope": "data",
+            "requested_at": "2026-01-01T00:00:00Z",
+            "listen": null,
+        });
         for value in [
             listen_with_scope,
             forget_with_listen,
             forget_without_scope,
             unknown_kind,
+            listen_with_null_scope,
+            forget_with_null_listen,
         ] {
             let bytes = serde_json::to_vec(&value).unwrap();
             assert_eq!(

@@ -45,7 +45,11 @@ pub async fn import<R: ImportRegistry>(
     let sender = Arc::new(ListenSender::connect(kafka).await?);
     observer.started(found.sources.iter().map(|source| source.size).sum());
     let started = Instant::now();
-    let mut stream = FileStream {
+    let mut summary = ImportSummary {
+        ignored: found.ignored,
+        ..Default::default()
+    };
+    let stream = FileStream {
         sender: sender.clone(),
         person: options.person.clone(),
         rate: options.rate,
@@ -56,11 +60,24 @@ pub async fn import<R: ImportRegistry>(
         queued_listens: 0,
         read: 0,
     };
-    let mut summary = ImportSummary {
-        ignored: found.ignored,
-        ..Default::default()
-    };
-    for source in found.sources {
+    import_files(stream, found.sources, options.force, registry, &mut summary).await;
+    observer.finished();
+    summary.first_failure = sender.first_failure();
+    summary.elapsed = started.elapsed();
+    // The producer's last handle joins its polling thread when dropped.
+    let _ = tokio::task::spawn_blocking(move || drop(sender)).await;
+    Ok(summary)
+}
+
+/// Streams each file in turn, those imported before skipped unless forced.
+async fn import_files<R: ImportRegistry>(
+    mut stream: FileStream,
+    sources: Vec<Source>,
+    force: bool,
+    registry: &R,
+    summary: &mut ImportSummary,
+) {
+    for source in sources {
         let mut file = FileSummary {
             name: source.name.clone(),
             unit: source.format.position_unit(),
@@ -74,7 +91,7 @@ pub async fn import<R: ImportRegistry>(
                 continue;
             }
         };
-        let earlier = match options.force {
+        let earlier = match force {
             true => Ok(None),
             false => registry.earlier_import(hash).await,
         };
@@ -87,6 +104,7 @@ pub async fn import<R: ImportRegistry>(
                 ))
             }
             Ok(None) => {
+                let name = file.name.clone();
                 let streamed = tokio::task::spawn_blocking(move || {
                     let complete = stream.stream(&source, &mut file);
                     (stream, file, complete)
@@ -98,6 +116,7 @@ pub async fn import<R: ImportRegistry>(
                     Err(error) => {
                         // The run's state went with the thread: nothing more can be streamed.
                         summary.files.push(FileSummary {
+                            name,
                             stopped_early: Some(format!("reading stopped unexpectedly: {error}")),
                             ..Default::default()
                         });
@@ -116,10 +135,6 @@ pub async fn import<R: ImportRegistry>(
             break;
         }
     }
-    observer.finished();
-    summary.first_failure = sender.first_failure();
-    summary.elapsed = started.elapsed();
-    Ok(summary)
 }
 
 /// The history files of the input; a CSV file of another kind is refused
@@ -231,7 +246,9 @@ impl FileStream {
             let answered = acknowledged.listens + acknowledged.dead_letters + acknowledged.failed;
             file.failed += queued.saturating_sub(answered);
         }
-        !cut_short && file.stopped_early.is_none() && file.failed == 0
+        // Unflushed, late acknowledgements of this file could be counted
+        // with the next: it is not complete, whatever the counts say.
+        flushed && !cut_short && file.stopped_early.is_none() && file.failed == 0
     }
 
     /// Counts one record and sends what goes to Kafka; 1 when something was queued.

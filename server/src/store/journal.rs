@@ -96,6 +96,7 @@ impl TopicStore {
     /// batch already starts at the same position: another consumer got there.
     pub async fn journal(&self, entry: &JournalEntry) -> Result<(), StoreError> {
         let _timer = METRICS.mongodb_timer("journal");
+        debug_assert_eq!(entry.topic, self.topic(), "a batch of another topic");
         let journal = self.collection(JOURNAL);
         match journal.insert_one(entry.to_document()?).await {
             Ok(_) => Ok(()),
