@@ -7,12 +7,12 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use server::config::{ServerCommand, ServerConfig};
+use server::rollup::held::Held;
 use server::serve::auth::Auth;
 use server::serve::client::TrustedProxy;
 use server::serve::health::KafkaProbe;
 use server::serve::listener::{self, ConnectionLimits};
 use server::serve::origin::SiteOrigin;
-use server::serve::range_api::Ranges;
 use server::serve::session::Sessions;
 use server::serve::{monitoring_router, router, AppState, LiveAnalytics};
 use server::status::PipelineStatus;
@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
     refuse_other_layouts(&figures).await?;
     let status = PipelineStatus::default();
     let (stop, stopping) = watch::channel(false);
-    let ranges = Ranges::default();
+    let held = Held::default();
     let written = WrittenSignal::default();
     let consumer = tokio::spawn(
         ConsumerTask {
@@ -73,13 +73,13 @@ async fn main() -> anyhow::Result<()> {
             store: figures.clone(),
             status: status.clone(),
             shutdown: stopping,
-            rollups: ranges.clone(),
+            held: held.clone(),
             leaderboards: Publisher::start(figures.clone(), status.clone(), written.clone()),
         }
         .run(),
     );
 
-    let live = LiveAnalytics::start(figures, status, ranges.clone(), written);
+    let live = LiveAnalytics::start(figures, status, held.clone(), written);
     let (close, closing) = watch::channel(false);
     let state = AppState {
         live: Arc::new(live),
@@ -87,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
         kafka: Arc::new(KafkaProbe::new(&config.kafka)?),
         kafka_settings: Arc::new(config.kafka.clone()),
         closing: closing.clone(),
-        ranges,
+        held,
         live_streams: Arc::new(tokio::sync::Semaphore::new(
             config.http.max_live_streams as usize,
         )),

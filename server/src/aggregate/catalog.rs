@@ -1,47 +1,13 @@
-//! One person's songs and names, each stored once and numbered, so that
-//! the days' per-song counts (most of what is ever counted) refer to a song
-//! by a 4-byte number instead of a copy of its URI.
+//! One person's songs, names and listening contexts, each stored once and
+//! numbered, so that a listen is kept as a few numbers (see
+//! [`super::months`]) instead of copies of its texts.
 
-use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hash, RandomState};
 
-use chrono::{DateTime, Utc};
 use hashbrown::HashTable;
+use serde::{Deserialize, Serialize};
 
-use super::{LatestNames, SongTally, Tally};
-
-/// A song: its all-time counts and the names of its most recent listen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Song {
-    pub uri: Box<str>,
-    pub tally: Tally,
-    pub track_name: Box<str>,
-    /// Numbers of the artist's and the album's names.
-    pub artist: u32,
-    pub album: u32,
-    /// When the names were those of a listen.
-    pub named_at: DateTime<Utc>,
-}
-
-impl Song {
-    /// A song known only by its URI (no counts of its own).
-    fn unnamed(uri: &str) -> Self {
-        Self {
-            uri: uri.into(),
-            tally: Tally {
-                plays: 0,
-                ms_played: 0,
-                skips: 0,
-                first_listen: DateTime::<Utc>::MAX_UTC,
-                last_listen: DateTime::<Utc>::MIN_UTC,
-            },
-            track_name: uri.into(),
-            artist: 0,
-            album: 0,
-            named_at: DateTime::<Utc>::MIN_UTC,
-        }
-    }
-}
+use crate::event::ListenEvent;
 
 /// Finds the number of an entry of a list by a key of the entry's: holds
 /// numbers only, the keys being read from the list itself, so no key is
@@ -71,7 +37,7 @@ impl Numbers {
     }
 }
 
-/// Names numbered in the order first seen, each findable by its text,
+/// Texts numbered in the order first seen, each findable by its text,
 /// which is kept once.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
@@ -113,185 +79,495 @@ impl Names {
     }
 }
 
-/// Songs by number and names (of artists and albums) by number, each
-/// findable by its text, which is kept once.
+/// Marks a naming without an album (account data does not say).
+pub const NO_ALBUM: u32 = u32::MAX;
+
+/// A song: what identifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Song {
+    /// Number of its URI among the texts.
+    pub uri: u32,
+}
+
+/// An album: its artist and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Album {
+    pub artist: u32,
+    /// Number of its name among the texts.
+    pub name: u32,
+}
+
+/// The names a listen gave its song: a song usually has one naming, and
+/// another only when an export names it differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Naming {
+    pub song: u32,
+    /// Number of the track name among the texts.
+    pub track: u32,
+    pub artist: u32,
+    /// [`NO_ALBUM`] when the listen named none.
+    pub album: u32,
+}
+
+/// Where and how a listen was played: a few of these cover most listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Context {
+    /// Numbers among the texts (`""` when unknown).
+    pub platform: u32,
+    pub reason_start: u32,
+    pub reason_end: u32,
+    pub shuffle: bool,
+    pub skipped: bool,
+}
+
+/// What a listen is, as numbers of a catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Noted {
+    pub naming: u32,
+    pub context: u32,
+}
+
+/// Songs, artists, albums, namings and contexts by number; every text
+/// (URIs, track, album and label names) kept once, artists numbered apart
+/// so that counts by artist are indexed by their number.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
+    texts: Names,
+    artists: Names,
+    albums: Vec<Album>,
+    album_numbers: Numbers,
     songs: Vec<Song>,
     song_numbers: Numbers,
-    names: Names,
+    namings: Vec<Naming>,
+    naming_numbers: Numbers,
+    contexts: Vec<Context>,
+    context_numbers: Numbers,
+}
+
+/// Why a catalog read back cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadCatalog {
+    #[error("a text stored twice")]
+    TextTwice,
+    #[error("an artist stored twice")]
+    ArtistTwice,
+    #[error("{0} stored twice")]
+    Twice(&'static str),
+    #[error("{0} refers to a number out of range")]
+    OutOfRange(&'static str),
 }
 
 impl Catalog {
+    /// A catalog read back, its numbers as stored; refused when a number
+    /// points nowhere or anything is there twice.
+    pub fn assemble(
+        texts: Vec<String>,
+        artists: Vec<String>,
+        albums: Vec<Album>,
+        songs: Vec<Song>,
+        namings: Vec<Naming>,
+        contexts: Vec<Context>,
+    ) -> Result<Self, BadCatalog> {
+        let mut catalog = Catalog::default();
+        for text in texts {
+            if catalog.texts.number(&text).is_some() {
+                return Err(BadCatalog::TextTwice);
+            }
+            catalog.texts.intern(&text);
+        }
+        for artist in artists {
+            if catalog.artists.number(&artist).is_some() {
+                return Err(BadCatalog::ArtistTwice);
+            }
+            catalog.artists.intern(&artist);
+        }
+        let (texts_len, artists_len) = (catalog.texts.len() as u32, catalog.artists.len() as u32);
+        let text_fits = |n: u32| n < texts_len;
+        for album in albums {
+            if album.artist >= artists_len || !text_fits(album.name) {
+                return Err(BadCatalog::OutOfRange("an album"));
+            }
+            let key = (album.artist, catalog.texts.get(album.name));
+            let found = catalog.album_numbers.find(key, |n| {
+                let a = catalog.albums[n as usize];
+                (a.artist, catalog.texts.get(a.name))
+            });
+            if found.is_some() {
+                return Err(BadCatalog::Twice("an album"));
+            }
+            let number = catalog.albums.len() as u32;
+            catalog.albums.push(album);
+            let (albums, texts) = (&catalog.albums, &catalog.texts);
+            let key_of = |n: u32| {
+                let a = albums[n as usize];
+                (a.artist, texts.get(a.name))
+            };
+            catalog.album_numbers.insert(number, key_of(number), key_of);
+        }
+        for song in songs {
+            if !text_fits(song.uri) {
+                return Err(BadCatalog::OutOfRange("a song"));
+            }
+            if catalog.song_number(catalog.texts.get(song.uri)).is_some() {
+                return Err(BadCatalog::Twice("a song"));
+            }
+            let number = catalog.songs.len() as u32;
+            catalog.songs.push(song);
+            let (songs, texts) = (&catalog.songs, &catalog.texts);
+            let key_of = |n: u32| texts.get(songs[n as usize].uri);
+            catalog.song_numbers.insert(number, key_of(number), key_of);
+        }
+        let (songs_len, albums_len) = (catalog.songs.len() as u32, catalog.albums.len() as u32);
+        for naming in namings {
+            let fits = naming.song < songs_len
+                && text_fits(naming.track)
+                && naming.artist < artists_len
+                && (naming.album == NO_ALBUM || naming.album < albums_len);
+            if !fits {
+                return Err(BadCatalog::OutOfRange("a naming"));
+            }
+            let number = catalog.namings.len() as u32;
+            catalog.namings.push(naming);
+            let key = catalog.naming_key(number);
+            if catalog
+                .naming_numbers
+                .find(key, |n| catalog.naming_key(n))
+                .is_some()
+            {
+                return Err(BadCatalog::Twice("a naming"));
+            }
+            let (namings, songs, texts, artists, albums) = (
+                &catalog.namings,
+                &catalog.songs,
+                &catalog.texts,
+                &catalog.artists,
+                &catalog.albums,
+            );
+            let key_of = |n| naming_key_of(namings, songs, texts, artists, albums, n);
+            catalog
+                .naming_numbers
+                .insert(number, key_of(number), key_of);
+        }
+        for context in contexts {
+            let fits = [context.platform, context.reason_start, context.reason_end]
+                .into_iter()
+                .all(text_fits);
+            if !fits {
+                return Err(BadCatalog::OutOfRange("a context"));
+            }
+            let number = catalog.contexts.len() as u32;
+            catalog.contexts.push(context);
+            let key = context_key_of(&catalog.contexts, &catalog.texts, number);
+            let found = catalog.context_numbers.find(key, |n| {
+                context_key_of(&catalog.contexts, &catalog.texts, n)
+            });
+            if found.is_some() {
+                return Err(BadCatalog::Twice("a context"));
+            }
+            let (contexts, texts) = (&catalog.contexts, &catalog.texts);
+            let key_of = |n| context_key_of(contexts, texts, n);
+            catalog
+                .context_numbers
+                .insert(number, key_of(number), key_of);
+        }
+        Ok(catalog)
+    }
+
+    pub fn text(&self, number: u32) -> &str {
+        self.texts.get(number)
+    }
+
+    pub fn texts(&self) -> &Names {
+        &self.texts
+    }
+
+    pub fn artist_name(&self, artist: u32) -> &str {
+        self.artists.get(artist)
+    }
+
+    pub fn artists(&self) -> &Names {
+        &self.artists
+    }
+
+    pub fn albums(&self) -> &[Album] {
+        &self.albums
+    }
+
     pub fn songs(&self) -> &[Song] {
         &self.songs
     }
 
-    pub fn song(&self, number: u32) -> &Song {
-        &self.songs[number as usize]
+    pub fn namings(&self) -> &[Naming] {
+        &self.namings
     }
 
-    pub fn name(&self, number: u32) -> &str {
-        self.names.get(number)
+    pub fn naming(&self, number: u32) -> &Naming {
+        &self.namings[number as usize]
     }
 
-    pub fn names(&self) -> &[Box<str>] {
-        self.names.as_slice()
+    pub fn contexts(&self) -> &[Context] {
+        &self.contexts
+    }
+
+    pub fn context(&self, number: u32) -> &Context {
+        &self.contexts[number as usize]
+    }
+
+    pub fn uri(&self, song: u32) -> &str {
+        self.text(self.songs[song as usize].uri)
     }
 
     pub fn song_number(&self, uri: &str) -> Option<u32> {
         self.song_numbers
-            .find(uri, |n| &*self.songs[n as usize].uri)
+            .find(uri, |n| self.texts.get(self.songs[n as usize].uri))
     }
 
-    pub fn name_number(&self, name: &str) -> Option<u32> {
-        self.names.number(name)
+    pub fn artist_number(&self, name: &str) -> Option<u32> {
+        self.artists.number(name)
     }
 
-    /// The number of a name, given one if new.
-    pub fn intern_name(&mut self, name: &str) -> u32 {
-        self.names.intern(name)
+    /// The album name of a naming; `""` when it has none.
+    pub fn album_name(&self, naming: &Naming) -> &str {
+        match naming.album {
+            NO_ALBUM => "",
+            album => self.text(self.albums[album as usize].name),
+        }
     }
 
-    /// Adds a song's counts and names (the most recent win); its number.
-    pub fn add(&mut self, uri: &str, song: &SongTally) -> u32 {
-        let number = match self.song_number(uri) {
-            Some(number) => number,
+    /// The names of a naming as texts: track, artist, album.
+    pub fn naming_texts(&self, naming: &Naming) -> (&str, &str, &str) {
+        (
+            self.text(naming.track),
+            self.artist_name(naming.artist),
+            self.album_name(naming),
+        )
+    }
+
+    /// The numbers of a listen's naming and context, given if new.
+    pub fn note(&mut self, listen: &ListenEvent) -> Noted {
+        Noted {
+            naming: self.naming_of(
+                &listen.track_uri,
+                &listen.track_name,
+                &listen.artist_name,
+                &listen.album_name,
+            ),
+            context: self.context_of(
+                &listen.platform,
+                &listen.reason_start,
+                &listen.reason_end,
+                listen.shuffle,
+                listen.skipped,
+            ),
+        }
+    }
+
+    /// The number of this naming of a song, given if new (and the song,
+    /// artist and album with it).
+    pub fn naming_of(&mut self, uri: &str, track: &str, artist: &str, album: &str) -> u32 {
+        let key = (uri, track, artist, album);
+        if let Some(number) = self.naming_numbers.find(key, |n| self.naming_key(n)) {
+            return number;
+        }
+        let song = match self.song_number(uri) {
+            Some(song) => song,
             None => {
-                let latest = &song.latest;
-                let artist = self.intern_name(&latest.artist_name);
-                let album = self.intern_name(&latest.album_name);
-                return self.push(Song {
-                    uri: uri.into(),
-                    tally: song.tally.clone(),
-                    track_name: latest.track_name.as_str().into(),
-                    artist,
-                    album,
-                    named_at: latest.ts,
-                });
+                let number = self.songs.len() as u32;
+                let uri = self.texts.intern(uri);
+                self.songs.push(Song { uri });
+                let (songs, texts) = (&self.songs, &self.texts);
+                self.song_numbers
+                    .insert(number, texts.get(uri), |n| texts.get(songs[n as usize].uri));
+                number
             }
         };
-        if self.is_newer(number, &song.latest) {
-            let artist = self.intern_name(&song.latest.artist_name);
-            let album = self.intern_name(&song.latest.album_name);
-            let existing = &mut self.songs[number as usize];
-            existing.track_name = song.latest.track_name.as_str().into();
-            existing.artist = artist;
-            existing.album = album;
-            existing.named_at = song.latest.ts;
-        }
-        self.songs[number as usize].tally.merge(&song.tally);
+        let track = self.texts.intern(track);
+        let artist = self.artists.intern(artist);
+        let album = self.album_of(artist, album);
+        let number = self.namings.len() as u32;
+        self.namings.push(Naming {
+            song,
+            track,
+            artist,
+            album,
+        });
+        let (namings, songs, texts, artists, albums) = (
+            &self.namings,
+            &self.songs,
+            &self.texts,
+            &self.artists,
+            &self.albums,
+        );
+        let key_of = |n| naming_key_of(namings, songs, texts, artists, albums, n);
+        self.naming_numbers.insert(number, key_of(number), key_of);
         number
     }
 
-    /// The number of a song counted without its names (damaged or old
-    /// stored data): its URI stands for its name until a listen names it,
-    /// and its first and last listen are any listen's.
-    pub fn number_or_unnamed(&mut self, uri: &str) -> u32 {
-        if let Some(number) = self.song_number(uri) {
+    fn naming_key(&self, number: u32) -> (&str, &str, &str, &str) {
+        naming_key_of(
+            &self.namings,
+            &self.songs,
+            &self.texts,
+            &self.artists,
+            &self.albums,
+            number,
+        )
+    }
+
+    fn album_of(&mut self, artist: u32, name: &str) -> u32 {
+        if name.is_empty() {
+            return NO_ALBUM;
+        }
+        let key = (artist, name);
+        let found = self.album_numbers.find(key, |n| {
+            let album = self.albums[n as usize];
+            (album.artist, self.texts.get(album.name))
+        });
+        if let Some(number) = found {
             return number;
         }
-        let unknown = self.intern_name("");
-        self.push(Song {
-            artist: unknown,
-            album: unknown,
-            ..Song::unnamed(uri)
-        })
-    }
-
-    /// Adds a song known to be new (read back whole); its number, or `None`
-    /// if its URI is already here.
-    pub(crate) fn push_new(&mut self, song: Song) -> Option<u32> {
-        if self.song_number(&song.uri).is_some() {
-            return None;
-        }
-        Some(self.push(song))
-    }
-
-    fn push(&mut self, song: Song) -> u32 {
-        let number = self.songs.len() as u32;
-        self.songs.push(song);
-        let songs = &self.songs;
-        self.song_numbers
-            .insert(number, &*songs[number as usize].uri, |n| {
-                &*songs[n as usize].uri
+        let number = self.albums.len() as u32;
+        let name = self.texts.intern(name);
+        self.albums.push(Album { artist, name });
+        let (albums, texts) = (&self.albums, &self.texts);
+        self.album_numbers
+            .insert(number, (artist, texts.get(name)), |n| {
+                let album = albums[n as usize];
+                (album.artist, texts.get(album.name))
             });
         number
     }
 
-    /// Whether `latest` names song `number` more recently than its names do:
-    /// the later listen, ties broken by the names themselves.
-    fn is_newer(&self, number: u32, latest: &LatestNames) -> bool {
-        let song = &self.songs[number as usize];
-        match latest.ts.cmp(&song.named_at) {
-            Ordering::Greater => true,
-            Ordering::Less => false,
-            Ordering::Equal => {
-                let ours = (
-                    &*song.track_name,
-                    self.name(song.artist),
-                    self.name(song.album),
-                );
-                let theirs = (
-                    latest.track_name.as_str(),
-                    latest.artist_name.as_str(),
-                    latest.album_name.as_str(),
-                );
-                theirs > ours
-            }
+    /// The number of this context, given if new.
+    pub fn context_of(
+        &mut self,
+        platform: &str,
+        reason_start: &str,
+        reason_end: &str,
+        shuffle: bool,
+        skipped: bool,
+    ) -> u32 {
+        let key = (platform, reason_start, reason_end, shuffle, skipped);
+        let found = self
+            .context_numbers
+            .find(key, |n| context_key_of(&self.contexts, &self.texts, n));
+        if let Some(number) = found {
+            return number;
         }
+        let context = Context {
+            platform: self.texts.intern(platform),
+            reason_start: self.texts.intern(reason_start),
+            reason_end: self.texts.intern(reason_end),
+            shuffle,
+            skipped,
+        };
+        let number = self.contexts.len() as u32;
+        self.contexts.push(context);
+        let (contexts, texts) = (&self.contexts, &self.texts);
+        self.context_numbers
+            .insert(number, context_key_of(contexts, texts, number), |n| {
+                context_key_of(contexts, texts, n)
+            });
+        number
     }
 
-    /// The names a song shows, written out.
-    pub fn latest(&self, number: u32) -> LatestNames {
-        let song = self.song(number);
-        LatestNames {
-            ts: song.named_at,
-            track_name: song.track_name.to_string(),
-            artist_name: self.name(song.artist).to_string(),
-            album_name: self.name(song.album).to_string(),
-        }
+    /// The number here of naming `number` of `other`, given if new.
+    pub fn naming_from(&mut self, other: &Catalog, number: u32) -> u32 {
+        let (uri, track, artist, album) = other.naming_key(number);
+        self.naming_of(uri, track, artist, album)
     }
+
+    /// The number here of context `number` of `other`, given if new.
+    pub fn context_from(&mut self, other: &Catalog, number: u32) -> u32 {
+        let (platform, start, end, shuffle, skipped) =
+            context_key_of(&other.contexts, &other.texts, number);
+        self.context_of(platform, start, end, shuffle, skipped)
+    }
+}
+
+fn naming_key_of<'a>(
+    namings: &[Naming],
+    songs: &[Song],
+    texts: &'a Names,
+    artists: &'a Names,
+    albums: &[Album],
+    number: u32,
+) -> (&'a str, &'a str, &'a str, &'a str) {
+    let naming = namings[number as usize];
+    let album = match naming.album {
+        NO_ALBUM => "",
+        album => texts.get(albums[album as usize].name),
+    };
+    (
+        texts.get(songs[naming.song as usize].uri),
+        texts.get(naming.track),
+        artists.get(naming.artist),
+        album,
+    )
+}
+
+fn context_key_of<'a>(
+    contexts: &[Context],
+    texts: &'a Names,
+    number: u32,
+) -> (&'a str, &'a str, &'a str, bool, bool) {
+    let context = contexts[number as usize];
+    (
+        texts.get(context.platform),
+        texts.get(context.reason_start),
+        texts.get(context.reason_end),
+        context.shuffle,
+        context.skipped,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::BatchDelta;
     use crate::event::test_listen;
 
     #[test]
-    fn songs_and_names_are_numbered_once_and_found_again() {
+    fn songs_namings_and_contexts_are_numbered_once_and_found_again() {
+        let mut catalog = Catalog::default();
         let listens: Vec<_> = (0..30)
             .map(|i| {
-                test_listen(
+                let mut listen = test_listen(
                     &format!("s{}", i % 4),
                     &format!("A{}", i % 2),
                     "2020-01-01T00:00:00Z",
                     1,
-                    false,
-                )
+                    i % 3 == 0,
+                );
+                if i == 29 {
+                    listen.album_name = String::new();
+                }
+                listen
             })
             .collect();
-        let delta = BatchDelta::from_events(&listens);
-        let mut catalog = Catalog::default();
-        for (uri, song) in &delta.songs {
-            catalog.add(uri, song);
-        }
-        for (uri, song) in &delta.songs {
-            catalog.add(uri, song);
-        }
+        let noted: Vec<Noted> = listens.iter().map(|l| catalog.note(l)).collect();
+        // s0..s3 each under A0 or A1: 4 songs, 4 namings (i % 4 fixes i % 2),
+        // plus the one without an album.
         assert_eq!(catalog.songs().len(), 4);
+        assert_eq!(catalog.namings().len(), 5);
+        assert_eq!(catalog.contexts().len(), 2);
+        assert_eq!(noted[0], noted[12]);
+        assert_ne!(noted[0], noted[4], "another context");
         let number = catalog.song_number("spotify:track:s3").unwrap();
-        assert_eq!(catalog.song(number).tally.plays, 14);
-        assert_eq!(catalog.name(catalog.song(number).artist), "A1");
+        assert_eq!(catalog.uri(number), "spotify:track:s3");
+        let naming = *catalog.naming(noted[3].naming);
+        assert_eq!(naming.song, number);
+        assert_eq!(catalog.naming_texts(&naming), ("Song s3", "A1", "Album"));
+        assert_eq!(catalog.album_name(catalog.naming(noted[29].naming)), "");
         assert_eq!(catalog.song_number("spotify:track:s9"), None);
-        let unnamed = catalog.number_or_unnamed("spotify:track:s9");
-        assert_eq!(catalog.song_number("spotify:track:s9"), Some(unnamed));
+        assert!(catalog.context(noted[0].context).skipped);
+        assert!(!catalog.context(noted[1].context).skipped);
+
+        let mut other = Catalog::default();
+        let moved = other.naming_from(&catalog, noted[3].naming);
         assert_eq!(
-            catalog.push_new(catalog.song(0).clone()),
-            None,
-            "a URI is numbered once"
+            other.naming_texts(other.naming(moved)),
+            catalog.naming_texts(&naming)
         );
+        assert_eq!(other.naming_from(&catalog, noted[3].naming), moved);
     }
 }

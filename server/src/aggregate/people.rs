@@ -4,9 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
-
-use super::days::add_to;
 use super::{Aggregates, BatchDelta};
 use crate::accounts::PersonId;
 use crate::event::{Forget, ForgetScope, ListenEvent};
@@ -21,10 +18,9 @@ pub struct PersonListen {
 /// What one micro-batch of a partition changes: each person's delta, then
 /// the people forgotten (a control event ends its batch, so it comes after
 /// every listen counted with it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PartitionDelta {
     pub people: BTreeMap<PersonId, BatchDelta>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forgotten: Vec<Forget>,
 }
 
@@ -42,9 +38,15 @@ impl PartitionDelta {
         delta
     }
 
-    /// Counts one listen of `person`.
+    /// Counts one listen of `person` (their id copied only when new to the batch).
     pub fn add(&mut self, person: &PersonId, listen: &ListenEvent) {
-        add_to(&mut self.people, person, |delta| delta.add(listen));
+        match self.people.get_mut(person) {
+            Some(delta) => delta.add(listen),
+            None => {
+                self.people
+                    .insert(person.clone(), BatchDelta::from_events([listen]));
+            }
+        }
     }
 
     /// Drops what it counted of removed accounts.
@@ -59,12 +61,9 @@ impl PartitionDelta {
         self.people.values().map(BatchDelta::events).sum()
     }
 
-    /// Song and artist entries it carries: what it costs to fold.
+    /// Listens it carries: what it costs to fold.
     pub fn keys(&self) -> usize {
-        self.people
-            .values()
-            .map(|delta| delta.songs.len() + delta.artists.len())
-            .sum()
+        self.events() as usize
     }
 }
 
@@ -102,7 +101,7 @@ impl PeopleAggregates {
             .sum()
     }
 
-    /// Song and artist entries held: the size of the state.
+    /// Listens held: the size of the state.
     pub fn keys(&self) -> usize {
         self.people.values().map(Aggregates::keys).sum()
     }

@@ -1,8 +1,6 @@
-//! Time-range questions answered from the rollups by day
-//! ([`crate::aggregate::days`]): the range index of every partition's days
-//! ([`index`]), the questions themselves ([`query`]), and everyone's ranges
-//! kept current as batches are counted ([`people`]).
+//! Time-range questions answered from each person's aggregates
+//! ([`query`]), and the partitions this server holds, whose aggregates the
+//! consumer counts into and every request reads ([`held`]).
 
-pub mod index;
-pub mod people;
+pub mod held;
 pub mod query;

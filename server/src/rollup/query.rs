@@ -1,36 +1,74 @@
-//! Time-range questions answered from the [`RangeIndex`]: the days of the
-//! range are added up, song by song, into one array, and everything else
-//! (artists, albums, skips) is read from that sum.
+//! Time-range questions answered from one person's [`Aggregates`]: a range
+//! is a span of instants, answered from the sums of the months it covers
+//! whole and the listens of the months it cuts, so any span is exact.
+//! Songs are added up into one array by song number, and artists, albums
+//! and skips are read from that sum.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use app::model::{ranking_order, TopArtist, TopSong};
+use app::model::{TopArtist, TopSong};
 use app::range::{
     bucket_for, ArtistDetail, Bucket, ClockCell, DateRange, Metric, RangeQuery, RangeView, Share,
     Shares, SkippedSong, SongDetail, TimePoint, TopAlbum,
 };
 use chrono::{Datelike, NaiveDate};
 
-use super::index::RangeIndex;
-use crate::aggregate::best;
-use crate::aggregate::days::{Counts, DayIndex};
+use crate::aggregate::catalog::NO_ALBUM;
+use crate::aggregate::months::{day_of, midnight, Counts, Millis, Month, MonthKey, QUARTER_MS};
+use crate::aggregate::{best, by_plays, Aggregates};
 
 /// Plays a song needs in a range before its skips rank it on the dashboard.
 pub const MIN_PLAYS_TO_RANK_SKIPS: i64 = 5;
 
-/// How a ranking by `metric` orders two rows: the metric first, then the
-/// other figure, then the name.
-fn metric_order(metric: Metric, a: (&Counts, &str), b: (&Counts, &str)) -> Ordering {
+/// Quarter hours in a day.
+const QUARTERS_A_DAY: u32 = 96;
+
+/// How a ranking by `metric` orders two rows before their names: the
+/// metric first, then the other figure (names are compared only on a tie,
+/// each lookup of one costing more than the comparison).
+fn metric_order(metric: Metric, a: &Counts, b: &Counts) -> Ordering {
     match metric {
-        Metric::Plays => ranking_order(
-            (a.0.plays, a.0.ms_played, a.1),
-            (b.0.plays, b.0.ms_played, b.1),
-        ),
-        Metric::Time => ranking_order(
-            (a.0.ms_played, a.0.plays, a.1),
-            (b.0.ms_played, b.0.plays, b.1),
-        ),
+        Metric::Plays => by_plays(a, b),
+        Metric::Time => b.ms_played.cmp(&a.ms_played).then(b.plays.cmp(&a.plays)),
+    }
+}
+
+/// The instants `[from, to)` of a range of UTC days; `None` when empty.
+fn span_of(range: DateRange) -> Option<(Millis, Millis)> {
+    let from = range.from.map_or(Millis::MIN, midnight);
+    let to = range.to.map_or(Millis::MAX, midnight);
+    (from < to).then_some((from, to))
+}
+
+/// A month as a range sees it.
+#[derive(Clone, Copy)]
+enum Piece<'a> {
+    /// Covered whole: its sums answer.
+    Whole(MonthKey, &'a Month),
+    /// Cut by the range: its listens at offsets `[from, to)` answer.
+    Cut(MonthKey, &'a Month, u32, u32),
+}
+
+impl<'a> Piece<'a> {
+    fn key(&self) -> MonthKey {
+        match self {
+            Piece::Whole(key, _) | Piece::Cut(key, ..) => *key,
+        }
+    }
+
+    /// The listens of the piece in the range: (row index, offset in the month).
+    fn rows(&self) -> impl Iterator<Item = (usize, u32)> + 'a {
+        let (month, from, to) = match *self {
+            Piece::Whole(_, month) => (month, 0, u32::MAX),
+            Piece::Cut(_, month, from, to) => (month, from, to),
+        };
+        month
+            .rows()
+            .iter()
+            .enumerate()
+            .filter(move |(_, row)| (from..to).contains(&row.at))
+            .map(|(index, row)| (index, row.at))
     }
 }
 
@@ -43,86 +81,80 @@ struct Followed {
     over_time: Vec<TimePoint>,
 }
 
-impl RangeIndex {
-    /// Every day of every partition within `range`.
-    fn days_in(&self, range: DateRange) -> impl Iterator<Item = (NaiveDate, &DayIndex)> {
-        let bounds = range.bounds();
-        self.partitions.values().flat_map(move |partition| {
-            bounds
-                .clone()
-                .into_iter()
-                .flat_map(|bounds| partition.days.range(bounds))
-                .map(|(day, index)| (*day, index))
+impl Aggregates {
+    /// The months with listens in `range`, each whole or cut.
+    fn pieces(&self, range: DateRange) -> impl Iterator<Item = Piece<'_>> {
+        let span = span_of(range);
+        let keys = span.map(|(from, to)| {
+            let first = if from == Millis::MIN {
+                MonthKey(i32::MIN)
+            } else {
+                MonthKey::of(from)
+            };
+            let last = if to == Millis::MAX {
+                MonthKey(i32::MAX)
+            } else {
+                MonthKey::of(to - 1)
+            };
+            first..=last
+        });
+        keys.into_iter().flat_map(move |keys| {
+            let (from, to) = span.unwrap_or_default();
+            self.months().range(keys).filter_map(move |(key, month)| {
+                let start = key.start();
+                let end = key.next().start();
+                if from <= start && end <= to {
+                    return Some(Piece::Whole(*key, month));
+                }
+                let lower = (from.max(start) - start) as u32;
+                let upper = (to.min(end) - start) as u32;
+                (lower < upper).then_some(Piece::Cut(*key, month, lower, upper))
+            })
         })
     }
 
     /// The first and last day with listens.
     pub fn bounds(&self) -> (Option<NaiveDate>, Option<NaiveDate>) {
-        let first = self
-            .partitions
-            .values()
-            .filter_map(|p| p.days.keys().next())
-            .min()
-            .copied();
-        let last = self
-            .partitions
-            .values()
-            .filter_map(|p| p.days.keys().next_back())
-            .max()
-            .copied();
-        (first, last)
+        let day = |(key, month): (&MonthKey, &Month), first: bool| {
+            let (earliest, latest) = month.span();
+            let at = if first { earliest } else { latest };
+            day_of(key.start() + i64::from(at))
+        };
+        (
+            self.months().iter().next().map(|m| day(m, true)),
+            self.months().iter().next_back().map(|m| day(m, false)),
+        )
     }
 
-    /// Each song's counts over the range, by song number: whole years and
-    /// months where the range covers them, days only at its ends.
+    /// Counts of the listen at row `index` of a month.
+    fn row_counts(&self, month: &Month, index: usize) -> (u32, Counts) {
+        let row = &month.rows()[index];
+        let song = self.catalog().naming(row.naming).song;
+        let skipped = self.catalog().context(row.context).skipped;
+        (song, Counts::one(month.ms_of(index), skipped))
+    }
+
+    /// Each song's counts over the range, by song number.
     fn song_sums(&self, range: DateRange) -> Vec<Counts> {
-        let mut sums = vec![Counts::default(); self.songs.len()];
-        let mut add = |songs: &[(u32, Counts)]| {
-            for (id, counts) in songs {
-                sums[*id as usize].add(counts);
-            }
-        };
-        let covers = |first: NaiveDate, after_last: Option<NaiveDate>| {
-            range.from.is_none_or(|from| first >= from)
-                && range
-                    .to
-                    .is_none_or(|to| after_last.is_some_and(|end| end <= to))
-        };
-        for partition in self.partitions.values() {
-            for (year, songs) in &partition.years {
-                let first = NaiveDate::from_ymd_opt(*year, 1, 1).unwrap_or(NaiveDate::MIN);
-                let next = NaiveDate::from_ymd_opt(*year + 1, 1, 1);
-                if covers(first, next) {
-                    add(songs);
-                    continue;
-                }
-                if range.to.is_some_and(|to| to <= first)
-                    || range
-                        .from
-                        .is_some_and(|from| next.is_some_and(|n| n <= from))
-                {
-                    continue;
-                }
-                for (month, songs) in partition
-                    .months
-                    .range(first..next.unwrap_or(NaiveDate::MAX))
-                {
-                    let next_month = month.checked_add_months(chrono::Months::new(1));
-                    if covers(*month, next_month) {
-                        add(songs);
-                        continue;
+        if range == DateRange::ALL_TIME {
+            return self
+                .songs()
+                .iter()
+                .map(|song| song.tally.counts())
+                .collect();
+        }
+        let mut sums = vec![Counts::default(); self.songs().len()];
+        for piece in self.pieces(range) {
+            match piece {
+                Piece::Whole(_, month) => {
+                    for song in month.songs() {
+                        sums[song.song as usize].add(&song.counts());
                     }
-                    let lower = range.from.map_or(*month, |from| from.max(*month));
-                    let upper = match (range.to, next_month) {
-                        (Some(to), Some(next)) => to.min(next),
-                        (Some(to), None) => to,
-                        (None, Some(next)) => next,
-                        (None, None) => NaiveDate::MAX,
-                    };
-                    if lower < upper {
-                        for day in partition.days.range(lower..upper).map(|(_, day)| day) {
-                            add(&day.songs);
-                        }
+                }
+                Piece::Cut(_, month, ..) => {
+                    for (index, _) in piece.rows() {
+                        let (song, counts) = self.row_counts(month, index);
+                        sums[song as usize].add(&counts);
                     }
                 }
             }
@@ -131,20 +163,22 @@ impl RangeIndex {
     }
 
     fn top_song(&self, rank: usize, id: usize, counts: &Counts) -> TopSong {
-        let song = &self.songs[id];
+        let (track, artist, album) = self.song_names(id as u32);
         TopSong {
             rank: rank as u32 + 1,
-            track_uri: song.track_uri.to_string(),
-            track_name: song.track_name.to_string(),
-            artist_name: self.artists.get(song.artist).to_string(),
-            album_name: song
-                .album
-                .map(|album| self.albums[album as usize].1.to_string())
-                .unwrap_or_default(),
+            track_uri: self.catalog().uri(id as u32).to_string(),
+            track_name: track.to_string(),
+            artist_name: artist.to_string(),
+            album_name: album.to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
         }
+    }
+
+    /// The artist number a song shows.
+    fn song_artist(&self, song: usize) -> u32 {
+        self.catalog().naming(self.songs()[song].naming).artist
     }
 
     fn ranked_songs(
@@ -154,18 +188,15 @@ impl RangeIndex {
         limit: usize,
         only_artist: Option<u32>,
     ) -> Vec<TopSong> {
-        let rows: Vec<(usize, &Counts)> = sums
-            .iter()
-            .enumerate()
-            .filter(|(id, counts)| {
-                counts.plays > 0
-                    && only_artist.is_none_or(|artist| self.songs[*id].artist == artist)
-            })
-            .collect();
-        let name = |id: usize| &*self.songs[id].track_name;
+        let rows = sums.iter().enumerate().filter(|(id, counts)| {
+            counts.plays > 0 && only_artist.is_none_or(|artist| self.song_artist(*id) == artist)
+        });
+        let name = |id: usize| self.song_names(id as u32).0;
+        let uri = |id: usize| self.catalog().uri(id as u32);
         best(rows, limit, |a, b| {
-            metric_order(metric, (a.1, name(a.0)), (b.1, name(b.0)))
-                .then_with(|| self.songs[a.0].track_uri.cmp(&self.songs[b.0].track_uri))
+            metric_order(metric, a.1, b.1)
+                .then_with(|| name(a.0).cmp(name(b.0)))
+                .then_with(|| uri(a.0).cmp(uri(b.0)))
         })
         .into_iter()
         .enumerate()
@@ -173,7 +204,7 @@ impl RangeIndex {
         .collect()
     }
 
-    pub fn top_songs(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopSong> {
+    pub fn top_songs_in(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopSong> {
         self.ranked_songs(&self.song_sums(range), metric, limit, None)
     }
 
@@ -207,38 +238,27 @@ impl RangeIndex {
         }
     }
 
-    /// Songs' counts added up by artist.
-    fn artist_sums(&self, sums: &[Counts]) -> Vec<Counts> {
-        let mut artists = vec![Counts::default(); self.artists.len()];
-        for (id, counts) in sums.iter().enumerate() {
-            artists[self.songs[id].artist as usize].add(counts);
-        }
-        artists
-    }
-
-    pub fn top_artists(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopArtist> {
+    pub fn top_artists_in(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopArtist> {
         self.ranked_artists(&self.song_sums(range), metric, limit)
     }
 
     fn ranked_artists(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopArtist> {
-        let sums = self.artist_sums(songs);
-        let rows: Vec<(usize, &Counts)> = sums
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.plays > 0)
-            .collect();
+        let mut sums = vec![Counts::default(); self.catalog().artists().len()];
+        for (id, counts) in songs.iter().enumerate() {
+            if counts.plays > 0 {
+                sums[self.song_artist(id) as usize].add(counts);
+            }
+        }
+        let rows = sums.iter().enumerate().filter(|(_, c)| c.plays > 0);
+        let name = |id: usize| self.catalog().artist_name(id as u32);
         best(rows, limit, |a, b| {
-            metric_order(
-                metric,
-                (a.1, self.artists.get(a.0 as u32)),
-                (b.1, self.artists.get(b.0 as u32)),
-            )
+            metric_order(metric, a.1, b.1).then_with(|| name(a.0).cmp(name(b.0)))
         })
         .into_iter()
         .enumerate()
         .map(|(rank, (id, counts))| TopArtist {
             rank: rank as u32 + 1,
-            artist_name: self.artists.get(id as u32).to_string(),
+            artist_name: name(id).to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
@@ -251,31 +271,32 @@ impl RangeIndex {
     }
 
     fn ranked_albums(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopAlbum> {
-        let mut sums = vec![Counts::default(); self.albums.len()];
+        let catalog = self.catalog();
+        let mut sums = vec![Counts::default(); catalog.albums().len()];
         for (id, counts) in songs.iter().enumerate() {
-            if let Some(album) = self.songs[id].album {
+            if counts.plays == 0 {
+                continue;
+            }
+            let album = catalog.naming(self.songs()[id].naming).album;
+            if album != NO_ALBUM {
                 sums[album as usize].add(counts);
             }
         }
-        let rows: Vec<(usize, &Counts)> = sums
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.plays > 0)
-            .collect();
-        let name = |id: usize| &self.albums[id].1;
+        let rows = sums.iter().enumerate().filter(|(_, c)| c.plays > 0);
+        let album = |id: usize| catalog.albums()[id];
+        let name = |id: usize| catalog.text(album(id).name);
+        let artist = |id: usize| catalog.artist_name(album(id).artist);
         best(rows, limit, |a, b| {
-            metric_order(metric, (a.1, name(a.0)), (b.1, name(b.0))).then_with(|| {
-                self.artists
-                    .get(self.albums[a.0].0)
-                    .cmp(self.artists.get(self.albums[b.0].0))
-            })
+            metric_order(metric, a.1, b.1)
+                .then_with(|| name(a.0).cmp(name(b.0)))
+                .then_with(|| artist(a.0).cmp(artist(b.0)))
         })
         .into_iter()
         .enumerate()
         .map(|(rank, (id, counts))| TopAlbum {
             rank: rank as u32 + 1,
-            album_name: self.albums[id].1.to_string(),
-            artist_name: self.artists.get(self.albums[id].0).to_string(),
+            album_name: name(id).to_string(),
+            artist_name: artist(id).to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
@@ -290,18 +311,19 @@ impl RangeIndex {
     }
 
     fn skipped_songs(&self, sums: &[Counts], min_plays: i64, limit: usize) -> Vec<SkippedSong> {
-        let rows: Vec<(usize, &Counts)> = sums
+        let rows = sums
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.plays >= min_plays.max(1) && c.skips > 0)
-            .collect();
+            .filter(|(_, c)| c.plays >= min_plays.max(1) && c.skips > 0);
+        let name = |id: usize| self.song_names(id as u32).0;
+        let uri = |id: usize| self.catalog().uri(id as u32);
         // Rates compared as fractions, exactly: a/b > c/d  ⇔  a·d > c·b.
         let order = |a: &(usize, &Counts), b: &(usize, &Counts)| {
             b.1.skips
                 .cmp(&a.1.skips)
                 .then_with(|| (b.1.skips * a.1.plays).cmp(&(a.1.skips * b.1.plays)))
-                .then_with(|| self.songs[a.0].track_name.cmp(&self.songs[b.0].track_name))
-                .then_with(|| self.songs[a.0].track_uri.cmp(&self.songs[b.0].track_uri))
+                .then_with(|| name(a.0).cmp(name(b.0)))
+                .then_with(|| uri(a.0).cmp(uri(b.0)))
         };
         best(rows, limit, order)
             .into_iter()
@@ -321,6 +343,27 @@ impl RangeIndex {
             .collect()
     }
 
+    /// Plays and listening time of the range by quarter hour: each is
+    /// handed over with its month, quarter of the month, plays and time.
+    fn for_each_quarter(&self, range: DateRange, mut visit: impl FnMut(MonthKey, u32, i64, i64)) {
+        for piece in self.pieces(range) {
+            match piece {
+                Piece::Whole(key, month) => {
+                    for (quarter, plays, ms) in month.quarters() {
+                        let ms = i64::try_from(ms).unwrap_or(i64::MAX);
+                        visit(key, quarter, i64::from(plays), ms);
+                    }
+                }
+                Piece::Cut(key, month, ..) => {
+                    for (index, at) in piece.rows() {
+                        let ms = i64::try_from(month.ms_of(index)).unwrap_or(i64::MAX);
+                        visit(key, at / QUARTER_MS as u32, 1, ms);
+                    }
+                }
+            }
+        }
+    }
+
     /// Plays and listening time by weekday and hour (UTC): 7 × 24 cells, Monday first.
     pub fn clock(&self, range: DateRange) -> Vec<ClockCell> {
         let mut cells: Vec<ClockCell> = (0..7u8)
@@ -333,41 +376,79 @@ impl RangeIndex {
                 })
             })
             .collect();
-        for (day, index) in self.days_in(range) {
-            let weekday = day.weekday().num_days_from_monday() as usize;
-            for (hour, counts) in index.rest.hours.iter().enumerate() {
-                let cell = &mut cells[weekday * 24 + hour];
-                cell.plays += counts.plays;
-                cell.ms_played += counts.ms_played;
+        let mut first_weekday = (MonthKey(i32::MIN), 0);
+        self.for_each_quarter(range, |key, quarter, plays, ms| {
+            if first_weekday.0 != key {
+                let weekday = key.first_day().weekday().num_days_from_monday();
+                first_weekday = (key, weekday);
             }
-        }
+            let day = quarter / QUARTERS_A_DAY;
+            let weekday = (first_weekday.1 + day) % 7;
+            let hour = (quarter % QUARTERS_A_DAY) / 4;
+            let cell = &mut cells[(weekday * 24 + hour) as usize];
+            cell.plays += plays;
+            cell.ms_played = cell.ms_played.saturating_add(ms);
+        });
         cells
     }
 
     /// Plays and listening time per step of `bucket`, steps without listens included.
     pub fn over_time(&self, range: DateRange, bucket: Bucket) -> Vec<TimePoint> {
         let mut steps: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
-        for (day, index) in self.days_in(range) {
-            let step = steps.entry(bucket.start_of(day)).or_default();
-            for hour in &index.rest.hours {
-                step.add(hour);
+        // Consecutive quarters mostly share a day: they are added up, and
+        // the day's step found, once per day.
+        let mut day: Option<((MonthKey, u32), Counts)> = None;
+        let mut flush = |day: Option<((MonthKey, u32), Counts)>| {
+            if let Some(((key, index), counts)) = day {
+                let date = key.first_day() + chrono::Duration::days(i64::from(index));
+                steps.entry(bucket.start_of(date)).or_default().add(&counts);
             }
-        }
+        };
+        self.for_each_quarter(range, |key, quarter, plays, ms| {
+            let at = (key, quarter / QUARTERS_A_DAY);
+            let counts = Counts {
+                plays,
+                ms_played: ms,
+                skips: 0,
+            };
+            match &mut day {
+                Some((current, sum)) if *current == at => sum.add(&counts),
+                _ => flush(day.replace((at, counts))),
+            }
+        });
+        flush(day);
         fill_gaps(steps, bucket)
     }
 
     /// How the plays of the range split by platform, shuffle and the way tracks started and ended.
     pub fn shares(&self, range: DateRange) -> Shares {
+        let mut by_context: BTreeMap<u32, i64> = BTreeMap::new();
+        for piece in self.pieces(range) {
+            match piece {
+                Piece::Whole(_, month) => {
+                    for (context, plays) in month.contexts() {
+                        *by_context.entry(*context).or_default() += i64::from(*plays);
+                    }
+                }
+                Piece::Cut(_, month, ..) => {
+                    for (index, _) in piece.rows() {
+                        *by_context.entry(month.rows()[index].context).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let catalog = self.catalog();
         let mut platforms = BTreeMap::new();
         let mut starts = BTreeMap::new();
         let mut ends = BTreeMap::new();
         let mut shares = Shares::default();
-        for (_, day) in self.days_in(range) {
-            shares.plays += day.rest.plays();
-            shares.shuffled += day.rest.shuffled;
-            add_labels(&mut platforms, &day.rest.platforms);
-            add_labels(&mut starts, &day.rest.reason_start);
-            add_labels(&mut ends, &day.rest.reason_end);
+        for (context, plays) in by_context {
+            let context = catalog.context(context);
+            shares.plays += plays;
+            shares.shuffled += if context.shuffle { plays } else { 0 };
+            add_label(&mut platforms, catalog.text(context.platform), plays);
+            add_label(&mut starts, catalog.text(context.reason_start), plays);
+            add_label(&mut ends, catalog.text(context.reason_end), plays);
         }
         shares.platforms = ranked_labels(platforms);
         shares.reason_start = ranked_labels(starts);
@@ -382,14 +463,13 @@ impl RangeIndex {
         range: DateRange,
         limit: usize,
     ) -> Option<ArtistDetail> {
-        let artist = self.artist_id(name)?;
-        let of_artist = |id: u32| self.songs[id as usize].artist == artist;
+        let artist = self.catalog().artist_number(name)?;
         let Followed {
             totals,
             first,
             last,
             over_time,
-        } = self.follow(range, of_artist);
+        } = self.follow(range, |song| self.song_artist(song as usize) == artist);
         let top_songs =
             self.ranked_songs(&self.song_sums(range), Metric::Plays, limit, Some(artist));
         Some(ArtistDetail {
@@ -406,7 +486,10 @@ impl RangeIndex {
 
     /// A song's totals, first and last day and plays by month in the range.
     pub fn song_detail(&self, track_uri: &str, range: DateRange) -> Option<SongDetail> {
-        let song = self.song_id(track_uri)?;
+        let song = self.catalog().song_number(track_uri)?;
+        if !self.songs()[song as usize].is_counted() {
+            return None;
+        }
         let Followed {
             totals,
             first,
@@ -424,23 +507,51 @@ impl RangeIndex {
     /// Totals, first and last day and months of the songs `wanted` picks.
     fn follow(&self, range: DateRange, wanted: impl Fn(u32) -> bool) -> Followed {
         let mut totals = Counts::default();
-        let (mut first, mut last) = (None::<NaiveDate>, None::<NaiveDate>);
         let mut months: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
-        for (day, index) in self.days_in(range) {
-            for (_, counts) in index.songs.iter().filter(|(id, _)| wanted(*id)) {
-                totals.add(counts);
-                months
-                    .entry(Bucket::Month.start_of(day))
-                    .or_default()
-                    .add(counts);
-                first = Some(first.map_or(day, |f| f.min(day)));
-                last = Some(last.map_or(day, |l| l.max(day)));
+        let mut with_listens: Vec<Piece<'_>> = Vec::new();
+        for piece in self.pieces(range) {
+            let mut sum = Counts::default();
+            match piece {
+                Piece::Whole(_, month) => {
+                    for song in month.songs().iter().filter(|s| wanted(s.song)) {
+                        sum.add(&song.counts());
+                    }
+                }
+                Piece::Cut(_, month, ..) => {
+                    for (index, _) in piece.rows() {
+                        let (song, counts) = self.row_counts(month, index);
+                        if wanted(song) {
+                            sum.add(&counts);
+                        }
+                    }
+                }
+            }
+            if sum.plays > 0 {
+                totals.add(&sum);
+                months.insert(piece.key().first_day(), sum);
+                with_listens.push(piece);
             }
         }
+        // The first and last day: the earliest and latest such listen of
+        // the first and last month with any.
+        let day_in = |piece: &Piece<'_>, earliest: bool| {
+            let month = match piece {
+                Piece::Whole(_, month) | Piece::Cut(_, month, ..) => *month,
+            };
+            let offsets = piece.rows().filter_map(|(index, at)| {
+                wanted(self.catalog().naming(month.rows()[index].naming).song).then_some(at)
+            });
+            let at = if earliest {
+                offsets.min()
+            } else {
+                offsets.max()
+            };
+            at.map(|at| day_of(piece.key().start() + i64::from(at)))
+        };
         Followed {
             totals,
-            first,
-            last,
+            first: with_listens.first().and_then(|p| day_in(p, true)),
+            last: with_listens.last().and_then(|p| day_in(p, false)),
             over_time: fill_gaps(months, Bucket::Month),
         }
     }
@@ -471,14 +582,17 @@ fn fill_gaps(steps: BTreeMap<NaiveDate, Counts>, bucket: Bucket) -> Vec<TimePoin
     points
 }
 
-fn add_labels(into: &mut BTreeMap<String, i64>, from: &BTreeMap<String, i64>) {
-    for (label, plays) in from {
-        let label = if label.trim().is_empty() {
-            "unknown"
-        } else {
-            label.as_str()
-        };
-        *into.entry(label.to_string()).or_default() += plays;
+fn add_label(into: &mut BTreeMap<String, i64>, label: &str, plays: i64) {
+    let label = if label.trim().is_empty() {
+        "unknown"
+    } else {
+        label
+    };
+    match into.get_mut(label) {
+        Some(sum) => *sum += plays,
+        None => {
+            into.insert(label.to_string(), plays);
+        }
     }
 }
 
@@ -502,13 +616,13 @@ mod tests {
         test_listen(song, artist, ts, ms, skipped)
     }
 
-    fn index_of(listens: &[ListenEvent]) -> RangeIndex {
-        let mut index = RangeIndex::default();
-        // Two partitions, as the consumer would have them: by artist.
-        let (a, b): (Vec<_>, Vec<_>) = listens.iter().partition(|l| l.artist_name.as_str() < "M");
-        index.apply(0, &BatchDelta::from_events(a), 1);
-        index.apply(1, &BatchDelta::from_events(b), 1);
-        index
+    fn state_of(listens: &[ListenEvent]) -> Aggregates {
+        let mut state = Aggregates::default();
+        // In two batches, as the consumer would count them.
+        let (a, b) = listens.split_at(listens.len() / 2);
+        state.apply(&BatchDelta::from_events(a));
+        state.apply(&BatchDelta::from_events(b));
+        state
     }
 
     fn range(from: &str, to: &str) -> DateRange {
@@ -529,60 +643,58 @@ mod tests {
 
     #[test]
     fn ranges_include_from_and_exclude_to_at_midnight_utc() {
-        let index = index_of(&sample());
-        let february = index.top_songs(range("2024-02-01", "2024-03-01"), Metric::Plays, 10);
+        let state = state_of(&sample());
+        let february = state.top_songs_in(range("2024-02-01", "2024-03-01"), Metric::Plays, 10);
         let rows: Vec<(&str, i64)> = february
             .iter()
             .map(|s| (s.track_name.as_str(), s.plays))
             .collect();
         assert_eq!(rows, vec![("Song c", 3), ("Song b", 1), ("Song a", 1)]);
-        let all = index.top_songs(DateRange::ALL_TIME, Metric::Plays, 10);
+        let all = state.top_songs_in(DateRange::ALL_TIME, Metric::Plays, 10);
         assert_eq!(all.iter().map(|s| s.plays).sum::<i64>(), 7);
+        let one_day = state.top_songs_in(range("2024-01-31", "2024-02-01"), Metric::Plays, 10);
+        assert_eq!(one_day.len(), 1);
+        assert_eq!(one_day[0].track_name, "Song a");
     }
 
     #[test]
     fn a_reversed_range_answers_nothing_instead_of_panicking() {
-        let index = index_of(&sample());
+        let state = state_of(&sample());
         let reversed = DateRange {
             from: "2024-03-01".parse().ok(),
             to: "2024-02-01".parse().ok(),
         };
-        assert!(index.top_songs(reversed, Metric::Plays, 10).is_empty());
-        assert!(index.clock(reversed).iter().all(|cell| cell.plays == 0));
-        assert!(index.over_time(reversed, Bucket::Day).is_empty());
+        assert!(state.top_songs_in(reversed, Metric::Plays, 10).is_empty());
+        assert!(state.clock(reversed).iter().all(|cell| cell.plays == 0));
+        assert!(state.over_time(reversed, Bucket::Day).is_empty());
     }
 
-    #[test]
-    fn sums_over_years_months_and_days_equal_sums_day_by_day() {
-        let listens: Vec<ListenEvent> = (0..400)
+    /// Listens over two and a half years, every few hours.
+    fn spread() -> Vec<ListenEvent> {
+        (0..600)
             .map(|i: i64| {
                 let mut l = listen(
                     &format!("s{}", i % 13),
-                    if i % 2 == 0 { "Adele" } else { "Muse" },
+                    if i % 13 % 2 == 0 { "Adele" } else { "Muse" },
                     "2021-11-20T12:00:00Z",
-                    1000,
-                    false,
+                    1000 + i as u64,
+                    i % 3 == 0,
                 );
-                l.ts += chrono::Duration::hours(i * 37);
+                l.ts += chrono::Duration::minutes(i * 37 * 60 + i % 17);
+                l.platform = ["ios", "web", ""][i as usize % 3].into();
                 l
             })
-            .collect();
-        let index = index_of(&listens);
-        let by_day = |range: DateRange| {
-            let mut sums = vec![Counts::default(); index.songs.len()];
-            for (_, day) in index.days_in(range) {
-                for (id, counts) in &day.songs {
-                    sums[*id as usize].add(counts);
-                }
-            }
-            sums
-        };
-        let ranges = [
+            .collect()
+    }
+
+    fn ranges() -> Vec<DateRange> {
+        vec![
             DateRange::ALL_TIME,
             range("2021-12-01", "2022-01-01"),
             range("2021-12-15", "2022-03-02"),
             range("2022-01-01", "2023-01-01"),
             range("2021-11-21", "2023-06-01"),
+            range("2022-02-10", "2022-02-11"),
             DateRange {
                 from: Some("2022-02-10".parse().unwrap()),
                 to: None,
@@ -592,21 +704,88 @@ mod tests {
                 to: Some("2022-05-31".parse().unwrap()),
             },
             range("2030-01-01", "2031-01-01"),
-        ];
-        for range in ranges {
-            assert_eq!(index.song_sums(range), by_day(range), "{range:?}");
+        ]
+    }
+
+    #[test]
+    fn every_answer_equals_a_count_of_the_listens_in_the_range() {
+        let listens = spread();
+        let state = state_of(&listens);
+        for range in ranges() {
+            let inside: Vec<&ListenEvent> = listens
+                .iter()
+                .filter(|l| range.contains(l.ts.date_naive()))
+                .collect();
+            let mut by_song: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+            let mut clock = vec![0i64; 7 * 24];
+            let mut weeks: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+            let mut platforms: BTreeMap<String, i64> = BTreeMap::new();
+            for l in &inside {
+                let song = by_song.entry(l.track_name.clone()).or_default();
+                song.0 += 1;
+                song.1 += l.ms_played as i64;
+                song.2 += i64::from(l.skipped);
+                let weekday = l.ts.weekday().num_days_from_monday() as usize;
+                clock[weekday * 24 + chrono::Timelike::hour(&l.ts) as usize] += 1;
+                *weeks
+                    .entry(Bucket::Week.start_of(l.ts.date_naive()))
+                    .or_default() += 1;
+                let label = if l.platform.is_empty() {
+                    "unknown"
+                } else {
+                    &l.platform
+                };
+                *platforms.entry(label.to_string()).or_default() += 1;
+            }
+            let ranked: BTreeMap<String, (i64, i64, i64)> = state
+                .top_songs_in(range, Metric::Plays, 100)
+                .into_iter()
+                .map(|s| (s.track_name, (s.plays, s.ms_played, s.skips)))
+                .collect();
+            assert_eq!(ranked, by_song, "{range:?}");
+            let cells: Vec<i64> = state.clock(range).iter().map(|c| c.plays).collect();
+            assert_eq!(cells, clock, "{range:?}");
+            let series: BTreeMap<NaiveDate, i64> = state
+                .over_time(range, Bucket::Week)
+                .into_iter()
+                .filter(|p| p.plays > 0)
+                .map(|p| (p.start, p.plays))
+                .collect();
+            assert_eq!(series, weeks, "{range:?}");
+            let shares = state.shares(range);
+            assert_eq!(shares.plays, inside.len() as i64);
+            let split: BTreeMap<String, i64> = shares
+                .platforms
+                .into_iter()
+                .map(|s| (s.label, s.plays))
+                .collect();
+            assert_eq!(split, platforms, "{range:?}");
+            let muse = state.artist_detail("Muse", range, 100).unwrap();
+            let of_muse: Vec<&&ListenEvent> =
+                inside.iter().filter(|l| l.artist_name == "Muse").collect();
+            assert_eq!(muse.plays, of_muse.len() as i64, "{range:?}");
+            assert_eq!(
+                muse.first_listen,
+                of_muse.iter().map(|l| l.ts.date_naive()).min(),
+                "{range:?}"
+            );
+            assert_eq!(
+                muse.last_listen,
+                of_muse.iter().map(|l| l.ts.date_naive()).max(),
+                "{range:?}"
+            );
         }
     }
 
     #[test]
     fn rankings_by_time_order_by_listening_time() {
-        let index = index_of(&sample());
-        let artists = index.top_artists(DateRange::ALL_TIME, Metric::Time, 10);
+        let state = state_of(&sample());
+        let artists = state.top_artists_in(DateRange::ALL_TIME, Metric::Time, 10);
         assert_eq!(artists[0].artist_name, "Adele");
         assert_eq!((artists[0].plays, artists[0].ms_played), (3, 11_000));
-        let by_plays = index.top_artists(DateRange::ALL_TIME, Metric::Plays, 1);
+        let by_plays = state.top_artists_in(DateRange::ALL_TIME, Metric::Plays, 1);
         assert_eq!(by_plays[0].artist_name, "Muse");
-        let albums = index.top_albums(range("2024-02-01", "2024-02-02"), Metric::Plays, 5);
+        let albums = state.top_albums(range("2024-02-01", "2024-02-02"), Metric::Plays, 5);
         assert_eq!(albums.len(), 1, "one album per artist: {albums:?}");
         assert_eq!(
             (albums[0].artist_name.as_str(), albums[0].plays),
@@ -616,15 +795,15 @@ mod tests {
 
     #[test]
     fn most_skipped_needs_the_minimum_plays_and_ranks_by_skips_then_rate() {
-        let index = index_of(&sample());
-        let skipped = index.most_skipped(DateRange::ALL_TIME, 2, 10);
+        let state = state_of(&sample());
+        let skipped = state.most_skipped(DateRange::ALL_TIME, 2, 10);
         let rows: Vec<(&str, i64, i64)> = skipped
             .iter()
             .map(|s| (s.track_name.as_str(), s.skips, s.plays))
             .collect();
         assert_eq!(rows, vec![("Song c", 2, 3), ("Song a", 1, 2)]);
         assert!((skipped[1].skip_rate - 0.5).abs() < 1e-9);
-        assert!(index
+        assert!(state
             .most_skipped(DateRange::ALL_TIME, 3, 10)
             .iter()
             .all(|s| s.plays >= 3));
@@ -632,8 +811,8 @@ mod tests {
 
     #[test]
     fn the_clock_puts_each_listen_in_its_weekday_and_hour() {
-        let index = index_of(&sample());
-        let clock = index.clock(DateRange::ALL_TIME);
+        let state = state_of(&sample());
+        let clock = state.clock(DateRange::ALL_TIME);
         assert_eq!(clock.len(), 7 * 24);
         // 2024-02-01 and 2024-02-29 were Thursdays (3), both at 10:00 UTC.
         let cell = clock
@@ -646,8 +825,8 @@ mod tests {
 
     #[test]
     fn time_series_have_every_step_from_first_to_last() {
-        let index = index_of(&sample());
-        let months = index.over_time(DateRange::ALL_TIME, Bucket::Month);
+        let state = state_of(&sample());
+        let months = state.over_time(DateRange::ALL_TIME, Bucket::Month);
         let rows: Vec<(String, i64)> = months
             .iter()
             .map(|p| (p.start.to_string(), p.plays))
@@ -660,12 +839,12 @@ mod tests {
                 ("2024-03-01".into(), 1)
             ]
         );
-        let days = index.over_time(range("2024-02-01", "2024-02-05"), Bucket::Day);
+        let days = state.over_time(range("2024-02-01", "2024-02-05"), Bucket::Day);
         assert_eq!(
             days.iter().map(|p| p.plays).collect::<Vec<_>>(),
             vec![2, 1, 1]
         );
-        let weeks = index.over_time(DateRange::ALL_TIME, Bucket::Week);
+        let weeks = state.over_time(DateRange::ALL_TIME, Bucket::Week);
         assert_eq!(weeks.first().unwrap().start.to_string(), "2024-01-29");
         assert_eq!(weeks.iter().map(|p| p.plays).sum::<i64>(), 7);
     }
@@ -675,7 +854,7 @@ mod tests {
         let mut listens = sample();
         listens[0].platform = String::new();
         listens[1].shuffle = true;
-        let shares = index_of(&listens).shares(DateRange::ALL_TIME);
+        let shares = state_of(&listens).shares(DateRange::ALL_TIME);
         assert_eq!(shares.plays, 7);
         assert_eq!(shares.shuffled, 1);
         assert_eq!(
@@ -696,8 +875,8 @@ mod tests {
 
     #[test]
     fn detail_pages_follow_one_artist_or_song() {
-        let index = index_of(&sample());
-        let muse = index
+        let state = state_of(&sample());
+        let muse = state
             .artist_detail("Muse", DateRange::ALL_TIME, 10)
             .unwrap();
         assert_eq!((muse.plays, muse.skips), (4, 2));
@@ -711,13 +890,17 @@ mod tests {
             vec!["Song c", "Song d"]
         );
         assert_eq!(muse.over_time.len(), 2);
-        let song = index
+        let song = state
             .song_detail("spotify:track:a", range("2024-02-01", "2025-01-01"))
             .unwrap();
         assert_eq!((song.song.plays, song.song.skips), (1, 1));
-        assert!(index
+        assert!(state
             .artist_detail("Nobody", DateRange::ALL_TIME, 10)
             .is_none());
-        assert_eq!(index.bounds().0.unwrap().to_string(), "2024-01-31");
+        assert!(state
+            .song_detail("spotify:track:zz", DateRange::ALL_TIME)
+            .is_none());
+        assert_eq!(state.bounds().0.unwrap().to_string(), "2024-01-31");
+        assert_eq!(state.bounds().1.unwrap().to_string(), "2024-03-01");
     }
 }

@@ -41,7 +41,7 @@ async fn top_songs(
     ApiQuery(args): ApiQuery<RangeArgs>,
 ) -> Response {
     let person = &viewer.person;
-    match RangeParams::read(args, &state.ranges, person) {
+    match RangeParams::read(args, &state.held, person) {
         Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, person, asked, false),
         Ok(asked) => figures::<Vec<TopSong>>(
             &state,
@@ -57,7 +57,7 @@ async fn top_artists(
     ApiQuery(args): ApiQuery<RangeArgs>,
 ) -> Response {
     let person = &viewer.person;
-    match RangeParams::read(args, &state.ranges, person) {
+    match RangeParams::read(args, &state.held, person) {
         Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, person, asked, true),
         Ok(asked) => figures::<Vec<TopArtist>>(
             &state,

@@ -43,9 +43,9 @@ async fn chart(
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    let view = state
-        .ranges
-        .ask(&viewer.person, |index| index.view(&query, CHART_ROWS));
+    let view = state.held.ask(&viewer.person, |aggregates| {
+        aggregates.view(&query, CHART_ROWS)
+    });
     let Some(drawn) = draw(name, &view) else {
         return unknown_chart();
     };

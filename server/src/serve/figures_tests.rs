@@ -12,12 +12,12 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use super::auth::{Access, Viewer};
-use super::range_api::Ranges;
 use super::router_tests::router_with;
 use crate::accounts::token::{Secret, SecretKind};
 use crate::accounts::{PersonId, PersonName, Role};
 use crate::aggregate::people::{PartitionDelta, PeopleAggregates, PersonListen};
 use crate::event::{test_listen, ListenEvent};
+use crate::rollup::held::{Held, HeldPartition, Keeper, PartitionFigures};
 
 /// Two people's listens: Ann's of "Alpha", Bob's of "Beta".
 fn listens() -> Vec<PersonListen> {
@@ -60,12 +60,17 @@ fn expected_songs(person: &str) -> BTreeMap<String, (i64, i64, i64)> {
 
 /// The router with both people's figures, and an API token for each.
 async fn router_and_tokens() -> (Router, Secret, Secret) {
-    let ranges = Ranges::default();
+    let held = Held::default();
     let delta = PartitionDelta::from_listens(&listens(), &BTreeSet::new());
     let mut aggregates = PeopleAggregates::default();
     aggregates.apply(&delta);
-    ranges.write().load_partition(0, 1, Some(6), &aggregates);
-    let (router, auth) = router_with(ranges).await;
+    let figures = PartitionFigures {
+        aggregates,
+        position: Some(6),
+        generation: 1,
+    };
+    held.insert(0, HeldPartition::new(Keeper::Consumer, figures));
+    let (router, auth) = router_with(held).await;
     let mut tokens = Vec::new();
     for (id, name) in [("ann-id", "ann"), ("bob-id", "bob")] {
         let token = Secret::generate(SecretKind::ApiToken);

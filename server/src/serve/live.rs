@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use super::range_api::Ranges;
 use crate::accounts::PersonId;
+use crate::rollup::held::Held;
 use crate::status::PipelineStatus;
 use crate::store::leaderboard::{Leaderboards, WrittenSignal};
 use crate::store::{StoreError, TopicStore};
@@ -55,7 +55,7 @@ pub type Figures = Option<Arc<Everyone>>;
 pub struct LiveAnalytics {
     latest: watch::Receiver<Figures>,
     status: PipelineStatus,
-    ranges: Ranges,
+    held: Held,
     /// Each person's dashboard as pushed to open pages, made once per change.
     payloads: Mutex<HashMap<PersonId, SharedPayload>>,
 }
@@ -68,26 +68,27 @@ struct SharedPayload {
 }
 
 impl LiveAnalytics {
-    /// Starts reading the figures, and following the rollups into `ranges`,
-    /// in the background; call inside a Tokio runtime.
-    /// `written` rings when this server's consumer wrote leaderboards.
+    /// Starts reading the figures, and following the partitions this
+    /// server's consumer does not own into `held`, in the background; call
+    /// inside a Tokio runtime. `written` rings when this server's consumer
+    /// wrote leaderboards.
     pub fn start(
         store: TopicStore,
         status: PipelineStatus,
-        ranges: Ranges,
+        held: Held,
         written: WrittenSignal,
     ) -> Self {
         let (publish, latest) = watch::channel(None);
-        tokio::spawn(follow_rollups(
+        tokio::spawn(follow_partitions(
             store.clone(),
-            ranges.clone(),
+            held.clone(),
             publish.clone(),
         ));
         tokio::spawn(refresh(store, status.clone(), written, publish));
         Self {
             latest,
             status,
-            ranges,
+            held,
             payloads: Mutex::new(HashMap::new()),
         }
     }
@@ -249,25 +250,26 @@ async fn read_changes(
     Ok(())
 }
 
-/// Follows every partition's rollups into `ranges` until the server stops.
-/// No time limit here: the first load of a large history takes a while.
-async fn follow_rollups(store: TopicStore, ranges: Ranges, figures: watch::Sender<Figures>) {
+/// Follows the partitions this server's consumer does not own into
+/// `held` until the server stops. No time limit here: the first load of a
+/// large history takes a while.
+async fn follow_partitions(store: TopicStore, held: Held, figures: watch::Sender<Figures>) {
     // What this server's consumer is assigned, it loads: wait to know what.
     let started = Instant::now();
-    while !ranges.read().assignment_known() && started.elapsed() < FIRST_ASSIGNMENT_WAIT {
+    while !held.assignment_known() && started.elapsed() < FIRST_ASSIGNMENT_WAIT {
         sleep(Duration::from_millis(50)).await;
     }
     let mut failing = false;
     while !figures.is_closed() {
-        match store.refresh_rollups(&ranges).await {
+        match store.follow_partitions(&held).await {
             Ok(_) if failing => {
                 failing = false;
-                tracing::info!("reading the rollups works again");
+                tracing::info!("following the partitions works again");
             }
             Ok(_) => {}
             Err(error) if !failing => {
                 failing = true;
-                tracing::warn!("reading the rollups failed, retrying: {error}");
+                tracing::warn!("following the partitions failed, retrying: {error}");
             }
             Err(_) => {}
         }
@@ -312,20 +314,24 @@ impl AnalyticsSource for PersonAnalytics {
     }
 
     fn range_view(&self, query: &RangeQuery, limit: Limit) -> Result<RangeView, SourceError> {
-        Ok(self.live.ranges.ask(&self.person, |index| {
-            index.view(query, limit.get() as usize)
+        Ok(self.live.held.ask(&self.person, |aggregates| {
+            aggregates.view(query, limit.get() as usize)
         }))
     }
 
     fn artist_detail(&self, name: &str, query: &RangeQuery) -> Option<ArtistDetail> {
-        self.live.ranges.ask(&self.person, |index| {
-            index.artist_detail(name, index.resolve(query), Limit::DEFAULT.get() as usize)
+        self.live.held.ask(&self.person, |aggregates| {
+            aggregates.artist_detail(
+                name,
+                aggregates.resolve(query),
+                Limit::DEFAULT.get() as usize,
+            )
         })
     }
 
     fn song_detail(&self, track_uri: &str, query: &RangeQuery) -> Option<SongDetail> {
-        self.live.ranges.ask(&self.person, |index| {
-            index.song_detail(track_uri, index.resolve(query))
+        self.live.held.ask(&self.person, |aggregates| {
+            aggregates.song_detail(track_uri, aggregates.resolve(query))
         })
     }
 

@@ -53,8 +53,8 @@ pub struct AppState {
     pub kafka: Arc<KafkaProbe>,
     /// How to reach the listens topic, for control events.
     pub kafka_settings: Arc<KafkaSettings>,
-    /// Everyone's rollups by day, for questions about time ranges.
-    pub ranges: range_api::Ranges,
+    /// The partitions held here, for questions about time ranges.
+    pub held: crate::rollup::held::Held,
     /// Becomes true when the server starts to stop: pushed streams then end.
     pub closing: tokio::sync::watch::Receiver<bool>,
     /// Live streams that may still be opened, by anyone.

@@ -17,9 +17,8 @@ use super::auth::Viewer;
 use super::query::{ApiQuery, RangeArgs};
 use super::AppState;
 use crate::accounts::PersonId;
-use crate::rollup::index::RangeIndex;
-
-pub use crate::rollup::people::Ranges;
+use crate::aggregate::Aggregates;
+use crate::rollup::held::Held;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,7 +41,7 @@ pub struct RangeParams {
 }
 
 impl RangeParams {
-    pub fn read(args: RangeArgs, ranges: &Ranges, person: &PersonId) -> Result<Self, ApiError> {
+    pub fn read(args: RangeArgs, held: &Held, person: &PersonId) -> Result<Self, ApiError> {
         let query = RangeQuery::parse(
             args.preset.as_deref(),
             args.from.as_deref(),
@@ -51,7 +50,7 @@ impl RangeParams {
         )
         .map_err(ApiError::BadRequest)?;
         Ok(Self {
-            range: ranges.ask(person, |index| index.resolve(&query)),
+            range: held.ask(person, |aggregates| aggregates.resolve(&query)),
             metric: query.metric,
             limit: Limit::parse(args.limit.as_deref()).map_err(ApiError::BadRequest)?,
             args,
@@ -93,14 +92,17 @@ fn answer<T: serde::Serialize>(
     state: &AppState,
     viewer: &Viewer,
     ApiQuery(args): ApiQuery<RangeArgs>,
-    question: impl FnOnce(&RangeParams, &RangeIndex) -> Result<T, ApiError>,
+    question: impl FnOnce(&RangeParams, &Aggregates) -> Result<T, ApiError>,
 ) -> Response {
     let person = &viewer.person;
-    let asked = match RangeParams::read(args, &state.ranges, person) {
+    let asked = match RangeParams::read(args, &state.held, person) {
         Ok(asked) => asked,
         Err(error) => return error.into_response(),
     };
-    match state.ranges.ask(person, |index| question(&asked, index)) {
+    match state
+        .held
+        .ask(person, |aggregates| question(&asked, aggregates))
+    {
         Ok(value) => figures_with_health(state, value),
         Err(error) => error.into_response(),
     }
@@ -230,13 +232,13 @@ async fn song(
 pub fn ranked(state: &AppState, person: &PersonId, asked: RangeParams, artists: bool) -> Response {
     let rows = asked.rows();
     if artists {
-        let value = state.ranges.ask(person, |index| {
-            index.top_artists(asked.range, asked.metric, rows)
+        let value = state.held.ask(person, |aggregates| {
+            aggregates.top_artists_in(asked.range, asked.metric, rows)
         });
         figures_with_health(state, value)
     } else {
-        let value = state.ranges.ask(person, |index| {
-            index.top_songs(asked.range, asked.metric, rows)
+        let value = state.held.ask(person, |aggregates| {
+            aggregates.top_songs_in(asked.range, asked.metric, rows)
         });
         figures_with_health(state, value)
     }

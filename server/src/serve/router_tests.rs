@@ -16,22 +16,22 @@ use super::auth::{needs, Auth, Needs};
 use super::health::KafkaProbe;
 use super::live::LiveAnalytics;
 use super::origin::SiteOrigin;
-use super::range_api::Ranges;
 use super::session::Sessions;
 use super::{router, AppState};
 use crate::config::{HttpSettings, KafkaSettings, MongoSettings};
+use crate::rollup::held::Held;
 use crate::status::PipelineStatus;
 use crate::store::Store;
 
 /// The public router; the store and the broker point at addresses where
 /// nothing answers, so no figures are there.
 async fn public_router() -> Router {
-    router_with(Ranges::default()).await.0
+    router_with(Held::default()).await.0
 }
 
-/// The public router answering from `ranges`, figures held in memory only,
+/// The public router answering from `held`, figures held in memory only,
 /// and its sessions (tests may tell them who a secret proves).
-pub(super) async fn router_with(ranges: Ranges) -> (Router, Auth) {
+pub(super) async fn router_with(held: Held) -> (Router, Auth) {
     let store = Store::connect(&MongoSettings {
         uri: "mongodb://127.0.0.1:1".into(),
         database: "unused".into(),
@@ -50,13 +50,13 @@ pub(super) async fn router_with(ranges: Ranges) -> (Router, Auth) {
         live: Arc::new(LiveAnalytics::start(
             store.for_topic(&kafka.topic),
             PipelineStatus::default(),
-            ranges.clone(),
+            held.clone(),
             Default::default(),
         )),
         store: store.clone(),
         kafka: Arc::new(KafkaProbe::new(&kafka).expect("a client")),
         kafka_settings: Arc::new(kafka),
-        ranges,
+        held,
         closing,
         live_streams: Arc::new(tokio::sync::Semaphore::new(4)),
         live_streams_per_person: 2,

@@ -66,8 +66,32 @@ pub struct Checkpoint {
     pub aggregates: PeopleAggregates,
 }
 
-/// Marks checkpoints that keep figures per person.
-const LAYOUT: &str = "people";
+/// Marks checkpoints (and journal entries) that keep each person's listens.
+pub const LAYOUT: &str = "listens";
+
+/// A partition's aggregates packed for a checkpoint: each person's in the
+/// compact form, and the removed accounts. Packing is the CPU-heavy part
+/// of writing one, so it is done apart (off the async runtime).
+pub struct PackedPartition {
+    people: Vec<(PersonId, Vec<u8>)>,
+    removed: Vec<PersonId>,
+}
+
+impl PackedPartition {
+    pub fn of(aggregates: &PeopleAggregates) -> Result<Self, StoreError> {
+        let people = aggregates
+            .people
+            .iter()
+            .map(|(person, aggregates)| {
+                Ok((person.clone(), super::compact::pack_aggregates(aggregates)?))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Self {
+            people,
+            removed: aggregates.removed.iter().cloned().collect(),
+        })
+    }
+}
 
 /// `_id` of a partition's document in `checkpoints`.
 fn checkpoint_id(topic: &str, partition: i32) -> String {
@@ -76,8 +100,9 @@ fn checkpoint_id(topic: &str, partition: i32) -> String {
 
 impl TopicStore {
     /// Refuses a database that holds another topic's aggregates, or
-    /// aggregates in the layout of an earlier version: a single checkpoint,
-    /// no rollups by day, or figures from before accounts (no person per listen).
+    /// aggregates in the layout of an earlier version (sums by day rather
+    /// than listens, or figures from before accounts), in its checkpoints
+    /// or its journal.
     pub async fn check_layout(&self) -> Result<(), StoreError> {
         let topic = self.topic();
         let checkpoints = self.collection(CHECKPOINTS);
@@ -85,7 +110,13 @@ impl TopicStore {
             .find_one(doc! { "layout": { "$ne": LAYOUT } })
             .await
             .map_err(|e| self.error(e))?;
-        if earlier.is_some() {
+        let earlier_journal = self
+            .collection(super::JOURNAL)
+            .find_one(doc! { "layout": { "$ne": LAYOUT } })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(|e| self.error(e))?;
+        if earlier.is_some() || earlier_journal.is_some() {
             return Err(StoreError::EarlierLayout);
         }
         let other = checkpoints
@@ -135,13 +166,13 @@ impl TopicStore {
         })
     }
 
-    /// Makes `aggregates` at `position` the current checkpoint of a
+    /// Makes `packed` at `position` the current checkpoint of a
     /// partition, as generation `generation`.
     pub async fn write_checkpoint(
         &self,
         partition: i32,
         generation: i64,
-        aggregates: &PeopleAggregates,
+        packed: &PackedPartition,
         position: i64,
     ) -> Result<(), StoreError> {
         let topic = self.topic();
@@ -153,12 +184,11 @@ impl TopicStore {
             .drop()
             .await
             .map_err(|e| self.error(e))?;
-        for (person, person_aggregates) in &aggregates.people {
-            self.write_chunks(&collection, person, person_aggregates)
-                .await?;
+        for (person, bytes) in &packed.people {
+            self.write_chunks(&collection, person, bytes).await?;
         }
         let written = started.elapsed();
-        let removed: Vec<&str> = aggregates.removed.iter().map(PersonId::as_str).collect();
+        let removed: Vec<&str> = packed.removed.iter().map(PersonId::as_str).collect();
         let id = checkpoint_id(topic, partition);
         let current = doc! {
             "_id": &id,
@@ -216,15 +246,14 @@ impl TopicStore {
         Ok(())
     }
 
-    /// Writes one person's aggregates as chunk documents.
+    /// Writes one person's packed aggregates as chunk documents.
     async fn write_chunks(
         &self,
         collection: &str,
         person: &PersonId,
-        aggregates: &Aggregates,
+        bytes: &[u8],
     ) -> Result<(), StoreError> {
-        let bytes = super::compact::pack_aggregates(aggregates)?;
-        let mut documents = chunk_documents(person, &bytes);
+        let mut documents = chunk_documents(person, bytes);
         loop {
             let group: Vec<Document> = documents.by_ref().take(CHUNKS_PER_INSERT).collect();
             if group.is_empty() {
@@ -360,13 +389,15 @@ mod tests {
     fn aggregates_of(listens: usize) -> Aggregates {
         let mut delta = crate::aggregate::BatchDelta::default();
         for i in 0..listens {
-            delta.add(&crate::event::test_listen(
+            let mut listen = crate::event::test_listen(
                 &format!("song{i:07}"),
                 &format!("Artist {}", i % 97),
                 "2021-02-03T04:05:06Z",
                 7000,
                 i % 3 == 0,
-            ));
+            );
+            listen.ts += chrono::Duration::seconds(i as i64 * 181);
+            delta.add(&listen);
         }
         let mut aggregates = Aggregates::default();
         aggregates.apply(&delta);

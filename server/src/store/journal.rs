@@ -56,6 +56,7 @@ impl JournalEntry {
             "dead_lettered": self.dead_lettered,
             "written_at": mongodb::bson::DateTime::from_millis(self.written_at.timestamp_millis()),
             "deltas": Binary { subtype: BinarySubtype::Generic, bytes: deltas },
+            "layout": super::checkpoint::LAYOUT,
         })
     }
 

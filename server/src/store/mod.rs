@@ -26,11 +26,10 @@
 pub mod accounts;
 pub mod checkpoint;
 pub mod compact;
+pub mod follower;
 pub mod imports;
 pub mod journal;
 pub mod leaderboard;
-pub mod packed;
-pub mod rollups;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -44,7 +44,7 @@ use super::{client_config, describe, ensure_topics};
 use crate::accounts::PersonId;
 use crate::config::{BatchSettings, KafkaSettings};
 use crate::metrics::METRICS;
-use crate::rollup::people::Ranges;
+use crate::rollup::held::Held;
 use crate::status::PipelineStatus;
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::Leaderboards;
@@ -63,9 +63,9 @@ pub struct ConsumerTask {
     pub status: PipelineStatus,
     /// Becomes `true` when the server is asked to stop.
     pub shutdown: watch::Receiver<bool>,
-    /// The rollups this server answers from: each batch journaled is
-    /// handed over at once, so they need not be read back from MongoDB.
-    pub rollups: Ranges,
+    /// The partitions this server answers from: each partition owned is
+    /// held there as it is counted (one state, no copy for readers).
+    pub held: Held,
     /// Writes the leaderboards readers see while counting goes on.
     pub leaderboards: Publisher,
 }
@@ -158,6 +158,7 @@ impl ConsumerTask {
 
     /// Loads what was counted of a partition this consumer was assigned.
     async fn load_progress(&mut self, partition: i32) -> Result<Progress, Stopping> {
+        self.held.claim(partition);
         let store = self.store.clone();
         let progress = self
             .retry(
@@ -193,33 +194,29 @@ impl ConsumerTask {
 
     /// Publishes a partition just loaded and hands it to the readers.
     fn loaded(&mut self, partition: i32, progress: &Progress) {
-        info!(
-            partition,
-            events = progress.aggregates.events(),
-            people = progress.aggregates.people.len(),
-            resumes_at = ?progress.position,
-            "partition loaded; counting resumes where it stopped"
-        );
-        let started = Instant::now();
-        if progress.position.is_some() {
+        {
+            let figures = progress.held.read();
+            info!(
+                partition,
+                events = figures.aggregates.events(),
+                people = figures.aggregates.people.len(),
+                resumes_at = ?figures.position,
+                "partition loaded; counting resumes where it stopped"
+            );
+        }
+        if progress.position().is_some() {
             self.publish(progress, None, &[]);
         }
-        // Readers take the same state, even an empty one: the batches
-        // handed over after it then make it whole.
-        self.rollups.write().adopt(
-            partition,
-            progress.generation,
-            progress.position,
-            &progress.aggregates,
-        );
-        debug!(partition, took = ?started.elapsed(), "partition handed to readers");
+        // Readers read the very state counted into, from now on.
+        self.held.insert(partition, progress.held.clone());
     }
 
     /// Publishes the leaderboards readers see of the people of a partition
     /// in `changed` (everyone when `None`), and removes those of the people
     /// forgotten.
     fn publish(&self, progress: &Progress, changed: Option<&[PersonId]>, forgotten: &[PersonId]) {
-        let people = &progress.aggregates.people;
+        let figures = progress.held.read();
+        let people = &figures.aggregates.people;
         let changed: Vec<(PersonId, Leaderboards)> = match changed {
             Some(changed) => changed
                 .iter()
@@ -230,6 +227,7 @@ impl ConsumerTask {
                 .map(|(person, aggregates)| (person.clone(), Leaderboards::of(aggregates)))
                 .collect(),
         };
+        drop(figures);
         self.leaderboards.publish(Publication {
             partition: progress.partition,
             changed,
@@ -264,12 +262,13 @@ impl ConsumerTask {
         if let Some(written) = written {
             progress.checkpointed(written, &store);
         }
+        let figures = progress.held.read();
         info!(
             partition = progress.partition,
-            generation = progress.generation,
+            generation = figures.generation,
             took = ?started.elapsed(),
-            people = progress.aggregates.people.len(),
-            songs_and_artists = progress.aggregates.keys(),
+            people = figures.aggregates.people.len(),
+            listens = figures.aggregates.keys(),
             "checkpoint written"
         );
         Ok(())
@@ -388,7 +387,9 @@ impl ConsumerTask {
             }
             let cursor = match cursors.get(&partition) {
                 Some(cursor) => *cursor,
-                None => owned[&partition].position.map_or(Cursor::Fresh, Cursor::At),
+                None => owned[&partition]
+                    .position()
+                    .map_or(Cursor::Fresh, Cursor::At),
             };
             let (step, next) = cursor.step(offset);
             cursors.insert(partition, next);
@@ -449,7 +450,7 @@ impl ConsumerTask {
             self.send_dead_letters(dead_letters, &part.dead_letters)
                 .await?;
             let mut delta = part.delta;
-            delta.leave_out(&progress.aggregates.removed);
+            delta.leave_out(&progress.held.read().aggregates.removed);
             delta.forgotten.extend(part.forget);
             entries.push(JournalEntry {
                 topic: self.kafka.topic.clone(),
@@ -510,7 +511,7 @@ impl ConsumerTask {
             // Counting moved while it was written (the partition was reloaded
             // meanwhile): the batch does not follow what is counted here.
             let out_of_step = progress
-                .position
+                .position()
                 .is_some_and(|position| entry.from != position && entry.to > position);
             if matches!(journaled, Journaled::Conflict) || out_of_step {
                 warn!(
@@ -519,9 +520,11 @@ impl ConsumerTask {
                     "the batch does not follow what this consumer counted (another \
                      consumer journaled first); reloading what was counted"
                 );
-                let progress = self.load_progress(partition).await?;
-                let resume = progress.position.map_or(Offset::Beginning, Offset::Offset);
-                owned.insert(partition, progress);
+                let reloaded_progress = self.load_progress(partition).await?;
+                let resume = reloaded_progress
+                    .position()
+                    .map_or(Offset::Beginning, Offset::Offset);
+                owned.insert(partition, reloaded_progress);
                 cursors.remove(&partition);
                 if let Err(error) = consumer.seek(
                     &self.kafka.topic,
@@ -537,9 +540,6 @@ impl ConsumerTask {
             }
             // Skipped when a reload while it was written already has it.
             progress.fold(entry);
-            self.rollups
-                .write()
-                .hand_over(partition, entry.from, &entry.delta, entry.to);
             counted += entry.delta.events();
             let mut offsets = TopicPartitionList::new();
             if offsets
@@ -597,7 +597,7 @@ impl ConsumerTask {
         cursors: &mut HashMap<i32, Cursor>,
     ) -> Result<(), Stopping> {
         if consumer.context().take_assignment_seen() {
-            self.rollups.write().note_assignment();
+            self.held.note_assignment();
         }
         let reassigned = consumer.context().take_reassigned();
         if reassigned.is_empty() {
@@ -611,8 +611,9 @@ impl ConsumerTask {
                 Reassigned::Revoked(partition) => {
                     cursors.remove(&partition);
                     batch.abandon(partition);
-                    owned.remove(&partition);
-                    self.rollups.write().release(partition);
+                    let released = owned.remove(&partition);
+                    self.held
+                        .release(partition, released.as_ref().map(|progress| &progress.held));
                 }
             }
         }
@@ -630,21 +631,21 @@ impl ConsumerTask {
             .collect();
         to_load.sort_unstable();
         to_load.dedup();
-        // Claimed at once, all of them, so that the reader loads none of
+        // Claimed at once, all of them, so that the follower loads none of
         // them while the first are loaded here.
         for &partition in &to_load {
-            self.rollups.write().claim(partition);
+            self.held.claim(partition);
         }
         let loaded = self.load_all(&to_load).await?;
         for (partition, progress) in to_load.into_iter().zip(loaded) {
             // Revoked during the load: the next call hears of it, and its
             // new owner publishes it (figures from here could be older).
             if !self.assigned(consumer, partition) {
-                self.rollups.write().release(partition);
+                self.held.release(partition, None);
                 continue;
             }
             self.loaded(partition, &progress);
-            if let Some(position) = progress.position {
+            if let Some(position) = progress.position() {
                 // Its cursor stays `At(position)`: a message fetched before
                 // the seek, before or past the position, moves it again.
                 if let Err(error) = consumer.seek(
@@ -800,7 +801,7 @@ enum Service {
 fn positions(owned: &HashMap<i32, Progress>) -> BTreeMap<i32, i64> {
     owned
         .values()
-        .filter_map(|progress| Some((progress.partition, progress.position?)))
+        .filter_map(|progress| Some((progress.partition, progress.position()?)))
         .collect()
 }
 

@@ -3,26 +3,29 @@
 //! partition is assigned, from its last checkpoint plus the journal after it,
 //! then advanced batch by batch.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracing::{debug, warn};
+use tracing::warn;
 
-use crate::aggregate::people::PeopleAggregates;
+use crate::rollup::held::{HeldPartition, Keeper};
+use crate::store::checkpoint::PackedPartition;
+use crate::store::follower::fold;
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::PartitionHeads;
 use crate::store::{StoreError, TopicStore};
 
 /// Under load, a checkpoint is written once the journal since the last one
-/// holds this many times as many song and artist deltas as the aggregates
-/// have songs and artists: writing checkpoints then costs a fixed share of
-/// the work, and a restart replays a journal bounded by the state's size.
+/// holds this many times as many listens as the partition holds: writing
+/// checkpoints then costs a fixed share of the work, and a restart replays
+/// a journal bounded by the state's size.
 const JOURNAL_TO_STATE_RATIO: usize = 4;
 /// Once the consumer has caught up, a journal as large as the state is
 /// enough: the checkpoint costs little then, and a restart reads the
 /// journal after it (151 batches, 1 s of a 4 s restart, when the last
 /// checkpoint was written early in a 1M backlog and no idle moment came).
 const CAUGHT_UP_JOURNAL_TO_STATE_RATIO: usize = 1;
-/// Small states are checkpointed as if they had this many keys.
+/// Small states are checkpointed as if they held this many listens.
 const MIN_STATE_KEYS: usize = 10_000;
 /// Longest time journaled batches wait for a checkpoint under load.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(600);
@@ -40,15 +43,12 @@ pub enum Pace {
 
 pub struct Progress {
     pub partition: i32,
-    pub aggregates: PeopleAggregates,
+    /// The partition's figures, which requests read as they are counted.
+    pub held: Arc<HeldPartition>,
     /// Whose figures the partition holds, and the position at which each last changed.
     pub heads: PartitionHeads,
-    /// One past the last counted offset; `None` while nothing of the partition is counted.
-    pub position: Option<i64>,
-    /// Generation of the last checkpoint.
-    pub generation: i64,
     batches_since_checkpoint: usize,
-    /// Song and artist deltas journaled since the last checkpoint.
+    /// Listens journaled since the last checkpoint.
     keys_since_checkpoint: usize,
     /// Whether someone was forgotten since the last checkpoint: their figures
     /// are then still in the journal, so a checkpoint is due at once.
@@ -57,13 +57,11 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn new(partition: i32) -> Self {
+    fn new(partition: i32, held: Arc<HeldPartition>) -> Self {
         Self {
             partition,
-            aggregates: PeopleAggregates::default(),
+            held,
             heads: PartitionHeads::default(),
-            position: None,
-            generation: 0,
             batches_since_checkpoint: 0,
             keys_since_checkpoint: 0,
             forgot_since_checkpoint: false,
@@ -73,63 +71,44 @@ impl Progress {
 
     /// Reads the partition's last checkpoint and folds in the journal after it.
     pub async fn load(store: &TopicStore, partition: i32) -> Result<Self, StoreError> {
-        let started = Instant::now();
-        let checkpoint = store.load_checkpoint(partition).await?;
-        let checkpoint_read = started.elapsed();
-        let mut progress = Self {
-            aggregates: checkpoint.aggregates,
-            position: checkpoint.position,
-            generation: checkpoint.generation,
-            ..Self::new(partition)
-        };
-        let entries = store.journal_entries(partition).await?;
-        let journal_read = started.elapsed() - checkpoint_read;
-        for entry in &entries {
-            progress.fold(entry);
-        }
-        debug!(
-            partition,
-            ?checkpoint_read,
-            ?journal_read,
-            journal_batches = entries.len(),
-            took = ?started.elapsed(),
-            "partition loaded"
-        );
+        let figures = store.load_partition(partition).await?;
         // Everyone changed, as far as readers know: they read everyone again.
-        let loaded_at = progress.position.unwrap_or(0);
-        progress.heads = progress
+        let loaded_at = figures.position.unwrap_or(0);
+        let heads = figures
             .aggregates
             .people
             .keys()
             .map(|person| (person.clone(), loaded_at))
             .collect();
+        let mut progress = Self::new(partition, HeldPartition::new(Keeper::Consumer, figures));
+        progress.heads = heads;
         Ok(progress)
+    }
+
+    /// One past the last counted offset; `None` while nothing of the partition is counted.
+    pub fn position(&self) -> Option<i64> {
+        self.held.read().position
+    }
+
+    pub fn generation(&self) -> i64 {
+        self.held.read().generation
     }
 
     /// Counts a journaled batch, unless the aggregates already cover it.
     pub fn fold(&mut self, entry: &JournalEntry) {
-        if self.position.is_some_and(|position| entry.to <= position) {
+        let mut figures = self.held.write();
+        if !fold(&mut figures, entry) {
             return;
         }
-        if let Some(position) = self.position.filter(|position| entry.from != *position) {
-            warn!(
-                partition = entry.partition,
-                from = entry.from,
-                to = entry.to,
-                position,
-                "a journaled batch does not start at the counted position"
-            );
-        }
-        self.aggregates.apply(&entry.delta);
         for person in entry.delta.people.keys() {
-            if self.aggregates.people.contains_key(person) {
+            if figures.aggregates.people.contains_key(person) {
                 self.heads.insert(person.clone(), entry.to);
             }
         }
+        drop(figures);
         for forget in &entry.delta.forgotten {
             self.heads.remove(&forget.person);
         }
-        self.position = Some(entry.to);
         self.batches_since_checkpoint += 1;
         self.keys_since_checkpoint += entry.delta.keys();
         // What a person asked to forget leaves the stored journal at the next checkpoint.
@@ -139,7 +118,7 @@ impl Progress {
     /// Whether to write a checkpoint now: when idle, or when the journal
     /// has grown (less far once the consumer has caught up).
     pub fn checkpoint_due(&self, pace: Pace) -> bool {
-        let state_keys = self.aggregates.keys().max(MIN_STATE_KEYS);
+        let state_keys = self.held.read().aggregates.keys().max(MIN_STATE_KEYS);
         let ratio = match pace {
             Pace::Idle => return self.batches_since_checkpoint > 0,
             Pace::CaughtUp => CAUGHT_UP_JOURNAL_TO_STATE_RATIO,
@@ -153,16 +132,27 @@ impl Progress {
 
     /// Writes the aggregates as the partition's next checkpoint generation
     /// (nothing when nothing was counted); [`Self::checkpointed`] notes it.
+    /// They are packed on a blocking thread: the figures stay readable meanwhile.
     pub async fn write_checkpoint(
         &self,
         store: &TopicStore,
     ) -> Result<Option<Checkpointed>, StoreError> {
-        let Some(position) = self.position else {
+        let held = Arc::clone(&self.held);
+        let packed = tokio::task::spawn_blocking(move || {
+            let figures = held.read();
+            let Some(position) = figures.position else {
+                return Ok(None);
+            };
+            let packed = PackedPartition::of(&figures.aggregates)?;
+            Ok(Some((packed, position, figures.generation + 1)))
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("packing a checkpoint failed: {e}")))??;
+        let Some((packed, position, generation)) = packed else {
             return Ok(None);
         };
-        let generation = self.generation + 1;
         store
-            .write_checkpoint(self.partition, generation, &self.aggregates, position)
+            .write_checkpoint(self.partition, generation, &packed, position)
             .await?;
         Ok(Some(Checkpointed {
             generation,
@@ -177,7 +167,7 @@ impl Progress {
             generation,
             position,
         } = written;
-        self.generation = generation;
+        self.held.write().generation = generation;
         let (store, partition) = (store.clone(), self.partition);
         tokio::spawn(async move {
             if let Err(error) = store
@@ -229,28 +219,32 @@ mod tests {
     }
 
     fn empty() -> Progress {
-        Progress::new(0)
+        Progress::new(0, HeldPartition::new(Keeper::Consumer, Default::default()))
+    }
+
+    fn events(progress: &Progress) -> i64 {
+        progress.held.read().aggregates.events()
     }
 
     #[test]
     fn folding_advances_the_partition_position() {
         let mut progress = empty();
-        assert_eq!(progress.position, None);
+        assert_eq!(progress.position(), None);
         progress.fold(&entry(0, 0, 10, 10));
         progress.fold(&entry(0, 10, 12, 2));
-        assert_eq!(progress.position, Some(12));
-        assert_eq!(progress.aggregates.events(), 12);
+        assert_eq!(progress.position(), Some(12));
+        assert_eq!(events(&progress), 12);
     }
 
     #[test]
     fn batches_the_checkpoint_covers_are_not_counted_again() {
         let mut progress = empty();
-        progress.position = Some(10);
+        progress.held.write().position = Some(10);
         progress.fold(&entry(0, 0, 10, 10));
         progress.fold(&entry(0, 5, 8, 3));
-        assert_eq!(progress.aggregates.events(), 0);
+        assert_eq!(events(&progress), 0);
         progress.fold(&entry(0, 10, 11, 1));
-        assert_eq!(progress.aggregates.events(), 1);
+        assert_eq!(events(&progress), 1);
     }
 
     #[test]
@@ -276,15 +270,15 @@ mod tests {
         });
         progress.fold(&forgetting);
         assert!(progress.checkpoint_due(Pace::Behind));
-        assert_eq!(progress.aggregates.events(), 0);
+        assert_eq!(events(&progress), 0);
     }
 
     #[test]
     fn a_checkpoint_is_due_under_load_once_the_journal_outgrows_the_state() {
         let mut progress = empty();
         progress.fold(&entry(0, 0, 1, 1));
-        // Each entry carries one song and one artist delta.
-        progress.keys_since_checkpoint = JOURNAL_TO_STATE_RATIO * MIN_STATE_KEYS - 2;
+        // Each entry carries one listen.
+        progress.keys_since_checkpoint = JOURNAL_TO_STATE_RATIO * MIN_STATE_KEYS - 1;
         assert!(!progress.checkpoint_due(Pace::Behind));
         progress.fold(&entry(0, 1, 2, 1));
         assert!(progress.checkpoint_due(Pace::Behind));

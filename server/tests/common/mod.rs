@@ -728,7 +728,6 @@ pub fn stored_totals_of(
 ) -> (HashMap<String, Count>, HashMap<String, Count>) {
     use server::config::MongoSettings;
     use server::store::Store;
-    use server::stream::progress::Progress;
 
     let settings = MongoSettings {
         uri: std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into()),
@@ -746,15 +745,20 @@ pub fn stored_totals_of(
             .expect("MongoDB settings")
             .for_topic(&scenario.topic);
         for partition in 0..partitions_of(&scenario.topic) {
-            let progress = Progress::load(&store, partition)
+            let figures = store
+                .load_partition(partition)
                 .await
                 .expect("the partition's aggregates load");
-            for (owner, aggregates) in progress.aggregates.people {
+            for (owner, aggregates) in figures.aggregates.people {
                 if person.is_some_and(|person| person != owner.as_str()) {
                     continue;
                 }
-                for song in aggregates.catalog().songs() {
-                    add_count(songs.entry(song.uri.to_string()).or_default(), &song.tally);
+                for (number, song) in aggregates.songs().iter().enumerate() {
+                    if !song.is_counted() {
+                        continue;
+                    }
+                    let uri = aggregates.catalog().uri(number as u32);
+                    add_count(songs.entry(uri.to_string()).or_default(), &song.tally);
                 }
                 for (name, tally) in aggregates.artists() {
                     add_count(artists.entry(name.to_string()).or_default(), tally);

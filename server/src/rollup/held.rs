@@ -1,0 +1,286 @@
+//! The partitions this server holds: one state per partition, counted
+//! into by whoever keeps it current (this server's consumer for the
+//! partitions it owns; the follower of the journal for the others) and
+//! read by every request. There is no second copy: the consumer folds each
+//! batch into the state requests read, under a write lock held only as
+//! long as the fold.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::accounts::PersonId;
+use crate::aggregate::people::PeopleAggregates;
+use crate::aggregate::Aggregates;
+
+/// What is known of a partition: everyone's aggregates, and how far they count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartitionFigures {
+    pub aggregates: PeopleAggregates,
+    /// One past the last offset counted; `None` while nothing is.
+    pub position: Option<i64>,
+    /// Generation of the checkpoint they were loaded from, or written as.
+    pub generation: i64,
+}
+
+/// Who keeps a held partition current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keeper {
+    /// This server's consumer owns it and counts into it.
+    Consumer,
+    /// Owned elsewhere (or by nobody yet): followed along its journal.
+    Follower,
+}
+
+/// One partition held here.
+#[derive(Debug)]
+pub struct HeldPartition {
+    pub keeper: Keeper,
+    figures: RwLock<PartitionFigures>,
+}
+
+impl HeldPartition {
+    pub fn new(keeper: Keeper, figures: PartitionFigures) -> Arc<Self> {
+        Arc::new(Self {
+            keeper,
+            figures: RwLock::new(figures),
+        })
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, PartitionFigures> {
+        self.figures
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, PartitionFigures> {
+        self.figures
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The aggregates of someone with no listens.
+static NOBODY: LazyLock<Aggregates> = LazyLock::new(Aggregates::default);
+
+/// The partitions held here, by number; cloning shares them.
+#[derive(Clone, Default)]
+pub struct Held(Arc<HeldState>);
+
+#[derive(Default)]
+struct HeldState {
+    partitions: RwLock<BTreeMap<i32, Arc<HeldPartition>>>,
+    /// Partitions this server's consumer was assigned and loads itself:
+    /// the follower leaves them alone.
+    claimed: Mutex<BTreeSet<i32>>,
+    /// Whether the consumer's group assigned it partitions yet (perhaps none).
+    assignment_known: AtomicBool,
+}
+
+impl Held {
+    fn partitions(&self) -> RwLockReadGuard<'_, BTreeMap<i32, Arc<HeldPartition>>> {
+        self.0
+            .partitions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn partitions_mut(&self) -> RwLockWriteGuard<'_, BTreeMap<i32, Arc<HeldPartition>>> {
+        self.0
+            .partitions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn claims(&self) -> std::sync::MutexGuard<'_, BTreeSet<i32>> {
+        self.0
+            .claimed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The consumer was assigned `partition` and loads it.
+    pub fn claim(&self, partition: i32) {
+        self.claims().insert(partition);
+        self.note_assignment();
+    }
+
+    /// The consumer no longer owns `partition`: its state goes (if it is
+    /// still `held`), and the follower may follow the partition again.
+    pub fn release(&self, partition: i32, held: Option<&Arc<HeldPartition>>) {
+        if let Some(held) = held {
+            self.remove(partition, held);
+        }
+        self.claims().remove(&partition);
+    }
+
+    pub fn is_claimed(&self, partition: i32) -> bool {
+        self.claims().contains(&partition)
+    }
+
+    /// The consumer's group assigned it partitions (perhaps none).
+    pub fn note_assignment(&self) {
+        self.0.assignment_known.store(true, Ordering::Relaxed);
+    }
+
+    pub fn assignment_known(&self) -> bool {
+        self.0.assignment_known.load(Ordering::Relaxed)
+    }
+
+    /// Holds a partition the follower loaded, unless the consumer claimed
+    /// or holds it meanwhile; whether it is now held.
+    pub fn insert_followed(&self, partition: i32, held: Arc<HeldPartition>) -> bool {
+        let claims = self.claims();
+        let mut partitions = self.partitions_mut();
+        let taken = claims.contains(&partition)
+            || partitions
+                .get(&partition)
+                .is_some_and(|current| current.keeper == Keeper::Consumer);
+        if !taken {
+            partitions.insert(partition, held);
+        }
+        !taken
+    }
+
+    pub fn get(&self, partition: i32) -> Option<Arc<HeldPartition>> {
+        self.partitions().get(&partition).cloned()
+    }
+
+    /// Holds `held` as the partition's state, replacing what was held.
+    pub fn insert(&self, partition: i32, held: Arc<HeldPartition>) {
+        self.partitions_mut().insert(partition, held);
+    }
+
+    /// Stops holding the partition, if `held` is still what is held of it.
+    pub fn remove(&self, partition: i32, held: &Arc<HeldPartition>) {
+        let mut partitions = self.partitions_mut();
+        if partitions
+            .get(&partition)
+            .is_some_and(|current| Arc::ptr_eq(current, held))
+        {
+            partitions.remove(&partition);
+        }
+    }
+
+    /// The partitions held, and who keeps each.
+    pub fn keepers(&self) -> BTreeMap<i32, Keeper> {
+        self.partitions()
+            .iter()
+            .map(|(partition, held)| (*partition, held.keeper))
+            .collect()
+    }
+
+    /// Runs `question` on a person's aggregates: their own listens, nobody
+    /// else's. Listens are keyed by person, so one partition holds them;
+    /// should several (partitions added to the topic later), they are
+    /// added up first.
+    pub fn ask<T>(&self, person: &PersonId, question: impl FnOnce(&Aggregates) -> T) -> T {
+        let partitions: Vec<Arc<HeldPartition>> = self.partitions().values().cloned().collect();
+        let guards: Vec<RwLockReadGuard<'_, PartitionFigures>> =
+            partitions.iter().map(|held| held.read()).collect();
+        let mut theirs = guards
+            .iter()
+            .filter_map(|figures| figures.aggregates.people.get(person));
+        match (theirs.next(), theirs.next()) {
+            (None, _) => question(&NOBODY),
+            (Some(only), None) => question(only),
+            (Some(first), Some(second)) => {
+                let mut merged = first.clone();
+                merged.merge(second);
+                for more in theirs {
+                    merged.merge(more);
+                }
+                question(&merged)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::people::{PartitionDelta, PersonListen};
+    use crate::event::test_listen;
+    use app::range::{DateRange, Metric};
+
+    fn figures(people: &[(&str, &str)]) -> PartitionFigures {
+        let listens: Vec<PersonListen> = people
+            .iter()
+            .map(|(person, song)| PersonListen {
+                person: PersonId(person.to_string()),
+                listen: test_listen(song, "Artist", "2024-03-01T10:00:00Z", 1000, false),
+            })
+            .collect();
+        let mut aggregates = PeopleAggregates::default();
+        aggregates.apply(&PartitionDelta::from_listens(&listens, &Default::default()));
+        PartitionFigures {
+            aggregates,
+            position: Some(listens.len() as i64),
+            generation: 0,
+        }
+    }
+
+    fn plays_of(held: &Held, person: &str) -> Vec<(String, i64)> {
+        held.ask(&PersonId(person.into()), |aggregates| {
+            aggregates
+                .top_songs_in(DateRange::ALL_TIME, Metric::Plays, 10)
+                .into_iter()
+                .map(|song| (song.track_name, song.plays))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_person_sees_only_their_own_listens_from_any_partition() {
+        let held = Held::default();
+        held.insert(
+            0,
+            HeldPartition::new(Keeper::Consumer, figures(&[("ann", "a"), ("bob", "b")])),
+        );
+        assert_eq!(plays_of(&held, "ann"), vec![("Song a".into(), 1)]);
+        assert_eq!(plays_of(&held, "bob"), vec![("Song b".into(), 1)]);
+        assert!(plays_of(&held, "eve").is_empty());
+        // Should a person's listens be in two partitions, they add up.
+        held.insert(
+            3,
+            HeldPartition::new(Keeper::Follower, figures(&[("ann", "a"), ("ann", "c")])),
+        );
+        assert_eq!(
+            plays_of(&held, "ann"),
+            vec![("Song a".into(), 2), ("Song c".into(), 1)]
+        );
+        assert_eq!(
+            held.keepers(),
+            BTreeMap::from([(0, Keeper::Consumer), (3, Keeper::Follower)])
+        );
+    }
+
+    #[test]
+    fn a_partition_is_released_only_by_what_holds_it() {
+        let held = Held::default();
+        let first = HeldPartition::new(Keeper::Follower, figures(&[("ann", "a")]));
+        held.insert(0, first.clone());
+        let second = HeldPartition::new(Keeper::Consumer, figures(&[("ann", "a"), ("ann", "b")]));
+        held.insert(0, second.clone());
+        held.remove(0, &first);
+        assert_eq!(plays_of(&held, "ann").len(), 2, "the newer holder stays");
+        held.remove(0, &second);
+        assert!(held.get(0).is_none());
+        // The consumer folds into the same state requests read.
+        held.insert(1, second.clone());
+        second
+            .write()
+            .aggregates
+            .apply(&figures(&[("ann", "c")]).aggregates.people.iter().fold(
+                PartitionDelta::default(),
+                |mut delta, (person, _)| {
+                    delta.add(
+                        person,
+                        &test_listen("c", "Artist", "2024-03-02T10:00:00Z", 1, false),
+                    );
+                    delta
+                },
+            ));
+        assert_eq!(plays_of(&held, "ann").len(), 3);
+    }
+}
