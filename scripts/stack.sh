@@ -11,6 +11,11 @@
 #   scripts/stack.sh start|stop|kill kafka|ferretdb
 #                             one service: start it, stop it, or kill it as a crash would (SIGKILL);
 #                             the fault-injection suite (scripts/chaos.sh) uses these
+#   scripts/stack.sh cluster up|down|reset
+#                             a second Kafka: a 3-broker KRaft cluster on 127.0.0.1:19092-19094
+#                             (replication 3, min.insync.replicas=2), for the suite's cluster scenario
+#   scripts/stack.sh cluster start|kill N
+#                             one broker of it (node 1, 2 or 3): start it, or kill it (SIGKILL)
 #
 # A service whose address is set elsewhere (KAFKA_BROKERS, MONGODB_URI) is left alone.
 set -euo pipefail
@@ -191,6 +196,134 @@ logger.controller.level = WARN
 EOF
 }
 
+# The cluster's nodes: broker and controller each, three voters.
+CLUSTER_NODES=(1 2 3)
+cluster_port() { echo $((19091 + $1)); }            # clients: 19092, 19093, 19094
+cluster_controller_port() { echo $((19191 + $1)); } # controllers: 19192, 19193, 19194
+
+cluster_node_started() {
+  grep -q "Kafka Server started" "$STATE_DIR/cluster-$1.log" && port_open 127.0.0.1 "$(cluster_port "$1")"
+}
+
+write_cluster_config() {
+  local node="$1" data="$2" voters="" other
+  for other in "${CLUSTER_NODES[@]}"; do
+    voters+="${voters:+,}$other@127.0.0.1:$(cluster_controller_port "$other")"
+  done
+  cat > "$data/server.properties" <<CONFIG
+process.roles=broker,controller
+node.id=$node
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(cluster_port "$node"),CONTROLLER://127.0.0.1:$(cluster_controller_port "$node")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(cluster_port "$node")
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$data/logs
+num.partitions=3
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+unclean.leader.election.enable=false
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.hours=-1
+CONFIG
+  cat > "$data/log4j2.properties" <<'LOGGING'
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.controller.name = org.apache.kafka.controller
+logger.controller.level = WARN
+LOGGING
+}
+
+start_cluster_node() {
+  local node="$1" name="cluster-$1"
+  if pid_of "$name" > /dev/null; then
+    return
+  fi
+  if port_open 127.0.0.1 "$(cluster_port "$node")"; then
+    die "port $(cluster_port "$node") is taken by another process; stop it to run the cluster"
+  fi
+  local data="$STATE_DIR/cluster/node$node"
+  mkdir -p "$data"
+  write_cluster_config "$node" "$data"
+  if [[ ! -f "$data/logs/meta.properties" ]]; then
+    java -Dlog4j2.configurationFile="$data/log4j2.properties" -cp "$KAFKA_HOME/libs/*" \
+      kafka.tools.StorageTool format -t "$(cat "$STATE_DIR/cluster/id")" -c "$data/server.properties" \
+      > "$STATE_DIR/$name-format.log" 2>&1 ||
+      { cat "$STATE_DIR/$name-format.log" >&2; die "formatting the storage of cluster node $node failed"; }
+  fi
+  : > "$STATE_DIR/$name.log"
+  nohup java -Xms128m -Xmx384m -XX:+UseSerialGC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$data/log4j2.properties" \
+    -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$data/server.properties" \
+    >> "$STATE_DIR/$name.log" 2>&1 < /dev/null &
+  echo $! > "$STATE_DIR/$name.pid"
+}
+
+wait_for_cluster_node() {
+  wait_for "cluster node $1" "$(pid_of "cluster-$1")" "$STATE_DIR/cluster-$1.log" 120 \
+    cluster_node_started "$1"
+}
+
+# Starts the nodes not running, then waits for each: the voters need each
+# other, so all start before any is waited for.
+cluster_up() {
+  install_kafka
+  mkdir -p "$STATE_DIR/cluster"
+  if [[ ! -s "$STATE_DIR/cluster/id" ]]; then
+    java -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool random-uuid 2> /dev/null | tail -n 1 \
+      > "$STATE_DIR/cluster/id"
+  fi
+  local node
+  for node in "${CLUSTER_NODES[@]}"; do start_cluster_node "$node"; done
+  for node in "${CLUSTER_NODES[@]}"; do wait_for_cluster_node "$node"; done
+  say "Kafka cluster: ready on 127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
+}
+
+cluster_node() {
+  case "${1:-}" in
+    1 | 2 | 3) echo "$1" ;;
+    *) die "name a cluster node: 1, 2 or 3" ;;
+  esac
+}
+
+cluster() {
+  local node
+  case "${1:-}" in
+    up) cluster_up ;;
+    down) for node in "${CLUSTER_NODES[@]}"; do stop_service "cluster-$node"; done ;;
+    reset)
+      for node in "${CLUSTER_NODES[@]}"; do stop_service "cluster-$node"; done
+      rm -rf "${STATE_DIR:?}/cluster"
+      ;;
+    start)
+      node="$(cluster_node "${2:-}")"
+      start_cluster_node "$node"
+      wait_for_cluster_node "$node"
+      ;;
+    kill)
+      node="$(cluster_node "${2:-}")"
+      pid_of "cluster-$node" > /dev/null || die "cluster node $node is not running"
+      kill_service "cluster-$node"
+      ;;
+    *) die "usage: scripts/stack.sh cluster up | down | reset | start N | kill N" ;;
+  esac
+}
+
 start_ferretdb() {
   if mongodb_is_external; then
     say "MongoDB: using the database in MONGODB_URI, not starting FerretDB"
@@ -305,6 +438,10 @@ main() {
       install_kafka
       install_ferretdb
       ;;
+    cluster)
+      shift
+      cluster "$@"
+      ;;
     start)
       service="$(one_service "${2:-}")"
       "start_$service"
@@ -314,7 +451,7 @@ main() {
       if [[ "$1" == stop ]]; then stop_service "$service"; else kill_service "$service"; fi
       ;;
     *)
-      echo "usage: scripts/stack.sh up | down | status | running | reset | install | start|stop|kill kafka|ferretdb" >&2
+      echo "usage: scripts/stack.sh up | down | status | running | reset | install | start|stop|kill kafka|ferretdb | cluster up|down|reset|start N|kill N" >&2
       exit 2
       ;;
   esac

@@ -37,7 +37,8 @@ pub async fn get_range_view(query: RangeQuery) -> Result<RangeView, ServerFnErro
     use crate::model::Limit;
     source()?
         .range_view(&query, Limit::clamped(DASHBOARD_ROWS))
-        .map_err(|error| ServerFnError::new(format!("the rollups cannot be read: {error}")))
+        .await
+        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
 }
 
 /// One artist over a range; `None` when never listened to.
@@ -46,7 +47,10 @@ pub async fn get_artist(
     name: String,
     query: RangeQuery,
 ) -> Result<Option<ArtistDetail>, ServerFnError> {
-    Ok(source()?.artist_detail(&name, &query))
+    source()?
+        .artist_detail(&name, &query)
+        .await
+        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
 }
 
 /// One song over a range; `None` when never listened to.
@@ -55,7 +59,10 @@ pub async fn get_song(
     track_uri: String,
     query: RangeQuery,
 ) -> Result<Option<SongDetail>, ServerFnError> {
-    Ok(source()?.song_detail(&track_uri, &query))
+    source()?
+        .song_detail(&track_uri, &query)
+        .await
+        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
 }
 
 /// Who is looking: `None` on the pages open to anyone (signing in).

@@ -112,7 +112,7 @@ pub struct PeopleView {
 }
 
 /// How many rows a ranking returns: 1 to 100, 10 unless asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Limit(u32);
 
 impl Limit {

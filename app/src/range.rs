@@ -64,7 +64,7 @@ impl DateRange {
 }
 
 /// The time ranges offered in one click, relative to the latest day with listens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Preset {
     Last7Days,
     Last30Days,
@@ -122,7 +122,7 @@ impl Preset {
 }
 
 /// What a ranking orders by.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Metric {
     #[default]
     Plays,
@@ -151,7 +151,7 @@ impl Metric {
 }
 
 /// The width of the steps of a time series.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Bucket {
     Day,
     /// Weeks start on Monday.
@@ -272,7 +272,7 @@ pub struct SongDetail {
 /// A query that arrives from a client (a server function's arguments) is
 /// checked as it is read, exactly as [`RangeQuery::parse`] checks URL
 /// parameters: a preset with dates, or `from` not before `to`, is refused.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "UncheckedRangeQuery")]
 pub struct RangeQuery {
     pub preset: Option<Preset>,

@@ -22,11 +22,19 @@ pub trait AnalyticsSource: Send + Sync {
     fn health(&self) -> PipelineHealth;
 
     /// Everything the range view shows for `query`, rankings `limit` long.
-    fn range_view(&self, query: &RangeQuery, limit: Limit) -> Result<RangeView, SourceError>;
+    async fn range_view(&self, query: &RangeQuery, limit: Limit) -> Result<RangeView, SourceError>;
     /// One artist over the range; `None` for an artist never listened to.
-    fn artist_detail(&self, name: &str, query: &RangeQuery) -> Option<ArtistDetail>;
+    async fn artist_detail(
+        &self,
+        name: &str,
+        query: &RangeQuery,
+    ) -> Result<Option<ArtistDetail>, SourceError>;
     /// One song (by URI) over the range; `None` for a song never listened to.
-    fn song_detail(&self, track_uri: &str, query: &RangeQuery) -> Option<SongDetail>;
+    async fn song_detail(
+        &self,
+        track_uri: &str,
+        query: &RangeQuery,
+    ) -> Result<Option<SongDetail>, SourceError>;
 
     /// Everything the dashboard shows; a source that can read it in one go should.
     async fn dashboard(&self, limit: Limit) -> Result<Dashboard, SourceError> {

@@ -218,6 +218,8 @@ pub struct ServerConfig {
     pub batching: BatchSettings,
     #[command(flatten)]
     pub http: HttpSettings,
+    #[command(flatten)]
+    pub peers: PeerSettings,
     /// Days a session lasts without being used.
     #[arg(long = "session-idle-days", env = "SESSION_IDLE_DAYS", default_value_t = 14,
           value_parser = clap::value_parser!(u32).range(1..=365))]
@@ -322,6 +324,38 @@ impl HttpSettings {
     }
 }
 
+/// How servers sharing the topic reach each other: each answers the
+/// others about the people of the partitions its consumer owns.
+#[derive(Args, Debug, Clone)]
+pub struct PeerSettings {
+    /// Where this server answers the others: an address inside the
+    /// deployment, never the public one (port 0: any free port).
+    #[arg(long = "peer-addr", env = "PEER_ADDR", default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// How the others reach that address, when it is not the address bound
+    /// (bound to 0.0.0.0, or behind a proxy): `http://10.0.0.5:7100`.
+    #[arg(long = "peer-url", env = "PEER_URL", value_parser = parse_peer_url)]
+    pub url: Option<String>,
+}
+
+/// Reads `PEER_URL`: an `http://host:port` address, nothing after it.
+fn parse_peer_url(raw: &str) -> Result<String, String> {
+    let uri: axum::http::Uri = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a URL like http://10.0.0.5:7100"))?;
+    match (uri.scheme_str(), uri.authority(), uri.path()) {
+        (Some("http"), Some(authority), "" | "/")
+            if authority.port().is_some() && uri.query().is_none() =>
+        {
+            Ok(format!("http://{authority}"))
+        }
+        _ => Err(format!(
+            "{raw:?} must be http://host:port (the servers' peer address), nothing after it"
+        )),
+    }
+}
+
 /// How the consumer groups events into micro-batches.
 #[derive(Args, Debug, Clone)]
 pub struct BatchSettings {
@@ -357,6 +391,7 @@ impl ServerConfig {
              mongodb:        {} (MONGODB_URI), database {} (MONGODB_DB)\n\
              batches:        up to {} events, {} bytes or {} ms (BATCH_MAX_EVENTS, BATCH_MAX_BYTES, BATCH_MAX_WAIT_MS)\n\
              metrics:        http://{}/metrics (METRICS_ADDR)\n\
+             peers:          {}{} (PEER_ADDR, PEER_URL)\n\
              connections:    at most {}, headers within {} s, answers within {} s, {} live streams, {} per person \
              (MAX_CONNECTIONS, HEADER_READ_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_LIVE_STREAMS, MAX_LIVE_STREAMS_PER_PERSON)\n\
              reverse proxy:  {} (TRUSTED_PROXY)",
@@ -370,6 +405,11 @@ impl ServerConfig {
             self.batching.max_bytes,
             self.batching.max_wait_ms,
             self.http.metrics_addr,
+            self.peers.addr,
+            self.peers
+                .url
+                .as_ref()
+                .map_or_else(String::new, |url| format!(", reached at {url}")),
             self.http.max_connections,
             self.http.header_read_timeout_secs,
             self.http.request_timeout_secs,
@@ -439,6 +479,28 @@ mod tests {
         assert!(parse_public_url("/relative").is_err());
         assert!(parse_public_url("music.example.org").is_err());
         assert!(parse_public_url("http://192.168.1.5:3000").is_ok());
+    }
+
+    #[test]
+    fn a_peer_url_is_an_http_address_with_a_port_and_nothing_else() {
+        assert_eq!(
+            parse_peer_url("http://10.0.0.5:7100/").unwrap(),
+            "http://10.0.0.5:7100"
+        );
+        for refused in [
+            "https://a:1",
+            "http://a",
+            "http://a:1/x",
+            "a:1",
+            "http://a:1?q",
+        ] {
+            assert!(parse_peer_url(refused).is_err(), "{refused}");
+        }
+        let config = ServerConfig::try_parse_from(["server"]).unwrap();
+        assert!(
+            config.peers.addr.ip().is_loopback(),
+            "inside the machine by default"
+        );
     }
 
     #[test]

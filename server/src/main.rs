@@ -8,11 +8,14 @@ use anyhow::Context;
 use clap::Parser;
 use server::config::{ServerCommand, ServerConfig};
 use server::rollup::held::Held;
+use server::serve::ask::Asker;
 use server::serve::auth::Auth;
 use server::serve::client::TrustedProxy;
 use server::serve::health::KafkaProbe;
 use server::serve::listener::{self, ConnectionLimits};
 use server::serve::origin::SiteOrigin;
+use server::serve::owners::{Directory, Instance};
+use server::serve::peer::{self, PeerClient, PeerKey, PeerState};
 use server::serve::session::Sessions;
 use server::serve::{monitoring_router, router, AppState, LiveAnalytics};
 use server::status::PipelineStatus;
@@ -79,15 +82,48 @@ async fn main() -> anyhow::Result<()> {
         .run(),
     );
 
-    let live = LiveAnalytics::start(figures, status, held.clone(), written);
     let (close, closing) = watch::channel(false);
+    // Where the other servers ask this one about the partitions it owns.
+    let peer_listener = tokio::net::TcpListener::bind(config.peers.addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} for the other servers; set PEER_ADDR to a free address",
+                config.peers.addr
+            )
+        })?;
+    let peer_addr = peer_listener.local_addr()?;
+    let peer_url = config.peers.url.clone().unwrap_or_else(|| {
+        if peer_addr.ip().is_unspecified() {
+            tracing::warn!(
+                "the peer address {peer_addr} is every interface: set PEER_URL to how the other servers reach it"
+            );
+        }
+        format!("http://{peer_addr}")
+    });
+    let me = Instance::new(peer_url);
+    let peer_key = PeerKey::fetch(store.clone());
+    let directory = Directory::new(me.clone());
+    directory.start(figures.clone(), held.clone(), closing.clone());
+    let asker = Asker::new(
+        held.clone(),
+        directory.clone(),
+        PeerClient::new(peer_key.clone()),
+        figures.clone(),
+    );
+    let peer_state = PeerState {
+        held,
+        me,
+        status: status.clone(),
+        key: peer_key,
+    };
+    let live = LiveAnalytics::start(figures, status, asker, directory, written);
     let state = AppState {
         live: Arc::new(live),
         store: store.clone(),
         kafka: Arc::new(KafkaProbe::new(&config.kafka)?),
         kafka_settings: Arc::new(config.kafka.clone()),
         closing: closing.clone(),
-        held,
         live_streams: Arc::new(tokio::sync::Semaphore::new(
             config.http.max_live_streams as usize,
         )),
@@ -117,6 +153,7 @@ async fn main() -> anyhow::Result<()> {
         })?;
     // Scripts and tests read these lines to find the server.
     announce(&format!("metrics on http://{}", monitoring.local_addr()?));
+    announce(&format!("peers on http://{peer_addr}"));
     announce(&format!("listening on http://{address}"));
     info!("dashboard at {}", site.public_url());
     let limits = ConnectionLimits {
@@ -124,6 +161,16 @@ async fn main() -> anyhow::Result<()> {
         header_read_timeout: config.http.header_read_timeout(),
         drain_timeout: DRAIN_TIMEOUT,
     };
+    let stopping_peers = closing.clone();
+    let peers = tokio::spawn(listener::serve(
+        peer_listener,
+        peer::routes(peer_state),
+        limits,
+        async move {
+            let mut stopping = stopping_peers;
+            let _ = stopping.wait_for(|closing| *closing).await;
+        },
+    ));
     let stopping_monitoring = closing.clone();
     let monitoring = tokio::spawn(listener::serve(
         monitoring,
@@ -149,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     let _ = monitoring.await;
+    let _ = peers.await;
 
     info!("stopping: finishing the batch in flight");
     let _ = stop.send(true);

@@ -21,6 +21,7 @@ pub struct Metrics {
     pub flush_seconds: Histogram,
     pub mongodb_seconds: HistogramVec,
     pub partition_lag: IntGaugeVec,
+    pub listens_held: IntGaugeVec,
     pub http_requests: IntCounterVec,
     pub http_seconds: HistogramVec,
 }
@@ -76,6 +77,14 @@ impl Metrics {
                 &["partition"],
             )
             .expect("valid metric"),
+            listens_held: IntGaugeVec::new(
+                Opts::new(
+                    "listens_held",
+                    "Listens held in memory, of partitions counted here or followed here",
+                ),
+                &["keeper"],
+            )
+            .expect("valid metric"),
             http_requests: IntCounterVec::new(
                 Opts::new("http_requests_total", "HTTP requests, by route and status"),
                 &["route", "status"],
@@ -89,13 +98,14 @@ impl Metrics {
             .expect("valid metric"),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 8] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
             Box::new(metrics.events_counted.clone()),
             Box::new(metrics.dead_letters.clone()),
             Box::new(metrics.batch_events.clone()),
             Box::new(metrics.flush_seconds.clone()),
             Box::new(metrics.mongodb_seconds.clone()),
             Box::new(metrics.partition_lag.clone()),
+            Box::new(metrics.listens_held.clone()),
             Box::new(metrics.http_requests.clone()),
             Box::new(metrics.http_seconds.clone()),
         ];

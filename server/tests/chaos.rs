@@ -214,6 +214,95 @@ fn broker_killed_mid_stream_loses_and_duplicates_nothing() {
     );
 }
 
+/// The 3-broker cluster of `scripts/stack.sh cluster`.
+const CLUSTER: &str = "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094";
+
+/// Stops the cluster when the scenario ends, however it ends: it is not
+/// needed by the rest of the suite.
+struct ClusterDown;
+
+impl Drop for ClusterDown {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("scripts/stack.sh"))
+            .args(["cluster", "down"])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+/// The broker (node id) leading most of `topic`'s partitions.
+fn leading_broker(topic: &str) -> i32 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let client: BaseConsumer = rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", CLUSTER)
+        .create()
+        .expect("a Kafka client");
+    let metadata = client
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("the topic's metadata");
+    let mut led = std::collections::BTreeMap::<i32, usize>::new();
+    for partition in metadata.topics()[0].partitions() {
+        assert_eq!(
+            partition.replicas().len(),
+            3,
+            "replicated on all three brokers"
+        );
+        *led.entry(partition.leader()).or_default() += 1;
+    }
+    led.into_iter()
+        .max_by_key(|(_, partitions)| *partitions)
+        .map(|(broker, _)| broker)
+        .expect("a leader")
+}
+
+#[test]
+fn leader_of_a_three_broker_cluster_killed_mid_stream_loses_and_duplicates_nothing() {
+    let _serial = one_at_a_time();
+    let status = Command::new(repo_root().join("scripts/stack.sh"))
+        .args(["cluster", "up"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("scripts/stack.sh runs");
+    assert!(status.success(), "scripts/stack.sh cluster up failed");
+    let _down = ClusterDown;
+    let scenario = Scenario::on_brokers("chaos_cluster", CLUSTER);
+    let file = scenario.generate("history.csv", listens(), 303);
+    let expected = Expected::from_csv(&file);
+    let server = scenario.server();
+    let producer = produce_over(&scenario, &file, 20);
+    until_counting_past(&server, listens() as i64 / 10, expected.events);
+
+    let leader = leading_broker(&scenario.topic);
+    let status = Command::new(repo_root().join("scripts/stack.sh"))
+        .args(["cluster", "kill", &leader.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .expect("scripts/stack.sh runs");
+    assert!(status.success(), "killing broker {leader} failed");
+    let killed = Instant::now();
+    assert!(
+        server.events() < expected.events,
+        "the stream ended before the kill; use a larger CHAOS_LISTENS"
+    );
+
+    // Two of three replicas remain, as many as min.insync.replicas asks:
+    // producing and counting go on without the dead broker.
+    finished_producer(producer, &expected);
+    let stream_ended = killed.elapsed();
+    assert_exact(&expected, &scenario, &server);
+    assert_ne!(leading_broker(&scenario.topic), leader, "leadership moved");
+    report(
+        "Kafka cluster of 3 (replication 3, min.insync.replicas 2): the partitions' leader SIGKILLed mid-stream",
+        1,
+        expected.events,
+        &format!(
+            "the producer finished {} after the kill and every listen was counted {} after it, without the dead broker",
+            seconds(stream_ended),
+            seconds(killed.elapsed())
+        ),
+    );
+}
+
 #[test]
 fn ferretdb_outage_is_waited_out_while_the_api_serves_the_last_figures() {
     let _serial = one_at_a_time();
@@ -388,14 +477,15 @@ fn unreadable_input_fails_clearly_and_sends_nothing() {
     );
 }
 
-/// People who stream at once in the scale scenario: listens are keyed by
-/// person, so several are needed for the partitions (and the instances) to
-/// share the work; with 12 the chance that all land on one instance's two
-/// partitions is 1 in 2,000.
-const PEOPLE: usize = 12;
+/// People, partitions and instances of the scale scenario: listens are
+/// keyed by person, so people spread over the partitions, and the group
+/// gives each instance a third of the partitions.
+const PEOPLE: usize = 100;
+const PARTITIONS: &str = "12";
+const INSTANCES: usize = 3;
 
 #[test]
-fn two_instances_share_the_partitions_and_one_takes_over_when_the_other_dies() {
+fn three_instances_each_hold_a_third_and_answer_for_everyone_through_a_kill() {
     let _serial = one_at_a_time();
     let scenario = Scenario::new("chaos_scale");
     let rows = (listens().max(20_000) / PEOPLE as u64).max(1);
@@ -412,65 +502,185 @@ fn two_instances_share_the_partitions_and_one_takes_over_when_the_other_dies() {
         .iter()
         .map(|(name, _, _)| common::new_person(&scenario.database, name))
         .collect();
-    let mut first = scenario.server();
-    let rate = (rows / 30).max(1).to_string();
+    let settings = [("KAFKA_TOPIC_PARTITIONS", PARTITIONS)];
+    let mut servers: Vec<Server> = (0..INSTANCES)
+        .map(|_| scenario.server_with(&settings))
+        .collect();
+    let rate = (rows / 25).max(1).to_string();
     let producers: Vec<_> = people
         .iter()
         .map(|(name, file, _)| {
-            scenario.produce_in_background_as(file, &["--person", name, "--rate", &rate])
+            scenario.produce_in_background_as(
+                file,
+                &[
+                    "--person",
+                    name,
+                    "--rate",
+                    &rate,
+                    "--partitions",
+                    PARTITIONS,
+                ],
+            )
         })
         .collect();
-    let second = scenario.server();
 
-    // Both count their share of the partitions before one of them dies.
-    let share = total as u64 / 10;
+    // Each instance counts its share, and holds only that: no copies of the others'.
     let deadline = Instant::now() + CATCH_UP;
-    while counted_here(&first) < share || counted_here(&second) < share {
+    while servers
+        .iter()
+        .any(|server| counted_here(server) < total as u64 / 20)
+    {
         assert!(
             Instant::now() < deadline,
             "the instances did not share the work"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(
-        (counted_here(&first) + counted_here(&second)) < total as u64,
-        "use a larger CHAOS_LISTENS"
-    );
-    let counted_by_second = counted_here(&second);
-    second.kill();
+    let held: Vec<(i64, i64)> = servers.iter().map(listens_held).collect();
+    let counted: i64 = held.iter().map(|(counted, _)| counted).sum();
+    assert!(counted < total, "use a larger CHAOS_LISTENS");
+    for (index, (counted_here, followed)) in held.iter().enumerate() {
+        assert_eq!(
+            *followed, 0,
+            "instance {index} holds copies of others' partitions: {held:?}"
+        );
+        let share = *counted_here as f64 / counted as f64;
+        assert!(
+            (0.1..0.6).contains(&share),
+            "instance {index} holds {share:.2} of what is counted, not about a third: {held:?}"
+        );
+    }
+    let memory: Vec<u64> = servers.iter().map(Server::rss_mib).collect();
+
+    let dead = servers.remove(INSTANCES - 1);
+    let counted_by_dead = counted_here(&dead);
+    dead.kill();
     let killed = Instant::now();
+    // Right away, every person is still answered, those of the dead
+    // instance from its last journaled batch, flagged as stale.
+    let survivor = &mut servers[0];
+    let mut flagged = 0;
+    for token in &tokens {
+        survivor.token = token.clone();
+        let (status, headers, body) = survivor.send(
+            reqwest::Method::GET,
+            "/api/shares?preset=all-time",
+            Vec::new(),
+        );
+        assert_eq!(
+            status, 200,
+            "a person's ranges right after the kill: {body}"
+        );
+        flagged += usize::from(headers.contains_key("x-data-stale"));
+    }
+    assert!(
+        flagged > 0,
+        "answers from the dead instance's partitions say they may be stale"
+    );
+    let answered_after_kill = killed.elapsed();
 
     for (producer, (_, _, expected)) in producers.into_iter().zip(&people) {
         finished_producer(producer, expected);
     }
-    let stream_ended = killed.elapsed();
-    for ((name, _, expected), token) in people.iter().zip(&tokens) {
-        first.token = token.clone();
-        first.wait_for_events(expected.events);
-        expected.assert_served_by(&first);
-        let person = common::person_id(&scenario.database, name);
-        expected.assert_every_total_stored_of(&scenario, &person);
+    for server in &mut servers {
+        for ((_, file, expected), token) in people.iter().zip(&tokens) {
+            server.token = token.clone();
+            server.wait_for_events(expected.events);
+            expected.assert_served_by(server);
+            assert_ranges_served(expected, file, server);
+        }
     }
     let took_over = killed.elapsed();
-    // Another instance serves the same figures from the shared database.
-    let mut third = scenario.server();
-    for ((_, _, expected), token) in people.iter().zip(&tokens) {
-        third.token = token.clone();
-        expected.assert_served_by(&third);
-    }
+    let (counted, followed): (Vec<i64>, Vec<i64>) = servers.iter().map(listens_held).unzip();
+    assert_eq!(
+        counted.iter().sum::<i64>(),
+        total,
+        "the survivors count every partition between them; followed: {followed:?}"
+    );
     report(
         &format!(
-            "2 instances share 4 partitions, {PEOPLE} people stream; one SIGKILLed mid-stream"
+            "{INSTANCES} instances, {PARTITIONS} partitions, {PEOPLE} people stream; one SIGKILLed mid-stream"
         ),
         1,
         total,
         &format!(
-            "the other counted everything {} after the kill, the stream having ended after {} \
-             (the dead one had counted {counted_by_second})",
-            seconds(took_over),
-            seconds(stream_ended)
+            "every person answered {} after the kill ({flagged} flagged stale), all exact on both \
+             survivors {} after it; each held a third (RSS {memory:?} MiB; the dead one had counted {counted_by_dead})",
+            seconds(answered_after_kill),
+            seconds(took_over)
         ),
     );
+}
+
+/// Asserts every range endpoint answers the file's figures for the person
+/// `server` acts for, wherever their listens are held.
+fn assert_ranges_served(expected: &Expected, file: &std::path::Path, server: &Server) {
+    let shares: serde_json::Value = server.get_ok("/api/shares?preset=all-time");
+    assert_eq!(shares["plays"], expected.events, "plays of all time");
+    let months: Vec<serde_json::Value> =
+        server.get_ok("/api/over-time?preset=all-time&bucket=month");
+    let plays = |rows: &[serde_json::Value]| {
+        rows.iter()
+            .filter_map(|row| row["plays"].as_i64())
+            .sum::<i64>()
+    };
+    assert_eq!(plays(&months), expected.events, "plays month by month");
+    let clock: Vec<serde_json::Value> = server.get_ok("/api/listening-clock?preset=all-time");
+    assert_eq!(plays(&clock), expected.events, "plays hour by hour");
+    let bounds: serde_json::Value = server.get_ok("/api/range");
+    assert_eq!(
+        bounds["last_day"].as_str(),
+        expected.last_listen.get(..10),
+        "the last day with listens"
+    );
+    // A range of their history's middle, against a count of the file's rows in it.
+    let first = bounds["first_day"].as_str().unwrap_or_default().to_string();
+    let last = bounds["last_day"].as_str().unwrap_or_default().to_string();
+    let (from, to) = (middle(&first, &last, 1), middle(&first, &last, 2));
+    let between = Expected::from_csv_between(file, &from, &to);
+    let ranked: Vec<serde_json::Value> =
+        server.get_ok(&format!("/api/top-songs?from={from}&to={to}&limit=100"));
+    assert_eq!(
+        ranked,
+        between.top_songs(100),
+        "top songs from {from} to {to}"
+    );
+    if let Some(top) = expected.top_artists(1).first() {
+        let name = top["artist_name"].as_str().unwrap_or_default();
+        let detail: serde_json::Value = server.get_ok(&format!(
+            "/api/artists/{}",
+            // A path segment: `+` is a plus there, so spaces go as `%20`.
+            form_urlencoded::byte_serialize(name.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        ));
+        assert_eq!(detail["plays"], top["plays"], "the top artist's page");
+    }
+}
+
+/// The day `part` thirds of the way from `first` to `last` (ISO dates).
+fn middle(first: &str, last: &str, part: i64) -> String {
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default();
+    let (first, last) = (day(first), day(last));
+    (first + (last - first) * part as i32 / 3).to_string()
+}
+
+/// Listens held by an instance: of partitions it counts, of partitions it follows.
+fn listens_held(server: &Server) -> (i64, i64) {
+    let text = server.monitoring("/metrics").1;
+    let gauge = |keeper: &str| {
+        text.lines()
+            .find_map(|line| {
+                line.strip_prefix(&format!(
+                    "spotify_analytics_listens_held{{keeper=\"{keeper}\"}} "
+                ))?
+                .trim()
+                .parse::<f64>()
+                .ok()
+            })
+            .map_or(0, |value| value as i64)
+    };
+    (gauge("counted"), gauge("followed"))
 }
 
 /// Listens counted by this process (not by the other instances).

@@ -16,6 +16,8 @@ pub enum SecretKind {
     Invite,
     Setup,
     SignInLink,
+    /// What servers of one deployment prove themselves with to each other.
+    PeerKey,
 }
 
 impl SecretKind {
@@ -27,6 +29,7 @@ impl SecretKind {
             SecretKind::Invite => "sai_",
             SecretKind::Setup => "sau_",
             SecretKind::SignInLink => "san_",
+            SecretKind::PeerKey => "sap_",
         }
     }
 }

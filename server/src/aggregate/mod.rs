@@ -62,6 +62,12 @@ impl Tally {
     }
 }
 
+/// A version no aggregates had before: from 1 (0 is the empty aggregates').
+fn next_version() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Adds a listen to an optional tally.
 fn add_to(tally: &mut Option<Tally>, at: Millis, counts: &Counts) {
     match tally {
@@ -224,6 +230,10 @@ impl SongFigures {
 /// the catalog is computed again.
 #[derive(Debug, Clone, Default)]
 pub struct Aggregates {
+    /// Changes with every listen counted, and is never the same for two
+    /// states of any aggregates (what was computed of them stays valid as
+    /// long as it has not changed).
+    version: u64,
     catalog: Catalog,
     /// By song number.
     songs: Vec<SongFigures>,
@@ -307,6 +317,7 @@ impl Aggregates {
     /// of this catalog: in the all-time figures one by one, and into each
     /// month once.
     fn count_all(&mut self, listens: impl IntoIterator<Item = (Millis, u32, u32, u64)>) {
+        self.version = next_version();
         self.make_room();
         let mut by_month: BTreeMap<MonthKey, Vec<Counted>> = BTreeMap::new();
         for (at, naming, context, ms) in listens {
@@ -369,6 +380,11 @@ impl Aggregates {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// What identifies this state of the aggregates (see [`Aggregates::version`]'s field).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// Each song's figures, by song number.
@@ -669,6 +685,11 @@ mod tests {
         }
         assert_eq!(in_batches, at_once);
         assert_eq!(in_batches.months(), at_once.months());
+        assert_ne!(
+            in_batches.version(),
+            at_once.version(),
+            "each state its own version"
+        );
         assert_eq!(at_once.summary().events, 40);
         assert_eq!(at_once.summary().songs, 7);
         assert_eq!(at_once.summary().artists, 3);

@@ -97,7 +97,7 @@ impl PeopleAggregates {
     pub fn events(&self) -> i64 {
         self.people
             .values()
-            .map(|aggregates| aggregates.summary().events)
+            .map(|aggregates| aggregates.keys() as i64)
             .sum()
     }
 

@@ -5,10 +5,11 @@
 //! batch into the state requests read, under a write lock held only as
 //! long as the fold.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::question::{answer, Answer, Question, Refusal};
 use crate::accounts::PersonId;
 use crate::aggregate::people::PeopleAggregates;
 use crate::aggregate::Aggregates;
@@ -37,14 +38,58 @@ pub enum Keeper {
 pub struct HeldPartition {
     pub keeper: Keeper,
     figures: RwLock<PartitionFigures>,
+    /// Answers given, with the version of the person's aggregates they
+    /// were computed from: the same question is computed once per change
+    /// of their figures, however often it is asked.
+    answers: Mutex<KeptAnswers>,
 }
+
+/// Answers by whose and what question, with the version of the
+/// aggregates each was computed from.
+type KeptAnswers = HashMap<(PersonId, Question), (u64, Arc<Answering>)>;
+
+/// An answer, or why there is none.
+pub type Answering = Result<Answer, Refusal>;
+
+/// Answers kept per partition; past this many they are all dropped
+/// (a crude bound, enough for what people keep asking).
+const ANSWERS_KEPT: usize = 512;
 
 impl HeldPartition {
     pub fn new(keeper: Keeper, figures: PartitionFigures) -> Arc<Self> {
         Arc::new(Self {
             keeper,
             figures: RwLock::new(figures),
+            answers: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Answers `question` about `person`'s listens here: computed, or as
+    /// computed before if their figures have not changed since.
+    pub fn answer(&self, person: &PersonId, question: &Question) -> Arc<Answering> {
+        let figures = self.read();
+        let aggregates = figures.aggregates.people.get(person).unwrap_or(&NOBODY);
+        let key = (person.clone(), question.clone());
+        let version = aggregates.version();
+        if let Some((known, answered)) = self.kept().get(&key) {
+            if *known == version {
+                return answered.clone();
+            }
+        }
+        let answered = Arc::new(answer(aggregates, question));
+        drop(figures);
+        let mut kept = self.kept();
+        if kept.len() >= ANSWERS_KEPT {
+            kept.clear();
+        }
+        kept.insert(key, (version, answered.clone()));
+        answered
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, KeptAnswers> {
+        self.answers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, PartitionFigures> {
@@ -75,6 +120,8 @@ struct HeldState {
     claimed: Mutex<BTreeSet<i32>>,
     /// Whether the consumer's group assigned it partitions yet (perhaps none).
     assignment_known: AtomicBool,
+    /// Rings when a partition is held or released.
+    changed: tokio::sync::Notify,
 }
 
 impl Held {
@@ -149,6 +196,12 @@ impl Held {
     /// Holds `held` as the partition's state, replacing what was held.
     pub fn insert(&self, partition: i32, held: Arc<HeldPartition>) {
         self.partitions_mut().insert(partition, held);
+        self.0.changed.notify_one();
+    }
+
+    /// Resolves when a partition was held or released since the last time.
+    pub async fn changed(&self) {
+        self.0.changed.notified().await;
     }
 
     /// Stops holding the partition, if `held` is still what is held of it.
@@ -159,7 +212,30 @@ impl Held {
             .is_some_and(|current| Arc::ptr_eq(current, held))
         {
             partitions.remove(&partition);
+            self.0.changed.notify_one();
         }
+    }
+
+    /// The partitions held here that hold figures of `person`.
+    pub fn holding(&self, person: &PersonId) -> Vec<i32> {
+        self.partitions()
+            .iter()
+            .filter(|(_, held)| held.read().aggregates.people.contains_key(person))
+            .map(|(partition, _)| *partition)
+            .collect()
+    }
+
+    /// Listens held of the partitions counted here, and of those followed here.
+    pub fn listens(&self) -> (i64, i64) {
+        let mut held = (0, 0);
+        for partition in self.partitions().values() {
+            let listens = partition.read().aggregates.events();
+            match partition.keeper {
+                Keeper::Consumer => held.0 += listens,
+                Keeper::Follower => held.1 += listens,
+            }
+        }
+        held
     }
 
     /// The partitions held, and who keeps each.
@@ -252,6 +328,39 @@ mod tests {
         assert_eq!(
             held.keepers(),
             BTreeMap::from([(0, Keeper::Consumer), (3, Keeper::Follower)])
+        );
+    }
+
+    #[test]
+    fn an_answer_is_computed_once_per_change_of_the_figures() {
+        use super::super::question::{Answer, Question};
+        let held = HeldPartition::new(Keeper::Consumer, figures(&[("ann", "a"), ("bob", "b")]));
+        let (ann, bob) = (PersonId("ann".into()), PersonId("bob".into()));
+        let question = Question::TopSongs {
+            query: Default::default(),
+            limit: app::model::Limit::DEFAULT,
+        };
+        let first = held.answer(&ann, &question);
+        assert!(Arc::ptr_eq(&first, &held.answer(&ann, &question)), "kept");
+        let of_bob = held.answer(&bob, &question);
+        let mut delta = PartitionDelta::default();
+        delta.add(
+            &ann,
+            &test_listen("c", "Artist", "2024-03-02T10:00:00Z", 1, false),
+        );
+        held.write().aggregates.apply(&delta);
+        let after = held.answer(&ann, &question);
+        assert!(
+            !Arc::ptr_eq(&first, &after),
+            "computed again once Ann's figures changed"
+        );
+        let Ok(Answer::Songs(songs)) = &*after else {
+            panic!("songs expected");
+        };
+        assert_eq!(songs.len(), 2);
+        assert!(
+            Arc::ptr_eq(&of_bob, &held.answer(&bob, &question)),
+            "Bob's did not change"
         );
     }
 

@@ -4,3 +4,4 @@
 
 pub mod held;
 pub mod query;
+pub mod question;

@@ -51,9 +51,18 @@ pub fn figures<T: Serialize>(state: &AppState, read: Result<T, SourceError>) -> 
 
 /// Figures read as JSON, flagged when they may not be current.
 pub fn figures_with_health<T: Serialize>(state: &AppState, value: T) -> Response {
-    let mut response = Json(value).into_response();
-    if let Some(problem) = state.live.health().problem {
-        if let Ok(reason) = HeaderValue::from_str(&header_text(&problem)) {
+    with_stale(Json(value).into_response(), stale_reason(state))
+}
+
+/// Why this server's figures may not be current, if they may not.
+pub fn stale_reason(state: &AppState) -> Option<String> {
+    state.live.health().problem
+}
+
+/// `response` flagged with `reason`, when there is one.
+pub fn with_stale(mut response: Response, reason: Option<String>) -> Response {
+    if let Some(reason) = reason {
+        if let Ok(reason) = HeaderValue::from_str(&header_text(&reason)) {
             response.headers_mut().insert(STALE_HEADER, reason);
         }
     }

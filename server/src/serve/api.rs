@@ -40,12 +40,17 @@ async fn top_songs(
     Extension(viewer): Extension<Viewer>,
     ApiQuery(args): ApiQuery<RangeArgs>,
 ) -> Response {
-    let person = &viewer.person;
-    match RangeParams::read(args, &state.held, person) {
-        Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, person, asked, false),
+    match RangeParams::read(args) {
+        Ok(asked) if asked.asks_for_a_range() => {
+            range_api::ranked(&state, &viewer, asked, false).await
+        }
         Ok(asked) => figures::<Vec<TopSong>>(
             &state,
-            state.live.for_person(person).top_songs(asked.limit).await,
+            state
+                .live
+                .for_person(&viewer.person)
+                .top_songs(asked.limit)
+                .await,
         ),
         Err(error) => error.into_response(),
     }
@@ -56,12 +61,17 @@ async fn top_artists(
     Extension(viewer): Extension<Viewer>,
     ApiQuery(args): ApiQuery<RangeArgs>,
 ) -> Response {
-    let person = &viewer.person;
-    match RangeParams::read(args, &state.held, person) {
-        Ok(asked) if asked.asks_for_a_range() => range_api::ranked(&state, person, asked, true),
+    match RangeParams::read(args) {
+        Ok(asked) if asked.asks_for_a_range() => {
+            range_api::ranked(&state, &viewer, asked, true).await
+        }
         Ok(asked) => figures::<Vec<TopArtist>>(
             &state,
-            state.live.for_person(person).top_artists(asked.limit).await,
+            state
+                .live
+                .for_person(&viewer.person)
+                .top_artists(asked.limit)
+                .await,
         ),
         Err(error) => error.into_response(),
     }

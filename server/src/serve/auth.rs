@@ -187,7 +187,10 @@ impl Auth {
                 }
                 None => None,
             },
-            SecretKind::Invite | SecretKind::Setup | SecretKind::SignInLink => None,
+            SecretKind::Invite
+            | SecretKind::Setup
+            | SecretKind::SignInLink
+            | SecretKind::PeerKey => None,
         };
         let Some(key) = key else {
             return Ok(None);

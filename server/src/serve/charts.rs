@@ -6,7 +6,9 @@
 use app::components::bar_chart::render_bar_chart;
 use app::components::ranking::{albums_ranked, artists_ranked, ranking_bars, songs_ranked};
 use app::components::time_charts::{render_clock, render_over_time};
+use app::model::Limit;
 use app::range::{RangeQuery, RangeView};
+use app::source::AnalyticsSource;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +23,7 @@ use super::query::{ApiQuery, ChartArgs};
 use super::AppState;
 
 /// Rows of the downloadable rankings, as on the dashboard.
-const CHART_ROWS: usize = 10;
+const CHART_ROWS: u32 = 10;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/charts/{file}", get(chart))
@@ -43,9 +45,15 @@ async fn chart(
         Ok(query) => query,
         Err(error) => return error.into_response(),
     };
-    let view = state.held.ask(&viewer.person, |aggregates| {
-        aggregates.view(&query, CHART_ROWS)
-    });
+    let asked = state
+        .live
+        .for_person(&viewer.person)
+        .range_view(&query, Limit::clamped(CHART_ROWS))
+        .await;
+    let view = match asked {
+        Ok(view) => view,
+        Err(error) => return ApiError::Unavailable(error.to_string()).into_response(),
+    };
     let Some(drawn) = draw(name, &view) else {
         return unknown_chart();
     };

@@ -32,7 +32,16 @@ pub fn routes() -> Router<AppState> {
 pub fn monitoring_routes() -> Router<AppState> {
     Router::new()
         .route("/readyz", get(readyz_detailed))
-        .route("/metrics", get(crate::metrics::serve_metrics))
+        .route("/metrics", get(metrics))
+}
+
+/// `GET /metrics`, with the listens held here as of now.
+async fn metrics(State(state): State<AppState>) -> axum::response::Response {
+    let (counted, followed) = state.live.listens_held();
+    let held = &crate::metrics::METRICS.listens_held;
+    held.with_label_values(&["counted"]).set(counted);
+    held.with_label_values(&["followed"]).set(followed);
+    crate::metrics::serve_metrics().await
 }
 
 /// A Kafka client kept only to ask the cluster whether it answers.

@@ -15,6 +15,10 @@ use std::time::Duration;
 
 use app::model::{Dashboard, Limit, PipelineHealth, Summary, TopArtist, TopSong};
 use app::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
+
+use super::ask::{Answered, Asker};
+use super::owners::Directory;
+use crate::rollup::question::{Answer, Question, Refusal};
 use app::source::{AnalyticsSource, SourceError};
 use async_trait::async_trait;
 use tokio::sync::watch;
@@ -42,10 +46,12 @@ const FIRST_ASSIGNMENT_WAIT: Duration = Duration::from_secs(2);
 /// How long a read may take before it counts as failed.
 const READ_PATIENCE: Duration = Duration::from_secs(1);
 
-/// Everyone's latest leaderboards, as read together.
+/// Everyone's latest leaderboards, as read together, and the partitions
+/// each person's figures are in.
 #[derive(Debug, Default)]
 pub struct Everyone {
     pub people: HashMap<PersonId, Arc<Leaderboards>>,
+    pub partitions: HashMap<PersonId, Vec<i32>>,
 }
 
 /// The latest figures read; `None` until the first read.
@@ -55,7 +61,7 @@ pub type Figures = Option<Arc<Everyone>>;
 pub struct LiveAnalytics {
     latest: watch::Receiver<Figures>,
     status: PipelineStatus,
-    held: Held,
+    asker: Asker,
     /// Each person's dashboard as pushed to open pages, made once per change.
     payloads: Mutex<HashMap<PersonId, SharedPayload>>,
 }
@@ -68,27 +74,29 @@ struct SharedPayload {
 }
 
 impl LiveAnalytics {
-    /// Starts reading the figures, and following the partitions this
-    /// server's consumer does not own into `held`, in the background; call
-    /// inside a Tokio runtime. `written` rings when this server's consumer
-    /// wrote leaderboards.
+    /// Starts reading the figures, and following the partitions no live
+    /// server counts into the held ones, in the background; call inside a
+    /// Tokio runtime. `written` rings when this server's consumer wrote
+    /// leaderboards.
     pub fn start(
         store: TopicStore,
         status: PipelineStatus,
-        held: Held,
+        asker: Asker,
+        directory: Directory,
         written: WrittenSignal,
     ) -> Self {
         let (publish, latest) = watch::channel(None);
         tokio::spawn(follow_partitions(
             store.clone(),
-            held.clone(),
+            asker.held().clone(),
+            directory,
             publish.clone(),
         ));
         tokio::spawn(refresh(store, status.clone(), written, publish));
         Self {
             latest,
             status,
-            held,
+            asker,
             payloads: Mutex::new(HashMap::new()),
         }
     }
@@ -128,6 +136,29 @@ impl LiveAnalytics {
         PipelineHealth {
             problem: self.status.problem(),
         }
+    }
+
+    /// Listens held here: of partitions counted here, of partitions followed here.
+    pub fn listens_held(&self) -> (i64, i64) {
+        self.asker.held().listens()
+    }
+
+    /// Answers a question about a person's listens, wherever they are held.
+    pub async fn ask(
+        &self,
+        person: &PersonId,
+        question: &Question,
+    ) -> Result<Answered, SourceError> {
+        let partitions = self
+            .latest
+            .borrow()
+            .as_ref()
+            .and_then(|everyone| everyone.partitions.get(person).cloned())
+            .unwrap_or_default();
+        self.asker
+            .ask(person, &partitions, question)
+            .await
+            .map_err(|error| SourceError(error.to_string()))
     }
 
     /// How many listens a person has counted; 0 before any.
@@ -221,31 +252,46 @@ async fn read_changes(
             now.entry(person).or_default().insert(partition, version);
         }
     }
+    let partitions = now
+        .iter()
+        .map(|(person, versions)| (person.clone(), versions.keys().copied().collect()))
+        .collect();
     let current = publish.borrow().clone();
-    let mut people = HashMap::new();
-    let mut changed = current.is_none() || now.len() != known.len();
-    for (person, versions) in &now {
-        let unchanged = known.get(person) == Some(versions);
-        let kept = current
+    let kept = |person: &PersonId| {
+        current
             .as_ref()
             .and_then(|everyone| everyone.people.get(person))
-            .filter(|_| unchanged);
-        let leaderboards = match kept {
-            Some(kept) => kept.clone(),
-            None => {
-                changed = true;
-                Arc::new(
-                    store
-                        .person_leaderboards(person, versions.keys().copied())
-                        .await?,
-                )
+            .filter(|_| known.get(person) == now.get(person))
+            .cloned()
+    };
+    // Whose figures to read again, partition by partition.
+    let mut to_read: BTreeMap<i32, Vec<&PersonId>> = BTreeMap::new();
+    for (person, versions) in &now {
+        if kept(person).is_none() {
+            for partition in versions.keys() {
+                to_read.entry(*partition).or_default().push(person);
             }
-        };
-        people.insert(person.clone(), leaderboards);
+        }
     }
+    let mut read: HashMap<PersonId, Vec<Leaderboards>> = HashMap::new();
+    for (partition, people) in &to_read {
+        for (person, leaderboards) in store.partition_leaderboards(*partition, people).await? {
+            read.entry(person).or_default().push(leaderboards);
+        }
+    }
+    let changed = current.is_none() || now.len() != known.len() || !to_read.is_empty();
+    let people = now
+        .keys()
+        .map(|person| {
+            let leaderboards = kept(person).unwrap_or_else(|| {
+                Arc::new(Leaderboards::merge(read.remove(person).unwrap_or_default()))
+            });
+            (person.clone(), leaderboards)
+        })
+        .collect();
     *known = now;
     if changed {
-        publish.send_replace(Some(Arc::new(Everyone { people })));
+        publish.send_replace(Some(Arc::new(Everyone { people, partitions })));
     }
     Ok(())
 }
@@ -253,7 +299,12 @@ async fn read_changes(
 /// Follows the partitions this server's consumer does not own into
 /// `held` until the server stops. No time limit here: the first load of a
 /// large history takes a while.
-async fn follow_partitions(store: TopicStore, held: Held, figures: watch::Sender<Figures>) {
+async fn follow_partitions(
+    store: TopicStore,
+    held: Held,
+    directory: Directory,
+    figures: watch::Sender<Figures>,
+) {
     // What this server's consumer is assigned, it loads: wait to know what.
     let started = Instant::now();
     while !held.assignment_known() && started.elapsed() < FIRST_ASSIGNMENT_WAIT {
@@ -261,7 +312,8 @@ async fn follow_partitions(store: TopicStore, held: Held, figures: watch::Sender
     }
     let mut failing = false;
     while !figures.is_closed() {
-        match store.follow_partitions(&held).await {
+        let owned_elsewhere = |partition| directory.owner_elsewhere(partition).is_some();
+        match store.follow_partitions(&held, owned_elsewhere).await {
             Ok(_) if failing => {
                 failing = false;
                 tracing::info!("following the partitions works again");
@@ -286,6 +338,22 @@ fn first<T: Clone>(rows: &[T], limit: Limit) -> Vec<T> {
 pub struct PersonAnalytics {
     person: PersonId,
     live: Arc<LiveAnalytics>,
+}
+
+impl PersonAnalytics {
+    /// The answer to a question about their listens; `None` when there is
+    /// no such artist or song.
+    async fn ask(&self, question: &Question) -> Result<Option<Answer>, SourceError> {
+        match &*self.live.ask(&self.person, question).await?.answer {
+            Ok(answer) => Ok(Some(answer.clone())),
+            Err(Refusal::NoSuch(_)) => Ok(None),
+            Err(Refusal::BadRequest(why)) => Err(SourceError(why.clone())),
+        }
+    }
+}
+
+fn unexpected() -> SourceError {
+    SourceError("the server holding these listens answered another question".into())
 }
 
 #[async_trait]
@@ -313,26 +381,48 @@ impl AnalyticsSource for PersonAnalytics {
         Ok(dashboard_of(&leaderboards, limit, self.health()))
     }
 
-    fn range_view(&self, query: &RangeQuery, limit: Limit) -> Result<RangeView, SourceError> {
-        Ok(self.live.held.ask(&self.person, |aggregates| {
-            aggregates.view(query, limit.get() as usize)
-        }))
+    async fn range_view(&self, query: &RangeQuery, limit: Limit) -> Result<RangeView, SourceError> {
+        let question = Question::View {
+            query: *query,
+            limit,
+        };
+        match self.ask(&question).await? {
+            Some(Answer::View(view)) => Ok(view),
+            _ => Err(unexpected()),
+        }
     }
 
-    fn artist_detail(&self, name: &str, query: &RangeQuery) -> Option<ArtistDetail> {
-        self.live.held.ask(&self.person, |aggregates| {
-            aggregates.artist_detail(
-                name,
-                aggregates.resolve(query),
-                Limit::DEFAULT.get() as usize,
-            )
-        })
+    async fn artist_detail(
+        &self,
+        name: &str,
+        query: &RangeQuery,
+    ) -> Result<Option<ArtistDetail>, SourceError> {
+        let question = Question::Artist {
+            name: name.to_string(),
+            query: *query,
+            limit: Limit::DEFAULT,
+        };
+        match self.ask(&question).await? {
+            Some(Answer::Artist(detail)) => Ok(Some(detail)),
+            None => Ok(None),
+            _ => Err(unexpected()),
+        }
     }
 
-    fn song_detail(&self, track_uri: &str, query: &RangeQuery) -> Option<SongDetail> {
-        self.live.held.ask(&self.person, |aggregates| {
-            aggregates.song_detail(track_uri, aggregates.resolve(query))
-        })
+    async fn song_detail(
+        &self,
+        track_uri: &str,
+        query: &RangeQuery,
+    ) -> Result<Option<SongDetail>, SourceError> {
+        let question = Question::Song {
+            uri: track_uri.to_string(),
+            query: *query,
+        };
+        match self.ask(&question).await? {
+            Some(Answer::Song(detail)) => Ok(Some(detail)),
+            None => Ok(None),
+            _ => Err(unexpected()),
+        }
     }
 
     fn health(&self) -> PipelineHealth {

@@ -5,6 +5,7 @@
 mod account_services;
 mod answer;
 pub mod api;
+pub mod ask;
 mod assets;
 pub mod auth;
 mod charts;
@@ -17,6 +18,8 @@ pub mod health;
 pub mod listener;
 mod live;
 pub mod origin;
+pub mod owners;
+pub mod peer;
 mod push;
 pub mod query;
 pub mod range_api;
@@ -53,8 +56,6 @@ pub struct AppState {
     pub kafka: Arc<KafkaProbe>,
     /// How to reach the listens topic, for control events.
     pub kafka_settings: Arc<KafkaSettings>,
-    /// The partitions held here, for questions about time ranges.
-    pub held: crate::rollup::held::Held,
     /// Becomes true when the server starts to stop: pushed streams then end.
     pub closing: tokio::sync::watch::Receiver<bool>,
     /// Live streams that may still be opened, by anyone.

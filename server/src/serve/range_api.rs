@@ -1,24 +1,24 @@
 //! The JSON API of time ranges: every endpoint takes `from` and `to` (ISO
 //! dates, from included, to excluded, UTC) or a `preset`
-//! (`last-7-days`, `last-30-days`, `latest-year`, `all-time`), and answers
-//! from the rollups in memory. `/api/top-songs` and `/api/top-artists` answer
-//! from them too when a range or `by` is given, in the same shape as always.
+//! (`last-7-days`, `last-30-days`, `latest-year`, `all-time`), and is
+//! answered from the person's aggregates, by this server or the one that
+//! holds them (see [`super::ask`]). `/api/top-songs` and `/api/top-artists`
+//! answer from them too when a range or `by` is given, in the same shape as
+//! always.
 
 use app::model::Limit;
-use app::range::{Bucket, DateRange, Metric, RangeQuery};
+use app::range::{Bucket, RangeQuery};
 use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use serde_json::json;
 
-use super::answer::{figures_with_health, ApiError};
+use super::answer::{stale_reason, with_stale, ApiError};
 use super::auth::Viewer;
 use super::query::{ApiQuery, RangeArgs};
 use super::AppState;
-use crate::accounts::PersonId;
-use crate::aggregate::Aggregates;
-use crate::rollup::held::Held;
+use crate::rollup::question::{Question, Refusal};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,14 +34,13 @@ pub fn routes() -> Router<AppState> {
 
 /// The query parameters of a range endpoint, read and checked.
 pub struct RangeParams {
-    pub range: DateRange,
-    pub metric: Metric,
+    pub query: RangeQuery,
     pub limit: Limit,
     args: RangeArgs,
 }
 
 impl RangeParams {
-    pub fn read(args: RangeArgs, held: &Held, person: &PersonId) -> Result<Self, ApiError> {
+    pub fn read(args: RangeArgs) -> Result<Self, ApiError> {
         let query = RangeQuery::parse(
             args.preset.as_deref(),
             args.from.as_deref(),
@@ -50,8 +49,7 @@ impl RangeParams {
         )
         .map_err(ApiError::BadRequest)?;
         Ok(Self {
-            range: held.ask(person, |aggregates| aggregates.resolve(&query)),
-            metric: query.metric,
+            query,
             limit: Limit::parse(args.limit.as_deref()).map_err(ApiError::BadRequest)?,
             args,
         })
@@ -81,31 +79,38 @@ impl RangeParams {
     fn bucket(&self) -> Result<Bucket, ApiError> {
         Bucket::parse(self.args.bucket.as_deref()).map_err(ApiError::BadRequest)
     }
-
-    fn rows(&self) -> usize {
-        self.limit.get() as usize
-    }
 }
 
-/// Answers `question` about the range the parameters ask for.
-fn answer<T: serde::Serialize>(
+/// Answers the question the parameters make, for the person asking.
+async fn answer(
     state: &AppState,
     viewer: &Viewer,
     ApiQuery(args): ApiQuery<RangeArgs>,
-    question: impl FnOnce(&RangeParams, &Aggregates) -> Result<T, ApiError>,
+    question: impl FnOnce(RangeParams) -> Result<Question, ApiError>,
 ) -> Response {
-    let person = &viewer.person;
-    let asked = match RangeParams::read(args, &state.held, person) {
-        Ok(asked) => asked,
-        Err(error) => return error.into_response(),
-    };
-    match state
-        .held
-        .ask(person, |aggregates| question(&asked, aggregates))
-    {
-        Ok(value) => figures_with_health(state, value),
+    match RangeParams::read(args).and_then(question) {
+        Ok(question) => ask(state, viewer, &question).await,
         Err(error) => error.into_response(),
     }
+}
+
+/// Asks `question` about the viewer's listens, wherever they are held.
+pub async fn ask(state: &AppState, viewer: &Viewer, question: &Question) -> Response {
+    let answered = match state.live.ask(&viewer.person, question).await {
+        Ok(answered) => answered,
+        Err(error) => return ApiError::Unavailable(error.to_string()).into_response(),
+    };
+    let answer = match &*answered.answer {
+        Ok(answer) => answer,
+        Err(Refusal::BadRequest(why)) => return ApiError::BadRequest(why.clone()).into_response(),
+        Err(Refusal::NoSuch(why)) => return ApiError::NoSuch(why.clone()).into_response(),
+    };
+    let json = match answer.to_json() {
+        Ok(json) => json,
+        Err(error) => return ApiError::Unavailable(error.to_string()).into_response(),
+    };
+    let response = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
+    with_stale(response, answered.stale.or_else(|| stale_reason(state)))
 }
 
 async fn bounds(
@@ -113,12 +118,10 @@ async fn bounds(
     Extension(viewer): Extension<Viewer>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, &viewer, params, |asked, index| {
-        let (first, last) = index.bounds();
-        Ok(
-            json!({ "first_day": first, "last_day": last, "from": asked.range.from, "to": asked.range.to }),
-        )
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::Bounds { query: asked.query })
     })
+    .await
 }
 
 async fn top_albums(
@@ -126,9 +129,13 @@ async fn top_albums(
     Extension(viewer): Extension<Viewer>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, &viewer, params, |asked, index| {
-        Ok(index.top_albums(asked.range, asked.metric, asked.rows()))
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::TopAlbums {
+            query: asked.query,
+            limit: asked.limit,
+        })
     })
+    .await
 }
 
 async fn most_skipped(
@@ -136,9 +143,14 @@ async fn most_skipped(
     Extension(viewer): Extension<Viewer>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, &viewer, params, |asked, index| {
-        Ok(index.most_skipped(asked.range, asked.min_plays()?, asked.rows()))
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::MostSkipped {
+            query: asked.query,
+            min_plays: asked.min_plays()?,
+            limit: asked.limit,
+        })
     })
+    .await
 }
 
 async fn listening_clock(
@@ -146,42 +158,24 @@ async fn listening_clock(
     Extension(viewer): Extension<Viewer>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, &viewer, params, |asked, index| {
-        Ok(index.clock(asked.range))
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::Clock { query: asked.query })
     })
+    .await
 }
-
-/// Most steps a time series answers, so a long range cannot ask for millions of days.
-const MAX_STEPS: i64 = 20_000;
 
 async fn over_time(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, &viewer, params, |asked, index| {
-        let bucket = asked.bucket()?;
-        let (first, last) = index.bounds();
-        let from = asked.range.from.or(first);
-        let to = asked
-            .range
-            .to
-            .or(last.map(|day| day + chrono::Duration::days(1)));
-        if let (Some(from), Some(to)) = (from, to) {
-            let days = (to - from).num_days();
-            let steps = match bucket {
-                Bucket::Day => days,
-                Bucket::Week => days / 7,
-                Bucket::Month => days / 28,
-            };
-            if steps > MAX_STEPS {
-                return Err(ApiError::BadRequest(format!(
-                    "{from} to {to} is about {steps} steps; at most {MAX_STEPS}: choose a longer bucket or a shorter range"
-                )));
-            }
-        }
-        Ok(index.over_time(asked.range, bucket))
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::OverTime {
+            query: asked.query,
+            bucket: asked.bucket()?,
+        })
     })
+    .await
 }
 
 async fn shares(
@@ -189,9 +183,10 @@ async fn shares(
     Extension(viewer): Extension<Viewer>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, &viewer, params, |asked, index| {
-        Ok(index.shares(asked.range))
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::Shares { query: asked.query })
     })
+    .await
 }
 
 async fn artist(
@@ -200,16 +195,14 @@ async fn artist(
     Path(name): Path<String>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, &viewer, params, |asked, index| {
-        index
-            .artist_detail(&name, asked.range, asked.rows())
-            .ok_or_else(|| {
-                ApiError::NoSuch(format!(
-                    "no listens of an artist named {:?}",
-                    app::format::ellipsize(&name, 80)
-                ))
-            })
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::Artist {
+            name,
+            query: asked.query,
+            limit: asked.limit,
+        })
     })
+    .await
 }
 
 async fn song(
@@ -218,28 +211,27 @@ async fn song(
     Path(uri): Path<String>,
     params: ApiQuery<RangeArgs>,
 ) -> Response {
-    answer(&state, &viewer, params, |asked, index| {
-        index.song_detail(&uri, asked.range).ok_or_else(|| {
-            ApiError::NoSuch(format!(
-                "no listens of a song {:?}",
-                app::format::ellipsize(&uri, 80)
-            ))
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::Song {
+            uri,
+            query: asked.query,
         })
     })
+    .await
 }
 
-/// `/api/top-songs` and `/api/top-artists` with a range: the same shape, from the rollups.
-pub fn ranked(state: &AppState, person: &PersonId, asked: RangeParams, artists: bool) -> Response {
-    let rows = asked.rows();
-    if artists {
-        let value = state.held.ask(person, |aggregates| {
-            aggregates.top_artists_in(asked.range, asked.metric, rows)
-        });
-        figures_with_health(state, value)
+/// `/api/top-songs` and `/api/top-artists` with a range: the same shape, from the listens.
+pub async fn ranked(
+    state: &AppState,
+    viewer: &Viewer,
+    asked: RangeParams,
+    artists: bool,
+) -> Response {
+    let (query, limit) = (asked.query, asked.limit);
+    let question = if artists {
+        Question::TopArtists { query, limit }
     } else {
-        let value = state.held.ask(person, |aggregates| {
-            aggregates.top_songs_in(asked.range, asked.metric, rows)
-        });
-        figures_with_health(state, value)
-    }
+        Question::TopSongs { query, limit }
+    };
+    ask(state, viewer, &question).await
 }

@@ -12,10 +12,13 @@ use axum::Router;
 use leptos::prelude::LeptosOptions;
 use tower::ServiceExt;
 
+use super::ask::Asker;
 use super::auth::{needs, Auth, Needs};
 use super::health::KafkaProbe;
 use super::live::LiveAnalytics;
 use super::origin::SiteOrigin;
+use super::owners::{Directory, Instance};
+use super::peer::PeerClient;
 use super::session::Sessions;
 use super::{router, AppState};
 use crate::config::{HttpSettings, KafkaSettings, MongoSettings};
@@ -46,17 +49,26 @@ pub(super) async fn router_with(held: Held) -> (Router, Auth) {
         security: Default::default(),
     };
     let (_, closing) = tokio::sync::watch::channel(false);
+    let figures = store.for_topic(&kafka.topic);
+    // Nobody else owns anything: every question is answered from `held`.
+    let directory = Directory::new(Instance::new("http://127.0.0.1:1".into()));
+    let asker = Asker::new(
+        held,
+        directory.clone(),
+        PeerClient::new(Default::default()),
+        figures.clone(),
+    );
     let state = AppState {
         live: Arc::new(LiveAnalytics::start(
-            store.for_topic(&kafka.topic),
+            figures,
             PipelineStatus::default(),
-            held.clone(),
+            asker,
+            directory,
             Default::default(),
         )),
         store: store.clone(),
         kafka: Arc::new(KafkaProbe::new(&kafka).expect("a client")),
         kafka_settings: Arc::new(kafka),
-        held,
         closing,
         live_streams: Arc::new(tokio::sync::Semaphore::new(4)),
         live_streams_per_person: 2,

@@ -43,12 +43,40 @@ impl TopicStore {
         Ok(figures)
     }
 
-    /// Brings every partition with figures that this server's consumer
-    /// does not own into `held`, and each up to date; true when anything changed.
-    pub async fn follow_partitions(&self, held: &Held) -> Result<bool, StoreError> {
+    /// A partition's figures loaded while no checkpoint was written (one
+    /// written meanwhile may have pruned what was read): tried a few times,
+    /// then taken as read.
+    pub async fn load_consistent(&self, partition: i32) -> Result<PartitionFigures, StoreError> {
+        for _ in 0..3 {
+            let head = self.checkpoint_head(partition).await?;
+            let figures = self.load_partition(partition).await?;
+            if self.checkpoint_head(partition).await? == head {
+                return Ok(figures);
+            }
+        }
+        self.load_partition(partition).await
+    }
+
+    /// Brings every partition with figures that nobody counts here or
+    /// elsewhere (`owned_elsewhere` says which another server counts) into
+    /// `held`, and each up to date, and lets go of those another server
+    /// counts again; true when anything changed.
+    pub async fn follow_partitions(
+        &self,
+        held: &Held,
+        owned_elsewhere: impl Fn(i32) -> bool,
+    ) -> Result<bool, StoreError> {
         let mut changed = false;
+        for (partition, keeper) in held.keepers() {
+            if keeper == Keeper::Follower && owned_elsewhere(partition) {
+                if let Some(followed) = held.get(partition) {
+                    held.remove(partition, &followed);
+                    changed = true;
+                }
+            }
+        }
         for partition in self.partitions_with_data().await? {
-            if held.is_claimed(partition) {
+            if held.is_claimed(partition) || owned_elsewhere(partition) {
                 continue;
             }
             changed |= self.follow_partition(partition, held).await?;

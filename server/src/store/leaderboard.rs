@@ -259,29 +259,44 @@ impl TopicStore {
             .collect())
     }
 
-    /// A person's published totals and rankings in each of `partitions`, added up.
-    pub async fn person_leaderboards(
+    /// The published totals and rankings of `people` in a partition, in
+    /// one query (one scan of the partition's small collection, however
+    /// many people changed: read one by one, a round after a rebalance
+    /// took longer than readers wait).
+    pub async fn partition_leaderboards(
         &self,
-        person: &PersonId,
-        partitions: impl IntoIterator<Item = i32>,
-    ) -> Result<Leaderboards, StoreError> {
+        partition: i32,
+        people: &[&PersonId],
+    ) -> Result<HashMap<PersonId, Leaderboards>, StoreError> {
         let topic = self.topic();
-        let mut parts = Vec::new();
-        for partition in partitions {
-            let found = self
-                .collection(&leaderboards_collection(partition))
-                .find_one(doc! { "_id": format!("{topic}/{person}/{partition}") })
-                .projection(doc! { "_id": 0, "packed": 1 })
-                .await
-                .map_err(|e| self.error(e))?;
-            if let Some(document) = found {
+        let ids: Vec<String> = people
+            .iter()
+            .map(|person| format!("{topic}/{person}/{partition}"))
+            .collect();
+        let documents: Vec<Document> = self
+            .collection(&leaderboards_collection(partition))
+            .find(doc! { "_id": { "$in": ids } })
+            .projection(doc! { "_id": 0, "person": 1, "packed": 1 })
+            .await
+            .map_err(|e| self.error(e))?
+            .try_collect()
+            .await
+            .map_err(|e| self.error(e))?;
+        documents
+            .iter()
+            .map(|document| {
+                let person = document
+                    .get_str("person")
+                    .map_err(|e| StoreError::Corrupt(format!("leaderboards: {e}")))?;
                 let packed = document
                     .get_binary_generic("packed")
                     .map_err(|e| StoreError::Corrupt(format!("leaderboards: {e}")))?;
-                parts.push(super::compact::unpack(packed, "leaderboards")?);
-            }
-        }
-        Ok(Leaderboards::merge(parts))
+                Ok((
+                    PersonId(person.to_string()),
+                    super::compact::unpack(packed, "leaderboards")?,
+                ))
+            })
+            .collect()
     }
 }
 

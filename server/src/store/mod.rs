@@ -30,6 +30,7 @@ pub mod follower;
 pub mod imports;
 pub mod journal;
 pub mod leaderboard;
+pub mod owners;
 
 use std::sync::Arc;
 use std::time::Duration;

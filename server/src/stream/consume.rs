@@ -611,6 +611,7 @@ impl ConsumerTask {
                 Reassigned::Revoked(partition) => {
                     cursors.remove(&partition);
                     batch.abandon(partition);
+                    self.leaderboards.revoked(partition);
                     let released = owned.remove(&partition);
                     self.held
                         .release(partition, released.as_ref().map(|progress| &progress.held));

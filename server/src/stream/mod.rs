@@ -2,7 +2,7 @@
 //! events that forget a person, and the dead-letter topic where records that
 //! cannot be events go.
 
-mod backoff;
+pub mod backoff;
 mod batch;
 pub mod consume;
 mod consumer_events;

@@ -23,10 +23,18 @@ pub struct Publication {
     pub heads: PartitionHeads,
 }
 
+/// What the consumer tells the writing task.
+enum Message {
+    Publish(Publication),
+    /// The partition is no longer this consumer's: what is not written of
+    /// it yet is dropped, so it cannot land over its new owner's figures.
+    Revoked(i32),
+}
+
 /// Hands publications to the background task; dropping it lets the task
 /// write what it still holds and end.
 pub struct Publisher {
-    sender: mpsc::UnboundedSender<Publication>,
+    sender: mpsc::UnboundedSender<Message>,
 }
 
 impl Publisher {
@@ -39,7 +47,12 @@ impl Publisher {
 
     pub fn publish(&self, publication: Publication) {
         // The task ends only once every sender is gone.
-        let _ = self.sender.send(publication);
+        let _ = self.sender.send(Message::Publish(publication));
+    }
+
+    /// The partition moved to another consumer: nothing more of it is written here.
+    pub fn revoked(&self, partition: i32) {
+        let _ = self.sender.send(Message::Revoked(partition));
     }
 }
 
@@ -71,19 +84,19 @@ async fn publish_all(
     store: TopicStore,
     status: PipelineStatus,
     written: WrittenSignal,
-    mut receiver: mpsc::UnboundedReceiver<Publication>,
+    mut receiver: mpsc::UnboundedReceiver<Message>,
 ) {
     let mut pending: BTreeMap<i32, Pending> = BTreeMap::new();
     let mut backoff = Backoff::default();
     loop {
         if pending.is_empty() {
             match receiver.recv().await {
-                Some(publication) => take(&mut pending, publication),
+                Some(message) => take(&mut pending, message),
                 None => return,
             }
         }
-        while let Ok(publication) = receiver.try_recv() {
-            take(&mut pending, publication);
+        while let Ok(message) = receiver.try_recv() {
+            take(&mut pending, message);
         }
         let Some((&partition, next)) = pending.iter().next() else {
             continue;
@@ -114,11 +127,16 @@ async fn publish_all(
     }
 }
 
-fn take(pending: &mut BTreeMap<i32, Pending>, publication: Publication) {
-    pending
-        .entry(publication.partition)
-        .or_default()
-        .merge(publication);
+fn take(pending: &mut BTreeMap<i32, Pending>, message: Message) {
+    match message {
+        Message::Publish(publication) => pending
+            .entry(publication.partition)
+            .or_default()
+            .merge(publication),
+        Message::Revoked(partition) => {
+            pending.remove(&partition);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -155,5 +173,19 @@ mod tests {
         assert!(pending.changed.contains_key(&person("ann")));
         assert!(!pending.forgotten.contains(&person("ann")));
         assert_eq!(pending.heads.get(&person("ann")), Some(&30));
+    }
+
+    #[test]
+    fn nothing_of_a_revoked_partition_is_left_to_write() {
+        let mut pending = BTreeMap::new();
+        take(
+            &mut pending,
+            Message::Publish(publication(&["ann"], &[], 10)),
+        );
+        let mut other = publication(&["bob"], &[], 11);
+        other.partition = 1;
+        take(&mut pending, Message::Publish(other));
+        take(&mut pending, Message::Revoked(0));
+        assert_eq!(pending.keys().collect::<Vec<_>>(), vec![&1]);
     }
 }

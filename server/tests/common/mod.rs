@@ -31,16 +31,22 @@ fn brokers() -> String {
     std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
 }
 
-/// One test's own topic, consumer group and database.
+/// One test's own topic, consumer group and database, on the brokers it uses.
 pub struct Scenario {
     pub topic: String,
     pub group: String,
     pub database: String,
+    pub brokers: String,
     scratch: tempfile::TempDir,
 }
 
 impl Scenario {
     pub fn new(label: &str) -> Self {
+        Self::on_brokers(label, &brokers())
+    }
+
+    /// A scenario whose servers and producers use `brokers`.
+    pub fn on_brokers(label: &str, brokers: &str) -> Self {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -54,6 +60,7 @@ impl Scenario {
             topic: id.clone(),
             group: id.clone(),
             database: id,
+            brokers: brokers.to_string(),
             scratch: tempfile::tempdir().expect("a temporary directory"),
         }
     }
@@ -105,7 +112,7 @@ impl Scenario {
     pub fn server_command(&self, extra: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
         command
-            .env("KAFKA_BROKERS", brokers())
+            .env("KAFKA_BROKERS", &self.brokers)
             .env("KAFKA_TOPIC", &self.topic)
             .env("KAFKA_GROUP_ID", &self.group)
             .env("MONGODB_DB", &self.database)
@@ -122,7 +129,7 @@ impl Scenario {
 
     /// Runs the producer binary on a file, into this scenario's topic.
     pub fn produce(&self, file: &Path, extra_args: &[&str]) -> Output {
-        self.produce_via(&brokers(), file, extra_args)
+        self.produce_via(&self.brokers, file, extra_args)
     }
 
     /// Runs the producer binary against the given brokers, as the test person.
@@ -135,7 +142,7 @@ impl Scenario {
 
     /// Runs the producer binary on a file as another person (`--person` in `args`).
     pub fn produce_as(&self, person: &str, file: &Path) -> Output {
-        self.produce_as_via(&brokers(), file, &["--person", person])
+        self.produce_as_via(&self.brokers, file, &["--person", person])
     }
 
     fn produce_as_via(&self, brokers: &str, file: &Path, extra_args: &[&str]) -> Output {
@@ -161,7 +168,7 @@ impl Scenario {
         Command::new(env!("CARGO_BIN_EXE_producer"))
             .arg("--file")
             .arg(file)
-            .args(["--topic", &self.topic, "--brokers", &brokers()])
+            .args(["--topic", &self.topic, "--brokers", &self.brokers])
             .env("MONGODB_DB", &self.database)
             .args(extra_args)
             .stdout(Stdio::piped())
@@ -202,7 +209,7 @@ impl Drop for Scenario {
 
         let dead_letters = format!("{}_dlq", self.topic);
         if let Ok(admin) = ClientConfig::new()
-            .set("bootstrap.servers", brokers())
+            .set("bootstrap.servers", &self.brokers)
             .create::<AdminClient<DefaultClientContext>>()
         {
             let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
@@ -437,6 +444,19 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// The process's peak memory (resident), in MiB.
+    pub fn rss_mib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("VmHWM:"))
+                    .and_then(|kb| kb.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+            })
+            .map_or(0, |kb| kb / 1024)
+    }
 }
 
 impl Drop for Server {
@@ -484,6 +504,12 @@ impl Expected {
     /// Reads a classic-format file: rows that cannot be listens are rejected,
     /// exact repeats of a row are counted once.
     pub fn from_csv(path: &Path) -> Self {
+        Self::from_csv_between(path, "", "~")
+    }
+
+    /// The same of the listens whose time (`YYYY-MM-DD HH:MM:SS`, UTC) is in
+    /// `[from, to)`: dates compare as text.
+    pub fn from_csv_between(path: &Path, from: &str, to: &str) -> Self {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .from_path(path)
@@ -538,6 +564,9 @@ impl Expected {
             }
             if !seen.insert(fields.clone()) {
                 expected.duplicates += 1;
+                continue;
+            }
+            if !(from..to).contains(&fields[ts].trim()) {
                 continue;
             }
             let ms_played: i64 = fields[ms].trim().parse().unwrap_or_default();
@@ -744,7 +773,7 @@ pub fn stored_totals_of(
             .await
             .expect("MongoDB settings")
             .for_topic(&scenario.topic);
-        for partition in 0..partitions_of(&scenario.topic) {
+        for partition in 0..partitions_of(&scenario.brokers, &scenario.topic) {
             let figures = store
                 .load_partition(partition)
                 .await
@@ -775,13 +804,13 @@ fn add_count(count: &mut Count, tally: &server::aggregate::Tally) {
     count.skips += tally.skips;
 }
 
-/// How many partitions a topic has, as the broker says.
-pub fn partitions_of(topic: &str) -> i32 {
+/// How many partitions a topic has, as the brokers say.
+pub fn partitions_of(brokers: &str, topic: &str) -> i32 {
     use rdkafka::config::ClientConfig;
     use rdkafka::consumer::{BaseConsumer, Consumer};
 
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+        .set("bootstrap.servers", brokers)
         .create()
         .expect("a Kafka client");
     let metadata = consumer

@@ -1,0 +1,283 @@
+//! A question about one person's listens and its answer, as values: the
+//! same question is answered here when this server holds the person's
+//! partition, or sent to the server that does (see [`crate::serve::ask`]).
+//! Presets are resolved where the listens are, since they count back from
+//! the person's latest day.
+
+use app::model::{Limit, TopArtist, TopSong};
+use app::range::{
+    ArtistDetail, Bucket, ClockCell, DateRange, RangeQuery, RangeView, Shares, SkippedSong,
+    SongDetail, TimePoint, TopAlbum,
+};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::Aggregates;
+
+/// Most steps a time series answers, so a long range cannot ask for millions of days.
+pub const MAX_STEPS: i64 = 20_000;
+
+/// What can be asked about a person's listens in a range.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Question {
+    /// The first and last day with listens, and the range asked for.
+    Bounds {
+        query: RangeQuery,
+    },
+    TopSongs {
+        query: RangeQuery,
+        limit: Limit,
+    },
+    TopArtists {
+        query: RangeQuery,
+        limit: Limit,
+    },
+    TopAlbums {
+        query: RangeQuery,
+        limit: Limit,
+    },
+    MostSkipped {
+        query: RangeQuery,
+        min_plays: i64,
+        limit: Limit,
+    },
+    Clock {
+        query: RangeQuery,
+    },
+    OverTime {
+        query: RangeQuery,
+        bucket: Bucket,
+    },
+    Shares {
+        query: RangeQuery,
+    },
+    Artist {
+        name: String,
+        query: RangeQuery,
+        limit: Limit,
+    },
+    Song {
+        uri: String,
+        query: RangeQuery,
+    },
+    /// Everything the dashboard's range view shows.
+    View {
+        query: RangeQuery,
+        limit: Limit,
+    },
+}
+
+/// The first and last day with listens, and the days a query resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bounds {
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// The answer to a [`Question`], of the matching kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Bounds(Bounds),
+    Songs(Vec<TopSong>),
+    Artists(Vec<TopArtist>),
+    Albums(Vec<TopAlbum>),
+    Skipped(Vec<SkippedSong>),
+    Clock(Vec<ClockCell>),
+    OverTime(Vec<TimePoint>),
+    Shares(Shares),
+    Artist(ArtistDetail),
+    Song(SongDetail),
+    View(RangeView),
+}
+
+impl Answer {
+    /// The answer as the JSON API writes it: the value alone.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        match self {
+            Answer::Bounds(value) => serde_json::to_string(value),
+            Answer::Songs(value) => serde_json::to_string(value),
+            Answer::Artists(value) => serde_json::to_string(value),
+            Answer::Albums(value) => serde_json::to_string(value),
+            Answer::Skipped(value) => serde_json::to_string(value),
+            Answer::Clock(value) => serde_json::to_string(value),
+            Answer::OverTime(value) => serde_json::to_string(value),
+            Answer::Shares(value) => serde_json::to_string(value),
+            Answer::Artist(value) => serde_json::to_string(value),
+            Answer::Song(value) => serde_json::to_string(value),
+            Answer::View(value) => serde_json::to_string(value),
+        }
+    }
+}
+
+/// Why a question has no answer, for the person who asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NoSuch(String),
+}
+
+/// Answers `question` from one person's aggregates.
+pub fn answer(aggregates: &Aggregates, question: &Question) -> Result<Answer, Refusal> {
+    let range = |query: &RangeQuery| aggregates.resolve(query);
+    let rows = |limit: &Limit| limit.get() as usize;
+    Ok(match question {
+        Question::Bounds { query } => {
+            let (first_day, last_day) = aggregates.bounds();
+            let range = range(query);
+            Answer::Bounds(Bounds {
+                first_day,
+                last_day,
+                from: range.from,
+                to: range.to,
+            })
+        }
+        Question::TopSongs { query, limit } => {
+            Answer::Songs(aggregates.top_songs_in(range(query), query.metric, rows(limit)))
+        }
+        Question::TopArtists { query, limit } => {
+            Answer::Artists(aggregates.top_artists_in(range(query), query.metric, rows(limit)))
+        }
+        Question::TopAlbums { query, limit } => {
+            Answer::Albums(aggregates.top_albums(range(query), query.metric, rows(limit)))
+        }
+        Question::MostSkipped {
+            query,
+            min_plays,
+            limit,
+        } => Answer::Skipped(aggregates.most_skipped(range(query), *min_plays, rows(limit))),
+        Question::Clock { query } => Answer::Clock(aggregates.clock(range(query))),
+        Question::OverTime { query, bucket } => {
+            let range = range(query);
+            check_steps(aggregates, range, *bucket)?;
+            Answer::OverTime(aggregates.over_time(range, *bucket))
+        }
+        Question::Shares { query } => Answer::Shares(aggregates.shares(range(query))),
+        Question::Artist { name, query, limit } => Answer::Artist(
+            aggregates
+                .artist_detail(name, range(query), rows(limit))
+                .ok_or_else(|| {
+                    Refusal::NoSuch(format!(
+                        "no listens of an artist named {:?}",
+                        app::format::ellipsize(name, 80)
+                    ))
+                })?,
+        ),
+        Question::Song { uri, query } => {
+            Answer::Song(aggregates.song_detail(uri, range(query)).ok_or_else(|| {
+                Refusal::NoSuch(format!(
+                    "no listens of a song {:?}",
+                    app::format::ellipsize(uri, 80)
+                ))
+            })?)
+        }
+        Question::View { query, limit } => Answer::View(aggregates.view(query, rows(limit))),
+    })
+}
+
+/// Refuses a series of more than [`MAX_STEPS`] steps.
+fn check_steps(aggregates: &Aggregates, range: DateRange, bucket: Bucket) -> Result<(), Refusal> {
+    let (first, last) = aggregates.bounds();
+    let from = range.from.or(first);
+    let to = range.to.or(last.map(|day| day + chrono::Duration::days(1)));
+    if let (Some(from), Some(to)) = (from, to) {
+        let days = (to - from).num_days();
+        let steps = match bucket {
+            Bucket::Day => days,
+            Bucket::Week => days / 7,
+            Bucket::Month => days / 28,
+        };
+        if steps > MAX_STEPS {
+            return Err(Refusal::BadRequest(format!(
+                "{from} to {to} is about {steps} steps; at most {MAX_STEPS}: choose a longer bucket or a shorter range"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::BatchDelta;
+    use crate::event::test_listen;
+    use app::range::{Metric, Preset};
+
+    fn state() -> Aggregates {
+        let listens = [
+            test_listen("a", "Adele", "2024-01-31T23:59:59Z", 1000, false),
+            test_listen("b", "Muse", "2024-02-01T10:00:00Z", 9000, true),
+        ];
+        let mut state = Aggregates::default();
+        state.apply(&BatchDelta::from_events(&listens));
+        state
+    }
+
+    fn query(preset: Option<Preset>) -> RangeQuery {
+        RangeQuery {
+            preset,
+            from: None,
+            to: None,
+            metric: Metric::Plays,
+        }
+    }
+
+    #[test]
+    fn a_question_travels_as_json_and_is_answered_where_the_listens_are() {
+        let question = Question::TopSongs {
+            query: query(Some(Preset::Last7Days)),
+            limit: Limit::DEFAULT,
+        };
+        let wire = serde_json::to_string(&question).unwrap();
+        let back: Question = serde_json::from_str(&wire).unwrap();
+        assert_eq!(back, question);
+        let answered = answer(&state(), &back).unwrap();
+        let Answer::Songs(songs) = &answered else {
+            panic!("songs expected: {answered:?}");
+        };
+        assert_eq!(songs.len(), 2);
+        let wire = serde_json::to_string(&answered).unwrap();
+        assert_eq!(serde_json::from_str::<Answer>(&wire).unwrap(), answered);
+        assert!(answered.to_json().unwrap().starts_with("[{\"rank\":1"));
+        let bounds = answer(
+            &state(),
+            &Question::Bounds {
+                query: query(Some(Preset::Last7Days)),
+            },
+        );
+        let Ok(Answer::Bounds(bounds)) = bounds else {
+            panic!("bounds expected");
+        };
+        assert_eq!(bounds.last_day.unwrap().to_string(), "2024-02-01");
+        assert_eq!(bounds.to.unwrap().to_string(), "2024-02-02");
+        assert!(serde_json::from_str::<Question>(r#"{"clock":{"query":{},"x":1}}"#).is_err());
+    }
+
+    #[test]
+    fn an_unknown_artist_or_a_series_too_long_is_refused_with_why() {
+        let unknown = answer(
+            &state(),
+            &Question::Artist {
+                name: "Nobody".into(),
+                query: query(None),
+                limit: Limit::DEFAULT,
+            },
+        );
+        assert!(matches!(unknown, Err(Refusal::NoSuch(why)) if why.contains("Nobody")));
+        let mut long = query(None);
+        long.from = "1000-01-01".parse().ok();
+        let refused = answer(
+            &state(),
+            &Question::OverTime {
+                query: long,
+                bucket: Bucket::Day,
+            },
+        );
+        assert!(matches!(refused, Err(Refusal::BadRequest(why)) if why.contains("at most")));
+    }
+}

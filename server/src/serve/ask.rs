@@ -1,0 +1,188 @@
+//! Where a person's question is answered. A server holds the partitions
+//! its consumer owns; a person's listens are in one partition (keyed by
+//! person), so their question is answered here when this server owns it,
+//! or by the server that does (found in the [`Directory`], asked over the
+//! [`PeerClient`]), the way Kafka Streams' interactive queries route to
+//! the instance hosting a key. A partition nobody live owns (its server
+//! died, and the group has not moved it yet) is loaded here from its
+//! checkpoint and journal and followed, and answered from with a stale
+//! flag, so answers stay exact as of the last batch counted.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::owners::Directory;
+use super::peer::PeerClient;
+use crate::accounts::PersonId;
+use crate::aggregate::Aggregates;
+use crate::rollup::held::{Answering, Held, HeldPartition, Keeper};
+use crate::rollup::question::{answer, Question};
+use crate::store::owners::Owner;
+use crate::store::{StoreError, TopicStore};
+
+/// Why an answer may not be current, when it came from a partition followed here.
+const FOLLOWED: &str = "the server counting these listens is not answering; \
+                        figures as of its last batch, until another server takes over";
+
+/// An answer and why it may not be current.
+#[derive(Debug)]
+pub struct Answered {
+    pub answer: Arc<Answering>,
+    pub stale: Option<String>,
+}
+
+/// Routes questions; cloning shares it.
+#[derive(Clone)]
+pub struct Asker(Arc<AskerParts>);
+
+struct AskerParts {
+    held: Held,
+    directory: Directory,
+    peers: PeerClient,
+    store: TopicStore,
+    /// One load of an unowned partition at a time.
+    loading: tokio::sync::Mutex<()>,
+}
+
+/// Who answers for one partition.
+enum Source {
+    /// This server: counted here, or followed here (loaded if need be).
+    Here,
+    /// The server that owns it.
+    There(Owner),
+}
+
+impl Asker {
+    pub fn new(held: Held, directory: Directory, peers: PeerClient, store: TopicStore) -> Self {
+        Self(Arc::new(AskerParts {
+            held,
+            directory,
+            peers,
+            store,
+            loading: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    pub fn held(&self) -> &Held {
+        &self.0.held
+    }
+
+    /// Answers `question` about `person`, whose figures the leaderboards
+    /// place in `partitions` (and any partition held here holding them).
+    pub async fn ask(
+        &self,
+        person: &PersonId,
+        partitions: &[i32],
+        question: &Question,
+    ) -> Result<Answered, StoreError> {
+        let mut theirs: BTreeSet<i32> = partitions.iter().copied().collect();
+        theirs.extend(self.0.held.holding(person));
+        match theirs.len() {
+            0 => Ok(Answered {
+                answer: Arc::new(answer(&Aggregates::default(), question)),
+                stale: None,
+            }),
+            1 => {
+                let partition = theirs.into_iter().next().unwrap_or_default();
+                self.ask_one(person, partition, question).await
+            }
+            _ => self.ask_across(person, &theirs, question).await,
+        }
+    }
+
+    async fn ask_one(
+        &self,
+        person: &PersonId,
+        partition: i32,
+        question: &Question,
+    ) -> Result<Answered, StoreError> {
+        if let Source::There(owner) = self.source(partition) {
+            match self.0.peers.ask(&owner, person, question).await {
+                Ok(answered) => {
+                    return Ok(Answered {
+                        answer: Arc::new(answered.answer),
+                        stale: answered.stale,
+                    })
+                }
+                Err(error) => {
+                    tracing::info!(partition, %error, "asking a partition's owner failed; following it here");
+                    self.0.directory.unreachable(&owner);
+                }
+            }
+        }
+        let held = self.here(partition).await?;
+        let stale = (held.keeper == Keeper::Follower).then(|| FOLLOWED.to_string());
+        // Computing may take milliseconds: off the threads serving requests.
+        let (person, question) = (person.clone(), question.clone());
+        let answer = tokio::task::spawn_blocking(move || held.answer(&person, &question))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("answering failed: {e}")))?;
+        Ok(Answered { answer, stale })
+    }
+
+    /// A person's listens in several partitions (the topic's partitions
+    /// were added to): their aggregates, from wherever they are, added up.
+    async fn ask_across(
+        &self,
+        person: &PersonId,
+        partitions: &BTreeSet<i32>,
+        question: &Question,
+    ) -> Result<Answered, StoreError> {
+        let mut merged = Aggregates::default();
+        let mut stale = None;
+        for &partition in partitions {
+            if let Source::There(owner) = self.source(partition) {
+                match self.0.peers.person(&owner, person).await {
+                    Ok(theirs) => {
+                        merged.merge(&theirs);
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::info!(partition, %error, "asking a partition's owner failed; following it here");
+                        self.0.directory.unreachable(&owner);
+                    }
+                }
+            }
+            let held = self.here(partition).await?;
+            if held.keeper == Keeper::Follower {
+                stale = Some(FOLLOWED.to_string());
+            }
+            let figures = held.read();
+            if let Some(theirs) = figures.aggregates.people.get(person) {
+                merged.merge(theirs);
+            }
+        }
+        Ok(Answered {
+            answer: Arc::new(answer(&merged, question)),
+            stale,
+        })
+    }
+
+    fn source(&self, partition: i32) -> Source {
+        let counted_here = self
+            .0
+            .held
+            .get(partition)
+            .is_some_and(|held| held.keeper == Keeper::Consumer);
+        match self.0.directory.owner_elsewhere(partition) {
+            Some(owner) if !counted_here => Source::There(owner),
+            _ => Source::Here,
+        }
+    }
+
+    /// The partition as held here: loaded from MongoDB and followed when
+    /// nobody here holds it yet.
+    async fn here(&self, partition: i32) -> Result<Arc<HeldPartition>, StoreError> {
+        if let Some(held) = self.0.held.get(partition) {
+            return Ok(held);
+        }
+        let _one_at_a_time = self.0.loading.lock().await;
+        if let Some(held) = self.0.held.get(partition) {
+            return Ok(held);
+        }
+        let loaded = self.0.store.load_consistent(partition).await?;
+        let held = HeldPartition::new(Keeper::Follower, loaded);
+        self.0.held.insert_followed(partition, held.clone());
+        Ok(self.0.held.get(partition).unwrap_or(held))
+    }
+}

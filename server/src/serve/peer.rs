@@ -1,0 +1,277 @@
+//! How servers sharing a topic answer each other about the people of the
+//! partitions each owns: an endpoint on `PEER_ADDR` (inside the
+//! deployment, never the public address) that answers a person's question
+//! from the partition this server's consumer counts, or hands over the
+//! person's aggregates when their listens span partitions. Every request
+//! carries the deployment's peer key (see [`crate::store::owners`]); one
+//! without it is refused before anything is read.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::owners::Instance;
+use crate::accounts::PersonId;
+use crate::aggregate::Aggregates;
+use crate::rollup::held::{Held, HeldPartition, Keeper};
+use crate::rollup::question::{Answer, Question, Refusal};
+use crate::status::PipelineStatus;
+use crate::store::owners::Owner;
+
+/// Largest question a peer may send.
+const MOST_QUESTION_BYTES: usize = 64 << 10;
+/// Longest a peer's answer may take: answers take milliseconds, so one
+/// that takes longer is from a server in trouble, and the asker moves on.
+const ANSWER_PATIENCE: Duration = Duration::from_secs(3);
+
+/// A person's question, for the partition the asked server is believed to own.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerQuestion {
+    pub person: PersonId,
+    pub partition: i32,
+    /// The run of the server believed to own it: another run (restarted
+    /// since) does not answer for it.
+    pub instance: String,
+    pub question: Option<Question>,
+}
+
+/// An owner's answer, and why it may not be current.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PeerAnswer {
+    pub answer: Result<Answer, Refusal>,
+    pub stale: Option<String>,
+}
+
+/// The deployment's peer key, once read from MongoDB (until then no peer
+/// request is made or answered); cloning shares it.
+#[derive(Clone, Default)]
+pub struct PeerKey(Arc<OnceLock<PeerSecret>>);
+
+struct PeerSecret {
+    text: String,
+    hash: [u8; 32],
+}
+
+impl PeerKey {
+    /// Reads (or makes) the key in the background, retrying until MongoDB answers.
+    pub fn fetch(store: crate::store::Store) -> Self {
+        let key = Self::default();
+        let filled = key.clone();
+        tokio::spawn(async move {
+            let mut backoff = crate::stream::backoff::Backoff::default();
+            loop {
+                match store.peer_key().await {
+                    Ok(text) => {
+                        filled.set(&text);
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "reading the peer key failed, retrying");
+                        tokio::time::sleep(backoff.next_delay()).await;
+                    }
+                }
+            }
+        });
+        key
+    }
+
+    pub fn set(&self, text: &str) {
+        let _ = self.0.set(PeerSecret {
+            text: text.to_string(),
+            hash: Sha256::digest(text.as_bytes()).into(),
+        });
+    }
+
+    fn text(&self) -> Option<&str> {
+        self.0.get().map(|secret| secret.text.as_str())
+    }
+
+    /// Whether `presented` is the key. Digests are compared, not keys, so
+    /// the time taken tells nothing of the key.
+    fn admits(&self, presented: &str) -> bool {
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        self.0.get().is_some_and(|secret| secret.hash == presented)
+    }
+}
+
+/// What the peer endpoint needs.
+#[derive(Clone)]
+pub struct PeerState {
+    pub held: Held,
+    pub me: Instance,
+    pub status: PipelineStatus,
+    pub key: PeerKey,
+}
+
+/// The peer endpoint's routes.
+pub fn routes(state: PeerState) -> Router {
+    Router::new()
+        .route("/peer/ask", post(ask))
+        .route("/peer/person", post(person))
+        .layer(DefaultBodyLimit::max(MOST_QUESTION_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            check_key,
+        ))
+        .with_state(state)
+}
+
+/// Refuses a request without the deployment's peer key.
+async fn check_key(State(state): State<PeerState>, request: Request, next: Next) -> Response {
+    let admitted = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .is_some_and(|key| state.key.admits(key));
+    if !admitted {
+        return (StatusCode::UNAUTHORIZED, "the peer key is missing or wrong").into_response();
+    }
+    next.run(request).await
+}
+
+/// The partition asked about, when this server's consumer counts it;
+/// `None` when it does not (any more), or when the question is for another run.
+fn owned(state: &PeerState, asked: &PeerQuestion) -> Option<Arc<HeldPartition>> {
+    if asked.instance != state.me.id {
+        return None;
+    }
+    state
+        .held
+        .get(asked.partition)
+        .filter(|held| held.keeper == Keeper::Consumer)
+}
+
+fn not_the_owner() -> Response {
+    (
+        StatusCode::CONFLICT,
+        "this server does not count that partition (any more)",
+    )
+        .into_response()
+}
+
+async fn ask(State(state): State<PeerState>, Json(asked): Json<PeerQuestion>) -> Response {
+    let Some(question) = &asked.question else {
+        return (StatusCode::BAD_REQUEST, "no question").into_response();
+    };
+    let Some(held) = owned(&state, &asked) else {
+        return not_the_owner();
+    };
+    let question = question.clone();
+    let answered = tokio::task::spawn_blocking(move || held.answer(&asked.person, &question)).await;
+    match answered {
+        Ok(answer) => Json(PeerAnswer {
+            answer: (*answer).clone(),
+            stale: state.status.problem(),
+        })
+        .into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+async fn person(State(state): State<PeerState>, Json(asked): Json<PeerQuestion>) -> Response {
+    let Some(held) = owned(&state, &asked) else {
+        return not_the_owner();
+    };
+    let figures = held.read();
+    let aggregates = figures.aggregates.people.get(&asked.person);
+    match crate::store::compact::pack_aggregates(aggregates.unwrap_or(&Aggregates::default())) {
+        Ok(bytes) => bytes.into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+/// Why a peer gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("the server owning the partition did not answer: {0}")]
+    Unreachable(String),
+    #[error("the server asked does not count that partition (any more)")]
+    NotTheOwner,
+}
+
+/// Asks other servers; cloning shares its connections.
+#[derive(Clone)]
+pub struct PeerClient {
+    http: reqwest::Client,
+    key: PeerKey,
+}
+
+impl PeerClient {
+    pub fn new(key: PeerKey) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(500))
+            .timeout(ANSWER_PATIENCE)
+            .build()
+            .unwrap_or_default();
+        Self { http, key }
+    }
+
+    async fn post(
+        &self,
+        owner: &Owner,
+        path: &str,
+        asked: &PeerQuestion,
+    ) -> Result<Bytes, PeerError> {
+        let key = self
+            .key
+            .text()
+            .ok_or_else(|| PeerError::Unreachable("the peer key is not known yet".into()))?;
+        let response = self
+            .http
+            .post(format!("{}{path}", owner.peer_url))
+            .bearer_auth(key)
+            .json(asked)
+            .send()
+            .await
+            .map_err(|e| PeerError::Unreachable(e.to_string()))?;
+        match response.status() {
+            StatusCode::OK => response
+                .bytes()
+                .await
+                .map_err(|e| PeerError::Unreachable(e.to_string())),
+            StatusCode::CONFLICT => Err(PeerError::NotTheOwner),
+            other => Err(PeerError::Unreachable(format!("it answered {other}"))),
+        }
+    }
+
+    /// `owner`'s answer to a person's question.
+    pub async fn ask(
+        &self,
+        owner: &Owner,
+        person: &PersonId,
+        question: &Question,
+    ) -> Result<PeerAnswer, PeerError> {
+        let asked = PeerQuestion {
+            person: person.clone(),
+            partition: owner.partition,
+            instance: owner.instance.clone(),
+            question: Some(question.clone()),
+        };
+        let body = self.post(owner, "/peer/ask", &asked).await?;
+        serde_json::from_slice(&body).map_err(|e| PeerError::Unreachable(e.to_string()))
+    }
+
+    /// A person's aggregates in `owner`'s partition.
+    pub async fn person(&self, owner: &Owner, person: &PersonId) -> Result<Aggregates, PeerError> {
+        let asked = PeerQuestion {
+            person: person.clone(),
+            partition: owner.partition,
+            instance: owner.instance.clone(),
+            question: None,
+        };
+        let body = self.post(owner, "/peer/person", &asked).await?;
+        crate::store::compact::unpack_aggregates(&body, "a peer's aggregates")
+            .map_err(|e| PeerError::Unreachable(e.to_string()))
+    }
+}
