@@ -179,7 +179,12 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 log.retention.hours=-1
 EOF
-  cat > "$data/log4j2.properties" <<'EOF'
+  write_log4j_config "$data"
+}
+
+# Kafka's logging: what a broker says at start, warnings of its state changes.
+write_log4j_config() {
+  cat > "$1/log4j2.properties" <<'EOF'
 status = warn
 appender.console.type = Console
 appender.console.name = STDOUT
@@ -234,19 +239,7 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 log.retention.hours=-1
 CONFIG
-  cat > "$data/log4j2.properties" <<'LOGGING'
-status = warn
-appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.stdout.ref = STDOUT
-logger.state.name = state.change.logger
-logger.state.level = WARN
-logger.controller.name = org.apache.kafka.controller
-logger.controller.level = WARN
-LOGGING
+  write_log4j_config "$data"
 }
 
 start_cluster_node() {

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
 use super::question::{answer, Answer, Question, Refusal};
 use crate::accounts::PersonId;
@@ -38,15 +39,27 @@ pub enum Keeper {
 pub struct HeldPartition {
     pub keeper: Keeper,
     figures: RwLock<PartitionFigures>,
+    /// Each person's aggregates version as of the last change, readable
+    /// without waiting for the figures' lock (which a fold holds).
+    versions: Mutex<HashMap<PersonId, u64>>,
     /// Answers given, with the version of the person's aggregates they
     /// were computed from: the same question is computed once per change
     /// of their figures, however often it is asked.
     answers: Mutex<KeptAnswers>,
 }
 
-/// Answers by whose and what question, with the version of the
-/// aggregates each was computed from.
-type KeptAnswers = HashMap<(PersonId, Question), (u64, Arc<Answering>)>;
+/// An answer kept: what it was computed from, and when.
+#[derive(Debug)]
+struct Kept {
+    version: u64,
+    answer: Arc<Answering>,
+    computed: Instant,
+    /// Whether it is being computed again for newer figures.
+    refreshing: bool,
+}
+
+/// Answers by whose and what question.
+type KeptAnswers = HashMap<(PersonId, Question), Kept>;
 
 /// An answer, or why there is none.
 pub type Answering = Result<Answer, Refusal>;
@@ -55,35 +68,171 @@ pub type Answering = Result<Answer, Refusal>;
 /// (a crude bound, enough for what people keep asking).
 const ANSWERS_KEPT: usize = 512;
 
+/// How old an answer may be and still be given while the newer one is
+/// computed: while listens stream in, figures change every batch, and
+/// without it every other request waited for a computation.
+pub const MOST_STALE_ANSWER: Duration = Duration::from_secs(1);
+
+/// How current an answer must be.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Freshness {
+    /// From the person's figures as they are now: a page showing the
+    /// figures just pushed to it asks so.
+    #[default]
+    Current,
+    /// From their figures of at most [`MOST_STALE_ANSWER`] ago while the
+    /// current answer is computed: clients asking again and again (the
+    /// JSON API) are answered at once, and told so.
+    Recent,
+}
+
+/// What an answer not from the current figures says of itself (as `X-Data-Stale`).
+pub const RECENT_ANSWER: &str =
+    "figures of less than a second ago; the current ones are being added up";
+
+/// An answer given, and whether it is from the person's current figures.
+#[derive(Debug, Clone)]
+pub struct Given {
+    pub answer: Arc<Answering>,
+    pub current: bool,
+}
+
+/// What is kept of the answer to a question.
+enum Lookup {
+    /// Computed from the person's current figures.
+    Current(Arc<Answering>),
+    /// Computed within [`MOST_STALE_ANSWER`] from earlier figures; `refresh`
+    /// is true for the one caller who is to compute the current one.
+    Previous {
+        answer: Arc<Answering>,
+        refresh: bool,
+    },
+    Missing,
+}
+
 impl HeldPartition {
     pub fn new(keeper: Keeper, figures: PartitionFigures) -> Arc<Self> {
-        Arc::new(Self {
+        let held = Self {
             keeper,
             figures: RwLock::new(figures),
+            versions: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
-        })
+        };
+        held.note_versions(&held.read());
+        Arc::new(held)
     }
 
-    /// Answers `question` about `person`'s listens here: computed, or as
-    /// computed before if their figures have not changed since.
-    pub fn answer(&self, person: &PersonId, question: &Question) -> Arc<Answering> {
+    /// Answers `question` about `person`'s listens here: as computed
+    /// before if their figures have not changed since; while they change,
+    /// for [`Freshness::Recent`], the answer of at most
+    /// [`MOST_STALE_ANSWER`] ago as the current one is computed; otherwise
+    /// computed now. Computing (milliseconds) is done off the threads
+    /// serving requests.
+    pub async fn answer(
+        self: &Arc<Self>,
+        person: &PersonId,
+        question: &Question,
+        freshness: Freshness,
+    ) -> Given {
+        let compute = |held: Arc<Self>| {
+            let (person, question) = (person.clone(), question.clone());
+            tokio::task::spawn_blocking(move || held.compute(&person, &question))
+        };
+        match self.lookup(person, question, freshness) {
+            Lookup::Current(answer) => Given {
+                answer,
+                current: true,
+            },
+            Lookup::Previous { answer, refresh } => {
+                if refresh {
+                    drop(compute(self.clone()));
+                }
+                Given {
+                    answer,
+                    current: false,
+                }
+            }
+            Lookup::Missing => Given {
+                answer: match compute(self.clone()).await {
+                    Ok(answer) => answer,
+                    Err(error) => Arc::new(Err(Refusal::Unanswered(error.to_string()))),
+                },
+                current: true,
+            },
+        }
+    }
+
+    fn lookup(&self, person: &PersonId, question: &Question, freshness: Freshness) -> Lookup {
+        let version = self.version_of(person);
+        let mut kept = self.kept();
+        let Some(known) = kept.get_mut(&(person.clone(), question.clone())) else {
+            return Lookup::Missing;
+        };
+        if known.version == version {
+            return Lookup::Current(known.answer.clone());
+        }
+        if freshness == Freshness::Current || known.computed.elapsed() > MOST_STALE_ANSWER {
+            return Lookup::Missing;
+        }
+        let refresh = !known.refreshing;
+        known.refreshing = true;
+        Lookup::Previous {
+            answer: known.answer.clone(),
+            refresh,
+        }
+    }
+
+    /// Computes the answer from the current figures, and keeps it.
+    fn compute(&self, person: &PersonId, question: &Question) -> Arc<Answering> {
         let figures = self.read();
         let aggregates = figures.aggregates.people.get(person).unwrap_or(&NOBODY);
-        let key = (person.clone(), question.clone());
         let version = aggregates.version();
-        if let Some((known, answered)) = self.kept().get(&key) {
-            if *known == version {
-                return answered.clone();
-            }
-        }
-        let answered = Arc::new(answer(aggregates, question));
+        let answer = Arc::new(answer(aggregates, question));
         drop(figures);
         let mut kept = self.kept();
         if kept.len() >= ANSWERS_KEPT {
             kept.clear();
         }
-        kept.insert(key, (version, answered.clone()));
-        answered
+        kept.insert(
+            (person.clone(), question.clone()),
+            Kept {
+                version,
+                answer: answer.clone(),
+                computed: Instant::now(),
+                refreshing: false,
+            },
+        );
+        answer
+    }
+
+    /// Whether the partition holds figures of `person`.
+    pub fn holds(&self, person: &PersonId) -> bool {
+        self.versions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains_key(person)
+    }
+
+    fn version_of(&self, person: &PersonId) -> u64 {
+        self.versions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(person)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn note_versions(&self, figures: &PartitionFigures) {
+        let versions = figures
+            .aggregates
+            .people
+            .iter()
+            .map(|(person, aggregates)| (person.clone(), aggregates.version()))
+            .collect();
+        *self
+            .versions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = versions;
     }
 
     fn kept(&self) -> std::sync::MutexGuard<'_, KeptAnswers> {
@@ -98,10 +247,16 @@ impl HeldPartition {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn write(&self) -> RwLockWriteGuard<'_, PartitionFigures> {
-        self.figures
+    /// Changes the figures (the lock held only as long as `change`), then
+    /// notes each person's new version.
+    pub fn update<T>(&self, change: impl FnOnce(&mut PartitionFigures) -> T) -> T {
+        let mut figures = self
+            .figures
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let changed = change(&mut figures);
+        self.note_versions(&figures);
+        changed
     }
 }
 
@@ -216,11 +371,12 @@ impl Held {
         }
     }
 
-    /// The partitions held here that hold figures of `person`.
+    /// The partitions held here that hold figures of `person` (asked
+    /// without waiting for any partition's figures).
     pub fn holding(&self, person: &PersonId) -> Vec<i32> {
         self.partitions()
             .iter()
-            .filter(|(_, held)| held.read().aggregates.people.contains_key(person))
+            .filter(|(_, held)| held.holds(person))
             .map(|(partition, _)| *partition)
             .collect()
     }
@@ -296,6 +452,8 @@ mod tests {
         }
     }
 
+    use super::super::question::Question;
+
     fn plays_of(held: &Held, person: &str) -> Vec<(String, i64)> {
         held.ask(&PersonId(person.into()), |aggregates| {
             aggregates
@@ -331,37 +489,85 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_answer_is_computed_once_per_change_of_the_figures() {
-        use super::super::question::{Answer, Question};
-        let held = HeldPartition::new(Keeper::Consumer, figures(&[("ann", "a"), ("bob", "b")]));
-        let (ann, bob) = (PersonId("ann".into()), PersonId("bob".into()));
-        let question = Question::TopSongs {
+    fn songs_in(answer: &Arc<Answering>) -> usize {
+        match &**answer {
+            Ok(super::super::question::Answer::Songs(songs)) => songs.len(),
+            other => panic!("songs expected: {other:?}"),
+        }
+    }
+
+    fn top_songs() -> Question {
+        Question::TopSongs {
             query: Default::default(),
             limit: app::model::Limit::DEFAULT,
-        };
-        let first = held.answer(&ann, &question);
-        assert!(Arc::ptr_eq(&first, &held.answer(&ann, &question)), "kept");
-        let of_bob = held.answer(&bob, &question);
+        }
+    }
+
+    fn one_more_listen_of_ann() -> PartitionDelta {
         let mut delta = PartitionDelta::default();
         delta.add(
-            &ann,
+            &PersonId("ann".into()),
             &test_listen("c", "Artist", "2024-03-02T10:00:00Z", 1, false),
         );
-        held.write().aggregates.apply(&delta);
-        let after = held.answer(&ann, &question);
+        delta
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_computed_once_per_change_of_the_figures() {
+        use Freshness::Recent;
+        let held = HeldPartition::new(Keeper::Consumer, figures(&[("ann", "a"), ("bob", "b")]));
+        let (ann, bob, question) = (PersonId("ann".into()), PersonId("bob".into()), top_songs());
+        let first = held.answer(&ann, &question, Recent).await;
+        assert!(first.current);
+        let again = held.answer(&ann, &question, Recent).await;
+        assert!(Arc::ptr_eq(&first.answer, &again.answer), "kept");
+        let of_bob = held.answer(&bob, &question, Recent).await;
+        held.update(|figures| figures.aggregates.apply(&one_more_listen_of_ann()));
+        // Just after a change: the answer of a moment ago, said to be so,
+        // while the new one is computed…
+        let previous = held.answer(&ann, &question, Recent).await;
+        assert_eq!(songs_in(&previous.answer), 1);
+        assert!(!previous.current);
+        let mut latest = previous;
+        for _ in 0..200 {
+            latest = held.answer(&ann, &question, Recent).await;
+            if latest.current {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // …then that of the figures as they are.
+        assert!(latest.current, "computed again once Ann's figures changed");
+        assert_eq!(songs_in(&latest.answer), 2);
+        let of_bob_again = held.answer(&bob, &question, Recent).await;
         assert!(
-            !Arc::ptr_eq(&first, &after),
-            "computed again once Ann's figures changed"
-        );
-        let Ok(Answer::Songs(songs)) = &*after else {
-            panic!("songs expected");
-        };
-        assert_eq!(songs.len(), 2);
-        assert!(
-            Arc::ptr_eq(&of_bob, &held.answer(&bob, &question)),
+            Arc::ptr_eq(&of_bob.answer, &of_bob_again.answer) && of_bob_again.current,
             "Bob's did not change"
         );
+    }
+
+    #[tokio::test]
+    async fn an_answer_asked_for_as_current_is_from_the_figures_as_they_are() {
+        let held = HeldPartition::new(Keeper::Consumer, figures(&[("ann", "a")]));
+        let (ann, question) = (PersonId("ann".into()), top_songs());
+        held.answer(&ann, &question, Freshness::Recent).await;
+        held.update(|figures| figures.aggregates.apply(&one_more_listen_of_ann()));
+        let given = held.answer(&ann, &question, Freshness::Current).await;
+        assert!(given.current);
+        assert_eq!(songs_in(&given.answer), 2);
+    }
+
+    #[tokio::test]
+    async fn an_answer_older_than_a_second_is_never_given_for_newer_figures() {
+        let held = HeldPartition::new(Keeper::Consumer, figures(&[("ann", "a")]));
+        let (ann, question) = (PersonId("ann".into()), top_songs());
+        let first = held.answer(&ann, &question, Freshness::Recent).await;
+        assert_eq!(songs_in(&first.answer), 1);
+        tokio::time::sleep(MOST_STALE_ANSWER + Duration::from_millis(50)).await;
+        held.update(|figures| figures.aggregates.apply(&one_more_listen_of_ann()));
+        let given = held.answer(&ann, &question, Freshness::Recent).await;
+        assert!(given.current);
+        assert_eq!(songs_in(&given.answer), 2);
     }
 
     #[test]
@@ -377,19 +583,7 @@ mod tests {
         assert!(held.get(0).is_none());
         // The consumer folds into the same state requests read.
         held.insert(1, second.clone());
-        second
-            .write()
-            .aggregates
-            .apply(&figures(&[("ann", "c")]).aggregates.people.iter().fold(
-                PartitionDelta::default(),
-                |mut delta, (person, _)| {
-                    delta.add(
-                        person,
-                        &test_listen("c", "Artist", "2024-03-02T10:00:00Z", 1, false),
-                    );
-                    delta
-                },
-            ));
+        second.update(|figures| figures.aggregates.apply(&one_more_listen_of_ann()));
         assert_eq!(plays_of(&held, "ann").len(), 3);
     }
 }

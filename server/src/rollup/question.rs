@@ -120,6 +120,9 @@ pub enum Refusal {
     BadRequest(String),
     #[error("{0}")]
     NoSuch(String),
+    /// The computation itself failed (it panicked): a fault, not the question's.
+    #[error("the answer could not be computed: {0}")]
+    Unanswered(String),
 }
 
 /// Answers `question` from one person's aggregates.

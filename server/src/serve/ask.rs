@@ -15,7 +15,7 @@ use super::owners::Directory;
 use super::peer::PeerClient;
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
-use crate::rollup::held::{Answering, Held, HeldPartition, Keeper};
+use crate::rollup::held::{Answering, Freshness, Held, HeldPartition, Keeper, RECENT_ANSWER};
 use crate::rollup::question::{answer, Question};
 use crate::store::owners::Owner;
 use crate::store::{StoreError, TopicStore};
@@ -74,6 +74,7 @@ impl Asker {
         person: &PersonId,
         partitions: &[i32],
         question: &Question,
+        freshness: Freshness,
     ) -> Result<Answered, StoreError> {
         let mut theirs: BTreeSet<i32> = partitions.iter().copied().collect();
         theirs.extend(self.0.held.holding(person));
@@ -84,7 +85,7 @@ impl Asker {
             }),
             1 => {
                 let partition = theirs.into_iter().next().unwrap_or_default();
-                self.ask_one(person, partition, question).await
+                self.ask_one(person, partition, question, freshness).await
             }
             _ => self.ask_across(person, &theirs, question).await,
         }
@@ -95,9 +96,10 @@ impl Asker {
         person: &PersonId,
         partition: i32,
         question: &Question,
+        freshness: Freshness,
     ) -> Result<Answered, StoreError> {
         if let Source::There(owner) = self.source(partition) {
-            match self.0.peers.ask(&owner, person, question).await {
+            match self.0.peers.ask(&owner, person, question, freshness).await {
                 Ok(answered) => {
                     return Ok(Answered {
                         answer: Arc::new(answered.answer),
@@ -111,13 +113,16 @@ impl Asker {
             }
         }
         let held = self.here(partition).await?;
-        let stale = (held.keeper == Keeper::Follower).then(|| FOLLOWED.to_string());
-        // Computing may take milliseconds: off the threads serving requests.
-        let (person, question) = (person.clone(), question.clone());
-        let answer = tokio::task::spawn_blocking(move || held.answer(&person, &question))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("answering failed: {e}")))?;
-        Ok(Answered { answer, stale })
+        let given = held.answer(person, question, freshness).await;
+        let stale = if held.keeper == Keeper::Follower {
+            Some(FOLLOWED.to_string())
+        } else {
+            (!given.current).then(|| RECENT_ANSWER.to_string())
+        };
+        Ok(Answered {
+            answer: given.answer,
+            stale,
+        })
     }
 
     /// A person's listens in several partitions (the topic's partitions

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
 use crate::accounts::PersonId;
-use crate::rollup::held::Held;
+use crate::rollup::held::{Freshness, Held};
 use crate::status::PipelineStatus;
 use crate::store::leaderboard::{Leaderboards, WrittenSignal};
 use crate::store::{StoreError, TopicStore};
@@ -148,6 +148,7 @@ impl LiveAnalytics {
         &self,
         person: &PersonId,
         question: &Question,
+        freshness: Freshness,
     ) -> Result<Answered, SourceError> {
         let partitions = self
             .latest
@@ -156,7 +157,7 @@ impl LiveAnalytics {
             .and_then(|everyone| everyone.partitions.get(person).cloned())
             .unwrap_or_default();
         self.asker
-            .ask(person, &partitions, question)
+            .ask(person, &partitions, question, freshness)
             .await
             .map_err(|error| SourceError(error.to_string()))
     }
@@ -344,10 +345,16 @@ impl PersonAnalytics {
     /// The answer to a question about their listens; `None` when there is
     /// no such artist or song.
     async fn ask(&self, question: &Question) -> Result<Option<Answer>, SourceError> {
-        match &*self.live.ask(&self.person, question).await?.answer {
+        // A page shows what was just pushed to it: the figures as they are.
+        let answered = self
+            .live
+            .ask(&self.person, question, Freshness::Current)
+            .await?;
+        match &*answered.answer {
             Ok(answer) => Ok(Some(answer.clone())),
             Err(Refusal::NoSuch(_)) => Ok(None),
             Err(Refusal::BadRequest(why)) => Err(SourceError(why.clone())),
+            Err(refused @ Refusal::Unanswered(_)) => Err(SourceError(refused.to_string())),
         }
     }
 }

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::owners::Instance;
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
-use crate::rollup::held::{Held, HeldPartition, Keeper};
+use crate::rollup::held::{Freshness, Held, HeldPartition, Keeper, RECENT_ANSWER};
 use crate::rollup::question::{Answer, Question, Refusal};
 use crate::status::PipelineStatus;
 use crate::store::owners::Owner;
@@ -43,6 +43,8 @@ pub struct PeerQuestion {
     /// since) does not answer for it.
     pub instance: String,
     pub question: Option<Question>,
+    #[serde(default)]
+    pub freshness: Freshness,
 }
 
 /// An owner's answer, and why it may not be current.
@@ -167,16 +169,16 @@ async fn ask(State(state): State<PeerState>, Json(asked): Json<PeerQuestion>) ->
     let Some(held) = owned(&state, &asked) else {
         return not_the_owner();
     };
-    let question = question.clone();
-    let answered = tokio::task::spawn_blocking(move || held.answer(&asked.person, &question)).await;
-    match answered {
-        Ok(answer) => Json(PeerAnswer {
-            answer: (*answer).clone(),
-            stale: state.status.problem(),
-        })
-        .into_response(),
-        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
-    }
+    let given = held.answer(&asked.person, question, asked.freshness).await;
+    let stale = match given.current {
+        true => state.status.problem(),
+        false => Some(RECENT_ANSWER.to_string()),
+    };
+    Json(PeerAnswer {
+        answer: (*given.answer).clone(),
+        stale,
+    })
+    .into_response()
 }
 
 async fn person(State(state): State<PeerState>, Json(asked): Json<PeerQuestion>) -> Response {
@@ -251,12 +253,14 @@ impl PeerClient {
         owner: &Owner,
         person: &PersonId,
         question: &Question,
+        freshness: Freshness,
     ) -> Result<PeerAnswer, PeerError> {
         let asked = PeerQuestion {
             person: person.clone(),
             partition: owner.partition,
             instance: owner.instance.clone(),
             question: Some(question.clone()),
+            freshness,
         };
         let body = self.post(owner, "/peer/ask", &asked).await?;
         serde_json::from_slice(&body).map_err(|e| PeerError::Unreachable(e.to_string()))
@@ -269,6 +273,7 @@ impl PeerClient {
             partition: owner.partition,
             instance: owner.instance.clone(),
             question: None,
+            freshness: Freshness::Current,
         };
         let body = self.post(owner, "/peer/person", &asked).await?;
         crate::store::compact::unpack_aggregates(&body, "a peer's aggregates")

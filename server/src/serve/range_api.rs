@@ -18,6 +18,7 @@ use super::answer::{stale_reason, with_stale, ApiError};
 use super::auth::Viewer;
 use super::query::{ApiQuery, RangeArgs};
 use super::AppState;
+use crate::rollup::held::Freshness;
 use crate::rollup::question::{Question, Refusal};
 
 pub fn routes() -> Router<AppState> {
@@ -96,7 +97,13 @@ async fn answer(
 
 /// Asks `question` about the viewer's listens, wherever they are held.
 pub async fn ask(state: &AppState, viewer: &Viewer, question: &Question) -> Response {
-    let answered = match state.live.ask(&viewer.person, question).await {
+    // Clients asking again and again are answered at once, from figures of
+    // at most a second ago while they change (said in `X-Data-Stale`).
+    let answered = match state
+        .live
+        .ask(&viewer.person, question, Freshness::Recent)
+        .await
+    {
         Ok(answered) => answered,
         Err(error) => return ApiError::Unavailable(error.to_string()).into_response(),
     };
@@ -104,6 +111,9 @@ pub async fn ask(state: &AppState, viewer: &Viewer, question: &Question) -> Resp
         Ok(answer) => answer,
         Err(Refusal::BadRequest(why)) => return ApiError::BadRequest(why.clone()).into_response(),
         Err(Refusal::NoSuch(why)) => return ApiError::NoSuch(why.clone()).into_response(),
+        Err(refused @ Refusal::Unanswered(_)) => {
+            return ApiError::Unavailable(refused.to_string()).into_response()
+        }
     };
     let json = match answer.to_json() {
         Ok(json) => json,

@@ -110,13 +110,7 @@ impl TopicStore {
             .find_one(doc! { "layout": { "$ne": LAYOUT } })
             .await
             .map_err(|e| self.error(e))?;
-        let earlier_journal = self
-            .collection(super::JOURNAL)
-            .find_one(doc! { "layout": { "$ne": LAYOUT } })
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(|e| self.error(e))?;
-        if earlier.is_some() || earlier_journal.is_some() {
+        if earlier.is_some() || !self.store.layout_is_current().await? {
             return Err(StoreError::EarlierLayout);
         }
         let other = checkpoints

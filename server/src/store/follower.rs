@@ -8,8 +8,8 @@
 
 use mongodb::bson::doc;
 
-use super::journal::JournalEntry;
-use super::{StoreError, TopicStore, CHECKPOINTS, JOURNAL, LEADERBOARD_HEADS};
+use super::journal::{journal_collection, JournalEntry};
+use super::{StoreError, TopicStore, CHECKPOINTS};
 use crate::rollup::held::{Held, HeldPartition, Keeper, PartitionFigures};
 
 /// A partition's current checkpoint: its generation and position.
@@ -104,7 +104,7 @@ impl TopicStore {
         let current = match followed {
             Some(current) if !reload => {
                 if let Some((generation, _)) = head {
-                    current.write().generation = generation;
+                    current.update(|figures| figures.generation = generation);
                 }
                 current
             }
@@ -127,27 +127,18 @@ impl TopicStore {
             let Some(entry) = self.journal_entry_at(partition, position).await? else {
                 return Ok(changed);
             };
-            fold(&mut current.write(), &entry);
+            current.update(|figures| fold(figures, &entry));
             changed = true;
         }
     }
 
     /// The partitions of `topic` that have published figures.
     async fn partitions_with_data(&self) -> Result<Vec<i32>, StoreError> {
-        let topic = self.topic();
-        use futures::TryStreamExt;
-        let documents: Vec<mongodb::bson::Document> = self
-            .collection(LEADERBOARD_HEADS)
-            .find(doc! { "topic": topic })
-            .projection(doc! { "partition": 1 })
-            .await
-            .map_err(|e| self.error(e))?
-            .try_collect()
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(documents
-            .iter()
-            .filter_map(|document| document.get_i32("partition").ok())
+        Ok(self
+            .leaderboard_heads()
+            .await?
+            .into_iter()
+            .map(|(partition, _)| partition)
             .collect())
     }
 
@@ -175,7 +166,7 @@ impl TopicStore {
     ) -> Result<Option<JournalEntry>, StoreError> {
         let topic = self.topic();
         let found = self
-            .collection(JOURNAL)
+            .collection(&journal_collection(partition))
             .find_one(doc! { "_id": format!("{topic}/{partition}/{from}") })
             .await
             .map_err(|e| self.error(e))?;

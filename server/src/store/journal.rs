@@ -16,7 +16,13 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 
-use super::{is_duplicate_key, StoreError, TopicStore, JOURNAL};
+use super::{is_duplicate_key, StoreError, TopicStore};
+
+/// The journal of one partition: a collection of its own, so that reading
+/// a partition's journal costs what that partition journaled, not everyone's.
+pub fn journal_collection(partition: i32) -> String {
+    format!("journal_p{partition}")
+}
 use crate::aggregate::people::PartitionDelta;
 use crate::metrics::METRICS;
 
@@ -56,7 +62,6 @@ impl JournalEntry {
             "dead_lettered": self.dead_lettered,
             "written_at": mongodb::bson::DateTime::from_millis(self.written_at.timestamp_millis()),
             "deltas": Binary { subtype: BinarySubtype::Generic, bytes: deltas },
-            "layout": super::checkpoint::LAYOUT,
         })
     }
 
@@ -98,7 +103,7 @@ impl TopicStore {
     pub async fn journal(&self, entry: &JournalEntry) -> Result<(), StoreError> {
         let _timer = METRICS.mongodb_timer("journal");
         debug_assert_eq!(entry.topic, self.topic(), "a batch of another topic");
-        let journal = self.collection(JOURNAL);
+        let journal = self.collection(&journal_collection(entry.partition));
         match journal.insert_one(entry.to_document()?).await {
             Ok(_) => Ok(()),
             Err(error) if is_duplicate_key(&error) => {
@@ -125,7 +130,7 @@ impl TopicStore {
     pub async fn journal_entries(&self, partition: i32) -> Result<Vec<JournalEntry>, StoreError> {
         let topic = self.topic();
         let documents: Vec<Document> = self
-            .collection(JOURNAL)
+            .collection(&journal_collection(partition))
             .find(doc! { "topic": topic, "partition": partition })
             .sort(doc! { "from": 1 })
             .await
@@ -139,7 +144,7 @@ impl TopicStore {
     /// Forgets the batches of a partition that its checkpoint already covers.
     pub async fn prune_journal(&self, partition: i32, position: i64) -> Result<(), StoreError> {
         let topic = self.topic();
-        self.collection(JOURNAL)
+        self.collection(&journal_collection(partition))
             .delete_many(
                 doc! { "topic": topic, "partition": partition, "to": { "$lte": position } },
             )

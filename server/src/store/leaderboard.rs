@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use app::model::{ranking_order, Summary, TopArtist, TopSong};
 use chrono::Utc;
-use futures::TryStreamExt;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{doc, Binary, Document};
 use mongodb::options::ReplaceOptions;
@@ -235,14 +234,9 @@ impl TopicStore {
     /// Every partition's heads: who has figures there, and since when.
     pub async fn leaderboard_heads(&self) -> Result<Vec<(i32, PartitionHeads)>, StoreError> {
         let topic = self.topic();
-        let documents: Vec<Document> = self
-            .collection(LEADERBOARD_HEADS)
-            .find(doc! { "topic": topic })
-            .await
-            .map_err(|e| self.error(e))?
-            .try_collect()
-            .await
-            .map_err(|e| self.error(e))?;
+        let documents = self
+            .find_all(LEADERBOARD_HEADS, doc! { "topic": topic })
+            .await?;
         Ok(documents
             .iter()
             .filter_map(|document| {
@@ -273,15 +267,12 @@ impl TopicStore {
             .iter()
             .map(|person| format!("{topic}/{person}/{partition}"))
             .collect();
-        let documents: Vec<Document> = self
-            .collection(&leaderboards_collection(partition))
-            .find(doc! { "_id": { "$in": ids } })
-            .projection(doc! { "_id": 0, "person": 1, "packed": 1 })
-            .await
-            .map_err(|e| self.error(e))?
-            .try_collect()
-            .await
-            .map_err(|e| self.error(e))?;
+        let documents = self
+            .find_all(
+                &leaderboards_collection(partition),
+                doc! { "_id": { "$in": ids } },
+            )
+            .await?;
         documents
             .iter()
             .map(|document| {

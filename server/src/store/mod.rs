@@ -9,8 +9,11 @@
 //! State is kept per Kafka partition, written only by the consumer that owns
 //! the partition; listens are keyed by person, so each person's figures are
 //! counted in one partition and read from it. Collections:
-//! - `batch_journal`: one document per micro-batch of one partition, with
-//!   its offset range and each person's deltas (see [`journal`]);
+//! - `journal_p<partition>`: one document per micro-batch of the
+//!   partition, with its offset range and each person's listens (see
+//!   [`journal`]); a collection per partition, since FerretDB reads a whole
+//!   collection for every query (a restart's load of an empty partition
+//!   read the big one's journal whole);
 //! - `checkpoints`: per partition, one document naming its current checkpoint
 //!   generation, the position it covers and the removed accounts (see [`checkpoint`]);
 //! - `chunks_p<partition>_g<generation>`: the aggregates of each partition's
@@ -36,12 +39,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mongodb::bson::{doc, Document};
-use mongodb::options::{ClientOptions, IndexOptions};
-use mongodb::{Client, Collection, Database, IndexModel};
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Collection, Database};
 
 use crate::config::{redact_password, MongoSettings};
 
-pub const JOURNAL: &str = "batch_journal";
+/// The one journal of every partition that earlier versions wrote: its
+/// documents mark a database of an earlier layout.
+const EARLIER_JOURNAL: &str = "batch_journal";
 pub const CHECKPOINTS: &str = "checkpoints";
 /// Prefix of each partition's leaderboards collection.
 pub const LEADERBOARDS: &str = "leaderboards";
@@ -51,6 +56,8 @@ const EARLIER_LEADERBOARDS: &str = "leaderboards";
 pub const LEADERBOARD_HEADS: &str = "leaderboard_heads";
 /// Which file contents were imported into which topic.
 pub const IMPORTS: &str = "imports";
+/// What the servers of one deployment share: the peer key, the layout.
+pub const CLUSTER: &str = "cluster";
 
 /// Handle to the aggregates database; cloning is cheap and shares the connection pool.
 #[derive(Clone)]
@@ -77,10 +84,11 @@ pub enum StoreError {
     )]
     OtherTopic { expected: String, found: String },
     #[error(
-        "the database holds figures in the layout of an earlier version, from before \
-         accounts (when listens belonged to nobody): use a new MONGODB_DB, or empty the \
-         local one with `./scripts/stack.sh reset`, then import each person's history \
-         with `producer --person NAME`"
+        "the database holds figures in the layout of an earlier version (sums by day \
+         rather than each listen, or from before accounts, when listens belonged to \
+         nobody): use a new MONGODB_DB (the server counts the topic again from its \
+         beginning), or empty the local one with `./scripts/stack.sh reset`, then \
+         import each person's history with `producer --person NAME`"
     )]
     EarlierLayout,
     #[error("a stored document is not in the expected shape: {0}")]
@@ -131,26 +139,43 @@ impl Store {
         Ok(())
     }
 
-    /// Creates the journal's index, which serves MongoDB (and drops what
-    /// an earlier version kept that this one replaced); safe to repeat.
+    /// Drops what an earlier version kept that this one replaced; safe to repeat.
     pub async fn prepare(&self) -> Result<(), StoreError> {
-        let indexes = [(
-            JOURNAL,
-            "chain",
-            doc! { "topic": 1, "partition": 1, "from": 1 },
-        )];
-        self.drop_earlier_leaderboards().await?;
-        for (collection, name, keys) in indexes {
-            let index = IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_string()).build())
-                .build();
-            self.collection(collection)
-                .create_index(index)
-                .await
-                .map_err(|e| self.error(e))?;
+        self.drop_earlier_leaderboards().await
+    }
+
+    /// Whether what is stored is in this version's layout: the database
+    /// says so (`cluster` document `layout`), or holds no journal of an
+    /// earlier version and is marked so now. (Asking each journal for the
+    /// layout of its entries would make FerretDB read all of them at every
+    /// start.)
+    pub async fn layout_is_current(&self) -> Result<bool, StoreError> {
+        let cluster = self.collection(CLUSTER);
+        let marked = cluster
+            .find_one(doc! { "_id": "layout" })
+            .await
+            .map_err(|e| self.error(e))?;
+        if let Some(marked) = marked {
+            return Ok(marked.get_str("layout").ok() == Some(checkpoint::LAYOUT));
         }
-        Ok(())
+        let journaled = self
+            .collection(EARLIER_JOURNAL)
+            .find_one(doc! {})
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(|e| self.error(e))?;
+        if journaled.is_some() {
+            return Ok(false);
+        }
+        match cluster
+            .insert_one(doc! { "_id": "layout", "layout": checkpoint::LAYOUT })
+            .await
+        {
+            Ok(_) => Ok(true),
+            // Another server marked it first.
+            Err(error) if is_duplicate_key(&error) => Ok(true),
+            Err(error) => Err(self.error(error)),
+        }
     }
 
     /// Closes the connections at once. A short-lived program calls it before
@@ -216,6 +241,22 @@ impl TopicStore {
 
     fn error(&self, source: mongodb::error::Error) -> StoreError {
         self.store.error(source)
+    }
+
+    /// Every document of `collection` that `filter` matches.
+    async fn find_all(
+        &self,
+        collection: &str,
+        filter: Document,
+    ) -> Result<Vec<Document>, StoreError> {
+        use futures::TryStreamExt;
+        self.collection(collection)
+            .find(filter)
+            .await
+            .map_err(|e| self.error(e))?
+            .try_collect()
+            .await
+            .map_err(|e| self.error(e))
     }
 }
 

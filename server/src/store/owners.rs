@@ -5,15 +5,13 @@
 //! that stops beating is no longer asked. Also the key servers prove to
 //! each other that they belong to the same deployment with (`cluster`).
 
-use futures::TryStreamExt;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::doc;
 use mongodb::options::ReplaceOptions;
 
-use super::{is_duplicate_key, StoreError, TopicStore};
+use super::{is_duplicate_key, StoreError, TopicStore, CLUSTER};
 use crate::accounts::token::{Secret, SecretKind};
 
 const OWNERS: &str = "partition_owners";
-const CLUSTER: &str = "cluster";
 
 /// A partition's registered owner, as last written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +62,9 @@ impl TopicStore {
 
     /// Every registered owner of the topic's partitions.
     pub async fn owners(&self) -> Result<Vec<Owner>, StoreError> {
-        let documents: Vec<Document> = self
-            .collection(OWNERS)
-            .find(doc! { "topic": self.topic() })
-            .await
-            .map_err(|e| self.error(e))?
-            .try_collect()
-            .await
-            .map_err(|e| self.error(e))?;
+        let documents = self
+            .find_all(OWNERS, doc! { "topic": self.topic() })
+            .await?;
         Ok(documents
             .iter()
             .filter_map(|document| {

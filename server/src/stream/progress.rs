@@ -96,16 +96,21 @@ impl Progress {
 
     /// Counts a journaled batch, unless the aggregates already cover it.
     pub fn fold(&mut self, entry: &JournalEntry) {
-        let mut figures = self.held.write();
-        if !fold(&mut figures, entry) {
+        let heads = &mut self.heads;
+        let folded = self.held.update(|figures| {
+            if !fold(figures, entry) {
+                return false;
+            }
+            for person in entry.delta.people.keys() {
+                if figures.aggregates.people.contains_key(person) {
+                    heads.insert(person.clone(), entry.to);
+                }
+            }
+            true
+        });
+        if !folded {
             return;
         }
-        for person in entry.delta.people.keys() {
-            if figures.aggregates.people.contains_key(person) {
-                self.heads.insert(person.clone(), entry.to);
-            }
-        }
-        drop(figures);
         for forget in &entry.delta.forgotten {
             self.heads.remove(&forget.person);
         }
@@ -167,7 +172,7 @@ impl Progress {
             generation,
             position,
         } = written;
-        self.held.write().generation = generation;
+        self.held.update(|figures| figures.generation = generation);
         let (store, partition) = (store.clone(), self.partition);
         tokio::spawn(async move {
             if let Err(error) = store
@@ -239,7 +244,7 @@ mod tests {
     #[test]
     fn batches_the_checkpoint_covers_are_not_counted_again() {
         let mut progress = empty();
-        progress.held.write().position = Some(10);
+        progress.held.update(|figures| figures.position = Some(10));
         progress.fold(&entry(0, 0, 10, 10));
         progress.fold(&entry(0, 5, 8, 3));
         assert_eq!(events(&progress), 0);

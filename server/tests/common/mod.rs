@@ -755,6 +755,55 @@ pub fn stored_totals_of(
     scenario: &Scenario,
     person: Option<&str>,
 ) -> (HashMap<String, Count>, HashMap<String, Count>) {
+    let mut songs: HashMap<String, Count> = HashMap::new();
+    let mut artists: HashMap<String, Count> = HashMap::new();
+    for (owner, aggregates) in each_partition(scenario, |store, partition| async move {
+        let figures = store
+            .load_partition(partition)
+            .await
+            .expect("the partition's aggregates load");
+        figures.aggregates.people.into_iter().collect::<Vec<_>>()
+    }) {
+        if person.is_some_and(|person| person != owner.as_str()) {
+            continue;
+        }
+        for (number, song) in aggregates.songs().iter().enumerate() {
+            if !song.is_counted() {
+                continue;
+            }
+            let uri = aggregates.catalog().uri(number as u32);
+            add_count(songs.entry(uri.to_string()).or_default(), &song.tally);
+        }
+        for (name, tally) in aggregates.artists() {
+            add_count(artists.entry(name.to_string()).or_default(), tally);
+        }
+    }
+    (songs, artists)
+}
+
+/// Everyone whose listens some journal entry of the scenario's topic holds.
+pub fn journaled_people(scenario: &Scenario) -> HashSet<String> {
+    each_partition(scenario, |store, partition| async move {
+        let entries = store
+            .journal_entries(partition)
+            .await
+            .expect("the journal reads");
+        entries
+            .into_iter()
+            .flat_map(|entry| entry.delta.people.into_keys().map(|person| person.0))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .collect()
+}
+
+/// What `read` finds in each partition of the scenario's topic, read with
+/// the server's own store, all together.
+fn each_partition<T, F, Fut>(scenario: &Scenario, read: F) -> Vec<T>
+where
+    F: Fn(server::store::TopicStore, i32) -> Fut,
+    Fut: std::future::Future<Output = Vec<T>>,
+{
     use server::config::MongoSettings;
     use server::store::Store;
 
@@ -766,36 +815,15 @@ pub fn stored_totals_of(
         .enable_all()
         .build()
         .expect("a Tokio runtime");
-    let mut songs: HashMap<String, Count> = HashMap::new();
-    let mut artists: HashMap<String, Count> = HashMap::new();
     runtime.block_on(async {
-        let store = Store::connect(&settings)
-            .await
-            .expect("MongoDB settings")
-            .for_topic(&scenario.topic);
+        let store = Store::connect(&settings).await.expect("MongoDB settings");
+        let mut found = Vec::new();
         for partition in 0..partitions_of(&scenario.brokers, &scenario.topic) {
-            let figures = store
-                .load_partition(partition)
-                .await
-                .expect("the partition's aggregates load");
-            for (owner, aggregates) in figures.aggregates.people {
-                if person.is_some_and(|person| person != owner.as_str()) {
-                    continue;
-                }
-                for (number, song) in aggregates.songs().iter().enumerate() {
-                    if !song.is_counted() {
-                        continue;
-                    }
-                    let uri = aggregates.catalog().uri(number as u32);
-                    add_count(songs.entry(uri.to_string()).or_default(), &song.tally);
-                }
-                for (name, tally) in aggregates.artists() {
-                    add_count(artists.entry(name.to_string()).or_default(), tally);
-                }
-            }
+            found.extend(read(store.for_topic(&scenario.topic), partition).await);
         }
-    });
-    (songs, artists)
+        store.shutdown().await;
+        found
+    })
 }
 
 fn add_count(count: &mut Count, tally: &server::aggregate::Tally) {
