@@ -297,6 +297,9 @@ impl ConsumerTask {
             .set("fetch.queue.backoff.ms", "50")
             // A partition's backlog arrives in few round trips (1 MiB each by default).
             .set("max.partition.fetch.bytes", "2097152")
+            // The broker holds a fetch with nothing new this long (500 ms by
+            // default): a listen arriving meanwhile waited for it.
+            .set("fetch.wait.max.ms", "100")
             // Statistics carry the per-partition lag for the metrics.
             .set("statistics.interval.ms", "5000")
             .create_with_context(events)
@@ -340,6 +343,13 @@ impl ConsumerTask {
                 return Ok(batch);
             }
             let wait = match deadline {
+                // Past its time while the previous batch is still being
+                // written: reading on costs nothing (this batch is written
+                // only after it), and the batches grow to what the writes
+                // take. Under load, they ended at their time and waited.
+                Some(deadline) if journaling.is_some() && deadline <= Instant::now() => {
+                    IDLE_CHECK_EVERY
+                }
                 Some(deadline) => deadline.saturating_duration_since(Instant::now()),
                 None => IDLE_CHECK_EVERY,
             };
