@@ -5,7 +5,7 @@
 # SECONDS seconds at RATE requests/s (hey) and prints requests, failures, p50
 # and p99 per question, and the server's memory.
 #
-#   scripts/bench-ranges.sh [ROWS] [RATE] [SECONDS]    default 1000000 50 10; needs `cargo leptos build --release`
+#   scripts/bench-ranges.sh [ROWS] [RATE] [SECONDS]    default 1000000 50 10; needs `cargo leptos build --release --split`
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +17,7 @@ rows="${1:-1000000}"
 rate="${2:-50}"
 seconds="${3:-10}"
 bin="$ROOT/target/release"
-[[ -x "$bin/server" && -x "$bin/producer" ]] || die "build first: cargo leptos build --release"
+[[ -x "$bin/server" && -x "$bin/producer" ]] || die "build first: cargo leptos build --release --split"
 "$ROOT/scripts/stack.sh" up > /dev/null
 hey="$(hey_bin)"
 

@@ -5,7 +5,7 @@
 # generated listens into a server of its own. Prints, per endpoint, requests,
 # failed ones (not 200, or no answer), p50 and p99, and the listens counted meanwhile.
 #
-#   scripts/load.sh [RATE] [SECONDS]      default 1000 requests/s for 30 s; needs `cargo leptos build --release`
+#   scripts/load.sh [RATE] [SECONDS]      default 1000 requests/s for 30 s; needs `cargo leptos build --release --split`
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +16,7 @@ cd "$ROOT"
 rate="${1:-1000}"
 seconds="${2:-30}"
 bin="$ROOT/target/release"
-[[ -x "$bin/server" && -x "$bin/producer" ]] || die "build first: cargo leptos build --release"
+[[ -x "$bin/server" && -x "$bin/producer" ]] || die "build first: cargo leptos build --release --split"
 "$ROOT/scripts/stack.sh" up > /dev/null
 
 hey="$(hey_bin)"

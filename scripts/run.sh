@@ -79,7 +79,7 @@ setup_seconds=$((SECONDS - began))
 
 began=$SECONDS
 say "building the release server, site and producer (a few minutes the first time)"
-step cargo leptos build --release --precompress
+step cargo leptos build --release --split --precompress
 # cargo-leptos builds only the server binary; the same LEPTOS_OUTPUT_NAME reuses its build of the library.
 step env LEPTOS_OUTPUT_NAME=spotify-analytics cargo build --release -p server --bin producer
 build_seconds=$((SECONDS - began))

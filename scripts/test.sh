@@ -14,7 +14,7 @@ use_project_tools
 "$ROOT/scripts/stack.sh" up
 
 say "building the release server and site"
-cargo leptos build --release --precompress
+cargo leptos build --release --split --precompress
 
 say "unit and integration tests"
 # The same LEPTOS_OUTPUT_NAME as cargo-leptos keeps the build artifacts shared.

@@ -5,7 +5,8 @@
 //! - [`api`]: the server functions the page calls; [`account_api`]: those of
 //!   the settings and people pages;
 //! - `source` (server only): the read interface the server implements over MongoDB;
-//! - [`components`]: the page and its charts; [`format`]: how figures read.
+//! - [`components`]: the pages and their charts; [`pages`]: the pages
+//!   other than the dashboard, loaded when first shown; [`format`]: how figures read.
 //!
 //! The crate compiles for the server (`ssr`) and for the browser (`hydrate`).
 
@@ -17,6 +18,7 @@ pub mod api;
 pub mod components;
 pub mod format;
 pub mod model;
+pub mod pages;
 pub mod range;
 #[cfg(feature = "ssr")]
 pub mod source;
@@ -25,15 +27,11 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, StaticSegment,
+    Lazy, ParamSegment, StaticSegment,
 };
 
 use api::get_viewer;
 use components::dashboard::DashboardPage;
-use components::detail::{ArtistPage, SongPage};
-use components::people::PeoplePage;
-use components::settings::SettingsPage;
-use components::sign_in::{InvitePage, SetupPage, SignInPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -71,13 +69,13 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=DashboardPage />
-                    <Route path=(StaticSegment("artists"), ParamSegment("name")) view=ArtistPage />
-                    <Route path=(StaticSegment("songs"), ParamSegment("uri")) view=SongPage />
-                    <Route path=StaticSegment("sign-in") view=SignInPage />
-                    <Route path=StaticSegment("settings") view=SettingsPage />
-                    <Route path=StaticSegment("admin") view=PeoplePage />
-                    <Route path=(StaticSegment("setup"), ParamSegment("token")) view=SetupPage />
-                    <Route path=(StaticSegment("invite"), ParamSegment("token")) view=InvitePage />
+                    <Route path=(StaticSegment("artists"), ParamSegment("name")) view={Lazy::<pages::Artist>::new()} />
+                    <Route path=(StaticSegment("songs"), ParamSegment("uri")) view={Lazy::<pages::Song>::new()} />
+                    <Route path=StaticSegment("sign-in") view={Lazy::<pages::SignIn>::new()} />
+                    <Route path=StaticSegment("settings") view={Lazy::<pages::Settings>::new()} />
+                    <Route path=StaticSegment("admin") view={Lazy::<pages::People>::new()} />
+                    <Route path=(StaticSegment("setup"), ParamSegment("token")) view={Lazy::<pages::Setup>::new()} />
+                    <Route path=(StaticSegment("invite"), ParamSegment("token")) view={Lazy::<pages::Invite>::new()} />
                 </Routes>
             </main>
         </Router>
