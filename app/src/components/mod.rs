@@ -9,3 +9,15 @@ pub mod ranking;
 pub mod settings;
 pub mod sign_in;
 pub mod time_charts;
+
+use leptos::prelude::*;
+
+/// Whether the page's code runs in the browser yet: false while it is
+/// rendered on the server and until it is hydrated. Buttons of forms that
+/// need that code stay disabled until then (posted without it, a form's
+/// answer, such as a token shown once, would be lost).
+pub fn interactive() -> ReadSignal<bool> {
+    let (ready, set_ready) = signal(false);
+    Effect::new(move |_| set_ready.set(true));
+    ready
+}

@@ -4,12 +4,14 @@
 
 use leptos::prelude::*;
 
+use super::interactive;
 use crate::account_api::{get_people, Invite, RemovePerson, SetDisabled};
 use crate::format;
 use crate::model::PersonRow;
 
 #[component]
 pub fn PeoplePage() -> impl IntoView {
+    let ready = interactive();
     let invite = ServerAction::<Invite>::new();
     let set_disabled = ServerAction::<SetDisabled>::new();
     let remove = ServerAction::<RemovePerson>::new();
@@ -56,7 +58,7 @@ pub fn PeoplePage() -> impl IntoView {
                             <option value="true">"an administrator"</option>
                         </select>
                     </label>
-                    <button type="submit" class="primary">"Make an invitation link"</button>
+                    <button type="submit" disabled=move || !ready.get() class="primary">"Make an invitation link"</button>
                 </ActionForm>
                 {move || invite.value().get().map(|result| match result {
                     Ok(link) => view! {
@@ -89,6 +91,7 @@ fn PeopleTable(
     set_disabled: ServerAction<SetDisabled>,
     remove: ServerAction<RemovePerson>,
 ) -> impl IntoView {
+    let ready = interactive();
     let rows = people
         .into_iter()
         .map(|person| {
@@ -110,7 +113,7 @@ fn PeopleTable(
                         <ActionForm action=set_disabled>
                             <input type="hidden" name="name" value=name_for_toggle />
                             <input type="hidden" name="disabled" value=disable_to />
-                            <button type="submit" class="link-button" aria-label=toggle_label>{toggle}</button>
+                            <button type="submit" disabled=move || !ready.get() class="link-button" aria-label=toggle_label>{toggle}</button>
                         </ActionForm>
                         <ActionForm action=remove>
                             <input type="hidden" name="name" value=name_for_remove />
@@ -118,7 +121,7 @@ fn PeopleTable(
                                 <input type="checkbox" required />
                                 {confirm}
                             </label>
-                            <button type="submit" class="link-button danger" aria-label=remove_label>"Remove"</button>
+                            <button type="submit" disabled=move || !ready.get() class="link-button danger" aria-label=remove_label>"Remove"</button>
                         </ActionForm>
                     </td>
                 </tr>

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use super::interactive;
 use crate::account_api::{
     get_settings, ChangePassword, CreateToken, DeleteData, RevokeToken, Share, StopSharing,
 };
@@ -36,6 +37,7 @@ fn action_error<T: Clone + Send + Sync + 'static>(
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    let ready = interactive();
     let create_token = ServerAction::<CreateToken>::new();
     let revoke_token = ServerAction::<RevokeToken>::new();
     let share = ServerAction::<Share>::new();
@@ -61,7 +63,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="hint">"A token reads your figures from the JSON API: send it as "<code>"Authorization: Bearer …"</code>"."</p>
                 <ActionForm action=create_token attr:class="account-form">
                     <label>"Label" <input name="label" required maxlength="60" placeholder="e.g. my weekly script" /></label>
-                    <button type="submit" class="primary">"Create a token"</button>
+                    <button type="submit" disabled=move || !ready.get() class="primary">"Create a token"</button>
                 </ActionForm>
                 {move || shown_once(create_token.value().get(), "API token")}
                 {move || action_error(revoke_token.value().get())}
@@ -81,9 +83,9 @@ pub fn SettingsPage() -> impl IntoView {
                         view! {
                             <p>{if settings.sharing { "Your dashboard is shared." } else { "Your dashboard is not shared." }}</p>
                             <div class="buttons">
-                                <ActionForm action=share><button type="submit" class="primary">{label}</button></ActionForm>
+                                <ActionForm action=share><button type="submit" disabled=move || !ready.get() class="primary">{label}</button></ActionForm>
                                 {settings.sharing.then(|| view! {
-                                    <ActionForm action=stop_sharing><button type="submit">"Stop sharing"</button></ActionForm>
+                                    <ActionForm action=stop_sharing><button type="submit" disabled=move || !ready.get()>"Stop sharing"</button></ActionForm>
                                 })}
                             </div>
                         }
@@ -97,7 +99,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <ActionForm action=change_password attr:class="account-form">
                     <label>"Current password" <input name="current" type="password" autocomplete="current-password" required /></label>
                     <label>"New password (at least 10 characters)" <input name="new" type="password" autocomplete="new-password" required minlength="10" /></label>
-                    <button type="submit" class="primary">"Change the password"</button>
+                    <button type="submit" disabled=move || !ready.get() class="primary">"Change the password"</button>
                 </ActionForm>
                 <p class="hint">"Every session ends, this one too: sign in again with the new password."</p>
                 {move || action_error(change_password.value().get())}
@@ -107,7 +109,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="hint">"Removes every listen counted for you so far, from every page, chart and figure, and the record of the files you imported. Your account stays; what you import later counts anew. Listens stay in the message log until its retention ends, unread."</p>
                 <ActionForm action=delete_data attr:class="account-form">
                     <label>"Type your name to confirm" <input name="confirm" required autocomplete="off" /></label>
-                    <button type="submit" class="primary danger">"Delete my data"</button>
+                    <button type="submit" disabled=move || !ready.get() class="primary danger">"Delete my data"</button>
                 </ActionForm>
                 {move || delete_data.value().get().map(|result| match result {
                     Ok(()) => view! { <p class="notice" role="status">"Your listening data is being deleted; the figures show it within a few seconds."</p> }.into_any(),
@@ -123,6 +125,7 @@ fn TokenTable(
     tokens: Vec<crate::model::TokenRow>,
     revoke: ServerAction<RevokeToken>,
 ) -> impl IntoView {
+    let ready = interactive();
     if tokens.is_empty() {
         return view! { <p class="hint">"No tokens yet."</p> }.into_any();
     }
@@ -138,7 +141,7 @@ fn TokenTable(
                     <td>
                         <ActionForm action=revoke>
                             <input type="hidden" name="id" value=token.id.clone() />
-                            <button type="submit" class="link-button" aria-label=format!("Revoke the token {}", token.label)>"Revoke"</button>
+                            <button type="submit" disabled=move || !ready.get() class="link-button" aria-label=format!("Revoke the token {}", token.label)>"Revoke"</button>
                         </ActionForm>
                     </td>
                 </tr>

@@ -61,7 +61,7 @@ pub fn SignInPage() -> impl IntoView {
             <h2>"Sign in"</h2>
             {move || notice(message(&query.read()))}
             <form method="post" action="/sign-in" class="account-form">
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <label>"Name" <input name="name" autocomplete="username" required autofocus /></label>
                 <label>"Password" <input name="password" type="password" autocomplete="current-password" required /></label>
                 <button type="submit" class="primary">"Sign in"</button>
@@ -82,7 +82,7 @@ fn NewAccountForm(title: &'static str, action: &'static str, intro: &'static str
             <p>{intro}</p>
             {move || problem_text(query.read().get("problem")).map(|text| view! { <p class="notice stale" role="status">{text}</p> })}
             <form method="post" action=action class="account-form">
-                <input type="hidden" name="token" prop:value=token />
+                <input type="hidden" name="token" value=token />
                 <label>"Name" <input name="name" autocomplete="username" required autofocus maxlength="32" pattern="[A-Za-z0-9._\\-]{1,32}" /></label>
                 <label>"Password (at least 10 characters)" <input name="password" type="password" autocomplete="new-password" required minlength="10" /></label>
                 <button type="submit" class="primary">"Create the account"</button>
