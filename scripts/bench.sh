@@ -73,11 +73,11 @@ total="$sent"
 # file and any piece it preloads, as sent (the precompressed copies).
 dashboard_wasm="" dashboard_wasm_gz=0 dashboard_wasm_raw=0
 for wasm in $(curl -fsS -H "$auth" "$url/" | grep -o '/pkg/[^"]*\.wasm' | sort -u); do
-  file="$ROOT/target/site$wasm"
-  [[ -f "$file.br" ]] || { dashboard_wasm=""; break; }
-  dashboard_wasm=$((${dashboard_wasm:-0} + $(stat -c %s "$file.br") / 1024))
-  dashboard_wasm_gz=$((dashboard_wasm_gz + $(stat -c %s "$file.gz") / 1024))
-  dashboard_wasm_raw=$((dashboard_wasm_raw + $(stat -c %s "$file") / 1024))
+  piece="$ROOT/target/site$wasm"
+  [[ -f "$piece.br" ]] || { dashboard_wasm=""; break; }
+  dashboard_wasm=$((${dashboard_wasm:-0} + $(stat -c %s "$piece.br") / 1024))
+  dashboard_wasm_gz=$((dashboard_wasm_gz + $(stat -c %s "$piece.gz") / 1024))
+  dashboard_wasm_raw=$((dashboard_wasm_raw + $(stat -c %s "$piece") / 1024))
 done
 
 # --- Range questions while listens stream in ----------------------------------

@@ -67,7 +67,17 @@ async fn main() -> anyhow::Result<()> {
     let (stop, stopping) = watch::channel(false);
     let held = Held::default();
     let written = WrittenSignal::default();
-    let consumer = tokio::spawn(
+    // Counting runs on a thread of its own: reading a backlog from Kafka
+    // does not yield between messages, and folding and deflating a batch
+    // take milliseconds; on the runtime serving requests, they held back
+    // the requests queued behind them.
+    let counting = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("counting")
+        .enable_all()
+        .build()
+        .context("starting the counting thread")?;
+    let consumer = counting.spawn(
         ConsumerTask {
             kafka: config.kafka.clone(),
             group_id: config.group_id.clone(),
@@ -210,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
         // Leaving now is safe: whatever was not journaled is read again.
         std::process::exit(0);
     }
+    counting.shutdown_background();
     Ok(())
 }
 

@@ -240,6 +240,10 @@ pub struct Aggregates {
     /// By artist number, as each listen named its artist.
     artists: Vec<Option<Tally>>,
     totals: Option<Tally>,
+    /// How many songs and artists have listens (kept as they come: the
+    /// summary is read after every batch, and counting them read every song).
+    songs_counted: i64,
+    artists_counted: i64,
     months: BTreeMap<MonthKey, Month>,
 }
 
@@ -347,13 +351,16 @@ impl Aggregates {
                 tally: Tally::of(at, counts),
                 naming,
             };
+            self.songs_counted += 1;
         } else {
             if self.names_newer(at, &named, &self.songs[song]) {
                 self.songs[song].naming = naming;
             }
             self.songs[song].tally.add(at, &counts);
         }
-        add_to(&mut self.artists[named.artist as usize], at, &counts);
+        let artist = &mut self.artists[named.artist as usize];
+        self.artists_counted += i64::from(artist.is_none());
+        add_to(artist, at, &counts);
         add_to(&mut self.totals, at, &counts);
         Counted {
             at,
@@ -483,8 +490,8 @@ impl Aggregates {
         Summary {
             events: totals.map_or(0, |t| t.plays),
             ms_played: totals.map_or(0, |t| t.ms_played),
-            songs: self.songs.iter().filter(|song| song.is_counted()).count() as i64,
-            artists: self.artists.iter().flatten().count() as i64,
+            songs: self.songs_counted,
+            artists: self.artists_counted,
             last_listen: totals.map(|t| time_of(t.last_listen)),
             updated_at: None,
         }

@@ -73,6 +73,10 @@ const ANSWERS_KEPT: usize = 512;
 /// without it every other request waited for a computation.
 pub const MOST_STALE_ANSWER: Duration = Duration::from_secs(1);
 
+/// How often an answer asked for as [`Freshness::Recent`] is computed again
+/// while the figures change.
+const RECENT_REFRESH: Duration = Duration::from_millis(250);
+
 /// How current an answer must be.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Freshness {
@@ -174,8 +178,10 @@ impl HeldPartition {
         if freshness == Freshness::Current || known.computed.elapsed() > MOST_STALE_ANSWER {
             return Lookup::Missing;
         }
-        let refresh = !known.refreshing;
-        known.refreshing = true;
+        // Computed again at most every [`RECENT_REFRESH`]: while listens
+        // stream in, figures change with every batch.
+        let refresh = !known.refreshing && known.computed.elapsed() >= RECENT_REFRESH;
+        known.refreshing |= refresh;
         Lookup::Previous {
             answer: known.answer.clone(),
             refresh,

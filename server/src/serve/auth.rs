@@ -6,8 +6,9 @@
 //! share-link pages, the site's assets and the health checks need nobody.
 //!
 //! What a secret proves is looked up by the secret's hash, and remembered
-//! for [`REMEMBER_FOR`]: a revoked token or ended session stops working at
-//! once on this server, and within that time on the others. While MongoDB
+//! for [`REMEMBER_FOR`] (looked up again in the background while in use):
+//! a revoked token or ended session stops working at once on this server,
+//! and within that time on the others. While MongoDB
 //! cannot be read, what was proven before keeps holding, so people keep
 //! reading the last figures.
 
@@ -34,6 +35,11 @@ pub const SESSION_COOKIE: &str = "sa_session";
 pub const SHARE_COOKIE: &str = "sa_share";
 /// How long what a secret proves is remembered before it is looked up again.
 pub const REMEMBER_FOR: Duration = Duration::from_secs(5);
+/// Past this age, a secret in use is looked up again in the background
+/// while what it proved keeps being used: requests wait on MongoDB only
+/// for a secret unused for [`REMEMBER_FOR`] (one at every expiry held back
+/// every request of a busy script).
+const REFRESH_AFTER: Duration = Duration::from_secs(2);
 /// How often a session's last use is written down (its idle expiry counts from it).
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
 
@@ -81,7 +87,26 @@ struct AuthInner {
     store: Store,
     /// A session unused this long has ended.
     idle_expiry: chrono::Duration,
-    remembered: Mutex<HashMap<SecretHash, (Option<Viewer>, Instant)>>,
+    remembered: Mutex<HashMap<SecretHash, Remembered>>,
+}
+
+/// What a secret proved, and when it was looked up.
+#[derive(Debug, Clone)]
+struct Remembered {
+    viewer: Option<Viewer>,
+    at: Instant,
+    /// A look-up is under way in the background.
+    refreshing: bool,
+}
+
+impl Remembered {
+    fn now(viewer: Option<Viewer>) -> Self {
+        Self {
+            viewer,
+            at: Instant::now(),
+            refreshing: false,
+        }
+    }
 }
 
 impl Auth {
@@ -134,18 +159,25 @@ impl Auth {
         access: Access,
     ) -> Result<Option<Viewer>, StoreError> {
         let hash = secret.hash();
-        let known = self.lock().get(&hash).cloned();
-        if let Some((viewer, at)) = &known {
-            if at.elapsed() < REMEMBER_FOR {
-                return Ok(viewer.clone());
+        let known = self.lock().get_mut(&hash).map(|known| {
+            let age = known.at.elapsed();
+            let refresh = age >= REFRESH_AFTER && age < REMEMBER_FOR && !known.refreshing;
+            known.refreshing |= refresh;
+            (known.viewer.clone(), age < REMEMBER_FOR, refresh)
+        });
+        if let Some((viewer, true, refresh)) = &known {
+            if *refresh {
+                let (auth, secret) = (self.clone(), secret.clone());
+                tokio::spawn(async move { auth.refresh(&secret, access).await });
             }
+            return Ok(viewer.clone());
         }
         let viewer = match self.look_up(secret, &hash, access).await {
             Ok(viewer) => viewer,
             // While the database is down nothing can be revoked either: what
             // was proven before still holds, so the last figures stay readable.
             Err(error) => match known {
-                Some((viewer, _)) => return Ok(viewer),
+                Some((viewer, _, _)) => return Ok(viewer),
                 None => return Err(error),
             },
         };
@@ -154,8 +186,24 @@ impl Auth {
         if remembered.len() > 10_000 {
             remembered.clear();
         }
-        remembered.insert(hash, (viewer.clone(), Instant::now()));
+        remembered.insert(hash, Remembered::now(viewer.clone()));
         Ok(viewer)
+    }
+
+    /// Looks a secret in use up again, off the request that found it
+    /// getting old; what it proves now replaces what was remembered,
+    /// unless it was forgotten meanwhile (revoked: looked up anew).
+    async fn refresh(&self, secret: &Secret, access: Access) {
+        let hash = secret.hash();
+        let looked_up = self.look_up(secret, &hash, access).await;
+        let mut remembered = self.lock();
+        let Some(known) = remembered.get_mut(&hash).filter(|known| known.refreshing) else {
+            return;
+        };
+        match looked_up {
+            Ok(viewer) => *known = Remembered::now(viewer),
+            Err(_) => known.refreshing = false,
+        }
     }
 
     async fn look_up(
@@ -212,17 +260,17 @@ impl Auth {
     #[cfg(test)]
     pub fn remember(&self, secret: &Secret, viewer: Viewer) {
         self.lock()
-            .insert(secret.hash(), (Some(viewer), Instant::now()));
+            .insert(secret.hash(), Remembered::now(Some(viewer)));
     }
 
     /// Forgets everything remembered of a person (after a change to their
     /// account, tokens or share link).
     pub fn forget_person(&self, key: &str) {
         self.lock()
-            .retain(|_, (viewer, _)| viewer.as_ref().is_none_or(|viewer| viewer.key != key));
+            .retain(|_, known| known.viewer.as_ref().is_none_or(|viewer| viewer.key != key));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SecretHash, (Option<Viewer>, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SecretHash, Remembered>> {
         self.0
             .remembered
             .lock()
