@@ -1,5 +1,5 @@
 //! The dashboard's own files under `/pkg` (wasm, script, style). A release
-//! build (`cargo leptos build --release --precompress`) names them after a
+//! build (`cargo leptos build --release --split --precompress`) names them after a
 //! hash of their content, listed in `hash.txt` beside the server binary, and
 //! leaves brotli and gzip copies beside them: browsers get the compressed
 //! copy they accept and keep the file for a year, since a new build means a
@@ -56,7 +56,7 @@ pub fn detect_naming(options: &mut LeptosOptions) -> Naming {
             warn!(
                 "the dashboard's files are not in {} (nor the hashed ones that {} beside the \
                  server binary names): pages will not work. Build them with `cargo leptos build \
-                 --release --precompress`, set LEPTOS_SITE_ROOT to the site folder, and keep \
+                 --release --split --precompress`, set LEPTOS_SITE_ROOT to the site folder, and keep \
                  hash.txt beside the server binary",
                 pkg.display(),
                 options.hash_file
