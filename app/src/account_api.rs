@@ -26,32 +26,32 @@ fn failed(error: crate::source::AccountError) -> ServerFnError {
     ServerFnError::new(error.0)
 }
 
-#[server(prefix = "/rpc/account", endpoint = "settings")]
+#[server(prefix = "/rpc/account", endpoint = "settings", output = crate::codec::JsonText)]
 pub async fn get_settings() -> Result<SettingsView, ServerFnError> {
     accounts()?.settings().await.map_err(failed)
 }
 
-#[server(prefix = "/rpc/account", endpoint = "create_token")]
+#[server(prefix = "/rpc/account", endpoint = "create_token", output = crate::codec::JsonText)]
 pub async fn create_token(label: String) -> Result<String, ServerFnError> {
     accounts()?.create_token(&label).await.map_err(failed)
 }
 
-#[server(prefix = "/rpc/account", endpoint = "revoke_token")]
+#[server(prefix = "/rpc/account", endpoint = "revoke_token", output = crate::codec::JsonText)]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
     accounts()?.revoke_token(&id).await.map_err(failed)
 }
 
-#[server(prefix = "/rpc/account", endpoint = "share")]
+#[server(prefix = "/rpc/account", endpoint = "share", output = crate::codec::JsonText)]
 pub async fn share() -> Result<String, ServerFnError> {
     accounts()?.share().await.map_err(failed)
 }
 
-#[server(prefix = "/rpc/account", endpoint = "stop_sharing")]
+#[server(prefix = "/rpc/account", endpoint = "stop_sharing", output = crate::codec::JsonText)]
 pub async fn stop_sharing() -> Result<(), ServerFnError> {
     accounts()?.stop_sharing().await.map_err(failed)
 }
 
-#[server(prefix = "/rpc/account", endpoint = "change_password")]
+#[server(prefix = "/rpc/account", endpoint = "change_password", output = crate::codec::JsonText)]
 pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
     accounts()?
         .change_password(&current, &new)
@@ -61,22 +61,22 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
     Ok(())
 }
 
-#[server(prefix = "/rpc/account", endpoint = "delete_data")]
+#[server(prefix = "/rpc/account", endpoint = "delete_data", output = crate::codec::JsonText)]
 pub async fn delete_data(confirm: String) -> Result<(), ServerFnError> {
     accounts()?.delete_data(&confirm).await.map_err(failed)
 }
 
-#[server(prefix = "/rpc/admin", endpoint = "people")]
+#[server(prefix = "/rpc/admin", endpoint = "people", output = crate::codec::JsonText)]
 pub async fn get_people() -> Result<PeopleView, ServerFnError> {
     people()?.people().await.map_err(failed)
 }
 
-#[server(prefix = "/rpc/admin", endpoint = "invite")]
+#[server(prefix = "/rpc/admin", endpoint = "invite", output = crate::codec::JsonText)]
 pub async fn invite(admin: bool) -> Result<String, ServerFnError> {
     people()?.invite(admin).await.map_err(failed)
 }
 
-#[server(prefix = "/rpc/admin", endpoint = "set_disabled")]
+#[server(prefix = "/rpc/admin", endpoint = "set_disabled", output = crate::codec::JsonText)]
 pub async fn set_disabled(name: String, disabled: bool) -> Result<(), ServerFnError> {
     people()?
         .set_disabled(&name, disabled)
@@ -84,7 +84,7 @@ pub async fn set_disabled(name: String, disabled: bool) -> Result<(), ServerFnEr
         .map_err(failed)
 }
 
-#[server(prefix = "/rpc/admin", endpoint = "remove")]
+#[server(prefix = "/rpc/admin", endpoint = "remove", output = crate::codec::JsonText)]
 pub async fn remove_person(name: String) -> Result<(), ServerFnError> {
     people()?.remove(&name).await.map_err(failed)
 }

@@ -9,7 +9,7 @@ use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 pub const DASHBOARD_ROWS: u32 = 10;
 
 /// Everything the dashboard shows, in one round trip.
-#[server(prefix = "/rpc", endpoint = "dashboard")]
+#[server(prefix = "/rpc", endpoint = "dashboard", output = crate::codec::JsonText)]
 pub async fn get_dashboard(rows: u32) -> Result<Dashboard, ServerFnError> {
     use crate::model::Limit;
     use crate::source::Analytics;
@@ -32,7 +32,7 @@ fn source() -> Result<std::sync::Arc<dyn crate::source::AnalyticsSource>, Server
 }
 
 /// Everything the range view shows for `query`.
-#[server(prefix = "/rpc", endpoint = "range")]
+#[server(prefix = "/rpc", endpoint = "range", output = crate::codec::JsonText)]
 pub async fn get_range_view(query: RangeQuery) -> Result<RangeView, ServerFnError> {
     use crate::model::Limit;
     source()?
@@ -42,7 +42,7 @@ pub async fn get_range_view(query: RangeQuery) -> Result<RangeView, ServerFnErro
 }
 
 /// One artist over a range; `None` when never listened to.
-#[server(prefix = "/rpc", endpoint = "artist")]
+#[server(prefix = "/rpc", endpoint = "artist", output = crate::codec::JsonText)]
 pub async fn get_artist(
     name: String,
     query: RangeQuery,
@@ -54,7 +54,7 @@ pub async fn get_artist(
 }
 
 /// One song over a range; `None` when never listened to.
-#[server(prefix = "/rpc", endpoint = "song")]
+#[server(prefix = "/rpc", endpoint = "song", output = crate::codec::JsonText)]
 pub async fn get_song(
     track_uri: String,
     query: RangeQuery,
@@ -66,7 +66,7 @@ pub async fn get_song(
 }
 
 /// Who is looking: `None` on the pages open to anyone (signing in).
-#[server(prefix = "/rpc", endpoint = "viewer")]
+#[server(prefix = "/rpc", endpoint = "viewer", output = crate::codec::JsonText)]
 pub async fn get_viewer() -> Result<Option<ViewerInfo>, ServerFnError> {
     Ok(use_context::<ViewerInfo>())
 }

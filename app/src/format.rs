@@ -1,6 +1,6 @@
 //! How numbers and times read on the dashboard.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 /// `1234567` → `1,234,567`.
 pub fn count(n: i64) -> String {
@@ -39,12 +39,23 @@ pub fn duration(ms: i64) -> String {
 
 /// A moment as people read it: `2024-03-05 14:07 UTC`.
 pub fn moment(ts: DateTime<Utc>) -> String {
-    ts.format("%Y-%m-%d %H:%M UTC").to_string()
+    format!(
+        "{} {:02}:{:02} UTC",
+        ts.date_naive(),
+        ts.hour(),
+        ts.minute()
+    )
 }
 
 /// A moment to the second: `2024-03-05 14:07:59 UTC`.
 pub fn moment_seconds(ts: DateTime<Utc>) -> String {
-    ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    let (day, time) = (ts.date_naive(), ts.time());
+    format!(
+        "{day} {:02}:{:02}:{:02} UTC",
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
 }
 
 /// Shortens text to at most `max_chars` characters, ending with `…` when cut.
@@ -88,6 +99,9 @@ mod tests {
         let ts = "2024-03-05T14:07:59Z".parse().unwrap();
         assert_eq!(moment(ts), "2024-03-05 14:07 UTC");
         assert_eq!(moment_seconds(ts), "2024-03-05 14:07:59 UTC");
+        let early = "0987-11-09T03:04:05.678Z".parse().unwrap();
+        assert_eq!(moment(early), "0987-11-09 03:04 UTC");
+        assert_eq!(moment_seconds(early), "0987-11-09 03:04:05 UTC");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod account_api;
 pub mod api;
+pub mod codec;
 pub mod components;
 pub mod format;
 pub mod model;

@@ -29,14 +29,12 @@ impl DateRange {
         let day = |name: &str, raw: Option<&str>| -> Result<Option<NaiveDate>, String> {
             match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
                 None => Ok(None),
-                Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .map(Some)
-                    .map_err(|_| {
-                        format!(
-                            "{name} must be a date like 2024-01-31, got {:?}",
-                            crate::format::ellipsize(raw, 40)
-                        )
-                    }),
+                Some(raw) => raw.parse::<NaiveDate>().map(Some).map_err(|_| {
+                    format!(
+                        "{name} must be a date like 2024-01-31, got {:?}",
+                        crate::format::ellipsize(raw, 40)
+                    )
+                }),
             }
         };
         Self::check(day("from", from)?, day("to", to)?)

@@ -4,7 +4,7 @@
 //! over time and how plays split up, for that range. Fetched again whenever
 //! the pushed figures change, so the range view is live too.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -222,7 +222,7 @@ pub fn OverTimePanel(
     let svg = render_over_time(&points, bucket)
         .unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
     let step = move |point: &TimePoint| match bucket {
-        Bucket::Month => point.start.format("%Y-%m").to_string(),
+        Bucket::Month => format!("{:04}-{:02}", point.start.year(), point.start.month()),
         _ => point.start.to_string(),
     };
     let rows = points
