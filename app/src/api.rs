@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::model::{Dashboard, ViewerInfo};
-use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
+use crate::range::{ArtistDetail, RangeQuery, SongDetail};
 
 /// How many rows each ranking of the dashboard shows.
 pub const DASHBOARD_ROWS: u32 = 10;
@@ -31,14 +31,16 @@ fn source() -> Result<std::sync::Arc<dyn crate::source::AnalyticsSource>, Server
         .ok_or_else(|| ServerFnError::new("the analytics source is not configured"))
 }
 
-/// Everything the range view shows for `query`.
+/// The body of the range view for `query`, as HTML rendered here (see
+/// [`crate::components::range_body`]).
 #[server(prefix = "/rpc", endpoint = "range", output = crate::codec::JsonText)]
-pub async fn get_range_view(query: RangeQuery) -> Result<RangeView, ServerFnError> {
+pub async fn get_range_body(query: RangeQuery) -> Result<String, ServerFnError> {
     use crate::model::Limit;
-    source()?
+    let view = source()?
         .range_view(&query, Limit::clamped(DASHBOARD_ROWS))
         .await
-        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
+        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))?;
+    Ok(crate::components::range_body::render(view))
 }
 
 /// One artist over a range; `None` when never listened to.

@@ -1,7 +1,9 @@
 //! The pages other than the dashboard, each loaded with its code the first
 //! time it is shown: the dashboard's WebAssembly carries only what the
-//! dashboard needs (with `cargo leptos build --split`, each page's code is a
-//! file of its own; without it, everything stays in one file).
+//! dashboard needs. Build with `cargo leptos build --split` (or `watch
+//! --split`), as every script here does: it puts each page's code in a file
+//! of its own, and without it the page's script imports a module that does
+//! not exist, so nothing hydrates.
 
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};

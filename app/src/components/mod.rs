@@ -4,6 +4,8 @@ pub mod bar_chart;
 pub mod dashboard;
 pub mod detail;
 pub mod people;
+#[cfg(feature = "ssr")]
+pub mod range_body;
 pub mod range_view;
 pub mod ranking;
 pub mod settings;

@@ -1,23 +1,21 @@
 //! The time-range half of the dashboard: presets and a custom from–to, the
 //! choice of plays or listening time, all kept in the URL so a view can be
-//! shared; then rankings, most skipped songs, the listening clock, listening
-//! over time and how plays split up, for that range. Fetched again whenever
-//! the pushed figures change, so the range view is live too.
+//! shared; then the range's body (rankings, most skipped songs, the
+//! listening clock, listening over time and how plays split up), rendered
+//! on the server ([`super::range_body`]) and fetched again whenever the
+//! pushed figures change, so the range view is live too.
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::ranking::{
-    albums_ranked, artists_ranked, song_path, songs_ranked, ChartDownloads, RankingPanel,
-};
-use super::time_charts::{render_clock, render_over_time};
-use crate::api::get_range_view;
+use serde::{Deserialize, Serialize};
+
+use super::ranking::ChartDownloads;
+use super::time_charts::render_over_time;
+use crate::api::get_range_body;
 use crate::format;
-use crate::range::{
-    Bucket, ClockCell, DateRange, Metric, Preset, RangeQuery, RangeView, Share, Shares,
-    SkippedSong, TimePoint,
-};
+use crate::range::{Bucket, DateRange, Metric, Preset, RangeQuery, TimePoint};
 
 /// The range the URL asks for, or why it cannot be read.
 pub fn query_from_url() -> Memo<Result<RangeQuery, String>> {
@@ -50,12 +48,13 @@ pub fn RangeExplorer(
     version: Signal<Option<DateTime<Utc>>>,
 ) -> impl IntoView {
     let query = query_from_url();
-    let view_data = Resource::new(
+    let body = Resource::new(
         move || (query.get(), version.get()),
         |(query, _)| async move {
             match query {
-                Ok(query) => get_range_view(query)
+                Ok(query) => get_range_body(query)
                     .await
+                    .map(|html| RenderedHtml { html })
                     .map_err(|error| error.to_string()),
                 Err(error) => Err(error),
             }
@@ -67,10 +66,10 @@ pub fn RangeExplorer(
             <RangeControls query=Signal::derive(move || query.get().unwrap_or_default()) />
             <Suspense fallback=|| view! { <p class="loading">"Adding up the range…"</p> }>
                 {move || {
-                    view_data
+                    body
                         .get()
                         .map(|result| match result {
-                            Ok(view) => view! { <RangeBody view /> }.into_any(),
+                            Ok(RenderedHtml { html }) => view! { <div class="range-body" inner_html=html></div> }.into_any(),
                             Err(error) => {
                                 view! { <p class="notice" role="alert">{format!("This range cannot be shown: {error}")}</p> }
                                     .into_any()
@@ -80,6 +79,15 @@ pub fn RangeExplorer(
             </Suspense>
         </section>
     }
+}
+
+/// HTML rendered by the server, as the page carries it: not a second time
+/// in the page's data, since hydration keeps the elements the server
+/// rendered in place (an `inner_html` is set only when built anew).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct RenderedHtml {
+    #[serde(skip)]
+    html: String,
 }
 
 /// Presets and the metric as links, the custom range as a plain form: all
@@ -157,56 +165,6 @@ fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
     }
 }
 
-#[component]
-fn RangeBody(view: RangeView) -> impl IntoView {
-    let RangeView {
-        query,
-        range,
-        plays,
-        ms_played,
-        top_songs,
-        top_artists,
-        top_albums,
-        most_skipped,
-        clock,
-        bucket,
-        over_time,
-        shares,
-        ..
-    } = view;
-    let caption = format!(
-        "{}: {} listens, {} hours",
-        describe_range(range),
-        format::count(plays),
-        format::hours(ms_played)
-    );
-    if plays == 0 {
-        return view! {
-            <p class="range-caption">{caption}</p>
-            <p class="notice">"No listens in this range. Pick another one above."</p>
-        }
-        .into_any();
-    }
-    let qs = query.to_query_string();
-    view! {
-        <p class="range-caption" aria-live="polite">{caption}</p>
-        <div class="panels three">
-            <RankingPanel id="range-songs" title="Top songs in range" what="Song" rows=songs_ranked(top_songs) metric=query.metric download=("/charts/top-songs".to_string(), qs.clone()) />
-            <RankingPanel id="range-artists" title="Top artists in range" what="Artist" rows=artists_ranked(top_artists) metric=query.metric download=("/charts/top-artists".to_string(), qs.clone()) />
-            <RankingPanel id="range-albums" title="Top albums in range" what="Album" rows=albums_ranked(top_albums) metric=query.metric download=("/charts/top-albums".to_string(), qs.clone()) />
-        </div>
-        <div class="panels">
-            <OverTimePanel heading="Listening over time" chart_label="Listening hours over time" points=over_time bucket download_query=qs.clone() />
-            <ClockPanel cells=clock qs=qs.clone() />
-        </div>
-        <div class="panels">
-            <SkippedPanel songs=most_skipped />
-            <SharesPanel shares />
-        </div>
-    }
-    .into_any()
-}
-
 /// Listening over time as an area chart and, as its text alternative, a table.
 #[component]
 pub fn OverTimePanel(
@@ -247,111 +205,6 @@ pub fn OverTimePanel(
     }
 }
 
-#[component]
-fn ClockPanel(cells: Vec<ClockCell>, qs: String) -> impl IntoView {
-    let svg =
-        render_clock(&cells).unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
-    const WEEKDAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    let rows = WEEKDAYS
-        .iter()
-        .enumerate()
-        .map(|(weekday, name)| {
-            let hours = cells
-                .iter()
-                .filter(|cell| usize::from(cell.weekday) == weekday)
-                .map(|cell| view! { <td class="num">{format::hours(cell.ms_played)}</td> })
-                .collect_view();
-            view! { <tr><th scope="row">{*name}</th>{hours}</tr> }
-        })
-        .collect_view();
-    let hour_headers = (0..24)
-        .map(|hour| view! { <th scope="col" class="num">{format!("{hour:02}")}</th> })
-        .collect_view();
-    view! {
-        <section class="panel" aria-labelledby="clock-title">
-            <h2 id="clock-title">"Listening clock"</h2>
-            <div class="chart" role="img" aria-label="Listening hours by weekday and hour of the day, UTC" inner_html=svg></div>
-            <ChartDownloads path="/charts/listening-clock".to_string() query=qs />
-            <details>
-                <summary>"Hours by weekday and hour (UTC) as a table"</summary>
-                <div class="scroll">
-                    <table aria-label="Listening clock">
-                        <thead><tr><th scope="col">"Day"</th>{hour_headers}</tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            </details>
-        </section>
-    }
-}
-
-#[component]
-fn SkippedPanel(songs: Vec<SkippedSong>) -> impl IntoView {
-    let empty = songs.is_empty();
-    let rows = songs
-        .into_iter()
-        .map(|song| {
-            view! {
-                <tr>
-                    <td class="rank">{song.rank}</td>
-                    <td><a class="title" href=song_path(&song.track_uri)>{song.track_name}</a><span class="subtitle">{song.artist_name}</span></td>
-                    <td class="num">{format::count(song.skips)}</td>
-                    <td class="num">{format::count(song.plays)}</td>
-                    <td class="num">{format!("{:.0} %", song.skip_rate * 100.0)}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <section class="panel" aria-labelledby="skipped-title">
-            <h2 id="skipped-title">"Most skipped songs"</h2>
-            <p class="hint">"Songs with at least 5 plays in the range, most skips first."</p>
-            {empty.then(|| view! { <p class="notice">"No song was skipped in this range."</p> })}
-            <table aria-label="Most skipped songs">
-                <thead><tr><th scope="col">"#"</th><th scope="col">"Song"</th><th scope="col" class="num">"Skips"</th><th scope="col" class="num">"Plays"</th><th scope="col" class="num">"Skip rate"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </section>
-    }
-}
-
-#[component]
-fn SharesPanel(shares: Shares) -> impl IntoView {
-    let plays = shares.plays.max(1);
-    let percent = move |n: i64| format!("{:.0} %", n as f64 * 100.0 / plays as f64);
-    let table = move |caption: &'static str, rows: Vec<Share>| {
-        let body = rows
-            .into_iter()
-            .take(8)
-            .map(|share| view! { <tr><td>{share.label}</td><td class="num">{format::count(share.plays)}</td><td class="num">{percent(share.plays)}</td></tr> })
-            .collect_view();
-        view! {
-            <table aria-label=caption>
-                <caption>{caption}</caption>
-                <thead><tr><th scope="col">"What"</th><th scope="col" class="num">"Plays"</th><th scope="col" class="num">"Share"</th></tr></thead>
-                <tbody>{body}</tbody>
-            </table>
-        }
-    };
-    view! {
-        <section class="panel" aria-labelledby="shares-title">
-            <h2 id="shares-title">"How you listen"</h2>
-            <p>{format!("Shuffle on for {} of plays.", percent(shares.shuffled))}</p>
-            {table("Platforms", shares.platforms)}
-            {table("How tracks started", shares.reason_start)}
-            {table("How tracks ended", shares.reason_end)}
-        </section>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,5 +216,16 @@ mod tests {
         let one_day = DateRange::parse(Some("2024-01-01"), Some("2024-01-02")).unwrap();
         assert_eq!(describe_range(one_day), "2024-01-01");
         assert_eq!(describe_range(DateRange::ALL_TIME), "All time");
+    }
+
+    #[test]
+    fn rendered_html_is_not_carried_twice_in_the_page() {
+        let rendered = RenderedHtml {
+            html: "<p>All time: 3 listens</p>".into(),
+        };
+        let carried = serde_json::to_string(&Ok::<_, String>(rendered)).unwrap();
+        assert!(!carried.contains("listens"), "{carried}");
+        let read: Result<RenderedHtml, String> = serde_json::from_str(&carried).unwrap();
+        assert_eq!(read, Ok(RenderedHtml::default()));
     }
 }
