@@ -1,4 +1,5 @@
-//! Server functions: how the hydrated page asks the server for data.
+//! Server functions: how the hydrated page asks the server for data (and
+//! for the range view's body, rendered here).
 
 use leptos::prelude::*;
 

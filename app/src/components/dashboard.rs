@@ -38,8 +38,15 @@ pub fn DashboardPage() -> impl IntoView {
                 })
             }}
         </Suspense>
-        <RangeExplorer version=Signal::derive(move || {
-            refreshed.get().and_then(|dashboard| dashboard.summary.updated_at)
+        // The figures the page was rendered with count as the first version,
+        // so the first push (sent as the stream opens) asks for the range
+        // again only if the figures changed since.
+        <RangeExplorer version=Signal::derive(move || match refreshed.get() {
+            Some(latest) => latest.summary.updated_at,
+            None => first_load
+                .get_untracked()
+                .and_then(Result::ok)
+                .and_then(|first| first.summary.updated_at),
         }) />
     }
 }

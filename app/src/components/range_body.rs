@@ -18,7 +18,9 @@ use super::time_charts::render_clock;
 use crate::format;
 use crate::range::{ClockCell, RangeView, Share, Shares, SkippedSong};
 
-/// The body of the range view as HTML.
+/// The body of the range view as HTML, under an owner of its own below the
+/// request's (whose arena it needs). It holds no resource or suspense, so
+/// it takes none of the page's hydration ids.
 pub fn render(view: RangeView) -> String {
     Owner::new().with(|| view! { <RangeBody view /> }.to_html())
 }

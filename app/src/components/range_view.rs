@@ -83,8 +83,10 @@ pub fn RangeExplorer(
 
 /// HTML rendered by the server, as the page carries it: not a second time
 /// in the page's data, since hydration keeps the elements the server
-/// rendered in place (an `inner_html` is set only when built anew).
+/// rendered in place (an `inner_html` is not set while hydrating, only when
+/// built or changed afterwards). Read back only from its own empty form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RenderedHtml {
     #[serde(skip)]
     html: String,
@@ -227,5 +229,10 @@ mod tests {
         assert!(!carried.contains("listens"), "{carried}");
         let read: Result<RenderedHtml, String> = serde_json::from_str(&carried).unwrap();
         assert_eq!(read, Ok(RenderedHtml::default()));
+        let other = serde_json::from_str::<Result<RenderedHtml, String>>(r#"{"Ok":{"name":"x"}}"#);
+        assert!(
+            other.is_err(),
+            "another resource's data read as rendered HTML"
+        );
     }
 }
