@@ -99,6 +99,18 @@ struct Remembered {
     refreshing: bool,
 }
 
+/// What was remembered of a secret when a request came with it.
+enum Recall {
+    /// Looked up less than [`REMEMBER_FOR`] ago; `refresh` when this
+    /// request starts the look-up in the background.
+    Current {
+        viewer: Option<Viewer>,
+        refresh: bool,
+    },
+    /// Older: looked up again now, and used only if MongoDB cannot answer.
+    Expired(Option<Viewer>),
+}
+
 impl Remembered {
     fn now(viewer: Option<Viewer>) -> Self {
         Self {
@@ -161,23 +173,33 @@ impl Auth {
         let hash = secret.hash();
         let known = self.lock().get_mut(&hash).map(|known| {
             let age = known.at.elapsed();
-            let refresh = age >= REFRESH_AFTER && age < REMEMBER_FOR && !known.refreshing;
-            known.refreshing |= refresh;
-            (known.viewer.clone(), age < REMEMBER_FOR, refresh)
-        });
-        if let Some((viewer, true, refresh)) = &known {
-            if *refresh {
-                let (auth, secret) = (self.clone(), secret.clone());
-                tokio::spawn(async move { auth.refresh(&secret, access).await });
+            if age >= REMEMBER_FOR {
+                return Recall::Expired(known.viewer.clone());
             }
-            return Ok(viewer.clone());
-        }
+            let refresh = age >= REFRESH_AFTER && !known.refreshing;
+            known.refreshing |= refresh;
+            Recall::Current {
+                viewer: known.viewer.clone(),
+                refresh,
+            }
+        });
+        let known = match known {
+            Some(Recall::Current { viewer, refresh }) => {
+                if refresh {
+                    let (auth, secret) = (self.clone(), secret.clone());
+                    tokio::spawn(async move { auth.refresh(&secret, access).await });
+                }
+                return Ok(viewer);
+            }
+            Some(Recall::Expired(viewer)) => Some(viewer),
+            None => None,
+        };
         let viewer = match self.look_up(secret, &hash, access).await {
             Ok(viewer) => viewer,
             // While the database is down nothing can be revoked either: what
             // was proven before still holds, so the last figures stay readable.
             Err(error) => match known {
-                Some((viewer, _, _)) => return Ok(viewer),
+                Some(viewer) => return Ok(viewer),
                 None => return Err(error),
             },
         };
