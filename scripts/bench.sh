@@ -153,7 +153,9 @@ id="bench_people_$(date +%s)_$$"
 start_own_server "$id"
 people="$out/people"
 rm -rf "$people" && mkdir -p "$people"
-tail -n +2 "$(bench_history 1000000)" | split -l 10000 -d -a 2 - "$people/part-"
+# Every 100th listen each: a person's history spans all the years of the
+# file, as a real one does (a slice of it would be a month or two).
+tail -n +2 "$(bench_history 1000000)" | split -n r/100 -d -a 2 - "$people/part-"
 for part in "$people"/part-*; do
   name="p${part##*-}"
   { head -n 1 "$file"; cat "$part"; } > "$people/$name.csv"

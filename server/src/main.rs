@@ -32,8 +32,30 @@ const CONSUMER_STOP_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long a stopping server waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    limit_allocator_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(run())
+}
+
+/// Lets glibc's allocator keep two arenas instead of one per busy thread
+/// (up to eight per core): memory freed in one arena is not reused by
+/// threads of another, and with counting, serving and Kafka's threads
+/// that kept about 30 MiB of freed memory over 100 people's import
+/// (peak RSS 311–317 MiB against 281–284 MiB with two).
+fn limit_allocator_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of the allocator, here before
+    // any other thread exists; M_ARENA_MAX takes any positive count.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let mut config = ServerConfig::parse();
     server::init_logging();
     if let Some(ServerCommand::Accounts(command)) = config.command.take() {

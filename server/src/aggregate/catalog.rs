@@ -40,33 +40,80 @@ impl Numbers {
     }
 }
 
-/// Texts numbered in the order first seen, each findable by its text,
-/// which is kept once.
+/// Texts numbered in the order added, kept one after another in one
+/// buffer: a text allocated apart costs a pointer, a length and the
+/// allocator's overhead, more than most names themselves (100 people's
+/// catalogs hold millions of them).
+#[derive(Debug, Clone, Default)]
+pub struct Texts {
+    bytes: String,
+    /// Where each text ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    pub fn get(&self, number: u32) -> &str {
+        let number = number as usize;
+        let start = number.checked_sub(1).map_or(0, |before| self.ends[before]);
+        &self.bytes[start..self.ends[number]]
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Adds a text; its number.
+    pub fn push(&mut self, text: &str) -> u32 {
+        super::growth::reserve_text(&mut self.bytes, text.len());
+        super::growth::reserve(&mut self.ends, 1);
+        self.bytes.push_str(text);
+        self.ends.push(self.bytes.len());
+        (self.ends.len() - 1) as u32
+    }
+
+    /// Every text, in the order of their numbers.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> {
+        (0..self.ends.len() as u32).map(|number| self.get(number))
+    }
+}
+
+/// Written as the sequence of its texts (as a `Vec<String>` would be).
+impl Serialize for Texts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+/// Texts each kept once and findable by their text.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    names: Vec<Box<str>>,
+    texts: Texts,
     numbers: Numbers,
 }
 
 impl Names {
     pub fn get(&self, number: u32) -> &str {
-        &self.names[number as usize]
+        self.texts.get(number)
     }
 
-    pub fn as_slice(&self) -> &[Box<str>] {
-        &self.names
+    pub fn texts(&self) -> &Texts {
+        &self.texts
     }
 
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.texts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.texts.is_empty()
     }
 
     pub fn number(&self, name: &str) -> Option<u32> {
-        self.numbers.find(name, |n| &*self.names[n as usize])
+        self.numbers.find(name, |n| self.texts.get(n))
     }
 
     /// The number of a name, given one if new.
@@ -74,10 +121,9 @@ impl Names {
         if let Some(number) = self.number(name) {
             return number;
         }
-        let number = self.names.len() as u32;
-        self.names.push(name.into());
-        let names = &self.names;
-        self.numbers.insert(number, name, |n| &*names[n as usize]);
+        let number = self.texts.push(name);
+        let texts = &self.texts;
+        self.numbers.insert(number, name, |n| texts.get(n));
         number
     }
 }
@@ -377,6 +423,7 @@ impl Catalog {
             None => {
                 let number = self.songs.len() as u32;
                 let uri = self.texts.intern(uri);
+                super::growth::reserve(&mut self.songs, 1);
                 self.songs.push(Song { uri });
                 let (songs, texts) = (&self.songs, &self.texts);
                 self.song_numbers
@@ -388,6 +435,7 @@ impl Catalog {
         let artist = self.artists.intern(artist);
         let album = self.album_of(artist, album);
         let number = self.namings.len() as u32;
+        super::growth::reserve(&mut self.namings, 1);
         self.namings.push(Naming {
             song,
             track,
@@ -431,6 +479,7 @@ impl Catalog {
         }
         let number = self.albums.len() as u32;
         let name = self.texts.intern(name);
+        super::growth::reserve(&mut self.albums, 1);
         self.albums.push(Album { artist, name });
         let (albums, texts) = (&self.albums, &self.texts);
         self.album_numbers
@@ -528,6 +577,29 @@ fn context_key_of<'a>(
 mod tests {
     use super::*;
     use crate::event::test_listen;
+
+    #[test]
+    fn texts_kept_one_after_another_read_back_whole_and_store_as_a_list_would() {
+        let list = ["spotify:track:a", "", "Ünïcödé ♫", "", "a"];
+        let mut texts = Texts::default();
+        let numbers: Vec<u32> = list.iter().map(|text| texts.push(text)).collect();
+        assert_eq!(numbers, [0, 1, 2, 3, 4]);
+        assert_eq!(texts.iter().collect::<Vec<_>>(), list);
+        assert_eq!(texts.get(2), "Ünïcödé ♫");
+        assert_eq!(texts.len(), 5);
+        // Checkpoints written before texts shared one buffer stored a list
+        // of strings: the bytes must be the same.
+        let owned: Vec<String> = list.iter().map(|text| text.to_string()).collect();
+        assert_eq!(
+            postcard::to_allocvec(&texts).unwrap(),
+            postcard::to_allocvec(&owned).unwrap()
+        );
+        let mut names = Names::default();
+        assert_eq!(names.intern("x"), 0);
+        assert_eq!(names.intern("y"), 1);
+        assert_eq!(names.intern("x"), 0, "kept once");
+        assert_eq!((names.number("y"), names.number("z")), (Some(1), None));
+    }
 
     #[test]
     fn songs_namings_and_contexts_are_numbered_once_and_found_again() {

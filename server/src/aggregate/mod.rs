@@ -9,6 +9,7 @@
 //! keeps it per person, as a partition holds them. Nothing here does I/O.
 
 pub mod catalog;
+mod growth;
 pub mod months;
 pub mod people;
 
@@ -24,56 +25,63 @@ use catalog::{Naming, Noted};
 use months::{Counted, Counts, Millis, Month, MonthKey};
 
 /// Counts shared by songs, artists and the totals, with their first and
-/// last listen.
+/// last listen. Plays and skips in 32 bits (saturating): every song and
+/// artist of every person has one, most of the figures held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
-    pub plays: i64,
     pub ms_played: i64,
-    pub skips: i64,
     pub first_listen: Millis,
     pub last_listen: Millis,
+    pub plays: u32,
+    pub skips: u32,
 }
 
 impl Tally {
+    /// Nothing counted yet: adding a listen makes it that listen's tally.
+    const UNCOUNTED: Tally = Tally {
+        ms_played: 0,
+        first_listen: Millis::MAX,
+        last_listen: Millis::MIN,
+        plays: 0,
+        skips: 0,
+    };
+
     fn of(at: Millis, counts: Counts) -> Self {
-        Self {
-            plays: counts.plays,
-            ms_played: counts.ms_played,
-            skips: counts.skips,
-            first_listen: at,
-            last_listen: at,
-        }
+        let mut tally = Self::UNCOUNTED;
+        tally.add(at, &counts);
+        tally
     }
 
     fn add(&mut self, at: Millis, counts: &Counts) {
-        self.plays += counts.plays;
+        self.plays = self.plays.saturating_add(clamped(counts.plays));
         self.ms_played = self.ms_played.saturating_add(counts.ms_played);
-        self.skips += counts.skips;
+        self.skips = self.skips.saturating_add(clamped(counts.skips));
         self.first_listen = self.first_listen.min(at);
         self.last_listen = self.last_listen.max(at);
     }
 
+    pub fn is_counted(&self) -> bool {
+        self.plays > 0
+    }
+
     pub fn counts(&self) -> Counts {
         Counts {
-            plays: self.plays,
+            plays: i64::from(self.plays),
             ms_played: self.ms_played,
-            skips: self.skips,
+            skips: i64::from(self.skips),
         }
     }
+}
+
+/// A count held in 32 bits.
+fn clamped(count: i64) -> u32 {
+    u32::try_from(count.max(0)).unwrap_or(u32::MAX)
 }
 
 /// A version no aggregates had before: from 1 (0 is the empty aggregates').
 fn next_version() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Adds a listen to an optional tally.
-fn add_to(tally: &mut Option<Tally>, at: Millis, counts: &Counts) {
-    match tally {
-        Some(existing) => existing.add(at, counts),
-        None => *tally = Some(Tally::of(at, *counts)),
-    }
 }
 
 /// The instant of an event, to the millisecond.
@@ -209,13 +217,7 @@ pub struct SongFigures {
 impl SongFigures {
     /// A song of the catalog not counted yet.
     const UNCOUNTED: SongFigures = SongFigures {
-        tally: Tally {
-            plays: 0,
-            ms_played: 0,
-            skips: 0,
-            first_listen: Millis::MAX,
-            last_listen: Millis::MIN,
-        },
+        tally: Tally::UNCOUNTED,
         naming: u32::MAX,
     };
 
@@ -238,7 +240,7 @@ pub struct Aggregates {
     /// By song number.
     songs: Vec<SongFigures>,
     /// By artist number, as each listen named its artist.
-    artists: Vec<Option<Tally>>,
+    artists: Vec<Tally>,
     totals: Option<Tally>,
     /// How many songs and artists have listens (kept as they come: the
     /// summary is read after every batch, and counting them read every song).
@@ -335,9 +337,9 @@ impl Aggregates {
 
     /// Gives every song and artist of the catalog its place in the figures.
     fn make_room(&mut self) {
-        self.songs
-            .resize(self.catalog.songs().len(), SongFigures::UNCOUNTED);
-        self.artists.resize(self.catalog.artists().len(), None);
+        let (songs, artists) = (self.catalog.songs().len(), self.catalog.artists().len());
+        growth::resize(&mut self.songs, songs, SongFigures::UNCOUNTED);
+        growth::resize(&mut self.artists, artists, Tally::UNCOUNTED);
     }
 
     /// Counts one listen in the all-time figures; what its month adds.
@@ -359,9 +361,9 @@ impl Aggregates {
             self.songs[song].tally.add(at, &counts);
         }
         let artist = &mut self.artists[named.artist as usize];
-        self.artists_counted += i64::from(artist.is_none());
-        add_to(artist, at, &counts);
-        add_to(&mut self.totals, at, &counts);
+        self.artists_counted += i64::from(!artist.is_counted());
+        artist.add(at, &counts);
+        self.totals.get_or_insert(Tally::UNCOUNTED).add(at, &counts);
         Counted {
             at,
             naming,
@@ -399,19 +401,13 @@ impl Aggregates {
         &self.songs
     }
 
-    /// Each artist's figures, by artist number (as listens named them).
-    pub fn artist_tallies(&self) -> &[Option<Tally>] {
-        &self.artists
-    }
-
     /// Each artist's name and figures.
     pub fn artists(&self) -> impl Iterator<Item = (&str, &Tally)> {
         self.artists
             .iter()
             .enumerate()
-            .filter_map(|(number, tally)| {
-                Some((self.catalog.artist_name(number as u32), tally.as_ref()?))
-            })
+            .filter(|(_, tally)| tally.is_counted())
+            .map(|(number, tally)| (self.catalog.artist_name(number as u32), tally))
     }
 
     pub fn totals(&self) -> Option<&Tally> {
@@ -458,9 +454,9 @@ impl Aggregates {
                     track_name: track.to_string(),
                     artist_name: artist.to_string(),
                     album_name: album.to_string(),
-                    plays: tally.plays,
+                    plays: i64::from(tally.plays),
                     ms_played: tally.ms_played,
-                    skips: tally.skips,
+                    skips: i64::from(tally.skips),
                 }
             })
             .collect()
@@ -477,9 +473,9 @@ impl Aggregates {
             .map(|(index, (name, tally))| TopArtist {
                 rank: index as u32 + 1,
                 artist_name: name.to_string(),
-                plays: tally.plays,
+                plays: i64::from(tally.plays),
                 ms_played: tally.ms_played,
-                skips: tally.skips,
+                skips: i64::from(tally.skips),
             })
             .collect()
     }
@@ -488,7 +484,7 @@ impl Aggregates {
     pub fn summary(&self) -> Summary {
         let totals = self.totals.as_ref();
         Summary {
-            events: totals.map_or(0, |t| t.plays),
+            events: totals.map_or(0, |t| i64::from(t.plays)),
             ms_played: totals.map_or(0, |t| t.ms_played),
             songs: self.songs_counted,
             artists: self.artists_counted,
@@ -595,6 +591,26 @@ mod tests {
     }
 
     #[test]
+    fn a_tally_s_plays_and_skips_stop_at_their_largest_instead_of_wrapping() {
+        let mut tally = Tally::of(5, Counts::one(10, true));
+        assert_eq!((tally.plays, tally.skips, tally.first_listen), (1, 1, 5));
+        tally.add(
+            3,
+            &Counts {
+                plays: i64::from(u32::MAX),
+                ms_played: 1,
+                skips: -4,
+            },
+        );
+        assert_eq!((tally.plays, tally.skips), (u32::MAX, 1));
+        assert_eq!(
+            (tally.first_listen, tally.last_listen, tally.ms_played),
+            (3, 5, 11)
+        );
+        assert!(!Tally::UNCOUNTED.is_counted() && tally.is_counted());
+    }
+
+    #[test]
     fn folds_plays_ms_and_skips_per_song_artist_and_total() {
         let events = [
             listen("a", "X", "2020-01-02T00:00:00Z", 1000, false),
@@ -644,7 +660,7 @@ mod tests {
         assert_eq!(top[0].track_name, "Renamed");
         assert_eq!(top[0].artist_name, "New Name");
         // Each artist counts the listens made under its name.
-        let artists: BTreeMap<&str, i64> = state.artists().map(|(n, t)| (n, t.plays)).collect();
+        let artists: BTreeMap<&str, u32> = state.artists().map(|(n, t)| (n, t.plays)).collect();
         assert_eq!(artists, BTreeMap::from([("New Name", 1), ("Old Name", 1)]));
     }
 

@@ -2,7 +2,7 @@
 //! time within the month to the millisecond, its naming, listening time
 //! and context, as numbers of the person's [`super::Catalog`]), and each
 //! month's listens added up by song (sorted by song number), by quarter
-//! hour (one slot for each of the month's) and by context.
+//! hour (those that have listens) and by context.
 //!
 //! A time range is answered from the months it covers whole (their sums)
 //! and the listens of the months it cuts (read one by one): exact for any
@@ -114,6 +114,15 @@ impl SongSum {
     }
 }
 
+/// One quarter hour's sums within a month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuarterSum {
+    pub ms_played: u64,
+    /// Quarter hours since the month's start.
+    pub quarter: u32,
+    pub plays: u32,
+}
+
 /// One month of a person's listens and their sums.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Month {
@@ -123,10 +132,11 @@ pub struct Month {
     long_ms: Vec<(u32, u64)>,
     /// By song number, sorted.
     songs: Vec<SongSum>,
-    /// Plays and listening time of each quarter hour of the month (from
-    /// its first listen): a clock or a series in any time zone adds them up.
-    quarter_plays: Vec<u32>,
-    quarter_ms: Vec<u64>,
+    /// Plays and listening time of each quarter hour that has listens,
+    /// sorted: a clock or a series in any time zone adds them up. Kept
+    /// sparse: a month of a few listens (most months of most people) would
+    /// otherwise hold its 2,976 quarters.
+    quarters: Vec<QuarterSum>,
     /// Plays by context number, sorted.
     contexts: Vec<(u32, u32)>,
     first_at: u32,
@@ -154,14 +164,10 @@ impl Month {
         &self.songs
     }
 
-    /// Plays and listening time of each quarter hour of the month that has listens.
-    pub fn quarters(&self) -> impl Iterator<Item = (u32, u32, u64)> + '_ {
-        self.quarter_plays
-            .iter()
-            .zip(&self.quarter_ms)
-            .enumerate()
-            .filter(|(_, (plays, _))| **plays > 0)
-            .map(|(quarter, (plays, ms))| (quarter as u32, *plays, *ms))
+    /// Plays and listening time of each quarter hour of the month that has
+    /// listens, in order.
+    pub fn quarters(&self) -> &[QuarterSum] {
+        &self.quarters
     }
 
     pub fn contexts(&self) -> &[(u32, u32)] {
@@ -195,12 +201,9 @@ impl Month {
             return;
         }
         let start = key.start();
-        if self.quarter_plays.is_empty() {
-            let quarters = ((key.next().start() - start) / QUARTER_MS) as usize;
-            self.quarter_plays = vec![0; quarters];
-            self.quarter_ms = vec![0; quarters];
-        }
+        super::growth::reserve(&mut self.rows, listens.len());
         let mut songs = Vec::with_capacity(listens.len());
+        let mut quarters = Vec::with_capacity(listens.len());
         let mut contexts = Vec::with_capacity(listens.len());
         for listen in listens {
             let at = (listen.at - start) as u32;
@@ -229,12 +232,15 @@ impl Month {
                 plays: 1,
                 skips: u32::from(listen.skipped),
             });
-            let quarter = (i64::from(at) / QUARTER_MS) as usize;
-            self.quarter_plays[quarter] = self.quarter_plays[quarter].saturating_add(1);
-            self.quarter_ms[quarter] = self.quarter_ms[quarter].saturating_add(listen.ms);
+            quarters.push(QuarterSum {
+                ms_played: listen.ms,
+                quarter: (i64::from(at) / QUARTER_MS) as u32,
+                plays: 1,
+            });
             contexts.push((listen.context, 1));
         }
         merge_sorted(&mut self.songs, summed(songs));
+        merge_sorted(&mut self.quarters, summed(quarters));
         merge_sorted(&mut self.contexts, summed(contexts));
     }
 }
@@ -253,6 +259,16 @@ impl Keyed for SongSum {
         self.plays = self.plays.saturating_add(other.plays);
         self.ms_played = self.ms_played.saturating_add(other.ms_played);
         self.skips = self.skips.saturating_add(other.skips);
+    }
+}
+
+impl Keyed for QuarterSum {
+    fn key(&self) -> u32 {
+        self.quarter
+    }
+    fn add(&mut self, other: &Self) {
+        self.plays = self.plays.saturating_add(other.plays);
+        self.ms_played = self.ms_played.saturating_add(other.ms_played);
     }
 }
 
@@ -393,13 +409,18 @@ mod tests {
         assert!(at_once.songs().windows(2).all(|w| w[0].song < w[1].song));
         let plays: u32 = at_once.songs().iter().map(|s| s.plays).sum();
         assert_eq!(plays, 60);
-        let quarter_plays: u32 = at_once.quarters().map(|(_, plays, _)| plays).sum();
+        let quarter_plays: u32 = at_once.quarters().iter().map(|q| q.plays).sum();
         assert_eq!(quarter_plays, 60);
-        assert_eq!(
-            at_once.quarter_plays.len(),
-            31 * 96,
-            "a slot for each quarter of March"
-        );
+        // Listens 7,777 s apart: each in a quarter of its own, the last
+        // in March's last day.
+        assert_eq!(at_once.quarters().len(), 60, "only quarters with listens");
+        assert!(at_once
+            .quarters()
+            .windows(2)
+            .all(|w| w[0].quarter < w[1].quarter));
+        let last = 59 * 7_777_000 / QUARTER_MS as u32;
+        assert_eq!(at_once.quarters()[59].quarter, last);
+        assert!(last < 31 * 96);
         assert_eq!(at_once.contexts(), &[(0, 45), (1, 15)]);
         assert_eq!(at_once.span(), (0, 59 * 7_777_000));
     }

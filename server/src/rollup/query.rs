@@ -349,9 +349,9 @@ impl Aggregates {
         for piece in self.pieces(range) {
             match piece {
                 Piece::Whole(key, month) => {
-                    for (quarter, plays, ms) in month.quarters() {
-                        let ms = i64::try_from(ms).unwrap_or(i64::MAX);
-                        visit(key, quarter, i64::from(plays), ms);
+                    for sum in month.quarters() {
+                        let ms = i64::try_from(sum.ms_played).unwrap_or(i64::MAX);
+                        visit(key, sum.quarter, i64::from(sum.plays), ms);
                     }
                 }
                 Piece::Cut(key, month, ..) => {

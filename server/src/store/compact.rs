@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use crate::accounts::PersonId;
-use crate::aggregate::catalog::{Album, Catalog, Context, Naming, Noted, Song};
+use crate::aggregate::catalog::{Album, Catalog, Context, Naming, Noted, Song, Texts};
 use crate::aggregate::months::{Millis, MonthKey};
 use crate::aggregate::people::PartitionDelta;
 use crate::aggregate::{Aggregates, BatchDelta, BatchListen};
@@ -34,8 +34,8 @@ const MAX_INFLATED: u64 = 1 << 30;
 /// A catalog as stored, borrowed from one in memory.
 #[derive(Serialize)]
 struct CatalogRef<'a> {
-    texts: &'a [Box<str>],
-    artists: &'a [Box<str>],
+    texts: &'a Texts,
+    artists: &'a Texts,
     albums: &'a [Album],
     songs: &'a [Song],
     namings: &'a [Naming],
@@ -45,8 +45,8 @@ struct CatalogRef<'a> {
 impl<'a> CatalogRef<'a> {
     fn of(catalog: &'a Catalog) -> Self {
         Self {
-            texts: catalog.texts().as_slice(),
-            artists: catalog.artists().as_slice(),
+            texts: catalog.texts().texts(),
+            artists: catalog.artists().texts(),
             albums: catalog.albums(),
             songs: catalog.songs(),
             namings: catalog.namings(),

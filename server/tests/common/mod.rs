@@ -827,9 +827,9 @@ where
 }
 
 fn add_count(count: &mut Count, tally: &server::aggregate::Tally) {
-    count.plays += tally.plays;
+    count.plays += i64::from(tally.plays);
     count.ms_played += tally.ms_played;
-    count.skips += tally.skips;
+    count.skips += i64::from(tally.skips);
 }
 
 /// How many partitions a topic has, as the brokers say.
