@@ -66,6 +66,12 @@ impl Texts {
         self.ends.is_empty()
     }
 
+    /// Makes room for `count` more texts of `bytes` in all.
+    pub fn reserve(&mut self, count: usize, bytes: usize) {
+        self.bytes.reserve_exact(bytes);
+        self.ends.reserve_exact(count);
+    }
+
     /// Adds a text; its number.
     pub fn push(&mut self, text: &str) -> u32 {
         super::growth::reserve_text(&mut self.bytes, text.len());
@@ -114,6 +120,11 @@ impl Names {
 
     pub fn number(&self, name: &str) -> Option<u32> {
         self.numbers.find(name, |n| self.texts.get(n))
+    }
+
+    /// Makes room for `count` more names of `bytes` in all.
+    pub fn reserve(&mut self, count: usize, bytes: usize) {
+        self.texts.reserve(count, bytes);
     }
 
     /// The number of a name, given one if new.
@@ -218,6 +229,8 @@ impl Catalog {
         contexts: Vec<Context>,
     ) -> Result<Self, BadCatalog> {
         let mut catalog = Catalog::default();
+        let bytes = texts.iter().map(String::len).sum();
+        catalog.texts.reserve(texts.len(), bytes);
         for text in texts {
             if catalog.texts.number(&text).is_some() {
                 return Err(BadCatalog::TextTwice);

@@ -26,7 +26,9 @@ pub fn reserve_text(text: &mut String, more: usize) {
 /// The capacity to grow to, if `more` items do not fit.
 fn lean_capacity(len: usize, capacity: usize, more: usize) -> Option<usize> {
     let needed = len.saturating_add(more);
-    (needed > capacity).then(|| capacity.saturating_add(capacity / 8).max(needed))
+    // At least four more, or a small vector would grow at every push.
+    let step = (capacity / 8).max(4);
+    (needed > capacity).then(|| capacity.saturating_add(step).max(needed))
 }
 
 #[cfg(test)]
@@ -38,6 +40,7 @@ mod tests {
         assert_eq!(lean_capacity(10, 16, 6), None, "fits");
         assert_eq!(lean_capacity(800, 800, 1), Some(900));
         assert_eq!(lean_capacity(8, 8, 100), Some(108));
+        assert_eq!(lean_capacity(3, 3, 1), Some(7), "four more at least");
         let mut items: Vec<u32> = vec![7; 800];
         resize(&mut items, 801, 1);
         assert!((900..1600).contains(&items.capacity()));

@@ -36,6 +36,12 @@ pub struct Tally {
     pub skips: u32,
 }
 
+impl Default for Tally {
+    fn default() -> Self {
+        Self::UNCOUNTED
+    }
+}
+
 impl Tally {
     /// Nothing counted yet: adding a listen makes it that listen's tally.
     const UNCOUNTED: Tally = Tally {
@@ -73,7 +79,9 @@ impl Tally {
     }
 }
 
-/// A count held in 32 bits.
+/// A count held in 32 bits: listens are counted one at a time
+/// ([`Counts::one`]), so what comes here is 0 or 1; anything outside is held
+/// at the nearest end rather than wrapped.
 fn clamped(count: i64) -> u32 {
     u32::try_from(count.max(0)).unwrap_or(u32::MAX)
 }
@@ -241,7 +249,7 @@ pub struct Aggregates {
     songs: Vec<SongFigures>,
     /// By artist number, as each listen named its artist.
     artists: Vec<Tally>,
-    totals: Option<Tally>,
+    totals: Tally,
     /// How many songs and artists have listens (kept as they come: the
     /// summary is read after every batch, and counting them read every song).
     songs_counted: i64,
@@ -363,7 +371,7 @@ impl Aggregates {
         let artist = &mut self.artists[named.artist as usize];
         self.artists_counted += i64::from(!artist.is_counted());
         artist.add(at, &counts);
-        self.totals.get_or_insert(Tally::UNCOUNTED).add(at, &counts);
+        self.totals.add(at, &counts);
         Counted {
             at,
             naming,
@@ -411,7 +419,7 @@ impl Aggregates {
     }
 
     pub fn totals(&self) -> Option<&Tally> {
-        self.totals.as_ref()
+        Some(&self.totals).filter(|totals| totals.is_counted())
     }
 
     pub fn months(&self) -> &BTreeMap<MonthKey, Month> {
@@ -426,7 +434,7 @@ impl Aggregates {
 
     /// Listens held: the size of the state.
     pub fn keys(&self) -> usize {
-        self.totals.map_or(0, |totals| totals.plays as usize)
+        self.totals.plays as usize
     }
 
     /// The `limit` best songs: plays, then listening time, then track name (then URI).
@@ -482,7 +490,7 @@ impl Aggregates {
 
     /// Totals over everything counted; `updated_at` is left for the caller.
     pub fn summary(&self) -> Summary {
-        let totals = self.totals.as_ref();
+        let totals = self.totals();
         Summary {
             events: totals.map_or(0, |t| i64::from(t.plays)),
             ms_played: totals.map_or(0, |t| t.ms_played),
