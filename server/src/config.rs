@@ -5,6 +5,37 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 
+use crate::ingest::export::ArchiveLimits;
+
+/// What an export archive may hold: past these it is refused before
+/// anything is read from it (see [`ArchiveLimits`]).
+#[derive(Args, Debug, Clone)]
+pub struct ArchiveSettings {
+    /// Entries an archive may hold.
+    #[arg(long = "max-archive-entries", env = "MAX_ARCHIVE_ENTRIES",
+          default_value_t = ArchiveLimits::default().max_entries)]
+    pub max_entries: usize,
+    /// Uncompressed bytes of one history file of an archive.
+    #[arg(long = "max-entry-bytes", env = "MAX_ENTRY_BYTES",
+          default_value_t = ArchiveLimits::default().max_entry_bytes)]
+    pub max_entry_bytes: u64,
+    /// How many times over a history file of an archive may inflate (files
+    /// of a megabyte or more).
+    #[arg(long = "max-compression-ratio", env = "MAX_COMPRESSION_RATIO",
+          default_value_t = ArchiveLimits::default().max_ratio)]
+    pub max_ratio: u64,
+}
+
+impl ArchiveSettings {
+    pub fn limits(&self) -> ArchiveLimits {
+        ArchiveLimits {
+            max_entries: self.max_entries,
+            max_entry_bytes: self.max_entry_bytes,
+            max_ratio: self.max_ratio,
+        }
+    }
+}
+
 /// Where the listening events flow.
 #[derive(Args, Debug, Clone)]
 pub struct KafkaSettings {

@@ -461,3 +461,34 @@ fn a_folder_of_an_export_is_imported_file_by_file() {
     server.wait_for_events(export.expected.events);
     export.expected.assert_served_by(&server);
 }
+
+#[test]
+fn a_zip_bomb_is_refused_unread_naming_the_limit_and_a_raised_limit_reads_it() {
+    let scenario = Scenario::new("import_bomb");
+    let mut blank = b"[".to_vec();
+    blank.resize(8 << 20, b' ');
+    blank.push(b']');
+    let name = "Spotify Extended Streaming History/Streaming_History_Audio_2024.json";
+    let zip_path = scenario.scratch_file("bomb.zip");
+    write_zip(&zip_path, &[(name.to_string(), blank)]);
+    assert!(std::fs::metadata(&zip_path).expect("the zip").len() < 64 << 10);
+
+    let refused = scenario.produce(&zip_path, &[]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("is refused unread"), "{said}");
+    assert!(said.contains(name), "{said}");
+    assert!(
+        said.contains("over the limit of 100 (--max-compression-ratio, MAX_COMPRESSION_RATIO)"),
+        "{said}"
+    );
+
+    let raised = scenario.produce(&zip_path, &["--max-compression-ratio", "100000"]);
+    let report = String::from_utf8_lossy(&raised.stdout).to_string();
+    assert!(raised.status.success(), "{report}");
+    assert_eq!(summary_figure(&raised, "sent"), 0);
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use server::accounts::PersonName;
-use server::config::{KafkaSettings, MongoSettings};
+use server::config::{ArchiveSettings, KafkaSettings, MongoSettings};
 use server::import::{import, FileSummary, ImportObserver, ImportOptions};
 use server::ingest::Format;
 use server::store::imports::{PersonImports, RegistryError};
@@ -42,6 +42,8 @@ struct ProducerArgs {
     /// Stop after this many records in all.
     #[arg(long)]
     limit: Option<u64>,
+    #[command(flatten)]
+    archive: ArchiveSettings,
     #[command(flatten)]
     kafka: KafkaSettings,
     /// Where the accounts and the registry of imported files are kept.
@@ -159,6 +161,7 @@ async fn run(args: &ProducerArgs, store: Store) -> ExitCode {
         rate: args.rate,
         limit: args.limit,
         force: args.force,
+        archive_limits: args.archive.limits(),
     };
     match import(&args.kafka, &options, &registry, Arc::new(Bar::new())).await {
         Ok(summary) => {

@@ -14,6 +14,7 @@ pub use run::{import, ImportError};
 pub use summary::{EarlierImport, FileSummary, ImportSummary, Rejection};
 
 use crate::accounts::PersonId;
+use crate::ingest::export::ArchiveLimits;
 use crate::ingest::Format;
 
 /// What to import, for whom, and how.
@@ -31,6 +32,8 @@ pub struct ImportOptions {
     pub limit: Option<u64>,
     /// Stream files even when their content was imported before.
     pub force: bool,
+    /// What an export archive may hold.
+    pub archive_limits: ArchiveLimits,
 }
 
 /// Remembers which file contents a person imported, so a repeat is refused

@@ -12,7 +12,7 @@ use super::{FileSummary, ImportObserver, ImportOptions, ImportRegistry, ImportSu
 use crate::accounts::PersonId;
 use crate::config::KafkaSettings;
 use crate::event::TopicMessage;
-use crate::ingest::export::{self, Export, Source};
+use crate::ingest::export::{self, ArchiveRefusal, Export, Source};
 use crate::ingest::{Deduplicator, Format, IngestError, Record};
 use crate::stream::dead_letter::{DeadLetter, Origin};
 use crate::stream::send::{ListenSender, SendError};
@@ -25,6 +25,11 @@ pub enum ImportError {
          a file of a Spotify export, the export's folder or its .zip."
     )]
     Unreadable { path: String, source: IngestError },
+    #[error("{path} is refused unread: {source}. If it is a Spotify export, raise that limit.")]
+    Refused {
+        path: String,
+        source: ArchiveRefusal,
+    },
     #[error(
         "{path} holds no listening history: no spotify_history.csv, Streaming_History_Audio_*.json, \
          endsong_*.json or StreamingHistory*.json files (found: {found})."
@@ -140,10 +145,10 @@ async fn import_files<R: ImportRegistry>(
 /// The history files of the input; a CSV file of another kind is refused
 /// here, before anything is sent.
 async fn find_history(options: &ImportOptions) -> Result<Export, ImportError> {
-    let (path, format) = (options.path.clone(), options.format);
+    let (path, format, limits) = (options.path.clone(), options.format, options.archive_limits);
     let path_text = path.display().to_string();
     let found = tokio::task::spawn_blocking(move || {
-        let found = export::discover(&path, format)?;
+        let found = export::discover(&path, format, &limits)?;
         for source in found.sources.iter().filter(|s| s.format == Format::Csv) {
             // Opening a CSV file reads and checks its header.
             let _records = source.open(|_| {})?;
@@ -152,9 +157,15 @@ async fn find_history(options: &ImportOptions) -> Result<Export, ImportError> {
     })
     .await
     .unwrap_or_else(|error| Err(IngestError::Io(std::io::Error::other(error.to_string()))))
-    .map_err(|source| ImportError::Unreadable {
-        path: path_text.clone(),
-        source,
+    .map_err(|source| match source {
+        IngestError::Archive(source) => ImportError::Refused {
+            path: path_text.clone(),
+            source,
+        },
+        source => ImportError::Unreadable {
+            path: path_text.clone(),
+            source,
+        },
     })?;
     if found.sources.is_empty() {
         return Err(ImportError::NoHistory {

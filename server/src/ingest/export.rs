@@ -31,6 +31,68 @@ enum Location {
     ZipEntry { archive: PathBuf, index: usize },
 }
 
+/// What an archive may hold before it is refused unread: a zip of a few
+/// kilobytes can inflate to terabytes. Spotify's export holds a few dozen
+/// files of at most tens of megabytes, its JSON deflated about 10:1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchiveLimits {
+    /// Entries of any kind in the archive.
+    pub max_entries: usize,
+    /// Uncompressed bytes of one history file.
+    pub max_entry_bytes: u64,
+    /// Uncompressed bytes for each compressed byte of a history file past
+    /// [`RATIO_CHECKED_FROM`] bytes.
+    pub max_ratio: u64,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        Self {
+            max_entries: 10_000,
+            max_entry_bytes: 1 << 30,
+            max_ratio: 100,
+        }
+    }
+}
+
+/// Entries smaller than this are not held to the compression ratio: a
+/// small file of blanks deflates far, and cannot be a bomb.
+pub const RATIO_CHECKED_FROM: u64 = 1 << 20;
+
+/// Why an archive is refused before anything is read from it; each names
+/// its limit, its value and the setting that changes it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArchiveRefusal {
+    #[error(
+        "the archive holds {entries} entries, over the limit of {limit} \
+         (--max-archive-entries, MAX_ARCHIVE_ENTRIES); a Spotify export holds a few dozen"
+    )]
+    TooManyEntries { entries: usize, limit: usize },
+    #[error(
+        "{name} inflates to {bytes} bytes, over the limit of {limit} bytes a file \
+         (--max-entry-bytes, MAX_ENTRY_BYTES)"
+    )]
+    EntryTooLarge {
+        name: String,
+        bytes: u64,
+        limit: u64,
+    },
+    #[error(
+        "{name} inflates {ratio} times over from its compressed bytes, over the limit of \
+         {limit} (--max-compression-ratio, MAX_COMPRESSION_RATIO): not an export, or a zip bomb"
+    )]
+    CompressionRatio {
+        name: String,
+        ratio: u64,
+        limit: u64,
+    },
+    #[error(
+        "{name} inflates past the {declared} bytes its archive declares: \
+         the archive is damaged or forged, and is not read further"
+    )]
+    LargerThanDeclared { name: String, declared: u64 },
+}
+
 /// The history files found, and the names of the files passed over.
 #[derive(Debug, Default)]
 pub struct Export {
@@ -41,7 +103,11 @@ pub struct Export {
 
 /// Lists the history files of `path`. `forced` overrides the format told
 /// from a single file's content; inside folders and archives names decide.
-pub fn discover(path: &Path, forced: Option<Format>) -> Result<Export, IngestError> {
+pub fn discover(
+    path: &Path,
+    forced: Option<Format>,
+    limits: &ArchiveLimits,
+) -> Result<Export, IngestError> {
     let metadata = std::fs::metadata(path)?;
     if metadata.is_dir() {
         return discover_folder(path);
@@ -49,7 +115,7 @@ pub fn discover(path: &Path, forced: Option<Format>) -> Result<Export, IngestErr
     let mut head = Vec::with_capacity(4096);
     File::open(path)?.take(4096).read_to_end(&mut head)?;
     if head.starts_with(b"PK\x03\x04") {
-        return discover_archive(path);
+        return discover_archive(path, limits);
     }
     let name = path.display().to_string();
     Ok(Export {
@@ -88,8 +154,15 @@ fn discover_folder(folder: &Path) -> Result<Export, IngestError> {
     Ok(export)
 }
 
-fn discover_archive(path: &Path) -> Result<Export, IngestError> {
+fn discover_archive(path: &Path, limits: &ArchiveLimits) -> Result<Export, IngestError> {
     let mut archive = open_archive(path)?;
+    if archive.len() > limits.max_entries {
+        return Err(ArchiveRefusal::TooManyEntries {
+            entries: archive.len(),
+            limit: limits.max_entries,
+        }
+        .into());
+    }
     let mut export = Export::default();
     let mut found = Vec::new();
     for index in 0..archive.len() {
@@ -99,7 +172,10 @@ fn discover_archive(path: &Path) -> Result<Export, IngestError> {
         }
         let name = entry.name().to_string();
         match Format::of_export_file(&name) {
-            Some(format) => found.push((name, format, entry.size(), index)),
+            Some(format) => {
+                within_limits(&name, entry.size(), entry.compressed_size(), limits)?;
+                found.push((name, format, entry.size(), index));
+            }
             None => export.ignored.push(name),
         }
     }
@@ -119,6 +195,31 @@ fn discover_archive(path: &Path) -> Result<Export, IngestError> {
         .collect();
     export.ignored.sort();
     Ok(export)
+}
+
+/// Refuses a history file of an archive whose declared sizes pass the limits.
+fn within_limits(
+    name: &str,
+    bytes: u64,
+    compressed: u64,
+    limits: &ArchiveLimits,
+) -> Result<(), ArchiveRefusal> {
+    if bytes > limits.max_entry_bytes {
+        return Err(ArchiveRefusal::EntryTooLarge {
+            name: name.to_string(),
+            bytes,
+            limit: limits.max_entry_bytes,
+        });
+    }
+    let ratio = bytes / compressed.max(1);
+    if bytes >= RATIO_CHECKED_FROM && ratio > limits.max_ratio {
+        return Err(ArchiveRefusal::CompressionRatio {
+            name: name.to_string(),
+            ratio,
+            limit: limits.max_ratio,
+        });
+    }
+    Ok(())
 }
 
 fn open_archive(path: &Path) -> Result<ZipArchive<BufReader<File>>, IngestError> {
@@ -156,7 +257,7 @@ impl Source {
                     match archive.by_index(index) {
                         Ok(entry) => each_record(
                             Observed {
-                                inner: entry,
+                                inner: Declared::of(entry),
                                 observe,
                             },
                             format,
@@ -179,8 +280,8 @@ impl Source {
             Location::File(path) => hash_all(&mut File::open(path)?, &mut hasher)?,
             Location::ZipEntry { archive, index } => {
                 let mut archive = open_archive(archive)?;
-                let mut entry = archive.by_index(*index).map_err(zip_error)?;
-                hash_all(&mut entry, &mut hasher)?;
+                let entry = archive.by_index(*index).map_err(zip_error)?;
+                hash_all(&mut Declared::of(entry), &mut hasher)?;
             }
         }
         Ok(hasher.digest128())
@@ -194,6 +295,56 @@ fn hash_all(input: &mut dyn Read, hasher: &mut Xxh3) -> std::io::Result<()> {
             0 => return Ok(()),
             n => hasher.update(&buffer[..n]),
         }
+    }
+}
+
+/// An archive's entry read no further than the size it declares (which
+/// the limits were checked against): a forged header declaring little
+/// must not inflate to more.
+struct Declared<R> {
+    inner: R,
+    name: String,
+    declared: u64,
+    left: u64,
+}
+
+impl<'a, R: Read> Declared<zip::read::ZipFile<'a, R>> {
+    fn of(entry: zip::read::ZipFile<'a, R>) -> Self {
+        let (name, declared) = (entry.name().to_string(), entry.size());
+        Self::new(entry, name, declared)
+    }
+}
+
+impl<R> Declared<R> {
+    fn new(inner: R, name: String, declared: u64) -> Self {
+        Self {
+            inner,
+            name,
+            declared,
+            left: declared,
+        }
+    }
+}
+
+impl<R: Read> Read for Declared<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // One byte past what is left tells a longer entry from one that ends.
+        let most = buf
+            .len()
+            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..most])?;
+        if n as u64 > self.left {
+            let refusal = ArchiveRefusal::LargerThanDeclared {
+                name: self.name.clone(),
+                declared: self.declared,
+            };
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                refusal,
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
     }
 }
 
@@ -287,7 +438,7 @@ mod tests {
         }
         zip.finish().unwrap();
 
-        let export = discover(&path, None).unwrap();
+        let export = discover(&path, None, &ArchiveLimits::default()).unwrap();
         assert_eq!(names_and_formats(&export), EXPECTED);
         assert_eq!(
             export.ignored,
@@ -306,6 +457,101 @@ mod tests {
         );
     }
 
+    fn zip_of(path: &Path, files: &[(&str, Vec<u8>)]) {
+        let mut zip = zip::ZipWriter::new(File::create(path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in files {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn an_archive_past_a_limit_is_refused_naming_the_limit_and_its_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("my_spotify_data.zip");
+        let files: Vec<(&str, Vec<u8>)> = FILES
+            .iter()
+            .map(|(name, content)| (*name, content.as_bytes().to_vec()))
+            .collect();
+        zip_of(&path, &files);
+        let refusal = |limits: ArchiveLimits| match discover(&path, None, &limits) {
+            Err(IngestError::Archive(refusal)) => refusal,
+            other => panic!("refused for a limit, not {other:?}"),
+        };
+        let few = ArchiveLimits {
+            max_entries: 4,
+            ..ArchiveLimits::default()
+        };
+        assert_eq!(
+            refusal(few),
+            ArchiveRefusal::TooManyEntries {
+                entries: 5,
+                limit: 4
+            }
+        );
+        assert!(refusal(few)
+            .to_string()
+            .contains("limit of 4 (--max-archive-entries"));
+        let small = ArchiveLimits {
+            max_entry_bytes: 10,
+            ..ArchiveLimits::default()
+        };
+        let too_large = refusal(small);
+        assert!(
+            matches!(&too_large, ArchiveRefusal::EntryTooLarge { name, bytes, limit: 10 }
+                if name.ends_with("Streaming_History_Audio_2020_1.json") && *bytes == EXTENDED.len() as u64),
+            "{too_large:?}"
+        );
+        assert!(discover(&path, None, &ArchiveLimits::default()).is_ok());
+    }
+
+    #[test]
+    fn a_history_file_that_inflates_too_far_is_refused_unread_and_a_small_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.zip");
+        let mut blank = b"[".to_vec();
+        blank.resize(4 << 20, b' ');
+        blank.push(b']');
+        let name = "Spotify Extended Streaming History/Streaming_History_Audio_2020.json";
+        zip_of(&path, &[(name, blank.clone())]);
+        match discover(&path, None, &ArchiveLimits::default()) {
+            Err(IngestError::Archive(ArchiveRefusal::CompressionRatio {
+                ratio, limit, ..
+            })) => {
+                assert!(ratio > 100 && limit == 100, "{ratio}")
+            }
+            other => panic!("a bomb is refused, not {other:?}"),
+        }
+        // The same blanks under a megabyte are read (and hold no listens).
+        blank.truncate(1000);
+        blank.push(b']');
+        zip_of(&path, &[(name, blank)]);
+        let export = discover(&path, None, &ArchiveLimits::default()).unwrap();
+        assert!(kinds(export.sources[0].open(|_| {}).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn an_entry_is_read_no_further_than_the_size_it_declares() {
+        let read_all = |declared: u64| {
+            let mut out = Vec::new();
+            Declared::new(&b"abcdef"[..], "entry.json".to_string(), declared)
+                .read_to_end(&mut out)
+                .map(|_| out)
+        };
+        assert_eq!(read_all(6).unwrap(), b"abcdef");
+        let error = read_all(4).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        assert!(
+            error
+                .to_string()
+                .contains("entry.json inflates past the 4 bytes"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn a_folder_yields_its_history_files_at_any_depth() {
         let dir = tempfile::tempdir().unwrap();
@@ -314,7 +560,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, content).unwrap();
         }
-        let export = discover(dir.path(), None).unwrap();
+        let export = discover(dir.path(), None, &ArchiveLimits::default()).unwrap();
         assert_eq!(names_and_formats(&export), EXPECTED);
         assert_eq!(export.ignored.len(), 2);
         let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -338,11 +584,17 @@ mod tests {
         let path = dir.path().join("history.json");
         std::fs::write(&path, EXTENDED).unwrap();
         assert_eq!(
-            discover(&path, None).unwrap().sources[0].format,
+            discover(&path, None, &ArchiveLimits::default())
+                .unwrap()
+                .sources[0]
+                .format,
             Format::Extended
         );
         assert_eq!(
-            discover(&path, Some(Format::Account)).unwrap().sources[0].format,
+            discover(&path, Some(Format::Account), &ArchiveLimits::default())
+                .unwrap()
+                .sources[0]
+                .format,
             Format::Account
         );
     }

@@ -192,6 +192,8 @@ pub enum IngestError {
     NotJsonArray(String),
     #[error("cannot read the zip archive: {0}")]
     Zip(String),
+    #[error(transparent)]
+    Archive(#[from] export::ArchiveRefusal),
 }
 
 /// The records of a listening-history file, one at a time.
