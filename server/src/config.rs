@@ -12,16 +12,16 @@ use crate::ingest::export::ArchiveLimits;
 #[derive(Args, Debug, Clone)]
 pub struct ArchiveSettings {
     /// Entries an archive may hold.
-    #[arg(long = "max-archive-entries", env = "MAX_ARCHIVE_ENTRIES",
+    #[arg(long = "max-archive-entries", env = "MAX_ARCHIVE_ENTRIES", value_name = "COUNT",
           default_value_t = ArchiveLimits::default().max_entries)]
     pub max_entries: usize,
     /// Uncompressed bytes of one history file of an archive.
-    #[arg(long = "max-entry-bytes", env = "MAX_ENTRY_BYTES",
+    #[arg(long = "max-entry-bytes", env = "MAX_ENTRY_BYTES", value_name = "BYTES",
           default_value_t = ArchiveLimits::default().max_entry_bytes)]
     pub max_entry_bytes: u64,
     /// How many times over a history file of an archive may inflate (files
     /// of a megabyte or more).
-    #[arg(long = "max-compression-ratio", env = "MAX_COMPRESSION_RATIO",
+    #[arg(long = "max-compression-ratio", env = "MAX_COMPRESSION_RATIO", value_name = "TIMES",
           default_value_t = ArchiveLimits::default().max_ratio)]
     pub max_ratio: u64,
 }
