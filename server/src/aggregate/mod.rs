@@ -92,6 +92,24 @@ fn next_version() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Every listen a month holds, as counted (what its sums start from).
+fn counted_rows(catalog: &Catalog, key: MonthKey, month: &Month) -> Vec<Counted> {
+    let start = key.start();
+    month
+        .rows()
+        .iter()
+        .enumerate()
+        .map(|(index, row)| Counted {
+            at: start + i64::from(row.at),
+            naming: row.naming,
+            song: catalog.naming(row.naming).song,
+            ms: month.ms_of(index),
+            context: row.context,
+            skipped: catalog.context(row.context).skipped,
+        })
+        .collect()
+}
+
 /// The instant of an event, to the millisecond.
 pub fn millis(ts: DateTime<Utc>) -> Millis {
     ts.timestamp_millis()
@@ -339,7 +357,12 @@ impl Aggregates {
             by_month.entry(MonthKey::of(at)).or_default().push(counted);
         }
         for (key, listens) in by_month {
-            self.months.entry(key).or_default().add(key, &listens);
+            let month = self.months.entry(key).or_default();
+            month.add(key, &listens);
+            if month.wants_sums() {
+                let all = counted_rows(&self.catalog, key, month);
+                month.start_sums(key, &all);
+            }
         }
     }
 

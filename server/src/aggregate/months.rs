@@ -1,8 +1,9 @@
 //! Every listen of a person, kept by UTC month: 16 bytes a listen (its
 //! time within the month to the millisecond, its naming, listening time
-//! and context, as numbers of the person's [`super::Catalog`]), and each
-//! month's listens added up by song (sorted by song number), by quarter
-//! hour (those that have listens) and by context.
+//! and context, as numbers of the person's [`super::Catalog`]), and, in a
+//! month of [`SUMS_FROM`] listens or more, its listens added up by song
+//! (sorted by song number), by quarter hour (those that have listens) and
+//! by context.
 //!
 //! A time range is answered from the months it covers whole (their sums)
 //! and the listens of the months it cuts (read one by one): exact for any
@@ -123,9 +124,17 @@ pub struct QuarterSum {
     pub plays: u32,
 }
 
-/// One month of a person's listens and their sums.
+/// Listens a month holds before its sums are kept: below, a range reads
+/// its listens, about as many as its sums would be (most months of most
+/// people have a few dozen, each of another song), and the sums would
+/// double what the month holds.
+pub const SUMS_FROM: usize = 256;
+
+/// One month of a person's listens and, from [`SUMS_FROM`] listens, their sums.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Month {
+    /// Whether the sums below are kept (they are empty until then).
+    summed: bool,
     /// In the order counted.
     rows: Vec<Row>,
     /// Listening times of the rows that need more than 32 bits: (row, ms).
@@ -194,17 +203,32 @@ impl Month {
         (self.first_at, self.last_at)
     }
 
-    /// Adds listens of month `key`; their sums by song and context are
-    /// merged in once, however many there are.
+    /// Whether its listens are also kept added up; without, a range reads
+    /// its listens.
+    pub fn has_sums(&self) -> bool {
+        self.summed
+    }
+
+    /// Whether it holds enough listens for its sums to be kept and does
+    /// not keep them yet (see [`Month::start_sums`]).
+    pub fn wants_sums(&self) -> bool {
+        !self.summed && self.rows.len() >= SUMS_FROM
+    }
+
+    /// Starts keeping its sums, from `listens`: every listen it holds, as
+    /// counted.
+    pub fn start_sums(&mut self, key: MonthKey, listens: &[Counted]) {
+        self.summed = true;
+        self.add_sums(key, listens);
+    }
+
+    /// Adds listens of month `key`, and to its sums if they are kept.
     pub fn add(&mut self, key: MonthKey, listens: &[Counted]) {
         if listens.is_empty() {
             return;
         }
         let start = key.start();
         super::growth::reserve(&mut self.rows, listens.len());
-        let mut songs = Vec::with_capacity(listens.len());
-        let mut quarters = Vec::with_capacity(listens.len());
-        let mut contexts = Vec::with_capacity(listens.len());
         for listen in listens {
             let at = (listen.at - start) as u32;
             if self.rows.is_empty() {
@@ -226,6 +250,20 @@ impl Month {
                 ms,
                 context: listen.context,
             });
+        }
+        if self.summed {
+            self.add_sums(key, listens);
+        }
+    }
+
+    /// Merges listens of month `key` into its sums, once however many.
+    fn add_sums(&mut self, key: MonthKey, listens: &[Counted]) {
+        let start = key.start();
+        let mut songs = Vec::with_capacity(listens.len());
+        let mut quarters = Vec::with_capacity(listens.len());
+        let mut contexts = Vec::with_capacity(listens.len());
+        for listen in listens {
+            let at = (listen.at - start) as u32;
             songs.push(SongSum {
                 ms_played: listen.ms,
                 song: listen.song,
@@ -398,13 +436,25 @@ mod tests {
             })
             .collect();
         let key = MonthKey::of(listens[0].at);
+        let mut unsummed = Month::default();
+        unsummed.add(key, &listens);
+        assert!(
+            !unsummed.has_sums() && !unsummed.wants_sums(),
+            "60 < {SUMS_FROM}"
+        );
+        assert!(unsummed.songs().is_empty() && unsummed.quarters().is_empty());
         let mut at_once = Month::default();
         at_once.add(key, &listens);
+        at_once.start_sums(key, &listens);
+        // Sums started part of the way, then kept as listens come.
         let mut in_parts = Month::default();
-        for chunk in listens.chunks(9) {
+        in_parts.add(key, &listens[..20]);
+        in_parts.start_sums(key, &listens[..20]);
+        for chunk in listens[20..].chunks(9) {
             in_parts.add(key, chunk);
         }
         assert_eq!(in_parts, at_once);
+        assert_eq!(unsummed.rows(), at_once.rows());
         assert_eq!(at_once.songs().len(), 7);
         assert!(at_once.songs().windows(2).all(|w| w[0].song < w[1].song));
         let plays: u32 = at_once.songs().iter().map(|s| s.plays).sum();
@@ -429,14 +479,14 @@ mod tests {
     fn a_listening_time_too_long_for_32_bits_is_kept_exactly() {
         let mut month = Month::default();
         let long = u64::from(u32::MAX) + 5;
-        month.add(
-            MonthKey::of(at("2024-03-01T00:00:00Z")),
-            &[
-                counted("2024-03-02T00:00:00Z", 0, 10, false),
-                counted("2024-03-02T00:00:01Z", 0, long, false),
-                counted("2024-03-02T00:00:02Z", 1, u64::from(u32::MAX), false),
-            ],
-        );
+        let key = MonthKey::of(at("2024-03-01T00:00:00Z"));
+        let listens = [
+            counted("2024-03-02T00:00:00Z", 0, 10, false),
+            counted("2024-03-02T00:00:01Z", 0, long, false),
+            counted("2024-03-02T00:00:02Z", 1, u64::from(u32::MAX), false),
+        ];
+        month.add(key, &listens);
+        month.start_sums(key, &listens);
         assert_eq!(month.ms_of(0), 10);
         assert_eq!(month.ms_of(1), long);
         assert_eq!(month.ms_of(2), u64::from(u32::MAX));

@@ -1,6 +1,7 @@
 //! Time-range questions answered from one person's [`Aggregates`]: a range
 //! is a span of instants, answered from the sums of the months it covers
-//! whole and the listens of the months it cuts, so any span is exact.
+//! whole (those that keep sums: months of hundreds of listens) and the
+//! listens of the other months it touches, so any span is exact.
 //! Songs are added up into one array by song number, and artists, albums
 //! and skips are read from that sum.
 
@@ -44,9 +45,10 @@ fn span_of(range: DateRange) -> Option<(Millis, Millis)> {
 /// A month as a range sees it.
 #[derive(Clone, Copy)]
 enum Piece<'a> {
-    /// Covered whole: its sums answer.
+    /// Covered whole, its sums kept: they answer.
     Whole(MonthKey, &'a Month),
-    /// Cut by the range: its listens at offsets `[from, to)` answer.
+    /// Cut by the range, or without sums: its listens at offsets
+    /// `[from, to)` answer.
     Cut(MonthKey, &'a Month, u32, u32),
 }
 
@@ -104,7 +106,12 @@ impl Aggregates {
                 let start = key.start();
                 let end = key.next().start();
                 if from <= start && end <= to {
-                    return Some(Piece::Whole(*key, month));
+                    // A month without sums is read listen by listen.
+                    return Some(if month.has_sums() {
+                        Piece::Whole(*key, month)
+                    } else {
+                        Piece::Cut(*key, month, 0, (end - start) as u32)
+                    });
                 }
                 let lower = (from.max(start) - start) as u32;
                 let upper = (to.min(end) - start) as u32;
@@ -669,9 +676,15 @@ mod tests {
         assert!(state.over_time(reversed, Bucket::Day).is_empty());
     }
 
-    /// Listens over two and a half years, every few hours.
+    /// Listens over two and a half years, every few hours: a few dozen a
+    /// month, read listen by listen.
     fn spread() -> Vec<ListenEvent> {
-        (0..600)
+        listens_every(600, 37 * 60)
+    }
+
+    /// `count` listens from 2021-11-20, one every `minutes` or so.
+    fn listens_every(count: i64, minutes: i64) -> Vec<ListenEvent> {
+        (0..count)
             .map(|i: i64| {
                 let mut l = listen(
                     &format!("s{}", i % 13),
@@ -680,7 +693,7 @@ mod tests {
                     1000 + i as u64,
                     i % 3 == 0,
                 );
-                l.ts += chrono::Duration::minutes(i * 37 * 60 + i % 17);
+                l.ts += chrono::Duration::minutes(i * minutes + i % 17);
                 l.platform = ["ios", "web", ""][i as usize % 3].into();
                 l
             })
@@ -709,8 +722,16 @@ mod tests {
 
     #[test]
     fn every_answer_equals_a_count_of_the_listens_in_the_range() {
-        let listens = spread();
-        let state = state_of(&listens);
+        // Months of a few listens (read one by one), then of hundreds
+        // (their sums kept, and read when a range covers them whole).
+        for (listens, summed) in [(spread(), false), (listens_every(2000, 37), true)] {
+            let state = state_of(&listens);
+            assert_eq!(state.months().values().any(Month::has_sums), summed);
+            answers_equal_counts_of_the_listens(&state, &listens);
+        }
+    }
+
+    fn answers_equal_counts_of_the_listens(state: &Aggregates, listens: &[ListenEvent]) {
         for range in ranges() {
             let inside: Vec<&ListenEvent> = listens
                 .iter()
