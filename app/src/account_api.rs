@@ -31,6 +31,11 @@ pub async fn get_settings() -> Result<SettingsView, ServerFnError> {
     accounts()?.settings().await.map_err(failed)
 }
 
+#[server(prefix = "/rpc/account", endpoint = "imports", output = crate::codec::JsonText)]
+pub async fn get_imports() -> Result<crate::imports::Imports, ServerFnError> {
+    accounts()?.imports().await.map_err(failed)
+}
+
 #[server(prefix = "/rpc/account", endpoint = "create_token", output = crate::codec::JsonText)]
 pub async fn create_token(label: String) -> Result<String, ServerFnError> {
     accounts()?.create_token(&label).await.map_err(failed)

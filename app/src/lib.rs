@@ -5,6 +5,7 @@
 //! - [`api`]: the server functions the page calls; [`account_api`]: those of
 //!   the settings and people pages;
 //! - `source` (server only): the read interface the server implements over MongoDB;
+//! - [`imports`]: what the Import page and the server exchange about an import;
 //! - [`components`]: the pages and their charts; [`pages`]: the pages
 //!   other than the dashboard, loaded when first shown; [`format`]: how figures read.
 //!
@@ -18,6 +19,7 @@ pub mod api;
 pub mod codec;
 pub mod components;
 pub mod format;
+pub mod imports;
 pub mod model;
 pub mod pages;
 pub mod range;
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("songs"), ParamSegment("uri")) view={Lazy::<pages::Song>::new()} />
                     <Route path=StaticSegment("sign-in") view={Lazy::<pages::SignIn>::new()} />
                     <Route path=StaticSegment("settings") view={Lazy::<pages::Settings>::new()} />
+                    <Route path=StaticSegment("import") view={Lazy::<pages::Import>::new()} />
                     <Route path=StaticSegment("admin") view={Lazy::<pages::People>::new()} />
                     <Route path=(StaticSegment("setup"), ParamSegment("token")) view={Lazy::<pages::Setup>::new()} />
                     <Route path=(StaticSegment("invite"), ParamSegment("token")) view={Lazy::<pages::Invite>::new()} />
@@ -105,6 +108,7 @@ fn AccountBar() -> impl IntoView {
                     view! {
                         <nav class="account-bar" aria-label="Account">
                             <span>"Signed in as " <strong>{viewer.name.clone()}</strong></span>
+                            <a href="/import">"Import"</a>
                             <a href="/settings">"Settings"</a>
                             {viewer.admin.then(|| view! { <a href="/admin">"People"</a> })}
                             <form method="post" action="/sign-out">

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::components::detail::{ArtistPage, SongPage};
+use crate::components::import::ImportPage;
 use crate::components::people::PeoplePage;
 use crate::components::settings::SettingsPage;
 use crate::components::sign_in::{InvitePage, SetupPage, SignInPage};
@@ -37,6 +38,7 @@ lazy_page!(Artist, ArtistPage);
 lazy_page!(Song, SongPage);
 lazy_page!(SignIn, SignInPage);
 lazy_page!(Settings, SettingsPage);
+lazy_page!(Import, ImportPage);
 lazy_page!(People, PeoplePage);
 lazy_page!(Setup, SetupPage);
 lazy_page!(Invite, InvitePage);

@@ -71,6 +71,8 @@ pub trait AccountSettings: Send + Sync {
     async fn change_password(&self, current: &str, new: &str) -> Result<(), AccountError>;
     /// Deletes every listen counted so far, once `confirm` is the person's name.
     async fn delete_data(&self, confirm: &str) -> Result<(), AccountError>;
+    /// Their running import and import history.
+    async fn imports(&self) -> Result<crate::imports::Imports, AccountError>;
 }
 
 /// What an administrator may do: names and counts of people, never listens.

@@ -251,6 +251,10 @@ pub struct ServerConfig {
     pub http: HttpSettings,
     #[command(flatten)]
     pub peers: PeerSettings,
+    #[command(flatten)]
+    pub uploads: UploadSettings,
+    #[command(flatten)]
+    pub archive: ArchiveSettings,
     /// Days a session lasts without being used.
     #[arg(long = "session-idle-days", env = "SESSION_IDLE_DAYS", default_value_t = 14,
           value_parser = clap::value_parser!(u32).range(1..=365))]
@@ -355,6 +359,31 @@ impl HttpSettings {
     }
 }
 
+/// Imports uploaded from the page.
+#[derive(Args, Debug, Clone)]
+pub struct UploadSettings {
+    /// Largest upload (an export's .zip, a JSON file of it, a CSV file).
+    #[arg(long = "max-upload-bytes", env = "MAX_UPLOAD_BYTES", value_name = "BYTES",
+          default_value_t = 1 << 30)]
+    pub max_upload_bytes: u64,
+    /// Uploads one person may start per hour.
+    #[arg(long = "uploads-per-hour", env = "UPLOADS_PER_HOUR", value_name = "COUNT", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub uploads_per_hour: u32,
+    /// Where uploads wait until imported (deleted once they are); the
+    /// system's temporary folder when not set.
+    #[arg(long = "upload-dir", env = "UPLOAD_DIR", value_name = "DIR")]
+    pub upload_dir: Option<std::path::PathBuf>,
+}
+
+impl UploadSettings {
+    pub fn dir(&self) -> std::path::PathBuf {
+        self.upload_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("spotify-analytics-uploads"))
+    }
+}
+
 /// How servers sharing the topic reach each other: each answers the
 /// others about the people of the partitions its consumer owns.
 #[derive(Args, Debug, Clone)]
@@ -425,7 +454,9 @@ impl ServerConfig {
              peers:          {}{} (PEER_ADDR, PEER_URL)\n\
              connections:    at most {}, headers within {} s, answers within {} s, {} live streams, {} per person \
              (MAX_CONNECTIONS, HEADER_READ_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_LIVE_STREAMS, MAX_LIVE_STREAMS_PER_PERSON)\n\
-             reverse proxy:  {} (TRUSTED_PROXY)",
+             reverse proxy:  {} (TRUSTED_PROXY)\n\
+             uploads:        at most {} bytes, {} per person per hour, kept in {} until imported \
+             (MAX_UPLOAD_BYTES, UPLOADS_PER_HOUR, UPLOAD_DIR)",
             self.kafka.brokers,
             self.kafka.topic,
             self.kafka.dead_letter_topic(),
@@ -450,6 +481,9 @@ impl ServerConfig {
                 || "none: clients are throttled by their own address".to_string(),
                 |proxy| format!("{proxy}, whose X-Forwarded-For names the client"),
             ),
+            self.uploads.max_upload_bytes,
+            self.uploads.uploads_per_hour,
+            self.uploads.dir().display(),
         )
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use server::config::{ServerCommand, ServerConfig};
+use server::import::web::WebImports;
 use server::rollup::held::Held;
 use server::serve::ask::Asker;
 use server::serve::auth::Auth;
@@ -167,6 +168,12 @@ async fn run() -> anyhow::Result<()> {
         )),
         live_streams_per_person: config.http.max_live_streams_per_person as usize,
         open_streams: Default::default(),
+        imports: WebImports::new(
+            &config.uploads,
+            config.archive.limits(),
+            Arc::new(config.kafka.clone()),
+            store.for_topic(&config.kafka.topic),
+        ),
     };
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await

@@ -492,3 +492,172 @@ fn a_zip_bomb_is_refused_unread_naming_the_limit_and_a_raised_limit_reads_it() {
     assert!(raised.status.success(), "{report}");
     assert_eq!(summary_figure(&raised, "sent"), 0);
 }
+
+/// Uploads `bytes` as the file `name` from the Import page; the status and the answer.
+fn upload(server: &common::Server, name: &str, bytes: Vec<u8>, again: bool) -> (u16, Value) {
+    let path = format!(
+        "/api/imports?name={}{}",
+        form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>(),
+        if again { "&again=true" } else { "" }
+    );
+    let (status, _, answer) = server.send(reqwest::Method::POST, &path, bytes);
+    (status, answer)
+}
+
+/// Waits until no import of the test person runs; their last import.
+fn finished_import(server: &common::Server, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (status, imports) = server.get("/api/imports");
+        assert_eq!(status, 200, "{imports}");
+        if imports["running"].is_null() {
+            let last = imports["history"][0].clone();
+            assert_eq!(last["id"], id, "{imports}");
+            return last;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never ended: {imports}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+fn file_total(report: &Value, count: &str) -> u64 {
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|file| file[count].as_u64().expect("a count"))
+        .sum()
+}
+
+#[test]
+fn an_export_uploaded_from_the_page_is_imported_once_and_bad_uploads_are_refused() {
+    let scenario = Scenario::new("web_import");
+    let export = generate_export();
+    let zip_path = scenario.scratch_file("my_spotify_data.zip");
+    write_zip(&zip_path, &export.files);
+    let zip = std::fs::read(&zip_path).expect("the zip");
+    let mut blank = b"[".to_vec();
+    blank.resize(8 << 20, b' ');
+    blank.push(b']');
+    let bomb_path = scenario.scratch_file("bomb.zip");
+    let bomb_entry = "Spotify Extended Streaming History/Streaming_History_Audio_2024.json";
+    write_zip(&bomb_path, &[(bomb_entry.to_string(), blank)]);
+    let bomb = std::fs::read(&bomb_path).expect("the bomb");
+    let limit = zip.len().max(bomb.len()) + 100;
+    let spool = scenario.scratch_file("uploads");
+    let server = scenario.server_with(&[
+        ("MAX_UPLOAD_BYTES", &limit.to_string()),
+        ("UPLOADS_PER_HOUR", "5"),
+        ("UPLOAD_DIR", spool.to_str().expect("a path")),
+    ]);
+
+    // 1: the export, imported whole.
+    let (status, started) = upload(&server, "my_spotify_data.zip", zip.clone(), false);
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(started["state"], "Running", "{started}");
+    let report = finished_import(&server, started["id"].as_str().expect("an id"));
+    assert_eq!(report["state"], "Complete", "{report}");
+    assert_eq!(report["upload"], "my_spotify_data.zip");
+    assert_eq!(report["bytes"], zip.len() as u64);
+    assert_eq!(
+        report["files"].as_array().expect("files").len(),
+        4,
+        "{report}"
+    );
+    assert_eq!(
+        file_total(&report, "sent"),
+        export.expected.events as u64,
+        "{report}"
+    );
+    assert_eq!(file_total(&report, "not_music"), export.not_music);
+    assert_eq!(file_total(&report, "rejected"), 1);
+    assert_eq!(file_total(&report, "duplicates"), 1);
+    assert_eq!(file_total(&report, "failed"), 0);
+    assert_eq!(
+        file_total(&report, "read"),
+        ["sent", "not_music", "rejected", "duplicates"]
+            .iter()
+            .map(|count| file_total(&report, count))
+            .sum::<u64>()
+    );
+    server.wait_for_events(export.expected.events);
+    export.expected.assert_served_by(&server);
+    let left: Vec<_> = std::fs::read_dir(&spool)
+        .expect("the upload folder")
+        .collect();
+    assert!(left.is_empty(), "an imported upload is deleted: {left:?}");
+
+    // 2: the same export again: every file skipped, nothing sent.
+    let (status, again) = upload(&server, "my_spotify_data (1).zip", zip.clone(), false);
+    assert_eq!(status, 202, "{again}");
+    let report = finished_import(&server, again["id"].as_str().expect("an id"));
+    assert_eq!(file_total(&report, "sent"), 0, "{report}");
+    for file in report["files"].as_array().expect("files") {
+        let earlier = file["outcome"]["ImportedBefore"]["earlier"].as_str();
+        assert!(
+            earlier.is_some_and(|e| e.contains("listens sent")),
+            "{report}"
+        );
+    }
+
+    // 3: not an export: refused with what was expected, nothing sent.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let (status, refused) = upload(&server, "holiday.png", png.clone(), false);
+    assert_eq!(status, 422, "{refused}");
+    let error = refused["error"].as_str().expect("an error");
+    assert!(error.contains("holiday.png"), "{error}");
+    assert!(error.contains("Upload my_spotify_data.zip"), "{error}");
+
+    // 4: a zip bomb: refused unread, naming the limit.
+    let (status, refused) = upload(&server, "bomb.zip", bomb, false);
+    assert_eq!(status, 422, "{refused}");
+    let error = refused["error"].as_str().expect("an error");
+    assert!(error.contains("is refused unread"), "{error}");
+    assert!(error.contains("MAX_COMPRESSION_RATIO"), "{error}");
+
+    // Too large: refused before it is taken (and not counted as an upload).
+    let (status, refused) = upload(&server, "big.zip", vec![b'x'; limit + 1], false);
+    assert_eq!(status, 413, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("MAX_UPLOAD_BYTES")),
+        "{refused}"
+    );
+
+    // From another site: refused.
+    let foreign = reqwest::blocking::Client::new()
+        .post(format!("{}/api/imports?name=a.csv", server.url))
+        .bearer_auth(&server.token)
+        .header("origin", "https://evil.example")
+        .body(png.clone())
+        .send()
+        .expect("an answer");
+    assert_eq!(foreign.status().as_u16(), 403);
+
+    // 5 uploads within the hour, then throttled.
+    let (status, _) = upload(&server, "holiday.png", png.clone(), false);
+    assert_eq!(status, 422);
+    let (status, throttled) = upload(&server, "holiday.png", png, false);
+    assert_eq!(status, 429, "{throttled}");
+    assert!(
+        throttled["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("5 uploads within the hour")),
+        "{throttled}"
+    );
+
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert_eq!(
+        server.events(),
+        export.expected.events,
+        "nothing else was counted"
+    );
+    let left: Vec<_> = std::fs::read_dir(&spool)
+        .expect("the upload folder")
+        .collect();
+    assert!(left.is_empty(), "refused uploads are deleted: {left:?}");
+}

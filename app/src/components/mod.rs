@@ -3,6 +3,7 @@
 pub mod bar_chart;
 pub mod dashboard;
 pub mod detail;
+pub mod import;
 pub mod people;
 #[cfg(feature = "ssr")]
 pub mod range_body;

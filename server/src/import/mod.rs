@@ -1,16 +1,17 @@
 //! One import of a person's listening history: the history files found in
 //! what they gave (a file, a folder, an export archive), which of them were
 //! imported before, every record read and what became of it. The `producer`
-//! binary runs it; Kafka delivery itself lives in [`crate::stream::send`],
+//! binary runs it, and so does the Import page ([`web`]); Kafka delivery itself lives in [`crate::stream::send`],
 //! the registry of imports in [`crate::store::imports`].
 
 mod run;
 mod summary;
+pub mod web;
 
 use std::future::Future;
 use std::path::PathBuf;
 
-pub use run::{import, ImportError};
+pub use run::{import, prepare, ImportError, Prepared};
 pub use summary::{EarlierImport, FileSummary, ImportSummary, Rejection};
 
 use crate::accounts::PersonId;

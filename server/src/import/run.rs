@@ -46,32 +46,61 @@ pub async fn import<R: ImportRegistry>(
     registry: &R,
     observer: Arc<dyn ImportObserver>,
 ) -> Result<ImportSummary, ImportError> {
-    let found = find_history(options).await?;
-    let sender = Arc::new(ListenSender::connect(kafka).await?);
-    observer.started(found.sources.iter().map(|source| source.size).sum());
-    let started = Instant::now();
-    let mut summary = ImportSummary {
-        ignored: found.ignored,
-        ..Default::default()
-    };
-    let stream = FileStream {
-        sender: sender.clone(),
-        person: options.person.clone(),
-        rate: options.rate,
-        limit: options.limit,
-        observer: observer.clone(),
-        dedup: Deduplicator::default(),
-        started,
-        queued_listens: 0,
-        read: 0,
-    };
-    import_files(stream, found.sources, options.force, registry, &mut summary).await;
-    observer.finished();
-    summary.first_failure = sender.first_failure();
-    summary.elapsed = started.elapsed();
-    // The producer's last handle joins its polling thread when dropped.
-    let _ = tokio::task::spawn_blocking(move || drop(sender)).await;
-    Ok(summary)
+    prepare(options)
+        .await?
+        .run(kafka, options, registry, observer)
+        .await
+}
+
+/// Finds and checks the history files of an import: what is not listening
+/// history is refused here, before anything is sent.
+pub async fn prepare(options: &ImportOptions) -> Result<Prepared, ImportError> {
+    Ok(Prepared {
+        found: find_history(options).await?,
+    })
+}
+
+/// An import whose history files were found and checked; nothing sent yet.
+pub struct Prepared {
+    found: Export,
+}
+
+impl Prepared {
+    /// Streams the files found (see the module documentation).
+    pub async fn run<R: ImportRegistry>(
+        self,
+        kafka: &KafkaSettings,
+        options: &ImportOptions,
+        registry: &R,
+        observer: Arc<dyn ImportObserver>,
+    ) -> Result<ImportSummary, ImportError> {
+        let found = self.found;
+        let sender = Arc::new(ListenSender::connect(kafka).await?);
+        observer.started(found.sources.iter().map(|source| source.size).sum());
+        let started = Instant::now();
+        let mut summary = ImportSummary {
+            ignored: found.ignored,
+            ..Default::default()
+        };
+        let stream = FileStream {
+            sender: sender.clone(),
+            person: options.person.clone(),
+            rate: options.rate,
+            limit: options.limit,
+            observer: observer.clone(),
+            dedup: Deduplicator::default(),
+            started,
+            queued_listens: 0,
+            read: 0,
+        };
+        import_files(stream, found.sources, options.force, registry, &mut summary).await;
+        observer.finished();
+        summary.first_failure = sender.first_failure();
+        summary.elapsed = started.elapsed();
+        // The producer's last handle joins its polling thread when dropped.
+        let _ = tokio::task::spawn_blocking(move || drop(sender)).await;
+        Ok(summary)
+    }
 }
 
 /// Streams each file in turn, those imported before skipped unless forced.

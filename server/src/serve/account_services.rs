@@ -3,6 +3,7 @@
 //! function can only ever change its caller's own account (or, for an
 //! administrator, accounts' names and states, never their listens).
 
+use app::imports::Imports;
 use app::model::{InviteRow, PeopleView, PersonRow, SettingsView, TokenRow};
 use app::source::{AccountError, AccountSettings, PeopleAdmin};
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ use crate::accounts::password::{self, PasswordDigest};
 use crate::accounts::{AccountState, PersonName, Role};
 use crate::admin::{self, RemovalError};
 use crate::config::KafkaSettings;
+use crate::import::web::WebImports;
 use crate::store::accounts::LinkPurpose;
 
 /// Longest label of an API token.
@@ -35,10 +37,18 @@ pub struct PersonSettings {
     pub auth: Auth,
     pub site: SiteOrigin,
     pub kafka: Arc<KafkaSettings>,
+    pub imports: WebImports,
 }
 
 #[async_trait]
 impl AccountSettings for PersonSettings {
+    async fn imports(&self) -> Result<Imports, AccountError> {
+        self.imports
+            .overview(&self.viewer.person)
+            .await
+            .map_err(AccountError)
+    }
+
     async fn settings(&self) -> Result<SettingsView, AccountError> {
         let store = self.auth.store();
         let tokens = store

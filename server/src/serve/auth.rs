@@ -337,6 +337,9 @@ pub fn needs(method: &Method, path: &str) -> Needs {
         return Needs::Admin;
     }
     if path == "/settings"
+        || path == "/import"
+        || path == "/api/imports"
+        || path.starts_with("/api/imports/")
         || path == "/sign-out"
         || path.starts_with("/rpc/account/")
         || (method != Method::GET && method != Method::HEAD && !path.starts_with("/rpc/"))
@@ -438,6 +441,11 @@ mod tests {
         }
         assert_eq!(needs(&post, "/rpc/dashboard"), Needs::Reader);
         assert_eq!(needs(&get, "/settings"), Needs::Owner);
+        // An import history is the person's own, not a share link's.
+        assert_eq!(needs(&get, "/import"), Needs::Owner);
+        assert_eq!(needs(&get, "/api/imports"), Needs::Owner);
+        assert_eq!(needs(&get, "/api/imports/progress"), Needs::Owner);
+        assert_eq!(needs(&post, "/api/imports"), Needs::Owner);
         assert_eq!(needs(&post, "/rpc/account/create_token"), Needs::Owner);
         assert_eq!(needs(&post, "/sign-out"), Needs::Owner);
         assert_eq!(needs(&post, "/anything-else"), Needs::Owner);

@@ -26,7 +26,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest query string: the API takes a few short parameters.
 pub const MAX_QUERY_BYTES: usize = 2048;
 
-pub fn harden(router: Router, settings: &HttpSettings, site: SiteOrigin) -> Router {
+/// Hardens `router`, and `uploads` alike but for the body limit and the
+/// request timeout (uploads keep only the timeout between two parts of a body).
+pub fn harden(
+    router: Router,
+    uploads: Router,
+    settings: &HttpSettings,
+    site: SiteOrigin,
+) -> Router {
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -45,11 +52,12 @@ pub fn harden(router: Router, settings: &HttpSettings, site: SiteOrigin) -> Rout
     let timeout = settings.request_timeout();
     let mut router = router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .merge(uploads)
+        .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(middleware::from_fn(client_errors))
         .layer(middleware::from_fn(limit_query))
         .layer(middleware::from_fn_with_state(
@@ -100,13 +108,19 @@ async fn no_store_unless_asset(request: Request, next: Next) -> Response {
 }
 
 /// Server functions answer 500 to arguments they cannot read, and the body
-/// limit answers in plain text: both become client errors, the first keeping
+/// limit answers in plain text (what a handler answers in JSON passes as it is): both become client errors, the first keeping
 /// the server-function error encoding the dashboard's client decodes. A server
 /// function that cannot read the aggregates answers 503.
 async fn client_errors(request: Request, next: Next) -> Response {
     let server_function = request.uri().path().starts_with("/rpc/");
     let response = next.run(request).await;
+    let explained = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
     match response.status() {
+        // A handler's own refusal already says why (an upload over its limit, say).
+        _ if explained => response,
         StatusCode::REQUEST_TIMEOUT => (
             StatusCode::REQUEST_TIMEOUT,
             Json(json!({ "error": "the request took too long to send or to answer; try again" })),
@@ -185,7 +199,7 @@ mod tests {
             .route("/change", post(|| async { "changed" }))
             .route("/pkg/app.js", get(|| async { "asset" }));
         let site = SiteOrigin::new(None, "127.0.0.1:3000".parse().unwrap());
-        harden(routes, &settings(1), site)
+        harden(routes, Router::new(), &settings(1), site)
     }
 
     fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {

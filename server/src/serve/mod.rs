@@ -26,6 +26,7 @@ pub mod range_api;
 #[cfg(test)]
 mod router_tests;
 pub mod session;
+mod upload;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
 use crate::config::{HttpSettings, KafkaSettings};
+use crate::import::web::WebImports;
 use crate::store::Store;
 use account_services::{Administration, PersonSettings};
 use app::model::ViewerInfo;
@@ -64,6 +66,8 @@ pub struct AppState {
     pub live_streams_per_person: usize,
     /// Live streams open, per person.
     pub open_streams: push::OpenStreams,
+    /// Imports started from the page.
+    pub imports: WebImports,
 }
 
 /// The whole public site: JSON API, health checks, the dashboard and its
@@ -78,6 +82,7 @@ pub fn router(
     let naming = assets::detect_naming(&mut options);
     let live = state.live.clone();
     let kafka = state.kafka_settings.clone();
+    let imports = state.imports.clone();
     let (auth, site) = (sessions.auth.clone(), sessions.site.clone());
     let context = move || {
         let parts = use_context::<Parts>();
@@ -89,7 +94,7 @@ pub fn router(
             .as_ref()
             .and_then(|parts| parts.extensions.get::<Viewer>())
         {
-            provide_viewer(viewer, &live, &kafka, &auth, &site);
+            provide_viewer(viewer, &live, &kafka, &imports, &auth, &site);
         }
     };
     let asset_routes = assets::routes(&options, naming);
@@ -101,6 +106,13 @@ pub fn router(
         .fallback(file_and_error_handler_with_context(context, shell))
         .with_state(options);
     let (auth, site) = (sessions.auth.clone(), sessions.site.clone());
+    let uploads = upload::routes()
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            auth.clone(),
+            auth::identify,
+        ))
+        .layer(axum::middleware::from_fn(crate::metrics::track_requests));
     let routes = api::routes()
         .merge(health::routes())
         .merge(push::routes())
@@ -112,7 +124,7 @@ pub fn router(
         .merge(site_routes)
         .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
         .layer(axum::middleware::from_fn(crate::metrics::track_requests));
-    hardening::harden(routes, settings, site)
+    hardening::harden(routes, uploads, settings, site)
 }
 
 /// What the pages and server functions of one request may use, for the
@@ -122,6 +134,7 @@ fn provide_viewer(
     viewer: &Viewer,
     live: &Arc<LiveAnalytics>,
     kafka: &Arc<KafkaSettings>,
+    imports: &WebImports,
     auth: &Auth,
     site: &SiteOrigin,
 ) {
@@ -137,6 +150,7 @@ fn provide_viewer(
             auth: auth.clone(),
             site: site.clone(),
             kafka: kafka.clone(),
+            imports: imports.clone(),
         })));
     }
     if viewer.is_admin() {

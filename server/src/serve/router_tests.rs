@@ -21,7 +21,8 @@ use super::owners::{Directory, Instance};
 use super::peer::PeerClient;
 use super::session::Sessions;
 use super::{router, AppState};
-use crate::config::{HttpSettings, KafkaSettings, MongoSettings};
+use crate::config::{HttpSettings, KafkaSettings, MongoSettings, UploadSettings};
+use crate::import::web::WebImports;
 use crate::rollup::held::Held;
 use crate::status::PipelineStatus;
 use crate::store::Store;
@@ -68,11 +69,21 @@ pub(super) async fn router_with(held: Held) -> (Router, Auth) {
         )),
         store: store.clone(),
         kafka: Arc::new(KafkaProbe::new(&kafka).expect("a client")),
-        kafka_settings: Arc::new(kafka),
+        kafka_settings: Arc::new(kafka.clone()),
         closing,
         live_streams: Arc::new(tokio::sync::Semaphore::new(4)),
         live_streams_per_person: 2,
         open_streams: Default::default(),
+        imports: WebImports::new(
+            &UploadSettings {
+                max_upload_bytes: 1 << 20,
+                uploads_per_hour: 2,
+                upload_dir: None,
+            },
+            Default::default(),
+            Arc::new(kafka),
+            store.for_topic("router_tests"),
+        ),
     };
     let settings = HttpSettings {
         public_url: None,

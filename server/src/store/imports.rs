@@ -4,7 +4,7 @@
 
 use mongodb::bson::{doc, DateTime as BsonDateTime};
 
-use super::{Store, StoreError, TopicStore, IMPORTS};
+use super::{Store, StoreError, TopicStore, IMPORTS, IMPORT_RUNS};
 use crate::accounts::{PersonId, PersonName};
 use crate::import::{EarlierImport, FileSummary, ImportRegistry};
 use crate::metrics::METRICS;
@@ -75,13 +75,16 @@ impl TopicStore {
 }
 
 impl Store {
-    /// Forgets what a person imported: their figures are gone, so their files may come again.
+    /// Forgets what a person imported, and their imports from the page:
+    /// their figures are gone, so their files may come again.
     pub async fn forget_imports(&self, person: &PersonId) -> Result<(), StoreError> {
-        self.collection(IMPORTS)
-            .delete_many(doc! { "person": person.as_str() })
-            .await
-            .map(|_| ())
-            .map_err(|e| self.error(e))
+        for collection in [IMPORTS, IMPORT_RUNS] {
+            self.collection(collection)
+                .delete_many(doc! { "person": person.as_str() })
+                .await
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
     }
 }
 
@@ -105,6 +108,11 @@ impl PersonImports {
             store,
             person: account.id,
         })
+    }
+
+    /// The registry of a person known to exist (signed in, say).
+    pub fn of(store: TopicStore, person: PersonId) -> Self {
+        Self { store, person }
     }
 
     /// Whose listens are imported.

@@ -30,6 +30,7 @@ pub mod accounts;
 pub mod checkpoint;
 pub mod compact;
 pub mod follower;
+pub mod import_runs;
 pub mod imports;
 pub mod journal;
 pub mod leaderboard;
@@ -56,6 +57,8 @@ const EARLIER_LEADERBOARDS: &str = "leaderboards";
 pub const LEADERBOARD_HEADS: &str = "leaderboard_heads";
 /// Which file contents were imported into which topic.
 pub const IMPORTS: &str = "imports";
+/// The imports people started from the page, as they went.
+pub const IMPORT_RUNS: &str = "import_runs";
 /// What the servers of one deployment share: the peer key, the layout.
 pub const CLUSTER: &str = "cluster";
 

@@ -1,0 +1,465 @@
+//! Imports started from the page: one at a time per person. An upload is
+//! spooled to a file of its own (readable by the server alone), checked
+//! (what is not listening history is refused before anything is sent), then
+//! imported by the same code as the `producer` binary on a task of its own,
+//! its progress kept where the page follows it and its outcome written to
+//! the person's import history. The spooled file is deleted when the import
+//! ends, or when the upload is refused or does not arrive whole.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use app::imports::{FileCounts, FileOutcome, ImportReport, ImportState, Imports};
+use chrono::Utc;
+use tokio::sync::watch;
+
+use super::{prepare, FileSummary, ImportError, ImportObserver, ImportOptions, ImportSummary};
+use crate::accounts::throttle::{Allowance, RetryAfter, Throttle};
+use crate::accounts::PersonId;
+use crate::config::{KafkaSettings, UploadSettings};
+use crate::ingest::export::ArchiveLimits;
+use crate::store::imports::PersonImports;
+use crate::store::TopicStore;
+
+/// The imports running from the page, and what they may take.
+#[derive(Clone)]
+pub struct WebImports(Arc<Shared>);
+
+struct Shared {
+    running: Mutex<HashMap<PersonId, watch::Sender<ImportReport>>>,
+    /// Uploads each person started within the last hour.
+    started: Mutex<Throttle>,
+    uploads_per_hour: usize,
+    max_upload_bytes: u64,
+    dir: PathBuf,
+    archive_limits: ArchiveLimits,
+    kafka: Arc<KafkaSettings>,
+    store: TopicStore,
+}
+
+/// Why an upload is not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadRefused {
+    #[error(
+        "your import of {upload} (started {started}) is still running: wait until it ends, \
+         then upload the next file"
+    )]
+    Busy { upload: String, started: String },
+    #[error(
+        "you started {per_hour} uploads within the hour, the most allowed; try again in {} minutes",
+        .retry_after.as_secs().div_ceil(60)
+    )]
+    Throttled {
+        per_hour: usize,
+        retry_after: Duration,
+    },
+    #[error(
+        "the upload is {bytes} bytes, more than the limit of {limit} bytes (MAX_UPLOAD_BYTES); \
+         upload the export's history files one by one, or ask the administrator to raise the limit"
+    )]
+    TooLarge { bytes: u64, limit: u64 },
+    #[error("{0}")]
+    NotHistory(String),
+    #[error("the upload cannot be kept on the server ({0}); tell the server's administrator")]
+    Spool(String),
+}
+
+impl WebImports {
+    pub fn new(
+        settings: &UploadSettings,
+        archive_limits: ArchiveLimits,
+        kafka: Arc<KafkaSettings>,
+        store: TopicStore,
+    ) -> Self {
+        Self(Arc::new(Shared {
+            running: Mutex::new(HashMap::new()),
+            started: Mutex::new(Throttle::new(Allowance {
+                failures: settings.uploads_per_hour as usize,
+                window: Duration::from_secs(3600),
+            })),
+            uploads_per_hour: settings.uploads_per_hour as usize,
+            max_upload_bytes: settings.max_upload_bytes,
+            dir: settings.dir(),
+            archive_limits,
+            kafka,
+            store,
+        }))
+    }
+
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.0.max_upload_bytes
+    }
+
+    fn running(&self) -> MutexGuard<'_, HashMap<PersonId, watch::Sender<ImportReport>>> {
+        self.0.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The person's running import, as it goes.
+    pub fn progress(&self, person: &PersonId) -> Option<watch::Receiver<ImportReport>> {
+        self.running().get(person).map(watch::Sender::subscribe)
+    }
+
+    /// The person's running import and the imports they made before, newest first.
+    pub async fn overview(&self, person: &PersonId) -> Result<Imports, String> {
+        let running = self
+            .progress(person)
+            .map(|progress| progress.borrow().clone());
+        let history = self.0.store.import_runs(person).await.map_err(|error| {
+            tracing::warn!("cannot read an import history: {error}");
+            "the import history cannot be read right now; try again in a moment".to_string()
+        })?;
+        let history = history
+            .into_iter()
+            .filter(|past| running.as_ref().is_none_or(|running| running.id != past.id))
+            .collect();
+        Ok(Imports {
+            running,
+            history,
+            max_upload_bytes: self.max_upload_bytes(),
+        })
+    }
+
+    /// Takes the person's one import slot for an upload named `name` of
+    /// `bytes` (when the request says); the upload is received into
+    /// [`Reservation::spool`].
+    pub async fn reserve(
+        &self,
+        person: &PersonId,
+        name: &str,
+        bytes: Option<u64>,
+    ) -> Result<Reservation, UploadRefused> {
+        if let Some(bytes) = bytes.filter(|&bytes| bytes > self.0.max_upload_bytes) {
+            return Err(UploadRefused::TooLarge {
+                bytes,
+                limit: self.0.max_upload_bytes,
+            });
+        }
+        let report = ImportReport {
+            id: import_id(),
+            upload: upload_name(name),
+            bytes: 0,
+            started_at: Utc::now(),
+            finished_at: None,
+            bytes_read: 0,
+            total_bytes: 0,
+            files: Vec::new(),
+            state: ImportState::Running,
+        };
+        {
+            let mut running = self.running();
+            if let Some(busy) = running.get(person) {
+                let busy = busy.borrow();
+                return Err(UploadRefused::Busy {
+                    upload: busy.upload.clone(),
+                    started: busy.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                });
+            }
+            self.count_upload(person)?;
+            running.insert(person.clone(), watch::Sender::new(report.clone()));
+        }
+        let folder = self.0.dir.join(&report.id);
+        let spool = folder.join(&report.upload);
+        let reservation = Reservation {
+            imports: self.clone(),
+            person: person.clone(),
+            report,
+            folder,
+            spool,
+            started: false,
+        };
+        reservation.make_folder().await?;
+        Ok(reservation)
+    }
+
+    fn count_upload(&self, person: &PersonId) -> Result<(), UploadRefused> {
+        let mut started = self.0.started.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if let Err(RetryAfter(retry_after)) = started.check(person.as_str(), now) {
+            return Err(UploadRefused::Throttled {
+                per_hour: self.0.uploads_per_hour,
+                retry_after,
+            });
+        }
+        started.record_failure(person.as_str(), now);
+        Ok(())
+    }
+}
+
+/// A person's import slot, held from the upload's first byte: released
+/// (and the upload deleted) when dropped before the import starts.
+pub struct Reservation {
+    imports: WebImports,
+    person: PersonId,
+    report: ImportReport,
+    folder: PathBuf,
+    /// Where the upload is received.
+    pub spool: PathBuf,
+    started: bool,
+}
+
+impl Reservation {
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.imports.max_upload_bytes()
+    }
+
+    async fn make_folder(&self) -> Result<(), UploadRefused> {
+        let mut builder = tokio::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        builder
+            .create(&self.folder)
+            .await
+            .map_err(|error| UploadRefused::Spool(error.to_string()))
+    }
+
+    /// Checks the upload received whole (`bytes` of it) and starts importing
+    /// it; what it answers is the import as it starts.
+    pub async fn start(mut self, bytes: u64, again: bool) -> Result<ImportReport, UploadRefused> {
+        let options = ImportOptions {
+            person: self.person.clone(),
+            path: self.spool.clone(),
+            format: None,
+            rate: 0.0,
+            limit: None,
+            force: again,
+            archive_limits: self.imports.0.archive_limits,
+        };
+        let prepared = prepare(&options)
+            .await
+            .map_err(|error| UploadRefused::NotHistory(not_history(&self.report.upload, error)))?;
+        self.report.bytes = bytes;
+        let report = self.report.clone();
+        let Some(progress) = self.imports.running().get(&self.person).cloned() else {
+            return Err(UploadRefused::Spool("its import slot was lost".into()));
+        };
+        progress.send_replace(report.clone());
+        self.started = true;
+        let (imports, person, folder) = (
+            self.imports.clone(),
+            self.person.clone(),
+            self.folder.clone(),
+        );
+        let store = imports.0.store.clone();
+        tokio::spawn(async move {
+            // Frees the person's slot however the import ends.
+            let _slot = Slot {
+                imports: imports.clone(),
+                person: person.clone(),
+            };
+            if let Err(error) = store.record_import_run(&person, &report).await {
+                tracing::warn!("cannot write an import's start to the history: {error}");
+            }
+            let registry = PersonImports::of(store.clone(), person.clone());
+            let observer = Arc::new(Progress(progress.clone()));
+            let outcome = prepared
+                .run(&imports.0.kafka, &options, &registry, observer)
+                .await;
+            let mut report = progress.borrow().clone();
+            finish(&mut report, outcome);
+            if let Err(error) = store.record_import_run(&person, &report).await {
+                tracing::warn!("cannot write an import's outcome to the history: {error}");
+            }
+            progress.send_replace(report);
+            remove_folder(&folder).await;
+        });
+        Ok(self.report.clone())
+    }
+}
+
+/// A running import's hold on its person's slot.
+struct Slot {
+    imports: WebImports,
+    person: PersonId,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.imports.running().remove(&self.person);
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.started {
+            self.imports.running().remove(&self.person);
+            // Synchronous: a refused upload is gone when its answer is.
+            let _ = std::fs::remove_dir_all(&self.folder);
+        }
+    }
+}
+
+async fn remove_folder(folder: &Path) {
+    if let Err(error) = tokio::fs::remove_dir_all(folder).await {
+        tracing::warn!("cannot delete an imported upload: {error}");
+    }
+}
+
+/// What a person reads when their upload is no listening history.
+fn not_history(upload: &str, error: ImportError) -> String {
+    const EXPECTED: &str = "Upload my_spotify_data.zip as Spotify sent it, one of its \
+        Streaming_History_*.json or endsong_*.json files, or a spotify_history.csv file.";
+    match error {
+        ImportError::Refused { source, .. } => {
+            format!("{upload} is refused unread: {source}. If it is a Spotify export, ask the server's administrator to raise that limit.")
+        }
+        ImportError::NoHistory { found, .. } => {
+            format!("{upload} holds no listening history (found: {found}). {EXPECTED}")
+        }
+        ImportError::Unreadable { source, .. } => {
+            format!(
+                "{upload} is not a listening history this server can read ({source}). {EXPECTED}"
+            )
+        }
+        ImportError::Kafka(error) => format!("the import cannot start: {error}"),
+    }
+}
+
+/// The import's outcome written into its report.
+fn finish(report: &mut ImportReport, outcome: Result<ImportSummary, ImportError>) {
+    report.finished_at = Some(Utc::now());
+    match outcome {
+        Ok(summary) => {
+            report.files = summary.files.iter().map(file_counts).collect();
+            report.state = if summary.is_complete() {
+                ImportState::Complete
+            } else {
+                let reason = summary
+                    .first_failure
+                    .clone()
+                    .unwrap_or_else(|| "a file stopped early".into());
+                ImportState::Incomplete { reason }
+            };
+        }
+        Err(error) => {
+            report.state = ImportState::Incomplete {
+                reason: error.to_string(),
+            }
+        }
+    }
+}
+
+fn file_counts(file: &FileSummary) -> FileCounts {
+    let outcome = if let Some(earlier) = &file.already_imported {
+        FileOutcome::ImportedBefore {
+            earlier: earlier.to_string(),
+        }
+    } else if let Some(reason) = &file.stopped_early {
+        FileOutcome::Stopped {
+            reason: reason.clone(),
+        }
+    } else if file.failed > 0 {
+        FileOutcome::Stopped {
+            reason: format!("{} records were not acknowledged by Kafka", file.failed),
+        }
+    } else {
+        FileOutcome::Complete
+    };
+    FileCounts {
+        name: file.name.clone(),
+        read: file.read,
+        sent: file.sent,
+        duplicates: file.duplicates,
+        not_music: file.not_music,
+        rejected: file.rejected,
+        failed: file.failed,
+        outcome,
+    }
+}
+
+/// Follows an import into its report.
+struct Progress(watch::Sender<ImportReport>);
+
+impl Progress {
+    /// Updates the file's row (the last one, unless another file began).
+    fn file(&self, file: &FileSummary, outcome: FileOutcome) {
+        self.0.send_modify(|report| {
+            let mut counts = file_counts(file);
+            counts.outcome = outcome;
+            match report.files.last_mut() {
+                Some(last) if last.name == file.name => *last = counts,
+                _ => report.files.push(counts),
+            }
+        });
+    }
+}
+
+impl ImportObserver for Progress {
+    fn started(&self, total_bytes: u64) {
+        self.0
+            .send_modify(|report| report.total_bytes = total_bytes);
+    }
+
+    fn read_bytes(&self, bytes: u64) {
+        self.0.send_modify(|report| report.bytes_read += bytes);
+    }
+
+    fn file_progress(&self, file: &FileSummary) {
+        self.file(file, FileOutcome::Reading);
+    }
+
+    fn acknowledging(&self, file: &FileSummary) {
+        self.file(file, FileOutcome::Acknowledging);
+    }
+}
+
+/// A new import's id: random, so it says nothing of who or when.
+fn import_id() -> String {
+    use rand::Rng;
+    format!("{:032x}", rand::rng().random::<u128>())
+}
+
+/// An uploaded file's name as it is kept: its last component, of letters,
+/// digits and `._- ` only, never empty or hidden; the extension tells the
+/// format of a single file, so it is kept.
+pub fn upload_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let kept: String = last
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ' '))
+        .collect();
+    let kept = kept.trim().trim_start_matches('.');
+    let mut kept: String = kept
+        .chars()
+        .rev()
+        .take(120)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if kept.is_empty() {
+        kept = "upload".into();
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_name_keeps_its_last_component_and_extension_only() {
+        assert_eq!(upload_name("my_spotify_data.zip"), "my_spotify_data.zip");
+        assert_eq!(upload_name("../../etc/passwd"), "passwd");
+        assert_eq!(
+            upload_name("C:\\Users\\me\\endsong_0.json"),
+            "endsong_0.json"
+        );
+        assert_eq!(upload_name("..."), "upload");
+        assert_eq!(upload_name(""), "upload");
+        assert_eq!(upload_name(".hidden.csv"), "hidden.csv");
+        assert_eq!(upload_name("a\u{0}b\nc<script>.json"), "abcscript.json");
+        let long = format!("{}.zip", "x".repeat(300));
+        let kept = upload_name(&long);
+        assert_eq!(kept.len(), 120);
+        assert!(kept.ends_with(".zip"));
+    }
+
+    #[test]
+    fn import_ids_differ() {
+        assert_ne!(import_id(), import_id());
+        assert_eq!(import_id().len(), 32);
+    }
+}
