@@ -67,6 +67,9 @@ pub struct ImportReport {
     pub total_bytes: u64,
     pub files: Vec<FileCounts>,
     pub state: ImportState,
+    /// Asked to import files again even if imported before.
+    #[serde(default)]
+    pub again: bool,
 }
 
 impl ImportReport {

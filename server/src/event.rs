@@ -86,11 +86,17 @@ impl ListenEvent {
     deny_unknown_fields,
     try_from = "WireMessage"
 )]
+// Messages are decoded and used one at a time: boxing the listen would
+// cost an allocation per listen for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum TopicMessage {
-    /// One listen of one person.
+    /// One listen of one person; with its place in an import from the
+    /// page, which a resumed import sends again.
     Listen {
         person: PersonId,
         listen: ListenEvent,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        import: Option<ImportPosition>,
     },
     /// Everything counted for the person before this point is to be removed.
     Forget(Forget),
@@ -106,6 +112,8 @@ struct WireMessage {
     person: PersonId,
     #[serde(default, deserialize_with = "present")]
     listen: Option<ListenEvent>,
+    #[serde(default, deserialize_with = "present")]
+    import: Option<ImportPosition>,
     #[serde(default, deserialize_with = "present")]
     scope: Option<ForgetScope>,
     #[serde(default, deserialize_with = "present")]
@@ -142,13 +150,19 @@ impl TryFrom<WireMessage> for TopicMessage {
             kind,
             person,
             listen,
+            import,
             scope,
             requested_at,
         } = wire;
+        if import.is_some() && !matches!(kind, MessageKind::Listen) {
+            return Err("a forget with an `import`, a field of listens");
+        }
         match (kind, listen, scope, requested_at) {
-            (MessageKind::Listen, Some(listen), None, None) => {
-                Ok(TopicMessage::Listen { person, listen })
-            }
+            (MessageKind::Listen, Some(listen), None, None) => Ok(TopicMessage::Listen {
+                person,
+                listen,
+                import,
+            }),
             (MessageKind::Listen, None, _, _) => Err("a listen without its `listen`"),
             (MessageKind::Listen, Some(_), _, _) => {
                 Err("a listen with `scope` or `requested_at`, fields of a forget")
@@ -166,6 +180,46 @@ impl TryFrom<WireMessage> for TopicMessage {
             }
         }
     }
+}
+
+/// Identifies one import from the page (random, 32 hexadecimal digits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ImportId(pub String);
+
+impl std::fmt::Display for ImportId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a record stands in its import: its file (in the order the import
+/// reads them) and its number in that file, the same however often the
+/// import is sent. Records of one import reach their partition in this
+/// order (an idempotent producer keeps it), so the counting side tells a
+/// record sent again by how far it counted the import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportPosition {
+    pub id: ImportId,
+    pub file: u32,
+    pub record: u64,
+}
+
+impl ImportPosition {
+    pub fn number(&self) -> RecordNumber {
+        RecordNumber {
+            file: self.file,
+            record: self.record,
+        }
+    }
+}
+
+/// A record's place in its import, ordered as the import sends records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RecordNumber {
+    pub file: u32,
+    pub record: u64,
 }
 
 /// A person's figures removed: on their request ("delete my data", after
@@ -437,6 +491,7 @@ mod tests {
         TopicMessage::Listen {
             person: PersonId("p1".into()),
             listen,
+            import: None,
         }
     }
 
@@ -455,6 +510,45 @@ mod tests {
         let bytes = serde_json::to_vec(&forget).unwrap();
         assert_eq!(TopicMessage::from_json(Some(&bytes)).unwrap(), forget);
         assert_eq!(forget.key(), "p1");
+        let imported = TopicMessage::Listen {
+            person: PersonId("p1".into()),
+            listen: listen(),
+            import: Some(ImportPosition {
+                id: ImportId("00ff".into()),
+                file: 2,
+                record: 17,
+            }),
+        };
+        let bytes = serde_json::to_vec(&imported).unwrap();
+        assert!(String::from_utf8_lossy(&bytes)
+            .contains(r#""import":{"id":"00ff","file":2,"record":17}"#));
+        assert_eq!(TopicMessage::from_json(Some(&bytes)).unwrap(), imported);
+        // A listen without it is written as before.
+        let plain = serde_json::to_vec(&message(listen())).unwrap();
+        assert!(!String::from_utf8_lossy(&plain).contains("import"));
+    }
+
+    #[test]
+    fn an_import_position_belongs_to_listens_only() {
+        let mut forget = serde_json::to_value(TopicMessage::Forget(Forget {
+            person: PersonId("p1".into()),
+            scope: ForgetScope::Data,
+            requested_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+        }))
+        .unwrap();
+        forget["import"] = serde_json::json!({ "id": "00ff", "file": 0, "record": 1 });
+        let bytes = serde_json::to_vec(&forget).unwrap();
+        assert_eq!(
+            TopicMessage::from_json(Some(&bytes)).unwrap_err().kind(),
+            "wrong_schema"
+        );
+    }
+
+    #[test]
+    fn records_are_ordered_by_file_then_number() {
+        let at = |file, record| RecordNumber { file, record };
+        assert!(at(0, 99) < at(1, 0));
+        assert!(at(1, 1) < at(1, 2));
     }
 
     #[test]

@@ -175,6 +175,11 @@ async fn run() -> anyhow::Result<()> {
             store.for_topic(&config.kafka.topic),
         ),
     };
+    // Imports from the page the server stopped during go on.
+    tokio::spawn({
+        let imports = state.imports.clone();
+        async move { imports.resume_interrupted().await }
+    });
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
         .with_context(|| {

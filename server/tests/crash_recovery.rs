@@ -170,3 +170,99 @@ fn a_server_whose_log_reader_is_gone_still_stops_on_sigterm() {
     let status = exit.expect("the server stops within 10 s of SIGTERM");
     assert!(status.success(), "exit status {status}");
 }
+
+/// Where the test person's import from the page stands: `Some(report)`
+/// while one runs, `None` once none does.
+fn running_import(server: &common::Server) -> Option<serde_json::Value> {
+    let (status, imports) = server.get("/api/imports");
+    assert_eq!(status, 200, "{imports}");
+    Some(imports["running"].clone()).filter(|running| !running.is_null())
+}
+
+#[test]
+fn killing_the_server_during_an_import_from_the_page_resumes_it_exactly() {
+    let scenario = Scenario::new("crash_import");
+    let file = scenario.generate("spotify_history.csv", 200_000, 91);
+    let expected = Expected::from_csv(&file);
+    let spool = scenario.scratch_file("uploads");
+    let settings = [("UPLOAD_DIR", spool.to_str().expect("a path"))];
+    let mut server = scenario.server_with(&settings);
+
+    let (status, _, started) = server.send(
+        reqwest::Method::POST,
+        "/api/imports?name=spotify_history.csv",
+        std::fs::read(&file).expect("the file"),
+    );
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_str().expect("an id").to_string();
+
+    // Kill it at arbitrary moments while the import runs, and start it again.
+    let mut kills_while_importing = Vec::new();
+    let deadline = Instant::now() + CATCH_UP;
+    for _ in 0..3 {
+        let Some(running) = running_import(&server) else {
+            break;
+        };
+        assert_eq!(running["id"], id.as_str(), "the same import goes on");
+        // At an arbitrary point of the file: a fifth to nine tenths of it read.
+        let point = 0.2 + jitter_ms(700) as f64 / 1000.0;
+        let mut importing = true;
+        loop {
+            let Some(running) = running_import(&server) else {
+                importing = false;
+                break;
+            };
+            let read = running["bytes_read"].as_f64().unwrap_or(0.0);
+            let total = running["total_bytes"].as_f64().unwrap_or(0.0);
+            if total > 0.0 && read >= point * total {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let counted = server.events();
+        server.kill();
+        if importing {
+            kills_while_importing.push(counted);
+        }
+        server = scenario.server_with(&settings);
+        // The restarted server resumes it by itself.
+        while running_import(&server).is_none() && Instant::now() < deadline {
+            let (_, imports) = server.get("/api/imports");
+            if imports["history"][0]["state"] != "Running" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    assert!(
+        kills_while_importing.len() >= 2,
+        "the import ended before the server could be killed twice during it \
+         (counted at the kills: {kills_while_importing:?})"
+    );
+
+    while running_import(&server).is_some() {
+        assert!(Instant::now() < deadline, "the resumed import never ended");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (_, imports) = server.get("/api/imports");
+    let report = &imports["history"][0];
+    assert_eq!(report["id"], id.as_str(), "{imports}");
+    assert_eq!(report["state"], "Complete", "{report}");
+    assert_eq!(report["files"][0]["sent"], expected.events, "{report}");
+
+    server.wait_for_events(expected.events);
+    expected.assert_served_by(&server);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.events(), expected.events, "nothing counted twice");
+    let left: Vec<_> = std::fs::read_dir(&spool)
+        .expect("the upload folder")
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the upload is deleted once imported: {left:?}"
+    );
+    eprintln!(
+        "killed during the import at {kills_while_importing:?} of {} listens; totals exact",
+        expected.events
+    );
+}

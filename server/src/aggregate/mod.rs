@@ -10,6 +10,7 @@
 
 pub mod catalog;
 mod growth;
+pub mod import_marks;
 pub mod months;
 pub mod people;
 

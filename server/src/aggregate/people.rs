@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::import_marks::ImportMarks;
 use super::{Aggregates, BatchDelta};
 use crate::accounts::PersonId;
 use crate::event::{Forget, ForgetScope, ListenEvent};
@@ -22,6 +23,8 @@ pub struct PersonListen {
 pub struct PartitionDelta {
     pub people: BTreeMap<PersonId, BatchDelta>,
     pub forgotten: Vec<Forget>,
+    /// How far the batch counted each import from the page it holds.
+    pub imports: ImportMarks,
 }
 
 impl PartitionDelta {
@@ -73,6 +76,8 @@ pub struct PeopleAggregates {
     pub people: HashMap<PersonId, Aggregates>,
     /// Accounts removed: their listens that arrive later are not counted.
     pub removed: BTreeSet<PersonId>,
+    /// How far each import from the page was counted.
+    pub imports: ImportMarks,
 }
 
 impl PeopleAggregates {
@@ -85,6 +90,7 @@ impl PeopleAggregates {
                     .apply(person_delta);
             }
         }
+        self.imports.merge(&delta.imports);
         for forget in &delta.forgotten {
             self.people.remove(&forget.person);
             if forget.scope == ForgetScope::Account {
@@ -127,6 +133,7 @@ mod tests {
                 scope,
                 requested_at: "2024-02-01T00:00:00Z".parse().unwrap(),
             }],
+            imports: ImportMarks::default(),
         }
     }
 

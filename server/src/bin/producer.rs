@@ -162,6 +162,7 @@ async fn run(args: &ProducerArgs, store: Store) -> ExitCode {
         limit: args.limit,
         force: args.force,
         archive_limits: args.archive.limits(),
+        id: None,
     };
     match import(&args.kafka, &options, &registry, Arc::new(Bar::new())).await {
         Ok(summary) => {

@@ -15,6 +15,7 @@ pub use run::{import, prepare, ImportError, Prepared};
 pub use summary::{EarlierImport, FileSummary, ImportSummary, Rejection};
 
 use crate::accounts::PersonId;
+use crate::event::ImportId;
 use crate::ingest::export::ArchiveLimits;
 use crate::ingest::Format;
 
@@ -35,6 +36,9 @@ pub struct ImportOptions {
     pub force: bool,
     /// What an export archive may hold.
     pub archive_limits: ArchiveLimits,
+    /// An import from the page: its listens carry their place in it, so
+    /// that it can be resumed exactly (see [`crate::event::ImportPosition`]).
+    pub id: Option<ImportId>,
 }
 
 /// Remembers which file contents a person imported, so a repeat is refused
@@ -49,11 +53,13 @@ pub trait ImportRegistry: Sync {
         content_hash: u128,
     ) -> impl Future<Output = Result<Option<EarlierImport>, Self::Error>> + Send;
 
-    /// Notes that a file with this content was streamed in full.
+    /// Notes that a file with this content was streamed in full (by the
+    /// import from the page `import`, if it was one).
     fn record_import(
         &self,
         content_hash: u128,
         file: &FileSummary,
+        import: Option<&ImportId>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 

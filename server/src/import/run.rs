@@ -11,7 +11,7 @@ use super::summary::REJECTIONS_LISTED;
 use super::{FileSummary, ImportObserver, ImportOptions, ImportRegistry, ImportSummary, Rejection};
 use crate::accounts::PersonId;
 use crate::config::KafkaSettings;
-use crate::event::TopicMessage;
+use crate::event::{ImportId, ImportPosition, TopicMessage};
 use crate::ingest::export::{self, ArchiveRefusal, Export, Source};
 use crate::ingest::{Deduplicator, Format, IngestError, Record};
 use crate::stream::dead_letter::{DeadLetter, Origin};
@@ -92,8 +92,10 @@ impl Prepared {
             started,
             queued_listens: 0,
             read: 0,
+            import: options.id.clone(),
+            file_index: 0,
         };
-        import_files(stream, found.sources, options.force, registry, &mut summary).await;
+        import_files(stream, found.sources, options, registry, &mut summary).await;
         observer.finished();
         summary.first_failure = sender.first_failure();
         summary.elapsed = started.elapsed();
@@ -103,15 +105,18 @@ impl Prepared {
     }
 }
 
-/// Streams each file in turn, those imported before skipped unless forced.
+/// Streams each file in turn, those imported before skipped unless forced
+/// (or imported by this very import, which resumes: what of them was
+/// counted before is not counted again).
 async fn import_files<R: ImportRegistry>(
     mut stream: FileStream,
     sources: Vec<Source>,
-    force: bool,
+    options: &ImportOptions,
     registry: &R,
     summary: &mut ImportSummary,
 ) {
-    for source in sources {
+    for (index, source) in sources.into_iter().enumerate() {
+        stream.file_index = u32::try_from(index).unwrap_or(u32::MAX);
         let mut file = FileSummary {
             name: source.name.clone(),
             unit: source.format.position_unit(),
@@ -125,9 +130,11 @@ async fn import_files<R: ImportRegistry>(
                 continue;
             }
         };
-        let earlier = match force {
+        let earlier = match options.force {
             true => Ok(None),
-            false => registry.earlier_import(hash).await,
+            false => registry.earlier_import(hash).await.map(|earlier| {
+                earlier.filter(|earlier| earlier.import.is_none() || earlier.import != options.id)
+            }),
         };
         match earlier {
             Ok(Some(earlier)) => file.already_imported = Some(earlier),
@@ -158,7 +165,10 @@ async fn import_files<R: ImportRegistry>(
                     }
                 };
                 if complete {
-                    if let Err(problem) = registry.record_import(hash, &file).await {
+                    if let Err(problem) = registry
+                        .record_import(hash, &file, options.id.as_ref())
+                        .await
+                    {
                         summary.registry_problem.get_or_insert(problem.to_string());
                     }
                 }
@@ -234,6 +244,10 @@ struct FileStream {
     queued_listens: u64,
     /// Records read in all files, for the limit.
     read: u64,
+    /// The import from the page this is, if it is one.
+    import: Option<ImportId>,
+    /// The file being read, in the order of the import.
+    file_index: u32,
 }
 
 impl FileStream {
@@ -302,9 +316,15 @@ impl FileStream {
                     return 0;
                 }
                 pace(self.rate, self.started, self.queued_listens);
+                let import = self.import.as_ref().map(|id| ImportPosition {
+                    id: id.clone(),
+                    file: self.file_index,
+                    record: file.read,
+                });
                 self.sender.send_listen(&TopicMessage::Listen {
                     person: self.person.clone(),
                     listen: event,
+                    import,
                 });
                 self.queued_listens += 1;
                 1

@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::config::KafkaSettings;
+use crate::event::ImportId;
 use crate::ingest::PositionUnit;
 
 /// How many rejected records the summary lists by position.
@@ -28,6 +29,8 @@ pub struct EarlierImport {
     pub imported_at: String,
     /// Listens it sent.
     pub sent: u64,
+    /// The import from the page it was part of, if it was.
+    pub import: Option<ImportId>,
 }
 
 impl fmt::Display for EarlierImport {
@@ -316,6 +319,7 @@ mod tests {
                         file: "StreamingHistory_music_0.json".into(),
                         imported_at: "2026-11-01T10:00:00Z".into(),
                         sent: 120,
+                        import: None,
                     }),
                     ..Default::default()
                 },

@@ -15,10 +15,13 @@ use app::imports::{FileCounts, FileOutcome, ImportReport, ImportState, Imports};
 use chrono::Utc;
 use tokio::sync::watch;
 
-use super::{prepare, FileSummary, ImportError, ImportObserver, ImportOptions, ImportSummary};
+use super::{
+    prepare, FileSummary, ImportError, ImportObserver, ImportOptions, ImportSummary, Prepared,
+};
 use crate::accounts::throttle::{Allowance, RetryAfter, Throttle};
 use crate::accounts::PersonId;
 use crate::config::{KafkaSettings, UploadSettings};
+use crate::event::ImportId;
 use crate::ingest::export::ArchiveLimits;
 use crate::store::imports::PersonImports;
 use crate::store::TopicStore;
@@ -34,6 +37,8 @@ struct Shared {
     uploads_per_hour: usize,
     max_upload_bytes: u64,
     dir: PathBuf,
+    /// This server's machine and upload folder: it alone resumes the imports it ran.
+    runner: String,
     archive_limits: ArchiveLimits,
     kafka: Arc<KafkaSettings>,
     store: TopicStore,
@@ -64,6 +69,11 @@ pub enum UploadRefused {
     NotHistory(String),
     #[error("the upload cannot be kept on the server ({0}); tell the server's administrator")]
     Spool(String),
+    #[error(
+        "the import cannot be recorded (the database does not answer), so it was not started; \
+         try again in a moment"
+    )]
+    Unrecorded,
 }
 
 impl WebImports {
@@ -81,6 +91,7 @@ impl WebImports {
             })),
             uploads_per_hour: settings.uploads_per_hour as usize,
             max_upload_bytes: settings.max_upload_bytes,
+            runner: runner_name(&settings.dir()),
             dir: settings.dir(),
             archive_limits,
             kafka,
@@ -146,6 +157,7 @@ impl WebImports {
             total_bytes: 0,
             files: Vec::new(),
             state: ImportState::Running,
+            again: false,
         };
         {
             let mut running = self.running();
@@ -218,40 +230,73 @@ impl Reservation {
     /// Checks the upload received whole (`bytes` of it) and starts importing
     /// it; what it answers is the import as it starts.
     pub async fn start(mut self, bytes: u64, again: bool) -> Result<ImportReport, UploadRefused> {
-        let options = ImportOptions {
-            person: self.person.clone(),
-            path: self.spool.clone(),
-            format: None,
-            rate: 0.0,
-            limit: None,
-            force: again,
-            archive_limits: self.imports.0.archive_limits,
-        };
+        self.report.bytes = bytes;
+        self.report.again = again;
+        let options = self
+            .imports
+            .options(&self.person, &self.report, &self.spool);
         let prepared = prepare(&options)
             .await
             .map_err(|error| UploadRefused::NotHistory(not_history(&self.report.upload, error)))?;
-        self.report.bytes = bytes;
-        let report = self.report.clone();
+        // Written before anything is sent: a server stopped from then on resumes it.
+        let store = &self.imports.0.store;
+        if let Err(error) = store
+            .record_import_run(&self.person, &self.report, &self.imports.0.runner)
+            .await
+        {
+            tracing::warn!("cannot write an import's start to the history: {error}");
+            return Err(UploadRefused::Unrecorded);
+        }
         let Some(progress) = self.imports.running().get(&self.person).cloned() else {
             return Err(UploadRefused::Spool("its import slot was lost".into()));
         };
-        progress.send_replace(report.clone());
+        progress.send_replace(self.report.clone());
         self.started = true;
-        let (imports, person, folder) = (
-            self.imports.clone(),
+        self.imports.launch(
             self.person.clone(),
+            progress,
+            options,
+            prepared,
             self.folder.clone(),
         );
-        let store = imports.0.store.clone();
+        Ok(self.report.clone())
+    }
+}
+
+impl WebImports {
+    /// How an import from the page runs.
+    fn options(&self, person: &PersonId, report: &ImportReport, spool: &Path) -> ImportOptions {
+        ImportOptions {
+            person: person.clone(),
+            path: spool.to_path_buf(),
+            format: None,
+            rate: 0.0,
+            limit: None,
+            force: report.again,
+            archive_limits: self.0.archive_limits,
+            id: Some(ImportId(report.id.clone())),
+        }
+    }
+
+    /// Runs an import on a task of its own, following it into `progress`,
+    /// and writes its outcome to the history; the person's slot and the
+    /// upload's folder go when it ends.
+    fn launch(
+        &self,
+        person: PersonId,
+        progress: watch::Sender<ImportReport>,
+        options: ImportOptions,
+        prepared: Prepared,
+        folder: PathBuf,
+    ) {
+        let imports = self.clone();
         tokio::spawn(async move {
             // Frees the person's slot however the import ends.
             let _slot = Slot {
                 imports: imports.clone(),
                 person: person.clone(),
             };
-            if let Err(error) = store.record_import_run(&person, &report).await {
-                tracing::warn!("cannot write an import's start to the history: {error}");
-            }
+            let store = imports.0.store.clone();
             let registry = PersonImports::of(store.clone(), person.clone());
             let observer = Arc::new(Progress(progress.clone()));
             let outcome = prepared
@@ -259,13 +304,70 @@ impl Reservation {
                 .await;
             let mut report = progress.borrow().clone();
             finish(&mut report, outcome);
-            if let Err(error) = store.record_import_run(&person, &report).await {
+            let runner = &imports.0.runner;
+            if let Err(error) = store.record_import_run(&person, &report, runner).await {
                 tracing::warn!("cannot write an import's outcome to the history: {error}");
             }
             progress.send_replace(report);
             remove_folder(&folder).await;
         });
-        Ok(self.report.clone())
+    }
+
+    /// Resumes the imports the history says are running: the server
+    /// stopped during them. Each sends its files again from their start,
+    /// and what was counted of them before is not counted again (see
+    /// [`crate::event::ImportPosition`]); one whose upload is gone ends
+    /// incomplete, saying so.
+    pub async fn resume_interrupted(&self) {
+        let interrupted = match self.0.store.running_import_runs(&self.0.runner).await {
+            Ok(interrupted) => interrupted,
+            Err(error) => {
+                tracing::warn!("cannot look for interrupted imports: {error}");
+                return;
+            }
+        };
+        for (person, mut report) in interrupted {
+            let folder = self.0.dir.join(&report.id);
+            let spool = folder.join(&report.upload);
+            let options = self.options(&person, &report, &spool);
+            let prepared = match tokio::fs::try_exists(&spool).await {
+                Ok(true) => prepare(&options).await.map_err(|error| error.to_string()),
+                _ => Err(format!(
+                    "the server stopped during the import and the upload was not kept \
+                     (it is kept in UPLOAD_DIR, {}): upload {} again",
+                    self.0.dir.display(),
+                    report.upload
+                )),
+            };
+            let prepared = match prepared {
+                Ok(prepared) => prepared,
+                Err(reason) => {
+                    report.finished_at = Some(Utc::now());
+                    report.state = ImportState::Incomplete { reason };
+                    let recorded = self
+                        .0
+                        .store
+                        .record_import_run(&person, &report, &self.0.runner)
+                        .await;
+                    if let Err(error) = recorded {
+                        tracing::warn!("cannot write an interrupted import's end: {error}");
+                    }
+                    continue;
+                }
+            };
+            report.bytes_read = 0;
+            report.files.clear();
+            let progress = watch::Sender::new(report.clone());
+            {
+                let mut running = self.running();
+                if running.contains_key(&person) {
+                    continue;
+                }
+                running.insert(person.clone(), progress.clone());
+            }
+            tracing::info!(import = %report.id, "resuming an import the server stopped during");
+            self.launch(person, progress, options, prepared, folder);
+        }
     }
 }
 
@@ -403,6 +505,18 @@ impl ImportObserver for Progress {
     fn acknowledging(&self, file: &FileSummary) {
         self.file(file, FileOutcome::Acknowledging);
     }
+}
+
+/// Names the server that runs an import: its machine and its upload folder
+/// (where the upload waits until imported).
+fn runner_name(dir: &Path) -> String {
+    // Made now, so that its name is the same at every start.
+    let _ = std::fs::create_dir_all(dir);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    format!("{host}:{}", dir.display())
 }
 
 /// A new import's id: random, so it says nothing of who or when.

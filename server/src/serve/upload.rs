@@ -140,6 +140,7 @@ fn refusal(refused: UploadRefused) -> Response {
         }
         UploadRefused::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         UploadRefused::NotHistory(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        UploadRefused::Unrecorded => StatusCode::SERVICE_UNAVAILABLE,
         UploadRefused::Spool(error) => {
             tracing::error!("an upload cannot be kept: {error}");
             StatusCode::INTERNAL_SERVER_ERROR

@@ -27,6 +27,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Bson, Document};
 use mongodb::options::ReplaceOptions;
 
+use super::journal::{marks_from_bson, marks_to_bson};
 use super::{StoreError, TopicStore, CHECKPOINTS};
 
 /// Most bytes of aggregates in one chunk document (BSON allows 16 MiB).
@@ -52,6 +53,7 @@ fn generation_of(name: &str, partition: i32) -> Option<i64> {
         .ok()
 }
 use crate::accounts::PersonId;
+use crate::aggregate::import_marks::ImportMarks;
 use crate::aggregate::people::PeopleAggregates;
 use crate::aggregate::Aggregates;
 use crate::metrics::METRICS;
@@ -75,6 +77,7 @@ pub const LAYOUT: &str = "listens";
 pub struct PackedPartition {
     people: Vec<(PersonId, Vec<u8>)>,
     removed: Vec<PersonId>,
+    imports: ImportMarks,
 }
 
 impl PackedPartition {
@@ -89,6 +92,7 @@ impl PackedPartition {
         Ok(Self {
             people,
             removed: aggregates.removed.iter().cloned().collect(),
+            imports: aggregates.imports.clone(),
         })
     }
 }
@@ -150,6 +154,7 @@ impl TopicStore {
                 .filter_map(|person| person.as_str().map(|id| PersonId(id.to_string())))
                 .collect();
         }
+        aggregates.imports = marks_from_bson(&current)?;
         aggregates.people = self
             .read_chunks(&generation_collection(partition, generation))
             .await?;
@@ -191,6 +196,7 @@ impl TopicStore {
             "generation": generation,
             "position": position,
             "removed": removed,
+            "imports": marks_to_bson(&packed.imports),
             "layout": LAYOUT,
             "written_at": bson_time(Utc::now()),
         };

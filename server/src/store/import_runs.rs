@@ -17,13 +17,16 @@ fn run_id(topic: &str, person: &PersonId, import: &str) -> String {
 }
 
 impl TopicStore {
-    /// Writes where an import of `person` stands.
+    /// Writes where an import of `person` stands; `runner` names the
+    /// server running it (its machine and upload folder).
     pub async fn record_import_run(
         &self,
         person: &PersonId,
         report: &ImportReport,
+        runner: &str,
     ) -> Result<(), StoreError> {
         let id = run_id(self.topic(), person, &report.id);
+        let running = report.is_running();
         let report = bson::to_document(report)
             .map_err(|error| StoreError::Corrupt(format!("an import report: {error}")))?;
         self.collection(IMPORT_RUNS)
@@ -34,6 +37,8 @@ impl TopicStore {
                     "topic": self.topic(),
                     "person": person.as_str(),
                     "started_at": report.get("started_at").cloned().unwrap_or(bson::Bson::Null),
+                    "running": running,
+                    "runner": runner,
                     "report": report,
                 },
             )
@@ -41,6 +46,31 @@ impl TopicStore {
             .await
             .map(|_| ())
             .map_err(|e| self.error(e))
+    }
+
+    /// Every import into the topic that `runner` ran and that is still
+    /// running as far as the history says (the server stopped during
+    /// them), and whose each is.
+    pub async fn running_import_runs(
+        &self,
+        runner: &str,
+    ) -> Result<Vec<(PersonId, ImportReport)>, StoreError> {
+        let documents: Vec<_> = self
+            .collection(IMPORT_RUNS)
+            .find(doc! { "topic": self.topic(), "running": true, "runner": runner })
+            .await
+            .map_err(|e| self.error(e))?
+            .try_collect()
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(documents
+            .into_iter()
+            .filter_map(|document| {
+                let person = PersonId(document.get_str("person").ok()?.to_string());
+                let report = document.get_document("report").ok()?.clone();
+                Some((person, bson::from_document(report).ok()?))
+            })
+            .collect())
     }
 
     /// The imports `person` made into the topic, newest first.

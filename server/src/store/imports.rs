@@ -6,6 +6,7 @@ use mongodb::bson::{doc, DateTime as BsonDateTime};
 
 use super::{Store, StoreError, TopicStore, IMPORTS, IMPORT_RUNS};
 use crate::accounts::{PersonId, PersonName};
+use crate::event::ImportId;
 use crate::import::{EarlierImport, FileSummary, ImportRegistry};
 use crate::metrics::METRICS;
 
@@ -37,6 +38,10 @@ impl TopicStore {
                 .ok()
                 .and_then(|sent| u64::try_from(sent).ok())
                 .unwrap_or(0),
+            import: import
+                .get_str("import")
+                .ok()
+                .map(|id| ImportId(id.to_string())),
         }))
     }
 
@@ -46,15 +51,13 @@ impl TopicStore {
         person: &PersonId,
         content_hash: u128,
         file: &FileSummary,
+        import: Option<&ImportId>,
     ) -> Result<(), StoreError> {
         let _timer = METRICS.mongodb_timer("import");
         let topic = self.topic();
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let id = import_id(topic, person, content_hash);
-        self.collection(IMPORTS)
-            .replace_one(
-                doc! { "_id": &id },
-                doc! {
+        let mut record = doc! {
                     "_id": &id,
                     "topic": topic,
                     "person": person.as_str(),
@@ -65,8 +68,12 @@ impl TopicStore {
                     "duplicates": count(file.duplicates),
                     "not_music": count(file.not_music),
                     "rejected": count(file.rejected),
-                },
-            )
+        };
+        if let Some(import) = import {
+            record.insert("import", import.0.as_str());
+        }
+        self.collection(IMPORTS)
+            .replace_one(doc! { "_id": &id }, record)
             .upsert(true)
             .await
             .map(|_| ())
@@ -147,9 +154,10 @@ impl ImportRegistry for PersonImports {
         &self,
         content_hash: u128,
         file: &FileSummary,
+        import: Option<&ImportId>,
     ) -> Result<(), StoreError> {
         self.store
-            .record_import(&self.person, content_hash, file)
+            .record_import(&self.person, content_hash, file, import)
             .await
     }
 }

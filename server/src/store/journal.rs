@@ -23,7 +23,9 @@ use super::{is_duplicate_key, StoreError, TopicStore};
 pub fn journal_collection(partition: i32) -> String {
     format!("journal_p{partition}")
 }
+use crate::aggregate::import_marks::ImportMarks;
 use crate::aggregate::people::PartitionDelta;
+use crate::event::{ImportId, RecordNumber};
 use crate::metrics::METRICS;
 
 /// One micro-batch of one partition, as journaled.
@@ -52,7 +54,7 @@ impl JournalEntry {
     /// faster than thousands of nested documents.
     fn to_document(&self) -> Result<Document, StoreError> {
         let deltas = super::compact::pack_delta(&self.delta)?;
-        Ok(doc! {
+        let mut document = doc! {
             "_id": self.id(),
             "topic": &self.topic,
             "partition": self.partition,
@@ -62,7 +64,11 @@ impl JournalEntry {
             "dead_lettered": self.dead_lettered,
             "written_at": mongodb::bson::DateTime::from_millis(self.written_at.timestamp_millis()),
             "deltas": Binary { subtype: BinarySubtype::Generic, bytes: deltas },
-        })
+        };
+        if !self.delta.imports.is_empty() {
+            document.insert("imports", marks_to_bson(&self.delta.imports));
+        }
+        Ok(document)
     }
 
     pub(super) fn from_document(document: &Document) -> Result<Self, StoreError> {
@@ -83,7 +89,10 @@ impl JournalEntry {
                 .get_i64("from")
                 .map_err(|_| corrupt("without from"))?,
             to: document.get_i64("to").map_err(|_| corrupt("without to"))?,
-            delta: super::compact::unpack_delta(deltas, "journal deltas")?,
+            delta: PartitionDelta {
+                imports: marks_from_bson(document)?,
+                ..super::compact::unpack_delta(deltas, "journal deltas")?
+            },
             dead_lettered: document.get_i64("dead_lettered").unwrap_or_default(),
             written_at: document
                 .get_datetime("written_at")
@@ -92,6 +101,42 @@ impl JournalEntry {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// How far imports were counted, as stored (in a journal entry, a checkpoint).
+pub(super) fn marks_to_bson(marks: &ImportMarks) -> Bson {
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    Bson::Array(
+        marks
+            .iter()
+            .map(|(id, number)| {
+                Bson::Document(doc! {
+                    "id": id.0.as_str(),
+                    "file": i64::from(number.file),
+                    "record": count(number.record),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The marks of a document's `imports`; none when it has none (it was
+/// written before imports from the page, or holds none).
+pub(super) fn marks_from_bson(document: &Document) -> Result<ImportMarks, StoreError> {
+    let Ok(marks) = document.get_array("imports") else {
+        return Ok(ImportMarks::default());
+    };
+    marks
+        .iter()
+        .map(|mark| {
+            let mark = mark.as_document()?;
+            let id = ImportId(mark.get_str("id").ok()?.to_string());
+            let file = u32::try_from(mark.get_i64("file").ok()?).ok()?;
+            let record = u64::try_from(mark.get_i64("record").ok()?).ok()?;
+            Some((id, RecordNumber { file, record }))
+        })
+        .collect::<Option<ImportMarks>>()
+        .ok_or_else(|| StoreError::Corrupt("a stored import mark is unreadable".into()))
 }
 
 impl TopicStore {
@@ -181,7 +226,34 @@ mod tests {
         assert_eq!(entry.id(), "t.x/2/10");
         let document = entry.to_document().unwrap();
         assert_eq!(document.get_i64("events").unwrap(), 1);
+        assert!(!document.contains_key("imports"), "written as before");
         assert_eq!(JournalEntry::from_document(&document).unwrap(), entry);
+
+        // With how far imports from the page were counted.
+        let mut entry = entry;
+        entry.delta.imports = [
+            (
+                ImportId("i1".into()),
+                RecordNumber {
+                    file: 3,
+                    record: 1 << 40,
+                },
+            ),
+            (ImportId("i2".into()), RecordNumber { file: 0, record: 7 }),
+        ]
+        .into_iter()
+        .collect();
+        let document = entry.to_document().unwrap();
+        assert_eq!(JournalEntry::from_document(&document).unwrap(), entry);
+    }
+
+    #[test]
+    fn an_unreadable_import_mark_is_reported() {
+        let bad = doc! { "imports": [ { "id": "i1", "file": -1_i64, "record": 2_i64 } ] };
+        assert!(marks_from_bson(&bad).is_err());
+        let missing = doc! { "imports": [ { "id": "i1" } ] };
+        assert!(marks_from_bson(&missing).is_err());
+        assert!(marks_from_bson(&doc! {}).unwrap().is_empty());
     }
 
     #[test]

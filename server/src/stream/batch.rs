@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::dead_letter::{DeadLetter, Origin};
+use crate::aggregate::import_marks::ImportMarks;
 use crate::aggregate::people::PartitionDelta;
 use crate::event::{Forget, ForgetScope, TopicMessage};
 
@@ -26,6 +27,8 @@ pub struct PartitionBatch {
     /// a backlog's batch held tens of thousands of them).
     pub delta: PartitionDelta,
     pub listens: usize,
+    /// Listens of imports counted before (sent again by a resumed import): not counted again.
+    pub counted_before: usize,
     /// A person forgotten after these listens: the batch ends with it.
     pub forget: Option<Forget>,
     pub dead_letters: Vec<Rejected>,
@@ -92,6 +95,8 @@ pub struct Incoming<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Admitted {
     Listen,
+    /// A listen of an import counted before, sent again when it resumed.
+    CountedBefore,
     /// A control event: it takes effect after the listens before it and
     /// before those after, so it ends the batch.
     Forget(ForgetScope),
@@ -101,14 +106,31 @@ pub enum Admitted {
 
 impl Batch {
     /// Adds a message to the batch. `from` is where its partition's part
-    /// of the batch starts, if this message begins it.
-    pub fn admit(&mut self, message: Incoming<'_>, from: i64) -> Admitted {
+    /// of the batch starts, if this message begins it; `imports`, how far
+    /// the partition's imports were read, this batch included.
+    pub fn admit(
+        &mut self,
+        message: Incoming<'_>,
+        from: i64,
+        imports: &mut ImportMarks,
+    ) -> Admitted {
         self.messages += 1;
         self.bytes += message.payload.map_or(0, <[u8]>::len);
         let part = self.partition(message.partition, from);
         part.to = message.offset + 1;
         match TopicMessage::from_json(message.payload) {
-            Ok(TopicMessage::Listen { person, listen }) => {
+            Ok(TopicMessage::Listen {
+                person,
+                listen,
+                import,
+            }) => {
+                if let Some(position) = import {
+                    if !imports.admit(&position) {
+                        part.counted_before += 1;
+                        return Admitted::CountedBefore;
+                    }
+                    part.delta.imports.admit(&position);
+                }
                 part.delta.add(&person, &listen);
                 part.listens += 1;
                 Admitted::Listen
@@ -151,6 +173,7 @@ impl Batch {
                 to: from,
                 delta: PartitionDelta::default(),
                 listens: 0,
+                counted_before: 0,
                 forget: None,
                 dead_letters: Vec::new(),
             })
@@ -160,8 +183,10 @@ impl Batch {
     /// next owner reads it again from the journal's position.
     pub fn abandon(&mut self, partition: i32) {
         if let Some(part) = self.partitions.remove(&partition) {
-            self.messages -=
-                part.listens + part.dead_letters.len() + usize::from(part.forget.is_some());
+            self.messages -= part.listens
+                + part.counted_before
+                + part.dead_letters.len()
+                + usize::from(part.forget.is_some());
         }
     }
 
@@ -241,15 +266,24 @@ mod tests {
         let payload = serde_json::to_vec(&TopicMessage::Listen {
             person: person.clone(),
             listen: listen.clone(),
+            import: None,
         })
         .unwrap();
         let mut batch = Batch::default();
         assert_eq!(
-            batch.admit(incoming(40, Some(b"p1"), &payload), 40),
+            batch.admit(
+                incoming(40, Some(b"p1"), &payload),
+                40,
+                &mut ImportMarks::default()
+            ),
             Admitted::Listen
         );
         assert_eq!(
-            batch.admit(incoming(41, Some(b"p1"), &payload), 41),
+            batch.admit(
+                incoming(41, Some(b"p1"), &payload),
+                41,
+                &mut ImportMarks::default()
+            ),
             Admitted::Listen
         );
         let part = &batch.partitions[&3];
@@ -263,6 +297,57 @@ mod tests {
     }
 
     #[test]
+    fn a_listen_of_an_import_sent_again_is_not_counted_again() {
+        use crate::event::{ImportId, ImportPosition};
+        let person = crate::accounts::PersonId("p1".into());
+        let listen = crate::event::test_listen("a", "Artist", "2024-01-01T10:00:00Z", 1000, false);
+        let payload = |record| {
+            serde_json::to_vec(&TopicMessage::Listen {
+                person: person.clone(),
+                listen: listen.clone(),
+                import: Some(ImportPosition {
+                    id: ImportId("i1".into()),
+                    file: 0,
+                    record,
+                }),
+            })
+            .unwrap()
+        };
+        // Records 1 and 2 were counted in an earlier batch; the import resumed from its start.
+        let mut read = ImportMarks::default();
+        let mut batch = Batch::default();
+        let sent = [1, 2, 3, 1, 2, 3, 4].map(payload);
+        let admitted: Vec<Admitted> = sent
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| batch.admit(incoming(i as i64, Some(b"p1"), bytes), 0, &mut read))
+            .collect();
+        use Admitted::{CountedBefore, Listen};
+        assert_eq!(
+            admitted,
+            [
+                Listen,
+                Listen,
+                Listen,
+                CountedBefore,
+                CountedBefore,
+                CountedBefore,
+                Listen
+            ]
+        );
+        let part = &batch.partitions[&3];
+        assert_eq!(part.listens, 4);
+        assert_eq!(part.counted_before, 3);
+        assert_eq!(part.delta.events(), 4);
+        let mark = crate::event::RecordNumber { file: 0, record: 4 };
+        assert_eq!(part.delta.imports.get(&ImportId("i1".into())), Some(mark));
+        assert_eq!(read.get(&ImportId("i1".into())), Some(mark));
+        assert_eq!(batch.messages, 7);
+        batch.abandon(3);
+        assert_eq!(batch.messages, 0);
+    }
+
+    #[test]
     fn a_control_event_ends_the_batch_after_the_listens_before_it() {
         let forget = TopicMessage::Forget(Forget {
             person: crate::accounts::PersonId("p1".into()),
@@ -272,7 +357,11 @@ mod tests {
         let payload = serde_json::to_vec(&forget).unwrap();
         let mut batch = Batch::default();
         assert_eq!(
-            batch.admit(incoming(9, Some(b"p1"), &payload), 9),
+            batch.admit(
+                incoming(9, Some(b"p1"), &payload),
+                9,
+                &mut ImportMarks::default()
+            ),
             Admitted::Forget(ForgetScope::Data)
         );
         let part = &batch.partitions[&3];
@@ -287,12 +376,20 @@ mod tests {
     fn a_message_that_is_no_event_is_set_aside_with_why_and_whose() {
         let mut batch = Batch::default();
         assert_eq!(
-            batch.admit(incoming(5, Some(b"p1"), b"{not json"), 5),
+            batch.admit(
+                incoming(5, Some(b"p1"), b"{not json"),
+                5,
+                &mut ImportMarks::default()
+            ),
             Admitted::SetAside
         );
         let long_key = vec![b'k'; MAX_KEY_AS_PERSON + 1];
         assert_eq!(
-            batch.admit(incoming(6, Some(&long_key), b""), 5),
+            batch.admit(
+                incoming(6, Some(&long_key), b""),
+                5,
+                &mut ImportMarks::default()
+            ),
             Admitted::SetAside
         );
         let part = &batch.partitions[&3];

@@ -427,9 +427,21 @@ impl ConsumerTask {
                         key: message.key(),
                         payload: message.payload(),
                     };
-                    if let Admitted::Forget(scope) = batch.admit(incoming, expected) {
-                        info!(partition, offset, ?scope, "forgetting a person");
-                        return Ok(batch);
+                    let Some(progress) = owned.get_mut(&partition) else {
+                        continue;
+                    };
+                    match batch.admit(incoming, expected, &mut progress.imports_read) {
+                        Admitted::Forget(scope) => {
+                            info!(partition, offset, ?scope, "forgetting a person");
+                            return Ok(batch);
+                        }
+                        Admitted::CountedBefore => {
+                            debug!(
+                                partition,
+                                offset, "a resumed import's listen, counted before"
+                            )
+                        }
+                        Admitted::Listen | Admitted::SetAside => {}
                     }
                 }
             }

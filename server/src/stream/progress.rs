@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
+use crate::aggregate::import_marks::ImportMarks;
 use crate::rollup::held::{HeldPartition, Keeper};
 use crate::store::checkpoint::PackedPartition;
 use crate::store::follower::fold;
@@ -47,6 +48,9 @@ pub struct Progress {
     pub held: Arc<HeldPartition>,
     /// Whose figures the partition holds, and the position at which each last changed.
     pub heads: PartitionHeads,
+    /// How far each import from the page was read: counted, and in the
+    /// batches read since (their listens are not in the figures yet).
+    pub imports_read: ImportMarks,
     batches_since_checkpoint: usize,
     /// Listens journaled since the last checkpoint.
     keys_since_checkpoint: usize,
@@ -58,10 +62,12 @@ pub struct Progress {
 
 impl Progress {
     fn new(partition: i32, held: Arc<HeldPartition>) -> Self {
+        let imports_read = held.read().aggregates.imports.clone();
         Self {
             partition,
             held,
             heads: PartitionHeads::default(),
+            imports_read,
             batches_since_checkpoint: 0,
             keys_since_checkpoint: 0,
             forgot_since_checkpoint: false,
