@@ -47,11 +47,13 @@ base_url="$(sed -n 's/^listening on //p' "$log" | head -n 1)"
 e2e_password="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s\n' "$e2e_password" | MONGODB_DB="$run_id" RUST_LOG=warn "$ROOT/target/release/server" accounts add e2e > /dev/null
 printf '%s\n' "$e2e_password" | MONGODB_DB="$run_id" RUST_LOG=warn "$ROOT/target/release/server" accounts add e2e-admin --admin > /dev/null
+printf '%s\n' "$e2e_password" | MONGODB_DB="$run_id" RUST_LOG=warn "$ROOT/target/release/server" accounts add e2e-importer > /dev/null
 
 e2e_log="$ROOT/target/e2e-results.log"
 (
   cd "$ROOT/end2end"
   BASE_URL="$base_url" PRODUCER_BIN="$ROOT/target/release/producer" KAFKA_TOPIC="$run_id" \
+    GENERATE_BIN="$ROOT/target/release/generate-sample" E2E_IMPORTER=e2e-importer \
     SAMPLE_FILE="$ROOT/data/spotify_history.csv" MONGODB_DB="$run_id" E2E_NAME=e2e E2E_PASSWORD="$e2e_password" \
     E2E_ADMIN=e2e-admin E2E_ADMIN_PASSWORD="$e2e_password" npx playwright test
 ) | tee "$e2e_log"

@@ -20,8 +20,13 @@ pub enum FileOutcome {
     Acknowledging,
     /// Every record read and acknowledged.
     Complete,
-    /// Its content was imported before: not sent again.
-    ImportedBefore { earlier: String },
+    /// Its content was imported before (as `file`, then, `sent` listens):
+    /// not sent again.
+    ImportedBefore {
+        file: String,
+        at: Option<DateTime<Utc>>,
+        sent: u64,
+    },
     /// Reading stopped before its end.
     Stopped { reason: String },
 }

@@ -43,17 +43,28 @@ pub fn ImportPage() -> impl IntoView {
         refreshed,
     };
     Effect::new(move |_| {
-        if let Some(Ok(imports)) = imports.get() {
-            if let Some(report) = imports.running {
-                if running.get_untracked().is_none() {
-                    page.follow(report);
+        let Some(Ok(imports)) = imports.get() else {
+            return;
+        };
+        let shown = running.get_untracked();
+        match imports.running {
+            Some(report) if shown.is_none() => page.follow(report),
+            Some(_) => {}
+            // The import shown ended, perhaps before its progress could be
+            // followed: its outcome is in the history.
+            None => {
+                let ended = shown
+                    .filter(ImportReport::is_running)
+                    .and_then(|shown| imports.history.into_iter().find(|past| past.id == shown.id));
+                if let Some(ended) = ended {
+                    running.set(Some(ended));
                 }
             }
         }
     });
     view! {
         <h2 class="page-title">"Import"</h2>
-        <div class="panels">
+        <div class="import-page">
             <section class="panel" aria-labelledby="upload-heading">
                 <h2 id="upload-heading">"Import your Spotify history"</h2>
                 <p class="hint">
@@ -72,16 +83,16 @@ pub fn ImportPage() -> impl IntoView {
                     None => view! { <p class="hint">"Nothing is being imported."</p> }.into_any(),
                 }}
             </section>
+            <section class="panel" aria-labelledby="history-heading">
+                <h2 id="history-heading">"Import history"</h2>
+                <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
+                    {move || imports.get().map(|imports| match imports {
+                        Ok(imports) => history(imports.history).into_any(),
+                        Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </section>
         </div>
-        <section class="panel" aria-labelledby="history-heading">
-            <h2 id="history-heading">"Import history"</h2>
-            <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
-                {move || imports.get().map(|imports| match imports {
-                    Ok(imports) => history(imports.history).into_any(),
-                    Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
-        </section>
     }
 }
 
@@ -196,6 +207,14 @@ fn ReportView(report: ImportReport, page: ImportControl) -> impl IntoView {
             bytes(report.total_bytes as f64)
         ),
         ImportState::Running => format!("Importing {}…", report.upload),
+        ImportState::Complete
+            if !report.files.is_empty() && report.files.iter().all(imported_before) =>
+        {
+            format!(
+                "Nothing new in {}: every file was imported before.",
+                report.upload
+            )
+        }
         ImportState::Complete => format!(
             "{} imported: {} listens sent.",
             report.upload,
@@ -205,10 +224,7 @@ fn ReportView(report: ImportReport, page: ImportControl) -> impl IntoView {
             format!("{} was not imported whole: {reason}.", report.upload)
         }
     };
-    let skipped = report
-        .files
-        .iter()
-        .any(|file| matches!(file.outcome, FileOutcome::ImportedBefore { .. }));
+    let skipped = report.files.iter().any(imported_before);
     let again = (!report.is_running() && skipped).then(|| {
         view! {
             <p class="hint">
@@ -230,6 +246,10 @@ fn ReportView(report: ImportReport, page: ImportControl) -> impl IntoView {
     }
 }
 
+fn imported_before(file: &FileCounts) -> bool {
+    matches!(file.outcome, FileOutcome::ImportedBefore { .. })
+}
+
 /// Uploads the last files again, to be imported even if imported before.
 fn import_again(page: ImportControl) {
     #[cfg(feature = "hydrate")]
@@ -241,8 +261,12 @@ fn import_again(page: ImportControl) {
 #[component]
 fn FileTable(files: Vec<FileCounts>, totals: FileCounts) -> impl IntoView {
     let several = files.len() > 1;
-    let rows = files.into_iter().map(file_row).collect_view();
+    let rows = files
+        .into_iter()
+        .map(|file| file_row(file, true))
+        .collect_view();
     view! {
+        <div class="table-scroll">
         <table class="ranking import-files" aria-label="Files of the import">
             <thead>
                 <tr>
@@ -257,17 +281,30 @@ fn FileTable(files: Vec<FileCounts>, totals: FileCounts) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
-            {several.then(|| view! { <tfoot>{file_row(totals)}</tfoot> })}
+            {several.then(|| view! { <tfoot>{file_row(totals, false)}</tfoot> })}
         </table>
+        </div>
     }
 }
 
-fn file_row(file: FileCounts) -> impl IntoView {
+/// A file's row; the totals' (`with_status` false) says no status.
+fn file_row(file: FileCounts, with_status: bool) -> impl IntoView {
     let status = match &file.outcome {
+        _ if !with_status => String::new(),
         FileOutcome::Reading => "reading…".to_string(),
         FileOutcome::Acknowledging => "waiting for Kafka…".to_string(),
         FileOutcome::Complete => "complete".to_string(),
-        FileOutcome::ImportedBefore { earlier } => format!("skipped: imported before ({earlier})"),
+        FileOutcome::ImportedBefore { file, at, sent } => {
+            let when = at.map_or_else(
+                || "earlier".to_string(),
+                |at| format!("on {}", format::moment(at)),
+            );
+            let name = file.rsplit('/').next().unwrap_or(file);
+            format!(
+                "skipped: imported before {when} (as {name}, {} listens)",
+                format::count(*sent as i64)
+            )
+        }
         FileOutcome::Stopped { reason } => format!("stopped: {reason}"),
     };
     let number = |n: u64| format::count(n as i64);
@@ -314,6 +351,7 @@ fn history(history: Vec<ImportReport>) -> impl IntoView {
         })
         .collect_view();
     view! {
+        <div class="table-scroll">
         <table class="ranking import-history" aria-label="Import history">
             <thead>
                 <tr>
@@ -330,6 +368,7 @@ fn history(history: Vec<ImportReport>) -> impl IntoView {
             </thead>
             <tbody>{rows}</tbody>
         </table>
+        </div>
     }
     .into_any()
 }

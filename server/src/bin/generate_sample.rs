@@ -1,4 +1,5 @@
-//! Writes realistic listening history in the classic CSV format, deterministically.
+//! Writes realistic listening history in the classic CSV format,
+//! deterministically, or as Spotify's own data export (`--export`).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -6,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use server::sample::export::{write_export, RECORDS_PER_FILE};
 use server::sample::{write_sample, SampleSpec, SAMPLE_ROWS, SAMPLE_SEED};
 
 #[derive(Parser, Debug)]
@@ -24,10 +26,23 @@ struct Args {
     /// Where to write; standard output when absent.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Write Spotify's data export (my_spotify_data.zip, extended streaming
+    /// history) holding the same listens; needs --out.
+    #[arg(long, requires = "out")]
+    export: bool,
+    /// With --export: the listens of this CSV file rather than generated ones.
+    #[arg(long, requires = "export")]
+    from: Option<PathBuf>,
+    /// With --export: records per history file.
+    #[arg(long, requires = "export", default_value_t = RECORDS_PER_FILE)]
+    records_per_file: usize,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.export {
+        return export(&args);
+    }
     let spec = SampleSpec {
         rows: args.rows,
         seed: args.seed,
@@ -46,6 +61,48 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: cannot write the sample: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes the export archive to `--out`.
+fn export(args: &Args) -> ExitCode {
+    let csv = match &args.from {
+        Some(path) => {
+            std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))
+        }
+        None => {
+            let mut csv = Vec::new();
+            let spec = SampleSpec {
+                rows: args.rows,
+                seed: args.seed,
+            };
+            write_sample(spec, &mut csv)
+                .map(|()| csv)
+                .map_err(|error| format!("cannot generate the listens: {error}"))
+        }
+    };
+    let out = args
+        .out
+        .as_ref()
+        .expect("clap requires --out with --export");
+    let written = csv.and_then(|csv| {
+        let file = File::create(out)
+            .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+        write_export(csv.as_slice(), BufWriter::new(file), args.records_per_file)
+            .map_err(|error| error.to_string())
+    });
+    match written {
+        Ok(written) => {
+            eprintln!(
+                "{} records in {} history files",
+                written.records, written.files
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
             ExitCode::FAILURE
         }
     }

@@ -446,7 +446,11 @@ fn finish(report: &mut ImportReport, outcome: Result<ImportSummary, ImportError>
 fn file_counts(file: &FileSummary) -> FileCounts {
     let outcome = if let Some(earlier) = &file.already_imported {
         FileOutcome::ImportedBefore {
-            earlier: earlier.to_string(),
+            file: earlier.file.clone(),
+            at: chrono::DateTime::parse_from_rfc3339(&earlier.imported_at)
+                .ok()
+                .map(|at| at.with_timezone(&Utc)),
+            sent: earlier.sent,
         }
     } else if let Some(reason) = &file.stopped_early {
         FileOutcome::Stopped {

@@ -5,6 +5,9 @@
 //! come in sessions over several years, platforms and start/end reasons vary,
 //! short plays are usually skips, names carry commas, quotes and accents, and
 //! about one row in 120 is an exact duplicate, as in the public dataset.
+//! [`export`] writes the same history as Spotify's own data export.
+
+pub mod export;
 
 use std::io::Write;
 
