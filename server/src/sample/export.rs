@@ -166,8 +166,8 @@ mod tests {
         source
             .open(|_| {})
             .expect("it opens")
-            .filter_map(|record| match record.expect("a record") {
-                Record::Listen { event, .. } => Some(event),
+            .map(|record| match record.expect("a record") {
+                Record::Listen { event, .. } => event,
                 other => panic!("not a listen: {other:?}"),
             })
             .collect()
