@@ -179,6 +179,32 @@ record "server peak RSS after 100 people" "$(peak_mib)" MiB "<= 150"
 kill "$server"
 wait "$server" 2> /dev/null || true
 
+# --- An export uploaded from the page -----------------------------------------
+say "the $rows-row history as Spotify's export, uploaded from the page"
+export_zip="$out/my_spotify_data-$rows.zip"
+[[ -f "$export_zip" ]] || "$bin/generate-sample" --export --from "$file" --out "$export_zip" 2> /dev/null
+id="bench_upload_$(date +%s)_$$"
+start_own_server "$id" UPLOAD_DIR="$out/uploads-$id"
+sleep 3
+# Streamed from the file (-T), as a browser sends it.
+curl -fsS -X POST -T "$export_zip" -H "$auth" -H "Origin: $url" -H "Content-Type: application/octet-stream" \
+  "$url/api/imports?name=my_spotify_data.zip" > /dev/null
+uploaded=$(now)
+imported_sent() {
+  curl -fsS -H "$auth" "$url/api/imports" | python3 -c '
+import json, sys
+imports = json.load(sys.stdin)
+if imports["running"] is None:
+    print(sum(f["sent"] for f in imports["history"][0]["files"]))'
+}
+until sent="$(imported_sent)" && [[ -n "$sent" ]]; do sleep 0.05; done
+until [[ "$(all_time_plays)" == "$sent" ]]; do sleep 0.02; done
+record "$rows-record export uploaded from the page: upload end → every range complete" "$(since "$uploaded")" s "<= 10"
+record "server peak RSS after that import ($sent listens)" "$(peak_mib)" MiB "<= 150"
+kill "$server"
+wait "$server" 2> /dev/null || true
+rm -rf "$out/uploads-$id"
+
 # --- 5,000,000 listens (BENCH_5M=1) ------------------------------------------
 if [[ "${BENCH_5M:-0}" == 1 ]]; then
   say "streaming 5,000,000 rows"

@@ -249,6 +249,11 @@ fn killing_the_server_during_an_import_from_the_page_resumes_it_exactly() {
     assert_eq!(report["id"], id.as_str(), "{imports}");
     assert_eq!(report["state"], "Complete", "{report}");
     assert_eq!(report["files"][0]["sent"], expected.events, "{report}");
+    // Named as the person knows it, not where the server keeps it.
+    assert_eq!(
+        report["files"][0]["name"], "spotify_history.csv",
+        "{report}"
+    );
 
     server.wait_for_events(expected.events);
     expected.assert_served_by(&server);

@@ -567,6 +567,11 @@ fn an_export_uploaded_from_the_page_is_imported_once_and_bad_uploads_are_refused
         4,
         "{report}"
     );
+    let where_kept = spool.to_string_lossy().to_string();
+    assert!(
+        !report.to_string().contains(&where_kept),
+        "no server path shown: {report}"
+    );
     assert_eq!(
         file_total(&report, "sent"),
         export.expected.events as u64,
@@ -717,4 +722,67 @@ fn an_uploaded_zip_bomb_is_refused_in_bounded_memory_and_one_let_through_streams
     let grown = server.rss_mib().saturating_sub(before);
     eprintln!("grown by {grown} MiB reading the 512 MiB entry");
     assert!(grown < 64, "reading the entry took {grown} MiB more");
+}
+
+#[test]
+fn deleting_my_data_during_an_import_stops_it_first_so_nothing_of_it_stays() {
+    let scenario = Scenario::new("web_import_delete");
+    let file = scenario.generate("spotify_history.csv", 200_000, 57);
+    let server = scenario.server();
+    let (status, started) = upload(
+        &server,
+        "spotify_history.csv",
+        std::fs::read(&file).expect("the file"),
+        false,
+    );
+    assert_eq!(status, 202, "{started}");
+    // A little of it read and sent...
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, imports) = server.get("/api/imports");
+        let running = &imports["running"];
+        assert!(
+            !running.is_null(),
+            "the import ended before the deletion: {imports}"
+        );
+        let read = running["bytes_read"].as_f64().unwrap_or(0.0);
+        if read > 0.1 * running["total_bytes"].as_f64().unwrap_or(f64::MAX) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // ...when the person deletes their data.
+    let deleted = reqwest::blocking::Client::new()
+        .post(format!("{}/rpc/account/delete_data", server.url))
+        .bearer_auth(&server.token)
+        .header("origin", &server.url)
+        .form(&[("confirm", common::TEST_PERSON)])
+        .send()
+        .expect("an answer");
+    assert_eq!(deleted.status().as_u16(), 200, "{:?}", deleted.text());
+
+    let (_, imports) = server.get("/api/imports");
+    assert!(
+        imports["running"].is_null(),
+        "the import stopped first: {imports}"
+    );
+    assert_eq!(imports["history"], json!([]), "its history is deleted too");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.events() != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the figures never went"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        server.events(),
+        0,
+        "nothing of the import counted after the deletion"
+    );
 }

@@ -41,11 +41,13 @@ pub fn ImportPage() -> impl IntoView {
         upload,
         running,
         refreshed,
+        max_upload_bytes: RwSignal::new(0),
     };
     Effect::new(move |_| {
         let Some(Ok(imports)) = imports.get() else {
             return;
         };
+        page.max_upload_bytes.set(imports.max_upload_bytes);
         let shown = running.get_untracked();
         match imports.running {
             Some(report) if shown.is_none() => page.follow(report),
@@ -103,6 +105,9 @@ struct ImportControl {
     upload: RwSignal<Upload>,
     running: RwSignal<Option<ImportReport>>,
     refreshed: RwSignal<u32>,
+    /// The largest upload the server takes (0 until known): larger files are
+    /// refused here, before a byte is sent.
+    max_upload_bytes: RwSignal<u64>,
 }
 
 impl ImportControl {
@@ -455,6 +460,15 @@ mod browser {
                 error,
             })
         };
+        let limit = page.max_upload_bytes.get_untracked();
+        if limit > 0 && file.size() > limit as f64 {
+            return refuse(format!(
+                "it is {}, more than the {} this server takes; upload the export's history files one by one, \
+                 or ask the server's administrator to raise MAX_UPLOAD_BYTES",
+                super::bytes(file.size()),
+                super::bytes(limit as f64)
+            ));
+        }
         let Ok(request) = XmlHttpRequest::new() else {
             return refuse("this browser cannot upload files".into());
         };

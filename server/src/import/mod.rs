@@ -76,6 +76,11 @@ pub trait ImportObserver: Send + Sync {
     fn acknowledging(&self, _file: &FileSummary) {}
     /// The import is over, whatever its outcome.
     fn finished(&self) {}
+    /// Whether the import is to stop now (its person deleted their data):
+    /// asked before each record.
+    fn stopping(&self) -> bool {
+        false
+    }
 }
 
 /// An import nobody watches.

@@ -175,7 +175,7 @@ async fn import_files<R: ImportRegistry>(
             }
         }
         summary.files.push(file);
-        if stream.limit_reached() {
+        if stream.limit_reached() || stream.observer.stopping() {
             break;
         }
     }
@@ -272,6 +272,11 @@ impl FileStream {
         for record in records {
             if self.limit_reached() {
                 cut_short = true;
+                break;
+            }
+            if self.observer.stopping() {
+                file.stopped_early =
+                    Some(format!("stopped after {} records, on request", file.read));
                 break;
             }
             let record = match record {

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,7 @@ use crate::store::TopicStore;
 pub struct WebImports(Arc<Shared>);
 
 struct Shared {
-    running: Mutex<HashMap<PersonId, watch::Sender<ImportReport>>>,
+    running: Mutex<HashMap<PersonId, Running>>,
     /// Uploads each person started within the last hour.
     started: Mutex<Throttle>,
     uploads_per_hour: usize,
@@ -76,6 +77,26 @@ pub enum UploadRefused {
     Unrecorded,
 }
 
+/// A person's import slot, taken: the import's report as it goes, and
+/// whether it is asked to stop.
+#[derive(Clone)]
+struct Running {
+    progress: watch::Sender<ImportReport>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Running {
+    fn new(report: ImportReport) -> Self {
+        Self {
+            progress: watch::Sender::new(report),
+            stop: Arc::default(),
+        }
+    }
+}
+
+/// Longest a deletion waits for the person's running import to stop.
+const STOP_PATIENCE: Duration = Duration::from_secs(60);
+
 impl WebImports {
     pub fn new(
         settings: &UploadSettings,
@@ -103,13 +124,33 @@ impl WebImports {
         self.0.max_upload_bytes
     }
 
-    fn running(&self) -> MutexGuard<'_, HashMap<PersonId, watch::Sender<ImportReport>>> {
+    fn running(&self) -> MutexGuard<'_, HashMap<PersonId, Running>> {
         self.0.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The person's running import, as it goes.
     pub fn progress(&self, person: &PersonId) -> Option<watch::Receiver<ImportReport>> {
-        self.running().get(person).map(watch::Sender::subscribe)
+        self.running()
+            .get(person)
+            .map(|running| running.progress.subscribe())
+    }
+
+    /// Stops the person's running import, if any, and waits (a while) for
+    /// it to end: what it sent is then in the topic before whatever comes
+    /// next (their data's deletion).
+    pub async fn stop(&self, person: &PersonId) {
+        let Some(stop) = self
+            .running()
+            .get(person)
+            .map(|running| running.stop.clone())
+        else {
+            return;
+        };
+        stop.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + STOP_PATIENCE;
+        while self.running().contains_key(person) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The person's running import and the imports they made before, newest first.
@@ -162,14 +203,14 @@ impl WebImports {
         {
             let mut running = self.running();
             if let Some(busy) = running.get(person) {
-                let busy = busy.borrow();
+                let busy = busy.progress.borrow();
                 return Err(UploadRefused::Busy {
                     upload: busy.upload.clone(),
                     started: busy.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 });
             }
             self.count_upload(person)?;
-            running.insert(person.clone(), watch::Sender::new(report.clone()));
+            running.insert(person.clone(), Running::new(report.clone()));
         }
         let folder = self.0.dir.join(&report.id);
         let spool = folder.join(&report.upload);
@@ -247,14 +288,14 @@ impl Reservation {
             tracing::warn!("cannot write an import's start to the history: {error}");
             return Err(UploadRefused::Unrecorded);
         }
-        let Some(progress) = self.imports.running().get(&self.person).cloned() else {
+        let Some(running) = self.imports.running().get(&self.person).cloned() else {
             return Err(UploadRefused::Spool("its import slot was lost".into()));
         };
-        progress.send_replace(self.report.clone());
+        running.progress.send_replace(self.report.clone());
         self.started = true;
         self.imports.launch(
             self.person.clone(),
-            progress,
+            running,
             options,
             prepared,
             self.folder.clone(),
@@ -284,7 +325,7 @@ impl WebImports {
     fn launch(
         &self,
         person: PersonId,
-        progress: watch::Sender<ImportReport>,
+        running: Running,
         options: ImportOptions,
         prepared: Prepared,
         folder: PathBuf,
@@ -298,12 +339,16 @@ impl WebImports {
             };
             let store = imports.0.store.clone();
             let registry = PersonImports::of(store.clone(), person.clone());
-            let observer = Arc::new(Progress(progress.clone()));
+            let progress = running.progress.clone();
+            let observer = Arc::new(Progress {
+                running,
+                folder: folder.clone(),
+            });
             let outcome = prepared
                 .run(&imports.0.kafka, &options, &registry, observer)
                 .await;
             let mut report = progress.borrow().clone();
-            finish(&mut report, outcome);
+            finish(&mut report, outcome, &folder);
             let runner = &imports.0.runner;
             if let Err(error) = store.record_import_run(&person, &report, runner).await {
                 tracing::warn!("cannot write an import's outcome to the history: {error}");
@@ -326,6 +371,11 @@ impl WebImports {
                 return;
             }
         };
+        let resumed: std::collections::HashSet<String> = interrupted
+            .iter()
+            .map(|(_, report)| report.id.clone())
+            .collect();
+        self.delete_leftovers(&resumed).await;
         for (person, mut report) in interrupted {
             let folder = self.0.dir.join(&report.id);
             let spool = folder.join(&report.upload);
@@ -357,16 +407,42 @@ impl WebImports {
             };
             report.bytes_read = 0;
             report.files.clear();
-            let progress = watch::Sender::new(report.clone());
+            let slot = Running::new(report.clone());
             {
                 let mut running = self.running();
                 if running.contains_key(&person) {
                     continue;
                 }
-                running.insert(person.clone(), progress.clone());
+                running.insert(person.clone(), slot.clone());
             }
             tracing::info!(import = %report.id, "resuming an import the server stopped during");
-            self.launch(person, progress, options, prepared, folder);
+            self.launch(person, slot, options, prepared, folder);
+        }
+    }
+}
+
+impl WebImports {
+    /// Deletes what the upload folder holds besides the uploads of imports
+    /// to resume: uploads the server stopped during (never imported), and
+    /// imported ones it could not delete. They are people's listening
+    /// history: nothing of them is kept longer than needed.
+    async fn delete_leftovers(&self, resumed: &std::collections::HashSet<String>) {
+        let Ok(mut entries) = tokio::fs::read_dir(&self.0.dir).await else {
+            return;
+        };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if resumed.contains(&name) {
+                continue;
+            }
+            let path = entry.path();
+            let removed = match entry.file_type().await {
+                Ok(kind) if kind.is_dir() => tokio::fs::remove_dir_all(&path).await,
+                _ => tokio::fs::remove_file(&path).await,
+            };
+            if let Err(error) = removed {
+                tracing::warn!("cannot delete a leftover upload: {error}");
+            }
         }
     }
 }
@@ -420,11 +496,15 @@ fn not_history(upload: &str, error: ImportError) -> String {
 }
 
 /// The import's outcome written into its report.
-fn finish(report: &mut ImportReport, outcome: Result<ImportSummary, ImportError>) {
+fn finish(report: &mut ImportReport, outcome: Result<ImportSummary, ImportError>, folder: &Path) {
     report.finished_at = Some(Utc::now());
     match outcome {
         Ok(summary) => {
-            report.files = summary.files.iter().map(file_counts).collect();
+            report.files = summary
+                .files
+                .iter()
+                .map(|file| file_counts(file, folder))
+                .collect();
             report.state = if summary.is_complete() {
                 ImportState::Complete
             } else {
@@ -443,7 +523,9 @@ fn finish(report: &mut ImportReport, outcome: Result<ImportSummary, ImportError>
     }
 }
 
-fn file_counts(file: &FileSummary) -> FileCounts {
+/// A file's counts, named as the person knows it: within their upload
+/// (the folder it waits in is the server's business).
+fn file_counts(file: &FileSummary, folder: &Path) -> FileCounts {
     let outcome = if let Some(earlier) = &file.already_imported {
         FileOutcome::ImportedBefore {
             file: earlier.file.clone(),
@@ -463,8 +545,11 @@ fn file_counts(file: &FileSummary) -> FileCounts {
     } else {
         FileOutcome::Complete
     };
+    let name = Path::new(&file.name)
+        .strip_prefix(folder)
+        .map_or_else(|_| file.name.clone(), |name| name.display().to_string());
     FileCounts {
-        name: file.name.clone(),
+        name,
         read: file.read,
         sent: file.sent,
         duplicates: file.duplicates,
@@ -475,14 +560,18 @@ fn file_counts(file: &FileSummary) -> FileCounts {
     }
 }
 
-/// Follows an import into its report.
-struct Progress(watch::Sender<ImportReport>);
+/// Follows an import into its report, and tells it to stop when asked.
+struct Progress {
+    running: Running,
+    /// Where its upload waits.
+    folder: PathBuf,
+}
 
 impl Progress {
     /// Updates the file's row (the last one, unless another file began).
     fn file(&self, file: &FileSummary, outcome: FileOutcome) {
-        self.0.send_modify(|report| {
-            let mut counts = file_counts(file);
+        self.running.progress.send_modify(|report| {
+            let mut counts = file_counts(file, &self.folder);
             counts.outcome = outcome;
             match report.files.last_mut() {
                 Some(last) if last.name == file.name => *last = counts,
@@ -494,12 +583,15 @@ impl Progress {
 
 impl ImportObserver for Progress {
     fn started(&self, total_bytes: u64) {
-        self.0
+        self.running
+            .progress
             .send_modify(|report| report.total_bytes = total_bytes);
     }
 
     fn read_bytes(&self, bytes: u64) {
-        self.0.send_modify(|report| report.bytes_read += bytes);
+        self.running
+            .progress
+            .send_modify(|report| report.bytes_read += bytes);
     }
 
     fn file_progress(&self, file: &FileSummary) {
@@ -509,13 +601,21 @@ impl ImportObserver for Progress {
     fn acknowledging(&self, file: &FileSummary) {
         self.file(file, FileOutcome::Acknowledging);
     }
+
+    fn stopping(&self) -> bool {
+        self.running.stop.load(Ordering::Relaxed)
+    }
 }
 
 /// Names the server that runs an import: its machine and its upload folder
 /// (where the upload waits until imported).
 fn runner_name(dir: &Path) -> String {
-    // Made now, so that its name is the same at every start.
-    let _ = std::fs::create_dir_all(dir);
+    // Made now (the server's alone), so that its name is the same at every start.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let _ = builder.create(dir);
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|name| name.trim().to_string())
         .unwrap_or_else(|_| "localhost".into());

@@ -165,6 +165,8 @@ impl AccountSettings for PersonSettings {
                 "type your name exactly as you sign in, to confirm".into(),
             ));
         }
+        // What their running import sent must come before the deletion.
+        self.imports.stop(&self.viewer.person).await;
         admin::forget_data(self.auth.store(), &self.kafka, &self.viewer.person)
             .await
             .map_err(removal_failed)?;
@@ -197,6 +199,7 @@ pub struct Administration {
     pub viewer: Viewer,
     pub live: Arc<LiveAnalytics>,
     pub kafka: Arc<KafkaSettings>,
+    pub imports: WebImports,
 }
 
 #[async_trait]
@@ -282,6 +285,10 @@ impl PeopleAdmin for Administration {
             return Err(AccountError(
                 "you cannot remove your own account; another administrator can".into(),
             ));
+        }
+        // Their running import ends first: nothing of theirs is written after.
+        if let Ok(Some(account)) = self.auth.store().account(&name.key()).await {
+            self.imports.stop(&account.id).await;
         }
         admin::remove_person(self.auth.store(), &self.kafka, &name)
             .await

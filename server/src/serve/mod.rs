@@ -160,6 +160,7 @@ fn provide_viewer(
             site: site.clone(),
             live: live.clone(),
             kafka: kafka.clone(),
+            imports: imports.clone(),
         })));
     }
 }
