@@ -786,3 +786,92 @@ fn deleting_my_data_during_an_import_stops_it_first_so_nothing_of_it_stays() {
         "nothing of the import counted after the deletion"
     );
 }
+
+#[test]
+fn uploads_that_are_not_a_whole_export_are_refused_and_nothing_of_them_is_kept() {
+    use std::io::{Read, Write as _};
+    let scenario = Scenario::new("web_bad_uploads");
+    let spool = scenario.scratch_file("uploads");
+    let server = scenario.server_with(&[("UPLOAD_DIR", spool.to_str().expect("a path"))]);
+    let expected_shape = "Upload my_spotify_data.zip as Spotify sent it";
+
+    // A zip of other things.
+    let other = scenario.scratch_file("photos.zip");
+    write_zip(
+        &other,
+        &[
+            (
+                "holiday/beach.jpg".to_string(),
+                vec![0xff, 0xd8, 0xff, 0xe0],
+            ),
+            ("notes.txt".to_string(), b"not music".to_vec()),
+        ],
+    );
+    let (status, refused) = upload(&server, "photos.zip", std::fs::read(&other).unwrap(), false);
+    assert_eq!(status, 422, "{refused}");
+    let error = refused["error"].as_str().expect("an error");
+    assert!(
+        error.contains("photos.zip holds no listening history"),
+        "{error}"
+    );
+    assert!(error.contains("notes.txt"), "{error}");
+    assert!(error.contains(expected_shape), "{error}");
+
+    // An export cut in half.
+    let export = generate_export();
+    let zip_path = scenario.scratch_file("my_spotify_data.zip");
+    write_zip(&zip_path, &export.files);
+    let mut zip = std::fs::read(&zip_path).unwrap();
+    zip.truncate(zip.len() / 2);
+    let (status, refused) = upload(&server, "my_spotify_data.zip", zip, false);
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(expected_shape)),
+        "{refused}"
+    );
+
+    // JSON of another shape.
+    let (status, refused) = upload(
+        &server,
+        "Playlist1.json",
+        br#"{"playlists": []}"#.to_vec(),
+        false,
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(expected_shape)),
+        "{refused}"
+    );
+
+    // The browser closed mid-upload: a tenth of what it announced arrived.
+    let address = server.url.trim_start_matches("http://").to_string();
+    let mut connection = std::net::TcpStream::connect(&address).expect("a connection");
+    write!(
+        connection,
+        "POST /api/imports?name=spotify_history.csv HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {}\r\nOrigin: {}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: 10000\r\n\r\n",
+        server.token, server.url
+    )
+    .unwrap();
+    let csv = std::fs::read(common::sample_file()).unwrap();
+    connection.write_all(&csv[..1000]).unwrap();
+    connection.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answer = String::new();
+    let _ = connection.read_to_string(&mut answer);
+    assert!(!answer.starts_with("HTTP/1.1 202"), "{answer}");
+
+    let (_, imports) = server.get("/api/imports");
+    assert!(imports["running"].is_null(), "{imports}");
+    assert_eq!(imports["history"], json!([]), "nothing was imported");
+    let left: Vec<_> = std::fs::read_dir(&spool)
+        .expect("the upload folder")
+        .collect();
+    assert!(left.is_empty(), "nothing of them is kept: {left:?}");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert_eq!(server.events(), 0);
+}

@@ -120,6 +120,8 @@ impl Scenario {
             .env("METRICS_ADDR", "127.0.0.1:0")
             .env("LEPTOS_OUTPUT_NAME", "spotify-analytics")
             .env("LEPTOS_SITE_ROOT", repo_root().join("target/site"))
+            // Each scenario's own: a server deletes leftovers of its folder at start.
+            .env("UPLOAD_DIR", self.scratch.path().join("uploads"))
             .env("RUST_LOG", "warn");
         for (key, value) in extra {
             command.env(key, value);
