@@ -10,6 +10,8 @@
 //! - [`ingest`]: readers that turn history files into events or rejections;
 //! - [`import`]: one import of a person's history files, what became of each
 //!   record, and the registry of imports it checks;
+//! - [`page_import`]: imports uploaded from the page, one per person at a
+//!   time, resumed exactly after a restart;
 //! - [`stream`]: sending to Kafka ([`stream::send`]), the consumer task
 //!   ([`stream::consume`]) and the dead-letter topic;
 //! - [`aggregate`]: the pure fold of events into per-batch deltas;
@@ -29,6 +31,7 @@ pub mod event;
 pub mod import;
 pub mod ingest;
 pub mod metrics;
+pub mod page_import;
 pub mod rollup;
 pub mod sample;
 pub mod serve;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use server::config::{ServerCommand, ServerConfig};
-use server::import::web::WebImports;
+use server::page_import::WebImports;
 use server::rollup::held::Held;
 use server::serve::ask::Asker;
 use server::serve::auth::Auth;
@@ -33,13 +33,19 @@ const CONSUMER_STOP_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long a stopping server waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long a stopping server waits for work on blocking threads (an
+/// import from the page reading its file) once it has stopped.
+const BLOCKING_STOP_TIMEOUT: Duration = Duration::from_secs(2);
+
 fn main() -> anyhow::Result<()> {
     limit_allocator_arenas();
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?
-        .block_on(run())
+        .context("cannot start the async runtime")?;
+    let outcome = runtime.block_on(run());
+    runtime.shutdown_timeout(BLOCKING_STOP_TIMEOUT);
+    outcome
 }
 
 /// Lets glibc's allocator keep two arenas instead of one per busy thread
@@ -175,11 +181,9 @@ async fn run() -> anyhow::Result<()> {
             store.for_topic(&config.kafka.topic),
         ),
     };
-    // Imports from the page the server stopped during go on.
-    tokio::spawn({
-        let imports = state.imports.clone();
-        async move { imports.resume_interrupted().await }
-    });
+    // Imports from the page the server stopped during go on; leftovers of
+    // its upload folder go before any upload can arrive.
+    state.imports.resume_interrupted().await;
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
         .with_context(|| {
@@ -238,11 +242,14 @@ async fn run() -> anyhow::Result<()> {
     tokio::spawn(prune_sessions(auth.clone()));
     offer_setup_link(&store, &site).await;
     let sessions = Sessions::new(auth, site).behind(TrustedProxy(config.http.trusted_proxy));
+    let imports = state.imports.clone();
     let public = router(leptos, state, &config.http, sessions);
     listener::serve(listener, public, limits, async move {
         stop_signal().await;
         // Ends the pushed streams, which would otherwise hold the shutdown open.
         let _ = close.send(true);
+        // Imports from the page end where they are; the next start resumes them.
+        imports.pause_all();
     })
     .await;
     let _ = monitoring.await;

@@ -180,7 +180,7 @@ fn running_import(server: &common::Server) -> Option<serde_json::Value> {
 }
 
 #[test]
-fn killing_the_server_during_an_import_from_the_page_resumes_it_exactly() {
+fn killing_or_stopping_the_server_during_an_import_from_the_page_resumes_it_exactly() {
     let scenario = Scenario::new("crash_import");
     let file = scenario.generate("spotify_history.csv", 200_000, 91);
     let expected = Expected::from_csv(&file);
@@ -199,7 +199,7 @@ fn killing_the_server_during_an_import_from_the_page_resumes_it_exactly() {
     // Kill it at arbitrary moments while the import runs, and start it again.
     let mut kills_while_importing = Vec::new();
     let deadline = Instant::now() + CATCH_UP;
-    for _ in 0..3 {
+    for trial in 0..3 {
         let Some(running) = running_import(&server) else {
             break;
         };
@@ -220,7 +220,16 @@ fn killing_the_server_during_an_import_from_the_page_resumes_it_exactly() {
             std::thread::sleep(Duration::from_millis(5));
         }
         let counted = server.events();
-        server.kill();
+        if trial == 1 {
+            // Stopped as an operator would: it ends at once, the import left to resume.
+            let stopped = server.terminate(Duration::from_secs(15));
+            assert!(
+                stopped.is_some_and(|(_, status)| status.success()),
+                "{stopped:?}"
+            );
+        } else {
+            server.kill();
+        }
         if importing {
             kills_while_importing.push(counted);
         }
@@ -259,9 +268,7 @@ fn killing_the_server_during_an_import_from_the_page_resumes_it_exactly() {
     expected.assert_served_by(&server);
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(server.events(), expected.events, "nothing counted twice");
-    let left: Vec<_> = std::fs::read_dir(&spool)
-        .expect("the upload folder")
-        .collect();
+    let left = common::uploads_left(&spool);
     assert!(
         left.is_empty(),
         "the upload is deleted once imported: {left:?}"

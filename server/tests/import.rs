@@ -590,9 +590,7 @@ fn an_export_uploaded_from_the_page_is_imported_once_and_bad_uploads_are_refused
     );
     server.wait_for_events(export.expected.events);
     export.expected.assert_served_by(&server);
-    let left: Vec<_> = std::fs::read_dir(&spool)
-        .expect("the upload folder")
-        .collect();
+    let left = common::uploads_left(&spool);
     assert!(left.is_empty(), "an imported upload is deleted: {left:?}");
 
     // 2: the same export again: every file skipped, nothing sent.
@@ -660,9 +658,7 @@ fn an_export_uploaded_from_the_page_is_imported_once_and_bad_uploads_are_refused
         export.expected.events,
         "nothing else was counted"
     );
-    let left: Vec<_> = std::fs::read_dir(&spool)
-        .expect("the upload folder")
-        .collect();
+    let left = common::uploads_left(&spool);
     assert!(left.is_empty(), "refused uploads are deleted: {left:?}");
 }
 
@@ -868,9 +864,7 @@ fn uploads_that_are_not_a_whole_export_are_refused_and_nothing_of_them_is_kept()
     let (_, imports) = server.get("/api/imports");
     assert!(imports["running"].is_null(), "{imports}");
     assert_eq!(imports["history"], json!([]), "nothing was imported");
-    let left: Vec<_> = std::fs::read_dir(&spool)
-        .expect("the upload folder")
-        .collect();
+    let left = common::uploads_left(&spool);
     assert!(left.is_empty(), "nothing of them is kept: {left:?}");
     std::thread::sleep(std::time::Duration::from_millis(1000));
     assert_eq!(server.events(), 0);

@@ -1,12 +1,12 @@
 //! One import of a person's listening history: the history files found in
 //! what they gave (a file, a folder, an export archive), which of them were
 //! imported before, every record read and what became of it. The `producer`
-//! binary runs it, and so does the Import page ([`web`]); Kafka delivery itself lives in [`crate::stream::send`],
-//! the registry of imports in [`crate::store::imports`].
+//! binary runs it, and so does the Import page ([`crate::page_import`]);
+//! Kafka delivery itself lives in [`crate::stream::send`], the registry of
+//! imports in [`crate::store::imports`].
 
 mod run;
 mod summary;
-pub mod web;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -15,7 +15,7 @@ use crate::event::{ImportId, ImportPosition, TopicMessage};
 use crate::ingest::export::{self, ArchiveRefusal, Export, Source};
 use crate::ingest::{Deduplicator, Format, IngestError, Record};
 use crate::stream::dead_letter::{DeadLetter, Origin};
-use crate::stream::send::{ListenSender, SendError};
+use crate::stream::send::{ListenSender, MessageTimeout, SendError};
 
 /// Why an import could not start.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +75,11 @@ impl Prepared {
         observer: Arc<dyn ImportObserver>,
     ) -> Result<ImportSummary, ImportError> {
         let found = self.found;
-        let sender = Arc::new(ListenSender::connect(kafka).await?);
+        let timeout = match options.id {
+            Some(_) => MessageTimeout::Unbounded,
+            None => MessageTimeout::Bounded,
+        };
+        let sender = Arc::new(ListenSender::connect(kafka, timeout).await?);
         observer.started(found.sources.iter().map(|source| source.size).sum());
         let started = Instant::now();
         let mut summary = ImportSummary {
@@ -142,7 +146,14 @@ async fn import_files<R: ImportRegistry>(
                 file.stopped_early = Some(format!(
                     "cannot tell whether it was imported before ({problem}); \
                      start MongoDB or pass --force"
-                ))
+                ));
+                // An import from the page stops here: going on would read the
+                // next files without this one's repeats, which a resumed run
+                // would then see, counting them differently.
+                if options.id.is_some() {
+                    summary.files.push(file);
+                    break;
+                }
             }
             Ok(None) => {
                 let name = file.name.clone();

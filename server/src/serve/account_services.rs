@@ -17,7 +17,7 @@ use crate::accounts::password::{self, PasswordDigest};
 use crate::accounts::{AccountState, PersonName, Role};
 use crate::admin::{self, RemovalError};
 use crate::config::KafkaSettings;
-use crate::import::web::WebImports;
+use crate::page_import::{Stopped, WebImports};
 use crate::store::accounts::LinkPurpose;
 
 /// Longest label of an API token.
@@ -166,13 +166,24 @@ impl AccountSettings for PersonSettings {
             ));
         }
         // What their running import sent must come before the deletion.
-        self.imports.stop(&self.viewer.person).await;
+        if self.imports.stop(&self.viewer.person).await == Stopped::StillEnding {
+            return Err(import_still_ending());
+        }
         admin::forget_data(self.auth.store(), &self.kafka, &self.viewer.person)
             .await
             .map_err(removal_failed)?;
         tracing::info!("{} asked to delete their data", self.viewer.name);
         Ok(())
     }
+}
+
+/// A deletion refused while an import of the person is still ending.
+fn import_still_ending() -> AccountError {
+    AccountError(
+        "an import of this person is still ending (the message broker is slow to take it), \
+         so nothing was deleted yet; try again in a few minutes"
+            .into(),
+    )
 }
 
 /// A removal that failed, said without hosts (logged instead).
@@ -288,7 +299,9 @@ impl PeopleAdmin for Administration {
         }
         // Their running import ends first: nothing of theirs is written after.
         if let Ok(Some(account)) = self.auth.store().account(&name.key()).await {
-            self.imports.stop(&account.id).await;
+            if self.imports.stop(&account.id).await == Stopped::StillEnding {
+                return Err(import_still_ending());
+            }
         }
         admin::remove_person(self.auth.store(), &self.kafka, &name)
             .await

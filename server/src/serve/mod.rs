@@ -37,7 +37,7 @@ use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
 use crate::config::{HttpSettings, KafkaSettings};
-use crate::import::web::WebImports;
+use crate::page_import::WebImports;
 use crate::store::Store;
 use account_services::{Administration, PersonSettings};
 use app::model::ViewerInfo;

@@ -41,14 +41,15 @@ pub fn routes() -> Router<AppState> {
 pub struct OpenStreams(Arc<Mutex<HashMap<PersonId, usize>>>);
 
 /// One open stream of a person; counted until dropped.
-struct StreamSlot {
+pub(super) struct StreamSlot {
     open: OpenStreams,
     person: PersonId,
     _permit: OwnedSemaphorePermit,
 }
 
 impl OpenStreams {
-    fn take(
+    /// A slot for one more stream of `person`, unless they hold `most`.
+    pub(super) fn take(
         &self,
         person: &PersonId,
         most: usize,

@@ -22,7 +22,7 @@ use super::peer::PeerClient;
 use super::session::Sessions;
 use super::{router, AppState};
 use crate::config::{HttpSettings, KafkaSettings, MongoSettings, UploadSettings};
-use crate::import::web::WebImports;
+use crate::page_import::WebImports;
 use crate::rollup::held::Held;
 use crate::status::PipelineStatus;
 use crate::store::Store;

@@ -21,11 +21,12 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::sync::watch;
 
 use super::auth::Viewer;
+use super::push::StreamSlot;
 use super::AppState;
-use crate::import::web::{Reservation, UploadRefused};
+use crate::page_import::{Reservation, UploadRefused};
 
 /// How often the progress of an import is pushed, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -172,9 +173,19 @@ async fn progress(State(state): State<AppState>, Extension(viewer): Extension<Vi
             "too many live streams are open; the page retries by itself".into(),
         );
     };
+    let Some(slot) = state
+        .open_streams
+        .take(&viewer.person, state.live_streams_per_person, permit)
+    else {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "you have too many live streams open (close some pages)".into(),
+        );
+    };
     let follower = ProgressFollower {
         progress,
-        _permit: permit,
+        closing: state.closing.clone(),
+        _slot: slot,
     };
     let events = futures::stream::unfold(Some(follower), |follower| async move {
         let mut follower = follower?;
@@ -187,10 +198,12 @@ async fn progress(State(state): State<AppState>, Extension(viewer): Extension<Vi
         .into_response()
 }
 
-/// One page following an import; holds one of the live streams.
+/// One page following an import; holds one of the person's live streams.
 struct ProgressFollower {
     progress: watch::Receiver<ImportReport>,
-    _permit: OwnedSemaphorePermit,
+    /// Becomes true when the server starts to stop: the stream then ends.
+    closing: watch::Receiver<bool>,
+    _slot: StreamSlot,
 }
 
 impl ProgressFollower {
@@ -199,10 +212,19 @@ impl ProgressFollower {
         if !sent.is_running() {
             return false;
         }
-        tokio::time::sleep(PROGRESS_EVERY).await;
+        if *self.closing.borrow() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(PROGRESS_EVERY) => {}
+            _ = self.closing.changed() => return false,
+        }
         // An import's last report is sent before it ends: the channel
         // closes only after it was seen.
-        self.progress.changed().await.is_ok()
+        tokio::select! {
+            changed = self.progress.changed() => changed.is_ok(),
+            _ = self.closing.changed() => false,
+        }
     }
 }
 

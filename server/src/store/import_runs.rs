@@ -48,9 +48,8 @@ impl TopicStore {
             .map_err(|e| self.error(e))
     }
 
-    /// Every import into the topic that `runner` ran and that is still
-    /// running as far as the history says (the server stopped during
-    /// them), and whose each is.
+    /// The imports into the topic that `runner` ran and that the history
+    /// still says run (the server stopped during them), with their people.
     pub async fn running_import_runs(
         &self,
         runner: &str,

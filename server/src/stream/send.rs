@@ -122,18 +122,46 @@ impl Deliveries {
 }
 
 /// A producer of the listens topic and its dead-letter topic.
+/// How long a record may wait for the broker before it counts as failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageTimeout {
+    /// Two minutes: the summary then reports what the broker did not take.
+    Bounded,
+    /// Never. The records of an import from the page are numbered, and a
+    /// resumed import skips what was counted up to the highest number: a
+    /// record that timed out while later ones got through would be lost.
+    /// Waiting keeps what reaches the broker a prefix of what was sent.
+    Unbounded,
+}
+
+impl MessageTimeout {
+    fn millis(self) -> &'static str {
+        match self {
+            Self::Bounded => "120000",
+            Self::Unbounded => "0",
+        }
+    }
+}
+
 pub struct ListenSender {
     producer: ThreadedProducer<Deliveries>,
     topic: String,
     dead_letter_topic: String,
+    /// Set once the client's queue stayed full past [`FLUSH_TIMEOUT`] (the
+    /// broker is gone): every later record fails at once, none is queued,
+    /// so what reaches the broker stays a prefix of what was sent.
+    stalled: std::sync::atomic::AtomicBool,
 }
 
 impl ListenSender {
     /// Creates the producer, checks that the cluster answers (and accepts
     /// this client), and creates the topics when they are missing.
-    pub async fn connect(kafka: &KafkaSettings) -> Result<Self, SendError> {
+    pub async fn connect(
+        kafka: &KafkaSettings,
+        timeout: MessageTimeout,
+    ) -> Result<Self, SendError> {
         let settings = kafka.clone();
-        let sender = tokio::task::spawn_blocking(move || Self::reach(&settings))
+        let sender = tokio::task::spawn_blocking(move || Self::reach(&settings, timeout))
             .await
             .map_err(|error| KafkaUnreachable {
                 brokers: kafka.brokers.clone(),
@@ -144,11 +172,11 @@ impl ListenSender {
     }
 
     /// Blocks up to [`REACH_TIMEOUT`] for the cluster's first answer.
-    fn reach(kafka: &KafkaSettings) -> Result<Self, SendError> {
+    fn reach(kafka: &KafkaSettings, timeout: MessageTimeout) -> Result<Self, SendError> {
         let producer: ThreadedProducer<Deliveries> = keyed_producer_config(kafka)
             .set("linger.ms", "20")
             .set("compression.type", "lz4")
-            .set("message.timeout.ms", "120000")
+            .set("message.timeout.ms", timeout.millis())
             .set("queue.buffering.max.messages", "200000")
             .create_with_context(Deliveries::default())
             .map_err(|error| KafkaUnreachable {
@@ -175,6 +203,7 @@ impl ListenSender {
             producer,
             topic: kafka.topic.clone(),
             dead_letter_topic: kafka.dead_letter_topic(),
+            stalled: Default::default(),
         })
     }
 
@@ -202,17 +231,25 @@ impl ListenSender {
         );
     }
 
-    /// Queues a record, waiting while the client's queue is full.
+    /// Queues a record, waiting while the client's queue is full (up to
+    /// [`FLUSH_TIMEOUT`]: then the sender is stalled).
     fn send<K, P>(&self, mut record: BaseRecord<'_, K, P, usize>)
     where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,
     {
+        let started = std::time::Instant::now();
         loop {
+            if self.stalled.load(Ordering::Relaxed) {
+                return self.fail("the broker took nothing for too long");
+            }
             match self.producer.send(record) {
                 Ok(()) => return,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
                     record = returned;
+                    if started.elapsed() > FLUSH_TIMEOUT {
+                        self.stalled.store(true, Ordering::Relaxed);
+                    }
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 // Not retryable (e.g. a value over the broker's size limit): counted as failed.

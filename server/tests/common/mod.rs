@@ -984,3 +984,19 @@ pub fn summary_figure(output: &Output, label: &str) -> u64 {
         })
         .unwrap_or_else(|| panic!("no `{label}` line in the producer's summary:\n{stdout}"))
 }
+
+/// What a server's upload folder holds besides the file naming the server:
+/// uploads waiting or left over.
+pub fn uploads_left(folder: &Path) -> Vec<String> {
+    std::fs::read_dir(folder)
+        .expect("the upload folder")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name != ".server-id")
+        .collect()
+}

@@ -1,10 +1,15 @@
 //! Imports started from the page: one at a time per person. An upload is
 //! spooled to a file of its own (readable by the server alone), checked
 //! (what is not listening history is refused before anything is sent), then
-//! imported by the same code as the `producer` binary on a task of its own,
-//! its progress kept where the page follows it and its outcome written to
-//! the person's import history. The spooled file is deleted when the import
-//! ends, or when the upload is refused or does not arrive whole.
+//! imported by the same code as the `producer` binary ([`crate::import`]) on
+//! a task of its own, its progress kept where the page follows it
+//! ([`report`]) and its outcome written to the person's import history. The
+//! spooled file is deleted when the import ends, or when the upload is
+//! refused or does not arrive whole; a server stopped during an import
+//! resumes it at its next start.
+
+mod names;
+mod report;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,20 +17,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use app::imports::{FileCounts, FileOutcome, ImportReport, ImportState, Imports};
+use app::imports::{ImportReport, ImportState, Imports};
 use chrono::Utc;
 use tokio::sync::watch;
 
-use super::{
-    prepare, FileSummary, ImportError, ImportObserver, ImportOptions, ImportSummary, Prepared,
-};
 use crate::accounts::throttle::{Allowance, RetryAfter, Throttle};
 use crate::accounts::PersonId;
 use crate::config::{KafkaSettings, UploadSettings};
 use crate::event::ImportId;
+use crate::import::{prepare, ImportError, ImportObserver, ImportOptions, ImportSummary, Prepared};
 use crate::ingest::export::ArchiveLimits;
 use crate::store::imports::PersonImports;
 use crate::store::TopicStore;
+pub use names::upload_name;
+use names::{import_id, runner_name, RUNNER_FILE};
+use report::{finish, not_history, PageObserver};
 
 /// The imports running from the page, and what they may take.
 #[derive(Clone)]
@@ -33,6 +39,9 @@ pub struct WebImports(Arc<Shared>);
 
 struct Shared {
     running: Mutex<HashMap<PersonId, Running>>,
+    /// Set when the server stops: running imports end without an outcome,
+    /// to be resumed at the next start.
+    pausing: AtomicBool,
     /// Uploads each person started within the last hour.
     started: Mutex<Throttle>,
     uploads_per_hour: usize,
@@ -94,6 +103,28 @@ impl Running {
     }
 }
 
+/// Whether a person's import stopped when asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// None runs (any more).
+    Yes,
+    /// It is still ending (waiting for the broker): what comes next must wait.
+    StillEnding,
+}
+
+/// How often an import the broker did not take whole runs again, and how long after.
+const BROKER_RETRIES: usize = 5;
+const BROKER_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Whether the broker failed the import (rather than its files).
+fn broker_failed(outcome: &Result<ImportSummary, ImportError>) -> bool {
+    match outcome {
+        Ok(summary) => summary.first_failure.is_some(),
+        Err(ImportError::Kafka(_)) => true,
+        Err(_) => false,
+    }
+}
+
 /// Longest a deletion waits for the person's running import to stop.
 const STOP_PATIENCE: Duration = Duration::from_secs(60);
 
@@ -106,6 +137,7 @@ impl WebImports {
     ) -> Self {
         Self(Arc::new(Shared {
             running: Mutex::new(HashMap::new()),
+            pausing: AtomicBool::new(false),
             started: Mutex::new(Throttle::new(Allowance {
                 failures: settings.uploads_per_hour as usize,
                 window: Duration::from_secs(3600),
@@ -137,19 +169,32 @@ impl WebImports {
 
     /// Stops the person's running import, if any, and waits (a while) for
     /// it to end: what it sent is then in the topic before whatever comes
-    /// next (their data's deletion).
-    pub async fn stop(&self, person: &PersonId) {
+    /// next (their data's deletion). Whether none runs any more.
+    pub async fn stop(&self, person: &PersonId) -> Stopped {
         let Some(stop) = self
             .running()
             .get(person)
             .map(|running| running.stop.clone())
         else {
-            return;
+            return Stopped::Yes;
         };
         stop.store(true, Ordering::Relaxed);
         let deadline = Instant::now() + STOP_PATIENCE;
-        while self.running().contains_key(person) && Instant::now() < deadline {
+        while self.running().contains_key(person) {
+            if Instant::now() >= deadline {
+                return Stopped::StillEnding;
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Stopped::Yes
+    }
+
+    /// The server stops: every running import ends where it is, recorded
+    /// as still running, so that the next start resumes it.
+    pub fn pause_all(&self) {
+        self.0.pausing.store(true, Ordering::Relaxed);
+        for running in self.running().values() {
+            running.stop.store(true, Ordering::Relaxed);
         }
     }
 
@@ -340,21 +385,49 @@ impl WebImports {
             let store = imports.0.store.clone();
             let registry = PersonImports::of(store.clone(), person.clone());
             let progress = running.progress.clone();
-            let observer = Arc::new(Progress {
+            let observer = Arc::new(PageObserver {
                 running,
                 folder: folder.clone(),
             });
-            let outcome = prepared
-                .run(&imports.0.kafka, &options, &registry, observer)
+            let mut outcome = prepared
+                .run(&imports.0.kafka, &options, &registry, observer.clone())
                 .await;
+            // The broker did not take it all: the same import runs again
+            // (what was counted is not counted again) until it does.
+            for _ in 0..BROKER_RETRIES {
+                if !broker_failed(&outcome) || observer.stopping() {
+                    break;
+                }
+                tracing::warn!(
+                    "an import from the page is retried: the broker did not take it all"
+                );
+                tokio::time::sleep(BROKER_RETRY_AFTER).await;
+                observer.start_over();
+                outcome = match prepare(&options).await {
+                    Ok(prepared) => {
+                        prepared
+                            .run(&imports.0.kafka, &options, &registry, observer.clone())
+                            .await
+                    }
+                    Err(error) => Err(error),
+                };
+            }
+            if imports.0.pausing.load(Ordering::Relaxed) {
+                tracing::info!("an import from the page is left for the next start to resume");
+                return;
+            }
             let mut report = progress.borrow().clone();
             finish(&mut report, outcome, &folder);
             let runner = &imports.0.runner;
-            if let Err(error) = store.record_import_run(&person, &report, runner).await {
-                tracing::warn!("cannot write an import's outcome to the history: {error}");
+            match store.record_import_run(&person, &report, runner).await {
+                Ok(()) => remove_folder(&folder).await,
+                // The history still says it runs: the next start imports
+                // it again (nothing counts twice), so its upload stays.
+                Err(error) => {
+                    tracing::warn!("cannot write an import's outcome to the history: {error}")
+                }
             }
             progress.send_replace(report);
-            remove_folder(&folder).await;
         });
     }
 
@@ -381,11 +454,12 @@ impl WebImports {
             let spool = folder.join(&report.upload);
             let options = self.options(&person, &report, &spool);
             let prepared = match tokio::fs::try_exists(&spool).await {
-                Ok(true) => prepare(&options).await.map_err(|error| error.to_string()),
+                Ok(true) => prepare(&options)
+                    .await
+                    .map_err(|error| not_history(&report.upload, error)),
                 _ => Err(format!(
-                    "the server stopped during the import and the upload was not kept \
-                     (it is kept in UPLOAD_DIR, {}): upload {} again",
-                    self.0.dir.display(),
+                    "the server stopped during the import and its upload was not kept \
+                     (the server's upload folder was emptied): upload {} again",
                     report.upload
                 )),
             };
@@ -432,7 +506,7 @@ impl WebImports {
         };
         while let Ok(Some(entry)) = entries.next_entry().await {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if resumed.contains(&name) {
+            if resumed.contains(&name) || name == RUNNER_FILE {
                 continue;
             }
             let path = entry.path();
@@ -472,212 +546,5 @@ impl Drop for Reservation {
 async fn remove_folder(folder: &Path) {
     if let Err(error) = tokio::fs::remove_dir_all(folder).await {
         tracing::warn!("cannot delete an imported upload: {error}");
-    }
-}
-
-/// What a person reads when their upload is no listening history.
-fn not_history(upload: &str, error: ImportError) -> String {
-    const EXPECTED: &str = "Upload my_spotify_data.zip as Spotify sent it, one of its \
-        Streaming_History_*.json or endsong_*.json files, or a spotify_history.csv file.";
-    match error {
-        ImportError::Refused { source, .. } => {
-            format!("{upload} is refused unread: {source}. If it is a Spotify export, ask the server's administrator to raise that limit.")
-        }
-        ImportError::NoHistory { found, .. } => {
-            format!("{upload} holds no listening history (found: {found}). {EXPECTED}")
-        }
-        ImportError::Unreadable { source, .. } => {
-            format!(
-                "{upload} is not a listening history this server can read ({source}). {EXPECTED}"
-            )
-        }
-        ImportError::Kafka(error) => format!("the import cannot start: {error}"),
-    }
-}
-
-/// The import's outcome written into its report.
-fn finish(report: &mut ImportReport, outcome: Result<ImportSummary, ImportError>, folder: &Path) {
-    report.finished_at = Some(Utc::now());
-    match outcome {
-        Ok(summary) => {
-            report.files = summary
-                .files
-                .iter()
-                .map(|file| file_counts(file, folder))
-                .collect();
-            report.state = if summary.is_complete() {
-                ImportState::Complete
-            } else {
-                let reason = summary
-                    .first_failure
-                    .clone()
-                    .unwrap_or_else(|| "a file stopped early".into());
-                ImportState::Incomplete { reason }
-            };
-        }
-        Err(error) => {
-            report.state = ImportState::Incomplete {
-                reason: error.to_string(),
-            }
-        }
-    }
-}
-
-/// A file's counts, named as the person knows it: within their upload
-/// (the folder it waits in is the server's business).
-fn file_counts(file: &FileSummary, folder: &Path) -> FileCounts {
-    let outcome = if let Some(earlier) = &file.already_imported {
-        FileOutcome::ImportedBefore {
-            file: earlier.file.clone(),
-            at: chrono::DateTime::parse_from_rfc3339(&earlier.imported_at)
-                .ok()
-                .map(|at| at.with_timezone(&Utc)),
-            sent: earlier.sent,
-        }
-    } else if let Some(reason) = &file.stopped_early {
-        FileOutcome::Stopped {
-            reason: reason.clone(),
-        }
-    } else if file.failed > 0 {
-        FileOutcome::Stopped {
-            reason: format!("{} records were not acknowledged by Kafka", file.failed),
-        }
-    } else {
-        FileOutcome::Complete
-    };
-    let name = Path::new(&file.name)
-        .strip_prefix(folder)
-        .map_or_else(|_| file.name.clone(), |name| name.display().to_string());
-    FileCounts {
-        name,
-        read: file.read,
-        sent: file.sent,
-        duplicates: file.duplicates,
-        not_music: file.not_music,
-        rejected: file.rejected,
-        failed: file.failed,
-        outcome,
-    }
-}
-
-/// Follows an import into its report, and tells it to stop when asked.
-struct Progress {
-    running: Running,
-    /// Where its upload waits.
-    folder: PathBuf,
-}
-
-impl Progress {
-    /// Updates the file's row (the last one, unless another file began).
-    fn file(&self, file: &FileSummary, outcome: FileOutcome) {
-        self.running.progress.send_modify(|report| {
-            let mut counts = file_counts(file, &self.folder);
-            counts.outcome = outcome;
-            match report.files.last_mut() {
-                Some(last) if last.name == file.name => *last = counts,
-                _ => report.files.push(counts),
-            }
-        });
-    }
-}
-
-impl ImportObserver for Progress {
-    fn started(&self, total_bytes: u64) {
-        self.running
-            .progress
-            .send_modify(|report| report.total_bytes = total_bytes);
-    }
-
-    fn read_bytes(&self, bytes: u64) {
-        self.running
-            .progress
-            .send_modify(|report| report.bytes_read += bytes);
-    }
-
-    fn file_progress(&self, file: &FileSummary) {
-        self.file(file, FileOutcome::Reading);
-    }
-
-    fn acknowledging(&self, file: &FileSummary) {
-        self.file(file, FileOutcome::Acknowledging);
-    }
-
-    fn stopping(&self) -> bool {
-        self.running.stop.load(Ordering::Relaxed)
-    }
-}
-
-/// Names the server that runs an import: its machine and its upload folder
-/// (where the upload waits until imported).
-fn runner_name(dir: &Path) -> String {
-    // Made now (the server's alone), so that its name is the same at every start.
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    let _ = builder.create(dir);
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    format!("{host}:{}", dir.display())
-}
-
-/// A new import's id: random, so it says nothing of who or when.
-fn import_id() -> String {
-    use rand::Rng;
-    format!("{:032x}", rand::rng().random::<u128>())
-}
-
-/// An uploaded file's name as it is kept: its last component, of letters,
-/// digits and `._- ` only, never empty or hidden; the extension tells the
-/// format of a single file, so it is kept.
-pub fn upload_name(raw: &str) -> String {
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let kept: String = last
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ' '))
-        .collect();
-    let kept = kept.trim().trim_start_matches('.');
-    let mut kept: String = kept
-        .chars()
-        .rev()
-        .take(120)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    if kept.is_empty() {
-        kept = "upload".into();
-    }
-    kept
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_upload_name_keeps_its_last_component_and_extension_only() {
-        assert_eq!(upload_name("my_spotify_data.zip"), "my_spotify_data.zip");
-        assert_eq!(upload_name("../../etc/passwd"), "passwd");
-        assert_eq!(
-            upload_name("C:\\Users\\me\\endsong_0.json"),
-            "endsong_0.json"
-        );
-        assert_eq!(upload_name("..."), "upload");
-        assert_eq!(upload_name(""), "upload");
-        assert_eq!(upload_name(".hidden.csv"), "hidden.csv");
-        assert_eq!(upload_name("a\u{0}b\nc<script>.json"), "abcscript.json");
-        let long = format!("{}.zip", "x".repeat(300));
-        let kept = upload_name(&long);
-        assert_eq!(kept.len(), 120);
-        assert!(kept.ends_with(".zip"));
-    }
-
-    #[test]
-    fn import_ids_differ() {
-        assert_ne!(import_id(), import_id());
-        assert_eq!(import_id().len(), 32);
     }
 }
