@@ -44,6 +44,31 @@ pub async fn get_range_body(query: RangeQuery) -> Result<String, ServerFnError> 
     Ok(crate::components::range_body::render(view))
 }
 
+/// The calendar of listening days of `year` (the latest with listens when
+/// `None`) and what its months discovered, as HTML rendered here (see [`crate::components::calendar_body`]);
+/// its year links keep the range `range`.
+#[server(prefix = "/rpc", endpoint = "calendar", output = crate::codec::JsonText)]
+pub async fn get_calendar_body(
+    year: Option<i32>,
+    range: RangeQuery,
+) -> Result<String, ServerFnError> {
+    let year = year
+        .map(crate::stories::check_year)
+        .transpose()
+        .map_err(ServerFnError::new)?;
+    use chrono::Datelike;
+    let unread = |error| ServerFnError::new(format!("the figures cannot be read: {error}"));
+    let source = source()?;
+    let calendar = source.calendar(year).await.map_err(unread)?;
+    let mut discoveries = source.discoveries().await.map_err(unread)?;
+    discoveries.retain(|month| month.month.year() == calendar.year);
+    Ok(crate::components::calendar_body::render(
+        calendar,
+        discoveries,
+        &range,
+    ))
+}
+
 /// One artist over a range; `None` when never listened to.
 #[server(prefix = "/rpc", endpoint = "artist", output = crate::codec::JsonText)]
 pub async fn get_artist(

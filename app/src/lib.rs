@@ -1,7 +1,8 @@
 //! The dashboard of the listening-analytics system, as a Leptos app.
 //!
 //! - [`model`]: the types the page, the server functions and the JSON API share;
-//! - [`range`]: questions about a time range and their answers;
+//! - [`range`]: questions about a time range and their answers; [`stories`]:
+//!   the calendar of listening days and its streaks;
 //! - [`api`]: the server functions the page calls; [`account_api`]: those of
 //!   the settings and people pages;
 //! - `source` (server only): the read interface the server implements over MongoDB;
@@ -25,6 +26,7 @@ pub mod pages;
 pub mod range;
 #[cfg(feature = "ssr")]
 pub mod source;
+pub mod stories;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Meta, MetaTags, Title};

@@ -11,6 +11,7 @@ use crate::model::{
     Dashboard, Limit, PeopleView, PipelineHealth, SettingsView, Summary, TopArtist, TopSong,
 };
 use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
+use crate::stories::{Calendar, DiscoveryMonth};
 
 /// Read access to the aggregates, whatever stores them.
 #[async_trait]
@@ -35,6 +36,11 @@ pub trait AnalyticsSource: Send + Sync {
         track_uri: &str,
         query: &RangeQuery,
     ) -> Result<Option<SongDetail>, SourceError>;
+
+    /// A year's listening days and streaks (the latest year with listens when `None`).
+    async fn calendar(&self, year: Option<i32>) -> Result<Calendar, SourceError>;
+    /// What each month with listens discovered, in order.
+    async fn discoveries(&self) -> Result<Vec<DiscoveryMonth>, SourceError>;
 
     /// Everything the dashboard shows; a source that can read it in one go should.
     async fn dashboard(&self, limit: Limit) -> Result<Dashboard, SourceError> {

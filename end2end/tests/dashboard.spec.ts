@@ -222,6 +222,54 @@ test("picking a range changes the charts and tables to match the API", async ({ 
   await page.screenshot({ path: "artifacts/readme-dashboard.png", fullPage: true, clip: { x: 0, y: 0, width: 1400, height: 2250 } });
 });
 
+type Calendar = {
+  year: number;
+  first_year: number;
+  days: { start: string; plays: number }[];
+  longest: { days: number } | null;
+};
+
+test("the calendar shows a year's listening days and streaks, and moves between years", async ({ page }) => {
+  await page.goto("/");
+  const latest = await api<Calendar>(page, "/api/calendar");
+  const section = page.locator("#calendar");
+  const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const heatmap = (year: number) =>
+    section.getByRole("img", { name: `Listening hours per day of ${year}, darker for more` });
+  await expect(heatmap(latest.year).locator("svg rect")).toHaveCount(leap(latest.year) ? 366 : 365);
+  await expect(section.getByText(`${latest.year}: ${count(latest.days.length)} listening days`)).toBeVisible();
+  await expect(section.getByText(`Longest streak ever: ${latest.longest?.days} days`)).toBeVisible();
+
+  // The sample's busiest year before the latest, reached from the year after
+  // it by its link, followed with the keyboard.
+  const years: Calendar[] = [];
+  for (let year = latest.first_year; year < latest.year; year++) {
+    years.push(await api<Calendar>(page, `/api/calendar?year=${year}`));
+  }
+  const busiest = years.reduce((best, year) => (year.days.length > best.days.length ? year : best));
+  expect(busiest.days.length).toBeGreaterThan(31);
+  await page.goto(`/?year=${busiest.year + 1}`);
+  await section.getByRole("link", { name: `← ${busiest.year}` }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`year=${busiest.year}`));
+  await expect(heatmap(busiest.year).locator("svg rect")).toHaveCount(leap(busiest.year) ? 366 : 365);
+  await expect(section.getByText(`${busiest.year}: ${count(busiest.days.length)} listening days`)).toBeVisible();
+  await section.getByText(`${busiest.year} by month as a table`).click();
+  const table = section.getByRole("table", { name: `Listening days of ${busiest.year} by month` });
+  await expect(table.locator("tbody tr")).toHaveCount(12);
+  const january = busiest.days.filter((day) => day.start.startsWith(`${busiest.year}-01-`)).length;
+  await expect(table.locator("tbody tr").first().locator("td").first()).toHaveText(`${january} of 31`);
+
+  // What the year's months discovered, one row each.
+  const discoveries = await api<{ month: string; new_artists: number }[]>(page, "/api/discoveries");
+  const ofYear = discoveries.filter((month) => month.month.startsWith(`${busiest.year}-`));
+  const found = section.getByRole("table", { name: `Discoveries in ${busiest.year}` });
+  await expect(found.locator("tbody tr")).toHaveCount(ofYear.length);
+  await expect(found.locator("tbody tr").first().locator("td").first()).toHaveText(count(ofYear[0].new_artists));
+  mkdirSync("artifacts", { recursive: true });
+  await section.screenshot({ path: "artifacts/dashboard-calendar.png" });
+});
+
 test("artist and song pages show their totals, months and top songs", async ({ page }) => {
   await page.goto("/?preset=all-time&by=plays");
   const firstArtist = page.getByRole("table", { name: "Top artists in range" }).locator("tbody tr a").first();

@@ -504,16 +504,26 @@ fn upload(server: &common::Server, name: &str, bytes: Vec<u8>, again: bool) -> (
     (status, answer)
 }
 
-/// Waits until no import of the test person runs; their last import.
+/// Waits until no import of the test person runs; their last import, `id`.
 fn finished_import(server: &common::Server, id: &str) -> Value {
+    let report = finished_import_of(server, id);
+    let (_, imports) = server.get("/api/imports");
+    assert_eq!(imports["history"][0]["id"], id, "{imports}");
+    report
+}
+
+/// Waits until no import of the test person runs; their import `id`.
+fn finished_import_of(server: &common::Server, id: &str) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
         let (status, imports) = server.get("/api/imports");
         assert_eq!(status, 200, "{imports}");
         if imports["running"].is_null() {
-            let last = imports["history"][0].clone();
-            assert_eq!(last["id"], id, "{imports}");
-            return last;
+            let history = imports["history"].as_array().expect("a history");
+            let report = history.iter().find(|report| report["id"] == id);
+            return report
+                .cloned()
+                .unwrap_or_else(|| panic!("no import {id}: {imports}"));
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -868,4 +878,99 @@ fn uploads_that_are_not_a_whole_export_are_refused_and_nothing_of_them_is_kept()
     assert!(left.is_empty(), "nothing of them is kept: {left:?}");
     std::thread::sleep(std::time::Duration::from_millis(1000));
     assert_eq!(server.events(), 0);
+}
+
+/// The test person's imports as `server` lists them.
+fn imports_on(server: &common::Server) -> Value {
+    let (status, imports) = server.get("/api/imports");
+    assert_eq!(status, 200, "{imports}");
+    imports
+}
+
+#[test]
+fn a_second_import_of_a_person_waits_for_the_first_on_every_server_until_its_server_is_gone() {
+    let scenario = Scenario::new("one_import");
+    let file = scenario.generate("spotify_history.csv", 200_000, 19);
+    let other = scenario.generate("other.csv", 3_000, 23);
+    // What both files add up to: the second's rows after the first's.
+    let both = scenario.scratch_file("both.csv");
+    let mut text = std::fs::read_to_string(&file).expect("the file");
+    let other_text = std::fs::read_to_string(&other).expect("the other file");
+    text.push_str(other_text.split_once('\n').expect("a header").1);
+    std::fs::write(&both, text).expect("both files");
+    let expected = Expected::from_csv(&both);
+    let folder = |name: &str| {
+        scenario
+            .scratch_file(name)
+            .to_str()
+            .expect("a path")
+            .to_string()
+    };
+    let first_settings = [("UPLOAD_DIR", folder("uploads-first"))];
+    let first_settings: Vec<(&str, &str)> = first_settings
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let first = scenario.server_with(&first_settings);
+    let second = scenario.server_with(&[("UPLOAD_DIR", &folder("uploads-second"))]);
+
+    let history = std::fs::read(&file).expect("the file");
+    let (status, started) = upload(&first, "spotify_history.csv", history, false);
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_str().expect("an id").to_string();
+
+    // While it runs, neither this server nor another takes a second one.
+    let small = std::fs::read(&other).expect("the other file");
+    for server in [&first, &second] {
+        let (status, refused) = upload(server, "other.csv", small.clone(), false);
+        assert_eq!(status, 409, "{refused}");
+        let error = refused["error"].as_str().expect("an error");
+        assert!(
+            error.contains("spotify_history.csv") && error.contains("still running"),
+            "{error}"
+        );
+    }
+    let imports = imports_on(&second);
+    assert_eq!(imports["history"][0]["id"], id.as_str(), "{imports}");
+    assert_eq!(imports["history"][0]["state"], "Running", "{imports}");
+
+    // Its server dies during it: once its beat is 30 s old, the other
+    // server shows it stopped and takes the person's next upload.
+    assert!(
+        !imports_on(&first)["running"].is_null(),
+        "the import ended before its server could be killed"
+    );
+    first.kill();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let stopped = loop {
+        let imports = imports_on(&second);
+        let last = imports["history"][0].clone();
+        if last["state"] != "Running" {
+            break last;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never shown stopped: {imports}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let reason = stopped["state"]["Incomplete"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("the server running it stopped"),
+        "{stopped}"
+    );
+    let (status, again) = upload(&second, "other.csv", small, false);
+    assert_eq!(status, 202, "{again}");
+    let again = finished_import(&second, again["id"].as_str().expect("an id"));
+    assert_eq!(again["state"], "Complete", "{again}");
+
+    // The first server comes back and resumes its import: both end exact.
+    let first = scenario.server_with(&first_settings);
+    let resumed = finished_import_of(&first, &id);
+    assert_eq!(resumed["state"], "Complete", "{resumed}");
+    first.wait_for_events(expected.events);
+    expected.assert_served_by(&first);
+    expected.assert_served_by(&second);
 }

@@ -1,8 +1,10 @@
 //! The dashboard page: totals, top songs and top artists, updated live as
-//! the server pushes new figures.
+//! the server pushes new figures; then a time range to explore and the
+//! calendar of listening days, both fetched again as the figures change.
 
 use leptos::prelude::*;
 
+use super::calendar::CalendarSection;
 use super::range_view::RangeExplorer;
 use super::ranking::{artists_ranked, songs_ranked, RankingPanel};
 use crate::api::{get_dashboard, DASHBOARD_ROWS};
@@ -18,6 +20,16 @@ pub fn DashboardPage() -> impl IntoView {
     let refresh_error = RwSignal::new(None::<String>);
     #[cfg(feature = "hydrate")]
     follow_pushed_figures(refreshed, refresh_error);
+    // The figures the page was rendered with count as the first version,
+    // so the first push (sent as the stream opens) asks for the range and
+    // the calendar again only if the figures changed since.
+    let version = Signal::derive(move || match refreshed.get() {
+        Some(latest) => latest.summary.updated_at,
+        None => first_load
+            .get_untracked()
+            .and_then(Result::ok)
+            .and_then(|first| first.summary.updated_at),
+    });
 
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the latest figures…"</p> }>
@@ -38,16 +50,8 @@ pub fn DashboardPage() -> impl IntoView {
                 })
             }}
         </Suspense>
-        // The figures the page was rendered with count as the first version,
-        // so the first push (sent as the stream opens) asks for the range
-        // again only if the figures changed since.
-        <RangeExplorer version=Signal::derive(move || match refreshed.get() {
-            Some(latest) => latest.summary.updated_at,
-            None => first_load
-                .get_untracked()
-                .and_then(Result::ok)
-                .and_then(|first| first.summary.updated_at),
-        }) />
+        <RangeExplorer version />
+        <CalendarSection version />
     }
 }
 

@@ -1,6 +1,9 @@
 //! The dashboard's components.
 
 pub mod bar_chart;
+pub mod calendar;
+#[cfg(feature = "ssr")]
+pub mod calendar_body;
 pub mod dashboard;
 pub mod detail;
 pub mod import;

@@ -87,9 +87,9 @@ pub fn RangeExplorer(
 /// built or changed afterwards). Read back only from its own empty form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RenderedHtml {
+pub(crate) struct RenderedHtml {
     #[serde(skip)]
-    html: String,
+    pub html: String,
 }
 
 /// Presets and the metric as links, the custom range as a plain form: all

@@ -1,10 +1,13 @@
 //! Charts of time drawn with plotters as SVG: the listening clock (a heatmap
-//! of weekday × hour) and listening over time (an area chart). As with the
+//! of weekday × hour), listening over time (an area chart) and a year's
+//! calendar (a heatmap of its days, a column per week). As with the
 //! bar charts, only primitives with explicit anchors are drawn, so the
 //! server and the browser produce the same SVG; axes carry their units.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use chrono::{Datelike, NaiveDate};
 
 use crate::range::{Bucket, ClockCell, TimePoint};
 
@@ -12,6 +15,9 @@ const GREEN: RGBColor = RGBColor(29, 185, 84);
 const TEXT: RGBColor = RGBColor(40, 40, 40);
 const GRID: RGBColor = RGBColor(200, 200, 200);
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 fn font(size: f64, h: HPos, v: VPos) -> TextStyle<'static> {
     ("sans-serif", size)
@@ -72,6 +78,80 @@ pub fn render_clock(cells: &[ClockCell]) -> Result<String, String> {
         root.draw(&Text::new(
             "hour of the day (UTC) · darker = more listening hours",
             (LEFT, TOP + 7 * CELL_H + 10),
+            font(14.0, HPos::Left, VPos::Top),
+        ))
+        .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// A year's days as a heatmap: a column per week (from Monday), a row per
+/// weekday, darker for more listening time; days without listens faint.
+/// `days` are the year's days with listens.
+pub fn render_calendar(year: i32, days: &[TimePoint]) -> Result<String, String> {
+    const LEFT: i32 = 44;
+    const TOP: i32 = 26;
+    const CELL: i32 = 14;
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| format!("no year {year}"))?;
+    let next = NaiveDate::from_ymd_opt(year + 1, 1, 1).ok_or_else(|| format!("no year {year}"))?;
+    let offset = first.weekday().num_days_from_monday() as i32;
+    let length = (next - first).num_days() as i32;
+    let weeks = (offset + length + 6) / 7;
+    let width = (LEFT + weeks * CELL + 4) as u32;
+    let height = (TOP + 7 * CELL + 30) as u32;
+    // Where a day is drawn: its week's column and its weekday's row.
+    let place = |day: NaiveDate| {
+        let index = offset + (day - first).num_days() as i32;
+        (LEFT + index / 7 * CELL, TOP + index % 7 * CELL)
+    };
+    let listened: std::collections::HashMap<NaiveDate, i64> =
+        days.iter().map(|day| (day.start, day.ms_played)).collect();
+    let most = days
+        .iter()
+        .map(|day| day.ms_played)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        for (month, name) in MONTHS.iter().enumerate() {
+            let Some(start) = NaiveDate::from_ymd_opt(year, month as u32 + 1, 1) else {
+                continue;
+            };
+            // Above the first whole week of the month.
+            let (x, _) = place(start + chrono::Duration::days(6));
+            root.draw(&Text::new(
+                name.to_string(),
+                (x, TOP - 6),
+                font(14.0, HPos::Left, VPos::Bottom),
+            ))
+            .map_err(|e| e.to_string())?;
+        }
+        for row in [0, 2, 4] {
+            root.draw(&Text::new(
+                WEEKDAYS[row].to_string(),
+                (LEFT - 6, TOP + row as i32 * CELL + CELL / 2),
+                font(14.0, HPos::Right, VPos::Center),
+            ))
+            .map_err(|e| e.to_string())?;
+        }
+        for day in first.iter_days().take(length as usize) {
+            let (x, y) = place(day);
+            let colour = match listened.get(&day) {
+                Some(&ms) => GREEN.mix(0.25 + 0.75 * ms as f64 / most as f64),
+                None => GRID.mix(0.12),
+            };
+            root.draw(&Rectangle::new(
+                [(x + 1, y + 1), (x + CELL - 1, y + CELL - 1)],
+                colour.filled(),
+            ))
+            .map_err(|e| e.to_string())?;
+        }
+        root.draw(&Text::new(
+            "a column per week · darker = more listening hours (UTC days)",
+            (LEFT, TOP + 7 * CELL + 10),
             font(14.0, HPos::Left, VPos::Top),
         ))
         .map_err(|e| e.to_string())?;
@@ -192,6 +272,35 @@ mod tests {
         for label in ["Mon", "Sun", "\n00\n", "\n21\n", "hour of the day (UTC)"] {
             assert!(svg.contains(label), "{label} missing");
         }
+    }
+
+    #[test]
+    fn a_calendar_draws_every_day_of_its_year_darker_for_more_listening() {
+        let day = |text: &str| text.parse::<NaiveDate>().unwrap();
+        let listened = |start: &str, hours: i64| TimePoint {
+            start: day(start),
+            plays: 1,
+            ms_played: hours * 3_600_000,
+        };
+        let days = [listened("2024-01-01", 1), listened("2024-12-31", 4)];
+        let svg = render_calendar(2024, &days).unwrap();
+        assert_eq!(svg.matches("<rect").count(), 366, "a leap year");
+        assert_eq!(
+            render_calendar(2023, &[]).unwrap().matches("<rect").count(),
+            365
+        );
+        for label in ["Jan", "Dec", "Mon", "Fri", "UTC days"] {
+            assert!(svg.contains(label), "{label} missing");
+        }
+        // The busiest day is drawn opaque, the other lighter, the rest faint.
+        let cells = |opacity: &str| svg.matches(&format!(r#"opacity="{opacity}" fill"#)).count();
+        assert_eq!(
+            cells("1"),
+            1 + 12 + 3 + 1,
+            "the busiest day, then every label"
+        );
+        assert_eq!(cells("0.4375"), 1);
+        assert_eq!(cells("0.12"), 364);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! refused or does not arrive whole; a server stopped during an import
 //! resumes it at its next start.
 
+mod beat;
 mod names;
 mod report;
 
@@ -29,6 +30,7 @@ use crate::import::{prepare, ImportError, ImportObserver, ImportOptions, ImportS
 use crate::ingest::export::ArchiveLimits;
 use crate::store::imports::PersonImports;
 use crate::store::TopicStore;
+use beat::{alive_since, Beat};
 pub use names::upload_name;
 use names::{import_id, runner_name, RUNNER_FILE};
 use report::{finish, not_history, PageObserver};
@@ -86,6 +88,15 @@ pub enum UploadRefused {
     Unrecorded,
 }
 
+impl UploadRefused {
+    fn busy(running: &ImportReport) -> Self {
+        Self::Busy {
+            upload: running.upload.clone(),
+            started: running.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        }
+    }
+}
+
 /// A person's import slot, taken: the import's report as it goes, and
 /// whether it is asked to stop.
 #[derive(Clone)]
@@ -110,6 +121,8 @@ pub enum Stopped {
     Yes,
     /// It is still ending (waiting for the broker): what comes next must wait.
     StillEnding,
+    /// Another server runs it: what comes next must wait until it ends.
+    Elsewhere,
 }
 
 /// How often an import the broker did not take whole runs again, and how long after.
@@ -176,7 +189,12 @@ impl WebImports {
             .get(person)
             .map(|running| running.stop.clone())
         else {
-            return Stopped::Yes;
+            // Another server's import is not stopped from here: what comes
+            // next waits until it ends.
+            return match self.running_elsewhere(person).await {
+                Ok(Some(_)) => Stopped::Elsewhere,
+                Ok(None) | Err(_) => Stopped::Yes,
+            };
         };
         stop.store(true, Ordering::Relaxed);
         let deadline = Instant::now() + STOP_PATIENCE;
@@ -203,7 +221,8 @@ impl WebImports {
         let running = self
             .progress(person)
             .map(|progress| progress.borrow().clone());
-        let history = self.0.store.import_runs(person).await.map_err(|error| {
+        let history = self.0.store.import_runs(person, alive_since()).await;
+        let history = history.map_err(|error| {
             tracing::warn!("cannot read an import history: {error}");
             "the import history cannot be read right now; try again in a moment".to_string()
         })?;
@@ -245,14 +264,12 @@ impl WebImports {
             state: ImportState::Running,
             again: false,
         };
+        self.refuse_if_running_here(person)?;
+        self.refuse_if_running_elsewhere(person).await?;
         {
             let mut running = self.running();
             if let Some(busy) = running.get(person) {
-                let busy = busy.progress.borrow();
-                return Err(UploadRefused::Busy {
-                    upload: busy.upload.clone(),
-                    started: busy.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                });
+                return Err(UploadRefused::busy(&busy.progress.borrow()));
             }
             self.count_upload(person)?;
             running.insert(person.clone(), Running::new(report.clone()));
@@ -269,6 +286,41 @@ impl WebImports {
         };
         reservation.make_folder().await?;
         Ok(reservation)
+    }
+
+    fn refuse_if_running_here(&self, person: &PersonId) -> Result<(), UploadRefused> {
+        match self.running().get(person) {
+            Some(busy) => Err(UploadRefused::busy(&busy.progress.borrow())),
+            None => Ok(()),
+        }
+    }
+
+    /// The person's import another server runs, as the history says.
+    async fn running_elsewhere(
+        &self,
+        person: &PersonId,
+    ) -> Result<Option<ImportReport>, crate::store::StoreError> {
+        let found = self
+            .0
+            .store
+            .import_running_elsewhere(person, &self.0.runner, alive_since())
+            .await;
+        if let Err(error) = &found {
+            tracing::warn!("cannot read whether an import runs elsewhere: {error}");
+        }
+        found
+    }
+
+    /// Another server may run the person's import: their one slot is
+    /// checked in the history too, when the upload begins and again before
+    /// its import starts (two started within the same moment on two servers
+    /// are not caught).
+    async fn refuse_if_running_elsewhere(&self, person: &PersonId) -> Result<(), UploadRefused> {
+        match self.running_elsewhere(person).await {
+            Ok(Some(busy)) => Err(UploadRefused::busy(&busy)),
+            Ok(None) => Ok(()),
+            Err(_) => Err(UploadRefused::Unrecorded),
+        }
     }
 
     fn count_upload(&self, person: &PersonId) -> Result<(), UploadRefused> {
@@ -324,6 +376,9 @@ impl Reservation {
         let prepared = prepare(&options)
             .await
             .map_err(|error| UploadRefused::NotHistory(not_history(&self.report.upload, error)))?;
+        self.imports
+            .refuse_if_running_elsewhere(&self.person)
+            .await?;
         // Written before anything is sent: a server stopped from then on resumes it.
         let store = &self.imports.0.store;
         if let Err(error) = store
@@ -385,6 +440,7 @@ impl WebImports {
             let store = imports.0.store.clone();
             let registry = PersonImports::of(store.clone(), person.clone());
             let progress = running.progress.clone();
+            let beat = Beat::start(store.clone(), person.clone(), progress.subscribe());
             let observer = Arc::new(PageObserver {
                 running,
                 folder: folder.clone(),
@@ -412,6 +468,7 @@ impl WebImports {
                     Err(error) => Err(error),
                 };
             }
+            drop(beat);
             if imports.0.pausing.load(Ordering::Relaxed) {
                 tracing::info!("an import from the page is left for the next start to resume");
                 return;

@@ -1,7 +1,8 @@
 //! Time-range questions answered from each person's aggregates
-//! ([`query`]), and the partitions this server holds, whose aggregates the
+//! ([`query`]; what each month discovered, [`discovery`]), and the partitions this server holds, whose aggregates the
 //! consumer counts into and every request reads ([`held`]).
 
+pub mod discovery;
 pub mod held;
 pub mod query;
 pub mod question;

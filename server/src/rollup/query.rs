@@ -44,7 +44,7 @@ fn span_of(range: DateRange) -> Option<(Millis, Millis)> {
 
 /// A month as a range sees it.
 #[derive(Clone, Copy)]
-enum Piece<'a> {
+pub(super) enum Piece<'a> {
     /// Covered whole, its sums kept: they answer.
     Whole(MonthKey, &'a Month),
     /// Cut by the range, or without sums: its listens at offsets
@@ -53,14 +53,14 @@ enum Piece<'a> {
 }
 
 impl<'a> Piece<'a> {
-    fn key(&self) -> MonthKey {
+    pub(super) fn key(&self) -> MonthKey {
         match self {
             Piece::Whole(key, _) | Piece::Cut(key, ..) => *key,
         }
     }
 
     /// The listens of the piece in the range: (row index, offset in the month).
-    fn rows(&self) -> impl Iterator<Item = (usize, u32)> + 'a {
+    pub(super) fn rows(&self) -> impl Iterator<Item = (usize, u32)> + 'a {
         let (month, from, to) = match *self {
             Piece::Whole(_, month) => (month, 0, u32::MAX),
             Piece::Cut(_, month, from, to) => (month, from, to),
@@ -85,7 +85,7 @@ struct Followed {
 
 impl Aggregates {
     /// The months with listens in `range`, each whole or cut.
-    fn pieces(&self, range: DateRange) -> impl Iterator<Item = Piece<'_>> {
+    pub(super) fn pieces(&self, range: DateRange) -> impl Iterator<Item = Piece<'_>> {
         let span = span_of(range);
         let keys = span.map(|(from, to)| {
             let first = if from == Millis::MIN {
@@ -134,7 +134,7 @@ impl Aggregates {
     }
 
     /// Counts of the listen at row `index` of a month.
-    fn row_counts(&self, month: &Month, index: usize) -> (u32, Counts) {
+    pub(super) fn row_counts(&self, month: &Month, index: usize) -> (u32, Counts) {
         let row = &month.rows()[index];
         let song = self.catalog().naming(row.naming).song;
         let skipped = self.catalog().context(row.context).skipped;
@@ -184,7 +184,7 @@ impl Aggregates {
     }
 
     /// The artist number a song shows.
-    fn song_artist(&self, song: usize) -> u32 {
+    pub(super) fn song_artist(&self, song: usize) -> u32 {
         self.catalog().naming(self.songs()[song].naming).artist
     }
 
@@ -401,6 +401,27 @@ impl Aggregates {
 
     /// Plays and listening time per step of `bucket`, steps without listens included.
     pub fn over_time(&self, range: DateRange, bucket: Bucket) -> Vec<TimePoint> {
+        fill_gaps(self.sums_by_step(range, |day| bucket.start_of(day)), bucket)
+    }
+
+    /// Plays and listening time of every UTC day with listens, in order.
+    pub fn listening_days(&self) -> Vec<TimePoint> {
+        let days = self.sums_by_step(DateRange::ALL_TIME, |day| day);
+        days.into_iter()
+            .map(|(start, counts)| TimePoint {
+                start,
+                plays: counts.plays,
+                ms_played: counts.ms_played,
+            })
+            .collect()
+    }
+
+    /// Plays and listening time by the step (`step_of` a day) of the range's days with listens.
+    fn sums_by_step(
+        &self,
+        range: DateRange,
+        step_of: impl Fn(NaiveDate) -> NaiveDate,
+    ) -> BTreeMap<NaiveDate, Counts> {
         let mut steps: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
         // Consecutive quarters mostly share a day: they are added up, and
         // the day's step found, once per day.
@@ -408,7 +429,7 @@ impl Aggregates {
         let mut flush = |day: Option<((MonthKey, u32), Counts)>| {
             if let Some(((key, index), counts)) = day {
                 let date = key.first_day() + chrono::Duration::days(i64::from(index));
-                steps.entry(bucket.start_of(date)).or_default().add(&counts);
+                steps.entry(step_of(date)).or_default().add(&counts);
             }
         };
         self.for_each_quarter(range, |key, quarter, plays, ms| {
@@ -424,7 +445,7 @@ impl Aggregates {
             }
         });
         flush(day);
-        fill_gaps(steps, bucket)
+        steps
     }
 
     /// How the plays of the range split by platform, shuffle and the way tracks started and ended.
@@ -662,6 +683,82 @@ mod tests {
         let one_day = state.top_songs_in(range("2024-01-31", "2024-02-01"), Metric::Plays, 10);
         assert_eq!(one_day.len(), 1);
         assert_eq!(one_day[0].track_name, "Song a");
+    }
+
+    #[test]
+    fn each_month_discovers_the_songs_and_artists_first_heard_in_it() {
+        let months: Vec<(String, i64, i64, i64, i64, i64)> = state_of(&sample())
+            .discoveries()
+            .iter()
+            .map(|m| {
+                let month = m.month.to_string();
+                (
+                    month,
+                    m.new_songs,
+                    m.new_artists,
+                    m.plays,
+                    m.ms_played,
+                    m.ms_new,
+                )
+            })
+            .collect();
+        assert_eq!(
+            months,
+            vec![
+                ("2024-01-01".into(), 1, 1, 1, 1000, 1000),
+                // b (of Adele, heard before) and c (Muse's first); a again.
+                ("2024-02-01".into(), 2, 1, 5, 11500, 10500),
+                ("2024-03-01".into(), 1, 0, 1, 100, 100),
+            ]
+        );
+    }
+
+    /// What each month discovered, computed listen by listen.
+    fn discovered(listens: &[ListenEvent]) -> Vec<app::stories::DiscoveryMonth> {
+        let month_of = |l: &ListenEvent| l.ts.date_naive().with_day(1).unwrap();
+        let mut first_song: std::collections::HashMap<&str, NaiveDate> = Default::default();
+        let mut first_artist: std::collections::HashMap<&str, NaiveDate> = Default::default();
+        for l in listens {
+            let month = month_of(l);
+            let song = first_song.entry(&l.track_uri).or_insert(month);
+            *song = (*song).min(month);
+            let artist = first_artist.entry(&l.artist_name).or_insert(month);
+            *artist = (*artist).min(month);
+        }
+        let mut months: BTreeMap<NaiveDate, app::stories::DiscoveryMonth> = BTreeMap::new();
+        for l in listens {
+            let month = month_of(l);
+            let found = months
+                .entry(month)
+                .or_insert_with(|| app::stories::DiscoveryMonth::empty(month));
+            found.plays += 1;
+            found.ms_played += l.ms_played as i64;
+            if first_song[l.track_uri.as_str()] == month {
+                found.ms_new += l.ms_played as i64;
+            }
+        }
+        for (_, month) in first_song {
+            months.get_mut(&month).unwrap().new_songs += 1;
+        }
+        for (_, month) in first_artist {
+            months.get_mut(&month).unwrap().new_artists += 1;
+        }
+        months.into_values().collect()
+    }
+
+    #[test]
+    fn discoveries_equal_a_count_listen_by_listen_with_and_without_a_months_sums() {
+        // A few dozen listens a month (read one by one), then over 256 (summed).
+        for listens in [spread(), listens_every(3000, 10)] {
+            let mut listens = listens;
+            for (i, l) in listens.iter_mut().enumerate() {
+                // Songs keep coming (one new in every 40 listens), each of one artist.
+                let song = i / 40 + i % 3;
+                l.track_uri = format!("spotify:track:n{song}");
+                l.artist_name = format!("Artist {}", song % 7);
+            }
+            assert_eq!(state_of(&listens).discoveries(), discovered(&listens));
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@ use app::range::{
     ArtistDetail, Bucket, ClockCell, DateRange, RangeQuery, RangeView, Shares, SkippedSong,
     SongDetail, TimePoint, TopAlbum,
 };
-use chrono::NaiveDate;
+use app::stories::{Calendar, DiscoveryMonth, YEARS};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Aggregates;
@@ -66,6 +67,26 @@ pub enum Question {
         query: RangeQuery,
         limit: Limit,
     },
+    /// A year's listening days and the streaks (the latest year with
+    /// listens when none is given), as of `today` (see [`Question::calendar`]).
+    Calendar {
+        year: Option<i32>,
+        today: NaiveDate,
+    },
+    /// What each month discovered, every month with listens.
+    Discoveries,
+}
+
+impl Question {
+    /// The calendar of `year` as of today. Today is part of the question:
+    /// an answer kept while the figures do not change (the current streak
+    /// depends on the day) is not given again the day after.
+    pub fn calendar(year: Option<i32>) -> Self {
+        Question::Calendar {
+            year,
+            today: chrono::Utc::now().date_naive(),
+        }
+    }
 }
 
 /// The first and last day with listens, and the days a query resolved to.
@@ -92,6 +113,8 @@ pub enum Answer {
     Artist(ArtistDetail),
     Song(SongDetail),
     View(RangeView),
+    Calendar(Calendar),
+    Discoveries(Vec<DiscoveryMonth>),
 }
 
 impl Answer {
@@ -109,6 +132,8 @@ impl Answer {
             Answer::Artist(value) => serde_json::to_string(value),
             Answer::Song(value) => serde_json::to_string(value),
             Answer::View(value) => serde_json::to_string(value),
+            Answer::Calendar(value) => serde_json::to_string(value),
+            Answer::Discoveries(value) => serde_json::to_string(value),
         }
     }
 }
@@ -180,7 +205,20 @@ pub fn answer(aggregates: &Aggregates, question: &Question) -> Result<Answer, Re
             })?)
         }
         Question::View { query, limit } => Answer::View(aggregates.view(query, rows(limit))),
+        Question::Calendar { year, today } => Answer::Calendar(calendar(aggregates, *year, *today)),
+        Question::Discoveries => Answer::Discoveries(aggregates.discoveries()),
     })
+}
+
+/// The calendar of `year` (UTC days, as every day here), from the days with
+/// listens in the years a calendar is drawn for.
+fn calendar(aggregates: &Aggregates, year: Option<i32>, today: NaiveDate) -> Calendar {
+    let mut days = aggregates.listening_days();
+    days.retain(|day| YEARS.contains(&day.start.year()));
+    let year = year
+        .or_else(|| days.last().map(|day| day.start.year()))
+        .unwrap_or(today.year());
+    Calendar::of(year, days, today)
 }
 
 /// Refuses a series of more than [`MAX_STEPS`] steps.

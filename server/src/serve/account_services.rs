@@ -166,9 +166,7 @@ impl AccountSettings for PersonSettings {
             ));
         }
         // What their running import sent must come before the deletion.
-        if self.imports.stop(&self.viewer.person).await == Stopped::StillEnding {
-            return Err(import_still_ending());
-        }
+        refuse_unless_stopped(self.imports.stop(&self.viewer.person).await)?;
         admin::forget_data(self.auth.store(), &self.kafka, &self.viewer.person)
             .await
             .map_err(removal_failed)?;
@@ -177,13 +175,21 @@ impl AccountSettings for PersonSettings {
     }
 }
 
-/// A deletion refused while an import of the person is still ending.
-fn import_still_ending() -> AccountError {
-    AccountError(
-        "an import of this person is still ending (the message broker is slow to take it), \
-         so nothing was deleted yet; try again in a few minutes"
-            .into(),
-    )
+/// A deletion goes on only once no import of the person runs.
+fn refuse_unless_stopped(stopped: Stopped) -> Result<(), AccountError> {
+    let why = match stopped {
+        Stopped::Yes => return Ok(()),
+        Stopped::StillEnding => {
+            "an import of this person is still ending (the message broker is slow to take it)"
+        }
+        Stopped::Elsewhere => {
+            "an import of this person runs on another server of this site (the Import page \
+             shows it)"
+        }
+    };
+    Err(AccountError(format!(
+        "{why}, so nothing was deleted yet; try again once it has ended"
+    )))
 }
 
 /// A removal that failed, said without hosts (logged instead).
@@ -299,9 +305,7 @@ impl PeopleAdmin for Administration {
         }
         // Their running import ends first: nothing of theirs is written after.
         if let Ok(Some(account)) = self.auth.store().account(&name.key()).await {
-            if self.imports.stop(&account.id).await == Stopped::StillEnding {
-                return Err(import_still_ending());
-            }
+            refuse_unless_stopped(self.imports.stop(&account.id).await)?;
         }
         admin::remove_person(self.auth.store(), &self.kafka, &name)
             .await

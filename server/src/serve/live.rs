@@ -20,6 +20,7 @@ use super::ask::{Answered, Asker};
 use super::owners::Directory;
 use crate::rollup::question::{Answer, Question, Refusal};
 use app::source::{AnalyticsSource, SourceError};
+use app::stories::{Calendar, DiscoveryMonth};
 use async_trait::async_trait;
 use tokio::sync::watch;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
@@ -428,6 +429,20 @@ impl AnalyticsSource for PersonAnalytics {
         match self.ask(&question).await? {
             Some(Answer::Song(detail)) => Ok(Some(detail)),
             None => Ok(None),
+            _ => Err(unexpected()),
+        }
+    }
+
+    async fn calendar(&self, year: Option<i32>) -> Result<Calendar, SourceError> {
+        match self.ask(&Question::calendar(year)).await? {
+            Some(Answer::Calendar(calendar)) => Ok(calendar),
+            _ => Err(unexpected()),
+        }
+    }
+
+    async fn discoveries(&self) -> Result<Vec<DiscoveryMonth>, SourceError> {
+        match self.ask(&Question::Discoveries).await? {
+            Some(Answer::Discoveries(months)) => Ok(months),
             _ => Err(unexpected()),
         }
     }

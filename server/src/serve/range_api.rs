@@ -1,4 +1,6 @@
-//! The JSON API of time ranges: every endpoint takes `from` and `to` (ISO
+//! The JSON API of time ranges (and of a year's calendar, `/api/calendar`,
+//! and what each month discovered, `/api/discoveries`):
+//! every range endpoint takes `from` and `to` (ISO
 //! dates, from included, to excluded, UTC) or a `preset`
 //! (`last-7-days`, `last-30-days`, `latest-year`, `all-time`), and is
 //! answered from the person's aggregates, by this server or the one that
@@ -8,11 +10,13 @@
 
 use app::model::Limit;
 use app::range::{Bucket, RangeQuery};
+use app::stories::{parse_year, CALENDAR_PATH, DISCOVERIES_PATH};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
+use serde::Deserialize;
 
 use super::answer::{stale_reason, with_stale, ApiError};
 use super::auth::Viewer;
@@ -31,6 +35,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/shares", get(shares))
         .route("/api/artists/{name}", get(artist))
         .route("/api/songs/{uri}", get(song))
+        .route(CALENDAR_PATH, get(calendar))
+        .route(DISCOVERIES_PATH, get(discoveries))
+}
+
+/// What `/api/calendar` takes: the year, alone.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarArgs {
+    year: Option<String>,
 }
 
 /// The query parameters of a range endpoint, read and checked.
@@ -229,6 +242,32 @@ async fn song(
     })
     .await
 }
+
+/// A year's listening days and streaks.
+async fn calendar(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiQuery(args): ApiQuery<CalendarArgs>,
+) -> Response {
+    match parse_year(args.year.as_deref()) {
+        Ok(year) => ask(&state, &viewer, &Question::calendar(year)).await,
+        Err(error) => ApiError::BadRequest(error).into_response(),
+    }
+}
+
+/// What each month discovered; it takes no parameters.
+async fn discoveries(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiQuery(NoArgs {}): ApiQuery<NoArgs>,
+) -> Response {
+    ask(&state, &viewer, &Question::Discoveries).await
+}
+
+/// What an endpoint without parameters takes: none (any is refused).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoArgs {}
 
 /// `/api/top-songs` and `/api/top-artists` with a range: the same shape, from the listens.
 pub async fn ranked(

@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -499,6 +499,10 @@ pub struct Expected {
     pub rejected: u64,
     pub songs: HashMap<String, SongCount>,
     pub artists: HashMap<String, Count>,
+    /// Plays and listening time by UTC day (`YYYY-MM-DD`); skips are not counted.
+    pub days: BTreeMap<String, Count>,
+    /// Plays and listening time by UTC month (`YYYY-MM`) and song; skips are not counted.
+    pub song_months: BTreeMap<(String, String), Count>,
     pub last_listen: String,
 }
 
@@ -619,6 +623,19 @@ impl Expected {
         artist_count.plays += 1;
         artist_count.ms_played += ms_played;
         artist_count.skips += skip;
+        let day = self
+            .days
+            .entry(time.get(..10).unwrap_or(time).to_string())
+            .or_default();
+        day.plays += 1;
+        day.ms_played += ms_played;
+        let month = time.get(..7).unwrap_or(time).to_string();
+        let song_month = self
+            .song_months
+            .entry((month, key.to_string()))
+            .or_default();
+        song_month.plays += 1;
+        song_month.ms_played += ms_played;
         if time > self.last_listen.as_str() {
             self.last_listen = time.to_string();
         }
