@@ -260,6 +260,11 @@ test("the calendar shows a year's listening days and streaks, and moves between 
   const january = busiest.days.filter((day) => day.start.startsWith(`${busiest.year}-01-`)).length;
   await expect(table.locator("tbody tr").first().locator("td").first()).toHaveText(`${january} of 31`);
 
+  // Picking a range leaves the calendar on its year.
+  await page.getByRole("navigation", { name: "Time range" }).getByRole("link", { name: "Last 30 days" }).click();
+  await expect(page).toHaveURL(new RegExp(`preset=last-30-days.*year=${busiest.year}`));
+  await expect(section.getByText(`${busiest.year}: ${count(busiest.days.length)} listening days`)).toBeVisible();
+
   // What the year's months discovered, one row each.
   const discoveries = await api<{ month: string; new_artists: number }[]>(page, "/api/discoveries");
   const ofYear = discoveries.filter((month) => month.month.startsWith(`${busiest.year}-`));

@@ -16,6 +16,7 @@ use super::time_charts::render_over_time;
 use crate::api::get_range_body;
 use crate::format;
 use crate::range::{Bucket, DateRange, Metric, Preset, RangeQuery, TimePoint};
+use crate::stories::parse_year;
 
 /// The range the URL asks for, or why it cannot be read.
 pub fn query_from_url() -> Memo<Result<RangeQuery, String>> {
@@ -92,10 +93,26 @@ pub(crate) struct RenderedHtml {
     pub html: String,
 }
 
+/// The year of the calendar the URL shows, when it names a valid one: kept
+/// by the range's links, so that picking a range leaves the calendar where it is.
+fn calendar_year() -> Memo<Option<i32>> {
+    let params = use_query_map();
+    Memo::new(move |_| parse_year(params.read().get_str("year")).ok().flatten())
+}
+
+/// The dashboard's address for `query`, with the calendar's `year`.
+fn dashboard_href(query: RangeQuery, year: Option<i32>) -> String {
+    match year {
+        Some(year) => format!("/?{}&year={year}", query.to_query_string()),
+        None => format!("/?{}", query.to_query_string()),
+    }
+}
+
 /// Presets and the metric as links, the custom range as a plain form: all
 /// work with the keyboard, and without scripts.
 #[component]
 fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
+    let year = calendar_year();
     let presets = Preset::ALL.map(|preset| {
         let label = match preset {
             Preset::Last7Days => "Last 7 days",
@@ -110,7 +127,7 @@ fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
                 to: None,
                 metric: query.get().metric,
             };
-            format!("/?{}", chosen.to_query_string())
+            dashboard_href(chosen, year.get())
         };
         let current = move || {
             let query = query.get();
@@ -126,14 +143,11 @@ fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
     let metrics =
         [(Metric::Plays, "Plays"), (Metric::Time, "Listening time")].map(|(metric, label)| {
             let href = move || {
-                format!(
-                    "/?{}",
-                    RangeQuery {
-                        metric,
-                        ..query.get()
-                    }
-                    .to_query_string()
-                )
+                let chosen = RangeQuery {
+                    metric,
+                    ..query.get()
+                };
+                dashboard_href(chosen, year.get())
             };
             let current = move || (query.get().metric == metric).then_some("true");
             view! { <a class="chip" href=href aria-current=current>{label}</a> }
@@ -160,6 +174,7 @@ fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
                 <label>"From " <input type="date" name="from" value=from /></label>
                 <label>"To (excluded) " <input type="date" name="to" value=to /></label>
                 <input type="hidden" name="by" value=by />
+                {move || year.get().map(|year| view! { <input type="hidden" name="year" value=year /> })}
                 <button type="submit">"Show range"</button>
             </form>
             <div class="chips" role="group" aria-label="Rank by">{metrics}</div>
