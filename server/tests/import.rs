@@ -972,5 +972,7 @@ fn a_second_import_of_a_person_waits_for_the_first_on_every_server_until_its_ser
     assert_eq!(resumed["state"], "Complete", "{resumed}");
     first.wait_for_events(expected.events);
     expected.assert_served_by(&first);
+    // The other server reads the totals the partition's owner wrote, a moment later.
+    second.wait_for_events(expected.events);
     expected.assert_served_by(&second);
 }
