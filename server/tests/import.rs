@@ -800,6 +800,12 @@ fn uploads_that_are_not_a_whole_export_are_refused_and_nothing_of_them_is_kept()
     let spool = scenario.scratch_file("uploads");
     let server = scenario.server_with(&[("UPLOAD_DIR", spool.to_str().expect("a path"))]);
     let expected_shape = "Upload my_spotify_data.zip as Spotify sent it";
+    // Refused (422), saying what an export looks like.
+    let not_an_export = |status: u16, refused: &Value| {
+        assert_eq!(status, 422, "{refused}");
+        let error = refused["error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected_shape), "{refused}");
+    };
 
     // A zip of other things.
     let other = scenario.scratch_file("photos.zip");
@@ -830,13 +836,7 @@ fn uploads_that_are_not_a_whole_export_are_refused_and_nothing_of_them_is_kept()
     let mut zip = std::fs::read(&zip_path).unwrap();
     zip.truncate(zip.len() / 2);
     let (status, refused) = upload(&server, "my_spotify_data.zip", zip, false);
-    assert_eq!(status, 422, "{refused}");
-    assert!(
-        refused["error"]
-            .as_str()
-            .is_some_and(|e| e.contains(expected_shape)),
-        "{refused}"
-    );
+    not_an_export(status, &refused);
 
     // JSON of another shape.
     let (status, refused) = upload(
@@ -845,13 +845,7 @@ fn uploads_that_are_not_a_whole_export_are_refused_and_nothing_of_them_is_kept()
         br#"{"playlists": []}"#.to_vec(),
         false,
     );
-    assert_eq!(status, 422, "{refused}");
-    assert!(
-        refused["error"]
-            .as_str()
-            .is_some_and(|e| e.contains(expected_shape)),
-        "{refused}"
-    );
+    not_an_export(status, &refused);
 
     // The browser closed mid-upload: a tenth of what it announced arrived.
     let address = server.url.trim_start_matches("http://").to_string();
