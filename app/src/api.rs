@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::model::{Dashboard, ViewerInfo};
 use crate::range::{ArtistDetail, RangeQuery, SongDetail};
+use crate::review::{Period, Review};
 
 /// How many rows each ranking of the dashboard shows.
 pub const DASHBOARD_ROWS: u32 = 10;
@@ -67,6 +68,15 @@ pub async fn get_calendar_body(
         discoveries,
         &range,
     ))
+}
+
+/// The review of a year or a month (the latest year with listens when `None`).
+#[server(prefix = "/rpc", endpoint = "review", output = crate::codec::JsonText)]
+pub async fn get_review(period: Option<Period>) -> Result<Review, ServerFnError> {
+    source()?
+        .review(period)
+        .await
+        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
 }
 
 /// One artist over a range; `None` when never listened to.

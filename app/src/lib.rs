@@ -2,7 +2,7 @@
 //!
 //! - [`model`]: the types the page, the server functions and the JSON API share;
 //! - [`range`]: questions about a time range and their answers; [`stories`]:
-//!   the calendar of listening days and its streaks;
+//!   the calendar of listening days and its streaks; [`review`]: a year's or a month's review;
 //! - [`api`]: the server functions the page calls; [`account_api`]: those of
 //!   the settings and people pages;
 //! - `source` (server only): the read interface the server implements over MongoDB;
@@ -24,6 +24,7 @@ pub mod imports;
 pub mod model;
 pub mod pages;
 pub mod range;
+pub mod review;
 #[cfg(feature = "ssr")]
 pub mod source;
 pub mod stories;
@@ -79,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("sign-in") view={Lazy::<pages::SignIn>::new()} />
                     <Route path=StaticSegment("settings") view={Lazy::<pages::Settings>::new()} />
                     <Route path=StaticSegment("import") view={Lazy::<pages::Import>::new()} />
+                    <Route path=StaticSegment("review") view={Lazy::<pages::YearReview>::new()} />
+                    <Route path=(StaticSegment("review"), ParamSegment("period")) view={Lazy::<pages::YearReview>::new()} />
                     <Route path=StaticSegment("admin") view={Lazy::<pages::People>::new()} />
                     <Route path=(StaticSegment("setup"), ParamSegment("token")) view={Lazy::<pages::Setup>::new()} />
                     <Route path=(StaticSegment("invite"), ParamSegment("token")) view={Lazy::<pages::Invite>::new()} />
@@ -100,6 +103,7 @@ fn AccountBar() -> impl IntoView {
                     view! {
                         <nav class="account-bar" aria-label="Account">
                             <span>{format!("{}'s shared dashboard (read-only)", viewer.name)}</span>
+                            <a href="/review">"Review"</a>
                             <form method="post" action="/share/leave">
                                 <button type="submit" class="link-button">"Leave"</button>
                             </form>
@@ -110,6 +114,7 @@ fn AccountBar() -> impl IntoView {
                     view! {
                         <nav class="account-bar" aria-label="Account">
                             <span>"Signed in as " <strong>{viewer.name.clone()}</strong></span>
+                            <a href="/review">"Review"</a>
                             <a href="/import">"Import"</a>
                             <a href="/settings">"Settings"</a>
                             {viewer.admin.then(|| view! { <a href="/admin">"People"</a> })}

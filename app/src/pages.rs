@@ -11,6 +11,7 @@ use leptos_router::{lazy_route, LazyRoute};
 use crate::components::detail::{ArtistPage, SongPage};
 use crate::components::import::ImportPage;
 use crate::components::people::PeoplePage;
+use crate::components::review::ReviewPage;
 use crate::components::settings::SettingsPage;
 use crate::components::sign_in::{InvitePage, SetupPage, SignInPage};
 
@@ -39,6 +40,7 @@ lazy_page!(Song, SongPage);
 lazy_page!(SignIn, SignInPage);
 lazy_page!(Settings, SettingsPage);
 lazy_page!(Import, ImportPage);
+lazy_page!(YearReview, ReviewPage);
 lazy_page!(People, PeoplePage);
 lazy_page!(Setup, SetupPage);
 lazy_page!(Invite, InvitePage);

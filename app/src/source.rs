@@ -11,6 +11,7 @@ use crate::model::{
     Dashboard, Limit, PeopleView, PipelineHealth, SettingsView, Summary, TopArtist, TopSong,
 };
 use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
+use crate::review::{Period, Review};
 use crate::stories::{Calendar, DiscoveryMonth};
 
 /// Read access to the aggregates, whatever stores them.
@@ -41,6 +42,8 @@ pub trait AnalyticsSource: Send + Sync {
     async fn calendar(&self, year: Option<i32>) -> Result<Calendar, SourceError>;
     /// What each month with listens discovered, in order.
     async fn discoveries(&self) -> Result<Vec<DiscoveryMonth>, SourceError>;
+    /// A year's or a month's review (the latest year with listens when `None`).
+    async fn review(&self, period: Option<Period>) -> Result<Review, SourceError>;
 
     /// Everything the dashboard shows; a source that can read it in one go should.
     async fn dashboard(&self, limit: Limit) -> Result<Dashboard, SourceError> {

@@ -1,13 +1,14 @@
 //! The stories told from a person's listens, checked against a computation
 //! from the file in the test: the calendar of a year's listening days, the
-//! streaks of days in a row, and what each month discovered.
+//! streaks of days in a row, what each month discovered, and the review of
+//! a year or a month.
 
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, Duration, NaiveDate};
-use common::{Expected, Scenario};
+use chrono::{Datelike, Duration, NaiveDate, Timelike};
+use common::{Count, Expected, FileListen, Scenario};
 use serde_json::{json, Value};
 
 /// Runs of consecutive days, as (first, last), in order.
@@ -175,5 +176,314 @@ fn a_years_calendar_counts_each_day_and_finds_the_streaks_and_each_month_its_dis
         format!("Discoveries in {last}"),
     ] {
         assert!(page.contains(&text), "{text} missing from the page");
+    }
+}
+
+/// Sums of plays, time and skips by a key, over the listens of a period
+/// (those whose time starts with `period`: `2023` or `2023-07`).
+fn sums_by<'a, K: std::hash::Hash + Eq>(
+    listens: impl Iterator<Item = &'a FileListen>,
+    key: impl Fn(&'a FileListen) -> K,
+) -> HashMap<K, Count> {
+    let mut sums: HashMap<K, Count> = HashMap::new();
+    for listen in listens {
+        let sum = sums.entry(key(listen)).or_default();
+        sum.plays += 1;
+        sum.ms_played += listen.ms_played;
+        sum.skips += i64::from(listen.skipped);
+    }
+    sums
+}
+
+/// Keys ranked as the review ranks them: most plays, then most time, then `tie`.
+fn ranked<K: Clone, T: Ord>(sums: &HashMap<K, Count>, tie: impl Fn(&K) -> T) -> Vec<(K, Count)> {
+    let mut rows: Vec<(K, Count)> = sums.iter().map(|(k, c)| (k.clone(), c.clone())).collect();
+    rows.sort_by(|a, b| {
+        (b.1.plays, b.1.ms_played)
+            .cmp(&(a.1.plays, a.1.ms_played))
+            .then_with(|| tie(&a.0).cmp(&tie(&b.0)))
+    });
+    rows
+}
+
+/// The rank of `key` in a ranking (from 1), or null.
+fn rank_before<K: PartialEq>(ranking: &[(K, Count)], key: K) -> Value {
+    ranking
+        .iter()
+        .position(|(k, _)| *k == key)
+        .map_or(Value::Null, |at| json!(at + 1))
+}
+
+/// The review the API should answer for `period`, computed from the file's
+/// listens alone (a song shows the names of its latest listen).
+fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
+    let shown = |uri: &str| &expected.songs[uri].latest;
+    let within = |prefix: &str| {
+        let prefix = prefix.to_string();
+        expected
+            .listens
+            .iter()
+            .filter(move |listen| listen.time.starts_with(&prefix))
+    };
+    let song_sums = |prefix| sums_by(within(prefix), |listen| listen.uri.as_str());
+    let artist_sums = |prefix| sums_by(within(prefix), |listen| shown(&listen.uri).2.as_str());
+    let album_sums = |prefix| {
+        let mut sums = sums_by(within(prefix), |listen| {
+            let (_, _, artist, album) = shown(&listen.uri);
+            (album.as_str(), artist.as_str())
+        });
+        sums.retain(|(album, _), _| !album.is_empty());
+        sums
+    };
+    let song_tie = |uri: &&str| (shown(uri).1.clone(), uri.to_string());
+    let song = |rank: usize, uri: &str, count: &Count| {
+        let (_, track, artist, album) = shown(uri);
+        json!({"rank": rank + 1, "track_uri": uri, "track_name": track, "artist_name": artist,
+               "album_name": album, "plays": count.plays, "ms_played": count.ms_played, "skips": count.skips})
+    };
+    let artist = |rank: usize, name: &str, count: &Count| {
+        json!({"rank": rank + 1, "artist_name": name, "plays": count.plays,
+               "ms_played": count.ms_played, "skips": count.skips})
+    };
+    let (songs, songs_before) = (
+        ranked(&song_sums(period), song_tie),
+        ranked(&song_sums(before), song_tie),
+    );
+    let (artists, artists_before) = (
+        ranked(&artist_sums(period), |name| *name),
+        ranked(&artist_sums(before), |name| *name),
+    );
+    let (albums, albums_before) = (
+        ranked(&album_sums(period), |key| *key),
+        ranked(&album_sums(before), |key| *key),
+    );
+    let totals = |prefix| {
+        let sums: Vec<Count> = song_sums(prefix).into_values().collect();
+        json!({"plays": sums.iter().map(|c| c.plays).sum::<i64>(),
+               "ms_played": sums.iter().map(|c| c.ms_played).sum::<i64>()})
+    };
+    // First listens ever: of songs, and of artists as each listen names them.
+    let mut first_song: HashMap<&str, &str> = HashMap::new();
+    let mut first_artist: HashMap<&str, &str> = HashMap::new();
+    for listen in &expected.listens {
+        let song = first_song.entry(&listen.uri).or_insert(&listen.time);
+        *song = (*song).min(listen.time.as_str());
+        let artist = first_artist.entry(&listen.artist).or_insert(&listen.time);
+        *artist = (*artist).min(listen.time.as_str());
+    }
+    let new_artists: Vec<&str> = (first_artist.iter())
+        .filter(|(_, first)| first.starts_with(period))
+        .map(|(artist, _)| *artist)
+        .collect();
+    let discoveries: Vec<Value> = artists
+        .iter()
+        .filter(|(name, _)| new_artists.contains(name))
+        .take(10)
+        .enumerate()
+        .map(|(rank, (name, count))| artist(rank, name, count))
+        .collect();
+    // Days, hours and weekdays of the period, by listening time.
+    let mut days: BTreeMap<&str, Count> = BTreeMap::new();
+    let mut hours = [0i64; 24];
+    let mut weekdays = [0i64; 7];
+    for listen in within(period) {
+        let day = days.entry(&listen.time[..10]).or_default();
+        day.plays += 1;
+        day.ms_played += listen.ms_played;
+        let at = chrono::NaiveDateTime::parse_from_str(&listen.time, "%Y-%m-%d %H:%M:%S").unwrap();
+        hours[at.hour() as usize] += listen.ms_played;
+        weekdays[at.weekday().num_days_from_monday() as usize] += listen.ms_played;
+    }
+    let busiest = |by: &[i64], plays: &dyn Fn(u32) -> i64| -> Value {
+        let mut best: Option<usize> = None;
+        for at in 0..by.len() {
+            let played = plays(at as u32) > 0;
+            if played && best.is_none_or(|best| by[at] > by[best]) {
+                best = Some(at);
+            }
+        }
+        best.map_or(
+            Value::Null,
+            |at| json!({"at": at, "plays": plays(at as u32), "ms_played": by[at]}),
+        )
+    };
+    let hour_plays = |hour: u32| {
+        within(period)
+            .filter(|listen| listen.time[11..13].parse::<u32>() == Ok(hour))
+            .count() as i64
+    };
+    let weekday_plays = |weekday: u32| {
+        within(period)
+            .filter(|listen| {
+                let day: NaiveDate = listen.time[..10].parse().unwrap();
+                day.weekday().num_days_from_monday() == weekday
+            })
+            .count() as i64
+    };
+    let mut most_played_day: Option<(&str, &Count)> = None;
+    for (day, count) in &days {
+        if most_played_day.is_none_or(|(_, best)| count.ms_played > best.ms_played) {
+            most_played_day = Some((day, count));
+        }
+    }
+    let listening_days: Vec<NaiveDate> = days.keys().map(|day| day.parse().unwrap()).collect();
+    let runs = runs(&listening_days);
+    // Skips and songs played to their end every time.
+    let period_songs = song_sums(period);
+    let mut skipped: Vec<(&str, Count)> = (period_songs.iter())
+        .filter(|(_, count)| count.plays >= 5 && count.skips > 0)
+        .map(|(uri, count)| (*uri, count.clone()))
+        .collect();
+    skipped.sort_by(|(a_uri, a), (b_uri, b)| {
+        (b.skips.cmp(&a.skips))
+            .then_with(|| (b.skips * a.plays).cmp(&(a.skips * b.plays)))
+            .then_with(|| song_tie(a_uri).cmp(&song_tie(b_uri)))
+    });
+    let unfinished: std::collections::HashSet<&str> = within(period)
+        .filter(|listen| listen.skipped || listen.reason_end != "trackdone")
+        .map(|listen| listen.uri.as_str())
+        .collect();
+    let finished: Vec<Value> = songs
+        .iter()
+        .filter(|(uri, count)| count.plays >= 3 && !unfinished.contains(uri))
+        .take(10)
+        .enumerate()
+        .map(|(rank, (uri, count))| song(rank, uri, count))
+        .collect();
+    let (first_day, last_day) = (
+        expected.days.keys().next(),
+        expected.days.keys().next_back(),
+    );
+    json!({
+        "period": period,
+        "first_day": first_day,
+        "last_day": last_day,
+        "totals": totals(period),
+        "before": totals(before),
+        "top_songs": songs.iter().take(10).enumerate().map(|(rank, (uri, count))| json!({
+            "row": song(rank, uri, count), "rank_before": rank_before(&songs_before, *uri)})).collect::<Vec<_>>(),
+        "top_artists": artists.iter().take(10).enumerate().map(|(rank, (name, count))| json!({
+            "row": artist(rank, name, count), "rank_before": rank_before(&artists_before, *name)})).collect::<Vec<_>>(),
+        "top_albums": albums.iter().take(10).enumerate().map(|(rank, (key, count))| json!({
+            "row": {"rank": rank + 1, "album_name": key.0, "artist_name": key.1, "plays": count.plays,
+                    "ms_played": count.ms_played, "skips": count.skips},
+            "rank_before": rank_before(&albums_before, *key)})).collect::<Vec<_>>(),
+        "new_songs": first_song.values().filter(|first| first.starts_with(period)).count(),
+        "new_artists": new_artists.len(),
+        "top_discoveries": discoveries,
+        "most_played_day": most_played_day.map_or(Value::Null, |(day, count)| json!({
+            "start": day, "plays": count.plays, "ms_played": count.ms_played})),
+        "longest_streak": longest(runs.iter()),
+        "busiest_hour": busiest(&hours, &hour_plays),
+        "busiest_weekday": busiest(&weekdays, &weekday_plays),
+        "most_skipped": skipped.iter().take(10).enumerate().map(|(rank, (uri, count))| {
+            let (_, track, artist, _) = shown(uri);
+            json!({"rank": rank + 1, "track_uri": uri, "track_name": track, "artist_name": artist,
+                   "plays": count.plays, "skips": count.skips,
+                   "skip_rate": count.skips as f64 / count.plays as f64})
+        }).collect::<Vec<_>>(),
+        "finished_every_time": finished,
+        "top_song_first_listen": songs.first().map_or(Value::Null, |(uri, _)| json!({
+            "track_uri": uri,
+            "at": format!("{}Z", first_song[uri].replace(' ', "T")),
+        })),
+    })
+}
+
+#[test]
+fn a_review_of_a_year_and_of_a_month_equals_a_computation_from_the_file() {
+    let scenario = Scenario::new("review");
+    let file = scenario.generate("history.csv", 20_000, 43);
+    let expected = Expected::from_csv(&file);
+    let server = scenario.server();
+    assert!(scenario.produce(&file, &[]).status.success());
+    server.wait_for_events(expected.events);
+
+    let last = &expected.last_listen[..4];
+    let last_year: i32 = last.parse().expect("a year");
+    let (status, latest) = server.get("/api/review");
+    assert_eq!(status, 200, "{latest}");
+    let previous = (last_year - 1).to_string();
+    assert_eq!(latest, expected_review(&expected, last, &previous));
+    // A year in the middle, a month in it, its January (after a December),
+    // a year before the history and the first year (all it heard is new).
+    let middle = expected
+        .days
+        .keys()
+        .nth(expected.days.len() / 2)
+        .expect("a day")[..7]
+        .to_string();
+    let middle_year = &middle[..4];
+    let before_middle = (middle_year.parse::<i32>().unwrap() - 1).to_string();
+    let first_year: i32 = expected.days.keys().next().expect("a day")[..4]
+        .parse()
+        .unwrap();
+    let asked = [
+        (middle_year.to_string(), before_middle.clone()),
+        (middle.clone(), {
+            let month: NaiveDate = format!("{middle}-01").parse().unwrap();
+            (month - Duration::days(1)).format("%Y-%m").to_string()
+        }),
+        (format!("{middle_year}-01"), format!("{before_middle}-12")),
+        ((first_year - 1).to_string(), (first_year - 2).to_string()),
+        (first_year.to_string(), (first_year - 1).to_string()),
+    ];
+    for (period, before) in asked {
+        let (status, review) = server.get(&format!("/api/review?period={period}"));
+        assert_eq!(status, 200, "{period}: {review}");
+        assert_eq!(
+            review,
+            expected_review(&expected, &period, &before),
+            "{period}"
+        );
+    }
+    let (_, month) = server.get(&format!("/api/review?period={middle}"));
+    assert!(
+        month["totals"]["plays"].as_i64().unwrap() > 0,
+        "{middle} has listens"
+    );
+    let moved = month["top_songs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|song| song["rank_before"].is_i64());
+    assert!(
+        moved,
+        "some top song of {middle} was played the month before: {month}"
+    );
+    let (_, year) = server.get(&format!("/api/review?period={middle_year}"));
+    for list in ["finished_every_time", "most_skipped", "top_albums"] {
+        let rows = year[list].as_array().map_or(0, Vec::len);
+        assert!(rows > 0, "{middle_year} has {list}: {year}");
+    }
+    let (_, first) = server.get(&format!("/api/review?period={first_year}"));
+    assert!(
+        first["top_discoveries"]
+            .as_array()
+            .is_some_and(|artists| !artists.is_empty()),
+        "{first_year} discovered artists: {first}"
+    );
+
+    for bad in ["period=2023-13", "period=1066", "period=soon", "year=2023"] {
+        let (status, refused) = server.get(&format!("/api/review?{bad}"));
+        assert_eq!(status, 400, "{bad}: {refused}");
+        assert!(refused["error"].is_string(), "{refused}");
+    }
+
+    // The page of the month shows its rankings and moments, rendered on the server.
+    let (status, page) = server.page(&format!("/review/{middle}"));
+    assert_eq!(status, 200);
+    let top = &month["top_songs"][0]["row"];
+    for text in [
+        "Top songs".to_string(),
+        "Most-played day".to_string(),
+        "Finished every time".to_string(),
+        top["track_name"].as_str().unwrap().replace('&', "&amp;"),
+        format!("/review/{middle_year}\""),
+    ] {
+        assert!(
+            page.contains(&text),
+            "{text} missing from the page of {middle}"
+        );
     }
 }

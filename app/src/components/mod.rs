@@ -12,6 +12,7 @@ pub mod people;
 pub mod range_body;
 pub mod range_view;
 pub mod ranking;
+pub mod review;
 pub mod settings;
 pub mod sign_in;
 pub mod time_charts;

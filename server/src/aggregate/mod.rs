@@ -433,6 +433,11 @@ impl Aggregates {
         &self.songs
     }
 
+    /// The all-time figures of artist number `artist`.
+    pub fn artist_tally(&self, artist: u32) -> Option<&Tally> {
+        self.artists.get(artist as usize)
+    }
+
     /// Each artist's name and figures.
     pub fn artists(&self) -> impl Iterator<Item = (&str, &Tally)> {
         self.artists

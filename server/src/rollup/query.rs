@@ -36,7 +36,7 @@ fn metric_order(metric: Metric, a: &Counts, b: &Counts) -> Ordering {
 }
 
 /// The instants `[from, to)` of a range of UTC days; `None` when empty.
-fn span_of(range: DateRange) -> Option<(Millis, Millis)> {
+pub(super) fn span_of(range: DateRange) -> Option<(Millis, Millis)> {
     let from = range.from.map_or(Millis::MIN, midnight);
     let to = range.to.map_or(Millis::MAX, midnight);
     (from < to).then_some((from, to))
@@ -142,7 +142,7 @@ impl Aggregates {
     }
 
     /// Each song's counts over the range, by song number.
-    fn song_sums(&self, range: DateRange) -> Vec<Counts> {
+    pub(super) fn song_sums(&self, range: DateRange) -> Vec<Counts> {
         if range == DateRange::ALL_TIME {
             return self
                 .songs()
@@ -169,7 +169,7 @@ impl Aggregates {
         sums
     }
 
-    fn top_song(&self, rank: usize, id: usize, counts: &Counts) -> TopSong {
+    pub(super) fn top_song(&self, rank: usize, id: usize, counts: &Counts) -> TopSong {
         let (track, artist, album) = self.song_names(id as u32);
         TopSong {
             rank: rank as u32 + 1,
@@ -188,13 +188,14 @@ impl Aggregates {
         self.catalog().naming(self.songs()[song].naming).artist
     }
 
-    fn ranked_songs(
+    /// The numbers of the first `limit` songs of `sums` in the ranking by `metric`.
+    pub(super) fn best_songs<'s>(
         &self,
-        sums: &[Counts],
+        sums: &'s [Counts],
         metric: Metric,
         limit: usize,
         only_artist: Option<u32>,
-    ) -> Vec<TopSong> {
+    ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.iter().enumerate().filter(|(id, counts)| {
             counts.plays > 0 && only_artist.is_none_or(|artist| self.song_artist(*id) == artist)
         });
@@ -205,10 +206,20 @@ impl Aggregates {
                 .then_with(|| name(a.0).cmp(name(b.0)))
                 .then_with(|| uri(a.0).cmp(uri(b.0)))
         })
-        .into_iter()
-        .enumerate()
-        .map(|(rank, (id, counts))| self.top_song(rank, id, counts))
-        .collect()
+    }
+
+    fn ranked_songs(
+        &self,
+        sums: &[Counts],
+        metric: Metric,
+        limit: usize,
+        only_artist: Option<u32>,
+    ) -> Vec<TopSong> {
+        self.best_songs(sums, metric, limit, only_artist)
+            .into_iter()
+            .enumerate()
+            .map(|(rank, (id, counts))| self.top_song(rank, id, counts))
+            .collect()
     }
 
     pub fn top_songs_in(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopSong> {
@@ -250,27 +261,47 @@ impl Aggregates {
     }
 
     fn ranked_artists(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopArtist> {
+        let sums = self.artist_sums(songs);
+        self.best_artists(&sums, metric, limit)
+            .into_iter()
+            .enumerate()
+            .map(|(rank, (id, counts))| self.top_artist(rank, id, counts))
+            .collect()
+    }
+
+    /// Each artist's counts, by artist number, from each song's.
+    pub(super) fn artist_sums(&self, songs: &[Counts]) -> Vec<Counts> {
         let mut sums = vec![Counts::default(); self.catalog().artists().len()];
         for (id, counts) in songs.iter().enumerate() {
             if counts.plays > 0 {
                 sums[self.song_artist(id) as usize].add(counts);
             }
         }
+        sums
+    }
+
+    /// The numbers of the first `limit` artists of `sums` by `metric`.
+    pub(super) fn best_artists<'s>(
+        &self,
+        sums: &'s [Counts],
+        metric: Metric,
+        limit: usize,
+    ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.iter().enumerate().filter(|(_, c)| c.plays > 0);
         let name = |id: usize| self.catalog().artist_name(id as u32);
         best(rows, limit, |a, b| {
             metric_order(metric, a.1, b.1).then_with(|| name(a.0).cmp(name(b.0)))
         })
-        .into_iter()
-        .enumerate()
-        .map(|(rank, (id, counts))| TopArtist {
+    }
+
+    pub(super) fn top_artist(&self, rank: usize, id: usize, counts: &Counts) -> TopArtist {
+        TopArtist {
             rank: rank as u32 + 1,
-            artist_name: name(id).to_string(),
+            artist_name: self.catalog().artist_name(id as u32).to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
-        })
-        .collect()
+        }
     }
 
     pub fn top_albums(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopAlbum> {
@@ -278,6 +309,16 @@ impl Aggregates {
     }
 
     fn ranked_albums(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopAlbum> {
+        let sums = self.album_sums(songs);
+        self.best_albums(&sums, metric, limit)
+            .into_iter()
+            .enumerate()
+            .map(|(rank, (id, counts))| self.top_album(rank, id, counts))
+            .collect()
+    }
+
+    /// Each album's counts, by album number, from each song's.
+    pub(super) fn album_sums(&self, songs: &[Counts]) -> Vec<Counts> {
         let catalog = self.catalog();
         let mut sums = vec![Counts::default(); catalog.albums().len()];
         for (id, counts) in songs.iter().enumerate() {
@@ -289,26 +330,40 @@ impl Aggregates {
                 sums[album as usize].add(counts);
             }
         }
+        sums
+    }
+
+    /// An album's name and artist.
+    fn album_names(&self, id: usize) -> (&str, &str) {
+        let catalog = self.catalog();
+        let album = catalog.albums()[id];
+        (catalog.text(album.name), catalog.artist_name(album.artist))
+    }
+
+    /// The numbers of the first `limit` albums of `sums` by `metric`.
+    pub(super) fn best_albums<'s>(
+        &self,
+        sums: &'s [Counts],
+        metric: Metric,
+        limit: usize,
+    ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.iter().enumerate().filter(|(_, c)| c.plays > 0);
-        let album = |id: usize| catalog.albums()[id];
-        let name = |id: usize| catalog.text(album(id).name);
-        let artist = |id: usize| catalog.artist_name(album(id).artist);
         best(rows, limit, |a, b| {
             metric_order(metric, a.1, b.1)
-                .then_with(|| name(a.0).cmp(name(b.0)))
-                .then_with(|| artist(a.0).cmp(artist(b.0)))
+                .then_with(|| self.album_names(a.0).cmp(&self.album_names(b.0)))
         })
-        .into_iter()
-        .enumerate()
-        .map(|(rank, (id, counts))| TopAlbum {
+    }
+
+    pub(super) fn top_album(&self, rank: usize, id: usize, counts: &Counts) -> TopAlbum {
+        let (name, artist) = self.album_names(id);
+        TopAlbum {
             rank: rank as u32 + 1,
-            album_name: name(id).to_string(),
-            artist_name: artist(id).to_string(),
+            album_name: name.to_string(),
+            artist_name: artist.to_string(),
             plays: counts.plays,
             ms_played: counts.ms_played,
             skips: counts.skips,
-        })
-        .collect()
+        }
     }
 
     /// Songs with at least `min_plays` plays, most skips first (then the
@@ -317,7 +372,12 @@ impl Aggregates {
         self.skipped_songs(&self.song_sums(range), min_plays, limit)
     }
 
-    fn skipped_songs(&self, sums: &[Counts], min_plays: i64, limit: usize) -> Vec<SkippedSong> {
+    pub(super) fn skipped_songs(
+        &self,
+        sums: &[Counts],
+        min_plays: i64,
+        limit: usize,
+    ) -> Vec<SkippedSong> {
         let rows = sums
             .iter()
             .enumerate()
@@ -417,7 +477,7 @@ impl Aggregates {
     }
 
     /// Plays and listening time by the step (`step_of` a day) of the range's days with listens.
-    fn sums_by_step(
+    pub(super) fn sums_by_step(
         &self,
         range: DateRange,
         step_of: impl Fn(NaiveDate) -> NaiveDate,

@@ -9,6 +9,7 @@ use app::range::{
     ArtistDetail, Bucket, ClockCell, DateRange, RangeQuery, RangeView, Shares, SkippedSong,
     SongDetail, TimePoint, TopAlbum,
 };
+use app::review::{Period, Review};
 use app::stories::{Calendar, DiscoveryMonth, YEARS};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -75,6 +76,10 @@ pub enum Question {
     },
     /// What each month discovered, every month with listens.
     Discoveries,
+    /// A year's or a month's review (the latest year with listens when none is given).
+    Review {
+        period: Option<Period>,
+    },
 }
 
 impl Question {
@@ -115,6 +120,7 @@ pub enum Answer {
     View(RangeView),
     Calendar(Calendar),
     Discoveries(Vec<DiscoveryMonth>),
+    Review(Box<Review>),
 }
 
 impl Answer {
@@ -134,6 +140,7 @@ impl Answer {
             Answer::View(value) => serde_json::to_string(value),
             Answer::Calendar(value) => serde_json::to_string(value),
             Answer::Discoveries(value) => serde_json::to_string(value),
+            Answer::Review(value) => serde_json::to_string(value),
         }
     }
 }
@@ -207,6 +214,7 @@ pub fn answer(aggregates: &Aggregates, question: &Question) -> Result<Answer, Re
         Question::View { query, limit } => Answer::View(aggregates.view(query, rows(limit))),
         Question::Calendar { year, today } => Answer::Calendar(calendar(aggregates, *year, *today)),
         Question::Discoveries => Answer::Discoveries(aggregates.discoveries()),
+        Question::Review { period } => Answer::Review(Box::new(aggregates.review(*period))),
     })
 }
 

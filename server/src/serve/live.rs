@@ -19,6 +19,7 @@ use app::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 use super::ask::{Answered, Asker};
 use super::owners::Directory;
 use crate::rollup::question::{Answer, Question, Refusal};
+use app::review::{Period, Review};
 use app::source::{AnalyticsSource, SourceError};
 use app::stories::{Calendar, DiscoveryMonth};
 use async_trait::async_trait;
@@ -443,6 +444,13 @@ impl AnalyticsSource for PersonAnalytics {
     async fn discoveries(&self) -> Result<Vec<DiscoveryMonth>, SourceError> {
         match self.ask(&Question::Discoveries).await? {
             Some(Answer::Discoveries(months)) => Ok(months),
+            _ => Err(unexpected()),
+        }
+    }
+
+    async fn review(&self, period: Option<Period>) -> Result<Review, SourceError> {
+        match self.ask(&Question::Review { period }).await? {
+            Some(Answer::Review(review)) => Ok(*review),
             _ => Err(unexpected()),
         }
     }

@@ -1,5 +1,6 @@
 //! The JSON API of time ranges (and of a year's calendar, `/api/calendar`,
-//! and what each month discovered, `/api/discoveries`):
+//! what each month discovered, `/api/discoveries`, and a year's or a
+//! month's review, `/api/review`):
 //! every range endpoint takes `from` and `to` (ISO
 //! dates, from included, to excluded, UTC) or a `preset`
 //! (`last-7-days`, `last-30-days`, `latest-year`, `all-time`), and is
@@ -10,6 +11,7 @@
 
 use app::model::Limit;
 use app::range::{Bucket, RangeQuery};
+use app::review::{parse_period, REVIEW_PATH};
 use app::stories::{parse_year, CALENDAR_PATH, DISCOVERIES_PATH};
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -37,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/songs/{uri}", get(song))
         .route(CALENDAR_PATH, get(calendar))
         .route(DISCOVERIES_PATH, get(discoveries))
+        .route(REVIEW_PATH, get(review))
 }
 
 /// What `/api/calendar` takes: the year, alone.
@@ -262,6 +265,25 @@ async fn discoveries(
     ApiQuery(NoArgs {}): ApiQuery<NoArgs>,
 ) -> Response {
     ask(&state, &viewer, &Question::Discoveries).await
+}
+
+/// What `/api/review` takes: the period, alone.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewArgs {
+    period: Option<String>,
+}
+
+/// A year's or a month's review.
+async fn review(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiQuery(args): ApiQuery<ReviewArgs>,
+) -> Response {
+    match parse_period(args.period.as_deref()) {
+        Ok(period) => ask(&state, &viewer, &Question::Review { period }).await,
+        Err(error) => ApiError::BadRequest(error).into_response(),
+    }
 }
 
 /// What an endpoint without parameters takes: none (any is refused).

@@ -504,6 +504,20 @@ pub struct Expected {
     /// Plays and listening time by UTC month (`YYYY-MM`) and song; skips are not counted.
     pub song_months: BTreeMap<(String, String), Count>,
     pub last_listen: String,
+    /// Every listen counted from a classic file, in the file's order.
+    pub listens: Vec<FileListen>,
+}
+
+/// One listen of a classic file, as written there (the URI made whole).
+#[derive(Debug, Clone)]
+pub struct FileListen {
+    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    pub time: String,
+    pub uri: String,
+    pub artist: String,
+    pub ms_played: i64,
+    pub skipped: bool,
+    pub reason_end: String,
 }
 
 impl Expected {
@@ -532,6 +546,7 @@ impl Expected {
                 .position(|h| h == name)
                 .expect("a classic column")
         };
+        let reason_end = column("reason_end");
         let (uri, ts, ms, track, artist, album, shuffle, skipped) = (
             column("spotify_track_uri"),
             column("ts"),
@@ -582,13 +597,22 @@ impl Expected {
             } else {
                 format!("spotify:track:{id}")
             };
+            let was_skipped = fields[skipped].trim().eq_ignore_ascii_case("true");
             expected.count_listen(
                 &key,
                 fields[ts].trim(),
                 ms_played,
-                fields[skipped].trim().eq_ignore_ascii_case("true"),
+                was_skipped,
                 (&fields[track], &fields[artist], &fields[album]),
             );
+            expected.listens.push(FileListen {
+                time: fields[ts].trim().to_string(),
+                uri: key,
+                artist: fields[artist].clone(),
+                ms_played,
+                skipped: was_skipped,
+                reason_end: fields[reason_end].trim().to_string(),
+            });
         }
         expected.finish();
         expected

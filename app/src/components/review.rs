@@ -1,0 +1,320 @@
+//! The review of a year or a month (`/review/2023`, `/review/2023-07`;
+//! `/review` is the latest year with listens): totals against the period
+//! before, rankings with how they moved, discoveries and the period's
+//! moments, each a table that reads without its styling.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::ranking::{artist_path, song_path};
+use crate::api::get_review;
+use crate::format;
+use crate::model::{TopArtist, TopSong};
+use crate::range::{SkippedSong, TopAlbum};
+use crate::review::{weekday_name, Movement, Period, Ranked, Review, Totals, FINISHED_MIN_PLAYS};
+
+/// How `now` compares with `before`: `+12% on 2022`, `−3% on 2022`, or
+/// nothing to compare with.
+pub fn change(now: i64, before: i64, period_before: &str) -> String {
+    if before == 0 {
+        return format!("no listens in {period_before}");
+    }
+    let percent = ((now - before) as f64 * 100.0 / before as f64).round() as i64;
+    match percent {
+        0 => format!("as much as in {period_before}"),
+        up if up > 0 => format!("+{}% on {period_before}", format::count(up)),
+        down => format!("−{}% on {period_before}", format::count(-down)),
+    }
+}
+
+/// `14:00–15:00 UTC`.
+pub fn hour_span(hour: u8) -> String {
+    format!("{hour:02}:00–{:02}:00 UTC", (hour + 1) % 24)
+}
+
+#[component]
+pub fn ReviewPage() -> impl IntoView {
+    let params = use_params_map();
+    let review = Resource::new(
+        move || params.read().get("period"),
+        |period| async move {
+            let period = crate::review::parse_period(period.as_deref())?;
+            get_review(period).await.map_err(|error| error.to_string())
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Putting the review together…"</p> }>
+            {move || review.get().map(|result| match result {
+                Ok(review) => review_view(review).into_any(),
+                Err(error) => view! {
+                    <p><a href="/">"← Back to the dashboard"</a></p>
+                    <p class="notice" role="alert">{format!("This review cannot be shown: {error}")}</p>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+fn review_view(review: Review) -> impl IntoView {
+    let period = review.period;
+    let before = period.previous().label();
+    let title = format!("Your {}", period.label());
+    let navigation = navigation(&review);
+    let body = if review.is_empty() {
+        view! { <p class="notice">{format!("No listens in {}. Pick another period above.", period.label())}</p> }.into_any()
+    } else {
+        view! {
+            {totals(review.totals, review.before, &before)}
+            {moments(&review)}
+            <div class="panels review-panels">
+                {songs_table(review.top_songs)}
+                {artists_table(review.top_artists)}
+                {albums_table(review.top_albums)}
+                {discoveries(review.new_artists, review.new_songs, review.top_discoveries)}
+                {skipped_table(review.most_skipped)}
+                {finished_table(review.finished_every_time)}
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <p><a href="/">"← Back to the dashboard"</a></p>
+        <h2 class="page-title">{title}</h2>
+        {navigation}
+        {body}
+    }
+}
+
+/// Links to the periods around, those with listens.
+fn navigation(review: &Review) -> impl IntoView {
+    let period = review.period;
+    let within = |other: Period| {
+        let (Some(first), Some(last)) = (review.first_day, review.last_day) else {
+            return false;
+        };
+        other.first_day() <= last && other.next().first_day() > first
+    };
+    let link = |other: Period, text: String| {
+        within(other).then(|| view! { <a href=other.page()>{text}</a> })
+    };
+    let months = period
+        .months()
+        .into_iter()
+        .filter(|month| within(*month))
+        .map(|month| view! { <li><a href=month.page()>{month.label()}</a></li> })
+        .collect_view();
+    view! {
+        <nav class="review-nav" aria-label="Other periods">
+            {link(period.previous(), format!("← {}", period.previous().label()))}
+            {matches!(period, Period::Month(..)).then(|| view! { <a href=period.whole_year().page()>{format!("All of {}", period.year())}</a> })}
+            {link(period.next(), format!("{} →", period.next().label()))}
+        </nav>
+        {matches!(period, Period::Year(_)).then(|| view! { <ul class="review-months" aria-label="Months of the year">{months}</ul> })}
+    }
+}
+
+fn totals(now: Totals, then: Totals, before: &str) -> impl IntoView {
+    view! {
+        <section class="totals" aria-label="Totals">
+            <div class="stat">
+                <span class="stat-value">{format::hours(now.ms_played)}</span>
+                <span class="stat-label">"Listening hours"</span>
+                <span class="stat-change">{change(now.ms_played, then.ms_played, before)}</span>
+            </div>
+            <div class="stat">
+                <span class="stat-value">{format::count(now.plays)}</span>
+                <span class="stat-label">"Plays"</span>
+                <span class="stat-change">{change(now.plays, then.plays, before)}</span>
+            </div>
+        </section>
+    }
+}
+
+/// The period's moments, as a list of facts.
+fn moments(review: &Review) -> impl IntoView {
+    let fact = |term: &'static str, text: Option<String>| {
+        text.map(|text| view! { <div class="fact"><dt>{term}</dt><dd>{text}</dd></div> })
+    };
+    let first_listen = review.top_song_first_listen.as_ref().and_then(|first| {
+        let top = &review.top_songs.first()?.row;
+        Some(format!(
+            "{} — you first played it on {}",
+            top.track_name,
+            first.at.date_naive()
+        ))
+    });
+    view! {
+        <dl class="moments" aria-label="Moments">
+            {fact("Top song", first_listen)}
+            {fact("Most-played day", review.most_played_day.map(|day| format!("{}: {} plays, {}", day.start, format::count(day.plays), format::duration(day.ms_played))))}
+            {fact("Longest streak", review.longest_streak.map(|streak| format!("{} days in a row, {} to {}", streak.days, streak.first, streak.last)))}
+            {fact("Busiest hour", review.busiest_hour.map(|busiest| format!("{}: {}", hour_span(busiest.at), format::duration(busiest.ms_played))))}
+            {fact("Busiest weekday", review.busiest_weekday.map(|busiest| format!("{}: {}", weekday_name(busiest.at), format::duration(busiest.ms_played))))}
+        </dl>
+    }
+}
+
+/// A ranking's movement cell.
+fn movement(rank: u32, before: Option<u32>) -> impl IntoView {
+    let movement = Movement::of(rank, before);
+    let class = match movement {
+        Movement::New => "move new",
+        Movement::Up(_) => "move up",
+        Movement::Down(_) => "move down",
+        Movement::Same => "move same",
+    };
+    view! { <td class=class><span aria-hidden="true">{movement.mark()}</span><span class="visually-hidden">{movement.spoken()}</span></td> }
+}
+
+/// A table of a ranking: rank, movement, name and its figures.
+fn table(
+    id: &'static str,
+    heading: &'static str,
+    columns: &'static [&'static str],
+    rows: Vec<AnyView>,
+    note: Option<String>,
+) -> impl IntoView {
+    let heads = columns
+        .iter()
+        .map(|column| view! { <th scope="col">{*column}</th> })
+        .collect_view();
+    view! {
+        <section class="panel" id=id aria-labelledby=format!("{id}-title")>
+            <h3 id=format!("{id}-title")>{heading}</h3>
+            <table class="ranking-table">
+                <thead><tr>{heads}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {note.map(|note| view! { <p class="hint">{note}</p> })}
+        </section>
+    }
+}
+
+fn song_cell(song: &TopSong) -> impl IntoView {
+    view! { <td><a class="title" href=song_path(&song.track_uri)>{song.track_name.clone()}</a><span class="subtitle">{song.artist_name.clone()}</span></td> }
+}
+
+fn songs_table(songs: Vec<Ranked<TopSong>>) -> impl IntoView {
+    let rows = songs
+        .into_iter()
+        .map(|Ranked { row, rank_before }| {
+            view! { <tr><td>{row.rank}</td>{movement(row.rank, rank_before)}{song_cell(&row)}<td>{format::count(row.plays)}</td><td>{format::duration(row.ms_played)}</td></tr> }.into_any()
+        })
+        .collect();
+    table(
+        "review-songs",
+        "Top songs",
+        &["#", "Move", "Song", "Plays", "Time"],
+        rows,
+        None,
+    )
+}
+
+fn artists_table(artists: Vec<Ranked<TopArtist>>) -> impl IntoView {
+    let rows = artists
+        .into_iter()
+        .map(|Ranked { row, rank_before }| {
+            view! { <tr><td>{row.rank}</td>{movement(row.rank, rank_before)}<td><a class="title" href=artist_path(&row.artist_name)>{row.artist_name.clone()}</a></td><td>{format::count(row.plays)}</td><td>{format::duration(row.ms_played)}</td></tr> }.into_any()
+        })
+        .collect();
+    table(
+        "review-artists",
+        "Top artists",
+        &["#", "Move", "Artist", "Plays", "Time"],
+        rows,
+        None,
+    )
+}
+
+fn albums_table(albums: Vec<Ranked<TopAlbum>>) -> impl IntoView {
+    let rows = albums
+        .into_iter()
+        .map(|Ranked { row, rank_before }| {
+            view! { <tr><td>{row.rank}</td>{movement(row.rank, rank_before)}<td><span class="title">{row.album_name.clone()}</span><a class="subtitle" href=artist_path(&row.artist_name)>{row.artist_name.clone()}</a></td><td>{format::count(row.plays)}</td><td>{format::duration(row.ms_played)}</td></tr> }.into_any()
+        })
+        .collect();
+    table(
+        "review-albums",
+        "Top albums",
+        &["#", "Move", "Album", "Plays", "Time"],
+        rows,
+        None,
+    )
+}
+
+fn discoveries(new_artists: i64, new_songs: i64, top: Vec<TopArtist>) -> impl IntoView {
+    let rows = top
+        .into_iter()
+        .map(|artist| {
+            view! { <tr><td>{artist.rank}</td><td><a class="title" href=artist_path(&artist.artist_name)>{artist.artist_name.clone()}</a></td><td>{format::count(artist.plays)}</td><td>{format::duration(artist.ms_played)}</td></tr> }
+        })
+        .collect_view();
+    view! {
+        <section class="panel" id="review-discoveries" aria-labelledby="review-discoveries-title">
+            <h3 id="review-discoveries-title">"Discoveries"</h3>
+            <p class="discovered">{format!("{} new artists and {} new songs, first heard in this period.", format::count(new_artists), format::count(new_songs))}</p>
+            <table class="ranking-table">
+                <thead><tr><th scope="col">"#"</th><th scope="col">"New artist"</th><th scope="col">"Plays"</th><th scope="col">"Time"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}
+
+fn skipped_table(songs: Vec<SkippedSong>) -> impl IntoView {
+    let rows = songs
+        .into_iter()
+        .map(|song| {
+            let top = TopSong {
+                rank: song.rank,
+                track_uri: song.track_uri,
+                track_name: song.track_name,
+                artist_name: song.artist_name,
+                album_name: String::new(),
+                plays: song.plays,
+                ms_played: 0,
+                skips: song.skips,
+            };
+            let rate = format!("{}%", (song.skip_rate * 100.0).round() as i64);
+            view! { <tr><td>{top.rank}</td>{song_cell(&top)}<td>{format::count(top.skips)}</td><td>{format::count(top.plays)}</td><td>{rate}</td></tr> }.into_any()
+        })
+        .collect();
+    table(
+        "review-skipped",
+        "Most skipped",
+        &["#", "Song", "Skips", "Plays", "Rate"],
+        rows,
+        None,
+    )
+}
+
+fn finished_table(songs: Vec<TopSong>) -> impl IntoView {
+    let rows = songs
+        .into_iter()
+        .map(|song| view! { <tr><td>{song.rank}</td>{song_cell(&song)}<td>{format::count(song.plays)}</td></tr> }.into_any())
+        .collect();
+    let note = format!(
+        "Songs played at least {FINISHED_MIN_PLAYS} times in the period, never skipped, each to its end."
+    );
+    table(
+        "review-finished",
+        "Finished every time",
+        &["#", "Song", "Plays"],
+        rows,
+        Some(note),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_reads_as_a_percentage_of_the_period_before() {
+        assert_eq!(change(112, 100, "2022"), "+12% on 2022");
+        assert_eq!(change(97, 100, "2022"), "−3% on 2022");
+        assert_eq!(change(100, 100, "2022"), "as much as in 2022");
+        assert_eq!(change(5, 0, "2022"), "no listens in 2022");
+        assert_eq!(hour_span(23), "23:00–00:00 UTC");
+    }
+}
