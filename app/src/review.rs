@@ -119,25 +119,14 @@ impl Period {
         format!("{REVIEW_PAGE}/{self}")
     }
 
-    /// The months of a year (a month has none).
-    pub fn months(self) -> Vec<Period> {
-        match self {
-            Period::Year(year) => (1..=12).map(|month| Period::Month(year, month)).collect(),
-            Period::Month(..) => Vec::new(),
-        }
-    }
-
     /// The year a month is in (a year is its own).
     pub fn whole_year(self) -> Period {
         Period::Year(self.year())
     }
 
-    /// The period of this kind holding `day`.
-    pub fn holding(self, day: NaiveDate) -> Period {
-        match self {
-            Period::Year(_) => Period::Year(day.year()),
-            Period::Month(..) => Period::Month(day.year(), day.month()),
-        }
+    /// The month of `day`.
+    pub fn month_of(day: NaiveDate) -> Period {
+        Period::Month(day.year(), day.month())
     }
 }
 
@@ -170,6 +159,15 @@ pub fn parse_period(raw: Option<&str>) -> Result<Option<Period>, String> {
     match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
         None => Ok(None),
         Some(raw) => Period::parse(raw).map(Some),
+    }
+}
+
+/// The path of a review page if `path` is one (`/review`, `/review/2023`,
+/// `/review/2023-07`), written as this app writes it; `None` for any other.
+pub fn review_page(path: &str) -> Option<String> {
+    match path.strip_prefix(REVIEW_PAGE)? {
+        "" => Some(REVIEW_PAGE.into()),
+        period => Some(Period::parse(period.strip_prefix('/')?).ok()?.page()),
     }
 }
 
@@ -253,6 +251,8 @@ pub struct Review {
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
     pub totals: Totals,
+    /// Each month of the period with listens, in order.
+    pub months: Vec<crate::range::TimePoint>,
     /// The period before, of the same length.
     pub before: Totals,
     /// Ranked by plays, with their ranks in the period before.
@@ -332,6 +332,26 @@ mod tests {
     }
 
     #[test]
+    fn only_a_review_page_is_a_review_page() {
+        assert_eq!(review_page("/review"), Some("/review".into()));
+        assert_eq!(
+            review_page("/review/2023-07"),
+            Some("/review/2023-07".into())
+        );
+        for other in [
+            "/",
+            "/settings",
+            "//evil.example/review",
+            "/review/2023/../../settings",
+            "/reviews/2023",
+            "/review2023",
+            "https://evil.example/review/2023",
+        ] {
+            assert_eq!(review_page(other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn periods_follow_each_other_across_years() {
         let day = |text: &str| text.parse::<NaiveDate>().unwrap();
         assert_eq!(Period::Month(2023, 12).next(), Period::Month(2024, 1));
@@ -341,11 +361,7 @@ mod tests {
         assert_eq!(range.from, Some(day("2024-02-01")));
         assert_eq!(range.to, Some(day("2024-03-01")));
         assert_eq!(Period::Year(2023).range().to, Some(day("2024-01-01")));
-        assert_eq!(Period::Year(2023).months().len(), 12);
-        assert_eq!(
-            Period::Month(1, 1).holding(day("2020-05-09")),
-            Period::Month(2020, 5)
-        );
+        assert_eq!(Period::month_of(day("2020-05-09")), Period::Month(2020, 5));
     }
 
     #[test]

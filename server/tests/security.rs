@@ -469,6 +469,24 @@ fn a_share_link_shows_the_dashboard_read_only_until_sharing_stops() {
     };
     assert_eq!(read("/api/summary"), 200);
     assert_eq!(read("/"), 200);
+    assert_eq!(read("/review/2024"), 200);
+    assert_eq!(read("/api/review?period=2024-01"), 200);
+    // A link may open a review; it leads nowhere else.
+    let lands = |to: &str| {
+        let opened = guest.get(format!("{link}?to={to}")).send().unwrap();
+        opened.headers()["location"].to_str().unwrap().to_string()
+    };
+    assert_eq!(lands("/review/2024-01"), "/review/2024-01");
+    assert_eq!(lands("/review"), "/review");
+    for elsewhere in [
+        "https://evil.example/",
+        "//evil.example/review/2024",
+        "/settings",
+        "/review/2024/../../settings",
+    ] {
+        let to = form_urlencoded::byte_serialize(elsewhere.as_bytes()).collect::<String>();
+        assert_eq!(lands(&to), "/", "{elsewhere}");
+    }
     // Read-only: no settings, no tokens, no people.
     assert_eq!(read("/settings"), 404);
     assert_eq!(
@@ -687,6 +705,10 @@ fn names_that_are_attacks_are_shown_inert_on_every_page_chart_and_file() {
         "/charts/top-songs.svg?preset=all-time".to_string(),
         "/charts/top-artists.svg?preset=all-time".to_string(),
         "/charts/top-albums.svg?preset=all-time".to_string(),
+        "/review/2024".to_string(),
+        "/review/2024-01".to_string(),
+        "/cards/2024/wide.svg".to_string(),
+        "/cards/2024/story.svg".to_string(),
     ];
     for page in &pages {
         let (status, body) = server.page(page);
@@ -713,6 +735,10 @@ fn names_that_are_attacks_are_shown_inert_on_every_page_chart_and_file() {
         Vec::new(),
     );
     assert_eq!(status, 200, "the chart of hostile names rasterises");
+    assert_eq!(headers["content-type"], "image/png");
+    let (status, headers, _) =
+        server.send(reqwest::Method::GET, "/cards/2024/story.png", Vec::new());
+    assert_eq!(status, 200, "the card of hostile names rasterises");
     assert_eq!(headers["content-type"], "image/png");
     // API answers are JSON, never sniffed as a page.
     let (_, headers, songs) = server.send(reqwest::Method::GET, "/api/top-songs", Vec::new());

@@ -326,6 +326,12 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
             most_played_day = Some((day, count));
         }
     }
+    let mut months: BTreeMap<&str, Count> = BTreeMap::new();
+    for listen in within(period) {
+        let month = months.entry(&listen.time[..7]).or_default();
+        month.plays += 1;
+        month.ms_played += listen.ms_played;
+    }
     let listening_days: Vec<NaiveDate> = days.keys().map(|day| day.parse().unwrap()).collect();
     let runs = runs(&listening_days);
     // Skips and songs played to their end every time.
@@ -359,6 +365,8 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
         "first_day": first_day,
         "last_day": last_day,
         "totals": totals(period),
+        "months": months.iter().map(|(month, count)| json!({
+            "start": format!("{month}-01"), "plays": count.plays, "ms_played": count.ms_played})).collect::<Vec<_>>(),
         "before": totals(before),
         "top_songs": songs.iter().take(10).enumerate().map(|(rank, (uri, count))| json!({
             "row": song(rank, uri, count), "rank_before": rank_before(&songs_before, *uri)})).collect::<Vec<_>>(),
@@ -470,6 +478,50 @@ fn a_review_of_a_year_and_of_a_month_equals_a_computation_from_the_file() {
         assert!(refused["error"].is_string(), "{refused}");
     }
 
+    // Its card, in both layouts, drawn from the same review; a PNG at its size.
+    let top_name = |review: &Value| {
+        review["top_songs"][0]["row"]["track_name"]
+            .as_str()
+            .unwrap()
+            .replace('&', "&amp;")
+    };
+    for layout in ["wide", "story"] {
+        let (status, headers, svg) = server.file(&format!("/cards/{middle_year}/{layout}.svg"));
+        assert_eq!(status, 200, "{layout}");
+        assert_eq!(headers["content-type"], "image/svg+xml");
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(svg.contains(&format!("My {middle_year} in music")), "{svg}");
+        let hours = format!(
+            "{:.1} hours",
+            year["totals"]["ms_played"].as_i64().unwrap() as f64 / 3_600_000.0
+        );
+        assert!(svg.contains(&hours), "{hours} missing from {svg}");
+        assert!(
+            svg.contains(&top_name(&year)),
+            "the top song missing from {svg}"
+        );
+    }
+    for (layout, width, height) in [("wide", 1200u32, 630u32), ("story", 1080, 1920)] {
+        let (status, headers, png) = server.file(&format!("/cards/{middle}/{layout}.png"));
+        assert_eq!(status, 200, "{layout}");
+        assert_eq!(headers["content-type"], "image/png");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+        let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+        assert_eq!((size(16), size(20)), (width, height), "{layout}");
+        let disposition = headers["content-disposition"].to_str().unwrap();
+        assert!(
+            disposition.contains(&format!("review-{middle}-{layout}.png")),
+            "{disposition}"
+        );
+    }
+    for (path, status) in [
+        ("/cards/2023-13/wide.png", 400),
+        ("/cards/2023/square.png", 404),
+        ("/cards/2023/wide.gif", 404),
+    ] {
+        assert_eq!(server.file(path).0, status, "{path}");
+    }
+
     // The page of the month shows its rankings and moments, rendered on the server.
     let (status, page) = server.page(&format!("/review/{middle}"));
     assert_eq!(status, 200);
@@ -480,6 +532,8 @@ fn a_review_of_a_year_and_of_a_month_equals_a_computation_from_the_file() {
         "Finished every time".to_string(),
         top["track_name"].as_str().unwrap().replace('&', "&amp;"),
         format!("/review/{middle_year}\""),
+        format!("/cards/{middle}/story.png"),
+        "Your card".to_string(),
     ] {
         assert!(
             page.contains(&text),

@@ -13,6 +13,8 @@ pub mod range_body;
 pub mod range_view;
 pub mod ranking;
 pub mod review;
+#[cfg(feature = "ssr")]
+pub mod review_card;
 pub mod settings;
 pub mod sign_in;
 pub mod time_charts;

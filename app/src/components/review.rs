@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::ranking::{artist_path, song_path};
-use crate::api::get_review;
+use crate::account_api::Share;
+use crate::api::{get_review, get_viewer};
 use crate::format;
 use crate::model::{TopArtist, TopSong};
 use crate::range::{SkippedSong, TopAlbum};
@@ -74,6 +75,7 @@ fn review_view(review: Review) -> impl IntoView {
                 {skipped_table(review.most_skipped)}
                 {finished_table(review.finished_every_time)}
             </div>
+            {card(period, review.totals)}
         }
         .into_any()
     };
@@ -82,6 +84,73 @@ fn review_view(review: Review) -> impl IntoView {
         <h2 class="page-title">{title}</h2>
         {navigation}
         {body}
+    }
+}
+
+/// The shareable card: a preview, its files, and a share link to the review.
+fn card(period: Period, totals: Totals) -> impl IntoView {
+    let file = |name: &str| format!("/cards/{period}/{name}");
+    let alt = format!(
+        "The card of {}: {} listening hours, {} plays, the top songs and artists",
+        period.label(),
+        format::hours(totals.ms_played),
+        format::count(totals.plays)
+    );
+    view! {
+        <section class="panel review-card" id="review-card" aria-labelledby="review-card-title">
+            <h3 id="review-card-title">"Your card"</h3>
+            // A phone shows the story card: the wide one's text would be too small there.
+            <picture>
+                <source media="(max-width: 900px)" srcset=file("story.svg") width="1080" height="1920" />
+                <img src=file("wide.svg") alt=alt width="1200" height="630" />
+            </picture>
+            <p class="downloads">
+                "Download: "
+                <a href=file("wide.png") download="">"PNG 1200×630"</a>" · "
+                <a href=file("story.png") download="">"PNG 1080×1920 (story)"</a>" · "
+                <a href=file("wide.svg") download="">"SVG"</a>" · "
+                <a href=file("story.svg") download="">"SVG (story)"</a>
+            </p>
+            <ShareReview period />
+        </section>
+    }
+}
+
+/// For the owner of the figures: a share link that opens this review.
+#[component]
+fn ShareReview(period: Period) -> impl IntoView {
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    let share = ServerAction::<Share>::new();
+    let ready = super::interactive();
+    let owner = move || {
+        viewer
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|viewer| !viewer.shared)
+    };
+    let shared = move || {
+        share.value().get().map(|result| match result {
+            Ok(link) => view! {
+                <div class="notice secret" role="status">
+                    <p>"Anyone with this link sees this review and your dashboard, read-only, until you stop sharing in Settings. Copy it now: it is not shown again."</p>
+                    <code>{format!("{link}?to={}", period.page())}</code>
+                </div>
+            }
+            .into_any(),
+            Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || owner().then(|| view! {
+                <ActionForm action=share>
+                    <button type="submit" disabled=move || !ready.get()>"Make a share link to this review"</button>
+                </ActionForm>
+                <p class="hint">"A new share link replaces your previous one, which stops working."</p>
+                {shared}
+            })}
+        </Suspense>
     }
 }
 
@@ -97,11 +166,11 @@ fn navigation(review: &Review) -> impl IntoView {
     let link = |other: Period, text: String| {
         within(other).then(|| view! { <a href=other.page()>{text}</a> })
     };
-    let months = period
-        .months()
-        .into_iter()
-        .filter(|month| within(*month))
-        .map(|month| view! { <li><a href=month.page()>{month.label()}</a></li> })
+    let months = (review.months.iter())
+        .map(|month| {
+            let month = Period::month_of(month.start);
+            view! { <li><a href=month.page()>{month.label()}</a></li> }
+        })
         .collect_view();
     view! {
         <nav class="review-nav" aria-label="Other periods">
@@ -181,10 +250,17 @@ fn table(
     view! {
         <section class="panel" id=id aria-labelledby=format!("{id}-title")>
             <h3 id=format!("{id}-title")>{heading}</h3>
-            <table class="ranking-table">
-                <thead><tr>{heads}</tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+            {if rows.is_empty() {
+                view! { <p>"None in this period."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="ranking-table" aria-labelledby=format!("{id}-title")>
+                        <thead><tr>{heads}</tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }
+                .into_any()
+            }}
             {note.map(|note| view! { <p class="hint">{note}</p> })}
         </section>
     }
@@ -243,20 +319,25 @@ fn albums_table(albums: Vec<Ranked<TopAlbum>>) -> impl IntoView {
 }
 
 fn discoveries(new_artists: i64, new_songs: i64, top: Vec<TopArtist>) -> impl IntoView {
-    let rows = top
-        .into_iter()
-        .map(|artist| {
-            view! { <tr><td>{artist.rank}</td><td><a class="title" href=artist_path(&artist.artist_name)>{artist.artist_name.clone()}</a></td><td>{format::count(artist.plays)}</td><td>{format::duration(artist.ms_played)}</td></tr> }
-        })
-        .collect_view();
+    let table = (!top.is_empty()).then(|| {
+        let rows = top
+            .into_iter()
+            .map(|artist| {
+                view! { <tr><td>{artist.rank}</td><td><a class="title" href=artist_path(&artist.artist_name)>{artist.artist_name.clone()}</a></td><td>{format::count(artist.plays)}</td><td>{format::duration(artist.ms_played)}</td></tr> }
+            })
+            .collect_view();
+        view! {
+            <table class="ranking-table" aria-labelledby="review-discoveries-title">
+                <thead><tr><th scope="col">"#"</th><th scope="col">"New artist"</th><th scope="col">"Plays"</th><th scope="col">"Time"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    });
     view! {
         <section class="panel" id="review-discoveries" aria-labelledby="review-discoveries-title">
             <h3 id="review-discoveries-title">"Discoveries"</h3>
             <p class="discovered">{format!("{} new artists and {} new songs, first heard in this period.", format::count(new_artists), format::count(new_songs))}</p>
-            <table class="ranking-table">
-                <thead><tr><th scope="col">"#"</th><th scope="col">"New artist"</th><th scope="col">"Plays"</th><th scope="col">"Time"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+            {table}
         </section>
     }
 }

@@ -42,11 +42,19 @@ impl Aggregates {
             ranks(self.best_artists(&artists_before, Metric::Plays, usize::MAX));
         let (new_songs, new_artists) = self.first_heard_in(range);
         let days = self.sums_by_step(range, |day| day);
+        let months = self.sums_by_step(range, |day| day.with_day(1).unwrap_or(day));
         Review {
             period,
             first_day,
             last_day,
             totals: totals(&sums),
+            months: (months.into_iter())
+                .map(|(start, counts)| TimePoint {
+                    start,
+                    plays: counts.plays,
+                    ms_played: counts.ms_played,
+                })
+                .collect(),
             before: totals(&before),
             top_songs: top
                 .iter()

@@ -76,11 +76,17 @@ async fn chart(
         )
             .into_response();
     }
+    png_response(svg, 2.0, disposition).await
+}
+
+/// A PNG of `svg` at `scale` times its size, to download as the
+/// content disposition says; rasterised a few at a time.
+pub(super) async fn png_response(svg: String, scale: f32, disposition: String) -> Response {
     // Rasterising is CPU work: a few at a time, whatever the number of requests.
     let Ok(_turn) = RASTERISING.acquire().await else {
         return ApiError::Unavailable("the server is stopping".into()).into_response();
     };
-    match tokio::task::spawn_blocking(move || to_png(&svg)).await {
+    match tokio::task::spawn_blocking(move || to_png(&svg, scale)).await {
         Ok(Ok(png)) => (
             [
                 (header::CONTENT_TYPE, "image/png".to_string()),
@@ -89,9 +95,9 @@ async fn chart(
             png,
         )
             .into_response(),
-        Ok(Err(error)) => ApiError::Unavailable(format!("the chart cannot be rasterised: {error}"))
+        Ok(Err(error)) => ApiError::Unavailable(format!("the image cannot be rasterised: {error}"))
             .into_response(),
-        Err(error) => ApiError::Unavailable(format!("the chart cannot be rasterised: {error}"))
+        Err(error) => ApiError::Unavailable(format!("the image cannot be rasterised: {error}"))
             .into_response(),
     }
 }
@@ -171,8 +177,9 @@ static FONTS: LazyLock<Arc<resvg::usvg::fontdb::Database>> = LazyLock::new(|| {
     Arc::new(fonts)
 });
 
-/// Rasterises an SVG on a white background, at twice its size for sharp text.
-fn to_png(svg: &str) -> Result<Vec<u8>, String> {
+/// Rasterises an SVG on a white background, at `scale` times its size
+/// (twice, for a chart's text to stay sharp).
+fn to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
     let options = resvg::usvg::Options {
         fontdb: FONTS.clone(),
         ..Default::default()
@@ -181,14 +188,14 @@ fn to_png(svg: &str) -> Result<Vec<u8>, String> {
     let size = tree
         .size()
         .to_int_size()
-        .scale_by(2.0)
-        .ok_or("the chart is empty")?;
+        .scale_by(scale)
+        .ok_or("the image is empty")?;
     let mut pixmap =
-        resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the chart is empty")?;
+        resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the image is empty")?;
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
     resvg::render(
         &tree,
-        resvg::tiny_skia::Transform::from_scale(2.0, 2.0),
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().map_err(|e| e.to_string())
@@ -211,7 +218,7 @@ mod tests {
                 })
             })
             .collect();
-        let png = to_png(&render_clock(&cells).unwrap()).unwrap();
+        let png = to_png(&render_clock(&cells).unwrap(), 2.0).unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
         assert!(png.len() > 1000);
     }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod ask;
 mod assets;
 pub mod auth;
+mod cards;
 mod charts;
 pub mod client;
 mod csp;
@@ -118,6 +119,7 @@ pub fn router(
         .merge(push::routes())
         .merge(range_api::routes())
         .merge(charts::routes())
+        .merge(cards::routes())
         .with_state(state)
         .merge(session::routes().with_state(sessions))
         .merge(asset_routes)

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -386,9 +386,16 @@ async fn create_through_link(
     }
 }
 
+/// Where a share link may lead once opened: `?to=` a review page.
+#[derive(Debug, Default, Deserialize)]
+struct ShareTarget {
+    to: Option<String>,
+}
+
 async fn open_share(
     State(sessions): State<Sessions>,
     Path(secret): Path<String>,
+    Query(target): Query<ShareTarget>,
     jar: CookieJar,
 ) -> Response {
     let owner = match Secret::presented(SecretKind::ShareLink, &secret) {
@@ -401,7 +408,11 @@ async fn open_share(
     match owner {
         Some(secret) => {
             let cookie = sessions.cookie(SHARE_COOKIE, secret.expose().to_string(), None);
-            (jar.add(cookie), Redirect::to("/")).into_response()
+            // Only a review page: a link must not lead anywhere else.
+            let to = (target.to.as_deref())
+                .and_then(app::review::review_page)
+                .unwrap_or_else(|| "/".into());
+            (jar.add(cookie), Redirect::to(&to)).into_response()
         }
         None => Redirect::to("/sign-in?share-ended").into_response(),
     }

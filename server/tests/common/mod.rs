@@ -382,6 +382,21 @@ impl Server {
         (status, response.text().unwrap_or_default())
     }
 
+    /// The file at `path`: its status, its headers and its bytes.
+    pub fn file(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = http()
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap_or_else(|error| panic!("GET {path}: {error}"));
+        let (status, headers) = (response.status().as_u16(), response.headers().clone());
+        (
+            status,
+            headers,
+            response.bytes().map(|b| b.to_vec()).unwrap_or_default(),
+        )
+    }
+
     /// `GET` on the monitoring address: `/metrics` (as text) or the detailed `/readyz`.
     pub fn monitoring(&self, path: &str) -> (u16, String) {
         let response = http()
