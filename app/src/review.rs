@@ -22,6 +22,12 @@ pub const REVIEW_RANKS: usize = 10;
 /// Plays a song needs in a period before "finished every time" lists it.
 pub const FINISHED_MIN_PLAYS: i64 = 3;
 
+/// A gap between listens longer than this ends a listening session.
+pub const SESSION_GAP_MINUTES: i64 = 30;
+
+/// Longest sessions a review lists.
+pub const LONGEST_SESSIONS: usize = 3;
+
 /// A year or one month of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -51,7 +57,11 @@ impl Period {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let what = "a period is a year or a month, such as 2023 or 2023-07";
         let raw = raw.trim();
-        let number = |text: &str| text.parse::<i32>().map_err(|_| what.to_string());
+        // Digits only: `i32` would also read a sign.
+        let number = |text: &str| match text.bytes().all(|b| b.is_ascii_digit()) {
+            true => text.parse::<i32>().map_err(|_| what.to_string()),
+            false => Err(what.to_string()),
+        };
         match raw.split_once('-') {
             None if raw.len() == 4 => Ok(Period::Year(check_year(number(raw)?)?)),
             Some((year, month)) if year.len() == 4 && month.len() == 2 => {
@@ -243,6 +253,26 @@ pub struct FirstListen {
     pub at: DateTime<Utc>,
 }
 
+/// Listening without a pause of more than [`SESSION_GAP_MINUTES`]: from the
+/// start of its first listen (its end less the time played) to the end of its last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub listens: i64,
+    pub ms_played: i64,
+}
+
+/// The listening sessions of a period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sessions {
+    pub count: i64,
+    /// Sessions per week of the period.
+    pub per_week: f64,
+    /// The longest from start to end, the earliest of equals first.
+    pub longest: Vec<Session>,
+}
+
 /// Everything the review of a period shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
@@ -268,6 +298,7 @@ pub struct Review {
     pub most_played_day: Option<crate::range::TimePoint>,
     /// The longest run of days in a row with listens, within the period.
     pub longest_streak: Option<Streak>,
+    pub sessions: Sessions,
     pub busiest_hour: Option<Busiest>,
     pub busiest_weekday: Option<Busiest>,
     pub most_skipped: Vec<SkippedSong>,
@@ -278,6 +309,37 @@ pub struct Review {
 }
 
 impl Review {
+    /// The review of a period without listens: what is known around it.
+    pub fn empty(
+        period: Period,
+        first_day: Option<NaiveDate>,
+        last_day: Option<NaiveDate>,
+        before: Totals,
+    ) -> Self {
+        Review {
+            period,
+            first_day,
+            last_day,
+            totals: Totals::default(),
+            months: Vec::new(),
+            before,
+            top_songs: Vec::new(),
+            top_artists: Vec::new(),
+            top_albums: Vec::new(),
+            new_songs: 0,
+            new_artists: 0,
+            top_discoveries: Vec::new(),
+            most_played_day: None,
+            longest_streak: None,
+            sessions: Sessions::default(),
+            busiest_hour: None,
+            busiest_weekday: None,
+            most_skipped: Vec::new(),
+            finished_every_time: Vec::new(),
+            top_song_first_listen: None,
+        }
+    }
+
     /// Whether the period had no listens.
     pub fn is_empty(&self) -> bool {
         self.totals.plays == 0
@@ -319,6 +381,8 @@ mod tests {
             "soon",
             "+2023",
             "2023--1",
+            "2023-+7",
+            "+202",
         ] {
             assert!(Period::parse(bad).is_err(), "{bad:?} was read");
         }

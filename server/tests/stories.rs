@@ -332,6 +332,57 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
         month.plays += 1;
         month.ms_played += listen.ms_played;
     }
+    // Sessions: listens in time order, each from its end less the time
+    // played; a start more than 30 minutes after a session's end begins another.
+    let mut played: Vec<(i64, i64)> = within(period)
+        .map(|listen| {
+            let at =
+                chrono::NaiveDateTime::parse_from_str(&listen.time, "%Y-%m-%d %H:%M:%S").unwrap();
+            (at.and_utc().timestamp_millis(), listen.ms_played)
+        })
+        .collect();
+    played.sort();
+    let mut sessions: Vec<(i64, i64, i64, i64)> = Vec::new(); // start, end, listens, ms
+    for (end, ms) in played {
+        let start = end - ms;
+        match sessions.last_mut() {
+            Some(session) if start - session.1 <= 30 * 60_000 => {
+                session.0 = session.0.min(start);
+                session.1 = session.1.max(end);
+                session.2 += 1;
+                session.3 += ms;
+            }
+            _ => sessions.push((start, end, 1, ms)),
+        }
+    }
+    let period_days = {
+        let first: NaiveDate = if period.len() == 4 {
+            format!("{period}-01-01")
+        } else {
+            format!("{period}-01")
+        }
+        .parse()
+        .unwrap();
+        let next = if period.len() == 4 {
+            first.with_year(first.year() + 1).unwrap()
+        } else {
+            first + chrono::Months::new(1)
+        };
+        (next - first).num_days()
+    };
+    let session_count = sessions.len() as i64;
+    sessions.sort_by_key(|session| (-(session.1 - session.0), session.0));
+    let instant = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    };
+    let sessions = json!({
+        "count": session_count,
+        "per_week": session_count as f64 * 7.0 / period_days as f64,
+        "longest": sessions.iter().take(3).map(|(start, end, listens, ms)| json!({
+            "start": instant(*start), "end": instant(*end), "listens": listens, "ms_played": ms})).collect::<Vec<_>>(),
+    });
     let listening_days: Vec<NaiveDate> = days.keys().map(|day| day.parse().unwrap()).collect();
     let runs = runs(&listening_days);
     // Skips and songs played to their end every time.
@@ -382,6 +433,7 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
         "most_played_day": most_played_day.map_or(Value::Null, |(day, count)| json!({
             "start": day, "plays": count.plays, "ms_played": count.ms_played})),
         "longest_streak": longest(runs.iter()),
+        "sessions": sessions,
         "busiest_hour": busiest(&hours, &hour_plays),
         "busiest_weekday": busiest(&weekdays, &weekday_plays),
         "most_skipped": skipped.iter().take(10).enumerate().map(|(rank, (uri, count))| {

@@ -12,7 +12,9 @@ use crate::api::{get_review, get_viewer};
 use crate::format;
 use crate::model::{TopArtist, TopSong};
 use crate::range::{SkippedSong, TopAlbum};
-use crate::review::{weekday_name, Movement, Period, Ranked, Review, Totals, FINISHED_MIN_PLAYS};
+use crate::review::{
+    weekday_name, Movement, Period, Ranked, Review, Sessions, Totals, FINISHED_MIN_PLAYS,
+};
 
 /// How `now` compares with `before`: `+12% on 2022`, `−3% on 2022`, or
 /// nothing to compare with.
@@ -217,10 +219,25 @@ fn moments(review: &Review) -> impl IntoView {
             {fact("Top song", first_listen)}
             {fact("Most-played day", review.most_played_day.map(|day| format!("{}: {} plays, {}", day.start, format::count(day.plays), format::duration(day.ms_played))))}
             {fact("Longest streak", review.longest_streak.map(|streak| format!("{} days in a row, {} to {}", streak.days, streak.first, streak.last)))}
+            {fact("Listening sessions", sessions(&review.sessions))}
             {fact("Busiest hour", review.busiest_hour.map(|busiest| format!("{}: {}", hour_span(busiest.at), format::duration(busiest.ms_played))))}
             {fact("Busiest weekday", review.busiest_weekday.map(|busiest| format!("{}: {}", weekday_name(busiest.at), format::duration(busiest.ms_played))))}
         </dl>
     }
+}
+
+/// How many sessions, and the longest: `41 sessions, 3.2 a week; the
+/// longest 2023-05-02, 3 h 10 min (52 listens)`.
+fn sessions(sessions: &Sessions) -> Option<String> {
+    let longest = sessions.longest.first()?;
+    Some(format!(
+        "{} sessions, {:.1} a week; the longest on {}, {} ({} listens)",
+        format::count(sessions.count),
+        sessions.per_week,
+        longest.start.date_naive(),
+        format::duration((longest.end - longest.start).num_milliseconds()),
+        format::count(longest.listens)
+    ))
 }
 
 /// A ranking's movement cell.

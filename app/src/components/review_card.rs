@@ -142,7 +142,9 @@ impl<'a, 'b> Column<'a, 'b> {
                 .draw(&Text::new(text, (x, self.y), style(h)))
                 .map_err(|error| error.to_string())
         };
-        draw(ellipsize(text, fits), self.x, HPos::Left)?;
+        // A control character would make the SVG unreadable as XML.
+        let text: String = text.chars().filter(|c| !c.is_control()).collect();
+        draw(ellipsize(&text, fits), self.x, HPos::Left)?;
         if !mark.is_empty() {
             draw(mark.to_string(), self.x + self.width, HPos::Right)?;
         }
@@ -276,42 +278,27 @@ mod tests {
     use crate::review::{Period, Ranked, Totals};
 
     fn review() -> Review {
-        Review {
-            period: Period::Year(2023),
-            first_day: None,
-            last_day: None,
-            totals: Totals {
-                plays: 1234,
-                ms_played: 7_200_000,
+        let mut review = Review::empty(Period::Year(2023), None, None, Totals::default());
+        review.totals = Totals {
+            plays: 1234,
+            ms_played: 7_200_000,
+        };
+        review.new_songs = 3;
+        review.new_artists = 2;
+        review.top_songs = vec![Ranked {
+            row: TopSong {
+                rank: 1,
+                track_uri: "spotify:track:x".into(),
+                track_name: "<script>alert(1)</script>\u{1} & a very long name that goes on and on and on and on and on".into(),
+                artist_name: "Ärtist".into(),
+                album_name: String::new(),
+                plays: 40,
+                ms_played: 1000,
+                skips: 0,
             },
-            months: Vec::new(),
-            before: Totals::default(),
-            top_songs: vec![Ranked {
-                row: TopSong {
-                    rank: 1,
-                    track_uri: "spotify:track:x".into(),
-                    track_name: "<script>alert(1)</script> & a very long name that goes on and on and on and on and on".into(),
-                    artist_name: "Ärtist".into(),
-                    album_name: String::new(),
-                    plays: 40,
-                    ms_played: 1000,
-                    skips: 0,
-                },
-                rank_before: Some(4),
-            }],
-            top_artists: Vec::new(),
-            top_albums: Vec::new(),
-            new_songs: 3,
-            new_artists: 2,
-            top_discoveries: Vec::new(),
-            most_played_day: None,
-            longest_streak: None,
-            busiest_hour: None,
-            busiest_weekday: None,
-            most_skipped: Vec::new(),
-            finished_every_time: Vec::new(),
-            top_song_first_listen: None,
-        }
+            rank_before: Some(4),
+        }];
+        review
     }
 
     #[test]
@@ -330,6 +317,10 @@ mod tests {
             assert!(!svg.contains("<script"), "a name is escaped");
             assert!(svg.contains("&lt;script&gt;"));
             assert!(svg.contains("…"), "a long name is cut");
+            assert!(
+                !svg.contains('\u{1}'),
+                "no control character (it is not XML)"
+            );
         }
         assert_eq!(CardLayout::parse("story"), Some(CardLayout::Story));
         assert_eq!(CardLayout::parse("square"), None);

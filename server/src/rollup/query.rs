@@ -42,6 +42,15 @@ pub(super) fn span_of(range: DateRange) -> Option<(Millis, Millis)> {
     (from < to).then_some((from, to))
 }
 
+/// A step of a time series from what its days add up to.
+pub(super) fn time_point(start: NaiveDate, counts: &Counts) -> TimePoint {
+    TimePoint {
+        start,
+        plays: counts.plays,
+        ms_played: counts.ms_played,
+    }
+}
+
 /// A month as a range sees it.
 #[derive(Clone, Copy)]
 pub(super) enum Piece<'a> {
@@ -467,12 +476,8 @@ impl Aggregates {
     /// Plays and listening time of every UTC day with listens, in order.
     pub fn listening_days(&self) -> Vec<TimePoint> {
         let days = self.sums_by_step(DateRange::ALL_TIME, |day| day);
-        days.into_iter()
-            .map(|(start, counts)| TimePoint {
-                start,
-                plays: counts.plays,
-                ms_played: counts.ms_played,
-            })
+        days.iter()
+            .map(|(&start, counts)| time_point(start, counts))
             .collect()
     }
 

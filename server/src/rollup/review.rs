@@ -13,7 +13,7 @@ use app::review::{
 use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
 
-use super::query::{span_of, Piece, MIN_PLAYS_TO_RANK_SKIPS};
+use super::query::{span_of, time_point, Piece, MIN_PLAYS_TO_RANK_SKIPS};
 use crate::aggregate::months::Counts;
 use crate::aggregate::{best, by_plays, time_of, Aggregates};
 
@@ -29,8 +29,14 @@ impl Aggregates {
             Period::Year(latest.year())
         });
         let range = period.range();
-        let sums = self.song_sums(range);
         let before = self.song_sums(period.previous().range());
+        // A period outside the history costs no more than its period before.
+        let listened = matches!((first_day, last_day),
+            (Some(first), Some(last)) if period.first_day() <= last && period.next().first_day() > first);
+        if !listened {
+            return Review::empty(period, first_day, last_day, totals(&before));
+        }
+        let sums = self.song_sums(range);
         let top = self.best_songs(&sums, Metric::Plays, REVIEW_RANKS, None);
         let song_ranks_before = ranks(self.best_songs(&before, Metric::Plays, usize::MAX, None));
         let artists = self.artist_sums(&sums);
@@ -43,17 +49,14 @@ impl Aggregates {
         let (new_songs, new_artists) = self.first_heard_in(range);
         let days = self.sums_by_step(range, |day| day);
         let months = self.sums_by_step(range, |day| day.with_day(1).unwrap_or(day));
+        let clock = self.clock(range);
         Review {
             period,
             first_day,
             last_day,
             totals: totals(&sums),
-            months: (months.into_iter())
-                .map(|(start, counts)| TimePoint {
-                    start,
-                    plays: counts.plays,
-                    ms_played: counts.ms_played,
-                })
+            months: (months.iter())
+                .map(|(&start, counts)| time_point(start, counts))
                 .collect(),
             before: totals(&before),
             top_songs: top
@@ -87,8 +90,12 @@ impl Aggregates {
             top_discoveries: self.top_discoveries(&artists, &new_artists),
             most_played_day: most_played_day(&days),
             longest_streak: first_most(streaks(days.keys().copied()), |streak| streak.days),
-            busiest_hour: self.busiest(range, |cell| cell.hour),
-            busiest_weekday: self.busiest(range, |cell| cell.weekday),
+            sessions: self.sessions(
+                range,
+                (period.next().first_day() - period.first_day()).num_days(),
+            ),
+            busiest_hour: busiest(&clock, |cell| cell.hour),
+            busiest_weekday: busiest(&clock, |cell| cell.weekday),
             most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, REVIEW_RANKS),
             finished_every_time: self.finished_every_time(range, &sums),
             top_song_first_listen: top.first().map(|&(id, _)| FirstListen {
@@ -125,27 +132,6 @@ impl Aggregates {
             .enumerate()
             .map(|(rank, (id, counts))| self.top_artist(rank, id, counts))
             .collect()
-    }
-
-    /// The hour of the day or the weekday (`at` of a clock cell, below
-    /// 24) with the most listening time in `range`: the earliest of equals.
-    fn busiest(&self, range: DateRange, at: impl Fn(&ClockCell) -> u8) -> Option<Busiest> {
-        let mut by: Vec<Busiest> = (0..24)
-            .map(|at| Busiest {
-                at,
-                plays: 0,
-                ms_played: 0,
-            })
-            .collect();
-        for cell in self.clock(range) {
-            let busiest = &mut by[usize::from(at(&cell))];
-            busiest.plays += cell.plays;
-            busiest.ms_played = busiest.ms_played.saturating_add(cell.ms_played);
-        }
-        first_most(
-            by.into_iter().filter(|busiest| busiest.plays > 0),
-            |busiest| busiest.ms_played,
-        )
     }
 
     /// Songs played at least [`FINISHED_MIN_PLAYS`] times in `range`, each
@@ -185,6 +171,27 @@ impl Aggregates {
     }
 }
 
+/// The hour of the day or the weekday (`at` of a clock cell, below
+/// 24) with the most listening time on `clock`: the earliest of equals.
+fn busiest(clock: &[ClockCell], at: impl Fn(&ClockCell) -> u8) -> Option<Busiest> {
+    let mut by: Vec<Busiest> = (0..24)
+        .map(|at| Busiest {
+            at,
+            plays: 0,
+            ms_played: 0,
+        })
+        .collect();
+    for cell in clock {
+        let busiest = &mut by[usize::from(at(cell))];
+        busiest.plays += cell.plays;
+        busiest.ms_played = busiest.ms_played.saturating_add(cell.ms_played);
+    }
+    first_most(
+        by.into_iter().filter(|busiest| busiest.plays > 0),
+        |busiest| busiest.ms_played,
+    )
+}
+
 /// Each id's rank (from 1) in a ranking.
 fn ranks(ranking: Vec<(usize, &Counts)>) -> HashMap<usize, u32> {
     (ranking.into_iter().enumerate())
@@ -202,11 +209,9 @@ fn totals(sums: &[Counts]) -> Totals {
 
 /// The day with the most listening time, the earliest of equals.
 fn most_played_day(days: &BTreeMap<NaiveDate, Counts>) -> Option<TimePoint> {
-    let days = days.iter().map(|(&start, counts)| TimePoint {
-        start,
-        plays: counts.plays,
-        ms_played: counts.ms_played,
-    });
+    let days = days
+        .iter()
+        .map(|(&start, counts)| time_point(start, counts));
     first_most(days, |day| day.ms_played)
 }
 

@@ -27,8 +27,17 @@ enum CardFormat {
     Png,
 }
 
+impl CardFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            CardFormat::Svg => "svg",
+            CardFormat::Png => "png",
+        }
+    }
+}
+
 /// The layout and format a file name asks for: `wide.png`, `story.svg`.
-fn read_file(file: &str) -> Option<(CardLayout, CardFormat)> {
+fn parse_file_name(file: &str) -> Option<(CardLayout, CardFormat)> {
     let (layout, format) = file.rsplit_once('.')?;
     let format = match format {
         "svg" => CardFormat::Svg,
@@ -47,7 +56,7 @@ async fn card(
         Ok(period) => period,
         Err(error) => return ApiError::BadRequest(error).into_response(),
     };
-    let Some((layout, format)) = read_file(&file) else {
+    let Some((layout, format)) = parse_file_name(&file) else {
         return (
             StatusCode::NOT_FOUND,
             axum::Json(serde_json::json!({
@@ -72,11 +81,7 @@ async fn card(
                 .into_response()
         }
     };
-    let extension = match format {
-        CardFormat::Svg => "svg",
-        CardFormat::Png => "png",
-    };
-    let filename = format!("review-{period}-{}.{extension}", layout.key());
+    let filename = format!("review-{period}-{}.{}", layout.key(), format.extension());
     let disposition = format!("attachment; filename=\"{filename}\"");
     match format {
         CardFormat::Svg => (
@@ -99,15 +104,15 @@ mod tests {
     #[test]
     fn a_card_file_names_its_layout_and_format() {
         assert_eq!(
-            read_file("wide.png"),
+            parse_file_name("wide.png"),
             Some((CardLayout::Wide, CardFormat::Png))
         );
         assert_eq!(
-            read_file("story.svg"),
+            parse_file_name("story.svg"),
             Some((CardLayout::Story, CardFormat::Svg))
         );
         for bad in ["wide", "wide.gif", "square.png", ".png", "story.svg.png"] {
-            assert_eq!(read_file(bad), None, "{bad}");
+            assert_eq!(parse_file_name(bad), None, "{bad}");
         }
     }
 }

@@ -1,0 +1,78 @@
+//! Listening sessions of a range: its listens in time order, a new session
+//! begun whenever a listen starts more than [`SESSION_GAP_MINUTES`] after
+//! the session's end. A listen's instant is when it ended (as Spotify
+//! writes it); it started that long before minus the time played.
+
+use app::range::DateRange;
+use app::review::{Session, Sessions, LONGEST_SESSIONS, SESSION_GAP_MINUTES};
+
+use super::query::Piece;
+use crate::aggregate::months::Millis;
+use crate::aggregate::{best, time_of, Aggregates};
+
+/// A session as counted: instants in milliseconds.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: Millis,
+    end: Millis,
+    listens: i64,
+    ms_played: i64,
+}
+
+impl Aggregates {
+    /// The sessions of `range`, whose days number `days`.
+    pub fn sessions(&self, range: DateRange, days: i64) -> Sessions {
+        let mut listens: Vec<(Millis, i64)> = Vec::new();
+        for piece in self.pieces(range) {
+            let (Piece::Whole(key, month) | Piece::Cut(key, month, ..)) = piece;
+            let start = key.start();
+            for (index, at) in piece.rows() {
+                let ms = i64::try_from(month.ms_of(index)).unwrap_or(i64::MAX);
+                listens.push((start + i64::from(at), ms));
+            }
+        }
+        listens.sort_unstable();
+        let gap = SESSION_GAP_MINUTES * 60_000;
+        let mut spans: Vec<Span> = Vec::new();
+        for (end, ms) in listens {
+            let start = end.saturating_sub(ms);
+            match spans.last_mut() {
+                Some(span) if start.saturating_sub(span.end) <= gap => {
+                    span.start = span.start.min(start);
+                    span.end = span.end.max(end);
+                    span.listens += 1;
+                    span.ms_played = span.ms_played.saturating_add(ms);
+                }
+                _ => spans.push(Span {
+                    start,
+                    end,
+                    listens: 1,
+                    ms_played: ms,
+                }),
+            }
+        }
+        let count = spans.len() as i64;
+        let longest = best(spans, LONGEST_SESSIONS, |a, b| {
+            (b.end - b.start)
+                .cmp(&(a.end - a.start))
+                .then(a.start.cmp(&b.start))
+        });
+        Sessions {
+            count,
+            per_week: if days > 0 {
+                count as f64 * 7.0 / days as f64
+            } else {
+                0.0
+            },
+            longest: longest
+                .into_iter()
+                .map(|span| Session {
+                    start: time_of(span.start),
+                    end: time_of(span.end),
+                    listens: span.listens,
+                    ms_played: span.ms_played,
+                })
+                .collect(),
+        }
+    }
+}
