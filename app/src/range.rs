@@ -205,6 +205,17 @@ pub struct SkippedSong {
     pub skip_rate: f64,
 }
 
+/// The weekdays' names, Monday first (a clock cell's `weekday` indexes it).
+pub const WEEKDAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 /// Plays and listening time in one hour of one weekday.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockCell {

@@ -348,18 +348,10 @@ impl Review {
 
 /// The weekday's name, 0 being Monday.
 pub fn weekday_name(weekday: u8) -> &'static str {
-    [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ]
-    .get(weekday as usize)
-    .copied()
-    .unwrap_or("?")
+    crate::range::WEEKDAY_NAMES
+        .get(weekday as usize)
+        .copied()
+        .unwrap_or("?")
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use super::ranking::{
 };
 use super::time_charts::render_clock;
 use crate::format;
-use crate::range::{ClockCell, RangeView, Share, Shares, SkippedSong};
+use crate::range::{ClockCell, RangeView, Share, Shares, SkippedSong, WEEKDAY_NAMES};
 
 /// The body of the range view as HTML, under an owner of its own below the
 /// request's (whose arena it needs). It holds no resource or suspense, so
@@ -79,16 +79,7 @@ fn RangeBody(view: RangeView) -> impl IntoView {
 fn ClockPanel(cells: Vec<ClockCell>, qs: String) -> impl IntoView {
     let svg =
         render_clock(&cells).unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
-    const WEEKDAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    let rows = WEEKDAYS
+    let rows = WEEKDAY_NAMES
         .iter()
         .enumerate()
         .map(|(weekday, name)| {

@@ -283,15 +283,16 @@ fn table(
     }
 }
 
-fn song_cell(song: &TopSong) -> impl IntoView {
-    view! { <td><a class="title" href=song_path(&song.track_uri)>{song.track_name.clone()}</a><span class="subtitle">{song.artist_name.clone()}</span></td> }
+/// A song's cell: its name, linked to its page, over its artist.
+fn song_cell(track_uri: &str, track_name: &str, artist_name: &str) -> impl IntoView {
+    view! { <td><a class="title" href=song_path(track_uri)>{track_name.to_string()}</a><span class="subtitle">{artist_name.to_string()}</span></td> }
 }
 
 fn songs_table(songs: Vec<Ranked<TopSong>>) -> impl IntoView {
     let rows = songs
         .into_iter()
         .map(|Ranked { row, rank_before }| {
-            view! { <tr><td>{row.rank}</td>{movement(row.rank, rank_before)}{song_cell(&row)}<td>{format::count(row.plays)}</td><td>{format::duration(row.ms_played)}</td></tr> }.into_any()
+            view! { <tr><td>{row.rank}</td>{movement(row.rank, rank_before)}{song_cell(&row.track_uri, &row.track_name, &row.artist_name)}<td>{format::count(row.plays)}</td><td>{format::duration(row.ms_played)}</td></tr> }.into_any()
         })
         .collect();
     table(
@@ -363,18 +364,9 @@ fn skipped_table(songs: Vec<SkippedSong>) -> impl IntoView {
     let rows = songs
         .into_iter()
         .map(|song| {
-            let top = TopSong {
-                rank: song.rank,
-                track_uri: song.track_uri,
-                track_name: song.track_name,
-                artist_name: song.artist_name,
-                album_name: String::new(),
-                plays: song.plays,
-                ms_played: 0,
-                skips: song.skips,
-            };
             let rate = format!("{}%", (song.skip_rate * 100.0).round() as i64);
-            view! { <tr><td>{top.rank}</td>{song_cell(&top)}<td>{format::count(top.skips)}</td><td>{format::count(top.plays)}</td><td>{rate}</td></tr> }.into_any()
+            let cell = song_cell(&song.track_uri, &song.track_name, &song.artist_name);
+            view! { <tr><td>{song.rank}</td>{cell}<td>{format::count(song.skips)}</td><td>{format::count(song.plays)}</td><td>{rate}</td></tr> }.into_any()
         })
         .collect();
     table(
@@ -389,7 +381,7 @@ fn skipped_table(songs: Vec<SkippedSong>) -> impl IntoView {
 fn finished_table(songs: Vec<TopSong>) -> impl IntoView {
     let rows = songs
         .into_iter()
-        .map(|song| view! { <tr><td>{song.rank}</td>{song_cell(&song)}<td>{format::count(song.plays)}</td></tr> }.into_any())
+        .map(|song| view! { <tr><td>{song.rank}</td>{song_cell(&song.track_uri, &song.track_name, &song.artist_name)}<td>{format::count(song.plays)}</td></tr> }.into_any())
         .collect();
     let note = format!(
         "Songs played at least {FINISHED_MIN_PLAYS} times in the period, never skipped, each to its end."

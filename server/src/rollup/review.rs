@@ -85,7 +85,7 @@ impl Aggregates {
                     rank_before: album_ranks_before.get(&id).copied(),
                 })
                 .collect(),
-            new_songs: new_songs.len() as i64,
+            new_songs: new_songs as i64,
             new_artists: new_artists.len() as i64,
             top_discoveries: self.top_discoveries(&artists, &new_artists),
             most_played_day: most_played_day(&days),
@@ -105,13 +105,12 @@ impl Aggregates {
         }
     }
 
-    /// The songs and the artists whose first listen ever is in `range`.
-    fn first_heard_in(&self, range: DateRange) -> (Vec<usize>, Vec<usize>) {
+    /// How many songs, and which artists, had their first listen ever in `range`.
+    fn first_heard_in(&self, range: DateRange) -> (usize, Vec<usize>) {
         let span = span_of(range).map_or(0..0, |(from, to)| from..to);
-        let songs = (self.songs().iter().enumerate())
-            .filter(|(_, song)| song.tally.is_counted() && span.contains(&song.tally.first_listen))
-            .map(|(id, _)| id)
-            .collect();
+        let songs = (self.songs().iter())
+            .filter(|song| song.tally.is_counted() && span.contains(&song.tally.first_listen))
+            .count();
         let artists = (0..self.catalog().artists().len())
             .filter(|&id| {
                 self.artist_tally(id as u32)
