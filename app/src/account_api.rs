@@ -66,6 +66,11 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
     Ok(())
 }
 
+#[server(prefix = "/rpc/account", endpoint = "set_time_zone", output = crate::codec::JsonText)]
+pub async fn set_time_zone(time_zone: String) -> Result<String, ServerFnError> {
+    accounts()?.set_time_zone(&time_zone).await.map_err(failed)
+}
+
 #[server(prefix = "/rpc/account", endpoint = "delete_data", output = crate::codec::JsonText)]
 pub async fn delete_data(confirm: String) -> Result<(), ServerFnError> {
     accounts()?.delete_data(&confirm).await.map_err(failed)

@@ -83,6 +83,10 @@ pub struct SettingsView {
     pub tokens: Vec<TokenRow>,
     /// Whether a share link of the dashboard works now.
     pub sharing: bool,
+    /// The time zone their days and hours are in.
+    pub time_zone: String,
+    /// Every time zone that may be chosen, by name.
+    pub time_zones: Vec<String>,
 }
 
 /// One person as the administrator sees them: a name and counts, never listens.

@@ -1,6 +1,7 @@
 //! Questions about a time range and their answers, as the server functions,
 //! the JSON API (`/api/…?from=&to=`) and the dashboard exchange them.
-//! Days are UTC; a range includes its `from` day and excludes its `to` day.
+//! Days are those of the person's time zone (a setting, UTC unless
+//! changed); a range includes its `from` day and excludes its `to` day.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -390,6 +391,8 @@ pub fn bucket_for(
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RangeView {
     pub query: RangeQuery,
+    /// The time zone its days and hours are in (the person's setting).
+    pub time_zone: String,
     /// The days shown, the preset resolved.
     pub range: DateRange,
     /// The first and last day with listens at all.

@@ -1,8 +1,9 @@
 //! The review of a year or a month (`/review/2023`, `/review/2023-07`):
 //! what a period held, how it compares with the period before, what it
-//! discovered and its moments. Days and hours are UTC, as every range is.
+//! discovered and its moments. Days and hours are in the person's time
+//! zone, as every range is.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{TopArtist, TopSong};
@@ -240,7 +241,7 @@ pub struct Totals {
 /// Listening in one hour of the day, or on one weekday, over a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Busiest {
-    /// The hour (0 to 23, UTC) or the weekday (0 is Monday).
+    /// The hour (0 to 23, in the review's time zone) or the weekday (0 is Monday).
     pub at: u8,
     pub plays: i64,
     pub ms_played: i64,
@@ -250,15 +251,17 @@ pub struct Busiest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FirstListen {
     pub track_uri: String,
-    pub at: DateTime<Utc>,
+    /// As the person's clocks showed it.
+    pub at: DateTime<FixedOffset>,
 }
 
 /// Listening without a pause of more than [`SESSION_GAP_MINUTES`]: from the
 /// start of its first listen (its end less the time played) to the end of its last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
+    /// As the person's clocks showed them.
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
     pub listens: i64,
     pub ms_played: i64,
 }
@@ -277,6 +280,8 @@ pub struct Sessions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     pub period: Period,
+    /// The time zone its days and hours are in (the person's setting).
+    pub time_zone: String,
     /// The first and last day with listens at all: where links may lead.
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
@@ -312,12 +317,14 @@ impl Review {
     /// The review of a period without listens: what is known around it.
     pub fn empty(
         period: Period,
+        time_zone: &str,
         first_day: Option<NaiveDate>,
         last_day: Option<NaiveDate>,
         before: Totals,
     ) -> Self {
         Review {
             period,
+            time_zone: time_zone.to_string(),
             first_day,
             last_day,
             totals: Totals::default(),

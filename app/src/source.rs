@@ -78,6 +78,8 @@ pub trait AccountSettings: Send + Sync {
     async fn stop_sharing(&self) -> Result<(), AccountError>;
     /// Checks the current password and sets the new one; every session ends.
     async fn change_password(&self, current: &str, new: &str) -> Result<(), AccountError>;
+    /// Sets the time zone their days and hours are in; the zone's name as set.
+    async fn set_time_zone(&self, name: &str) -> Result<String, AccountError>;
     /// Deletes every listen counted so far, once `confirm` is the person's name.
     async fn delete_data(&self, confirm: &str) -> Result<(), AccountError>;
     /// Their running import and import history.

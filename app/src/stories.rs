@@ -1,6 +1,7 @@
 //! The stories in a person's listens, beyond rankings: the calendar of a
 //! year's listening days, the streaks of days in a row with listens, and
-//! what each month discovered. Days and months are UTC, as every range is.
+//! what each month discovered. Days and months are in the person's time
+//! zone, as every range is.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -89,6 +90,8 @@ pub struct Streak {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Calendar {
     pub year: i32,
+    /// The time zone its days are in (the person's setting).
+    pub time_zone: String,
     /// The first and last years with listens: those worth moving to.
     pub first_year: Option<i32>,
     pub last_year: Option<i32>,
@@ -105,7 +108,8 @@ pub struct Calendar {
 impl Calendar {
     /// The calendar of `year` from every day with listens (`days`, in
     /// order, each once), `today` deciding which streak still goes on.
-    pub fn of(year: i32, days: Vec<TimePoint>, today: NaiveDate) -> Self {
+    /// The calendar of `year` from every day with listens (days in `time_zone`).
+    pub fn of(year: i32, time_zone: &str, days: Vec<TimePoint>, today: NaiveDate) -> Self {
         let streaks = streaks(days.iter().map(|day| day.start));
         let in_year = |streak: &&Streak| streak.first.year() <= year && streak.last.year() >= year;
         let longest_of = |streaks: &mut dyn Iterator<Item = &Streak>| {
@@ -121,6 +125,7 @@ impl Calendar {
             .copied();
         Calendar {
             year,
+            time_zone: time_zone.to_string(),
             first_year: days.first().map(|day| day.start.year()),
             last_year: days.last().map(|day| day.start.year()),
             longest_in_year: longest_of(&mut streaks.iter().filter(in_year)),
@@ -225,7 +230,7 @@ mod tests {
             "2024-02-28",
             "2024-02-29",
         ]);
-        let calendar = Calendar::of(2023, days.clone(), day("2024-03-01"));
+        let calendar = Calendar::of(2023, "UTC", days.clone(), day("2024-03-01"));
         assert_eq!(calendar.days.len(), 3);
         assert_eq!(calendar.plays(), 6);
         assert_eq!(
@@ -239,12 +244,15 @@ mod tests {
         assert_eq!(calendar.longest.unwrap().days, 4);
         assert_eq!(calendar.current.unwrap().first, day("2024-02-28"));
         // Two days after the last listen, no streak goes on.
-        assert_eq!(Calendar::of(2023, days, day("2024-03-02")).current, None);
+        assert_eq!(
+            Calendar::of(2023, "UTC", days, day("2024-03-02")).current,
+            None
+        );
     }
 
     #[test]
     fn a_year_without_listens_has_no_days_and_no_streak_of_its_own() {
-        let calendar = Calendar::of(2020, listened(&["2023-01-01"]), day("2023-01-01"));
+        let calendar = Calendar::of(2020, "UTC", listened(&["2023-01-01"]), day("2023-01-01"));
         assert!(calendar.days.is_empty());
         assert_eq!(calendar.longest_in_year, None);
         assert_eq!(calendar.longest.unwrap().days, 1);

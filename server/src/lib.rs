@@ -38,6 +38,7 @@ pub mod serve;
 pub mod status;
 pub mod store;
 pub mod stream;
+pub mod zone;
 
 /// Logs to stderr; `RUST_LOG` picks what is shown, `LOG_FORMAT=json` writes
 /// one JSON object per line for log collectors. Lines that cannot be written

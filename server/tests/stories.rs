@@ -8,6 +8,7 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate, Timelike};
+use chrono_tz::Tz;
 use common::{Count, Expected, FileListen, Scenario};
 use serde_json::{json, Value};
 
@@ -43,15 +44,16 @@ fn longest<'a>(runs: impl Iterator<Item = &'a (NaiveDate, NaiveDate)>) -> Value 
     best.map_or(Value::Null, streak)
 }
 
-/// The calendar the API should answer for `year`, from the file's days.
-fn expected_calendar(expected: &Expected, year: i32) -> Value {
+/// The calendar the API should answer for `year`, from the file's days
+/// (those of `expected`, read in `zone`).
+fn expected_calendar(expected: &Expected, year: i32, zone: Tz) -> Value {
     let days: Vec<NaiveDate> = expected
         .days
         .keys()
         .map(|day| day.parse().expect("a day"))
         .collect();
     let runs = runs(&days);
-    let today = chrono::Utc::now().date_naive();
+    let today = chrono::Utc::now().with_timezone(&zone).date_naive();
     let current = runs
         .last()
         .filter(|run| run.1 <= today && run.1 >= today - Duration::days(1))
@@ -64,6 +66,7 @@ fn expected_calendar(expected: &Expected, year: i32) -> Value {
         .collect();
     json!({
         "year": year,
+        "time_zone": zone.name(),
         "first_year": days.first().map(|day| day.year()),
         "last_year": days.last().map(|day| day.year()),
         "days": of_year,
@@ -139,13 +142,17 @@ fn a_years_calendar_counts_each_day_and_finds_the_streaks_and_each_month_its_dis
     );
     let (status, latest) = server.get("/api/calendar");
     assert_eq!(status, 200, "{latest}");
-    assert_eq!(latest, expected_calendar(&expected, last));
+    assert_eq!(latest, expected_calendar(&expected, last, Tz::UTC));
     let longest = &latest["longest"]["days"];
     assert!(longest.as_i64().expect("a streak") >= 2, "{longest}");
     for year in [first, (first + last) / 2, last, first - 1] {
         let (status, calendar) = server.get(&format!("/api/calendar?year={year}"));
         assert_eq!(status, 200, "{calendar}");
-        assert_eq!(calendar, expected_calendar(&expected, year), "{year}");
+        assert_eq!(
+            calendar,
+            expected_calendar(&expected, year, Tz::UTC),
+            "{year}"
+        );
     }
 
     // What each month discovered, every month of the history.
@@ -214,9 +221,15 @@ fn rank_before<K: PartialEq>(ranking: &[(K, Count)], key: K) -> Value {
         .map_or(Value::Null, |at| json!(at + 1))
 }
 
+/// An instant as the API writes it for someone in `zone`: with their offset.
+fn local_instant(ms: i64, zone: Tz) -> Value {
+    let at = chrono::DateTime::from_timestamp_millis(ms).expect("an instant");
+    json!(at.with_timezone(&zone).fixed_offset())
+}
+
 /// The review the API should answer for `period`, computed from the file's
-/// listens alone (a song shows the names of its latest listen).
-fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
+/// listens alone (a song shows the names of its latest listen), read in `zone`.
+fn expected_review(expected: &Expected, period: &str, before: &str, zone: Tz) -> Value {
     let shown = |uri: &str| &expected.songs[uri].latest;
     let within = |prefix: &str| {
         let prefix = prefix.to_string();
@@ -263,16 +276,20 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
                "ms_played": sums.iter().map(|c| c.ms_played).sum::<i64>()})
     };
     // First listens ever: of songs, and of artists as each listen names them.
-    let mut first_song: HashMap<&str, &str> = HashMap::new();
-    let mut first_artist: HashMap<&str, &str> = HashMap::new();
+    let mut first_song: HashMap<&str, &FileListen> = HashMap::new();
+    let mut first_artist: HashMap<&str, &FileListen> = HashMap::new();
     for listen in &expected.listens {
-        let song = first_song.entry(&listen.uri).or_insert(&listen.time);
-        *song = (*song).min(listen.time.as_str());
-        let artist = first_artist.entry(&listen.artist).or_insert(&listen.time);
-        *artist = (*artist).min(listen.time.as_str());
+        let song = first_song.entry(&listen.uri).or_insert(listen);
+        if listen.at < song.at {
+            *song = listen;
+        }
+        let artist = first_artist.entry(&listen.artist).or_insert(listen);
+        if listen.at < artist.at {
+            *artist = listen;
+        }
     }
     let new_artists: Vec<&str> = (first_artist.iter())
-        .filter(|(_, first)| first.starts_with(period))
+        .filter(|(_, first)| first.time.starts_with(period))
         .map(|(artist, _)| *artist)
         .collect();
     let discoveries: Vec<Value> = artists
@@ -335,11 +352,7 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
     // Sessions: listens in time order, each from its end less the time
     // played; a start more than 30 minutes after a session's end begins another.
     let mut played: Vec<(i64, i64)> = within(period)
-        .map(|listen| {
-            let at =
-                chrono::NaiveDateTime::parse_from_str(&listen.time, "%Y-%m-%d %H:%M:%S").unwrap();
-            (at.and_utc().timestamp_millis(), listen.ms_played)
-        })
+        .map(|listen| (listen.at, listen.ms_played))
         .collect();
     played.sort();
     let mut sessions: Vec<(i64, i64, i64, i64)> = Vec::new(); // start, end, listens, ms
@@ -372,11 +385,7 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
     };
     let session_count = sessions.len() as i64;
     sessions.sort_by_key(|session| (-(session.1 - session.0), session.0));
-    let instant = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .unwrap()
-            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-    };
+    let instant = |ms: i64| local_instant(ms, zone);
     let sessions = json!({
         "count": session_count,
         "per_week": session_count as f64 * 7.0 / period_days as f64,
@@ -413,6 +422,7 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
     );
     json!({
         "period": period,
+        "time_zone": zone.name(),
         "first_day": first_day,
         "last_day": last_day,
         "totals": totals(period),
@@ -427,7 +437,7 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
             "row": {"rank": rank + 1, "album_name": key.0, "artist_name": key.1, "plays": count.plays,
                     "ms_played": count.ms_played, "skips": count.skips},
             "rank_before": rank_before(&albums_before, *key)})).collect::<Vec<_>>(),
-        "new_songs": first_song.values().filter(|first| first.starts_with(period)).count(),
+        "new_songs": first_song.values().filter(|first| first.time.starts_with(period)).count(),
         "new_artists": new_artists.len(),
         "top_discoveries": discoveries,
         "most_played_day": most_played_day.map_or(Value::Null, |(day, count)| json!({
@@ -445,7 +455,7 @@ fn expected_review(expected: &Expected, period: &str, before: &str) -> Value {
         "finished_every_time": finished,
         "top_song_first_listen": songs.first().map_or(Value::Null, |(uri, _)| json!({
             "track_uri": uri,
-            "at": format!("{}Z", first_song[uri].replace(' ', "T")),
+            "at": instant(first_song[uri].at),
         })),
     })
 }
@@ -464,7 +474,7 @@ fn a_review_of_a_year_and_of_a_month_equals_a_computation_from_the_file() {
     let (status, latest) = server.get("/api/review");
     assert_eq!(status, 200, "{latest}");
     let previous = (last_year - 1).to_string();
-    assert_eq!(latest, expected_review(&expected, last, &previous));
+    assert_eq!(latest, expected_review(&expected, last, &previous, Tz::UTC));
     // A year in the middle, a month in it, its January (after a December),
     // a year before the history and the first year (all it heard is new).
     let middle = expected
@@ -493,7 +503,7 @@ fn a_review_of_a_year_and_of_a_month_equals_a_computation_from_the_file() {
         assert_eq!(status, 200, "{period}: {review}");
         assert_eq!(
             review,
-            expected_review(&expected, &period, &before),
+            expected_review(&expected, &period, &before, Tz::UTC),
             "{period}"
         );
     }
@@ -592,4 +602,138 @@ fn a_review_of_a_year_and_of_a_month_equals_a_computation_from_the_file() {
             "{text} missing from the page of {middle}"
         );
     }
+}
+
+/// Asserts two JSON objects equal key by key, so a failure names the key.
+fn assert_same(actual: &Value, expected: &Value, what: &str) {
+    if let (Some(got), Some(wanted)) = (actual.as_object(), expected.as_object()) {
+        for key in wanted.keys().chain(got.keys()) {
+            assert_eq!(actual[key], expected[key], "{what}: {key}");
+        }
+    }
+    assert_eq!(actual, expected, "{what}");
+}
+
+/// Sets the test person's time zone as the settings page does.
+fn set_time_zone(server: &common::Server, zone: &str) -> (u16, String) {
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{}/rpc/account/set_time_zone", server.url))
+        .bearer_auth(&server.token)
+        .header("origin", &server.url)
+        .form(&[("time_zone", zone)])
+        .send()
+        .expect("an answer");
+    (
+        response.status().as_u16(),
+        response.text().unwrap_or_default(),
+    )
+}
+
+/// Plays by weekday and hour of `listens` in their own (local) times, as the clock answers.
+fn expected_clock(listens: &[&FileListen]) -> Value {
+    let mut cells = vec![[0i64; 2]; 7 * 24];
+    for listen in listens {
+        let at = chrono::NaiveDateTime::parse_from_str(&listen.time, "%Y-%m-%d %H:%M:%S").unwrap();
+        let cell =
+            &mut cells[at.weekday().num_days_from_monday() as usize * 24 + at.hour() as usize];
+        cell[0] += 1;
+        cell[1] += listen.ms_played;
+    }
+    let cells: Vec<Value> = (cells.iter().enumerate())
+        .map(|(at, [plays, ms])| {
+            json!({"weekday": at / 24, "hour": at % 24, "plays": plays, "ms_played": ms})
+        })
+        .collect();
+    Value::Array(cells)
+}
+
+#[test]
+fn days_and_hours_are_those_of_the_persons_time_zone_across_daylight_saving_changes() {
+    let scenario = Scenario::new("zones");
+    let file = scenario.generate("history.csv", 20_000, 47);
+    let in_utc = Expected::from_csv(&file);
+    let server = scenario.server();
+    assert!(scenario.produce(&file, &[]).status.success());
+    server.wait_for_events(in_utc.events);
+    let (_, utc_calendar) = server.get("/api/calendar");
+
+    let (status, refused) = set_time_zone(&server, "Mars/Olympus_Mons");
+    assert_ne!(status, 200, "an unknown zone is refused: {refused}");
+    assert!(
+        refused.contains("Europe/Berlin"),
+        "the refusal shows what a zone looks like: {refused}"
+    );
+    let (_, unchanged) = server.get("/api/calendar");
+    assert_eq!(unchanged, utc_calendar, "a refused zone changes nothing");
+
+    // New York and Lord Howe change their clocks (by an hour, by half an
+    // hour), Kolkata is 5:30 ahead all year.
+    for name in ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"] {
+        let zone: Tz = name.parse().unwrap();
+        let (status, set) = set_time_zone(&server, &name.to_lowercase());
+        assert_eq!(status, 200, "{name}: {set}");
+        assert!(set.contains(name), "{set}");
+        let expected = in_utc.in_zone(zone);
+        let years: Vec<i32> = (expected.days.keys())
+            .map(|day| day[..4].parse().unwrap())
+            .collect();
+        let (first, last) = (years[0], years[years.len() - 1]);
+        for year in [first, (first + last) / 2, last] {
+            let (status, calendar) = server.get(&format!("/api/calendar?year={year}"));
+            assert_eq!(status, 200, "{calendar}");
+            let wanted = expected_calendar(&expected, year, zone);
+            assert_same(&calendar, &wanted, &format!("{name} {year}"));
+        }
+        let (_, discoveries) = server.get("/api/discoveries");
+        assert_eq!(discoveries, expected_discoveries(&expected), "{name}");
+        // A year, and the March of it (New York's clocks go forward in it,
+        // Lord Howe's go back in the April after).
+        let year = (first + last) / 2;
+        for (period, before) in [
+            (year.to_string(), (year - 1).to_string()),
+            (format!("{year}-03"), format!("{year}-02")),
+            (format!("{year}-04"), format!("{year}-03")),
+        ] {
+            let (status, review) = server.get(&format!("/api/review?period={period}"));
+            assert_eq!(status, 200, "{review}");
+            let wanted = expected_review(&expected, &period, &before, zone);
+            assert_same(&review, &wanted, &format!("{name} {period}"));
+        }
+        let (from, to) = (format!("{year}-03-01"), format!("{year}-05-01"));
+        let spring: Vec<&FileListen> = (expected.listens.iter())
+            .filter(|listen| (from.as_str()..to.as_str()).contains(&&listen.time[..10]))
+            .collect();
+        let (_, clock) = server.get(&format!("/api/listening-clock?from={from}&to={to}"));
+        assert_eq!(clock, expected_clock(&spring), "{name}");
+        let (_, days) = server.get(&format!("/api/over-time?bucket=day&from={from}&to={to}"));
+        let listened: BTreeMap<String, (i64, i64)> = (days.as_array().unwrap().iter())
+            .filter(|day| day["plays"].as_i64() > Some(0))
+            .map(|day| {
+                let start = day["start"].as_str().unwrap().to_string();
+                (
+                    start,
+                    (
+                        day["plays"].as_i64().unwrap(),
+                        day["ms_played"].as_i64().unwrap(),
+                    ),
+                )
+            })
+            .collect();
+        let wanted: BTreeMap<String, (i64, i64)> = (expected.days.iter())
+            .filter(|(day, _)| (from.as_str()..to.as_str()).contains(&day.as_str()))
+            .map(|(day, count)| (day.clone(), (count.plays, count.ms_played)))
+            .collect();
+        assert_eq!(listened, wanted, "{name}");
+    }
+
+    // Back in UTC, every figure is as before.
+    assert_eq!(set_time_zone(&server, "UTC").0, 200);
+    let (_, calendar) = server.get("/api/calendar");
+    assert_eq!(calendar, utc_calendar);
+    let (status, page) = server.page("/settings");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Time zone"),
+        "the settings page offers the setting"
+    );
 }

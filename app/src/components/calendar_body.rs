@@ -55,12 +55,13 @@ fn CalendarBody(calendar: Calendar, range: String) -> impl IntoView {
         )
     };
     let caption = format!(
-        "{year}: {} listening days, {} listens, {} hours (UTC days)",
+        "{year}: {} listening days, {} listens, {} hours (days in {})",
         format::count(calendar.days.len() as i64),
         format::count(calendar.plays()),
         format::hours(calendar.ms_played()),
+        calendar.time_zone,
     );
-    let svg = render_calendar(year, &calendar.days)
+    let svg = render_calendar(year, &calendar.days, &calendar.time_zone)
         .unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
     view! {
         <nav class="chips calendar-years" aria-label="Years">

@@ -40,10 +40,11 @@ fn RangeBody(view: RangeView) -> impl IntoView {
         bucket,
         over_time,
         shares,
+        time_zone,
         ..
     } = view;
     let caption = format!(
-        "{}: {} listens, {} hours",
+        "{}: {} listens, {} hours (days in {time_zone})",
         describe_range(range),
         format::count(plays),
         format::hours(ms_played)
@@ -65,7 +66,7 @@ fn RangeBody(view: RangeView) -> impl IntoView {
         </div>
         <div class="panels">
             <OverTimePanel heading="Listening over time" chart_label="Listening hours over time" points=over_time bucket download_query=qs.clone() />
-            <ClockPanel cells=clock qs=qs.clone() />
+            <ClockPanel cells=clock qs=qs.clone() time_zone />
         </div>
         <div class="panels">
             <SkippedPanel songs=most_skipped />
@@ -76,9 +77,9 @@ fn RangeBody(view: RangeView) -> impl IntoView {
 }
 
 #[component]
-fn ClockPanel(cells: Vec<ClockCell>, qs: String) -> impl IntoView {
-    let svg =
-        render_clock(&cells).unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
+fn ClockPanel(cells: Vec<ClockCell>, qs: String, time_zone: String) -> impl IntoView {
+    let svg = render_clock(&cells, &time_zone)
+        .unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
     let rows = WEEKDAY_NAMES
         .iter()
         .enumerate()
@@ -97,10 +98,10 @@ fn ClockPanel(cells: Vec<ClockCell>, qs: String) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="clock-title">
             <h2 id="clock-title">"Listening clock"</h2>
-            <div class="chart" role="img" aria-label="Listening hours by weekday and hour of the day, UTC" inner_html=svg></div>
+            <div class="chart" role="img" aria-label=format!("Listening hours by weekday and hour of the day, {time_zone}") inner_html=svg></div>
             <ChartDownloads path="/charts/listening-clock".to_string() query=qs />
             <details>
-                <summary>"Hours by weekday and hour (UTC) as a table"</summary>
+                <summary>{format!("Hours by weekday and hour ({time_zone}) as a table")}</summary>
                 <div class="scroll">
                     <table aria-label="Listening clock">
                         <thead><tr><th scope="col">"Day"</th>{hour_headers}</tr></thead>

@@ -30,9 +30,9 @@ pub fn change(now: i64, before: i64, period_before: &str) -> String {
     }
 }
 
-/// `14:00–15:00 UTC`.
-pub fn hour_span(hour: u8) -> String {
-    format!("{hour:02}:00–{:02}:00 UTC", (hour + 1) % 24)
+/// `14:00–15:00 (Asia/Tokyo)`.
+pub fn hour_span(hour: u8, time_zone: &str) -> String {
+    format!("{hour:02}:00–{:02}:00 ({time_zone})", (hour + 1) % 24)
 }
 
 #[component]
@@ -220,7 +220,7 @@ fn moments(review: &Review) -> impl IntoView {
             {fact("Most-played day", review.most_played_day.map(|day| format!("{}: {} plays, {}", day.start, format::count(day.plays), format::duration(day.ms_played))))}
             {fact("Longest streak", review.longest_streak.map(|streak| format!("{} days in a row, {} to {}", streak.days, streak.first, streak.last)))}
             {fact("Listening sessions", sessions(&review.sessions))}
-            {fact("Busiest hour", review.busiest_hour.map(|busiest| format!("{}: {}", hour_span(busiest.at), format::duration(busiest.ms_played))))}
+            {fact("Busiest hour", review.busiest_hour.map(|busiest| format!("{}: {}", hour_span(busiest.at, &review.time_zone), format::duration(busiest.ms_played))))}
             {fact("Busiest weekday", review.busiest_weekday.map(|busiest| format!("{}: {}", weekday_name(busiest.at), format::duration(busiest.ms_played))))}
         </dl>
     }
@@ -405,6 +405,6 @@ mod tests {
         assert_eq!(change(97, 100, "2022"), "−3% on 2022");
         assert_eq!(change(100, 100, "2022"), "as much as in 2022");
         assert_eq!(change(5, 0, "2022"), "no listens in 2022");
-        assert_eq!(hour_span(23), "23:00–00:00 UTC");
+        assert_eq!(hour_span(23, "UTC"), "23:00–00:00 (UTC)");
     }
 }

@@ -260,7 +260,7 @@ fn moments(column: &mut Column, review: &Review, size: f64) -> Result<(), String
     }
     if let (Some(hour), Some(weekday)) = (review.busiest_hour, review.busiest_weekday) {
         facts.push(format!(
-            "Busiest: {}s, {:02}:00 UTC",
+            "Busiest: {}s, {:02}:00",
             weekday_name(weekday.at),
             hour.at
         ));
@@ -278,7 +278,7 @@ mod tests {
     use crate::review::{Period, Ranked, Totals};
 
     fn review() -> Review {
-        let mut review = Review::empty(Period::Year(2023), None, None, Totals::default());
+        let mut review = Review::empty(Period::Year(2023), "UTC", None, None, Totals::default());
         review.totals = Totals {
             plays: 1234,
             ms_played: 7_200_000,

@@ -1,5 +1,5 @@
-//! The signed-in person's own settings: password, personal API tokens, the
-//! share link of their dashboard, and deleting their data. Secrets are shown
+//! The signed-in person's own settings: their time zone, password, personal
+//! API tokens, the share link of their dashboard, and deleting their data. Secrets are shown
 //! once, right after they are made; the page lists tokens by label and date
 //! only.
 
@@ -7,7 +7,8 @@ use leptos::prelude::*;
 
 use super::interactive;
 use crate::account_api::{
-    get_settings, ChangePassword, CreateToken, DeleteData, RevokeToken, Share, StopSharing,
+    get_settings, ChangePassword, CreateToken, DeleteData, RevokeToken, SetTimeZone, Share,
+    StopSharing,
 };
 use crate::format;
 
@@ -44,6 +45,7 @@ pub fn SettingsPage() -> impl IntoView {
     let stop_sharing = ServerAction::<StopSharing>::new();
     let change_password = ServerAction::<ChangePassword>::new();
     let delete_data = ServerAction::<DeleteData>::new();
+    let set_time_zone = ServerAction::<SetTimeZone>::new();
     let settings = Resource::new(
         move || {
             (
@@ -51,6 +53,7 @@ pub fn SettingsPage() -> impl IntoView {
                 revoke_token.version().get(),
                 share.version().get(),
                 stop_sharing.version().get(),
+                set_time_zone.version().get(),
             )
         },
         |_| get_settings(),
@@ -58,6 +61,19 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <h2 class="page-title">"Settings"</h2>
         <div class="panels">
+            <section class="panel" aria-labelledby="zone-heading">
+                <h2 id="zone-heading">"Time zone"</h2>
+                <p class="hint">"Your days, hours, weeks, months and years begin at this zone's midnights, daylight-saving changes included: on every page, chart, review and in the JSON API."</p>
+                <Suspense fallback=|| ()>
+                    {move || settings.get().and_then(Result::ok).map(|settings| view! {
+                        <TimeZoneForm current=settings.time_zone zones=settings.time_zones action=set_time_zone />
+                    })}
+                </Suspense>
+                {move || set_time_zone.value().get().map(|result| match result {
+                    Ok(zone) => view! { <p class="notice" role="status">{format!("Your figures are now in {zone}.")}</p> }.into_any(),
+                    Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+            </section>
             <section class="panel" aria-labelledby="tokens-heading">
                 <h2 id="tokens-heading">"API tokens"</h2>
                 <p class="hint">"A token reads your figures from the JSON API: send it as "<code>"Authorization: Bearer …"</code>"."</p>
@@ -117,6 +133,59 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </section>
         </div>
+    }
+}
+
+/// The zone in use, a field to choose another from the list, and the
+/// browser's own zone offered when it differs.
+#[component]
+fn TimeZoneForm(
+    current: String,
+    zones: Vec<String>,
+    action: ServerAction<SetTimeZone>,
+) -> impl IntoView {
+    let ready = interactive();
+    let chosen = RwSignal::new(current.clone());
+    let browser = RwSignal::new(None::<String>);
+    Effect::new(move |_| browser.set(browser_time_zone()));
+    let options = zones
+        .into_iter()
+        .map(|zone| view! { <option value=zone></option> })
+        .collect_view();
+    let offer = move || {
+        let zone = browser.get().filter(|zone| *zone != chosen.get())?;
+        let label = format!("Use this browser's zone, {zone}");
+        Some(view! {
+            <button type="button" class="link-button" on:click=move |_| chosen.set(zone.clone())>{label}</button>
+        })
+    };
+    view! {
+        <p>"Your figures are in "<strong>{current}</strong>"."</p>
+        <ActionForm action attr:class="account-form">
+            <label>"Time zone"
+                <input name="time_zone" list="time-zones" required maxlength="64" autocomplete="off"
+                    prop:value=move || chosen.get() on:input=move |event| chosen.set(event_target_value(&event)) />
+            </label>
+            <datalist id="time-zones">{options}</datalist>
+            <button type="submit" disabled=move || !ready.get() class="primary">"Set the time zone"</button>
+        </ActionForm>
+        {offer}
+    }
+}
+
+/// The time zone the browser's clock is set to, as an IANA name.
+fn browser_time_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let format =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+            .ok()?
+            .as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
     }
 }
 

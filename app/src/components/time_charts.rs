@@ -31,9 +31,9 @@ fn hours(ms: i64) -> String {
     format!("{:.1}", ms as f64 / 3_600_000.0)
 }
 
-/// The listening clock: one cell per weekday and hour (UTC), darker for
-/// more listening time; each cell's title gives its figures.
-pub fn render_clock(cells: &[ClockCell]) -> Result<String, String> {
+/// The listening clock: one cell per weekday and hour (in `zone`), darker
+/// for more listening time; each cell's title gives its figures.
+pub fn render_clock(cells: &[ClockCell], zone: &str) -> Result<String, String> {
     const LEFT: i32 = 48;
     const TOP: i32 = 30;
     const CELL_W: i32 = 26;
@@ -76,7 +76,7 @@ pub fn render_clock(cells: &[ClockCell]) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         }
         root.draw(&Text::new(
-            "hour of the day (UTC) · darker = more listening hours",
+            format!("hour of the day ({zone}) · darker = more listening hours"),
             (LEFT, TOP + 7 * CELL_H + 10),
             font(14.0, HPos::Left, VPos::Top),
         ))
@@ -89,7 +89,7 @@ pub fn render_clock(cells: &[ClockCell]) -> Result<String, String> {
 /// A year's days as a heatmap: a column per week (from Monday), a row per
 /// weekday, darker for more listening time; days without listens faint.
 /// `days` are the year's days with listens.
-pub fn render_calendar(year: i32, days: &[TimePoint]) -> Result<String, String> {
+pub fn render_calendar(year: i32, days: &[TimePoint], zone: &str) -> Result<String, String> {
     const LEFT: i32 = 44;
     const TOP: i32 = 26;
     const CELL: i32 = 14;
@@ -150,7 +150,7 @@ pub fn render_calendar(year: i32, days: &[TimePoint]) -> Result<String, String> 
             .map_err(|e| e.to_string())?;
         }
         root.draw(&Text::new(
-            "a column per week · darker = more listening hours (UTC days)",
+            format!("a column per week · darker = more listening hours (days in {zone})"),
             (LEFT, TOP + 7 * CELL + 10),
             font(14.0, HPos::Left, VPos::Top),
         ))
@@ -267,9 +267,15 @@ mod tests {
         let cells: Vec<ClockCell> = (0..7)
             .flat_map(|d| (0..24).map(move |h| cell(d, h, i64::from(d) * 1000)))
             .collect();
-        let svg = render_clock(&cells).unwrap();
+        let svg = render_clock(&cells, "Asia/Tokyo").unwrap();
         assert_eq!(svg.matches("<rect").count(), 7 * 24);
-        for label in ["Mon", "Sun", "\n00\n", "\n21\n", "hour of the day (UTC)"] {
+        for label in [
+            "Mon",
+            "Sun",
+            "\n00\n",
+            "\n21\n",
+            "hour of the day (Asia/Tokyo)",
+        ] {
             assert!(svg.contains(label), "{label} missing");
         }
     }
@@ -283,13 +289,16 @@ mod tests {
             ms_played: hours * 3_600_000,
         };
         let days = [listened("2024-01-01", 1), listened("2024-12-31", 4)];
-        let svg = render_calendar(2024, &days).unwrap();
+        let svg = render_calendar(2024, &days, "UTC").unwrap();
         assert_eq!(svg.matches("<rect").count(), 366, "a leap year");
         assert_eq!(
-            render_calendar(2023, &[]).unwrap().matches("<rect").count(),
+            render_calendar(2023, &[], "UTC")
+                .unwrap()
+                .matches("<rect")
+                .count(),
             365
         );
-        for label in ["Jan", "Dec", "Mon", "Fri", "UTC days"] {
+        for label in ["Jan", "Dec", "Mon", "Fri", "days in UTC"] {
             assert!(svg.contains(label), "{label} missing");
         }
         // The busiest day is drawn opaque, the other lighter, the rest faint.

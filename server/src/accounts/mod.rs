@@ -11,6 +11,7 @@ pub mod token;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::zone::Zone;
 use password::PasswordDigest;
 
 /// Identifies a person's listens and figures everywhere (the Kafka key, the
@@ -124,6 +125,8 @@ pub struct Account {
     pub state: AccountState,
     pub password: PasswordDigest,
     pub created_at: DateTime<Utc>,
+    /// The time zone their days and hours are in.
+    pub zone: Zone,
 }
 
 #[cfg(test)]

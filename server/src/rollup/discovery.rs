@@ -1,4 +1,4 @@
-//! Discovery over time: what each month brought that was never heard
+//! Discovery over time: what each month (in the person's zone) brought that was never heard
 //! before (songs, artists) and how much of its listening went to it. The
 //! months are read in order, each song's and artist's first month found
 //! once; a month's plays of a song first heard in it all count as new.
@@ -7,35 +7,26 @@ use std::collections::BTreeMap;
 
 use app::range::DateRange;
 use app::stories::DiscoveryMonth;
+use chrono::{Datelike, NaiveDate};
 
 use super::query::Piece;
-use crate::aggregate::months::Counts;
+use crate::aggregate::months::{Counts, MonthKey};
 use crate::aggregate::Aggregates;
+use crate::zone::{date_of_day_number, LocalClock, Zone};
 
 impl Aggregates {
-    /// Every month with listens, in order, with what it discovered.
-    pub fn discoveries(&self) -> Vec<DiscoveryMonth> {
+    /// Every month (in `zone`) with listens, in order, with what it discovered.
+    pub fn discoveries(&self, zone: Zone) -> Vec<DiscoveryMonth> {
         let mut heard_song = vec![false; self.songs().len()];
         let mut heard_artist = vec![false; self.catalog().artists().len()];
         let mut months = Vec::new();
-        let mut by_song: BTreeMap<u32, Counts> = BTreeMap::new();
-        for piece in self.pieces(DateRange::ALL_TIME) {
-            by_song.clear();
-            match piece {
-                Piece::Whole(_, month) => {
-                    for song in month.songs() {
-                        by_song.entry(song.song).or_default().add(&song.counts());
-                    }
-                }
-                Piece::Cut(_, month, ..) => {
-                    for (index, _) in piece.rows() {
-                        let (song, counts) = self.row_counts(month, index);
-                        by_song.entry(song).or_default().add(&counts);
-                    }
-                }
-            }
-            let mut found = DiscoveryMonth::empty(piece.key().first_day());
-            for (&song, counts) in &by_song {
+        // Each month's sums by song, until no later UTC month can add to
+        // it (a zone moves a UTC month's listens at most into the months
+        // beside it).
+        let mut pending: BTreeMap<NaiveDate, BTreeMap<u32, Counts>> = BTreeMap::new();
+        let mut discover = |month: NaiveDate, by_song: BTreeMap<u32, Counts>| {
+            let mut found = DiscoveryMonth::empty(month);
+            for (song, counts) in by_song {
                 found.plays += counts.plays;
                 found.ms_played += counts.ms_played;
                 let first_time = heard_song
@@ -57,6 +48,40 @@ impl Aggregates {
             if found.plays > 0 {
                 months.push(found);
             }
+        };
+        for piece in self.pieces(DateRange::ALL_TIME, zone) {
+            let key = piece.key();
+            // This UTC month's listens are of the local month before it at the earliest.
+            let open_from = MonthKey(key.0 - 1).first_day();
+            while let Some(entry) = pending.first_entry() {
+                if *entry.key() >= open_from {
+                    break;
+                }
+                let (month, by_song) = entry.remove_entry();
+                discover(month, by_song);
+            }
+            match piece {
+                // A month's sums are of one month only in UTC.
+                Piece::Whole(_, month) if zone == Zone::UTC => {
+                    let by_song = pending.entry(key.first_day()).or_default();
+                    for song in month.songs() {
+                        by_song.entry(song.song).or_default().add(&song.counts());
+                    }
+                }
+                _ => {
+                    let mut local = LocalClock::new(zone);
+                    for (index, at) in piece.rows() {
+                        let (song, counts) = self.row_counts(piece.month(), index);
+                        let day = date_of_day_number(local.day_number(key.start() + i64::from(at)));
+                        let month = day.with_day(1).unwrap_or(day);
+                        let by_song = pending.entry(month).or_default();
+                        by_song.entry(song).or_default().add(&counts);
+                    }
+                }
+            }
+        }
+        for (month, by_song) in pending {
+            discover(month, by_song);
         }
         months
     }

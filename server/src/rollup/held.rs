@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
-use super::question::{answer, Answer, Question, Refusal};
+use super::question::{answer, Answer, Asked, Refusal};
 use crate::accounts::PersonId;
 use crate::aggregate::people::PeopleAggregates;
 use crate::aggregate::Aggregates;
@@ -59,7 +59,7 @@ struct Kept {
 }
 
 /// Answers by whose and what question.
-type KeptAnswers = HashMap<(PersonId, Question), Kept>;
+type KeptAnswers = HashMap<(PersonId, Asked), Kept>;
 
 /// An answer, or why there is none.
 pub type Answering = Result<Answer, Refusal>;
@@ -135,7 +135,7 @@ impl HeldPartition {
     pub async fn answer(
         self: &Arc<Self>,
         person: &PersonId,
-        question: &Question,
+        question: &Asked,
         freshness: Freshness,
     ) -> Given {
         let compute = |held: Arc<Self>| {
@@ -166,7 +166,7 @@ impl HeldPartition {
         }
     }
 
-    fn lookup(&self, person: &PersonId, question: &Question, freshness: Freshness) -> Lookup {
+    fn lookup(&self, person: &PersonId, question: &Asked, freshness: Freshness) -> Lookup {
         let version = self.version_of(person);
         let mut kept = self.kept();
         let Some(known) = kept.get_mut(&(person.clone(), question.clone())) else {
@@ -189,7 +189,7 @@ impl HeldPartition {
     }
 
     /// Computes the answer from the current figures, and keeps it.
-    fn compute(&self, person: &PersonId, question: &Question) -> Arc<Answering> {
+    fn compute(&self, person: &PersonId, question: &Asked) -> Arc<Answering> {
         let figures = self.read();
         let aggregates = figures.aggregates.people.get(person).unwrap_or(&NOBODY);
         let version = aggregates.version();
@@ -459,11 +459,12 @@ mod tests {
     }
 
     use super::super::question::Question;
+    use crate::zone::Zone;
 
     fn plays_of(held: &Held, person: &str) -> Vec<(String, i64)> {
         held.ask(&PersonId(person.into()), |aggregates| {
             aggregates
-                .top_songs_in(DateRange::ALL_TIME, Metric::Plays, 10)
+                .top_songs_in(DateRange::ALL_TIME, Zone::UTC, Metric::Plays, 10)
                 .into_iter()
                 .map(|song| (song.track_name, song.plays))
                 .collect()
@@ -502,11 +503,12 @@ mod tests {
         }
     }
 
-    fn top_songs() -> Question {
+    fn top_songs() -> Asked {
         Question::TopSongs {
             query: Default::default(),
             limit: app::model::Limit::DEFAULT,
         }
+        .in_zone(Zone::UTC)
     }
 
     fn one_more_listen_of_ann() -> PartitionDelta {

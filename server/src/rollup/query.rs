@@ -16,14 +16,15 @@ use app::range::{
 use chrono::{Datelike, NaiveDate};
 
 use crate::aggregate::catalog::NO_ALBUM;
-use crate::aggregate::months::{day_of, midnight, Counts, Millis, Month, MonthKey, QUARTER_MS};
+use crate::aggregate::months::{Counts, Millis, Month, MonthKey, QUARTER_MS};
 use crate::aggregate::{best, by_plays, Aggregates};
+use crate::zone::{date_of_day_number, weekday_of_day_number, LocalClock, Zone};
 
 /// Plays a song needs in a range before its skips rank it on the dashboard.
 pub const MIN_PLAYS_TO_RANK_SKIPS: i64 = 5;
 
-/// Quarter hours in a day.
-const QUARTERS_A_DAY: u32 = 96;
+/// Milliseconds in an hour.
+const HOUR_MS: i64 = 3_600_000;
 
 /// How a ranking by `metric` orders two rows before their names: the
 /// metric first, then the other figure (names are compared only on a tie,
@@ -35,10 +36,10 @@ fn metric_order(metric: Metric, a: &Counts, b: &Counts) -> Ordering {
     }
 }
 
-/// The instants `[from, to)` of a range of UTC days; `None` when empty.
-pub(super) fn span_of(range: DateRange) -> Option<(Millis, Millis)> {
-    let from = range.from.map_or(Millis::MIN, midnight);
-    let to = range.to.map_or(Millis::MAX, midnight);
+/// The instants `[from, to)` of a range of days in `zone`; `None` when empty.
+pub(super) fn span_of(range: DateRange, zone: Zone) -> Option<(Millis, Millis)> {
+    let from = range.from.map_or(Millis::MIN, |day| zone.midnight(day));
+    let to = range.to.map_or(Millis::MAX, |day| zone.midnight(day));
     (from < to).then_some((from, to))
 }
 
@@ -68,6 +69,12 @@ impl<'a> Piece<'a> {
         }
     }
 
+    pub(super) fn month(&self) -> &'a Month {
+        match self {
+            Piece::Whole(_, month) | Piece::Cut(_, month, ..) => month,
+        }
+    }
+
     /// The listens of the piece in the range: (row index, offset in the month).
     pub(super) fn rows(&self) -> impl Iterator<Item = (usize, u32)> + 'a {
         let (month, from, to) = match *self {
@@ -93,9 +100,9 @@ struct Followed {
 }
 
 impl Aggregates {
-    /// The months with listens in `range`, each whole or cut.
-    pub(super) fn pieces(&self, range: DateRange) -> impl Iterator<Item = Piece<'_>> {
-        let span = span_of(range);
+    /// The months with listens in `range` (days in `zone`), each whole or cut.
+    pub(super) fn pieces(&self, range: DateRange, zone: Zone) -> impl Iterator<Item = Piece<'_>> {
+        let span = span_of(range, zone);
         let keys = span.map(|(from, to)| {
             let first = if from == Millis::MIN {
                 MonthKey(i32::MIN)
@@ -129,12 +136,12 @@ impl Aggregates {
         })
     }
 
-    /// The first and last day with listens.
-    pub fn bounds(&self) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    /// The first and last day with listens in `zone`.
+    pub fn bounds(&self, zone: Zone) -> (Option<NaiveDate>, Option<NaiveDate>) {
         let day = |(key, month): (&MonthKey, &Month), first: bool| {
             let (earliest, latest) = month.span();
             let at = if first { earliest } else { latest };
-            day_of(key.start() + i64::from(at))
+            zone.day_of(key.start() + i64::from(at))
         };
         (
             self.months().iter().next().map(|m| day(m, true)),
@@ -151,7 +158,7 @@ impl Aggregates {
     }
 
     /// Each song's counts over the range, by song number.
-    pub(super) fn song_sums(&self, range: DateRange) -> Vec<Counts> {
+    pub(super) fn song_sums(&self, range: DateRange, zone: Zone) -> Vec<Counts> {
         if range == DateRange::ALL_TIME {
             return self
                 .songs()
@@ -160,7 +167,7 @@ impl Aggregates {
                 .collect();
         }
         let mut sums = vec![Counts::default(); self.songs().len()];
-        for piece in self.pieces(range) {
+        for piece in self.pieces(range, zone) {
             match piece {
                 Piece::Whole(_, month) => {
                     for song in month.songs() {
@@ -231,23 +238,30 @@ impl Aggregates {
             .collect()
     }
 
-    pub fn top_songs_in(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopSong> {
-        self.ranked_songs(&self.song_sums(range), metric, limit, None)
+    pub fn top_songs_in(
+        &self,
+        range: DateRange,
+        zone: Zone,
+        metric: Metric,
+        limit: usize,
+    ) -> Vec<TopSong> {
+        self.ranked_songs(&self.song_sums(range, zone), metric, limit, None)
     }
 
     /// The days `query` asks about: a preset counts back from the latest day with listens.
-    pub fn resolve(&self, query: &RangeQuery) -> DateRange {
-        query.range(self.bounds().1)
+    pub fn resolve(&self, query: &RangeQuery, zone: Zone) -> DateRange {
+        query.range(self.bounds(zone).1)
     }
 
     /// Everything the dashboard's range view shows, the songs added up once.
-    pub fn view(&self, query: &RangeQuery, limit: usize) -> RangeView {
-        let (first_day, last_day) = self.bounds();
+    pub fn view(&self, query: &RangeQuery, zone: Zone, limit: usize) -> RangeView {
+        let (first_day, last_day) = self.bounds(zone);
         let range = query.range(last_day);
         let bucket = bucket_for(range, first_day, last_day);
-        let sums = self.song_sums(range);
-        let over_time = self.over_time(range, bucket);
+        let sums = self.song_sums(range, zone);
+        let over_time = self.over_time(range, zone, bucket);
         RangeView {
+            time_zone: zone.name().to_string(),
             query: *query,
             range,
             first_day,
@@ -258,15 +272,21 @@ impl Aggregates {
             top_artists: self.ranked_artists(&sums, query.metric, limit),
             top_albums: self.ranked_albums(&sums, query.metric, limit),
             most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, limit),
-            clock: self.clock(range),
+            clock: self.clock(range, zone),
             bucket,
             over_time,
-            shares: self.shares(range),
+            shares: self.shares(range, zone),
         }
     }
 
-    pub fn top_artists_in(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopArtist> {
-        self.ranked_artists(&self.song_sums(range), metric, limit)
+    pub fn top_artists_in(
+        &self,
+        range: DateRange,
+        zone: Zone,
+        metric: Metric,
+        limit: usize,
+    ) -> Vec<TopArtist> {
+        self.ranked_artists(&self.song_sums(range, zone), metric, limit)
     }
 
     fn ranked_artists(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopArtist> {
@@ -313,8 +333,14 @@ impl Aggregates {
         }
     }
 
-    pub fn top_albums(&self, range: DateRange, metric: Metric, limit: usize) -> Vec<TopAlbum> {
-        self.ranked_albums(&self.song_sums(range), metric, limit)
+    pub fn top_albums(
+        &self,
+        range: DateRange,
+        zone: Zone,
+        metric: Metric,
+        limit: usize,
+    ) -> Vec<TopAlbum> {
+        self.ranked_albums(&self.song_sums(range, zone), metric, limit)
     }
 
     fn ranked_albums(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopAlbum> {
@@ -377,8 +403,14 @@ impl Aggregates {
 
     /// Songs with at least `min_plays` plays, most skips first (then the
     /// higher skip rate, then the name).
-    pub fn most_skipped(&self, range: DateRange, min_plays: i64, limit: usize) -> Vec<SkippedSong> {
-        self.skipped_songs(&self.song_sums(range), min_plays, limit)
+    pub fn most_skipped(
+        &self,
+        range: DateRange,
+        zone: Zone,
+        min_plays: i64,
+        limit: usize,
+    ) -> Vec<SkippedSong> {
+        self.skipped_songs(&self.song_sums(range, zone), min_plays, limit)
     }
 
     pub(super) fn skipped_songs(
@@ -419,29 +451,39 @@ impl Aggregates {
             .collect()
     }
 
-    /// Plays and listening time of the range by quarter hour: each is
-    /// handed over with its month, quarter of the month, plays and time.
-    fn for_each_quarter(&self, range: DateRange, mut visit: impl FnMut(MonthKey, u32, i64, i64)) {
-        for piece in self.pieces(range) {
+    /// Plays and listening time of the range by quarter hour, in time
+    /// order: each is handed over with its first instant, plays and time.
+    /// (Every zone's offset being whole quarter hours, a quarter lies in one
+    /// local hour and day.)
+    fn for_each_quarter(
+        &self,
+        range: DateRange,
+        zone: Zone,
+        mut visit: impl FnMut(Millis, i64, i64),
+    ) {
+        for piece in self.pieces(range, zone) {
+            let start = piece.key().start();
             match piece {
-                Piece::Whole(key, month) => {
+                Piece::Whole(_, month) => {
                     for sum in month.quarters() {
                         let ms = i64::try_from(sum.ms_played).unwrap_or(i64::MAX);
-                        visit(key, sum.quarter, i64::from(sum.plays), ms);
+                        let at = start + i64::from(sum.quarter) * QUARTER_MS;
+                        visit(at, i64::from(sum.plays), ms);
                     }
                 }
-                Piece::Cut(key, month, ..) => {
+                Piece::Cut(_, month, ..) => {
                     for (index, at) in piece.rows() {
                         let ms = i64::try_from(month.ms_of(index)).unwrap_or(i64::MAX);
-                        visit(key, at / QUARTER_MS as u32, 1, ms);
+                        let quarter = i64::from(at) / QUARTER_MS;
+                        visit(start + quarter * QUARTER_MS, 1, ms);
                     }
                 }
             }
         }
     }
 
-    /// Plays and listening time by weekday and hour (UTC): 7 × 24 cells, Monday first.
-    pub fn clock(&self, range: DateRange) -> Vec<ClockCell> {
+    /// Plays and listening time by weekday and hour in `zone`: 7 × 24 cells, Monday first.
+    pub fn clock(&self, range: DateRange, zone: Zone) -> Vec<ClockCell> {
         let mut cells: Vec<ClockCell> = (0..7u8)
             .flat_map(|weekday| {
                 (0..24u8).map(move |hour| ClockCell {
@@ -452,16 +494,11 @@ impl Aggregates {
                 })
             })
             .collect();
-        let mut first_weekday = (MonthKey(i32::MIN), 0);
-        self.for_each_quarter(range, |key, quarter, plays, ms| {
-            if first_weekday.0 != key {
-                let weekday = key.first_day().weekday().num_days_from_monday();
-                first_weekday = (key, weekday);
-            }
-            let day = quarter / QUARTERS_A_DAY;
-            let weekday = (first_weekday.1 + day) % 7;
-            let hour = (quarter % QUARTERS_A_DAY) / 4;
-            let cell = &mut cells[(weekday * 24 + hour) as usize];
+        let mut local = LocalClock::new(zone);
+        self.for_each_quarter(range, zone, |at, plays, ms| {
+            let weekday = usize::from(weekday_of_day_number(local.day_number(at)));
+            let hour = (local.time_of_day(at) / HOUR_MS) as usize;
+            let cell = &mut cells[weekday * 24 + hour];
             cell.plays += plays;
             cell.ms_played = cell.ms_played.saturating_add(ms);
         });
@@ -469,13 +506,16 @@ impl Aggregates {
     }
 
     /// Plays and listening time per step of `bucket`, steps without listens included.
-    pub fn over_time(&self, range: DateRange, bucket: Bucket) -> Vec<TimePoint> {
-        fill_gaps(self.sums_by_step(range, |day| bucket.start_of(day)), bucket)
+    pub fn over_time(&self, range: DateRange, zone: Zone, bucket: Bucket) -> Vec<TimePoint> {
+        fill_gaps(
+            self.sums_by_step(range, zone, |day| bucket.start_of(day)),
+            bucket,
+        )
     }
 
-    /// Plays and listening time of every UTC day with listens, in order.
-    pub fn listening_days(&self) -> Vec<TimePoint> {
-        let days = self.sums_by_step(DateRange::ALL_TIME, |day| day);
+    /// Plays and listening time of every day (in `zone`) with listens, in order.
+    pub fn listening_days(&self, zone: Zone) -> Vec<TimePoint> {
+        let days = self.sums_by_step(DateRange::ALL_TIME, zone, |day| day);
         days.iter()
             .map(|(&start, counts)| time_point(start, counts))
             .collect()
@@ -485,20 +525,22 @@ impl Aggregates {
     pub(super) fn sums_by_step(
         &self,
         range: DateRange,
+        zone: Zone,
         step_of: impl Fn(NaiveDate) -> NaiveDate,
     ) -> BTreeMap<NaiveDate, Counts> {
         let mut steps: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
         // Consecutive quarters mostly share a day: they are added up, and
         // the day's step found, once per day.
-        let mut day: Option<((MonthKey, u32), Counts)> = None;
-        let mut flush = |day: Option<((MonthKey, u32), Counts)>| {
-            if let Some(((key, index), counts)) = day {
-                let date = key.first_day() + chrono::Duration::days(i64::from(index));
+        let mut day: Option<(i64, Counts)> = None;
+        let mut flush = |day: Option<(i64, Counts)>| {
+            if let Some((number, counts)) = day {
+                let date = date_of_day_number(number);
                 steps.entry(step_of(date)).or_default().add(&counts);
             }
         };
-        self.for_each_quarter(range, |key, quarter, plays, ms| {
-            let at = (key, quarter / QUARTERS_A_DAY);
+        let mut local = LocalClock::new(zone);
+        self.for_each_quarter(range, zone, |at, plays, ms| {
+            let at = local.day_number(at);
             let counts = Counts {
                 plays,
                 ms_played: ms,
@@ -514,9 +556,9 @@ impl Aggregates {
     }
 
     /// How the plays of the range split by platform, shuffle and the way tracks started and ended.
-    pub fn shares(&self, range: DateRange) -> Shares {
+    pub fn shares(&self, range: DateRange, zone: Zone) -> Shares {
         let mut by_context: BTreeMap<u32, i64> = BTreeMap::new();
-        for piece in self.pieces(range) {
+        for piece in self.pieces(range, zone) {
             match piece {
                 Piece::Whole(_, month) => {
                     for (context, plays) in month.contexts() {
@@ -554,6 +596,7 @@ impl Aggregates {
         &self,
         name: &str,
         range: DateRange,
+        zone: Zone,
         limit: usize,
     ) -> Option<ArtistDetail> {
         let artist = self.catalog().artist_number(name)?;
@@ -562,9 +605,15 @@ impl Aggregates {
             first,
             last,
             over_time,
-        } = self.follow(range, |song| self.song_artist(song as usize) == artist);
-        let top_songs =
-            self.ranked_songs(&self.song_sums(range), Metric::Plays, limit, Some(artist));
+        } = self.follow(range, zone, |song| {
+            self.song_artist(song as usize) == artist
+        });
+        let top_songs = self.ranked_songs(
+            &self.song_sums(range, zone),
+            Metric::Plays,
+            limit,
+            Some(artist),
+        );
         Some(ArtistDetail {
             artist_name: name.to_string(),
             plays: totals.plays,
@@ -578,7 +627,7 @@ impl Aggregates {
     }
 
     /// A song's totals, first and last day and plays by month in the range.
-    pub fn song_detail(&self, track_uri: &str, range: DateRange) -> Option<SongDetail> {
+    pub fn song_detail(&self, track_uri: &str, range: DateRange, zone: Zone) -> Option<SongDetail> {
         let song = self.catalog().song_number(track_uri)?;
         if !self.songs()[song as usize].is_counted() {
             return None;
@@ -588,7 +637,7 @@ impl Aggregates {
             first,
             last,
             over_time,
-        } = self.follow(range, |id| id == song);
+        } = self.follow(range, zone, |id| id == song);
         Some(SongDetail {
             song: self.top_song(0, song as usize, &totals),
             first_listen: first,
@@ -597,23 +646,29 @@ impl Aggregates {
         })
     }
 
-    /// Totals, first and last day and months of the songs `wanted` picks.
-    fn follow(&self, range: DateRange, wanted: impl Fn(u32) -> bool) -> Followed {
+    /// Totals, first and last day and months (in `zone`) of the songs `wanted` picks.
+    fn follow(&self, range: DateRange, zone: Zone, wanted: impl Fn(u32) -> bool) -> Followed {
         let mut totals = Counts::default();
         let mut months: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
         let mut with_listens: Vec<Piece<'_>> = Vec::new();
-        for piece in self.pieces(range) {
+        for piece in self.pieces(range, zone) {
             let mut sum = Counts::default();
             match piece {
-                Piece::Whole(_, month) => {
+                // A month's sums are of one month only in UTC.
+                Piece::Whole(key, month) if zone == Zone::UTC => {
                     for song in month.songs().iter().filter(|s| wanted(s.song)) {
                         sum.add(&song.counts());
                     }
+                    months.entry(key.first_day()).or_default().add(&sum);
                 }
-                Piece::Cut(_, month, ..) => {
-                    for (index, _) in piece.rows() {
-                        let (song, counts) = self.row_counts(month, index);
+                _ => {
+                    let start = piece.key().start();
+                    for (index, at) in piece.rows() {
+                        let (song, counts) = self.row_counts(piece.month(), index);
                         if wanted(song) {
+                            let day = zone.day_of(start + i64::from(at));
+                            let month = day.with_day(1).unwrap_or(day);
+                            months.entry(month).or_default().add(&counts);
                             sum.add(&counts);
                         }
                     }
@@ -621,16 +676,14 @@ impl Aggregates {
             }
             if sum.plays > 0 {
                 totals.add(&sum);
-                months.insert(piece.key().first_day(), sum);
                 with_listens.push(piece);
             }
         }
+        months.retain(|_, counts| counts.plays > 0);
         // The first and last day: the earliest and latest such listen of
         // the first and last month with any.
         let day_in = |piece: &Piece<'_>, earliest: bool| {
-            let month = match piece {
-                Piece::Whole(_, month) | Piece::Cut(_, month, ..) => *month,
-            };
+            let month = piece.month();
             let offsets = piece.rows().filter_map(|(index, at)| {
                 wanted(self.catalog().naming(month.rows()[index].naming).song).then_some(at)
             });
@@ -639,7 +692,7 @@ impl Aggregates {
             } else {
                 offsets.max()
             };
-            at.map(|at| day_of(piece.key().start() + i64::from(at)))
+            at.map(|at| zone.day_of(piece.key().start() + i64::from(at)))
         };
         Followed {
             totals,
@@ -704,6 +757,7 @@ mod tests {
     use super::*;
     use crate::aggregate::BatchDelta;
     use crate::event::{test_listen, ListenEvent};
+    use crate::zone::Zone;
 
     fn listen(song: &str, artist: &str, ts: &str, ms: u64, skipped: bool) -> ListenEvent {
         test_listen(song, artist, ts, ms, skipped)
@@ -737,15 +791,25 @@ mod tests {
     #[test]
     fn ranges_include_from_and_exclude_to_at_midnight_utc() {
         let state = state_of(&sample());
-        let february = state.top_songs_in(range("2024-02-01", "2024-03-01"), Metric::Plays, 10);
+        let february = state.top_songs_in(
+            range("2024-02-01", "2024-03-01"),
+            Zone::UTC,
+            Metric::Plays,
+            10,
+        );
         let rows: Vec<(&str, i64)> = february
             .iter()
             .map(|s| (s.track_name.as_str(), s.plays))
             .collect();
         assert_eq!(rows, vec![("Song c", 3), ("Song b", 1), ("Song a", 1)]);
-        let all = state.top_songs_in(DateRange::ALL_TIME, Metric::Plays, 10);
+        let all = state.top_songs_in(DateRange::ALL_TIME, Zone::UTC, Metric::Plays, 10);
         assert_eq!(all.iter().map(|s| s.plays).sum::<i64>(), 7);
-        let one_day = state.top_songs_in(range("2024-01-31", "2024-02-01"), Metric::Plays, 10);
+        let one_day = state.top_songs_in(
+            range("2024-01-31", "2024-02-01"),
+            Zone::UTC,
+            Metric::Plays,
+            10,
+        );
         assert_eq!(one_day.len(), 1);
         assert_eq!(one_day[0].track_name, "Song a");
     }
@@ -753,7 +817,7 @@ mod tests {
     #[test]
     fn each_month_discovers_the_songs_and_artists_first_heard_in_it() {
         let months: Vec<(String, i64, i64, i64, i64, i64)> = state_of(&sample())
-            .discoveries()
+            .discoveries(Zone::UTC)
             .iter()
             .map(|m| {
                 let month = m.month.to_string();
@@ -779,8 +843,27 @@ mod tests {
     }
 
     /// What each month discovered, computed listen by listen.
-    fn discovered(listens: &[ListenEvent]) -> Vec<app::stories::DiscoveryMonth> {
-        let month_of = |l: &ListenEvent| l.ts.date_naive().with_day(1).unwrap();
+    /// The local day of a listen in `zone`, by chrono-tz directly.
+    fn local(l: &ListenEvent, zone: Zone) -> chrono::DateTime<chrono_tz::Tz> {
+        l.ts.with_timezone(&zone.name().parse::<chrono_tz::Tz>().unwrap())
+    }
+
+    /// Zones whose offsets change in the listens of the tests (New York and
+    /// Berlin by an hour, Lord Howe by half an hour) or are not whole hours.
+    const ZONES: [&str; 5] = [
+        "UTC",
+        "America/New_York",
+        "Europe/Berlin",
+        "Asia/Kolkata",
+        "Australia/Lord_Howe",
+    ];
+
+    fn zones() -> impl Iterator<Item = Zone> {
+        ZONES.into_iter().map(|name| Zone::parse(name).unwrap())
+    }
+
+    fn discovered(listens: &[ListenEvent], zone: Zone) -> Vec<app::stories::DiscoveryMonth> {
+        let month_of = |l: &ListenEvent| local(l, zone).date_naive().with_day(1).unwrap();
         let mut first_song: std::collections::HashMap<&str, NaiveDate> = Default::default();
         let mut first_artist: std::collections::HashMap<&str, NaiveDate> = Default::default();
         for l in listens {
@@ -822,7 +905,13 @@ mod tests {
                 l.track_uri = format!("spotify:track:n{song}");
                 l.artist_name = format!("Artist {}", song % 7);
             }
-            assert_eq!(state_of(&listens).discoveries(), discovered(&listens));
+            for zone in zones() {
+                assert_eq!(
+                    state_of(&listens).discoveries(zone),
+                    discovered(&listens, zone),
+                    "{zone}"
+                );
+            }
         }
     }
 
@@ -833,9 +922,14 @@ mod tests {
             from: "2024-03-01".parse().ok(),
             to: "2024-02-01".parse().ok(),
         };
-        assert!(state.top_songs_in(reversed, Metric::Plays, 10).is_empty());
-        assert!(state.clock(reversed).iter().all(|cell| cell.plays == 0));
-        assert!(state.over_time(reversed, Bucket::Day).is_empty());
+        assert!(state
+            .top_songs_in(reversed, Zone::UTC, Metric::Plays, 10)
+            .is_empty());
+        assert!(state
+            .clock(reversed, Zone::UTC)
+            .iter()
+            .all(|cell| cell.plays == 0));
+        assert!(state.over_time(reversed, Zone::UTC, Bucket::Day).is_empty());
     }
 
     /// Listens over two and a half years, every few hours: a few dozen a
@@ -846,12 +940,17 @@ mod tests {
 
     /// `count` listens from 2021-11-20, one every `minutes` or so.
     fn listens_every(count: i64, minutes: i64) -> Vec<ListenEvent> {
+        listens_from("2021-11-20T12:00:00Z", count, minutes)
+    }
+
+    /// `count` listens from `start`, one every `minutes` or so.
+    fn listens_from(start: &str, count: i64, minutes: i64) -> Vec<ListenEvent> {
         (0..count)
             .map(|i: i64| {
                 let mut l = listen(
                     &format!("s{}", i % 13),
                     if i % 13 % 2 == 0 { "Adele" } else { "Muse" },
-                    "2021-11-20T12:00:00Z",
+                    start,
                     1000 + i as u64,
                     i % 3 == 0,
                 );
@@ -885,20 +984,33 @@ mod tests {
     #[test]
     fn every_answer_equals_a_count_of_the_listens_in_the_range() {
         // Months of a few listens (read one by one), then of hundreds
-        // (their sums kept, and read when a range covers them whole).
-        for (listens, summed) in [(spread(), false), (listens_every(2000, 37), true)] {
+        // (their sums kept, and read when a range covers them whole), the
+        // last across the daylight-saving changes of spring 2022.
+        let summed_through_changes = listens_from("2022-02-25T12:00:00Z", 3000, 23);
+        for (listens, summed) in [
+            (spread(), false),
+            (listens_every(2000, 37), true),
+            (summed_through_changes, true),
+        ] {
             let state = state_of(&listens);
             assert_eq!(state.months().values().any(Month::has_sums), summed);
-            answers_equal_counts_of_the_listens(&state, &listens);
+            for zone in zones() {
+                answers_equal_counts_of_the_listens(&state, &listens, zone);
+            }
         }
     }
 
-    fn answers_equal_counts_of_the_listens(state: &Aggregates, listens: &[ListenEvent]) {
+    fn answers_equal_counts_of_the_listens(
+        state: &Aggregates,
+        listens: &[ListenEvent],
+        zone: Zone,
+    ) {
         for range in ranges() {
             let inside: Vec<&ListenEvent> = listens
                 .iter()
-                .filter(|l| range.contains(l.ts.date_naive()))
+                .filter(|l| range.contains(local(l, zone).date_naive()))
                 .collect();
+            let range_in = |what: &str| format!("{what} of {range:?} in {zone}");
             let mut by_song: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
             let mut clock = vec![0i64; 7 * 24];
             let mut weeks: BTreeMap<NaiveDate, i64> = BTreeMap::new();
@@ -908,10 +1020,11 @@ mod tests {
                 song.0 += 1;
                 song.1 += l.ms_played as i64;
                 song.2 += i64::from(l.skipped);
-                let weekday = l.ts.weekday().num_days_from_monday() as usize;
-                clock[weekday * 24 + chrono::Timelike::hour(&l.ts) as usize] += 1;
+                let at = local(l, zone);
+                let weekday = at.weekday().num_days_from_monday() as usize;
+                clock[weekday * 24 + chrono::Timelike::hour(&at) as usize] += 1;
                 *weeks
-                    .entry(Bucket::Week.start_of(l.ts.date_naive()))
+                    .entry(Bucket::Week.start_of(at.date_naive()))
                     .or_default() += 1;
                 let label = if l.platform.is_empty() {
                     "unknown"
@@ -921,54 +1034,61 @@ mod tests {
                 *platforms.entry(label.to_string()).or_default() += 1;
             }
             let ranked: BTreeMap<String, (i64, i64, i64)> = state
-                .top_songs_in(range, Metric::Plays, 100)
+                .top_songs_in(range, zone, Metric::Plays, 100)
                 .into_iter()
                 .map(|s| (s.track_name, (s.plays, s.ms_played, s.skips)))
                 .collect();
-            assert_eq!(ranked, by_song, "{range:?}");
-            let cells: Vec<i64> = state.clock(range).iter().map(|c| c.plays).collect();
-            assert_eq!(cells, clock, "{range:?}");
+            assert_eq!(ranked, by_song, "{}", range_in("songs"));
+            let cells: Vec<i64> = state.clock(range, zone).iter().map(|c| c.plays).collect();
+            assert_eq!(cells, clock, "{}", range_in("clock"));
             let series: BTreeMap<NaiveDate, i64> = state
-                .over_time(range, Bucket::Week)
+                .over_time(range, zone, Bucket::Week)
                 .into_iter()
                 .filter(|p| p.plays > 0)
                 .map(|p| (p.start, p.plays))
                 .collect();
-            assert_eq!(series, weeks, "{range:?}");
-            let shares = state.shares(range);
+            assert_eq!(series, weeks, "{}", range_in("weeks"));
+            let shares = state.shares(range, zone);
             assert_eq!(shares.plays, inside.len() as i64);
             let split: BTreeMap<String, i64> = shares
                 .platforms
                 .into_iter()
                 .map(|s| (s.label, s.plays))
                 .collect();
-            assert_eq!(split, platforms, "{range:?}");
-            let muse = state.artist_detail("Muse", range, 100).unwrap();
+            assert_eq!(split, platforms, "{}", range_in("platforms"));
+            let muse = state.artist_detail("Muse", range, zone, 100).unwrap();
             let of_muse: Vec<&&ListenEvent> =
                 inside.iter().filter(|l| l.artist_name == "Muse").collect();
-            assert_eq!(muse.plays, of_muse.len() as i64, "{range:?}");
-            assert_eq!(
-                muse.first_listen,
-                of_muse.iter().map(|l| l.ts.date_naive()).min(),
-                "{range:?}"
-            );
-            assert_eq!(
-                muse.last_listen,
-                of_muse.iter().map(|l| l.ts.date_naive()).max(),
-                "{range:?}"
-            );
+            assert_eq!(muse.plays, of_muse.len() as i64, "{}", range_in("Muse"));
+            let days = || of_muse.iter().map(|l| local(l, zone).date_naive());
+            assert_eq!(muse.first_listen, days().min(), "{}", range_in("first"));
+            assert_eq!(muse.last_listen, days().max(), "{}", range_in("last"));
+            let mut by_month: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+            for day in days() {
+                *by_month.entry(day.with_day(1).unwrap()).or_default() += 1;
+            }
+            let months: BTreeMap<NaiveDate, i64> = (muse.over_time.iter())
+                .filter(|p| p.plays > 0)
+                .map(|p| (p.start, p.plays))
+                .collect();
+            assert_eq!(months, by_month, "{}", range_in("Muse's months"));
         }
     }
 
     #[test]
     fn rankings_by_time_order_by_listening_time() {
         let state = state_of(&sample());
-        let artists = state.top_artists_in(DateRange::ALL_TIME, Metric::Time, 10);
+        let artists = state.top_artists_in(DateRange::ALL_TIME, Zone::UTC, Metric::Time, 10);
         assert_eq!(artists[0].artist_name, "Adele");
         assert_eq!((artists[0].plays, artists[0].ms_played), (3, 11_000));
-        let by_plays = state.top_artists_in(DateRange::ALL_TIME, Metric::Plays, 1);
+        let by_plays = state.top_artists_in(DateRange::ALL_TIME, Zone::UTC, Metric::Plays, 1);
         assert_eq!(by_plays[0].artist_name, "Muse");
-        let albums = state.top_albums(range("2024-02-01", "2024-02-02"), Metric::Plays, 5);
+        let albums = state.top_albums(
+            range("2024-02-01", "2024-02-02"),
+            Zone::UTC,
+            Metric::Plays,
+            5,
+        );
         assert_eq!(albums.len(), 1, "one album per artist: {albums:?}");
         assert_eq!(
             (albums[0].artist_name.as_str(), albums[0].plays),
@@ -979,7 +1099,7 @@ mod tests {
     #[test]
     fn most_skipped_needs_the_minimum_plays_and_ranks_by_skips_then_rate() {
         let state = state_of(&sample());
-        let skipped = state.most_skipped(DateRange::ALL_TIME, 2, 10);
+        let skipped = state.most_skipped(DateRange::ALL_TIME, Zone::UTC, 2, 10);
         let rows: Vec<(&str, i64, i64)> = skipped
             .iter()
             .map(|s| (s.track_name.as_str(), s.skips, s.plays))
@@ -987,7 +1107,7 @@ mod tests {
         assert_eq!(rows, vec![("Song c", 2, 3), ("Song a", 1, 2)]);
         assert!((skipped[1].skip_rate - 0.5).abs() < 1e-9);
         assert!(state
-            .most_skipped(DateRange::ALL_TIME, 3, 10)
+            .most_skipped(DateRange::ALL_TIME, Zone::UTC, 3, 10)
             .iter()
             .all(|s| s.plays >= 3));
     }
@@ -995,7 +1115,7 @@ mod tests {
     #[test]
     fn the_clock_puts_each_listen_in_its_weekday_and_hour() {
         let state = state_of(&sample());
-        let clock = state.clock(DateRange::ALL_TIME);
+        let clock = state.clock(DateRange::ALL_TIME, Zone::UTC);
         assert_eq!(clock.len(), 7 * 24);
         // 2024-02-01 and 2024-02-29 were Thursdays (3), both at 10:00 UTC.
         let cell = clock
@@ -1009,7 +1129,7 @@ mod tests {
     #[test]
     fn time_series_have_every_step_from_first_to_last() {
         let state = state_of(&sample());
-        let months = state.over_time(DateRange::ALL_TIME, Bucket::Month);
+        let months = state.over_time(DateRange::ALL_TIME, Zone::UTC, Bucket::Month);
         let rows: Vec<(String, i64)> = months
             .iter()
             .map(|p| (p.start.to_string(), p.plays))
@@ -1022,12 +1142,12 @@ mod tests {
                 ("2024-03-01".into(), 1)
             ]
         );
-        let days = state.over_time(range("2024-02-01", "2024-02-05"), Bucket::Day);
+        let days = state.over_time(range("2024-02-01", "2024-02-05"), Zone::UTC, Bucket::Day);
         assert_eq!(
             days.iter().map(|p| p.plays).collect::<Vec<_>>(),
             vec![2, 1, 1]
         );
-        let weeks = state.over_time(DateRange::ALL_TIME, Bucket::Week);
+        let weeks = state.over_time(DateRange::ALL_TIME, Zone::UTC, Bucket::Week);
         assert_eq!(weeks.first().unwrap().start.to_string(), "2024-01-29");
         assert_eq!(weeks.iter().map(|p| p.plays).sum::<i64>(), 7);
     }
@@ -1037,7 +1157,7 @@ mod tests {
         let mut listens = sample();
         listens[0].platform = String::new();
         listens[1].shuffle = true;
-        let shares = state_of(&listens).shares(DateRange::ALL_TIME);
+        let shares = state_of(&listens).shares(DateRange::ALL_TIME, Zone::UTC);
         assert_eq!(shares.plays, 7);
         assert_eq!(shares.shuffled, 1);
         assert_eq!(
@@ -1060,7 +1180,7 @@ mod tests {
     fn detail_pages_follow_one_artist_or_song() {
         let state = state_of(&sample());
         let muse = state
-            .artist_detail("Muse", DateRange::ALL_TIME, 10)
+            .artist_detail("Muse", DateRange::ALL_TIME, Zone::UTC, 10)
             .unwrap();
         assert_eq!((muse.plays, muse.skips), (4, 2));
         assert_eq!(muse.first_listen.unwrap().to_string(), "2024-02-02");
@@ -1074,16 +1194,20 @@ mod tests {
         );
         assert_eq!(muse.over_time.len(), 2);
         let song = state
-            .song_detail("spotify:track:a", range("2024-02-01", "2025-01-01"))
+            .song_detail(
+                "spotify:track:a",
+                range("2024-02-01", "2025-01-01"),
+                Zone::UTC,
+            )
             .unwrap();
         assert_eq!((song.song.plays, song.song.skips), (1, 1));
         assert!(state
-            .artist_detail("Nobody", DateRange::ALL_TIME, 10)
+            .artist_detail("Nobody", DateRange::ALL_TIME, Zone::UTC, 10)
             .is_none());
         assert!(state
-            .song_detail("spotify:track:zz", DateRange::ALL_TIME)
+            .song_detail("spotify:track:zz", DateRange::ALL_TIME, Zone::UTC)
             .is_none());
-        assert_eq!(state.bounds().0.unwrap().to_string(), "2024-01-31");
-        assert_eq!(state.bounds().1.unwrap().to_string(), "2024-03-01");
+        assert_eq!(state.bounds(Zone::UTC).0.unwrap().to_string(), "2024-01-31");
+        assert_eq!(state.bounds(Zone::UTC).1.unwrap().to_string(), "2024-03-01");
     }
 }

@@ -15,6 +15,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Aggregates;
+use crate::zone::Zone;
 
 /// Most steps a time series answers, so a long range cannot ask for millions of days.
 pub const MAX_STEPS: i64 = 20_000;
@@ -83,15 +84,34 @@ pub enum Question {
 }
 
 impl Question {
-    /// The calendar of `year` as of today. Today is part of the question:
-    /// an answer kept while the figures do not change (the current streak
-    /// depends on the day) is not given again the day after.
-    pub fn calendar(year: Option<i32>) -> Self {
+    /// The calendar of `year` as of today in `zone`. Today is part of the
+    /// question: an answer kept while the figures do not change (the
+    /// current streak depends on the day) is not given again the day after.
+    pub fn calendar(year: Option<i32>, zone: Zone) -> Self {
         Question::Calendar {
             year,
-            today: chrono::Utc::now().date_naive(),
+            today: zone.today(),
         }
     }
+
+    /// The question asked by someone whose days and hours are in `zone`.
+    pub fn in_zone(self, zone: Zone) -> Asked {
+        Asked {
+            question: self,
+            zone,
+        }
+    }
+}
+
+/// A question and the time zone its days and hours are in (the person's
+/// setting): what is answered, sent to a partition's owner, and what an
+/// answer is kept by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Asked {
+    pub question: Question,
+    #[serde(default)]
+    pub zone: Zone,
 }
 
 /// The first and last day with listens, and the days a query resolved to.
@@ -157,13 +177,14 @@ pub enum Refusal {
     Unanswered(String),
 }
 
-/// Answers `question` from one person's aggregates.
-pub fn answer(aggregates: &Aggregates, question: &Question) -> Result<Answer, Refusal> {
-    let range = |query: &RangeQuery| aggregates.resolve(query);
+/// Answers `asked` from one person's aggregates.
+pub fn answer(aggregates: &Aggregates, asked: &Asked) -> Result<Answer, Refusal> {
+    let zone = asked.zone;
+    let range = |query: &RangeQuery| aggregates.resolve(query, zone);
     let rows = |limit: &Limit| limit.get() as usize;
-    Ok(match question {
+    Ok(match &asked.question {
         Question::Bounds { query } => {
-            let (first_day, last_day) = aggregates.bounds();
+            let (first_day, last_day) = aggregates.bounds(zone);
             let range = range(query);
             Answer::Bounds(Bounds {
                 first_day,
@@ -173,29 +194,32 @@ pub fn answer(aggregates: &Aggregates, question: &Question) -> Result<Answer, Re
             })
         }
         Question::TopSongs { query, limit } => {
-            Answer::Songs(aggregates.top_songs_in(range(query), query.metric, rows(limit)))
+            Answer::Songs(aggregates.top_songs_in(range(query), zone, query.metric, rows(limit)))
         }
-        Question::TopArtists { query, limit } => {
-            Answer::Artists(aggregates.top_artists_in(range(query), query.metric, rows(limit)))
-        }
+        Question::TopArtists { query, limit } => Answer::Artists(aggregates.top_artists_in(
+            range(query),
+            zone,
+            query.metric,
+            rows(limit),
+        )),
         Question::TopAlbums { query, limit } => {
-            Answer::Albums(aggregates.top_albums(range(query), query.metric, rows(limit)))
+            Answer::Albums(aggregates.top_albums(range(query), zone, query.metric, rows(limit)))
         }
         Question::MostSkipped {
             query,
             min_plays,
             limit,
-        } => Answer::Skipped(aggregates.most_skipped(range(query), *min_plays, rows(limit))),
-        Question::Clock { query } => Answer::Clock(aggregates.clock(range(query))),
+        } => Answer::Skipped(aggregates.most_skipped(range(query), zone, *min_plays, rows(limit))),
+        Question::Clock { query } => Answer::Clock(aggregates.clock(range(query), zone)),
         Question::OverTime { query, bucket } => {
             let range = range(query);
-            check_steps(aggregates, range, *bucket)?;
-            Answer::OverTime(aggregates.over_time(range, *bucket))
+            check_steps(aggregates, range, zone, *bucket)?;
+            Answer::OverTime(aggregates.over_time(range, zone, *bucket))
         }
-        Question::Shares { query } => Answer::Shares(aggregates.shares(range(query))),
+        Question::Shares { query } => Answer::Shares(aggregates.shares(range(query), zone)),
         Question::Artist { name, query, limit } => Answer::Artist(
             aggregates
-                .artist_detail(name, range(query), rows(limit))
+                .artist_detail(name, range(query), zone, rows(limit))
                 .ok_or_else(|| {
                     Refusal::NoSuch(format!(
                         "no listens of an artist named {:?}",
@@ -203,35 +227,44 @@ pub fn answer(aggregates: &Aggregates, question: &Question) -> Result<Answer, Re
                     ))
                 })?,
         ),
-        Question::Song { uri, query } => {
-            Answer::Song(aggregates.song_detail(uri, range(query)).ok_or_else(|| {
-                Refusal::NoSuch(format!(
-                    "no listens of a song {:?}",
-                    app::format::ellipsize(uri, 80)
-                ))
-            })?)
+        Question::Song { uri, query } => Answer::Song(
+            aggregates
+                .song_detail(uri, range(query), zone)
+                .ok_or_else(|| {
+                    Refusal::NoSuch(format!(
+                        "no listens of a song {:?}",
+                        app::format::ellipsize(uri, 80)
+                    ))
+                })?,
+        ),
+        Question::View { query, limit } => Answer::View(aggregates.view(query, zone, rows(limit))),
+        Question::Calendar { year, today } => {
+            Answer::Calendar(calendar(aggregates, *year, zone, *today))
         }
-        Question::View { query, limit } => Answer::View(aggregates.view(query, rows(limit))),
-        Question::Calendar { year, today } => Answer::Calendar(calendar(aggregates, *year, *today)),
-        Question::Discoveries => Answer::Discoveries(aggregates.discoveries()),
-        Question::Review { period } => Answer::Review(Box::new(aggregates.review(*period))),
+        Question::Discoveries => Answer::Discoveries(aggregates.discoveries(zone)),
+        Question::Review { period } => Answer::Review(Box::new(aggregates.review(*period, zone))),
     })
 }
 
-/// The calendar of `year` (UTC days, as every day here), from the days with
-/// listens in the years a calendar is drawn for.
-fn calendar(aggregates: &Aggregates, year: Option<i32>, today: NaiveDate) -> Calendar {
-    let mut days = aggregates.listening_days();
+/// The calendar of `year` (days in `zone`), from the days with listens in
+/// the years a calendar is drawn for.
+fn calendar(aggregates: &Aggregates, year: Option<i32>, zone: Zone, today: NaiveDate) -> Calendar {
+    let mut days = aggregates.listening_days(zone);
     days.retain(|day| YEARS.contains(&day.start.year()));
     let year = year
         .or_else(|| days.last().map(|day| day.start.year()))
         .unwrap_or(today.year());
-    Calendar::of(year, days, today)
+    Calendar::of(year, zone.name(), days, today)
 }
 
 /// Refuses a series of more than [`MAX_STEPS`] steps.
-fn check_steps(aggregates: &Aggregates, range: DateRange, bucket: Bucket) -> Result<(), Refusal> {
-    let (first, last) = aggregates.bounds();
+fn check_steps(
+    aggregates: &Aggregates,
+    range: DateRange,
+    zone: Zone,
+    bucket: Bucket,
+) -> Result<(), Refusal> {
+    let (first, last) = aggregates.bounds(zone);
     let from = range.from.or(first);
     let to = range.to.or(last.map(|day| day + chrono::Duration::days(1)));
     if let (Some(from), Some(to)) = (from, to) {
@@ -282,8 +315,9 @@ mod tests {
             query: query(Some(Preset::Last7Days)),
             limit: Limit::DEFAULT,
         };
+        let question = question.in_zone(Zone::UTC);
         let wire = serde_json::to_string(&question).unwrap();
-        let back: Question = serde_json::from_str(&wire).unwrap();
+        let back: Asked = serde_json::from_str(&wire).unwrap();
         assert_eq!(back, question);
         let answered = answer(&state(), &back).unwrap();
         let Answer::Songs(songs) = &answered else {
@@ -297,7 +331,8 @@ mod tests {
             &state(),
             &Question::Bounds {
                 query: query(Some(Preset::Last7Days)),
-            },
+            }
+            .in_zone(Zone::UTC),
         );
         let Ok(Answer::Bounds(bounds)) = bounds else {
             panic!("bounds expected");
@@ -315,7 +350,8 @@ mod tests {
                 name: "Nobody".into(),
                 query: query(None),
                 limit: Limit::DEFAULT,
-            },
+            }
+            .in_zone(Zone::UTC),
         );
         assert!(matches!(unknown, Err(Refusal::NoSuch(why)) if why.contains("Nobody")));
         let mut long = query(None);
@@ -325,7 +361,8 @@ mod tests {
             &Question::OverTime {
                 query: long,
                 bucket: Bucket::Day,
-            },
+            }
+            .in_zone(Zone::UTC),
         );
         assert!(matches!(refused, Err(Refusal::BadRequest(why)) if why.contains("at most")));
     }

@@ -13,30 +13,31 @@ use app::review::{
 use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
 
-use super::query::{span_of, time_point, Piece, MIN_PLAYS_TO_RANK_SKIPS};
+use super::query::{span_of, time_point, MIN_PLAYS_TO_RANK_SKIPS};
 use crate::aggregate::months::Counts;
-use crate::aggregate::{best, by_plays, time_of, Aggregates};
+use crate::aggregate::{best, by_plays, Aggregates};
+use crate::zone::Zone;
 
 /// How Spotify writes that a track played to its end.
 const TRACK_DONE: &str = "trackdone";
 
 impl Aggregates {
-    /// The review of `period`; of the latest year with listens when `None`.
-    pub fn review(&self, period: Option<Period>) -> Review {
-        let (first_day, last_day) = self.bounds();
+    /// The review of `period` (its days in `zone`); of the latest year with listens when `None`.
+    pub fn review(&self, period: Option<Period>, zone: Zone) -> Review {
+        let (first_day, last_day) = self.bounds(zone);
         let period = period.unwrap_or_else(|| {
-            let latest = last_day.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let latest = last_day.unwrap_or_else(|| zone.today());
             Period::Year(latest.year())
         });
         let range = period.range();
-        let before = self.song_sums(period.previous().range());
+        let before = self.song_sums(period.previous().range(), zone);
         // A period outside the history costs no more than its period before.
         let listened = matches!((first_day, last_day),
             (Some(first), Some(last)) if period.first_day() <= last && period.next().first_day() > first);
         if !listened {
-            return Review::empty(period, first_day, last_day, totals(&before));
+            return Review::empty(period, zone.name(), first_day, last_day, totals(&before));
         }
-        let sums = self.song_sums(range);
+        let sums = self.song_sums(range, zone);
         let top = self.best_songs(&sums, Metric::Plays, REVIEW_RANKS, None);
         let song_ranks_before = ranks(self.best_songs(&before, Metric::Plays, usize::MAX, None));
         let artists = self.artist_sums(&sums);
@@ -46,12 +47,13 @@ impl Aggregates {
         let album_ranks_before = ranks(self.best_albums(&albums_before, Metric::Plays, usize::MAX));
         let artist_ranks_before =
             ranks(self.best_artists(&artists_before, Metric::Plays, usize::MAX));
-        let (new_songs, new_artists) = self.first_heard_in(range);
-        let days = self.sums_by_step(range, |day| day);
-        let months = self.sums_by_step(range, |day| day.with_day(1).unwrap_or(day));
-        let clock = self.clock(range);
+        let (new_songs, new_artists) = self.first_heard_in(range, zone);
+        let days = self.sums_by_step(range, zone, |day| day);
+        let months = self.sums_by_step(range, zone, |day| day.with_day(1).unwrap_or(day));
+        let clock = self.clock(range, zone);
         Review {
             period,
+            time_zone: zone.name().to_string(),
             first_day,
             last_day,
             totals: totals(&sums),
@@ -92,22 +94,23 @@ impl Aggregates {
             longest_streak: first_most(streaks(days.keys().copied()), |streak| streak.days),
             sessions: self.sessions(
                 range,
+                zone,
                 (period.next().first_day() - period.first_day()).num_days(),
             ),
             busiest_hour: busiest(&clock, |cell| cell.hour),
             busiest_weekday: busiest(&clock, |cell| cell.weekday),
             most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, REVIEW_RANKS),
-            finished_every_time: self.finished_every_time(range, &sums),
+            finished_every_time: self.finished_every_time(range, zone, &sums),
             top_song_first_listen: top.first().map(|&(id, _)| FirstListen {
                 track_uri: self.catalog().uri(id as u32).to_string(),
-                at: time_of(self.songs()[id].tally.first_listen),
+                at: zone.at(self.songs()[id].tally.first_listen),
             }),
         }
     }
 
     /// How many songs, and which artists, had their first listen ever in `range`.
-    fn first_heard_in(&self, range: DateRange) -> (usize, Vec<usize>) {
-        let span = span_of(range).map_or(0..0, |(from, to)| from..to);
+    fn first_heard_in(&self, range: DateRange, zone: Zone) -> (usize, Vec<usize>) {
+        let span = span_of(range, zone).map_or(0..0, |(from, to)| from..to);
         let songs = (self.songs().iter())
             .filter(|song| song.tally.is_counted() && span.contains(&song.tally.first_listen))
             .count();
@@ -135,7 +138,7 @@ impl Aggregates {
 
     /// Songs played at least [`FINISHED_MIN_PLAYS`] times in `range`, each
     /// play to its end (neither skipped nor ended otherwise), most played first.
-    fn finished_every_time(&self, range: DateRange, sums: &[Counts]) -> Vec<TopSong> {
+    fn finished_every_time(&self, range: DateRange, zone: Zone, sums: &[Counts]) -> Vec<TopSong> {
         let catalog = self.catalog();
         let finished: Vec<bool> = catalog
             .contexts()
@@ -143,10 +146,9 @@ impl Aggregates {
             .map(|context| !context.skipped && catalog.text(context.reason_end) == TRACK_DONE)
             .collect();
         let mut unfinished = vec![false; sums.len()];
-        for piece in self.pieces(range) {
-            let (Piece::Whole(_, month) | Piece::Cut(_, month, ..)) = piece;
+        for piece in self.pieces(range, zone) {
             for (index, _) in piece.rows() {
-                let row = &month.rows()[index];
+                let row = &piece.month().rows()[index];
                 if !finished[row.context as usize] {
                     unfinished[catalog.naming(row.naming).song as usize] = true;
                 }

@@ -6,9 +6,9 @@
 use app::range::DateRange;
 use app::review::{Session, Sessions, LONGEST_SESSIONS, SESSION_GAP_MINUTES};
 
-use super::query::Piece;
 use crate::aggregate::months::Millis;
-use crate::aggregate::{best, time_of, Aggregates};
+use crate::aggregate::{best, Aggregates};
+use crate::zone::Zone;
 
 /// A session as counted: instants in milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -20,14 +20,13 @@ struct Span {
 }
 
 impl Aggregates {
-    /// The sessions of `range`, whose days number `days`.
-    pub fn sessions(&self, range: DateRange, days: i64) -> Sessions {
+    /// The sessions of `range` (days in `zone`), whose days number `days`.
+    pub fn sessions(&self, range: DateRange, zone: Zone, days: i64) -> Sessions {
         let mut listens: Vec<(Millis, i64)> = Vec::new();
-        for piece in self.pieces(range) {
-            let (Piece::Whole(key, month) | Piece::Cut(key, month, ..)) = piece;
-            let start = key.start();
+        for piece in self.pieces(range, zone) {
+            let start = piece.key().start();
             for (index, at) in piece.rows() {
-                let ms = i64::try_from(month.ms_of(index)).unwrap_or(i64::MAX);
+                let ms = i64::try_from(piece.month().ms_of(index)).unwrap_or(i64::MAX);
                 listens.push((start + i64::from(at), ms));
             }
         }
@@ -67,8 +66,8 @@ impl Aggregates {
             longest: longest
                 .into_iter()
                 .map(|span| Session {
-                    start: time_of(span.start),
-                    end: time_of(span.end),
+                    start: zone.at(span.start),
+                    end: zone.at(span.end),
                     listens: span.listens,
                     ms_played: span.ms_played,
                 })

@@ -19,6 +19,7 @@ use crate::admin::{self, RemovalError};
 use crate::config::KafkaSettings;
 use crate::page_import::{Stopped, WebImports};
 use crate::store::accounts::LinkPurpose;
+use crate::zone::Zone;
 
 /// Longest label of an API token.
 const MAX_LABEL_CHARS: usize = 60;
@@ -65,12 +66,27 @@ impl AccountSettings for PersonSettings {
             .collect();
         Ok(SettingsView {
             name: self.viewer.name.to_string(),
+            time_zone: self.viewer.zone.name().to_string(),
+            time_zones: Zone::names().map(str::to_string).collect(),
             tokens,
             sharing: store
                 .has_share_link(&self.viewer.key)
                 .await
                 .map_err(unavailable)?,
         })
+    }
+
+    async fn set_time_zone(&self, name: &str) -> Result<String, AccountError> {
+        let zone = Zone::parse(name)
+            .map_err(|unknown| AccountError(format!("{unknown}: pick one from the list")))?;
+        self.auth
+            .store()
+            .set_time_zone(&self.viewer.name, zone)
+            .await
+            .map_err(|error| AccountError(error.to_string()))?;
+        // Requests acting for them read their account again, with the zone.
+        self.auth.forget_person(&self.viewer.key);
+        Ok(zone.name().to_string())
     }
 
     async fn create_token(&self, label: &str) -> Result<String, AccountError> {

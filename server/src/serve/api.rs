@@ -48,7 +48,7 @@ async fn top_songs(
             &state,
             state
                 .live
-                .for_person(&viewer.person)
+                .for_person(&viewer.person, viewer.zone)
                 .top_songs(asked.limit)
                 .await,
         ),
@@ -69,7 +69,7 @@ async fn top_artists(
             &state,
             state
                 .live
-                .for_person(&viewer.person)
+                .for_person(&viewer.person, viewer.zone)
                 .top_artists(asked.limit)
                 .await,
         ),
@@ -80,6 +80,10 @@ async fn top_artists(
 async fn summary(State(state): State<AppState>, Extension(viewer): Extension<Viewer>) -> Response {
     figures::<Summary>(
         &state,
-        state.live.for_person(&viewer.person).summary().await,
+        state
+            .live
+            .for_person(&viewer.person, viewer.zone)
+            .summary()
+            .await,
     )
 }

@@ -16,7 +16,7 @@ use super::peer::PeerClient;
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
 use crate::rollup::held::{Answering, Freshness, Held, HeldPartition, Keeper, RECENT_ANSWER};
-use crate::rollup::question::{answer, Question};
+use crate::rollup::question::{answer, Asked};
 use crate::store::owners::Owner;
 use crate::store::{StoreError, TopicStore};
 
@@ -73,7 +73,7 @@ impl Asker {
         &self,
         person: &PersonId,
         partitions: &[i32],
-        question: &Question,
+        question: &Asked,
         freshness: Freshness,
     ) -> Result<Answered, StoreError> {
         let mut theirs: BTreeSet<i32> = partitions.iter().copied().collect();
@@ -95,7 +95,7 @@ impl Asker {
         &self,
         person: &PersonId,
         partition: i32,
-        question: &Question,
+        question: &Asked,
         freshness: Freshness,
     ) -> Result<Answered, StoreError> {
         if let Source::There(owner) = self.source(partition) {
@@ -131,7 +131,7 @@ impl Asker {
         &self,
         person: &PersonId,
         partitions: &BTreeSet<i32>,
-        question: &Question,
+        question: &Asked,
     ) -> Result<Answered, StoreError> {
         let mut merged = Aggregates::default();
         let mut stale = None;

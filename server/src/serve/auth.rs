@@ -28,6 +28,7 @@ use crate::accounts::token::{Secret, SecretHash, SecretKind};
 use crate::accounts::{Account, AccountState, PersonId, PersonName, Role};
 use crate::store::accounts::{API_TOKENS, SESSIONS};
 use crate::store::{Store, StoreError};
+use crate::zone::Zone;
 
 /// The session cookie: an opaque secret, its hash kept server-side.
 pub const SESSION_COOKIE: &str = "sa_session";
@@ -52,6 +53,8 @@ pub struct Viewer {
     pub name: PersonName,
     pub role: Role,
     pub access: Access,
+    /// Where their days and hours are (their setting).
+    pub zone: Zone,
 }
 
 /// How a request proved who it acts for.
@@ -70,6 +73,7 @@ impl Viewer {
             key: account.name.key(),
             name: account.name,
             role: account.role,
+            zone: account.zone,
             access,
         }
     }

@@ -67,7 +67,7 @@ async fn card(
     };
     let review = match state
         .live
-        .for_person(&viewer.person)
+        .for_person(&viewer.person, viewer.zone)
         .review(Some(period))
         .await
     {

@@ -47,7 +47,7 @@ async fn chart(
     };
     let asked = state
         .live
-        .for_person(&viewer.person)
+        .for_person(&viewer.person, viewer.zone)
         .range_view(&query, Limit::clamped(CHART_ROWS))
         .await;
     let view = match asked {
@@ -137,7 +137,7 @@ fn draw(name: &str, view: &RangeView) -> Option<Result<String, String>> {
             &albums_ranked(view.top_albums.clone()),
             metric,
         )),
-        "listening-clock" => render_clock(&view.clock),
+        "listening-clock" => render_clock(&view.clock, &view.time_zone),
         "over-time" => render_over_time(&view.over_time, view.bucket),
         _ => return None,
     })
@@ -218,7 +218,7 @@ mod tests {
                 })
             })
             .collect();
-        let png = to_png(&render_clock(&cells).unwrap(), 2.0).unwrap();
+        let png = to_png(&render_clock(&cells, "UTC").unwrap(), 2.0).unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
         assert!(png.len() > 1000);
     }

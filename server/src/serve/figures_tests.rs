@@ -81,6 +81,7 @@ async fn router_and_tokens() -> (Router, Secret, Secret) {
             name,
             role: Role::Member,
             access: Access::Owner,
+            zone: crate::zone::Zone::UTC,
         };
         auth.remember(&token, viewer);
         tokens.push(token);

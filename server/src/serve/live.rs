@@ -18,7 +18,8 @@ use app::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 
 use super::ask::{Answered, Asker};
 use super::owners::Directory;
-use crate::rollup::question::{Answer, Question, Refusal};
+use crate::rollup::question::{Answer, Asked, Question, Refusal};
+use crate::zone::Zone;
 use app::review::{Period, Review};
 use app::source::{AnalyticsSource, SourceError};
 use app::stories::{Calendar, DiscoveryMonth};
@@ -108,10 +109,12 @@ impl LiveAnalytics {
         self.latest.clone()
     }
 
-    /// The questions one person may ask: about their own listens only.
-    pub fn for_person(self: &Arc<Self>, person: &PersonId) -> PersonAnalytics {
+    /// The questions one person may ask: about their own listens only,
+    /// their days and hours in `zone`.
+    pub fn for_person(self: &Arc<Self>, person: &PersonId, zone: Zone) -> PersonAnalytics {
         PersonAnalytics {
             person: person.clone(),
+            zone,
             live: self.clone(),
         }
     }
@@ -149,7 +152,7 @@ impl LiveAnalytics {
     pub async fn ask(
         &self,
         person: &PersonId,
-        question: &Question,
+        question: &Asked,
         freshness: Freshness,
     ) -> Result<Answered, SourceError> {
         let partitions = self
@@ -340,6 +343,7 @@ fn first<T: Clone>(rows: &[T], limit: Limit) -> Vec<T> {
 #[derive(Clone)]
 pub struct PersonAnalytics {
     person: PersonId,
+    zone: Zone,
     live: Arc<LiveAnalytics>,
 }
 
@@ -348,9 +352,10 @@ impl PersonAnalytics {
     /// no such artist or song.
     async fn ask(&self, question: &Question) -> Result<Option<Answer>, SourceError> {
         // A page shows what was just pushed to it: the figures as they are.
+        let asked = question.clone().in_zone(self.zone);
         let answered = self
             .live
-            .ask(&self.person, question, Freshness::Current)
+            .ask(&self.person, &asked, Freshness::Current)
             .await?;
         match &*answered.answer {
             Ok(answer) => Ok(Some(answer.clone())),
@@ -435,7 +440,7 @@ impl AnalyticsSource for PersonAnalytics {
     }
 
     async fn calendar(&self, year: Option<i32>) -> Result<Calendar, SourceError> {
-        match self.ask(&Question::calendar(year)).await? {
+        match self.ask(&Question::calendar(year, self.zone)).await? {
             Some(Answer::Calendar(calendar)) => Ok(calendar),
             _ => Err(unexpected()),
         }

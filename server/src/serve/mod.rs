@@ -140,7 +140,9 @@ fn provide_viewer(
     auth: &Auth,
     site: &SiteOrigin,
 ) {
-    provide_context(Analytics(Arc::new(live.for_person(&viewer.person))));
+    provide_context(Analytics(Arc::new(
+        live.for_person(&viewer.person, viewer.zone),
+    )));
     provide_context(ViewerInfo {
         name: viewer.name.to_string(),
         admin: viewer.is_admin(),

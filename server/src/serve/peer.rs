@@ -23,7 +23,7 @@ use super::owners::Instance;
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
 use crate::rollup::held::{Freshness, Held, HeldPartition, Keeper, RECENT_ANSWER};
-use crate::rollup::question::{Answer, Question, Refusal};
+use crate::rollup::question::{Answer, Asked, Refusal};
 use crate::status::PipelineStatus;
 use crate::store::owners::Owner;
 
@@ -42,7 +42,7 @@ pub struct PeerQuestion {
     /// The run of the server believed to own it: another run (restarted
     /// since) does not answer for it.
     pub instance: String,
-    pub question: Option<Question>,
+    pub question: Option<Asked>,
     #[serde(default)]
     pub freshness: Freshness,
 }
@@ -252,7 +252,7 @@ impl PeerClient {
         &self,
         owner: &Owner,
         person: &PersonId,
-        question: &Question,
+        question: &Asked,
         freshness: Freshness,
     ) -> Result<PeerAnswer, PeerError> {
         let asked = PeerQuestion {

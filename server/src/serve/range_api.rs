@@ -115,9 +115,10 @@ async fn answer(
 pub async fn ask(state: &AppState, viewer: &Viewer, question: &Question) -> Response {
     // Clients asking again and again are answered at once, from figures of
     // at most a second ago while they change (said in `X-Data-Stale`).
+    let asked = question.clone().in_zone(viewer.zone);
     let answered = match state
         .live
-        .ask(&viewer.person, question, Freshness::Recent)
+        .ask(&viewer.person, &asked, Freshness::Recent)
         .await
     {
         Ok(answered) => answered,
@@ -253,7 +254,7 @@ async fn calendar(
     ApiQuery(args): ApiQuery<CalendarArgs>,
 ) -> Response {
     match parse_year(args.year.as_deref()) {
-        Ok(year) => ask(&state, &viewer, &Question::calendar(year)).await,
+        Ok(year) => ask(&state, &viewer, &Question::calendar(year, viewer.zone)).await,
         Err(error) => ApiError::BadRequest(error).into_response(),
     }
 }

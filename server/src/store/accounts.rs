@@ -18,6 +18,7 @@ use super::{is_duplicate_key, Store, StoreError};
 use crate::accounts::password::PasswordDigest;
 use crate::accounts::token::{Secret, SecretHash, SecretKind};
 use crate::accounts::{Account, AccountState, PersonId, PersonName, Role};
+use crate::zone::Zone;
 
 pub const PEOPLE: &str = "people";
 pub const SESSIONS: &str = "sessions";
@@ -46,6 +47,9 @@ struct PersonDocument {
     state: AccountState,
     password: String,
     created_at: i64,
+    /// Absent in accounts made before time zones were a setting: UTC.
+    #[serde(default)]
+    time_zone: Zone,
 }
 
 impl PersonDocument {
@@ -57,6 +61,7 @@ impl PersonDocument {
             state: self.state,
             password: PasswordDigest(self.password),
             created_at: moment(self.created_at),
+            zone: self.time_zone,
         }
     }
 }
@@ -152,6 +157,7 @@ impl Store {
             state: AccountState::Active,
             password: password.0,
             created_at: Utc::now().timestamp_millis(),
+            time_zone: Zone::UTC,
         };
         match self
             .typed::<PersonDocument>(PEOPLE)
@@ -205,6 +211,12 @@ impl Store {
             return Err(AccountError::NoSuchAccount(name.clone()));
         }
         Ok(())
+    }
+
+    /// Sets the time zone an account's days and hours are in.
+    pub async fn set_time_zone(&self, name: &PersonName, zone: Zone) -> Result<(), AccountError> {
+        self.update_account(name, doc! { "time_zone": zone.name() })
+            .await
     }
 
     /// Replaces an account's password and ends its sessions.

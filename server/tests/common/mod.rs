@@ -506,7 +506,7 @@ pub struct SongCount {
 }
 
 /// What a file should produce, computed with the csv crate alone.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Expected {
     pub events: i64,
     pub ms_played: i64,
@@ -526,8 +526,10 @@ pub struct Expected {
 /// One listen of a classic file, as written there (the URI made whole).
 #[derive(Debug, Clone)]
 pub struct FileListen {
-    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    /// `YYYY-MM-DD HH:MM:SS`, UTC (or on the clocks of [`Expected::in_zone`]).
     pub time: String,
+    /// The instant, in milliseconds since the epoch.
+    pub at: i64,
     pub uri: String,
     pub artist: String,
     pub ms_played: i64,
@@ -620,8 +622,12 @@ impl Expected {
                 was_skipped,
                 (&fields[track], &fields[artist], &fields[album]),
             );
+            let at = NaiveDateTime::parse_from_str(fields[ts].trim(), "%Y-%m-%d %H:%M:%S")
+                .map(|at| at.and_utc().timestamp_millis())
+                .unwrap_or_default();
             expected.listens.push(FileListen {
                 time: fields[ts].trim().to_string(),
+                at,
                 uri: key,
                 artist: fields[artist].clone(),
                 ms_played,
@@ -681,6 +687,29 @@ impl Expected {
     }
 
     /// Writes the last listen as the API does, once every listen is counted.
+    /// The same listens as read on the clocks of `zone`: each listen's
+    /// time, and the days and months they add up in, are local.
+    pub fn in_zone(&self, zone: chrono_tz::Tz) -> Expected {
+        let mut local = self.clone();
+        local.days.clear();
+        local.song_months.clear();
+        for listen in &mut local.listens {
+            let at = chrono::DateTime::from_timestamp_millis(listen.at).expect("an instant");
+            listen.time = at
+                .with_timezone(&zone)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string();
+            let day = local.days.entry(listen.time[..10].to_string()).or_default();
+            day.plays += 1;
+            day.ms_played += listen.ms_played;
+            let key = (listen.time[..7].to_string(), listen.uri.clone());
+            let month = local.song_months.entry(key).or_default();
+            month.plays += 1;
+            month.ms_played += listen.ms_played;
+        }
+        local
+    }
+
     pub fn finish(&mut self) {
         // `2013-07-08 02:44:34` as the API writes it: `2013-07-08T02:44:34Z`.
         if !self.last_listen.is_empty() {
