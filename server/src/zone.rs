@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds in a day.
-const DAY_MS: i64 = 86_400_000;
+pub const DAY_MS: i64 = 86_400_000;
 
 /// A time zone of the IANA database, written as its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

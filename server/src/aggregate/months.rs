@@ -30,6 +30,13 @@ impl Counts {
         self.skips += other.skips;
     }
 
+    /// Takes away counts added before.
+    pub fn remove(&mut self, other: &Counts) {
+        self.plays -= other.plays;
+        self.ms_played = self.ms_played.saturating_sub(other.ms_played);
+        self.skips -= other.skips;
+    }
+
     /// One listen of `ms` milliseconds.
     pub fn one(ms: u64, skipped: bool) -> Self {
         Self {

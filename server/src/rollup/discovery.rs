@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use super::query::Piece;
 use crate::aggregate::months::{Counts, MonthKey};
 use crate::aggregate::Aggregates;
-use crate::zone::{date_of_day_number, LocalClock, Zone};
+use crate::zone::{date_of_day_number, LocalClock, Zone, DAY_MS};
 
 impl Aggregates {
     /// Every month (in `zone`) with listens, in order, with what it discovered.
@@ -27,6 +27,10 @@ impl Aggregates {
         let mut discover = |month: NaiveDate, by_song: BTreeMap<u32, Counts>| {
             let mut found = DiscoveryMonth::empty(month);
             for (song, counts) in by_song {
+                // Every listen of it moved to a month beside this one.
+                if counts.plays == 0 {
+                    continue;
+                }
                 found.plays += counts.plays;
                 found.ms_played += counts.ms_played;
                 let first_time = heard_song
@@ -61,14 +65,40 @@ impl Aggregates {
                 discover(month, by_song);
             }
             match piece {
-                // A month's sums are of one month only in UTC.
-                Piece::Whole(_, month) if zone == Zone::UTC => {
+                // The month's sums, less the listens the zone puts in the
+                // months beside it (those of its first and last day only).
+                Piece::Whole(_, month) => {
                     let by_song = pending.entry(key.first_day()).or_default();
                     for song in month.songs() {
                         by_song.entry(song.song).or_default().add(&song.counts());
                     }
+                    if zone == Zone::UTC {
+                        continue;
+                    }
+                    let (start, end) = (key.start(), key.next().start());
+                    let mut local = LocalClock::new(zone);
+                    let mut moved = Vec::new();
+                    for (index, at) in piece.rows() {
+                        let at = start + i64::from(at);
+                        if at - start >= DAY_MS && end - at > DAY_MS {
+                            continue;
+                        }
+                        let day = date_of_day_number(local.day_number(at));
+                        let month = day.with_day(1).unwrap_or(day);
+                        if month != key.first_day() {
+                            moved.push((month, self.row_counts(piece.month(), index)));
+                        }
+                    }
+                    for (month, (song, counts)) in moved {
+                        let from = pending.entry(key.first_day()).or_default();
+                        if let Some(sum) = from.get_mut(&song) {
+                            sum.remove(&counts);
+                        }
+                        let into = pending.entry(month).or_default();
+                        into.entry(song).or_default().add(&counts);
+                    }
                 }
-                _ => {
+                Piece::Cut(..) => {
                     let mut local = LocalClock::new(zone);
                     for (index, at) in piece.rows() {
                         let (song, counts) = self.row_counts(piece.month(), index);
