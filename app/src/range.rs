@@ -267,6 +267,30 @@ pub struct ArtistDetail {
     /// Plays by month.
     pub over_time: Vec<TimePoint>,
     pub top_songs: Vec<TopSong>,
+    /// Its place among the person's artists, month by month, all time.
+    pub rank_history: RankHistory,
+}
+
+/// A song's or an artist's place in the person's charts over all their
+/// history: each month's ranking by plays (then listening time, then name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankHistory {
+    /// Every month it was played in, in order.
+    pub months: Vec<MonthRank>,
+    /// Weeks (Monday to Sunday) in which it was the most played of all.
+    pub weeks_at_number_one: i64,
+    /// The month it was played most in (the earliest of equals).
+    pub best_month: Option<MonthRank>,
+}
+
+/// Its rank in one month's chart, and what it was played that month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthRank {
+    /// The month's first day.
+    pub month: NaiveDate,
+    pub rank: u32,
+    pub plays: i64,
+    pub ms_played: i64,
 }
 
 /// A song over a range: totals, when, and plays by month.
@@ -276,6 +300,8 @@ pub struct SongDetail {
     pub first_listen: Option<NaiveDate>,
     pub last_listen: Option<NaiveDate>,
     pub over_time: Vec<TimePoint>,
+    /// Its place among the person's songs, month by month, all time.
+    pub rank_history: RankHistory,
 }
 
 /// The range a page asks about, as its URL says it: a preset, or from/to.

@@ -614,6 +614,101 @@ fn assert_same(actual: &Value, expected: &Value, what: &str) {
     assert_eq!(actual, expected, "{what}");
 }
 
+/// Every byte but letters and digits as `%XX`: a path segment.
+fn segment(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The rank history the API should give the song or artist `wanted`, the
+/// chart keyed by `key_of` a listen and tied by `tie` (the name shown):
+/// each month's rank by plays, then time, then name; the weeks (Monday to
+/// Sunday, listens' times as `expected` reads them) it topped; its best month.
+fn expected_rank_history(
+    expected: &Expected,
+    key_of: impl Fn(&FileListen) -> String,
+    tie: impl Fn(&str) -> String,
+    wanted: &str,
+) -> Value {
+    let mut months: BTreeMap<String, HashMap<String, Count>> = BTreeMap::new();
+    let mut weeks: BTreeMap<NaiveDate, HashMap<String, Count>> = BTreeMap::new();
+    for listen in &expected.listens {
+        let day: NaiveDate = listen.time[..10].parse().unwrap();
+        let monday = day - Duration::days(day.weekday().num_days_from_monday().into());
+        for sum in [
+            months.entry(listen.time[..7].to_string()).or_default(),
+            weeks.entry(monday).or_default(),
+        ] {
+            let count = sum.entry(key_of(listen)).or_default();
+            count.plays += 1;
+            count.ms_played += listen.ms_played;
+        }
+    }
+    let order =
+        |sums: &HashMap<String, Count>| ranked(sums, |key: &String| (tie(key), key.clone()));
+    let ranks: Vec<Value> = months
+        .iter()
+        .filter_map(|(month, sums)| {
+            let rows = order(sums);
+            let at = rows.iter().position(|(key, _)| key == wanted)?;
+            Some(json!({"month": format!("{month}-01"), "rank": at + 1,
+                        "plays": rows[at].1.plays, "ms_played": rows[at].1.ms_played}))
+        })
+        .collect();
+    let topped = weeks
+        .values()
+        .filter(|sums| order(sums).first().is_some_and(|(key, _)| key == wanted))
+        .count();
+    let mut best: Option<&Value> = None;
+    for month in &ranks {
+        if best.is_none_or(|best| month["plays"].as_i64() > best["plays"].as_i64()) {
+            best = Some(month);
+        }
+    }
+    json!({"months": ranks, "weeks_at_number_one": topped, "best_month": best})
+}
+
+/// Checks the rank history on the API of the top song and artist of `review`.
+fn rank_histories_equal_the_file(server: &common::Server, expected: &Expected, review: &Value) {
+    let shown = |uri: &str| expected.songs[uri].latest.clone();
+    let song = review["top_songs"][0]["row"]["track_uri"].as_str().unwrap();
+    let artist = review["top_artists"][0]["row"]["artist_name"]
+        .as_str()
+        .unwrap();
+    let (status, detail) = server.get(&format!("/api/songs/{}", segment(song)));
+    assert_eq!(status, 200, "{detail}");
+    let wanted = expected_rank_history(expected, |l| l.uri.clone(), |uri| shown(uri).1, song);
+    assert_same(
+        &detail["rank_history"],
+        &wanted,
+        &format!("rank history of {song}"),
+    );
+    let (status, detail) = server.get(&format!("/api/artists/{}", segment(artist)));
+    assert_eq!(status, 200, "{detail}");
+    let wanted = expected_rank_history(
+        expected,
+        |l| shown(&l.uri).2,
+        |name| name.to_string(),
+        artist,
+    );
+    assert_same(
+        &detail["rank_history"],
+        &wanted,
+        &format!("rank history of {artist}"),
+    );
+    assert!(
+        wanted["months"].as_array().unwrap().len() > 3,
+        "{artist} was played in several months"
+    );
+}
+
 /// Sets the test person's time zone as the settings page does.
 fn set_time_zone(server: &common::Server, zone: &str) -> (u16, String) {
     let response = reqwest::blocking::Client::new()
@@ -656,6 +751,8 @@ fn days_and_hours_are_those_of_the_persons_time_zone_across_daylight_saving_chan
     assert!(scenario.produce(&file, &[]).status.success());
     server.wait_for_events(in_utc.events);
     let (_, utc_calendar) = server.get("/api/calendar");
+    let (_, latest_year) = server.get("/api/review");
+    rank_histories_equal_the_file(&server, &in_utc, &latest_year);
 
     let (status, refused) = set_time_zone(&server, "Mars/Olympus_Mons");
     assert_ne!(status, 200, "an unknown zone is refused: {refused}");
@@ -698,6 +795,9 @@ fn days_and_hours_are_those_of_the_persons_time_zone_across_daylight_saving_chan
             assert_eq!(status, 200, "{review}");
             let wanted = expected_review(&expected, &period, &before, zone);
             assert_same(&review, &wanted, &format!("{name} {period}"));
+            if period.len() == 4 {
+                rank_histories_equal_the_file(&server, &expected, &review);
+            }
         }
         let (from, to) = (format!("{year}-03-01"), format!("{year}-05-01"));
         let spring: Vec<&FileListen> = (expected.listens.iter())

@@ -1,11 +1,13 @@
 //! Detail pages of one artist (`/artists/<name>`) and one song
 //! (`/songs/<uri>`): totals, first and last listen, plays over time and, for
-//! an artist, their top songs; for the range in the URL, like the dashboard.
+//! an artist, their top songs, for the range in the URL like the dashboard;
+//! and their rank history over all time.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::range_view::{describe_range, query_from_url, OverTimePanel};
+use super::rank_history::RankHistoryPanel;
 use super::ranking::{artist_path, songs_ranked, RankingPanel};
 use crate::api::{get_artist, get_song};
 use crate::format;
@@ -72,6 +74,7 @@ pub fn ArtistPage() -> impl IntoView {
                             <RankingPanel id="artist-songs" title="Top songs" what="Song" rows=songs_ranked(artist.top_songs) metric=query.metric />
                             <OverTimePanel heading="Plays over time" chart_label="Listening hours per month" points=artist.over_time bucket=Bucket::Month />
                         </div>
+                        <div class="panels"><RankHistoryPanel history=artist.rank_history charted="artists" /></div>
                     }.into_any(),
                     Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this artist."</p> }.into_any(),
                     Err(error) => view! { {back_link(query)} <p class="notice" role="alert">{format!("This artist cannot be shown: {error}")}</p> }.into_any(),
@@ -108,7 +111,10 @@ pub fn SongPage() -> impl IntoView {
                             {format!(" · {}", range_of(query))}
                         </p>
                         {facts(song.song.plays, song.song.ms_played, song.song.skips, song.first_listen, song.last_listen)}
-                        <div class="panels"><OverTimePanel heading="Plays over time" chart_label="Listening hours per month" points=song.over_time bucket=Bucket::Month /></div>
+                        <div class="panels">
+                            <OverTimePanel heading="Plays over time" chart_label="Listening hours per month" points=song.over_time bucket=Bucket::Month />
+                            <RankHistoryPanel history=song.rank_history charted="songs" />
+                        </div>
                     }.into_any(),
                     Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this song."</p> }.into_any(),
                     Err(error) => view! { {back_link(query)} <p class="notice" role="alert">{format!("This song cannot be shown: {error}")}</p> }.into_any(),

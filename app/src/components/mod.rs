@@ -11,6 +11,7 @@ pub mod people;
 #[cfg(feature = "ssr")]
 pub mod range_body;
 pub mod range_view;
+pub mod rank_history;
 pub mod ranking;
 pub mod review;
 #[cfg(feature = "ssr")]

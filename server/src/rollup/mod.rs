@@ -1,10 +1,15 @@
 //! Time-range questions answered from each person's aggregates
-//! ([`query`]; what each month discovered, [`discovery`]; a year's or a month's review, [`review`], and its listening sessions, [`sessions`]), and the partitions this server holds, whose aggregates the
-//! consumer counts into and every request reads ([`held`]).
+//! ([`query`]; what each month discovered, [`discovery`]; where a song or
+//! an artist stood in the charts, [`ranks`]; a year's or a month's review,
+//! [`review`], and its listening sessions, [`sessions`]), and the
+//! partitions this server holds, whose aggregates the consumer counts into
+//! and every request reads ([`held`]).
 
+mod by_month;
 pub mod discovery;
 pub mod held;
 pub mod query;
 pub mod question;
+pub mod ranks;
 pub mod review;
 pub mod sessions;

@@ -15,6 +15,7 @@ use app::range::{
 };
 use chrono::{Datelike, NaiveDate};
 
+use super::ranks::Charted;
 use crate::aggregate::catalog::NO_ALBUM;
 use crate::aggregate::months::{Counts, Millis, Month, MonthKey, QUARTER_MS};
 use crate::aggregate::{best, by_plays, Aggregates};
@@ -623,6 +624,7 @@ impl Aggregates {
             last_listen: last,
             over_time,
             top_songs,
+            rank_history: self.rank_history(Charted::Artist(artist), zone),
         })
     }
 
@@ -643,6 +645,7 @@ impl Aggregates {
             first_listen: first,
             last_listen: last,
             over_time,
+            rank_history: self.rank_history(Charted::Song(song), zone),
         })
     }
 
