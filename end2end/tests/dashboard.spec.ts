@@ -281,11 +281,26 @@ test("artist and song pages show their totals, months and top songs", async ({ p
   const name = (await firstArtist.textContent()) ?? "";
   await firstArtist.click();
   await expect(page.getByRole("heading", { name, exact: true })).toBeVisible();
-  const artist = await api<{ plays: number; top_songs: Song[] }>(
+  type Ranks = { months: { month: string; rank: number; plays: number }[]; weeks_at_number_one: number };
+  const artist = await api<{ plays: number; top_songs: Song[]; rank_history: Ranks }>(
     page,
     `/api/artists/${encodeURIComponent(name)}?preset=all-time`,
   );
   await expect(page.getByRole("region", { name: "Totals" })).toContainText(count(artist.plays));
+  // Its rank history: every month it was played, newest first, as the API ranks it.
+  const monthName = (day: string) =>
+    new Date(`${day}T00:00:00Z`).toLocaleString("en-US", { month: "short", year: "numeric", timeZone: "UTC" });
+  const rankRows = () =>
+    page
+      .getByRole("table", { name: "Rank by month" })
+      .locator("tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((cell) => cell.textContent ?? "")));
+  await expect
+    .poll(rankRows)
+    .toEqual([...artist.rank_history.months].reverse().map((m) => [monthName(m.month), `#${m.rank}`, count(m.plays)]));
+  await expect(page.locator('dl[aria-label="Rank history"]')).toContainText(
+    `Weeks at number one${count(artist.rank_history.weeks_at_number_one)}`,
+  );
   await expect
     .poll(() => tableRows(page, "Top songs"))
     .toEqual(artist.top_songs.map((s) => [String(s.rank), s.track_name, count(s.plays)]));
