@@ -70,6 +70,18 @@ pub async fn get_calendar_body(
     ))
 }
 
+/// Skips over the range `query`, as HTML rendered here (see
+/// [`crate::components::skips_body`]).
+#[server(prefix = "/rpc", endpoint = "skips", output = crate::codec::JsonText)]
+pub async fn get_skips_body(query: RangeQuery) -> Result<String, ServerFnError> {
+    use crate::model::Limit;
+    let story = source()?
+        .skips(&query, Limit::clamped(DASHBOARD_ROWS))
+        .await
+        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))?;
+    Ok(crate::components::skips_body::render(story))
+}
+
 /// The review of a year or a month (the latest year with listens when `None`).
 #[server(prefix = "/rpc", endpoint = "review", output = crate::codec::JsonText)]
 pub async fn get_review(period: Option<Period>) -> Result<Review, ServerFnError> {

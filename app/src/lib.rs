@@ -25,6 +25,7 @@ pub mod model;
 pub mod pages;
 pub mod range;
 pub mod review;
+pub mod skips;
 #[cfg(feature = "ssr")]
 pub mod source;
 pub mod stories;

@@ -44,6 +44,12 @@ pub trait AnalyticsSource: Send + Sync {
     async fn discoveries(&self) -> Result<Vec<DiscoveryMonth>, SourceError>;
     /// A year's or a month's review (the latest year with listens when `None`).
     async fn review(&self, period: Option<Period>) -> Result<Review, SourceError>;
+    /// Skips over a range: by step, within the first seconds, by platform.
+    async fn skips(
+        &self,
+        query: &RangeQuery,
+        limit: Limit,
+    ) -> Result<crate::skips::SkipStory, SourceError>;
 
     /// Everything the dashboard shows; a source that can read it in one go should.
     async fn dashboard(&self, limit: Limit) -> Result<Dashboard, SourceError> {

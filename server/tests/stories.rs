@@ -709,6 +709,82 @@ fn rank_histories_equal_the_file(server: &common::Server, expected: &Expected, r
     );
 }
 
+/// The skips the API should answer for `year`: by week (from Monday; a
+/// year is shown by weeks), early (under 10
+/// s and skipped) by song, and endings by platform, from the file's listens
+/// as `expected` reads their times.
+fn expected_skips(expected: &Expected, year: i32, zone: Tz) -> Value {
+    let of_year: Vec<&FileListen> = (expected.listens.iter())
+        .filter(|listen| listen.time.starts_with(&format!("{year}-")))
+        .collect();
+    let mut weeks: BTreeMap<NaiveDate, [i64; 2]> = BTreeMap::new();
+    let mut early: HashMap<&str, [i64; 2]> = HashMap::new();
+    let mut platforms: BTreeMap<String, (i64, i64, BTreeMap<String, i64>)> = BTreeMap::new();
+    let label = |text: &str| {
+        if text.trim().is_empty() {
+            "unknown".to_string()
+        } else {
+            text.to_string()
+        }
+    };
+    for listen in &of_year {
+        let day: NaiveDate = listen.time[..10].parse().unwrap();
+        let monday = day - Duration::days(day.weekday().num_days_from_monday().into());
+        let week = weeks.entry(monday).or_default();
+        week[0] += 1;
+        week[1] += i64::from(listen.skipped);
+        let song = early.entry(&listen.uri).or_default();
+        song[0] += 1;
+        song[1] += i64::from(listen.skipped && listen.ms_played < 10_000);
+        let platform = platforms.entry(label(&listen.platform)).or_default();
+        platform.0 += 1;
+        platform.1 += i64::from(listen.skipped);
+        *platform.2.entry(label(&listen.reason_end)).or_default() += 1;
+    }
+    let shown = |uri: &str| expected.songs[uri].latest.clone();
+    let mut early: Vec<(&str, [i64; 2])> = early.into_iter().filter(|(_, [_, e])| *e > 0).collect();
+    early.sort_by(|(a_uri, [a_plays, a_early]), (b_uri, [b_plays, b_early])| {
+        (b_early.cmp(a_early))
+            .then(a_plays.cmp(b_plays))
+            .then_with(|| (shown(a_uri).1, *a_uri).cmp(&(shown(b_uri).1, *b_uri)))
+    });
+    let mut platforms: Vec<Value> = platforms
+        .into_iter()
+        .map(|(platform, (plays, skips, endings))| {
+            let mut endings: Vec<(String, i64)> = endings.into_iter().collect();
+            endings.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            json!({"platform": platform, "plays": plays, "skips": skips,
+                   "endings": endings.iter().map(|(label, plays)| json!({"label": label, "plays": plays})).collect::<Vec<_>>()})
+        })
+        .collect();
+    platforms.sort_by(|a, b| {
+        (b["plays"].as_i64().cmp(&a["plays"].as_i64()))
+            .then_with(|| a["platform"].as_str().cmp(&b["platform"].as_str()))
+    });
+    // Every week from the first with listens to the last, empty ones as zeros.
+    let mut over_time = Vec::new();
+    if let (Some(&first), Some(&last)) = (weeks.keys().next(), weeks.keys().next_back()) {
+        let mut week = first;
+        while week <= last {
+            let [plays, skips] = weeks.get(&week).copied().unwrap_or_default();
+            over_time.push(json!({"start": week.to_string(), "plays": plays, "skips": skips}));
+            week += Duration::days(7);
+        }
+    }
+    json!({
+        "range": {"from": format!("{year}-01-01"), "to": format!("{}-01-01", year + 1)},
+        "time_zone": zone.name(),
+        "bucket": "Week",
+        "over_time": over_time,
+        "early": early.iter().take(10).enumerate().map(|(rank, (uri, [plays, early]))| {
+            let (_, track, artist, _) = shown(uri);
+            json!({"rank": rank + 1, "track_uri": uri, "track_name": track, "artist_name": artist,
+                   "plays": plays, "early_skips": early})
+        }).collect::<Vec<_>>(),
+        "platforms": platforms,
+    })
+}
+
 /// Sets the test person's time zone as the settings page does.
 fn set_time_zone(server: &common::Server, zone: &str) -> (u16, String) {
     let response = reqwest::blocking::Client::new()
@@ -797,6 +873,15 @@ fn days_and_hours_are_those_of_the_persons_time_zone_across_daylight_saving_chan
             assert_same(&review, &wanted, &format!("{name} {period}"));
             if period.len() == 4 {
                 rank_histories_equal_the_file(&server, &expected, &review);
+                let (status, skips) = server.get(&format!(
+                    "/api/skips?from={year}-01-01&to={}-01-01",
+                    year + 1
+                ));
+                assert_eq!(status, 200, "{skips}");
+                let wanted = expected_skips(&expected, year, zone);
+                assert_same(&skips, &wanted, &format!("{name} skips of {year}"));
+                let (early, platforms) = (&wanted["early"], &wanted["platforms"]);
+                assert!(early[0].is_object() && platforms[1].is_object(), "{wanted}");
             }
         }
         let (from, to) = (format!("{year}-03-01"), format!("{year}-05-01"));

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::calendar::CalendarSection;
 use super::range_view::RangeExplorer;
 use super::ranking::{artists_ranked, songs_ranked, RankingPanel};
+use super::skips::SkipsSection;
 use crate::api::{get_dashboard, DASHBOARD_ROWS};
 use crate::format;
 use crate::model::{Dashboard, Summary};
@@ -52,6 +53,7 @@ pub fn DashboardPage() -> impl IntoView {
         </Suspense>
         <RangeExplorer version />
         <CalendarSection version />
+        <SkipsSection version />
     }
 }
 

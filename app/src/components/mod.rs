@@ -18,6 +18,8 @@ pub mod review;
 pub mod review_card;
 pub mod settings;
 pub mod sign_in;
+pub mod skips;
+pub mod skips_body;
 pub mod time_charts;
 
 use leptos::prelude::*;

@@ -10,6 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use chrono::{Datelike, NaiveDate};
 
 use crate::range::{Bucket, ClockCell, TimePoint};
+use crate::skips::SkipPoint;
 
 const GREEN: RGBColor = RGBColor(29, 185, 84);
 const TEXT: RGBColor = RGBColor(40, 40, 40);
@@ -163,6 +164,51 @@ pub fn render_calendar(year: i32, days: &[TimePoint], zone: &str) -> Result<Stri
 /// Listening hours per step as a filled line, with the first and last step
 /// labelled under the x axis and the busiest step's hours on the y axis.
 pub fn render_over_time(points: &[TimePoint], bucket: Bucket) -> Result<String, String> {
+    let steps: Vec<(NaiveDate, i64)> = points.iter().map(|p| (p.start, p.ms_played)).collect();
+    let caption = format!("listening hours per {}", step_name(bucket));
+    render_line(&steps, "hours", hours, &caption)
+}
+
+/// The share of plays skipped per step, as a filled line like the hours'.
+pub fn render_skip_rate(points: &[SkipPoint], bucket: Bucket) -> Result<String, String> {
+    // Tenths of a percent, so the line is drawn from whole numbers.
+    let steps: Vec<(NaiveDate, i64)> = (points.iter())
+        .map(|p| {
+            (
+                p.start,
+                if p.plays > 0 {
+                    p.skips * 1000 / p.plays
+                } else {
+                    0
+                },
+            )
+        })
+        .collect();
+    let caption = format!("share of plays skipped per {}", step_name(bucket));
+    render_line(
+        &steps,
+        "skipped",
+        |tenths| format!("{:.1}%", tenths as f64 / 10.0),
+        &caption,
+    )
+}
+
+fn step_name(bucket: Bucket) -> &'static str {
+    match bucket {
+        Bucket::Day => "day",
+        Bucket::Week => "week (from Monday)",
+        Bucket::Month => "month",
+    }
+}
+
+/// A value per step as a filled line: the first and last step labelled
+/// under the x axis, 0 and the largest value (as `label` writes it) on the y axis.
+fn render_line(
+    points: &[(NaiveDate, i64)],
+    unit: &str,
+    label: impl Fn(i64) -> String,
+    caption: &str,
+) -> Result<String, String> {
     const WIDTH: i32 = 680;
     const HEIGHT: i32 = 260;
     const LEFT: i32 = 56;
@@ -171,7 +217,7 @@ pub fn render_over_time(points: &[TimePoint], bucket: Bucket) -> Result<String, 
     const BOTTOM: i32 = 48;
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
-    let most = points.iter().map(|p| p.ms_played).max().unwrap_or(0).max(1);
+    let most = points.iter().map(|p| p.1).max().unwrap_or(0).max(1);
     let x_of = |index: usize| {
         if points.len() <= 1 {
             LEFT + plot_w / 2
@@ -185,7 +231,7 @@ pub fn render_over_time(points: &[TimePoint], bucket: Bucket) -> Result<String, 
     {
         let root =
             SVGBackend::with_string(&mut svg, (WIDTH as u32, HEIGHT as u32)).into_drawing_area();
-        for (ms, label) in [(0, "0".to_string()), (most, hours(most))] {
+        for (ms, label) in [(0, "0".to_string()), (most, label(most))] {
             let y = y_of(ms);
             root.draw(&PathElement::new(
                 vec![(LEFT, y), (WIDTH - RIGHT, y)],
@@ -200,7 +246,7 @@ pub fn render_over_time(points: &[TimePoint], bucket: Bucket) -> Result<String, 
             .map_err(|e| e.to_string())?;
         }
         root.draw(&Text::new(
-            "hours",
+            unit,
             (4, TOP),
             font(14.0, HPos::Left, VPos::Top),
         ))
@@ -209,7 +255,7 @@ pub fn render_over_time(points: &[TimePoint], bucket: Bucket) -> Result<String, 
             let line: Vec<(i32, i32)> = points
                 .iter()
                 .enumerate()
-                .map(|(index, point)| (x_of(index), y_of(point.ms_played)))
+                .map(|(index, point)| (x_of(index), y_of(point.1)))
                 .collect();
             let mut area = line.clone();
             area.push((x_of(points.len() - 1), y_of(0)));
@@ -218,8 +264,8 @@ pub fn render_over_time(points: &[TimePoint], bucket: Bucket) -> Result<String, 
                 .map_err(|e| e.to_string())?;
             root.draw(&PathElement::new(line, GREEN.stroke_width(2)))
                 .map_err(|e| e.to_string())?;
-            let first = points[0].start.to_string();
-            let last = points[points.len() - 1].start.to_string();
+            let first = points[0].0.to_string();
+            let last = points[points.len() - 1].0.to_string();
             root.draw(&Text::new(
                 first,
                 (LEFT, HEIGHT - BOTTOM + 8),
@@ -233,13 +279,8 @@ pub fn render_over_time(points: &[TimePoint], bucket: Bucket) -> Result<String, 
             ))
             .map_err(|e| e.to_string())?;
         }
-        let step = match bucket {
-            Bucket::Day => "day",
-            Bucket::Week => "week (from Monday)",
-            Bucket::Month => "month",
-        };
         root.draw(&Text::new(
-            format!("listening hours per {step}"),
+            caption,
             (LEFT + plot_w / 2, HEIGHT - 4),
             font(14.0, HPos::Center, VPos::Bottom),
         ))

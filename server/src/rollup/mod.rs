@@ -13,3 +13,4 @@ pub mod question;
 pub mod ranks;
 pub mod review;
 pub mod sessions;
+pub mod skips;

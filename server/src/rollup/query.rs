@@ -720,23 +720,33 @@ fn fill_gaps(steps: BTreeMap<NaiveDate, Counts>, bucket: Bucket) -> Vec<TimePoin
             plays: counts.plays,
             ms_played: counts.ms_played,
         });
-        step = match bucket {
-            Bucket::Day => step + chrono::Duration::days(1),
-            Bucket::Week => step + chrono::Duration::days(7),
-            Bucket::Month => step
-                .checked_add_months(chrono::Months::new(1))
-                .unwrap_or(NaiveDate::MAX),
-        };
+        step = next_step(step, bucket);
     }
     points
 }
 
-fn add_label(into: &mut BTreeMap<String, i64>, label: &str, plays: i64) {
-    let label = if label.trim().is_empty() {
+/// The step of `bucket` after the one starting at `step`.
+pub(super) fn next_step(step: NaiveDate, bucket: Bucket) -> NaiveDate {
+    match bucket {
+        Bucket::Day => step + chrono::Duration::days(1),
+        Bucket::Week => step + chrono::Duration::days(7),
+        Bucket::Month => step
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(NaiveDate::MAX),
+    }
+}
+
+/// A label as shown: `unknown` when the export left it empty.
+pub(super) fn label_of(text: &str) -> &str {
+    if text.trim().is_empty() {
         "unknown"
     } else {
-        label
-    };
+        text
+    }
+}
+
+pub(super) fn add_label(into: &mut BTreeMap<String, i64>, label: &str, plays: i64) {
+    let label = label_of(label);
     match into.get_mut(label) {
         Some(sum) => *sum += plays,
         None => {
@@ -746,7 +756,7 @@ fn add_label(into: &mut BTreeMap<String, i64>, label: &str, plays: i64) {
 }
 
 /// Labels, most plays first.
-fn ranked_labels(labels: BTreeMap<String, i64>) -> Vec<Share> {
+pub(super) fn ranked_labels(labels: BTreeMap<String, i64>) -> Vec<Share> {
     let mut shares: Vec<Share> = labels
         .into_iter()
         .map(|(label, plays)| Share { label, plays })

@@ -10,6 +10,7 @@ use app::range::{
     SongDetail, TimePoint, TopAlbum,
 };
 use app::review::{Period, Review};
+use app::skips::SkipStory;
 use app::stories::{Calendar, DiscoveryMonth, YEARS};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,11 @@ pub enum Question {
     },
     /// What each month discovered, every month with listens.
     Discoveries,
+    /// Skips over a range: by step, early, by platform.
+    Skips {
+        query: RangeQuery,
+        limit: Limit,
+    },
     /// A year's or a month's review (the latest year with listens when none is given).
     Review {
         period: Option<Period>,
@@ -141,6 +147,7 @@ pub enum Answer {
     Calendar(Calendar),
     Discoveries(Vec<DiscoveryMonth>),
     Review(Box<Review>),
+    Skips(SkipStory),
 }
 
 impl Answer {
@@ -161,6 +168,7 @@ impl Answer {
             Answer::Calendar(value) => serde_json::to_string(value),
             Answer::Discoveries(value) => serde_json::to_string(value),
             Answer::Review(value) => serde_json::to_string(value),
+            Answer::Skips(value) => serde_json::to_string(value),
         }
     }
 }
@@ -242,6 +250,9 @@ pub fn answer(aggregates: &Aggregates, asked: &Asked) -> Result<Answer, Refusal>
             Answer::Calendar(calendar(aggregates, *year, zone, *today))
         }
         Question::Discoveries => Answer::Discoveries(aggregates.discoveries(zone)),
+        Question::Skips { query, limit } => {
+            Answer::Skips(aggregates.skip_story(range(query), zone, rows(limit)))
+        }
         Question::Review { period } => Answer::Review(Box::new(aggregates.review(*period, zone))),
     })
 }

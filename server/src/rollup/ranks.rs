@@ -165,6 +165,9 @@ mod tests {
             .collect()
     }
 
+    /// Plays and time by (name, URI).
+    type Sums = HashMap<(String, String), (i64, i64)>;
+
     /// The rank history of the song or artist `key_of` gives `wanted`,
     /// counted listen by listen with chrono-tz's local times.
     fn counted(
@@ -174,9 +177,8 @@ mod tests {
         wanted: &str,
     ) -> RankHistory {
         let tz: chrono_tz::Tz = zone.name().parse().unwrap();
-        let mut months: BTreeMap<NaiveDate, HashMap<(String, String), (i64, i64)>> =
-            BTreeMap::new();
-        let mut weeks: BTreeMap<NaiveDate, HashMap<(String, String), (i64, i64)>> = BTreeMap::new();
+        let mut months: BTreeMap<NaiveDate, Sums> = BTreeMap::new();
+        let mut weeks: BTreeMap<NaiveDate, Sums> = BTreeMap::new();
         for listen in listens {
             let day = listen.ts.with_timezone(&tz).date_naive();
             let month = day.with_day(1).unwrap();

@@ -21,6 +21,7 @@ use super::owners::Directory;
 use crate::rollup::question::{Answer, Asked, Question, Refusal};
 use crate::zone::Zone;
 use app::review::{Period, Review};
+use app::skips::SkipStory;
 use app::source::{AnalyticsSource, SourceError};
 use app::stories::{Calendar, DiscoveryMonth};
 use async_trait::async_trait;
@@ -456,6 +457,17 @@ impl AnalyticsSource for PersonAnalytics {
     async fn review(&self, period: Option<Period>) -> Result<Review, SourceError> {
         match self.ask(&Question::Review { period }).await? {
             Some(Answer::Review(review)) => Ok(*review),
+            _ => Err(unexpected()),
+        }
+    }
+
+    async fn skips(&self, query: &RangeQuery, limit: Limit) -> Result<SkipStory, SourceError> {
+        let question = Question::Skips {
+            query: *query,
+            limit,
+        };
+        match self.ask(&question).await? {
+            Some(Answer::Skips(story)) => Ok(story),
             _ => Err(unexpected()),
         }
     }

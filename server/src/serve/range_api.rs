@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/listening-clock", get(listening_clock))
         .route("/api/over-time", get(over_time))
         .route("/api/shares", get(shares))
+        .route("/api/skips", get(skips))
         .route("/api/artists/{name}", get(artist))
         .route("/api/songs/{uri}", get(song))
         .route(CALENDAR_PATH, get(calendar))
@@ -200,6 +201,20 @@ async fn over_time(
         Ok(Question::OverTime {
             query: asked.query,
             bucket: asked.bucket()?,
+        })
+    })
+    .await
+}
+
+async fn skips(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::Skips {
+            query: asked.query,
+            limit: asked.limit,
         })
     })
     .await

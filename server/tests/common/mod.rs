@@ -535,6 +535,7 @@ pub struct FileListen {
     pub ms_played: i64,
     pub skipped: bool,
     pub reason_end: String,
+    pub platform: String,
 }
 
 impl Expected {
@@ -564,6 +565,7 @@ impl Expected {
                 .expect("a classic column")
         };
         let reason_end = column("reason_end");
+        let platform = column("platform");
         let (uri, ts, ms, track, artist, album, shuffle, skipped) = (
             column("spotify_track_uri"),
             column("ts"),
@@ -633,6 +635,7 @@ impl Expected {
                 ms_played,
                 skipped: was_skipped,
                 reason_end: fields[reason_end].trim().to_string(),
+                platform: fields[platform].trim().to_string(),
             });
         }
         expected.finish();

@@ -1,0 +1,43 @@
+//! The dashboard's skips section, for the range in the URL: its body is
+//! rendered on the server ([`super::skips_body`]) like the range view's,
+//! and fetched again whenever the range or the pushed figures change.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use super::range_view::{query_from_url, RenderedHtml};
+use crate::api::get_skips_body;
+
+#[component]
+pub fn SkipsSection(
+    /// Changes whenever the pushed figures change.
+    version: Signal<Option<DateTime<Utc>>>,
+) -> impl IntoView {
+    let range = query_from_url();
+    let body = Resource::new(
+        move || (range.get(), version.get()),
+        |(range, _)| async move {
+            get_skips_body(range?)
+                .await
+                .map(|html| RenderedHtml { html })
+                .map_err(|error| error.to_string())
+        },
+    );
+    view! {
+        <section class="range skips" id="skips" aria-labelledby="skips-title">
+            <h2 id="skips-title">"Skips"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Counting skips…"</p> }>
+                {move || {
+                    body.get()
+                        .map(|result| match result {
+                            Ok(RenderedHtml { html }) => view! { <div class="skips-body" inner_html=html></div> }.into_any(),
+                            Err(error) => {
+                                view! { <p class="notice" role="alert">{format!("The skips cannot be shown: {error}")}</p> }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}

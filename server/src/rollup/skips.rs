@@ -1,0 +1,271 @@
+//! Skips over a range, read listen by listen (a month's sums keep skips by
+//! song, not by day, time played or platform): the share skipped per step,
+//! the songs skipped within their first seconds, and how tracks ended on
+//! each platform.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+use app::range::{bucket_for, Bucket, DateRange};
+use app::skips::{EarlySkip, PlatformEndings, SkipPoint, SkipStory, EARLY_SKIP_MS};
+use chrono::NaiveDate;
+
+use super::query::{add_label, label_of, next_step, ranked_labels};
+use crate::aggregate::{best, Aggregates};
+use crate::zone::{date_of_day_number, LocalClock, Zone};
+
+/// Plays and skips.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    plays: i64,
+    skips: i64,
+}
+
+impl Tally {
+    fn count(&mut self, skipped: bool) {
+        self.plays += 1;
+        self.skips += i64::from(skipped);
+    }
+}
+
+impl Aggregates {
+    /// The skips of `range` (its days in `zone`), `limit` songs skipped early.
+    pub fn skip_story(&self, range: DateRange, zone: Zone, limit: usize) -> SkipStory {
+        let (first_day, last_day) = self.bounds(zone);
+        let bucket = bucket_for(range, first_day, last_day);
+        let catalog = self.catalog();
+        let mut steps: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
+        let mut songs: HashMap<u32, (i64, i64)> = HashMap::new(); // plays, early skips
+        let mut contexts: HashMap<u32, Tally> = HashMap::new();
+        let mut local = LocalClock::new(zone);
+        // Listens come mostly in order: a day's step is found once per day.
+        let mut step_of_day: Option<(i64, NaiveDate)> = None;
+        for piece in self.pieces(range, zone) {
+            let (start, month) = (piece.key().start(), piece.month());
+            for (index, at) in piece.rows() {
+                let row = &month.rows()[index];
+                let skipped = catalog.context(row.context).skipped;
+                let day = local.day_number(start + i64::from(at));
+                let step = match step_of_day {
+                    Some((known, step)) if known == day => step,
+                    _ => {
+                        let step = bucket.start_of(date_of_day_number(day));
+                        step_of_day = Some((day, step));
+                        step
+                    }
+                };
+                steps.entry(step).or_default().count(skipped);
+                contexts.entry(row.context).or_default().count(skipped);
+                let early = skipped && (month.ms_of(index) as i64) < EARLY_SKIP_MS;
+                let song = songs.entry(catalog.naming(row.naming).song).or_default();
+                song.0 += 1;
+                song.1 += i64::from(early);
+            }
+        }
+        SkipStory {
+            range,
+            time_zone: zone.name().to_string(),
+            bucket,
+            over_time: filled(&steps, bucket),
+            early: self.early_skips(&songs, limit),
+            platforms: self.endings_by_platform(&contexts),
+        }
+    }
+
+    /// Songs with early skips, the most first (then the higher share of
+    /// plays, then by name and URI).
+    fn early_skips(&self, songs: &HashMap<u32, (i64, i64)>, limit: usize) -> Vec<EarlySkip> {
+        let rows = songs.iter().filter(|(_, (_, early))| *early > 0);
+        let name = |song: u32| self.song_names(song).0;
+        let uri = |song: u32| self.catalog().uri(song);
+        let order = |a: &(&u32, &(i64, i64)), b: &(&u32, &(i64, i64))| -> Ordering {
+            let ((&a_song, &(a_plays, a_early)), (&b_song, &(b_plays, b_early))) = (*a, *b);
+            b_early
+                .cmp(&a_early)
+                .then(a_plays.cmp(&b_plays))
+                .then_with(|| name(a_song).cmp(name(b_song)))
+                .then_with(|| uri(a_song).cmp(uri(b_song)))
+        };
+        best(rows, limit, order)
+            .into_iter()
+            .enumerate()
+            .map(|(rank, (&song, &(plays, early_skips)))| {
+                let (track, artist, _) = self.song_names(song);
+                EarlySkip {
+                    rank: rank as u32 + 1,
+                    track_uri: uri(song).to_string(),
+                    track_name: track.to_string(),
+                    artist_name: artist.to_string(),
+                    plays,
+                    early_skips,
+                }
+            })
+            .collect()
+    }
+
+    /// Plays, skips and endings by platform label, the most played first.
+    fn endings_by_platform(&self, contexts: &HashMap<u32, Tally>) -> Vec<PlatformEndings> {
+        let catalog = self.catalog();
+        let mut by_platform: BTreeMap<String, (Tally, BTreeMap<String, i64>)> = BTreeMap::new();
+        for (&context, tally) in contexts {
+            let context = catalog.context(context);
+            let platform = label_of(catalog.text(context.platform)).to_string();
+            let (sum, endings) = by_platform.entry(platform).or_default();
+            sum.plays += tally.plays;
+            sum.skips += tally.skips;
+            add_label(endings, catalog.text(context.reason_end), tally.plays);
+        }
+        let mut platforms: Vec<PlatformEndings> = by_platform
+            .into_iter()
+            .map(|(platform, (sum, endings))| PlatformEndings {
+                platform,
+                plays: sum.plays,
+                skips: sum.skips,
+                endings: ranked_labels(endings),
+            })
+            .collect();
+        platforms.sort_by(|a, b| {
+            b.plays
+                .cmp(&a.plays)
+                .then_with(|| a.platform.cmp(&b.platform))
+        });
+        platforms
+    }
+}
+
+/// Every step from the first to the last, the empty ones as zeros.
+fn filled(steps: &BTreeMap<NaiveDate, Tally>, bucket: Bucket) -> Vec<SkipPoint> {
+    let (Some(&first), Some(&last)) = (steps.keys().next(), steps.keys().next_back()) else {
+        return Vec::new();
+    };
+    let mut points = Vec::new();
+    let mut step = first;
+    while step <= last {
+        let tally = steps.get(&step).copied().unwrap_or_default();
+        points.push(SkipPoint {
+            start: step,
+            plays: tally.plays,
+            skips: tally.skips,
+        });
+        step = next_step(step, bucket);
+    }
+    points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::BatchDelta;
+    use crate::event::{test_listen, ListenEvent};
+
+    /// Listens over spring 2022, every ~23 minutes: some skipped, some
+    /// within their first seconds, on three platforms (one unnamed), ended
+    /// in three ways; months of hundreds of listens (summed) and fewer.
+    fn listens() -> Vec<ListenEvent> {
+        (0..5000i64)
+            .map(|i| {
+                let song = (i * 7 + i / 40) % 11;
+                let ms = [3_000, 9_999, 10_000, 200_000][(i % 4) as usize];
+                let skipped = (i * 13) % 5 < 2;
+                let mut listen = test_listen(
+                    &format!("s{song}"),
+                    "Artist",
+                    "2022-02-25T10:00:00Z",
+                    ms,
+                    skipped,
+                );
+                listen.ts += chrono::Duration::minutes(i * 23 + i % 7);
+                listen.platform = ["ios", "web player", " "][(i % 3) as usize].into();
+                listen.reason_end =
+                    ["trackdone", "fwdbtn", "endplay"][((i / 3) % 3) as usize].into();
+                listen
+            })
+            .collect()
+    }
+
+    #[test]
+    fn skips_by_step_early_and_by_platform_equal_a_count_of_the_listens() {
+        let listens = listens();
+        let mut state = Aggregates::default();
+        state.apply(&BatchDelta::from_events(&listens));
+        assert!(state.months().values().any(|m| m.has_sums()));
+        let day = |text: &str| Some(text.parse::<NaiveDate>().unwrap());
+        let ranges = [
+            DateRange::ALL_TIME,
+            DateRange {
+                from: day("2022-03-10"),
+                to: day("2022-04-20"),
+            },
+            DateRange {
+                from: day("2022-03-27"),
+                to: day("2022-03-28"),
+            },
+        ];
+        for name in ["UTC", "America/New_York", "Europe/Berlin"] {
+            let zone = Zone::parse(name).unwrap();
+            let tz: chrono_tz::Tz = name.parse().unwrap();
+            for range in ranges {
+                let inside: Vec<&ListenEvent> = (listens.iter())
+                    .filter(|l| range.contains(l.ts.with_timezone(&tz).date_naive()))
+                    .collect();
+                let story = state.skip_story(range, zone, 100);
+                let what = format!("{range:?} in {name}");
+                // By step (days, for ranges of days).
+                let mut steps: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
+                for l in &inside {
+                    let step = story.bucket.start_of(l.ts.with_timezone(&tz).date_naive());
+                    let sum = steps.entry(step).or_default();
+                    sum.0 += 1;
+                    sum.1 += i64::from(l.skipped);
+                }
+                let counted: BTreeMap<NaiveDate, (i64, i64)> = (story.over_time.iter())
+                    .filter(|p| p.plays > 0)
+                    .map(|p| (p.start, (p.plays, p.skips)))
+                    .collect();
+                assert_eq!(counted, steps, "steps of {what}");
+                // Early skips by song.
+                let mut early: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+                for l in &inside {
+                    let sum = early.entry(l.track_uri.clone()).or_default();
+                    sum.0 += 1;
+                    sum.1 += i64::from(l.skipped && (l.ms_played as i64) < EARLY_SKIP_MS);
+                }
+                early.retain(|_, (_, skipped)| *skipped > 0);
+                let listed: BTreeMap<String, (i64, i64)> = (story.early.iter())
+                    .map(|s| (s.track_uri.clone(), (s.plays, s.early_skips)))
+                    .collect();
+                assert_eq!(listed, early, "early skips of {what}");
+                assert!(story
+                    .early
+                    .windows(2)
+                    .all(|w| w[0].early_skips >= w[1].early_skips));
+                // Endings by platform.
+                let mut platforms: BTreeMap<String, (i64, i64, BTreeMap<String, i64>)> =
+                    BTreeMap::new();
+                for l in &inside {
+                    let platform = if l.platform.trim().is_empty() {
+                        "unknown"
+                    } else {
+                        &l.platform
+                    };
+                    let sum = platforms.entry(platform.to_string()).or_default();
+                    sum.0 += 1;
+                    sum.1 += i64::from(l.skipped);
+                    *sum.2.entry(l.reason_end.clone()).or_default() += 1;
+                }
+                let shown: BTreeMap<String, (i64, i64, BTreeMap<String, i64>)> =
+                    (story.platforms.iter())
+                        .map(|p| {
+                            let endings = p
+                                .endings
+                                .iter()
+                                .map(|e| (e.label.clone(), e.plays))
+                                .collect();
+                            (p.platform.clone(), (p.plays, p.skips, endings))
+                        })
+                        .collect();
+                assert_eq!(shown, platforms, "platforms of {what}");
+            }
+        }
+    }
+}
