@@ -275,6 +275,31 @@ test("the calendar shows a year's listening days and streaks, and moves between 
   await section.screenshot({ path: "artifacts/dashboard-calendar.png" });
 });
 
+test("the skips section follows the range: share skipped, early skips and endings by platform as the API counts them", async ({ page }) => {
+  type Skips = {
+    over_time: { plays: number; skips: number }[];
+    early: { rank: number; track_name: string; plays: number; early_skips: number }[];
+    platforms: { platform: string; plays: number }[];
+  };
+  for (const preset of ["all-time", "latest-year"]) {
+    await page.goto(`/?preset=${preset}`);
+    const story = await api<Skips>(page, `/api/skips?preset=${preset}`);
+    const section = page.locator("#skips");
+    const plays = story.over_time.reduce((sum, step) => sum + step.plays, 0);
+    const skips = story.over_time.reduce((sum, step) => sum + step.skips, 0);
+    await expect(section.locator(".range-caption")).toContainText(`${count(skips)} of ${count(plays)} plays skipped`);
+    await expect(section.getByRole("img", { name: "Share of plays skipped over time" }).locator("svg")).toBeVisible();
+    const early = section.getByRole("table", { name: "Skipped early" }).locator("tbody tr");
+    await expect
+      .poll(() => early.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent ?? ""))))
+      .toEqual(story.early.map((song) => [String(song.rank), expect.stringContaining(song.track_name), count(song.early_skips), count(song.plays)]));
+    const platforms = section.getByRole("table", { name: "Endings by platform" }).locator("tbody tr th");
+    await expect(platforms).toHaveText(story.platforms.map((platform) => platform.platform));
+  }
+  mkdirSync("artifacts", { recursive: true });
+  await page.locator("#skips").screenshot({ path: "artifacts/dashboard-skips.png" });
+});
+
 test("artist and song pages show their totals, months and top songs", async ({ page }) => {
   await page.goto("/?preset=all-time&by=plays");
   const firstArtist = page.getByRole("table", { name: "Top artists in range" }).locator("tbody tr a").first();

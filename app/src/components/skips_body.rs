@@ -54,6 +54,9 @@ fn SkipsBody(story: SkipStory, range: String) -> impl IntoView {
             }
         })
         .collect_view();
+    let none_early = story.early.is_empty().then(|| {
+        view! { <p class="hint">{format!("No song was skipped within its first {} seconds in this range.", EARLY_SKIP_MS / 1000)}</p> }
+    });
     let early = story
         .early
         .into_iter()
@@ -94,6 +97,7 @@ fn SkipsBody(story: SkipStory, range: String) -> impl IntoView {
                     <thead><tr><th scope="col">"#"</th><th scope="col">"Song"</th><th scope="col" class="num">"Early skips"</th><th scope="col" class="num">"Plays"</th></tr></thead>
                     <tbody>{early}</tbody>
                 </table>
+                {none_early}
             </section>
         </div>
         <section class="panel" aria-labelledby="endings-title">
