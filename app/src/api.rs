@@ -70,6 +70,27 @@ pub async fn get_calendar_body(
     ))
 }
 
+/// The listening sessions of the range `query` (a pause of more than `gap`
+/// minutes ending one, 30 when `None`), as HTML rendered here (see
+/// [`crate::components::sessions_body`]).
+#[server(prefix = "/rpc", endpoint = "sessions", output = crate::codec::JsonText)]
+pub async fn get_sessions_body(
+    query: RangeQuery,
+    gap: Option<u32>,
+) -> Result<String, ServerFnError> {
+    use crate::review::SessionGap;
+    let gap = gap
+        .map(SessionGap::try_from)
+        .transpose()
+        .map_err(ServerFnError::new)?
+        .unwrap_or_default();
+    let view = source()?
+        .sessions(&query, gap)
+        .await
+        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))?;
+    Ok(crate::components::sessions_body::render(view, &query))
+}
+
 /// Skips over the range `query`, as HTML rendered here (see
 /// [`crate::components::skips_body`]).
 #[server(prefix = "/rpc", endpoint = "skips", output = crate::codec::JsonText)]

@@ -23,8 +23,76 @@ pub const REVIEW_RANKS: usize = 10;
 /// Plays a song needs in a period before "finished every time" lists it.
 pub const FINISHED_MIN_PLAYS: i64 = 3;
 
-/// A gap between listens longer than this ends a listening session.
-pub const SESSION_GAP_MINUTES: i64 = 30;
+/// A gap between listens longer than this ends a listening session, unless
+/// another [`SessionGap`] is asked for.
+pub const SESSION_GAP_MINUTES: u32 = 30;
+
+/// The pause between listens, in minutes, after which a new listening
+/// session begins: from [`SessionGap::MIN`] to [`SessionGap::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct SessionGap(u32);
+
+impl SessionGap {
+    pub const DEFAULT: SessionGap = SessionGap(SESSION_GAP_MINUTES);
+    pub const MIN: u32 = 5;
+    pub const MAX: u32 = 240;
+
+    /// A gap written as minutes (`45`); the default when absent.
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+        let Some(raw) = raw else {
+            return Ok(Self::DEFAULT);
+        };
+        raw.trim()
+            .parse::<u32>()
+            .ok()
+            .and_then(|minutes| Self::try_from(minutes).ok())
+            .ok_or_else(|| {
+                format!(
+                    "gap is the pause that ends a session, in whole minutes from {} to {}",
+                    Self::MIN,
+                    Self::MAX
+                )
+            })
+    }
+
+    pub fn minutes(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for SessionGap {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl TryFrom<u32> for SessionGap {
+    type Error = String;
+
+    fn try_from(minutes: u32) -> Result<Self, Self::Error> {
+        (Self::MIN..=Self::MAX)
+            .contains(&minutes)
+            .then_some(SessionGap(minutes))
+            .ok_or_else(|| format!("a session gap is {} to {} minutes", Self::MIN, Self::MAX))
+    }
+}
+
+impl From<SessionGap> for u32 {
+    fn from(gap: SessionGap) -> Self {
+        gap.0
+    }
+}
+
+/// The listening sessions of a range, as `/api/sessions` and the dashboard show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionsView {
+    /// The days counted, a preset resolved.
+    pub range: crate::range::DateRange,
+    pub time_zone: String,
+    pub gap: SessionGap,
+    pub sessions: Sessions,
+}
 
 /// Longest sessions a review lists.
 pub const LONGEST_SESSIONS: usize = 3;
@@ -255,7 +323,7 @@ pub struct FirstListen {
     pub at: DateTime<FixedOffset>,
 }
 
-/// Listening without a pause of more than [`SESSION_GAP_MINUTES`]: from the
+/// Listening without a pause longer than a [`SessionGap`]: from the
 /// start of its first listen (its end less the time played) to the end of its last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -364,6 +432,26 @@ pub fn weekday_name(weekday: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_gap_is_whole_minutes_within_bounds() {
+        assert_eq!(SessionGap::parse(None), Ok(SessionGap::DEFAULT));
+        assert_eq!(
+            SessionGap::parse(Some(" 45 ")).map(SessionGap::minutes),
+            Ok(45)
+        );
+        assert_eq!(SessionGap::parse(Some("5")).map(SessionGap::minutes), Ok(5));
+        assert_eq!(
+            SessionGap::parse(Some("240")).map(SessionGap::minutes),
+            Ok(240)
+        );
+        for bad in ["4", "241", "-30", "1.5", "", "half an hour"] {
+            let refused = SessionGap::parse(Some(bad)).unwrap_err();
+            assert!(refused.contains("5 to 240"), "{bad}: {refused}");
+        }
+        assert!(serde_json::from_str::<SessionGap>("3").is_err());
+        assert_eq!(serde_json::to_string(&SessionGap::DEFAULT).unwrap(), "30");
+    }
 
     #[test]
     fn a_period_is_a_year_or_a_month_and_nothing_else() {

@@ -44,6 +44,12 @@ pub trait AnalyticsSource: Send + Sync {
     async fn discoveries(&self) -> Result<Vec<DiscoveryMonth>, SourceError>;
     /// A year's or a month's review (the latest year with listens when `None`).
     async fn review(&self, period: Option<Period>) -> Result<Review, SourceError>;
+    /// The listening sessions of a range, a pause of more than `gap` ending one.
+    async fn sessions(
+        &self,
+        query: &RangeQuery,
+        gap: crate::review::SessionGap,
+    ) -> Result<crate::review::SessionsView, SourceError>;
     /// Skips over a range: by step, within the first seconds, by platform.
     async fn skips(
         &self,

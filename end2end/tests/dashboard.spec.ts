@@ -275,7 +275,7 @@ test("the calendar shows a year's listening days and streaks, and moves between 
   await section.screenshot({ path: "artifacts/dashboard-calendar.png" });
 });
 
-test("the skips section follows the range: share skipped, early skips and endings by platform as the API counts them", async ({ page }) => {
+test("the skips and sessions sections follow the range: share skipped, early skips, endings by platform and sessions as the API counts them", async ({ page }) => {
   type Skips = {
     over_time: { plays: number; skips: number }[];
     early: { rank: number; track_name: string; plays: number; early_skips: number }[];
@@ -298,6 +298,22 @@ test("the skips section follows the range: share skipped, early skips and ending
   }
   mkdirSync("artifacts", { recursive: true });
   await page.locator("#skips").screenshot({ path: "artifacts/dashboard-skips.png" });
+
+  // Listening sessions: the pause that ends one is picked by a link, and the
+  // count and longest sessions follow it.
+  type Sessions = { sessions: { count: number; longest: { listens: number }[] } };
+  await page.goto("/?preset=all-time");
+  const sessions = page.locator("#sessions");
+  for (const [label, gap] of [["30 min", 30], ["2 h", 120]] as const) {
+    const story = await api<Sessions>(page, `/api/sessions?preset=all-time&gap=${gap}`);
+    await sessions.getByRole("navigation", { name: "Pause that ends a session" }).getByRole("link", { name: label }).click();
+    await expect(page).toHaveURL(new RegExp(`gap=${gap}`));
+    await expect(sessions.locator(".range-caption")).toContainText(`${count(story.sessions.count)} sessions in`);
+    await expect(sessions.getByRole("table", { name: "Longest sessions" }).locator("tbody tr td:nth-child(3)")).toHaveText(
+      story.sessions.longest.map((session) => count(session.listens)),
+    );
+  }
+  await sessions.screenshot({ path: "artifacts/dashboard-sessions.png" });
 });
 
 test("artist and song pages show their totals, months and top songs", async ({ page }) => {

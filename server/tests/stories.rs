@@ -227,6 +227,44 @@ fn local_instant(ms: i64, zone: Tz) -> Value {
     json!(at.with_timezone(&zone).fixed_offset())
 }
 
+/// The sessions of `listens`, as the API writes them: in time order, each
+/// from its end less the time played, a start more than `gap` minutes after
+/// a session's end beginning another; per week over `days`, the `longest`.
+fn expected_sessions<'a>(
+    listens: impl Iterator<Item = &'a FileListen>,
+    gap: i64,
+    days: i64,
+    longest: usize,
+    zone: Tz,
+) -> Value {
+    let mut played: Vec<(i64, i64)> = listens
+        .map(|listen| (listen.at, listen.ms_played))
+        .collect();
+    played.sort();
+    let mut sessions: Vec<(i64, i64, i64, i64)> = Vec::new(); // start, end, listens, ms
+    for (end, ms) in played {
+        let start = end - ms;
+        match sessions.last_mut() {
+            Some(session) if start - session.1 <= gap * 60_000 => {
+                session.0 = session.0.min(start);
+                session.1 = session.1.max(end);
+                session.2 += 1;
+                session.3 += ms;
+            }
+            _ => sessions.push((start, end, 1, ms)),
+        }
+    }
+    let count = sessions.len() as i64;
+    sessions.sort_by_key(|session| (-(session.1 - session.0), session.0));
+    let instant = |ms: i64| local_instant(ms, zone);
+    json!({
+        "count": count,
+        "per_week": count as f64 * 7.0 / days as f64,
+        "longest": sessions.iter().take(longest).map(|(start, end, listens, ms)| json!({
+            "start": instant(*start), "end": instant(*end), "listens": listens, "ms_played": ms})).collect::<Vec<_>>(),
+    })
+}
+
 /// The review the API should answer for `period`, computed from the file's
 /// listens alone (a song shows the names of its latest listen), read in `zone`.
 fn expected_review(expected: &Expected, period: &str, before: &str, zone: Tz) -> Value {
@@ -349,25 +387,6 @@ fn expected_review(expected: &Expected, period: &str, before: &str, zone: Tz) ->
         month.plays += 1;
         month.ms_played += listen.ms_played;
     }
-    // Sessions: listens in time order, each from its end less the time
-    // played; a start more than 30 minutes after a session's end begins another.
-    let mut played: Vec<(i64, i64)> = within(period)
-        .map(|listen| (listen.at, listen.ms_played))
-        .collect();
-    played.sort();
-    let mut sessions: Vec<(i64, i64, i64, i64)> = Vec::new(); // start, end, listens, ms
-    for (end, ms) in played {
-        let start = end - ms;
-        match sessions.last_mut() {
-            Some(session) if start - session.1 <= 30 * 60_000 => {
-                session.0 = session.0.min(start);
-                session.1 = session.1.max(end);
-                session.2 += 1;
-                session.3 += ms;
-            }
-            _ => sessions.push((start, end, 1, ms)),
-        }
-    }
     let period_days = {
         let first: NaiveDate = if period.len() == 4 {
             format!("{period}-01-01")
@@ -383,15 +402,8 @@ fn expected_review(expected: &Expected, period: &str, before: &str, zone: Tz) ->
         };
         (next - first).num_days()
     };
-    let session_count = sessions.len() as i64;
-    sessions.sort_by_key(|session| (-(session.1 - session.0), session.0));
+    let sessions = expected_sessions(within(period), 30, period_days, 3, zone);
     let instant = |ms: i64| local_instant(ms, zone);
-    let sessions = json!({
-        "count": session_count,
-        "per_week": session_count as f64 * 7.0 / period_days as f64,
-        "longest": sessions.iter().take(3).map(|(start, end, listens, ms)| json!({
-            "start": instant(*start), "end": instant(*end), "listens": listens, "ms_played": ms})).collect::<Vec<_>>(),
-    });
     let listening_days: Vec<NaiveDate> = days.keys().map(|day| day.parse().unwrap()).collect();
     let runs = runs(&listening_days);
     // Skips and songs played to their end every time.
@@ -881,6 +893,30 @@ fn days_and_hours_are_those_of_the_persons_time_zone_across_daylight_saving_chan
                 let wanted = expected_skips(&expected, year, zone);
                 assert_same(&skips, &wanted, &format!("{name} skips of {year}"));
                 let (early, platforms) = (&wanted["early"], &wanted["platforms"]);
+                // Sessions of the year, a pause of an hour ending one.
+                let (status, sessions) = server.get(&format!(
+                    "/api/sessions?from={year}-01-01&to={}-01-01&gap=60",
+                    year + 1
+                ));
+                assert_eq!(status, 200, "{sessions}");
+                let days = (NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap()
+                    - NaiveDate::from_ymd_opt(year, 1, 1).unwrap())
+                .num_days();
+                let of_year = expected
+                    .listens
+                    .iter()
+                    .filter(|l| l.time.starts_with(&period));
+                let wanted = json!({
+                    "range": {"from": format!("{year}-01-01"), "to": format!("{}-01-01", year + 1)},
+                    "time_zone": name,
+                    "gap": 60,
+                    "sessions": expected_sessions(of_year, 60, days, 10, zone),
+                });
+                assert_same(&sessions, &wanted, &format!("{name} sessions of {year}"));
+                for bad in ["gap=4", "gap=241", "gap=half", "gap=-5"] {
+                    let (status, refused) = server.get(&format!("/api/sessions?{bad}"));
+                    assert_eq!(status, 400, "{bad}: {refused}");
+                }
                 assert!(early[0].is_object() && platforms[1].is_object(), "{wanted}");
             }
         }

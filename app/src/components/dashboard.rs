@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::calendar::CalendarSection;
 use super::range_view::RangeExplorer;
 use super::ranking::{artists_ranked, songs_ranked, RankingPanel};
+use super::sessions::SessionsSection;
 use super::skips::SkipsSection;
 use crate::api::{get_dashboard, DASHBOARD_ROWS};
 use crate::format;
@@ -53,6 +54,7 @@ pub fn DashboardPage() -> impl IntoView {
         </Suspense>
         <RangeExplorer version />
         <CalendarSection version />
+        <SessionsSection version />
         <SkipsSection version />
     }
 }

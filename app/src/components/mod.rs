@@ -16,6 +16,8 @@ pub mod ranking;
 pub mod review;
 #[cfg(feature = "ssr")]
 pub mod review_card;
+pub mod sessions;
+pub mod sessions_body;
 pub mod settings;
 pub mod sign_in;
 pub mod skips;

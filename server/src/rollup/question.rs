@@ -9,7 +9,7 @@ use app::range::{
     ArtistDetail, Bucket, ClockCell, DateRange, RangeQuery, RangeView, Shares, SkippedSong,
     SongDetail, TimePoint, TopAlbum,
 };
-use app::review::{Period, Review};
+use app::review::{Period, Review, SessionGap, SessionsView};
 use app::skips::SkipStory;
 use app::stories::{Calendar, DiscoveryMonth, YEARS};
 use chrono::{Datelike, NaiveDate};
@@ -78,6 +78,11 @@ pub enum Question {
     },
     /// What each month discovered, every month with listens.
     Discoveries,
+    /// The listening sessions of a range, a pause of more than `gap` ending one.
+    Sessions {
+        query: RangeQuery,
+        gap: SessionGap,
+    },
     /// Skips over a range: by step, early, by platform.
     Skips {
         query: RangeQuery,
@@ -148,6 +153,7 @@ pub enum Answer {
     Discoveries(Vec<DiscoveryMonth>),
     Review(Box<Review>),
     Skips(SkipStory),
+    Sessions(SessionsView),
 }
 
 impl Answer {
@@ -169,6 +175,7 @@ impl Answer {
             Answer::Discoveries(value) => serde_json::to_string(value),
             Answer::Review(value) => serde_json::to_string(value),
             Answer::Skips(value) => serde_json::to_string(value),
+            Answer::Sessions(value) => serde_json::to_string(value),
         }
     }
 }
@@ -250,6 +257,9 @@ pub fn answer(aggregates: &Aggregates, asked: &Asked) -> Result<Answer, Refusal>
             Answer::Calendar(calendar(aggregates, *year, zone, *today))
         }
         Question::Discoveries => Answer::Discoveries(aggregates.discoveries(zone)),
+        Question::Sessions { query, gap } => {
+            Answer::Sessions(sessions(aggregates, range(query), zone, *gap))
+        }
         Question::Skips { query, limit } => {
             Answer::Skips(aggregates.skip_story(range(query), zone, rows(limit)))
         }
@@ -266,6 +276,32 @@ fn calendar(aggregates: &Aggregates, year: Option<i32>, zone: Zone, today: Naive
         .or_else(|| days.last().map(|day| day.start.year()))
         .unwrap_or(today.year());
     Calendar::of(year, zone.name(), days, today)
+}
+
+/// Sessions listed on the dashboard and by the API, the longest first.
+const LONGEST_SESSIONS_LISTED: usize = 10;
+
+/// The sessions of `range`, its days (for sessions a week) from the first
+/// to the last with listens where it is open.
+fn sessions(
+    aggregates: &Aggregates,
+    range: DateRange,
+    zone: Zone,
+    gap: SessionGap,
+) -> SessionsView {
+    let (first, last) = aggregates.bounds(zone);
+    let from = range.from.or(first);
+    let to = range.to.or(last.map(|day| day + chrono::Duration::days(1)));
+    let days = match (from, to) {
+        (Some(from), Some(to)) => (to - from).num_days().max(0),
+        _ => 0,
+    };
+    SessionsView {
+        range,
+        time_zone: zone.name().to_string(),
+        gap,
+        sessions: aggregates.sessions(range, zone, days, gap, LONGEST_SESSIONS_LISTED),
+    }
 }
 
 /// Refuses a series of more than [`MAX_STEPS`] steps.

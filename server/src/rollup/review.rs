@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use app::model::{TopArtist, TopSong};
 use app::range::{ClockCell, DateRange, Metric, TimePoint};
 use app::review::{
-    Busiest, FirstListen, Period, Ranked, Review, Totals, FINISHED_MIN_PLAYS, REVIEW_RANKS,
+    Busiest, FirstListen, Period, Ranked, Review, SessionGap, Totals, FINISHED_MIN_PLAYS,
+    LONGEST_SESSIONS, REVIEW_RANKS,
 };
 use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
@@ -96,6 +97,8 @@ impl Aggregates {
                 range,
                 zone,
                 (period.next().first_day() - period.first_day()).num_days(),
+                SessionGap::DEFAULT,
+                LONGEST_SESSIONS,
             ),
             busiest_hour: busiest(&clock, |cell| cell.hour),
             busiest_weekday: busiest(&clock, |cell| cell.weekday),

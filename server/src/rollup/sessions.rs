@@ -1,10 +1,10 @@
 //! Listening sessions of a range: its listens in time order, a new session
-//! begun whenever a listen starts more than [`SESSION_GAP_MINUTES`] after
-//! the session's end. A listen's instant is when it ended (as Spotify
+//! begun whenever a listen starts more than a [`SessionGap`] (30 minutes
+//! unless asked otherwise) after the session's end. A listen's instant is when it ended (as Spotify
 //! writes it); it started that long before minus the time played.
 
 use app::range::DateRange;
-use app::review::{Session, Sessions, LONGEST_SESSIONS, SESSION_GAP_MINUTES};
+use app::review::{Session, SessionGap, Sessions};
 
 use crate::aggregate::months::Millis;
 use crate::aggregate::{best, Aggregates};
@@ -20,8 +20,16 @@ struct Span {
 }
 
 impl Aggregates {
-    /// The sessions of `range` (days in `zone`), whose days number `days`.
-    pub fn sessions(&self, range: DateRange, zone: Zone, days: i64) -> Sessions {
+    /// The sessions of `range` (days in `zone`), whose days number `days`,
+    /// a pause of more than `gap` ending one; the `longest` longest.
+    pub fn sessions(
+        &self,
+        range: DateRange,
+        zone: Zone,
+        days: i64,
+        gap: SessionGap,
+        longest: usize,
+    ) -> Sessions {
         let mut listens: Vec<(Millis, i64)> = Vec::new();
         for piece in self.pieces(range, zone) {
             let start = piece.key().start();
@@ -31,7 +39,7 @@ impl Aggregates {
             }
         }
         listens.sort_unstable();
-        let gap = SESSION_GAP_MINUTES * 60_000;
+        let gap = i64::from(gap.minutes()) * 60_000;
         let mut spans: Vec<Span> = Vec::new();
         for (end, ms) in listens {
             let start = end.saturating_sub(ms);
@@ -51,7 +59,7 @@ impl Aggregates {
             }
         }
         let count = spans.len() as i64;
-        let longest = best(spans, LONGEST_SESSIONS, |a, b| {
+        let longest = best(spans, longest, |a, b| {
             (b.end - b.start)
                 .cmp(&(a.end - a.start))
                 .then(a.start.cmp(&b.start))

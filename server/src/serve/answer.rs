@@ -18,7 +18,7 @@ pub enum ApiError {
     BadRequest(String),
     #[error("the aggregates cannot be read right now: {0}")]
     Unavailable(String),
-    #[error("no such endpoint; the API has /api/top-songs, /api/top-artists, /api/top-albums, /api/most-skipped, /api/listening-clock, /api/over-time, /api/shares, /api/skips, /api/artists/NAME, /api/songs/URI, /api/range, /api/calendar, /api/discoveries, /api/review, /api/summary and /api/live (server-sent events)")]
+    #[error("no such endpoint; the API has /api/top-songs, /api/top-artists, /api/top-albums, /api/most-skipped, /api/listening-clock, /api/over-time, /api/shares, /api/skips, /api/sessions, /api/artists/NAME, /api/songs/URI, /api/range, /api/calendar, /api/discoveries, /api/review, /api/summary and /api/live (server-sent events)")]
     NotFound,
     #[error("{0}")]
     NoSuch(String),

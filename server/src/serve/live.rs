@@ -20,7 +20,7 @@ use super::ask::{Answered, Asker};
 use super::owners::Directory;
 use crate::rollup::question::{Answer, Asked, Question, Refusal};
 use crate::zone::Zone;
-use app::review::{Period, Review};
+use app::review::{Period, Review, SessionGap, SessionsView};
 use app::skips::SkipStory;
 use app::source::{AnalyticsSource, SourceError};
 use app::stories::{Calendar, DiscoveryMonth};
@@ -457,6 +457,18 @@ impl AnalyticsSource for PersonAnalytics {
     async fn review(&self, period: Option<Period>) -> Result<Review, SourceError> {
         match self.ask(&Question::Review { period }).await? {
             Some(Answer::Review(review)) => Ok(*review),
+            _ => Err(unexpected()),
+        }
+    }
+
+    async fn sessions(
+        &self,
+        query: &RangeQuery,
+        gap: SessionGap,
+    ) -> Result<SessionsView, SourceError> {
+        let question = Question::Sessions { query: *query, gap };
+        match self.ask(&question).await? {
+            Some(Answer::Sessions(view)) => Ok(view),
             _ => Err(unexpected()),
         }
     }

@@ -42,6 +42,8 @@ pub struct RangeArgs {
     pub limit: Option<String>,
     pub min_plays: Option<String>,
     pub bucket: Option<String>,
+    /// `/api/sessions`' pause that ends a session, in minutes.
+    pub gap: Option<String>,
 }
 
 /// What a chart download takes: the range and the order.

@@ -11,7 +11,7 @@
 
 use app::model::Limit;
 use app::range::{Bucket, RangeQuery};
-use app::review::{parse_period, REVIEW_PATH};
+use app::review::{parse_period, SessionGap, REVIEW_PATH};
 use app::stories::{parse_year, CALENDAR_PATH, DISCOVERIES_PATH};
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/over-time", get(over_time))
         .route("/api/shares", get(shares))
         .route("/api/skips", get(skips))
+        .route("/api/sessions", get(sessions))
         .route("/api/artists/{name}", get(artist))
         .route("/api/songs/{uri}", get(song))
         .route(CALENDAR_PATH, get(calendar))
@@ -201,6 +202,20 @@ async fn over_time(
         Ok(Question::OverTime {
             query: asked.query,
             bucket: asked.bucket()?,
+        })
+    })
+    .await
+}
+
+async fn sessions(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    params: ApiQuery<RangeArgs>,
+) -> Response {
+    answer(&state, &viewer, params, |asked| {
+        Ok(Question::Sessions {
+            query: asked.query,
+            gap: SessionGap::parse(asked.args.gap.as_deref()).map_err(ApiError::BadRequest)?,
         })
     })
     .await
