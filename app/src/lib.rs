@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <h1><a href="/" class="home">"Listening analytics"</a></h1>
                 <span class="tagline">"Spotify listening history, live from Kafka"</span>
                 <AccountBar />
+                <components::theme::ThemeSwitch />
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>

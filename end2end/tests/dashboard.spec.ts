@@ -418,3 +418,26 @@ test("the page says so while live updates are cut off, and reconnects by itself"
   const { events } = await api<{ events: number }>(page, "/api/summary");
   await expect(page.getByRole("region", { name: "Totals" })).toContainText(count(events));
 });
+
+test("a theme picked in the top bar is remembered and drawn from the first paint", async ({ page }) => {
+  await page.goto("/");
+  const picker = page.getByRole("combobox", { name: "Theme" });
+  await expect(picker).toBeEnabled();
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await picker.selectOption("dark");
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await expect.poll(background).toBe("rgb(15, 17, 19)");
+  // The server draws the next page dark already: the attribute is in its HTML.
+  const html = await (await page.request.get("/")).text();
+  expect(html).toMatch(/<html[^>]*data-theme="dark"/);
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await expect(picker).toHaveValue("dark");
+  await page.screenshot({ path: "artifacts/dashboard-dark.png" });
+  await picker.selectOption("light");
+  await expect.poll(background).toBe("rgb(245, 246, 247)");
+  await picker.selectOption("system");
+  await expect(page.locator("html")).not.toHaveAttribute("data-theme", /./);
+  const plain = await (await page.request.get("/")).text();
+  expect(plain).not.toMatch(/<html[^>]*data-theme=/);
+});

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod sign_in;
 pub mod skips;
 pub mod skips_body;
+pub mod theme;
 pub mod time_charts;
 
 use leptos::prelude::*;
