@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::range_view::{query_from_url, RenderedHtml};
+use super::range_view::{query_from_url, RenderedBody, RenderedHtml};
 use crate::api::get_calendar_body;
 use crate::stories::parse_year;
 
@@ -32,18 +32,7 @@ pub fn CalendarSection(
     view! {
         <section class="range calendar" id="calendar" aria-labelledby="calendar-title">
             <h2 id="calendar-title">"Listening days"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Laying out the year…"</p> }>
-                {move || {
-                    body.get()
-                        .map(|result| match result {
-                            Ok(RenderedHtml { html }) => view! { <div class="calendar-body" inner_html=html></div> }.into_any(),
-                            Err(error) => {
-                                view! { <p class="notice" role="alert">{format!("The calendar cannot be shown: {error}")}</p> }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+            <RenderedBody body class="calendar-body" loading="Laying out the year…" failed="The calendar cannot be shown" />
         </section>
     }
 }

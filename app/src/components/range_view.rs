@@ -65,20 +65,32 @@ pub fn RangeExplorer(
         <section class="range" aria-labelledby="range-title">
             <h2 id="range-title">"Explore a time range"</h2>
             <RangeControls query=Signal::derive(move || query.get().unwrap_or_default()) />
-            <Suspense fallback=|| view! { <p class="loading">"Adding up the range…"</p> }>
-                {move || {
-                    body
-                        .get()
-                        .map(|result| match result {
-                            Ok(RenderedHtml { html }) => view! { <div class="range-body" inner_html=html></div> }.into_any(),
-                            Err(error) => {
-                                view! { <p class="notice" role="alert">{format!("This range cannot be shown: {error}")}</p> }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+            <RenderedBody body class="range-body" loading="Adding up the range…" failed="This range cannot be shown" />
         </section>
+    }
+}
+
+/// The body of a section that the server renders, once fetched (`loading`
+/// until then), or why it could not be (`failed` and the error).
+#[component]
+pub fn RenderedBody(
+    body: Resource<Result<RenderedHtml, String>>,
+    class: &'static str,
+    loading: &'static str,
+    failed: &'static str,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=move || view! { <p class="loading">{loading}</p> }>
+            {move || {
+                body.get()
+                    .map(|result| match result {
+                        Ok(RenderedHtml { html }) => view! { <div class=class inner_html=html></div> }.into_any(),
+                        Err(error) => {
+                            view! { <p class="notice" role="alert">{format!("{failed}: {error}")}</p> }.into_any()
+                        }
+                    })
+            }}
+        </Suspense>
     }
 }
 
@@ -88,7 +100,7 @@ pub fn RangeExplorer(
 /// built or changed afterwards). Read back only from its own empty form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RenderedHtml {
+pub struct RenderedHtml {
     #[serde(skip)]
     pub html: String,
 }

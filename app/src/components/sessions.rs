@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::range_view::{query_from_url, RenderedHtml};
+use super::range_view::{query_from_url, RenderedBody, RenderedHtml};
 use crate::api::get_sessions_body;
 use crate::review::SessionGap;
 
@@ -31,18 +31,7 @@ pub fn SessionsSection(
     view! {
         <section class="range sessions" id="sessions" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Listening sessions"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Finding sessions…"</p> }>
-                {move || {
-                    body.get()
-                        .map(|result| match result {
-                            Ok(RenderedHtml { html }) => view! { <div class="sessions-body" inner_html=html></div> }.into_any(),
-                            Err(error) => {
-                                view! { <p class="notice" role="alert">{format!("The sessions cannot be shown: {error}")}</p> }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+            <RenderedBody body class="sessions-body" loading="Finding sessions…" failed="The sessions cannot be shown" />
         </section>
     }
 }

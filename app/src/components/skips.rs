@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::range_view::{query_from_url, RenderedHtml};
+use super::range_view::{query_from_url, RenderedBody, RenderedHtml};
 use crate::api::get_skips_body;
 
 #[component]
@@ -26,18 +26,7 @@ pub fn SkipsSection(
     view! {
         <section class="range skips" id="skips" aria-labelledby="skips-title">
             <h2 id="skips-title">"Skips"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Counting skips…"</p> }>
-                {move || {
-                    body.get()
-                        .map(|result| match result {
-                            Ok(RenderedHtml { html }) => view! { <div class="skips-body" inner_html=html></div> }.into_any(),
-                            Err(error) => {
-                                view! { <p class="notice" role="alert">{format!("The skips cannot be shown: {error}")}</p> }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+            <RenderedBody body class="skips-body" loading="Counting skips…" failed="The skips cannot be shown" />
         </section>
     }
 }

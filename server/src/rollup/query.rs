@@ -708,25 +708,30 @@ impl Aggregates {
 
 /// The steps from the first to the last, the empty ones as zeros.
 fn fill_gaps(steps: BTreeMap<NaiveDate, Counts>, bucket: Bucket) -> Vec<TimePoint> {
+    every_step(&steps, bucket, |start, counts| time_point(start, &counts))
+}
+
+/// Every step of `bucket` from the first of `steps` to the last, those
+/// without a value as the default one, each made a point by `point`.
+pub(super) fn every_step<T: Copy + Default, P>(
+    steps: &BTreeMap<NaiveDate, T>,
+    bucket: Bucket,
+    point: impl Fn(NaiveDate, T) -> P,
+) -> Vec<P> {
     let (Some(&first), Some(&last)) = (steps.keys().next(), steps.keys().next_back()) else {
         return Vec::new();
     };
     let mut points = Vec::new();
     let mut step = first;
     while step <= last {
-        let counts = steps.get(&step).copied().unwrap_or_default();
-        points.push(TimePoint {
-            start: step,
-            plays: counts.plays,
-            ms_played: counts.ms_played,
-        });
+        points.push(point(step, steps.get(&step).copied().unwrap_or_default()));
         step = next_step(step, bucket);
     }
     points
 }
 
 /// The step of `bucket` after the one starting at `step`.
-pub(super) fn next_step(step: NaiveDate, bucket: Bucket) -> NaiveDate {
+fn next_step(step: NaiveDate, bucket: Bucket) -> NaiveDate {
     match bucket {
         Bucket::Day => step + chrono::Duration::days(1),
         Bucket::Week => step + chrono::Duration::days(7),

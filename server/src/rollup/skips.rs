@@ -6,11 +6,11 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-use app::range::{bucket_for, Bucket, DateRange};
+use app::range::{bucket_for, DateRange};
 use app::skips::{EarlySkip, PlatformEndings, SkipPoint, SkipStory, EARLY_SKIP_MS};
 use chrono::NaiveDate;
 
-use super::query::{add_label, label_of, next_step, ranked_labels};
+use super::query::{add_label, every_step, label_of, ranked_labels};
 use crate::aggregate::{best, Aggregates};
 use crate::zone::{date_of_day_number, LocalClock, Zone};
 
@@ -66,7 +66,11 @@ impl Aggregates {
             range,
             time_zone: zone.name().to_string(),
             bucket,
-            over_time: filled(&steps, bucket),
+            over_time: every_step(&steps, bucket, |start, tally| SkipPoint {
+                start,
+                plays: tally.plays,
+                skips: tally.skips,
+            }),
             early: self.early_skips(&songs, limit),
             platforms: self.endings_by_platform(&contexts),
         }
@@ -131,25 +135,6 @@ impl Aggregates {
         });
         platforms
     }
-}
-
-/// Every step from the first to the last, the empty ones as zeros.
-fn filled(steps: &BTreeMap<NaiveDate, Tally>, bucket: Bucket) -> Vec<SkipPoint> {
-    let (Some(&first), Some(&last)) = (steps.keys().next(), steps.keys().next_back()) else {
-        return Vec::new();
-    };
-    let mut points = Vec::new();
-    let mut step = first;
-    while step <= last {
-        let tally = steps.get(&step).copied().unwrap_or_default();
-        points.push(SkipPoint {
-            start: step,
-            plays: tally.plays,
-            skips: tally.skips,
-        });
-        step = next_step(step, bucket);
-    }
-    points
 }
 
 #[cfg(test)]
