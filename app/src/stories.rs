@@ -107,8 +107,8 @@ pub struct Calendar {
 
 impl Calendar {
     /// The calendar of `year` from every day with listens (`days`, in
-    /// order, each once), `today` deciding which streak still goes on.
-    /// The calendar of `year` from every day with listens (days in `time_zone`).
+    /// order, each once, days of `time_zone`), `today` deciding which
+    /// streak still goes on.
     pub fn of(year: i32, time_zone: &str, days: Vec<TimePoint>, today: NaiveDate) -> Self {
         let streaks = streaks(days.iter().map(|day| day.start));
         let in_year = |streak: &&Streak| streak.first.year() <= year && streak.last.year() >= year;

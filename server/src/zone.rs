@@ -85,11 +85,13 @@ impl Zone {
     }
 
     /// The first instant of `day` on its clocks: its midnight, or when a
-    /// daylight-saving change skips midnight, the instant the day begins.
+    /// daylight-saving change skips midnight, the instant the day begins;
+    /// for a day the zone skipped whole, the next day's.
     pub fn midnight(self, day: NaiveDate) -> i64 {
         let start = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-        // Clocks jump by whole quarter hours: the first quarter that exists is the day's start.
-        for quarter in 0..(4 * 24) {
+        // Clocks jump by whole quarter hours: the first quarter that exists
+        // is the day's start (Samoa skipped 2011-12-30, all of it).
+        for quarter in 0..(4 * 24 * 2) {
             let local = start + chrono::Duration::minutes(15 * quarter);
             if let Some(begins) = self.0.from_local_datetime(&local).earliest() {
                 return begins.timestamp_millis();
@@ -238,6 +240,15 @@ mod tests {
             sao_paulo.midnight(day("2018-11-04")),
             ms("2018-11-04T03:00:00Z")
         );
+        // Samoa went from 2011-12-29 (-10:00) to 2011-12-31 (+14:00): the
+        // 30th has no instant, and the 29th ends when the 31st begins.
+        let apia = Zone::parse("Pacific/Apia").unwrap();
+        assert_eq!(apia.midnight(day("2011-12-31")), ms("2011-12-30T10:00:00Z"));
+        assert_eq!(
+            apia.midnight(day("2011-12-30")),
+            apia.midnight(day("2011-12-31"))
+        );
+        assert_eq!(apia.day_of(ms("2011-12-30T09:59:59Z")), day("2011-12-29"));
         assert_eq!(
             Zone::UTC.midnight(day("2024-01-01")),
             ms("2024-01-01T00:00:00Z")

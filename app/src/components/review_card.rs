@@ -260,9 +260,10 @@ fn moments(column: &mut Column, review: &Review, size: f64) -> Result<(), String
     }
     if let (Some(hour), Some(weekday)) = (review.busiest_hour, review.busiest_weekday) {
         facts.push(format!(
-            "Busiest: {}s, {:02}:00",
+            "Busiest: {}s, {:02}:00 ({})",
             weekday_name(weekday.at),
-            hour.at
+            hour.at,
+            review.time_zone
         ));
     }
     for fact in facts {

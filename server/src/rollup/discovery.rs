@@ -1,7 +1,8 @@
 //! Discovery over time: what each month (in the person's zone) brought
-//! that was never heard before (songs, artists) and how much of its listening went to it. The
-//! months are read in order, each song's and artist's first month found
-//! once; a month's plays of a song first heard in it all count as new.
+//! that was never heard before (songs, artists) and how much of its
+//! listening went to it. The months are read in order, each song's and
+//! artist's first month found once; a month's plays of a song first heard
+//! in it all count as new.
 
 use std::collections::BTreeMap;
 

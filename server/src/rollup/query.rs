@@ -860,8 +860,7 @@ mod tests {
         );
     }
 
-    /// What each month discovered, computed listen by listen.
-    /// The local day of a listen in `zone`, by chrono-tz directly.
+    /// The local time of a listen in `zone`, by chrono-tz directly.
     fn local(l: &ListenEvent, zone: Zone) -> chrono::DateTime<chrono_tz::Tz> {
         l.ts.with_timezone(&zone.name().parse::<chrono_tz::Tz>().unwrap())
     }
@@ -880,6 +879,7 @@ mod tests {
         ZONES.into_iter().map(|name| Zone::parse(name).unwrap())
     }
 
+    /// What each month discovered, computed listen by listen.
     fn discovered(listens: &[ListenEvent], zone: Zone) -> Vec<app::stories::DiscoveryMonth> {
         let month_of = |l: &ListenEvent| local(l, zone).date_naive().with_day(1).unwrap();
         let mut first_song: std::collections::HashMap<&str, NaiveDate> = Default::default();

@@ -278,6 +278,17 @@ fn calendar(aggregates: &Aggregates, year: Option<i32>, zone: Zone, today: Naive
     Calendar::of(year, zone.name(), days, today)
 }
 
+/// The days of `range` with its open ends closed at the first and last day
+/// with listens; `None` without listens.
+fn closed(aggregates: &Aggregates, range: DateRange, zone: Zone) -> Option<(NaiveDate, NaiveDate)> {
+    let (first, last) = aggregates.bounds(zone);
+    let from = range.from.or(first)?;
+    let to = range
+        .to
+        .or(last.map(|day| day + chrono::Duration::days(1)))?;
+    Some((from, to))
+}
+
 /// Sessions listed on the dashboard and by the API, the longest first.
 const LONGEST_SESSIONS_LISTED: usize = 10;
 
@@ -289,13 +300,8 @@ fn sessions(
     zone: Zone,
     gap: SessionGap,
 ) -> SessionsView {
-    let (first, last) = aggregates.bounds(zone);
-    let from = range.from.or(first);
-    let to = range.to.or(last.map(|day| day + chrono::Duration::days(1)));
-    let days = match (from, to) {
-        (Some(from), Some(to)) => (to - from).num_days().max(0),
-        _ => 0,
-    };
+    let days =
+        closed(aggregates, range, zone).map_or(0, |(from, to)| (to - from).num_days().max(0));
     SessionsView {
         range,
         time_zone: zone.name().to_string(),
@@ -311,10 +317,7 @@ fn check_steps(
     zone: Zone,
     bucket: Bucket,
 ) -> Result<(), Refusal> {
-    let (first, last) = aggregates.bounds(zone);
-    let from = range.from.or(first);
-    let to = range.to.or(last.map(|day| day + chrono::Duration::days(1)));
-    if let (Some(from), Some(to)) = (from, to) {
+    if let Some((from, to)) = closed(aggregates, range, zone) {
         let days = (to - from).num_days();
         let steps = match bucket {
             Bucket::Day => days,

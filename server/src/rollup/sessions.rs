@@ -1,7 +1,8 @@
 //! Listening sessions of a range: its listens in time order, a new session
 //! begun whenever a listen starts more than a [`SessionGap`] (30 minutes
-//! unless asked otherwise) after the session's end. A listen's instant is when it ended (as Spotify
-//! writes it); it started that long before minus the time played.
+//! unless asked otherwise) after the session's end. A listen's instant is
+//! when it ended (as Spotify writes it); it started that long before minus
+//! the time played.
 
 use app::range::DateRange;
 use app::review::{Session, SessionGap, Sessions};

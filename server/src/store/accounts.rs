@@ -48,8 +48,18 @@ struct PersonDocument {
     password: String,
     created_at: i64,
     /// Absent in accounts made before time zones were a setting: UTC.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_zone")]
     time_zone: Zone,
+}
+
+/// A stored zone that the zone database no longer knows reads as UTC,
+/// rather than making the account unreadable (and its settings with it).
+fn lenient_zone<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Zone, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    Ok(Zone::parse(&name).unwrap_or_else(|unknown| {
+        tracing::warn!(%unknown, "a stored time zone is unknown; UTC is used");
+        Zone::UTC
+    }))
 }
 
 impl PersonDocument {

@@ -689,7 +689,6 @@ impl Expected {
         }
     }
 
-    /// Writes the last listen as the API does, once every listen is counted.
     /// The same listens as read on the clocks of `zone`: each listen's
     /// time, and the days and months they add up in, are local.
     pub fn in_zone(&self, zone: chrono_tz::Tz) -> Expected {
@@ -713,6 +712,7 @@ impl Expected {
         local
     }
 
+    /// Writes the last listen as the API does, once every listen is counted.
     pub fn finish(&mut self) {
         // `2013-07-08 02:44:34` as the API writes it: `2013-07-08T02:44:34Z`.
         if !self.last_listen.is_empty() {
