@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::range_view::{query_from_url, RenderedBody, RenderedHtml};
+use super::range_view::{query_from_url, rendered, RenderedBody};
 use crate::api::get_calendar_body;
 use crate::stories::parse_year;
 
@@ -23,10 +23,7 @@ pub fn CalendarSection(
         move || (year.get(), range.get(), version.get()),
         |(year, range, _)| async move {
             let year = parse_year(year.as_deref())?;
-            get_calendar_body(year, range.unwrap_or_default())
-                .await
-                .map(|html| RenderedHtml { html })
-                .map_err(|error| error.to_string())
+            rendered(get_calendar_body(year, range.unwrap_or_default()).await)
         },
     );
     view! {

@@ -53,10 +53,7 @@ pub fn RangeExplorer(
         move || (query.get(), version.get()),
         |(query, _)| async move {
             match query {
-                Ok(query) => get_range_body(query)
-                    .await
-                    .map(|html| RenderedHtml { html })
-                    .map_err(|error| error.to_string()),
+                Ok(query) => rendered(get_range_body(query).await),
                 Err(error) => Err(error),
             }
         },
@@ -68,6 +65,12 @@ pub fn RangeExplorer(
             <RenderedBody body class="range-body" loading="Adding up the range…" failed="This range cannot be shown" />
         </section>
     }
+}
+
+/// What a section keeps of a body the server rendered, or why it has none.
+pub fn rendered(body: Result<String, ServerFnError>) -> Result<RenderedHtml, String> {
+    body.map(|html| RenderedHtml { html })
+        .map_err(|error| error.to_string())
 }
 
 /// The body of a section that the server renders, once fetched (`loading`

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::range_view::{query_from_url, RenderedBody, RenderedHtml};
+use super::range_view::{query_from_url, rendered, RenderedBody};
 use crate::api::get_sessions_body;
 use crate::review::SessionGap;
 
@@ -21,12 +21,7 @@ pub fn SessionsSection(
     let range = query_from_url();
     let body = Resource::new(
         move || (range.get(), gap.get(), version.get()),
-        |(range, gap, _)| async move {
-            get_sessions_body(range?, Some(gap?.minutes()))
-                .await
-                .map(|html| RenderedHtml { html })
-                .map_err(|error| error.to_string())
-        },
+        |(range, gap, _)| async move { rendered(get_sessions_body(range?, Some(gap?.minutes())).await) },
     );
     view! {
         <section class="range sessions" id="sessions" aria-labelledby="sessions-title">

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::range_view::{query_from_url, RenderedBody, RenderedHtml};
+use super::range_view::{query_from_url, rendered, RenderedBody};
 use crate::api::get_skips_body;
 
 #[component]
@@ -16,12 +16,7 @@ pub fn SkipsSection(
     let range = query_from_url();
     let body = Resource::new(
         move || (range.get(), version.get()),
-        |(range, _)| async move {
-            get_skips_body(range?)
-                .await
-                .map(|html| RenderedHtml { html })
-                .map_err(|error| error.to_string())
-        },
+        |(range, _)| async move { rendered(get_skips_body(range?).await) },
     );
     view! {
         <section class="range skips" id="skips" aria-labelledby="skips-title">

@@ -654,6 +654,7 @@ impl Aggregates {
         let mut totals = Counts::default();
         let mut months: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
         let mut with_listens: Vec<Piece<'_>> = Vec::new();
+        let mut local = LocalClock::new(zone);
         for piece in self.pieces(range, zone) {
             let mut sum = Counts::default();
             match piece {
@@ -669,7 +670,7 @@ impl Aggregates {
                     for (index, at) in piece.rows() {
                         let (song, counts) = self.row_counts(piece.month(), index);
                         if wanted(song) {
-                            let day = zone.day_of(start + i64::from(at));
+                            let day = date_of_day_number(local.day_number(start + i64::from(at)));
                             let month = day.with_day(1).unwrap_or(day);
                             months.entry(month).or_default().add(&counts);
                             sum.add(&counts);

@@ -4,7 +4,7 @@
 //! each platform.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use app::range::{bucket_for, DateRange};
 use app::skips::{EarlySkip, PlatformEndings, SkipPoint, SkipStory, EARLY_SKIP_MS};
@@ -35,8 +35,9 @@ impl Aggregates {
         let bucket = bucket_for(range, first_day, last_day);
         let catalog = self.catalog();
         let mut steps: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
-        let mut songs: HashMap<u32, (i64, i64)> = HashMap::new(); // plays, early skips
-        let mut contexts: HashMap<u32, Tally> = HashMap::new();
+        // By song and by context number: plays and early skips, plays and skips.
+        let mut songs = vec![(0i64, 0i64); self.songs().len()];
+        let mut contexts = vec![Tally::default(); catalog.contexts().len()];
         let mut local = LocalClock::new(zone);
         // Listens come mostly in order: a day's step is found once per day.
         let mut step_of_day: Option<(i64, NaiveDate)> = None;
@@ -55,9 +56,9 @@ impl Aggregates {
                     }
                 };
                 steps.entry(step).or_default().count(skipped);
-                contexts.entry(row.context).or_default().count(skipped);
+                contexts[row.context as usize].count(skipped);
                 let early = skipped && (month.ms_of(index) as i64) < EARLY_SKIP_MS;
-                let song = songs.entry(catalog.naming(row.naming).song).or_default();
+                let song = &mut songs[catalog.naming(row.naming).song as usize];
                 song.0 += 1;
                 song.1 += i64::from(early);
             }
@@ -78,12 +79,14 @@ impl Aggregates {
 
     /// Songs with early skips, the most first (then the higher share of
     /// plays, then by name and URI).
-    fn early_skips(&self, songs: &HashMap<u32, (i64, i64)>, limit: usize) -> Vec<EarlySkip> {
-        let rows = songs.iter().filter(|(_, (_, early))| *early > 0);
+    fn early_skips(&self, songs: &[(i64, i64)], limit: usize) -> Vec<EarlySkip> {
+        let rows = (songs.iter().enumerate())
+            .filter(|(_, (_, early))| *early > 0)
+            .map(|(song, &counts)| (song as u32, counts));
         let name = |song: u32| self.song_names(song).0;
         let uri = |song: u32| self.catalog().uri(song);
-        let order = |a: &(&u32, &(i64, i64)), b: &(&u32, &(i64, i64))| -> Ordering {
-            let ((&a_song, &(a_plays, a_early)), (&b_song, &(b_plays, b_early))) = (*a, *b);
+        let order = |a: &(u32, (i64, i64)), b: &(u32, (i64, i64))| -> Ordering {
+            let ((a_song, (a_plays, a_early)), (b_song, (b_plays, b_early))) = (*a, *b);
             b_early
                 .cmp(&a_early)
                 .then(a_plays.cmp(&b_plays))
@@ -93,7 +96,7 @@ impl Aggregates {
         best(rows, limit, order)
             .into_iter()
             .enumerate()
-            .map(|(rank, (&song, &(plays, early_skips)))| {
+            .map(|(rank, (song, (plays, early_skips)))| {
                 let (track, artist, _) = self.song_names(song);
                 EarlySkip {
                     rank: rank as u32 + 1,
@@ -108,11 +111,11 @@ impl Aggregates {
     }
 
     /// Plays, skips and endings by platform label, the most played first.
-    fn endings_by_platform(&self, contexts: &HashMap<u32, Tally>) -> Vec<PlatformEndings> {
+    fn endings_by_platform(&self, contexts: &[Tally]) -> Vec<PlatformEndings> {
         let catalog = self.catalog();
         let mut by_platform: BTreeMap<String, (Tally, BTreeMap<String, i64>)> = BTreeMap::new();
-        for (&context, tally) in contexts {
-            let context = catalog.context(context);
+        for (context, tally) in contexts.iter().enumerate().filter(|(_, t)| t.plays > 0) {
+            let context = catalog.context(context as u32);
             let platform = label_of(catalog.text(context.platform)).to_string();
             let (sum, endings) = by_platform.entry(platform).or_default();
             sum.plays += tally.plays;
