@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use crate::cleanup::{CleanUpAction, ExclusionKind, ExclusionView};
 use crate::model::{PeopleView, SettingsView};
 
 #[cfg(feature = "ssr")]
@@ -69,6 +70,36 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
 #[server(prefix = "/rpc/account", endpoint = "set_time_zone", output = crate::codec::JsonText)]
 pub async fn set_time_zone(time_zone: String) -> Result<String, ServerFnError> {
     accounts()?.set_time_zone(&time_zone).await.map_err(failed)
+}
+
+#[server(prefix = "/rpc/account", endpoint = "exclusions", output = crate::codec::JsonText)]
+pub async fn get_exclusions() -> Result<Vec<ExclusionView>, ServerFnError> {
+    accounts()?.exclusions().await.map_err(failed)
+}
+
+/// Leaves plays out of the caller's figures, or puts them back (see
+/// [`crate::cleanup::CleanUpRequest`] for what each kind needs); returns once the figures
+/// show it, or after a few seconds if counting is behind.
+#[server(prefix = "/rpc/account", endpoint = "clean_up", output = crate::codec::JsonText)]
+pub async fn clean_up(
+    action: CleanUpAction,
+    kind: ExclusionKind,
+    artist: Option<String>,
+    album: Option<String>,
+    track_uri: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<(), ServerFnError> {
+    let request = crate::cleanup::CleanUpRequest {
+        action,
+        kind,
+        artist,
+        album,
+        track_uri,
+        from,
+        to,
+    };
+    accounts()?.clean_up(request).await.map_err(failed)
 }
 
 #[server(prefix = "/rpc/account", endpoint = "delete_data", output = crate::codec::JsonText)]

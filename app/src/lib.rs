@@ -17,6 +17,7 @@
 
 pub mod account_api;
 pub mod api;
+pub mod cleanup;
 pub mod codec;
 pub mod components;
 pub mod format;

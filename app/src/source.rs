@@ -92,6 +92,10 @@ pub trait AccountSettings: Send + Sync {
     async fn change_password(&self, current: &str, new: &str) -> Result<(), AccountError>;
     /// Sets the time zone their days and hours are in; the zone's name as set.
     async fn set_time_zone(&self, name: &str) -> Result<String, AccountError>;
+    /// What they left out of their figures, and what it sets aside.
+    async fn exclusions(&self) -> Result<Vec<crate::cleanup::ExclusionView>, AccountError>;
+    /// Leaves something out of their figures, or puts it back.
+    async fn clean_up(&self, request: crate::cleanup::CleanUpRequest) -> Result<(), AccountError>;
     /// Deletes every listen counted so far, once `confirm` is the person's name.
     async fn delete_data(&self, confirm: &str) -> Result<(), AccountError>;
     /// Their running import and import history.

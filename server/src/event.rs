@@ -5,6 +5,7 @@
 //! decodes and validates it again, and nothing downstream knows which file
 //! format a listen came from.
 
+use app::cleanup::{BadExclusion, CleanUpChange};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +101,8 @@ pub enum TopicMessage {
     },
     /// Everything counted for the person before this point is to be removed.
     Forget(Forget),
+    /// Something the person leaves out of their figures from this point, or puts back.
+    CleanUp(CleanUp),
 }
 
 /// A message as it is read: every field of either kind, each decoded
@@ -118,6 +121,8 @@ struct WireMessage {
     scope: Option<ForgetScope>,
     #[serde(default, deserialize_with = "present")]
     requested_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "present")]
+    change: Option<CleanUpChange>,
 }
 
 /// A field that is either absent or holds a value: `null` is refused, as
@@ -140,6 +145,7 @@ where
 enum MessageKind {
     Listen,
     Forget,
+    CleanUp,
 }
 
 impl TryFrom<WireMessage> for TopicMessage {
@@ -153,9 +159,24 @@ impl TryFrom<WireMessage> for TopicMessage {
             import,
             scope,
             requested_at,
+            change,
         } = wire;
         if import.is_some() && !matches!(kind, MessageKind::Listen) {
-            return Err("a forget with an `import`, a field of listens");
+            return Err("a control event with an `import`, a field of listens");
+        }
+        if change.is_some() != matches!(kind, MessageKind::CleanUp) {
+            return Err("`change` is the field of a clean-up, and a clean-up's only");
+        }
+        if let (MessageKind::CleanUp, Some(change)) = (&kind, change) {
+            return match (listen, scope, requested_at) {
+                (None, None, Some(requested_at)) => Ok(TopicMessage::CleanUp(CleanUp {
+                    person,
+                    change,
+                    requested_at,
+                })),
+                (None, None, None) => Err("a clean-up without its `requested_at`"),
+                _ => Err("a clean-up with a `listen` or `scope`"),
+            };
         }
         match (kind, listen, scope, requested_at) {
             (MessageKind::Listen, Some(listen), None, None) => Ok(TopicMessage::Listen {
@@ -178,6 +199,7 @@ impl TryFrom<WireMessage> for TopicMessage {
             (MessageKind::Forget, None, _, _) => {
                 Err("a forget without its `scope` or `requested_at`")
             }
+            (MessageKind::CleanUp, _, _, _) => Err("a clean-up without its `change`"),
         }
     }
 }
@@ -242,11 +264,24 @@ pub enum ForgetScope {
     Account,
 }
 
+/// Something a person leaves out of their figures, or puts back, from its
+/// place among their listens on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanUp {
+    pub person: PersonId,
+    pub change: CleanUpChange,
+    /// When the person asked: what orders it against their changes
+    /// counted in another partition (see [`crate::aggregate::cleaning`]).
+    pub requested_at: DateTime<Utc>,
+}
+
 impl TopicMessage {
     pub fn person(&self) -> &PersonId {
         match self {
             TopicMessage::Listen { person, .. } => person,
             TopicMessage::Forget(forget) => &forget.person,
+            TopicMessage::CleanUp(clean_up) => &clean_up.person,
         }
     }
 
@@ -275,6 +310,8 @@ pub enum DecodeError {
     WrongSchema(String),
     #[error(transparent)]
     Invalid(#[from] InvalidEvent),
+    #[error("not a clean-up that can be made: {0}")]
+    BadCleanUp(#[from] BadExclusion),
 }
 
 impl DecodeError {
@@ -286,6 +323,7 @@ impl DecodeError {
             Self::NotJson(_) => "not_json",
             Self::WrongSchema(_) => "wrong_schema",
             Self::Invalid(invalid) => invalid.kind(),
+            Self::BadCleanUp(_) => "bad_clean_up",
         }
     }
 }
@@ -306,9 +344,13 @@ impl TopicMessage {
                 DecodeError::NotJson(error.to_string())
             }
         })?;
-        if let TopicMessage::Listen { listen, .. } = &mut message {
-            listen.neutralize_names();
-            listen.validate()?;
+        match &mut message {
+            TopicMessage::Listen { listen, .. } => {
+                listen.neutralize_names();
+                listen.validate()?;
+            }
+            TopicMessage::CleanUp(clean_up) => clean_up.change.exclusion().check()?,
+            TopicMessage::Forget(_) => {}
         }
         Ok(message)
     }
@@ -538,6 +580,52 @@ mod tests {
         .unwrap();
         forget["import"] = serde_json::json!({ "id": "00ff", "file": 0, "record": 1 });
         let bytes = serde_json::to_vec(&forget).unwrap();
+        assert_eq!(
+            TopicMessage::from_json(Some(&bytes)).unwrap_err().kind(),
+            "wrong_schema"
+        );
+    }
+
+    #[test]
+    fn a_clean_up_travels_as_written_and_a_bad_one_is_set_aside() {
+        use app::cleanup::Exclusion;
+        let clean_up = TopicMessage::CleanUp(CleanUp {
+            person: PersonId("p1".into()),
+            change: CleanUpChange::Exclude(Exclusion::Album {
+                artist: "Queen".into(),
+                album: "Jazz".into(),
+            }),
+            requested_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+        });
+        let bytes = serde_json::to_vec(&clean_up).unwrap();
+        assert_eq!(TopicMessage::from_json(Some(&bytes)).unwrap(), clean_up);
+        assert_eq!(clean_up.key(), "p1");
+        let mut value = serde_json::to_value(&clean_up).unwrap();
+        value["change"]["exclude"]["album"]["album"] = serde_json::json!(" ");
+        let bytes = serde_json::to_vec(&value).unwrap();
+        assert_eq!(
+            TopicMessage::from_json(Some(&bytes)).unwrap_err().kind(),
+            "bad_clean_up"
+        );
+        // A change belongs to clean-ups only; a clean-up needs one.
+        let mut forget = serde_json::to_value(TopicMessage::Forget(Forget {
+            person: PersonId("p1".into()),
+            scope: ForgetScope::Data,
+            requested_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+        }))
+        .unwrap();
+        forget["change"] = serde_json::to_value(CleanUpChange::Include(Exclusion::Artist {
+            artist: "Queen".into(),
+        }))
+        .unwrap();
+        let bytes = serde_json::to_vec(&forget).unwrap();
+        assert_eq!(
+            TopicMessage::from_json(Some(&bytes)).unwrap_err().kind(),
+            "wrong_schema"
+        );
+        let mut bare = serde_json::to_value(&clean_up).unwrap();
+        bare.as_object_mut().unwrap().remove("change");
+        let bytes = serde_json::to_vec(&bare).unwrap();
         assert_eq!(
             TopicMessage::from_json(Some(&bytes)).unwrap_err().kind(),
             "wrong_schema"

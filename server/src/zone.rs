@@ -79,6 +79,15 @@ impl Zone {
         instant(at).with_timezone(&offset)
     }
 
+    /// The instant its clocks show `local`: the first of two when clocks
+    /// go back; `None` when they skip it.
+    pub fn instant_of(self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+        self.0
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|at| at.with_timezone(&Utc))
+    }
+
     /// Today on its clocks.
     pub fn today(self) -> NaiveDate {
         self.day_of(Utc::now().timestamp_millis())

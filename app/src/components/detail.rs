@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::clean_up::{ExcludeControls, Target};
 use super::range_view::{describe_range, query_from_url, OverTimePanel};
 use super::rank_history::RankHistoryPanel;
 use super::ranking::{artist_path, songs_ranked, RankingPanel};
@@ -51,9 +52,16 @@ fn range_of(query: RangeQuery) -> String {
 pub fn ArtistPage() -> impl IntoView {
     let params = use_params_map();
     let query = query_from_url();
+    let (changed, set_changed) = signal(0u32);
     let detail = Resource::new(
-        move || (params.read().get("name").unwrap_or_default(), query.get()),
-        |(name, query)| async move {
+        move || {
+            (
+                params.read().get("name").unwrap_or_default(),
+                query.get(),
+                changed.get(),
+            )
+        },
+        |(name, query, _)| async move {
             let query = query?;
             get_artist(name, query)
                 .await
@@ -74,7 +82,10 @@ pub fn ArtistPage() -> impl IntoView {
                             <RankingPanel id="artist-songs" title="Top songs" what="Song" rows=songs_ranked(artist.top_songs) metric=query.metric />
                             <OverTimePanel heading="Plays over time" chart_label="Listening hours per month" points=artist.over_time bucket=Bucket::Month />
                         </div>
-                        <div class="panels"><RankHistoryPanel history=artist.rank_history charted="artists" /></div>
+                        <div class="panels">
+                            <RankHistoryPanel history=artist.rank_history charted="artists" />
+                            <ExcludeControls target=Target::Artist { artist: artist.artist_name.clone() } changed=set_changed />
+                        </div>
                     }.into_any(),
                     Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this artist."</p> }.into_any(),
                     Err(error) => view! { {back_link(query)} <p class="notice" role="alert">{format!("This artist cannot be shown: {error}")}</p> }.into_any(),
@@ -88,9 +99,16 @@ pub fn ArtistPage() -> impl IntoView {
 pub fn SongPage() -> impl IntoView {
     let params = use_params_map();
     let query = query_from_url();
+    let (changed, set_changed) = signal(0u32);
     let detail = Resource::new(
-        move || (params.read().get("uri").unwrap_or_default(), query.get()),
-        |(uri, query)| async move {
+        move || {
+            (
+                params.read().get("uri").unwrap_or_default(),
+                query.get(),
+                changed.get(),
+            )
+        },
+        |(uri, query, _)| async move {
             let query = query?;
             get_song(uri, query)
                 .await
@@ -114,6 +132,13 @@ pub fn SongPage() -> impl IntoView {
                         <div class="panels">
                             <OverTimePanel heading="Plays over time" chart_label="Listening hours per month" points=song.over_time bucket=Bucket::Month />
                             <RankHistoryPanel history=song.rank_history charted="songs" />
+                        </div>
+                        <div class="panels">
+                            <ExcludeControls target=Target::Song {
+                                track_uri: song.song.track_uri.clone(),
+                                artist: song.song.artist_name.clone(),
+                                album: song.song.album_name.clone(),
+                            } changed=set_changed />
                         </div>
                     }.into_any(),
                     Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this song."</p> }.into_any(),

@@ -4,6 +4,7 @@ pub mod bar_chart;
 pub mod calendar;
 #[cfg(feature = "ssr")]
 pub mod calendar_body;
+pub mod clean_up;
 pub mod dashboard;
 pub mod detail;
 pub mod import;

@@ -1,10 +1,12 @@
 //! The signed-in person's own settings: their time zone, password, personal
-//! API tokens, the share link of their dashboard, and deleting their data. Secrets are shown
+//! API tokens, the share link of their dashboard, what they left out of
+//! their figures, and deleting their data. Secrets are shown
 //! once, right after they are made; the page lists tokens by label and date
 //! only.
 
 use leptos::prelude::*;
 
+use super::clean_up::CleanUpPanel;
 use super::interactive;
 use crate::account_api::{
     get_settings, ChangePassword, CreateToken, DeleteData, RevokeToken, SetTimeZone, Share,
@@ -120,6 +122,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="hint">"Every session ends, this one too: sign in again with the new password."</p>
                 {move || action_error(change_password.value().get())}
             </section>
+            <CleanUpPanel />
             <section class="panel" aria-labelledby="delete-heading">
                 <h2 id="delete-heading">"Delete my data"</h2>
                 <p class="hint">"Removes every listen counted for you so far, from every page, chart and figure, and the record of the files you imported. Your account stays; what you import later counts anew. Listens stay in the message log until its retention ends, unread."</p>

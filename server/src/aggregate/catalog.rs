@@ -388,6 +388,14 @@ impl Catalog {
         self.artists.number(name)
     }
 
+    /// The number of the album `name` of artist number `artist`, if any listen named it.
+    pub fn album_number(&self, artist: u32, name: &str) -> Option<u32> {
+        self.album_numbers.find((artist, name), |n| {
+            let album = self.albums[n as usize];
+            (album.artist, self.texts.get(album.name))
+        })
+    }
+
     /// The album name of a naming; `""` when it has none.
     pub fn album_name(&self, naming: &Naming) -> &str {
         match naming.album {

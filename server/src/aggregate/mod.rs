@@ -9,6 +9,7 @@
 //! keeps it per person, as a partition holds them. Nothing here does I/O.
 
 pub mod catalog;
+pub mod cleaning;
 mod growth;
 pub mod import_marks;
 pub mod months;
@@ -21,8 +22,10 @@ use app::model::{Summary, TopArtist, TopSong};
 use chrono::{DateTime, Utc};
 
 use crate::event::ListenEvent;
+use app::cleanup::{CleanUpChange, ExclusionView};
 pub use catalog::Catalog;
 use catalog::{Naming, Noted};
+use cleaning::Exclusions;
 use months::{Counted, Counts, Millis, Month, MonthKey};
 
 /// Counts shared by songs, artists and the totals, with their first and
@@ -274,6 +277,34 @@ pub struct Aggregates {
     songs_counted: i64,
     artists_counted: i64,
     months: BTreeMap<MonthKey, Month>,
+    /// What the person left out, and the listens that leaves out: in no
+    /// figure, counted again when put back.
+    exclusions: Exclusions,
+    set_aside: Vec<HeldListen>,
+}
+
+/// A listen as numbers of its person's catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldListen {
+    pub at: Millis,
+    pub naming: u32,
+    pub context: u32,
+    pub ms: u64,
+}
+
+impl HeldListen {
+    fn of((at, naming, context, ms): (Millis, u32, u32, u64)) -> Self {
+        Self {
+            at,
+            naming,
+            context,
+            ms,
+        }
+    }
+
+    fn numbers(self) -> (Millis, u32, u32, u64) {
+        (self.at, self.naming, self.context, self.ms)
+    }
 }
 
 impl Aggregates {
@@ -307,32 +338,130 @@ impl Aggregates {
 
     pub fn apply(&mut self, delta: &BatchDelta) {
         let (namings, contexts) = self.numbers_of(&delta.catalog);
-        self.count_all(delta.listens.iter().map(|listen| {
-            (
-                listen.at,
-                namings[listen.noted.naming as usize],
-                contexts[listen.noted.context as usize],
-                listen.ms_played,
-            )
+        self.count_kept(delta.listens.iter().map(|listen| HeldListen {
+            at: listen.at,
+            naming: namings[listen.noted.naming as usize],
+            context: contexts[listen.noted.context as usize],
+            ms: listen.ms_played,
         }));
     }
 
-    /// Adds everything `other` counted: the same person's listens counted
-    /// apart (in another partition).
-    pub fn merge(&mut self, other: &Aggregates) {
-        let (namings, contexts) = self.numbers_of(&other.catalog);
-        let (namings, contexts) = (&namings, &contexts);
-        self.count_all(other.months.iter().flat_map(|(key, month)| {
+    /// Counts the listens no exclusion leaves out, and sets aside the others.
+    fn count_kept(&mut self, listens: impl IntoIterator<Item = HeldListen>) {
+        match self.exclusions.matcher(&self.catalog) {
+            None => self.count_all(listens.into_iter().map(HeldListen::numbers)),
+            Some(matcher) => {
+                let mut kept = Vec::new();
+                for listen in listens {
+                    if matcher.leaves_out(&self.catalog, listen.at, listen.naming) {
+                        self.set_aside.push(listen);
+                    } else {
+                        kept.push(listen.numbers());
+                    }
+                }
+                self.count_all(kept);
+            }
+        }
+    }
+
+    /// Takes a clean-up in, at its place among the listens: when it changes
+    /// what is left out, every listen is sorted again into counted and set
+    /// aside, and the figures are counted anew (a control event is rare; a
+    /// recount is exact whatever came before).
+    pub fn clean_up(&mut self, change: &CleanUpChange, at: DateTime<Utc>) {
+        if self.exclusions.change(change, at) {
+            self.recount();
+        }
+    }
+
+    /// Counts every listen held again, as the exclusions now say.
+    fn recount(&mut self) {
+        let mut listens = std::mem::take(&mut self.set_aside);
+        listens.extend(self.held_rows().map(HeldListen::of));
+        let catalog = std::mem::take(&mut self.catalog);
+        let exclusions = std::mem::take(&mut self.exclusions);
+        *self = Self {
+            catalog,
+            exclusions,
+            ..Self::default()
+        };
+        self.count_kept(listens);
+    }
+
+    /// Every counted listen as `(at, naming, context, ms)`.
+    fn held_rows(&self) -> impl Iterator<Item = (Millis, u32, u32, u64)> + '_ {
+        self.months.iter().flat_map(|(key, month)| {
             let start = key.start();
             month.rows().iter().enumerate().map(move |(index, row)| {
                 (
                     start + i64::from(row.at),
-                    namings[row.naming as usize],
-                    contexts[row.context as usize],
+                    row.naming,
+                    row.context,
                     month.ms_of(index),
                 )
             })
-        }));
+        })
+    }
+
+    /// The exclusions read back with the listens they set aside (numbers of
+    /// this catalog); `None` if a number does not fit.
+    pub fn restore_exclusions(
+        &mut self,
+        exclusions: Exclusions,
+        set_aside: Vec<HeldListen>,
+    ) -> Option<()> {
+        let (namings, contexts) = (self.catalog.namings().len(), self.catalog.contexts().len());
+        let fits = set_aside.iter().all(|listen| {
+            (listen.naming as usize) < namings && (listen.context as usize) < contexts
+        });
+        if !fits {
+            return None;
+        }
+        if exclusions.entries().len() > 0 || !set_aside.is_empty() {
+            self.exclusions = exclusions;
+            self.set_aside = set_aside;
+            self.recount();
+        }
+        Some(())
+    }
+
+    /// What the person left out.
+    pub fn exclusions(&self) -> &Exclusions {
+        &self.exclusions
+    }
+
+    /// The listens left out.
+    pub fn set_aside(&self) -> &[HeldListen] {
+        &self.set_aside
+    }
+
+    /// Each exclusion in force, with what it leaves out now.
+    pub fn exclusion_views(&self) -> Vec<ExclusionView> {
+        cleaning::views(&self.catalog, &self.exclusions, &self.set_aside)
+    }
+
+    /// Adds everything `other` counted: the same person's listens counted
+    /// apart (in another partition).
+    /// Their exclusions are taken in too (each at its latest change), and
+    /// apply to every listen of both.
+    pub fn merge(&mut self, other: &Aggregates) {
+        let (namings, contexts) = self.numbers_of(&other.catalog);
+        let theirs = other
+            .held_rows()
+            .map(HeldListen::of)
+            .chain(other.set_aside.iter().copied())
+            .map(|listen| HeldListen {
+                naming: namings[listen.naming as usize],
+                context: contexts[listen.context as usize],
+                ..listen
+            });
+        if other.exclusions.entries().len() == 0 {
+            self.count_kept(theirs);
+        } else {
+            self.set_aside.extend(theirs);
+            self.exclusions.merge(&other.exclusions);
+            self.recount();
+        }
     }
 
     /// The numbers here of every naming and context of `other`, given if new.
@@ -534,19 +663,28 @@ impl Aggregates {
     /// it, every figure here follows), whatever the numbers given.
     fn as_texts(&self) -> Vec<ListenTexts<'_>> {
         let mut listens: Vec<ListenTexts<'_>> = self
-            .months
+            .held_rows()
+            .map(|(at, naming, context, ms)| {
+                ListenTexts::of(&self.catalog, at, naming, context, ms)
+            })
+            .collect();
+        listens.sort_unstable();
+        listens
+    }
+
+    /// The listens set aside written out, sorted.
+    fn set_aside_texts(&self) -> Vec<ListenTexts<'_>> {
+        let mut listens: Vec<ListenTexts<'_>> = self
+            .set_aside
             .iter()
-            .flat_map(|(key, month)| {
-                let start = key.start();
-                month.rows().iter().enumerate().map(move |(index, row)| {
-                    ListenTexts::of(
-                        &self.catalog,
-                        start + i64::from(row.at),
-                        row.naming,
-                        row.context,
-                        month.ms_of(index),
-                    )
-                })
+            .map(|listen| {
+                ListenTexts::of(
+                    &self.catalog,
+                    listen.at,
+                    listen.naming,
+                    listen.context,
+                    listen.ms,
+                )
             })
             .collect();
         listens.sort_unstable();
@@ -557,6 +695,8 @@ impl Aggregates {
 impl PartialEq for Aggregates {
     fn eq(&self, other: &Self) -> bool {
         self.as_texts() == other.as_texts()
+            && self.set_aside_texts() == other.set_aside_texts()
+            && self.exclusions == other.exclusions
     }
 }
 

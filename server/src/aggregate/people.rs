@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::import_marks::ImportMarks;
 use super::{Aggregates, BatchDelta};
 use crate::accounts::PersonId;
-use crate::event::{Forget, ForgetScope, ListenEvent};
+use crate::event::{CleanUp, Forget, ForgetScope, ListenEvent};
 
 /// One listen and whose it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub struct PersonListen {
 pub struct PartitionDelta {
     pub people: BTreeMap<PersonId, BatchDelta>,
     pub forgotten: Vec<Forget>,
+    /// Clean-ups after the batch's listens (a batch ends at its control
+    /// event: a batch holds a clean-up or a forget, not both).
+    pub cleaned: Vec<CleanUp>,
     /// How far the batch counted each import from the page it holds.
     pub imports: ImportMarks,
 }
@@ -64,6 +67,17 @@ impl PartitionDelta {
         self.people.values().map(BatchDelta::events).sum()
     }
 
+    /// Who it changes the figures of (not those forgotten).
+    pub fn changed(&self) -> Vec<PersonId> {
+        let mut changed: Vec<PersonId> = self.people.keys().cloned().collect();
+        for clean_up in &self.cleaned {
+            if !changed.contains(&clean_up.person) {
+                changed.push(clean_up.person.clone());
+            }
+        }
+        changed
+    }
+
     /// Listens it carries: what it costs to fold.
     pub fn keys(&self) -> usize {
         self.events() as usize
@@ -91,6 +105,14 @@ impl PeopleAggregates {
             }
         }
         self.imports.merge(&delta.imports);
+        for clean_up in &delta.cleaned {
+            if !self.removed.contains(&clean_up.person) {
+                self.people
+                    .entry(clean_up.person.clone())
+                    .or_default()
+                    .clean_up(&clean_up.change, clean_up.requested_at);
+            }
+        }
         for forget in &delta.forgotten {
             self.people.remove(&forget.person);
             if forget.scope == ForgetScope::Account {
@@ -133,6 +155,7 @@ mod tests {
                 scope,
                 requested_at: "2024-02-01T00:00:00Z".parse().unwrap(),
             }],
+            cleaned: Vec::new(),
             imports: ImportMarks::default(),
         }
     }

@@ -4,6 +4,7 @@
 //! Presets are resolved where the listens are, since they count back from
 //! the person's latest day.
 
+use app::cleanup::ExclusionView;
 use app::model::{Limit, TopArtist, TopSong};
 use app::range::{
     ArtistDetail, Bucket, ClockCell, DateRange, RangeQuery, RangeView, Shares, SkippedSong,
@@ -92,6 +93,8 @@ pub enum Question {
     Review {
         period: Option<Period>,
     },
+    /// What the person left out of their figures.
+    Exclusions,
 }
 
 impl Question {
@@ -154,6 +157,7 @@ pub enum Answer {
     Review(Box<Review>),
     Skips(SkipStory),
     Sessions(SessionsView),
+    Exclusions(Vec<ExclusionView>),
 }
 
 impl Answer {
@@ -176,6 +180,7 @@ impl Answer {
             Answer::Review(value) => serde_json::to_string(value),
             Answer::Skips(value) => serde_json::to_string(value),
             Answer::Sessions(value) => serde_json::to_string(value),
+            Answer::Exclusions(value) => serde_json::to_string(value),
         }
     }
 }
@@ -264,6 +269,7 @@ pub fn answer(aggregates: &Aggregates, asked: &Asked) -> Result<Answer, Refusal>
             Answer::Skips(aggregates.skip_story(range(query), zone, rows(limit)))
         }
         Question::Review { period } => Answer::Review(Box::new(aggregates.review(*period, zone))),
+        Question::Exclusions => Answer::Exclusions(aggregates.exclusion_views()),
     })
 }
 

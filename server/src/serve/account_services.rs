@@ -3,6 +3,7 @@
 //! function can only ever change its caller's own account (or, for an
 //! administrator, accounts' names and states, never their listens).
 
+use app::cleanup::{CleanUpChange, CleanUpRequest, Exclusion, ExclusionView, MAX_EXCLUSIONS};
 use app::imports::Imports;
 use app::model::{InviteRow, PeopleView, PersonRow, SettingsView, TokenRow};
 use app::source::{AccountError, AccountSettings, PeopleAdmin};
@@ -18,11 +19,17 @@ use crate::accounts::{AccountState, PersonName, Role};
 use crate::admin::{self, RemovalError};
 use crate::config::KafkaSettings;
 use crate::page_import::{Stopped, WebImports};
+use crate::rollup::held::Freshness;
+use crate::rollup::question::{Answer, Question};
 use crate::store::accounts::LinkPurpose;
+use crate::stream::control;
 use crate::zone::Zone;
 
 /// Longest label of an API token.
 const MAX_LABEL_CHARS: usize = 60;
+/// How long a clean-up waits for the figures to show it before it answers
+/// (it takes effect later still, if counting is behind).
+const CLEAN_UP_SHOWN_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long an invitation works.
 const INVITE_VALID_FOR: chrono::Duration = chrono::Duration::days(7);
 
@@ -39,10 +46,75 @@ pub struct PersonSettings {
     pub site: SiteOrigin,
     pub kafka: Arc<KafkaSettings>,
     pub imports: WebImports,
+    pub live: Arc<LiveAnalytics>,
 }
 
 #[async_trait]
 impl AccountSettings for PersonSettings {
+    async fn exclusions(&self) -> Result<Vec<ExclusionView>, AccountError> {
+        let asked = Question::Exclusions.in_zone(self.viewer.zone);
+        let answered = self
+            .live
+            .ask(&self.viewer.person, &asked, Freshness::Current)
+            .await
+            .map_err(|error| AccountError(error.0))?;
+        match &*answered.answer {
+            Ok(Answer::Exclusions(views)) => Ok(views
+                .iter()
+                .cloned()
+                .map(|view| in_zone(view, self.viewer.zone))
+                .collect()),
+            Ok(_) => Err(AccountError("the server answered another question".into())),
+            Err(refusal) => Err(AccountError(refusal.to_string())),
+        }
+    }
+
+    async fn clean_up(&self, request: CleanUpRequest) -> Result<(), AccountError> {
+        let zone = self.viewer.zone;
+        let change = request
+            .change(|local| zone.instant_of(local))
+            .map_err(|bad| AccountError(bad.to_string()))?;
+        let now = self.exclusions().await?;
+        let known = now.iter().any(|view| &view.exclusion == change.exclusion());
+        match &change {
+            CleanUpChange::Exclude(_) if !known && now.len() >= MAX_EXCLUSIONS => {
+                return Err(AccountError(format!(
+                    "you have {MAX_EXCLUSIONS} exclusions already: put some back before adding more"
+                )));
+            }
+            CleanUpChange::Include(_) if !known => {
+                return Err(AccountError(
+                    "that is not left out of your figures: nothing to put back".into(),
+                ));
+            }
+            _ => {}
+        }
+        let wanted = (
+            change.exclusion().clone(),
+            matches!(change, CleanUpChange::Exclude(_)),
+        );
+        control::clean_up(&self.kafka, &self.viewer.person, change)
+            .await
+            .map_err(|unreachable| {
+                tracing::warn!("a clean-up could not be sent: {unreachable}");
+                AccountError(
+                    "the message broker cannot take the change right now; nothing changed, try again in a moment"
+                        .into(),
+                )
+            })?;
+        // The page shows the figures next: wait (a little) until they follow.
+        let (exclusion, in_force) = wanted;
+        let deadline = tokio::time::Instant::now() + CLEAN_UP_SHOWN_WITHIN;
+        while tokio::time::Instant::now() < deadline {
+            let now = self.exclusions().await?;
+            if now.iter().any(|view| view.exclusion == exclusion) == in_force {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
     async fn imports(&self) -> Result<Imports, AccountError> {
         self.imports
             .overview(&self.viewer.person)
@@ -189,6 +261,27 @@ impl AccountSettings for PersonSettings {
         tracing::info!("{} asked to delete their data", self.viewer.name);
         Ok(())
     }
+}
+
+/// An exclusion's window written on the person's clocks.
+fn in_zone(mut view: ExclusionView, zone: Zone) -> ExclusionView {
+    if let Exclusion::Plays { from, to, .. } = &view.exclusion {
+        let (from, to) = (
+            zone.local(from.timestamp_millis()),
+            zone.local(to.timestamp_millis()),
+        );
+        let to_format = if from.date() == to.date() {
+            "%H:%M"
+        } else {
+            "%Y-%m-%d %H:%M"
+        };
+        view.window = Some(format!(
+            "{} – {} ({zone})",
+            from.format("%Y-%m-%d %H:%M"),
+            to.format(to_format)
+        ));
+    }
+    view
 }
 
 /// A deletion goes on only once no import of the person runs.

@@ -155,6 +155,7 @@ fn provide_viewer(
             site: site.clone(),
             kafka: kafka.clone(),
             imports: imports.clone(),
+            live: live.clone(),
         })));
     }
     if viewer.is_admin() {

@@ -5,9 +5,10 @@
 //! binary encoding, then deflated. FerretDB's cost, and a restart's,
 //! follows the bytes.
 //!
-//! Every form starts with [`MAGIC`]; bytes without it were written by an
-//! earlier version, whose figures are refused at start (see
-//! [`super::StoreError::EarlierLayout`]).
+//! Every form starts with [`MAGIC`]. [`FIRST_MAGIC`]'s forms (before
+//! clean-ups: no exclusions, no listens set aside) are read as well; bytes
+//! with neither were written by an earlier version, whose figures are
+//! refused at start (see [`super::StoreError::EarlierLayout`]).
 
 use std::io::{BufWriter, Read};
 
@@ -20,13 +21,17 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::accounts::PersonId;
 use crate::aggregate::catalog::{Album, Catalog, Context, Naming, Noted, Song, Texts};
+use crate::aggregate::cleaning::{Exclusions, Standing};
 use crate::aggregate::months::{Millis, MonthKey};
 use crate::aggregate::people::PartitionDelta;
-use crate::aggregate::{Aggregates, BatchDelta, BatchListen};
-use crate::event::Forget;
+use crate::aggregate::{Aggregates, BatchDelta, BatchListen, HeldListen};
+use crate::event::{CleanUp, Forget};
+use app::cleanup::Exclusion;
 
 /// Marks the compact form of listens (and its version).
-const MAGIC: &[u8; 4] = b"SAL1";
+const MAGIC: &[u8; 4] = b"SAL2";
+/// Marks the form before clean-ups.
+const FIRST_MAGIC: &[u8; 4] = b"SAL1";
 /// Bytes stored are inflated up to this many, no further: damaged bytes
 /// must not take all memory (a person's 10M listens take about 80 MB).
 const MAX_INFLATED: u64 = 1 << 30;
@@ -126,9 +131,11 @@ fn times_of(listens: Vec<StoredListen>) -> impl Iterator<Item = (Millis, u32, u6
 /// (everything else is computed again when they are read).
 pub fn pack_aggregates(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
     #[derive(Serialize)]
-    struct AggregatesRef<'a, M> {
+    struct AggregatesRef<'a, M, L> {
         catalog: CatalogRef<'a>,
         months: M,
+        exclusions: Vec<(&'a Exclusion, &'a Standing)>,
+        set_aside: L,
     }
     struct Months<'a>(&'a Aggregates);
     impl Serialize for Months<'_> {
@@ -147,9 +154,15 @@ pub fn pack_aggregates(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
             }))
         }
     }
+    let set_aside = aggregates
+        .set_aside()
+        .iter()
+        .map(|listen| (listen.at, listen.naming, listen.ms, listen.context));
     let borrowed = AggregatesRef {
         catalog: CatalogRef::of(aggregates.catalog()),
         months: Months(aggregates),
+        exclusions: aggregates.exclusions().entries().collect(),
+        set_aside: Listens::new(set_aside),
     };
     encode_into(&borrowed)
 }
@@ -160,8 +173,26 @@ pub fn unpack_aggregates(bytes: &[u8], what: &str) -> Result<Aggregates, StoreEr
     struct Stored {
         catalog: StoredCatalog,
         months: Vec<(i32, Vec<StoredListen>)>,
+        exclusions: Vec<(Exclusion, Standing)>,
+        set_aside: Vec<StoredListen>,
     }
-    let stored: Stored = unpack(bytes, what)?;
+    #[derive(Deserialize)]
+    struct First {
+        catalog: StoredCatalog,
+        months: Vec<(i32, Vec<StoredListen>)>,
+    }
+    let stored: Stored = match layout(bytes) {
+        Layout::First => {
+            let first: First = unpack(bytes, what)?;
+            Stored {
+                catalog: first.catalog,
+                months: first.months,
+                exclusions: Vec::new(),
+                set_aside: Vec::new(),
+            }
+        }
+        Layout::Current => unpack(bytes, what)?,
+    };
     let catalog = stored.catalog.into_catalog(what)?;
     let mut keys = std::collections::BTreeSet::new();
     let mut months = Vec::with_capacity(stored.months.len());
@@ -171,8 +202,21 @@ pub fn unpack_aggregates(bytes: &[u8], what: &str) -> Result<Aggregates, StoreEr
         }
         months.push((MonthKey(key), times_of(listens).collect()));
     }
-    Aggregates::assemble(catalog, months)
-        .ok_or_else(|| StoreError::Corrupt(format!("{what}: a listen out of its month or range")))
+    let mut aggregates = Aggregates::assemble(catalog, months).ok_or_else(|| {
+        StoreError::Corrupt(format!("{what}: a listen out of its month or range"))
+    })?;
+    let set_aside = times_of(stored.set_aside)
+        .map(|(at, naming, ms, context)| HeldListen {
+            at,
+            naming,
+            context,
+            ms,
+        })
+        .collect();
+    aggregates
+        .restore_exclusions(Exclusions::from_entries(stored.exclusions), set_aside)
+        .ok_or_else(|| StoreError::Corrupt(format!("{what}: a listen set aside out of range")))?;
+    Ok(aggregates)
 }
 
 /// A journaled batch's deltas.
@@ -186,6 +230,7 @@ pub fn pack_delta(delta: &PartitionDelta) -> Result<Vec<u8>, StoreError> {
     struct DeltaRef<'a, P> {
         people: P,
         forgotten: &'a [Forget],
+        cleaned: &'a [CleanUp],
     }
     struct People<'a>(&'a PartitionDelta);
     impl Serialize for People<'_> {
@@ -212,6 +257,7 @@ pub fn pack_delta(delta: &PartitionDelta) -> Result<Vec<u8>, StoreError> {
     encode_into(&DeltaRef {
         people: People(delta),
         forgotten: &delta.forgotten,
+        cleaned: &delta.cleaned,
     })
 }
 
@@ -226,10 +272,27 @@ pub fn unpack_delta(bytes: &[u8], what: &str) -> Result<PartitionDelta, StoreErr
     struct Stored {
         people: Vec<(PersonId, StoredBatch)>,
         forgotten: Vec<Forget>,
+        cleaned: Vec<CleanUp>,
     }
-    let stored: Stored = unpack(bytes, what)?;
+    #[derive(Deserialize)]
+    struct First {
+        people: Vec<(PersonId, StoredBatch)>,
+        forgotten: Vec<Forget>,
+    }
+    let stored: Stored = match layout(bytes) {
+        Layout::First => {
+            let first: First = unpack(bytes, what)?;
+            Stored {
+                people: first.people,
+                forgotten: first.forgotten,
+                cleaned: Vec::new(),
+            }
+        }
+        Layout::Current => unpack(bytes, what)?,
+    };
     let mut delta = PartitionDelta {
         forgotten: stored.forgotten,
+        cleaned: stored.cleaned,
         ..PartitionDelta::default()
     };
     for (person, batch) in stored.people {
@@ -260,11 +323,28 @@ pub fn pack<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 
 /// What [`pack`] (or one of the forms above) stored.
 pub fn unpack<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
-    let compact = bytes.strip_prefix(MAGIC).ok_or_else(|| {
-        StoreError::Corrupt(format!("{what}: not in the compact form of this version"))
-    })?;
+    let compact = bytes
+        .strip_prefix(MAGIC)
+        .or_else(|| bytes.strip_prefix(FIRST_MAGIC))
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!("{what}: not in the compact form of this version"))
+        })?;
     let raw = inflate(compact, what)?;
     postcard::from_bytes(&raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Which form bytes are in (see the module documentation).
+enum Layout {
+    First,
+    Current,
+}
+
+fn layout(bytes: &[u8]) -> Layout {
+    if bytes.starts_with(FIRST_MAGIC) {
+        Layout::First
+    } else {
+        Layout::Current
+    }
 }
 
 /// Encodes straight into the deflater (postcard writes a few bytes at a
@@ -341,6 +421,13 @@ mod tests {
             scope: ForgetScope::Data,
             requested_at: "2024-05-06T07:08:09Z".parse().unwrap(),
         });
+        delta.cleaned.push(CleanUp {
+            person: PersonId("person1".into()),
+            change: app::cleanup::CleanUpChange::Exclude(Exclusion::Artist {
+                artist: "Artist 3".into(),
+            }),
+            requested_at: "2024-05-06T07:08:09Z".parse().unwrap(),
+        });
         let packed = pack_delta(&delta).unwrap();
         assert_eq!(unpack_delta(&packed, "test").unwrap(), delta);
         // 500 listens of 37 songs, their times out of order: about ten bytes each.
@@ -362,6 +449,71 @@ mod tests {
             assert_eq!(back.summary(), aggregates.summary());
             assert_eq!(back.top_songs(100), aggregates.top_songs(100));
         }
+    }
+
+    #[test]
+    fn the_form_before_clean_ups_is_still_read() {
+        #[derive(Serialize)]
+        struct First<'a> {
+            catalog: CatalogRef<'a>,
+            months: Vec<(i32, Vec<StoredListen>)>,
+        }
+        let mut people = PeopleAggregates::default();
+        people.apply(&PartitionDelta::from_listens(
+            &listens(),
+            &Default::default(),
+        ));
+        let aggregates = &people.people[&PersonId("person1".into())];
+        let months = aggregates
+            .months()
+            .iter()
+            .map(|(key, month)| {
+                let rows = month.rows().iter().enumerate().map(|(index, row)| {
+                    (
+                        key.start() + i64::from(row.at),
+                        row.naming,
+                        month.ms_of(index),
+                        row.context,
+                    )
+                });
+                let mut before = 0i64;
+                let stored = rows
+                    .map(|(at, naming, ms, context)| {
+                        let step = at.wrapping_sub(before);
+                        before = at;
+                        (step, naming, ms, context)
+                    })
+                    .collect();
+                (key.0, stored)
+            })
+            .collect();
+        let mut packed = encode_into(&First {
+            catalog: CatalogRef::of(aggregates.catalog()),
+            months,
+        })
+        .unwrap();
+        packed[..4].copy_from_slice(FIRST_MAGIC);
+        assert_eq!(&unpack_aggregates(&packed, "test").unwrap(), aggregates);
+        let delta = PartitionDelta::from_listens(&listens()[..50], &Default::default());
+        #[derive(Serialize)]
+        struct FirstDelta {
+            people: Vec<(PersonId, ())>,
+            forgotten: Vec<Forget>,
+        }
+        let mut packed = encode_into(&FirstDelta {
+            people: Vec::new(),
+            forgotten: vec![Forget {
+                person: PersonId("gone".into()),
+                scope: ForgetScope::Data,
+                requested_at: "2024-05-06T07:08:09Z".parse().unwrap(),
+            }],
+        })
+        .unwrap();
+        packed[..4].copy_from_slice(FIRST_MAGIC);
+        let read = unpack_delta(&packed, "test").unwrap();
+        assert_eq!(read.forgotten.len(), 1);
+        assert!(read.cleaned.is_empty() && read.people.is_empty());
+        assert!(delta.events() > 0);
     }
 
     #[test]
@@ -398,6 +550,8 @@ mod tests {
                 Vec<Context>,
             ),
             months: Vec<(i32, Vec<StoredListen>)>,
+            exclusions: Vec<(Exclusion, Standing)>,
+            set_aside: Vec<StoredListen>,
         }
         let nowhere = Stored {
             catalog: (
@@ -409,6 +563,8 @@ mod tests {
                 vec![],
             ),
             months: vec![(24_000, vec![(0, 3, 1, 0)])],
+            exclusions: vec![],
+            set_aside: vec![],
         };
         let error = unpack_aggregates(&pack(&nowhere).unwrap(), "test").unwrap_err();
         assert!(
@@ -425,6 +581,8 @@ mod tests {
                 vec![],
             ),
             months: vec![],
+            exclusions: vec![],
+            set_aside: vec![],
         };
         let error = unpack_aggregates(&pack(&twice).unwrap(), "test").unwrap_err();
         assert!(error.to_string().contains("a text stored twice"), "{error}");
@@ -444,12 +602,32 @@ mod tests {
                 vec![],
             ),
             months: vec![],
+            exclusions: vec![],
+            set_aside: vec![],
         };
         let error = unpack_aggregates(&pack(&pointing).unwrap(), "test").unwrap_err();
         assert!(
             error
                 .to_string()
                 .contains("a naming refers to a number out of range"),
+            "{error}"
+        );
+        let aside_nowhere = Stored {
+            catalog: (
+                vec!["u".into()],
+                vec![],
+                vec![],
+                vec![Song { uri: 0 }],
+                vec![],
+                vec![],
+            ),
+            months: vec![],
+            exclusions: vec![],
+            set_aside: vec![(0, 3, 1, 0)],
+        };
+        let error = unpack_aggregates(&pack(&aside_nowhere).unwrap(), "test").unwrap_err();
+        assert!(
+            error.to_string().contains("set aside out of range"),
             "{error}"
         );
     }

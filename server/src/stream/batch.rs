@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::dead_letter::{DeadLetter, Origin};
 use crate::aggregate::import_marks::ImportMarks;
 use crate::aggregate::people::PartitionDelta;
-use crate::event::{Forget, ForgetScope, TopicMessage};
+use crate::event::{CleanUp, Forget, ForgetScope, TopicMessage};
 
 /// Longest message key taken for a person's id on a dead letter.
 const MAX_KEY_AS_PERSON: usize = 64;
@@ -31,6 +31,8 @@ pub struct PartitionBatch {
     pub counted_before: usize,
     /// A person forgotten after these listens: the batch ends with it.
     pub forget: Option<Forget>,
+    /// A clean-up after these listens: the batch ends with it.
+    pub clean_up: Option<CleanUp>,
     pub dead_letters: Vec<Rejected>,
 }
 
@@ -100,6 +102,8 @@ pub enum Admitted {
     /// A control event: it takes effect after the listens before it and
     /// before those after, so it ends the batch.
     Forget(ForgetScope),
+    /// A clean-up, a control event too.
+    CleanUp,
     /// Not an event: set aside for the dead-letter topic with why.
     SetAside,
 }
@@ -140,6 +144,10 @@ impl Batch {
                 part.forget = Some(forget);
                 Admitted::Forget(scope)
             }
+            Ok(TopicMessage::CleanUp(clean_up)) => {
+                part.clean_up = Some(clean_up);
+                Admitted::CleanUp
+            }
             Err(error) => {
                 part.dead_letters.push(Rejected {
                     key: message.key.map(<[u8]>::to_vec),
@@ -175,6 +183,7 @@ impl Batch {
                 listens: 0,
                 counted_before: 0,
                 forget: None,
+                clean_up: None,
                 dead_letters: Vec::new(),
             })
     }

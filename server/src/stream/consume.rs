@@ -435,6 +435,10 @@ impl ConsumerTask {
                             info!(partition, offset, ?scope, "forgetting a person");
                             return Ok(batch);
                         }
+                        Admitted::CleanUp => {
+                            info!(partition, offset, "a person's clean-up");
+                            return Ok(batch);
+                        }
                         Admitted::CountedBefore => {
                             debug!(
                                 partition,
@@ -474,6 +478,7 @@ impl ConsumerTask {
             let mut delta = part.delta;
             delta.leave_out(&progress.held.read().aggregates.removed);
             delta.forgotten.extend(part.forget);
+            delta.cleaned.extend(part.clean_up);
             entries.push(JournalEntry {
                 topic: self.kafka.topic.clone(),
                 partition,
@@ -585,7 +590,7 @@ impl ConsumerTask {
                 dead_letters = entry.dead_lettered,
                 "batch counted"
             );
-            let changed: Vec<PersonId> = entry.delta.people.keys().cloned().collect();
+            let changed = entry.delta.changed();
             let forgotten: Vec<PersonId> = entry
                 .delta
                 .forgotten

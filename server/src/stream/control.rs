@@ -1,4 +1,5 @@
-//! Control events on the listens topic: a person's figures forgotten. Sent
+//! Control events on the listens topic: a person's figures forgotten, or
+//! something they leave out of them (or put back). Sent
 //! with the person as key, so it lands on the partition of their listens and
 //! takes effect exactly between the listens before it and those after it,
 //! on every server, after any restart.
@@ -10,7 +11,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use super::{describe, ensure_topics, keyed_producer_config, KafkaUnreachable};
 use crate::accounts::PersonId;
 use crate::config::KafkaSettings;
-use crate::event::{Forget, ForgetScope, TopicMessage};
+use crate::event::{CleanUp, Forget, ForgetScope, TopicMessage};
+use app::cleanup::CleanUpChange;
 
 /// How long the broker may take to acknowledge a control event.
 const ACKNOWLEDGE_WITHIN: Duration = Duration::from_secs(15);
@@ -22,6 +24,29 @@ pub async fn forget(
     person: &PersonId,
     scope: ForgetScope,
 ) -> Result<(), KafkaUnreachable> {
+    let message = TopicMessage::Forget(Forget {
+        person: person.clone(),
+        scope,
+        requested_at: chrono::Utc::now(),
+    });
+    send(kafka, &message).await
+}
+
+/// Sends a person's clean-up; returns once the broker has it.
+pub async fn clean_up(
+    kafka: &KafkaSettings,
+    person: &PersonId,
+    change: CleanUpChange,
+) -> Result<(), KafkaUnreachable> {
+    let message = TopicMessage::CleanUp(CleanUp {
+        person: person.clone(),
+        change,
+        requested_at: chrono::Utc::now(),
+    });
+    send(kafka, &message).await
+}
+
+async fn send(kafka: &KafkaSettings, message: &TopicMessage) -> Result<(), KafkaUnreachable> {
     let unreachable = |detail: String| KafkaUnreachable {
         brokers: kafka.brokers.clone(),
         detail,
@@ -34,12 +59,7 @@ pub async fn forget(
         )
         .create()
         .map_err(|error| unreachable(describe(&error)))?;
-    let message = TopicMessage::Forget(Forget {
-        person: person.clone(),
-        scope,
-        requested_at: chrono::Utc::now(),
-    });
-    let payload = serde_json::to_vec(&message).map_err(|error| unreachable(error.to_string()))?;
+    let payload = serde_json::to_vec(message).map_err(|error| unreachable(error.to_string()))?;
     producer
         .send(
             FutureRecord::to(&kafka.topic)

@@ -107,9 +107,9 @@ impl Progress {
             if !fold(figures, entry) {
                 return false;
             }
-            for person in entry.delta.people.keys() {
-                if figures.aggregates.people.contains_key(person) {
-                    heads.insert(person.clone(), entry.to);
+            for person in entry.delta.changed() {
+                if figures.aggregates.people.contains_key(&person) {
+                    heads.insert(person, entry.to);
                 }
             }
             true
