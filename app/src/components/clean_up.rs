@@ -37,29 +37,28 @@ fn owner() -> impl Fn() -> bool + Copy {
     }
 }
 
-/// The outcome of a clean-up, said to the person.
-fn outcome(result: Option<Result<(), ServerFnError>>, done: &'static str) -> impl IntoView {
-    result.map(|result| match result {
-        Ok(()) => view! {
-            <p class="notice" role="status">{done}" "<a href="/settings#clean-up-heading">"Put it back in Settings"</a>"."</p>
-        }
-        .into_any(),
-        Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
-    })
+/// What came of the clean-up a detail page made, said above its figures
+/// (which it shows again: they may be gone).
+#[component]
+pub fn CleanUpOutcome(action: ServerAction<CleanUp>) -> impl IntoView {
+    move || {
+        action.value().get().map(|result| match result {
+            Ok(()) => view! {
+                <p class="notice" role="status">"Left out of your figures. "<a href="/settings#clean-up-heading">"Put it back in Settings"</a>"."</p>
+            }
+            .into_any(),
+            Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
+        })
+    }
 }
 
-/// The buttons that leave what a detail page shows out of the figures;
-/// `changed` is bumped once a change is made, to show the figures again.
+/// The buttons that leave what a detail page shows out of the figures,
+/// through the page's `action` (see [`CleanUpOutcome`]).
 #[component]
-pub fn ExcludeControls(target: Target, changed: WriteSignal<u32>) -> impl IntoView {
+pub fn ExcludeControls(target: Target, action: ServerAction<CleanUp>) -> impl IntoView {
     let owner = owner();
     let ready = interactive();
-    let clean_up = ServerAction::<CleanUp>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = clean_up.value().get() {
-            changed.update(|n| *n += 1);
-        }
-    });
+    let clean_up = action;
     let forms = move || {
         match target.clone() {
         Target::Artist { artist } => view! {
@@ -119,7 +118,6 @@ pub fn ExcludeControls(target: Target, changed: WriteSignal<u32>) -> impl IntoVi
                     <h2 id="exclude-heading">"Clean up"</h2>
                     <p class="hint">"Plays that were not really yours (a child on your account, a song left looping) can be left out of every figure, and put back exactly as they were."</p>
                     {forms()}
-                    {move || outcome(clean_up.value().get(), "Left out of your figures.")}
                 </section>
             })}
         </Suspense>

@@ -6,10 +6,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::clean_up::{ExcludeControls, Target};
+use super::clean_up::{CleanUpOutcome, ExcludeControls, Target};
 use super::range_view::{describe_range, query_from_url, OverTimePanel};
 use super::rank_history::RankHistoryPanel;
 use super::ranking::{artist_path, songs_ranked, RankingPanel};
+use crate::account_api::CleanUp;
 use crate::api::{get_artist, get_song};
 use crate::format;
 use crate::range::{Bucket, DateRange, RangeQuery};
@@ -52,13 +53,13 @@ fn range_of(query: RangeQuery) -> String {
 pub fn ArtistPage() -> impl IntoView {
     let params = use_params_map();
     let query = query_from_url();
-    let (changed, set_changed) = signal(0u32);
+    let clean_up = ServerAction::<CleanUp>::new();
     let detail = Resource::new(
         move || {
             (
                 params.read().get("name").unwrap_or_default(),
                 query.get(),
-                changed.get(),
+                clean_up.version().get(),
             )
         },
         |(name, query, _)| async move {
@@ -69,6 +70,7 @@ pub fn ArtistPage() -> impl IntoView {
         },
     );
     view! {
+        <CleanUpOutcome action=clean_up />
         <Suspense fallback=|| view! { <p class="loading">"Loading the artist…"</p> }>
             {move || detail.get().map(|result| {
                 let query = query.get().unwrap_or_default();
@@ -84,7 +86,7 @@ pub fn ArtistPage() -> impl IntoView {
                         </div>
                         <div class="panels">
                             <RankHistoryPanel history=artist.rank_history charted="artists" />
-                            <ExcludeControls target=Target::Artist { artist: artist.artist_name.clone() } changed=set_changed />
+                            <ExcludeControls target=Target::Artist { artist: artist.artist_name.clone() } action=clean_up />
                         </div>
                     }.into_any(),
                     Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this artist."</p> }.into_any(),
@@ -99,13 +101,13 @@ pub fn ArtistPage() -> impl IntoView {
 pub fn SongPage() -> impl IntoView {
     let params = use_params_map();
     let query = query_from_url();
-    let (changed, set_changed) = signal(0u32);
+    let clean_up = ServerAction::<CleanUp>::new();
     let detail = Resource::new(
         move || {
             (
                 params.read().get("uri").unwrap_or_default(),
                 query.get(),
-                changed.get(),
+                clean_up.version().get(),
             )
         },
         |(uri, query, _)| async move {
@@ -116,6 +118,7 @@ pub fn SongPage() -> impl IntoView {
         },
     );
     view! {
+        <CleanUpOutcome action=clean_up />
         <Suspense fallback=|| view! { <p class="loading">"Loading the song…"</p> }>
             {move || detail.get().map(|result| {
                 let query = query.get().unwrap_or_default();
@@ -138,7 +141,7 @@ pub fn SongPage() -> impl IntoView {
                                 track_uri: song.song.track_uri.clone(),
                                 artist: song.song.artist_name.clone(),
                                 album: song.song.album_name.clone(),
-                            } changed=set_changed />
+                            } action=clean_up />
                         </div>
                     }.into_any(),
                     Ok(None) => view! { {back_link(query)} <p class="notice" role="alert">"No listens of this song."</p> }.into_any(),
