@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::model::{Dashboard, ViewerInfo};
-use crate::range::{ArtistDetail, RangeQuery, SongDetail};
+use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 use crate::review::{Period, Review};
 
 /// How many rows each ranking of the dashboard shows.
@@ -43,6 +43,20 @@ pub async fn get_range_body(query: RangeQuery) -> Result<String, ServerFnError> 
         .await
         .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))?;
     Ok(crate::components::range_body::render(view))
+}
+
+/// How many rows the Artists and Songs pages rank.
+pub const LIST_ROWS: u32 = 100;
+
+/// The range view of `query` with [`LIST_ROWS`]-long rankings: what the
+/// Artists and Songs pages list.
+#[server(prefix = "/rpc", endpoint = "rankings", output = crate::codec::JsonText)]
+pub async fn get_rankings(query: RangeQuery) -> Result<RangeView, ServerFnError> {
+    use crate::model::Limit;
+    source()?
+        .range_view(&query, Limit::clamped(LIST_ROWS))
+        .await
+        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
 }
 
 /// The calendar of listening days of `year` (the latest with listens when

@@ -34,7 +34,7 @@ pub mod stories;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Meta, MetaTags, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{Route, Router, Routes, A},
     Lazy, ParamSegment, StaticSegment,
 };
 
@@ -78,7 +78,9 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=DashboardPage />
+                    <Route path=StaticSegment("artists") view={Lazy::<pages::Artists>::new()} />
                     <Route path=(StaticSegment("artists"), ParamSegment("name")) view={Lazy::<pages::Artist>::new()} />
+                    <Route path=StaticSegment("songs") view={Lazy::<pages::Songs>::new()} />
                     <Route path=(StaticSegment("songs"), ParamSegment("uri")) view={Lazy::<pages::Song>::new()} />
                     <Route path=StaticSegment("sign-in") view={Lazy::<pages::SignIn>::new()} />
                     <Route path=StaticSegment("settings") view={Lazy::<pages::Settings>::new()} />
@@ -94,6 +96,38 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The app's pages, the current one marked (`aria-current="page"`); a
+/// share link's visitor sees those that only read.
+#[component]
+fn MainNav(owner: bool) -> impl IntoView {
+    let links: &[(&str, &str)] = if owner {
+        &[
+            ("/", "Overview"),
+            ("/review", "Review"),
+            ("/artists", "Artists"),
+            ("/songs", "Songs"),
+            ("/import", "Import"),
+            ("/settings", "Settings"),
+        ]
+    } else {
+        &[
+            ("/", "Overview"),
+            ("/review", "Review"),
+            ("/artists", "Artists"),
+            ("/songs", "Songs"),
+        ]
+    };
+    let links = links
+        .iter()
+        .map(|&(href, label)| view! { <li><A href=href exact={href == "/"}>{label}</A></li> })
+        .collect_view();
+    view! {
+        <nav class="main-nav" aria-label="Main">
+            <ul>{links}</ul>
+        </nav>
+    }
+}
+
 /// Who is signed in, with the way out; or whose shared dashboard this is.
 #[component]
 fn AccountBar() -> impl IntoView {
@@ -104,9 +138,9 @@ fn AccountBar() -> impl IntoView {
                 let viewer = viewer.get()?.ok()??;
                 Some(if viewer.shared {
                     view! {
+                        <MainNav owner=false />
                         <nav class="account-bar" aria-label="Account">
                             <span>{format!("{}'s shared dashboard (read-only)", viewer.name)}</span>
-                            <a href="/review">"Review"</a>
                             <form method="post" action="/share/leave">
                                 <button type="submit" class="link-button">"Leave"</button>
                             </form>
@@ -115,11 +149,9 @@ fn AccountBar() -> impl IntoView {
                     .into_any()
                 } else {
                     view! {
+                        <MainNav owner=true />
                         <nav class="account-bar" aria-label="Account">
                             <span>"Signed in as " <strong>{viewer.name.clone()}</strong></span>
-                            <a href="/review">"Review"</a>
-                            <a href="/import">"Import"</a>
-                            <a href="/settings">"Settings"</a>
                             {viewer.admin.then(|| view! { <a href="/admin">"People"</a> })}
                             <form method="post" action="/sign-out">
                                 <button type="submit" class="link-button">"Sign out"</button>

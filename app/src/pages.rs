@@ -10,6 +10,7 @@ use leptos_router::{lazy_route, LazyRoute};
 
 use crate::components::detail::{ArtistPage, SongPage};
 use crate::components::import::ImportPage;
+use crate::components::lists::{ArtistsPage, SongsPage};
 use crate::components::people::PeoplePage;
 use crate::components::review::ReviewPage;
 use crate::components::settings::SettingsPage;
@@ -36,6 +37,8 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(Artist, ArtistPage);
+lazy_page!(Artists, ArtistsPage);
+lazy_page!(Songs, SongsPage);
 lazy_page!(Song, SongPage);
 lazy_page!(SignIn, SignInPage);
 lazy_page!(Settings, SettingsPage);

@@ -56,7 +56,7 @@ async function smallestCardText(page: Page): Promise<number> {
 test("a year's review and a month's: rankings with their moves, discoveries, and a card to share", async ({ page }) => {
   await expect.poll(async () => (await api<{ events: number }>(page, "/api/summary")).events, { timeout: 60_000 }).toBeGreaterThan(0);
   await page.goto("/");
-  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Review" }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Review" }).click();
   const latest = await api<Review>(page, "/api/review");
   await expect(page).toHaveURL(/\/review$/);
   await expect(page.getByRole("heading", { name: `Your ${latest.period}`, exact: true })).toBeVisible();

@@ -8,6 +8,7 @@ pub mod clean_up;
 pub mod dashboard;
 pub mod detail;
 pub mod import;
+pub mod lists;
 pub mod people;
 #[cfg(feature = "ssr")]
 pub mod range_body;

@@ -131,6 +131,32 @@ pub fn RankingPanel(
     download: Option<(String, String)>,
 ) -> impl IntoView {
     let bars = ranking_bars(&rows, metric);
+    let heading_id = format!("{id}-title");
+    let labelled_by = heading_id.clone();
+    let by = match metric {
+        Metric::Plays => "plays",
+        Metric::Time => "listening time",
+    };
+    view! {
+        <section class="panel" aria-labelledby=labelled_by>
+            <h2 id=heading_id>{title}</h2>
+            <BarChart title=format!("{title} by {by}") bars />
+            {download.map(|(path, query)| view! { <ChartDownloads path query /> })}
+            <RankingTable label=title what rows />
+        </section>
+    }
+}
+
+/// A ranking as a table: rank, what is ranked (linked to its page), plays,
+/// time and skips.
+#[component]
+pub fn RankingTable(
+    /// What a screen reader calls the table.
+    label: &'static str,
+    /// Header of the name column.
+    what: &'static str,
+    rows: Vec<Ranked>,
+) -> impl IntoView {
     let body = rows
         .into_iter()
         .map(|row| {
@@ -152,30 +178,19 @@ pub fn RankingPanel(
             }
         })
         .collect_view();
-    let heading_id = format!("{id}-title");
-    let labelled_by = heading_id.clone();
-    let by = match metric {
-        Metric::Plays => "plays",
-        Metric::Time => "listening time",
-    };
     view! {
-        <section class="panel" aria-labelledby=labelled_by>
-            <h2 id=heading_id>{title}</h2>
-            <BarChart title=format!("{title} by {by}") bars />
-            {download.map(|(path, query)| view! { <ChartDownloads path query /> })}
-            <table aria-label=title>
-                <thead>
-                    <tr>
-                        <th scope="col">"#"</th>
-                        <th scope="col">{what}</th>
-                        <th scope="col" class="num">"Plays"</th>
-                        <th scope="col" class="num">"Time"</th>
-                        <th scope="col" class="num">"Skips"</th>
-                    </tr>
-                </thead>
-                <tbody>{body}</tbody>
-            </table>
-        </section>
+        <table aria-label=label>
+            <thead>
+                <tr>
+                    <th scope="col">"#"</th>
+                    <th scope="col">{what}</th>
+                    <th scope="col" class="num">"Plays"</th>
+                    <th scope="col" class="num">"Time"</th>
+                    <th scope="col" class="num">"Skips"</th>
+                </tr>
+            </thead>
+            <tbody>{body}</tbody>
+        </table>
     }
 }
 
