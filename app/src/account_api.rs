@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::cleanup::{CleanUpAction, ExclusionKind, ExclusionView};
+use crate::cleanup::{CleanUpAction, CleanUpShown, ExclusionKind, ExclusionView};
 use crate::model::{PeopleView, SettingsView};
 
 #[cfg(feature = "ssr")]
@@ -78,8 +78,8 @@ pub async fn get_exclusions() -> Result<Vec<ExclusionView>, ServerFnError> {
 }
 
 /// Leaves plays out of the caller's figures, or puts them back (see
-/// [`crate::cleanup::CleanUpRequest`] for what each kind needs); returns once the figures
-/// show it, or after a few seconds if counting is behind.
+/// [`crate::cleanup::CleanUpRequest`] for what each kind needs); answers
+/// once the figures show it, or after a few seconds if counting is behind.
 #[server(prefix = "/rpc/account", endpoint = "clean_up", output = crate::codec::JsonText)]
 pub async fn clean_up(
     action: CleanUpAction,
@@ -89,7 +89,7 @@ pub async fn clean_up(
     track_uri: Option<String>,
     from: Option<String>,
     to: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<CleanUpShown, ServerFnError> {
     let request = crate::cleanup::CleanUpRequest {
         action,
         kind,

@@ -6,13 +6,17 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Longest name or URI an exclusion may hold, in characters.
-pub const MAX_NAME_CHARS: usize = 1000;
+/// Longest name or URI an exclusion may hold, in bytes: no listen's can be
+/// longer (a listen's whole message is at most 64 KiB).
+pub const MAX_NAME_BYTES: usize = 64 * 1024;
 /// Most exclusions a person may have at once.
 pub const MAX_EXCLUSIONS: usize = 500;
 
 /// Plays a person leaves out of their figures. Artists and albums are
 /// named exactly as their listens name them; songs by URI.
+///
+/// Checkpoints and the journal store it by the number of its variant:
+/// add variants at the end, never reorder them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Exclusion {
@@ -35,7 +39,7 @@ pub enum Exclusion {
 pub enum BadExclusion {
     #[error("name the artist, album or song to leave out")]
     Unnamed,
-    #[error("a name of over {MAX_NAME_CHARS} characters cannot be one of your listens'")]
+    #[error("a name of over {MAX_NAME_BYTES} bytes cannot be one of your listens'")]
     TooLong,
     #[error("the window ends before it begins: give an end after its start")]
     EmptyWindow,
@@ -48,12 +52,21 @@ pub enum BadExclusion {
 }
 
 impl Exclusion {
-    /// Checks it could name something: names present and of sane length,
-    /// a window that holds time.
+    /// Checks it could name something: names present (an artist's and a
+    /// song's not blank, as a listen's are not; an album's not empty) and
+    /// no longer than a listen's, a window that holds time.
     pub fn check(&self) -> Result<(), BadExclusion> {
         let names: &[&str] = match self {
             Exclusion::Artist { artist } => &[artist],
-            Exclusion::Album { artist, album } => &[artist, album],
+            Exclusion::Album { artist, album } => {
+                if album.is_empty() {
+                    return Err(BadExclusion::Unnamed);
+                }
+                if album.len() > MAX_NAME_BYTES {
+                    return Err(BadExclusion::TooLong);
+                }
+                &[artist]
+            }
             Exclusion::Song { track_uri } => &[track_uri],
             Exclusion::Plays {
                 track_uri,
@@ -70,7 +83,7 @@ impl Exclusion {
             if name.trim().is_empty() {
                 return Err(BadExclusion::Unnamed);
             }
-            if name.chars().count() > MAX_NAME_CHARS {
+            if name.len() > MAX_NAME_BYTES {
                 return Err(BadExclusion::TooLong);
             }
         }
@@ -78,7 +91,8 @@ impl Exclusion {
     }
 }
 
-/// A change to what is left out, in the order the person made it.
+/// A change to what is left out, in the order the person made it (stored
+/// by the number of its variant, as [`Exclusion`] is).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CleanUpChange {
@@ -180,6 +194,16 @@ impl CleanUpRequest {
     }
 }
 
+/// Whether the figures showed a clean-up when it was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CleanUpShown {
+    /// Every figure follows it already.
+    Now,
+    /// It is on its way: counting was behind, and the figures follow later.
+    Later,
+}
+
 /// One exclusion in force, and what it sets aside now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExclusionView {
@@ -208,14 +232,16 @@ mod tests {
         assert_eq!(artist("Queen").check(), Ok(()));
         assert_eq!(artist("  ").check(), Err(BadExclusion::Unnamed));
         assert_eq!(
-            artist(&"x".repeat(MAX_NAME_CHARS + 1)).check(),
+            artist(&"x".repeat(MAX_NAME_BYTES + 1)).check(),
             Err(BadExclusion::TooLong)
         );
-        let album = Exclusion::Album {
+        let album = |name: &str| Exclusion::Album {
             artist: "Queen".into(),
-            album: String::new(),
+            album: name.into(),
         };
-        assert_eq!(album.check(), Err(BadExclusion::Unnamed));
+        assert_eq!(album("").check(), Err(BadExclusion::Unnamed));
+        // A blank album name is a name a listen can give.
+        assert_eq!(album(" ").check(), Ok(()));
         let window = |from: &str, to: &str| Exclusion::Plays {
             track_uri: "spotify:track:a".into(),
             from: at(from),

@@ -95,7 +95,10 @@ pub trait AccountSettings: Send + Sync {
     /// What they left out of their figures, and what it sets aside.
     async fn exclusions(&self) -> Result<Vec<crate::cleanup::ExclusionView>, AccountError>;
     /// Leaves something out of their figures, or puts it back.
-    async fn clean_up(&self, request: crate::cleanup::CleanUpRequest) -> Result<(), AccountError>;
+    async fn clean_up(
+        &self,
+        request: crate::cleanup::CleanUpRequest,
+    ) -> Result<crate::cleanup::CleanUpShown, AccountError>;
     /// Deletes every listen counted so far, once `confirm` is the person's name.
     async fn delete_data(&self, confirm: &str) -> Result<(), AccountError>;
     /// Their running import and import history.

@@ -26,6 +26,32 @@ async function tabTo(page: Page, name: string) {
   throw new Error(`${name} was not reached with the keyboard`);
 }
 
+/** Each chart's smallest text as shown: its font size scaled as its SVG is
+ * (drawn in user units, shown at the width of the box it is drawn in). */
+async function chartTexts(page: Page): Promise<{ chart: string; px: number }[]> {
+  return page.locator(".chart svg").evaluateAll((svgs) =>
+    svgs.flatMap((svg) => {
+      const element = svg as SVGSVGElement;
+      const drawn = element.viewBox.baseVal?.width || element.width.baseVal.value;
+      const shown = element.getBoundingClientRect().width;
+      const chart = element.parentElement?.getAttribute("aria-label") ?? "a chart";
+      return Array.from(element.querySelectorAll("text")).map((text) => ({
+        chart,
+        px: (parseFloat(text.getAttribute("font-size") ?? "") || parseFloat(getComputedStyle(text).fontSize)) * (shown / drawn),
+      }));
+    }),
+  );
+}
+
+/** No text in the page's charts is smaller than 11 CSS px; answers how many charts were measured. */
+async function expectReadableCharts(page: Page, where: string): Promise<number> {
+  const texts = await chartTexts(page);
+  for (const { chart, px } of texts) {
+    expect(px, `${chart} on ${where}`).toBeGreaterThanOrEqual(11);
+  }
+  return new Set(texts.map((text) => text.chart)).size;
+}
+
 const pages = [
   { name: "Overview", path: "/", heading: "Totals" },
   { name: "Review", path: "/review", heading: null },
@@ -88,10 +114,23 @@ test("every page is one keyboard step from every other, and the Artists and Song
       }
       await expect(nav.getByRole("link", { name })).toHaveAttribute("aria-current", "page");
       await page.screenshot({ path: `artifacts/page-${name.toLowerCase()}-${width}.png`, fullPage: true });
+      if (name === "Overview") {
+        // The range, the clock, listening over time, the calendar and the skip rate are drawn once the page has them.
+        await expect(page.getByRole("img", { name: /Listening hours by weekday and hour of the day/ })).toBeVisible();
+        await expect(page.getByRole("img", { name: "Share of plays skipped over time" })).toBeVisible();
+        expect(await expectReadableCharts(page, `${name} at ${width} px`)).toBeGreaterThanOrEqual(5);
+      } else {
+        await expectReadableCharts(page, `${name} at ${width} px`);
+      }
       if (width === 390) {
         const wide = await page.evaluate(() => document.documentElement.scrollWidth);
         expect(wide, `${name} at 390 px`).toBeLessThanOrEqual(390);
       }
     }
+    // An artist's page, with its chart of months.
+    await page.goto(`/artists/${encodeURIComponent(artists[0].artist_name)}?preset=all-time`);
+    await expect(page.getByRole("img", { name: "Listening hours per month" })).toBeVisible();
+    expect(await expectReadableCharts(page, `an artist at ${width} px`)).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: `artifacts/page-artist-${width}.png`, fullPage: true });
   }
 });

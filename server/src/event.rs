@@ -164,19 +164,21 @@ impl TryFrom<WireMessage> for TopicMessage {
         if import.is_some() && !matches!(kind, MessageKind::Listen) {
             return Err("a control event with an `import`, a field of listens");
         }
-        if change.is_some() != matches!(kind, MessageKind::CleanUp) {
-            return Err("`change` is the field of a clean-up, and a clean-up's only");
-        }
-        if let (MessageKind::CleanUp, Some(change)) = (&kind, change) {
-            return match (listen, scope, requested_at) {
-                (None, None, Some(requested_at)) => Ok(TopicMessage::CleanUp(CleanUp {
-                    person,
-                    change,
-                    requested_at,
-                })),
-                (None, None, None) => Err("a clean-up without its `requested_at`"),
-                _ => Err("a clean-up with a `listen` or `scope`"),
-            };
+        match (&kind, change) {
+            (MessageKind::CleanUp, Some(change)) => {
+                return match (listen, scope, requested_at) {
+                    (None, None, Some(requested_at)) => Ok(TopicMessage::CleanUp(CleanUp {
+                        person,
+                        change,
+                        requested_at,
+                    })),
+                    (None, None, None) => Err("a clean-up without its `requested_at`"),
+                    _ => Err("a clean-up with a `listen` or `scope`"),
+                };
+            }
+            (MessageKind::CleanUp, None) => return Err("a clean-up without its `change`"),
+            (_, Some(_)) => return Err("a `change`, the field of clean-ups, in another kind"),
+            (_, None) => {}
         }
         match (kind, listen, scope, requested_at) {
             (MessageKind::Listen, Some(listen), None, None) => Ok(TopicMessage::Listen {
@@ -601,7 +603,7 @@ mod tests {
         assert_eq!(TopicMessage::from_json(Some(&bytes)).unwrap(), clean_up);
         assert_eq!(clean_up.key(), "p1");
         let mut value = serde_json::to_value(&clean_up).unwrap();
-        value["change"]["exclude"]["album"]["album"] = serde_json::json!(" ");
+        value["change"]["exclude"]["album"]["album"] = serde_json::json!("");
         let bytes = serde_json::to_vec(&value).unwrap();
         assert_eq!(
             TopicMessage::from_json(Some(&bytes)).unwrap_err().kind(),

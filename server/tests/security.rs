@@ -500,6 +500,21 @@ fn a_share_link_shows_the_dashboard_read_only_until_sharing_stops() {
         404
     );
     assert_eq!(call(&guest, &server.url, "admin/people", &[]).status(), 404);
+    // Nor what the owner left out of their figures, nor leaving anything out.
+    assert_eq!(
+        call(&guest, &server.url, "account/exclusions", &[]).status(),
+        404
+    );
+    let leave_out = [
+        ("action", "exclude"),
+        ("kind", "artist"),
+        ("artist", "Anyone"),
+    ];
+    assert_eq!(
+        call(&guest, &server.url, "account/clean_up", &leave_out).status(),
+        404
+    );
+    assert_eq!(read("/artists"), 200, "the Artists page only reads");
 
     assert_eq!(
         call(&owner, &server.url, "account/stop_sharing", &[]).status(),

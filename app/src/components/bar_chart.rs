@@ -20,8 +20,11 @@ pub struct Bar {
 }
 
 const WIDTH: u32 = 640;
-const ROW_HEIGHT: u32 = 46;
-const LABEL_CHARS: usize = 56;
+const ROW_HEIGHT: u32 = 50;
+/// Text size (plotters writes it as `font-size` of 1/1.24 of it): shown at
+/// 320 px wide (a phone's panel), the text is still 11 px.
+const FONT_PX: f64 = 27.5;
+const LABEL_CHARS: usize = 50;
 /// Spotify green; the stylesheet may recolour bars and text for the theme.
 const BAR_COLOUR: RGBColor = RGBColor(29, 185, 84);
 const TEXT_COLOUR: RGBColor = RGBColor(40, 40, 40);
@@ -33,8 +36,8 @@ pub fn render_bar_chart(bars: &[Bar]) -> Result<String, String> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         let longest = bars.iter().map(|bar| bar.value).fold(0.0, f64::max);
-        let label_font = ("sans-serif", 19.0).into_font().color(&TEXT_COLOUR);
-        let value_font = ("sans-serif", 19.0)
+        let label_font = ("sans-serif", FONT_PX).into_font().color(&TEXT_COLOUR);
+        let value_font = ("sans-serif", FONT_PX)
             .into_font()
             .color(&TEXT_COLOUR)
             .pos(Pos::new(HPos::Right, VPos::Top));
@@ -50,7 +53,7 @@ pub fn render_bar_chart(bars: &[Bar]) -> Result<String, String> {
                 value_font.clone(),
             ))
             .map_err(|e| e.to_string())?;
-            let bar_top = top + 22;
+            let bar_top = top + 30;
             let bar_bottom = bar_top + 12;
             root.draw(&Rectangle::new(
                 [(0, bar_top), (WIDTH as i32, bar_bottom)],
@@ -73,6 +76,46 @@ pub fn render_bar_chart(bars: &[Bar]) -> Result<String, String> {
     Ok(svg)
 }
 
+/// The smallest text a chart shows, in CSS pixels.
+pub const MIN_TEXT_PX: f64 = 11.0;
+
+/// How wide an SVG drawn here must be shown for its smallest text to be
+/// [`MIN_TEXT_PX`] high: it is drawn `width` user units wide and scaled to
+/// its box, so its text scales with it. `None` without text.
+pub fn readable_width(svg: &str) -> Option<u32> {
+    let number_after = |text: &str, key: &str| -> Option<f64> {
+        let start = text.find(key)? + key.len();
+        let end = start + text[start..].find('"')?;
+        text[start..end].parse().ok()
+    };
+    let width = number_after(svg, " width=\"")?;
+    let smallest = svg
+        .match_indices(" font-size=\"")
+        .filter_map(|(at, _)| number_after(&svg[at..], " font-size=\""))
+        .fold(f64::INFINITY, f64::min);
+    (smallest.is_finite() && smallest > 0.0).then(|| (width * MIN_TEXT_PX / smallest).ceil() as u32)
+}
+
+/// A chart drawn here, named for assistive technology. It is never shown
+/// narrower than keeps its text readable ([`readable_width`]): in a
+/// narrower box (a phone) it scrolls sideways within it.
+#[component]
+pub fn ChartSvg(
+    label: String,
+    svg: String,
+    /// Classes besides `chart`.
+    #[prop(optional)]
+    class: &'static str,
+) -> impl IntoView {
+    let style = readable_width(&svg).map(|width| format!("--chart-min-width: {width}px"));
+    let class = if class.is_empty() {
+        "chart".to_string()
+    } else {
+        format!("chart {class}")
+    };
+    view! { <div class=class role="img" aria-label=label style=style inner_html=svg></div> }
+}
+
 /// A chart with its accessible name; the table beside it carries the same figures as text.
 #[component]
 pub fn BarChart(
@@ -82,7 +125,7 @@ pub fn BarChart(
 ) -> impl IntoView {
     let svg = render_bar_chart(&bars)
         .unwrap_or_else(|error| format!("<p class=\"chart-error\">Chart unavailable: {error}</p>"));
-    view! { <div class="chart" role="img" aria-label=title inner_html=svg></div> }
+    view! { <ChartSvg label=title svg /> }
 }
 
 #[cfg(test)]
@@ -101,7 +144,7 @@ mod tests {
     fn draws_one_labelled_row_per_bar() {
         let svg = render_bar_chart(&[bar("1. First", 10.0), bar("2. Second", 5.0)]).unwrap();
         assert!(svg.starts_with("<svg"));
-        assert!(svg.contains("viewBox=\"0 0 640 92\""));
+        assert!(svg.contains("viewBox=\"0 0 640 100\""));
         assert!(svg.contains("\n1. First\n"));
         assert!(svg.contains("\n2. Second\n"));
         assert!(svg.contains("\n10 plays\n"));
@@ -128,6 +171,22 @@ mod tests {
         let svg = render_bar_chart(&[bar(&long, 1.0)]).unwrap();
         assert!(!svg.contains(&long));
         assert!(svg.contains('…'));
+    }
+
+    #[test]
+    fn a_chart_is_never_shown_so_narrow_that_its_text_is_under_11_pixels() {
+        let svg = render_bar_chart(&[bar("a", 1.0)]).unwrap();
+        let width = readable_width(&svg).unwrap();
+        // plotters writes the size as 1/1.24 of it.
+        assert_eq!(
+            width,
+            (640.0 * MIN_TEXT_PX / (FONT_PX / 1.24)).ceil() as u32
+        );
+        // It fits a phone's panel (390 px less the page's and panel's margins).
+        assert!(width <= 320, "{width}");
+        assert_eq!(readable_width("<svg width=\"100\"></svg>"), None);
+        let two = r#"<svg width="200" height="9"><text font-size="20">a</text><text font-size="10">b</text></svg>"#;
+        assert_eq!(readable_width(two), Some(220));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 use chrono::{Datelike, NaiveDate};
 use leptos::prelude::*;
 
+use super::bar_chart::ChartSvg;
+
 use super::time_charts::{render_calendar, MONTHS};
 use crate::format;
 use crate::range::RangeQuery;
@@ -70,7 +72,7 @@ fn CalendarBody(calendar: Calendar, range: String) -> impl IntoView {
             {link(next, "next", |year| format!("{year} →"))}
         </nav>
         <p class="range-caption" aria-live="polite">{caption}</p>
-        <div class="chart calendar-chart" role="img" aria-label=format!("Listening hours per day of {year}, darker for more") inner_html=svg></div>
+        <ChartSvg class="calendar-chart" label=format!("Listening hours per day of {year}, darker for more") svg />
         <ul class="streaks" aria-label="Streaks of days in a row with listens">
             <li><strong>"Longest streak in "{year}": "</strong>{describe(calendar.longest_in_year, "none")}</li>
             <li><strong>"Longest streak ever: "</strong>{describe(calendar.longest, "none")}</li>

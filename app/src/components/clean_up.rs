@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::interactive;
 use crate::account_api::{get_exclusions, CleanUp};
 use crate::api::get_viewer;
-use crate::cleanup::{Exclusion, ExclusionView};
+use crate::cleanup::{CleanUpShown, Exclusion, ExclusionView};
 use crate::format;
 
 /// What a button leaves out: the hidden fields of its form.
@@ -43,10 +43,16 @@ fn owner() -> impl Fn() -> bool + Copy {
 pub fn CleanUpOutcome(action: ServerAction<CleanUp>) -> impl IntoView {
     move || {
         action.value().get().map(|result| match result {
-            Ok(()) => view! {
-                <p class="notice" role="status">"Left out of your figures. "<a href="/settings#clean-up-heading">"Put it back in Settings"</a>"."</p>
+            Ok(shown) => {
+                let said = match shown {
+                    CleanUpShown::Now => "Left out of your figures. ",
+                    CleanUpShown::Later => "Sent: your figures leave these plays out once counting catches up (reload in a moment). ",
+                };
+                view! {
+                    <p class="notice" role="status">{said}<a href="/settings#clean-up-heading">"Put it back in Settings"</a>"."</p>
+                }
+                .into_any()
             }
-            .into_any(),
             Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
         })
     }
@@ -125,12 +131,12 @@ pub fn ExcludeControls(target: Target, action: ServerAction<CleanUp>) -> impl In
 }
 
 /// What a person reads for an exclusion's kind.
-fn kind_of(exclusion: &Exclusion) -> String {
+fn kind_of(exclusion: &Exclusion) -> &'static str {
     match exclusion {
-        Exclusion::Artist { .. } => "Artist".into(),
-        Exclusion::Album { .. } => "Album".into(),
-        Exclusion::Song { .. } => "Song".into(),
-        Exclusion::Plays { .. } => "Plays".into(),
+        Exclusion::Artist { .. } => "Artist",
+        Exclusion::Album { .. } => "Album",
+        Exclusion::Song { .. } => "Song",
+        Exclusion::Plays { .. } => "Plays",
     }
 }
 
@@ -203,11 +209,15 @@ pub fn CleanUpPanel() -> impl IntoView {
             <ActionForm action=clean_up attr:class="account-form">
                 <input type="hidden" name="action" value="exclude" />
                 <input type="hidden" name="kind" value="artist" />
-                <label>"Artist, named as in your listens" <input name="artist" required maxlength="1000" autocomplete="off" /></label>
+                <label>"Artist, named as in your listens" <input name="artist" required autocomplete="off" /></label>
                 <button type="submit" disabled=move || !ready.get()>"Leave this artist out"</button>
             </ActionForm>
-            {move || clean_up.value().get().and_then(Result::err).map(|error| view! {
-                <p class="notice stale" role="alert">{error.to_string()}</p>
+            {move || clean_up.value().get().map(|result| match result {
+                Ok(CleanUpShown::Now) => ().into_any(),
+                Ok(CleanUpShown::Later) => view! {
+                    <p class="notice" role="status">"Sent: your figures follow once counting catches up (reload in a moment)."</p>
+                }.into_any(),
+                Err(error) => view! { <p class="notice stale" role="alert">{error.to_string()}</p> }.into_any(),
             })}
             <Suspense fallback=|| ()>
                 {move || exclusions.get().map(|result| match result {

@@ -70,8 +70,17 @@ fn chips(listed: Listed, query: RangeQuery) -> impl IntoView {
 }
 
 fn body(listed: Listed, view: RangeView) -> impl IntoView {
+    let (rows, what) = match listed {
+        Listed::Artists => (artists_ranked(view.top_artists), "Artist"),
+        Listed::Songs => (songs_ranked(view.top_songs), "Song"),
+    };
+    let how_many = if rows.len() >= LIST_ROWS as usize {
+        format!("the first {LIST_ROWS}")
+    } else {
+        format!("all {}", rows.len())
+    };
     let caption = format!(
-        "{} ({}), by {}: the first {LIST_ROWS}",
+        "{} ({}), by {}: {how_many}",
         describe_range(view.range),
         view.time_zone,
         match view.query.metric {
@@ -79,10 +88,6 @@ fn body(listed: Listed, view: RangeView) -> impl IntoView {
             Metric::Time => "listening time",
         }
     );
-    let (rows, what) = match listed {
-        Listed::Artists => (artists_ranked(view.top_artists), "Artist"),
-        Listed::Songs => (songs_ranked(view.top_songs), "Song"),
-    };
     let empty = rows.is_empty();
     view! {
         <p class="range-caption">{caption}</p>

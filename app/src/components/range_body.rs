@@ -10,6 +10,8 @@
 
 use leptos::prelude::*;
 
+use super::bar_chart::ChartSvg;
+
 use super::range_view::{describe_range, OverTimePanel};
 use super::ranking::{
     albums_ranked, artists_ranked, song_path, songs_ranked, ChartDownloads, RankingPanel,
@@ -98,7 +100,7 @@ fn ClockPanel(cells: Vec<ClockCell>, qs: String, time_zone: String) -> impl Into
     view! {
         <section class="panel" aria-labelledby="clock-title">
             <h2 id="clock-title">"Listening clock"</h2>
-            <div class="chart" role="img" aria-label=format!("Listening hours by weekday and hour of the day, {time_zone}") inner_html=svg></div>
+            <ChartSvg label=format!("Listening hours by weekday and hour of the day, {time_zone}") svg />
             <ChartDownloads path="/charts/listening-clock".to_string() query=qs />
             <details>
                 <summary>{format!("Hours by weekday and hour ({time_zone}) as a table")}</summary>

@@ -7,6 +7,8 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use leptos::prelude::*;
+
+use super::bar_chart::ChartSvg;
 use leptos_router::hooks::use_query_map;
 
 use serde::{Deserialize, Serialize};
@@ -224,7 +226,7 @@ pub fn OverTimePanel(
     view! {
         <section class="panel" aria-labelledby=labelled_by>
             <h2 id=heading_id>{heading}</h2>
-            <div class="chart" role="img" aria-label=chart_label inner_html=svg></div>
+            <ChartSvg label=chart_label.to_string() svg />
             {download_query.map(|query| view! { <ChartDownloads path="/charts/over-time".to_string() query /> })}
             <details>
                 <summary>"The figures as a table"</summary>

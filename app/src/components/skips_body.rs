@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 
+use super::bar_chart::ChartSvg;
+
 use super::range_view::describe_range;
 use super::ranking::{artist_path, song_path};
 use super::time_charts::render_skip_rate;
@@ -80,7 +82,7 @@ fn SkipsBody(story: SkipStory, range: String) -> impl IntoView {
         <div class="panels">
             <section class="panel" aria-labelledby="skip-rate-title">
                 <h3 id="skip-rate-title">"Share of plays skipped"</h3>
-                <div class="chart" role="img" aria-label="Share of plays skipped over time" inner_html=svg></div>
+                <ChartSvg label="Share of plays skipped over time".to_string() svg />
                 <details>
                     <summary>"The figures as a table"</summary>
                     <div class="scroll">

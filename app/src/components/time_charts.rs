@@ -20,6 +20,10 @@ pub const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// Text size of the labels (plotters writes it as `font-size` of 1/1.24 of
+/// it): shown at 6/7 of their drawn width or more, charts stay 11 px.
+const TEXT_PX: f64 = 16.0;
+
 fn font(size: f64, h: HPos, v: VPos) -> TextStyle<'static> {
     ("sans-serif", size)
         .into_font()
@@ -49,7 +53,7 @@ pub fn render_clock(cells: &[ClockCell], zone: &str) -> Result<String, String> {
             root.draw(&Text::new(
                 format!("{hour:02}"),
                 (LEFT + hour * CELL_W + CELL_W / 2, TOP - 6),
-                font(14.0, HPos::Center, VPos::Bottom),
+                font(TEXT_PX, HPos::Center, VPos::Bottom),
             ))
             .map_err(|e| e.to_string())?;
         }
@@ -57,7 +61,7 @@ pub fn render_clock(cells: &[ClockCell], zone: &str) -> Result<String, String> {
             root.draw(&Text::new(
                 name.to_string(),
                 (LEFT - 8, TOP + row as i32 * CELL_H + CELL_H / 2),
-                font(14.0, HPos::Right, VPos::Center),
+                font(TEXT_PX, HPos::Right, VPos::Center),
             ))
             .map_err(|e| e.to_string())?;
         }
@@ -79,7 +83,7 @@ pub fn render_clock(cells: &[ClockCell], zone: &str) -> Result<String, String> {
         root.draw(&Text::new(
             format!("hour of the day ({zone}) · darker = more listening hours"),
             (LEFT, TOP + 7 * CELL_H + 10),
-            font(14.0, HPos::Left, VPos::Top),
+            font(TEXT_PX, HPos::Left, VPos::Top),
         ))
         .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
@@ -126,7 +130,7 @@ pub fn render_calendar(year: i32, days: &[TimePoint], zone: &str) -> Result<Stri
             root.draw(&Text::new(
                 name.to_string(),
                 (x, TOP - 6),
-                font(14.0, HPos::Left, VPos::Bottom),
+                font(TEXT_PX, HPos::Left, VPos::Bottom),
             ))
             .map_err(|e| e.to_string())?;
         }
@@ -134,7 +138,7 @@ pub fn render_calendar(year: i32, days: &[TimePoint], zone: &str) -> Result<Stri
             root.draw(&Text::new(
                 WEEKDAYS[row].to_string(),
                 (LEFT - 6, TOP + row as i32 * CELL + CELL / 2),
-                font(14.0, HPos::Right, VPos::Center),
+                font(TEXT_PX, HPos::Right, VPos::Center),
             ))
             .map_err(|e| e.to_string())?;
         }
@@ -153,7 +157,7 @@ pub fn render_calendar(year: i32, days: &[TimePoint], zone: &str) -> Result<Stri
         root.draw(&Text::new(
             format!("a column per week · darker = more listening hours (days in {zone})"),
             (LEFT, TOP + 7 * CELL + 10),
-            font(14.0, HPos::Left, VPos::Top),
+            font(TEXT_PX, HPos::Left, VPos::Top),
         ))
         .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
@@ -241,14 +245,14 @@ fn render_line(
             root.draw(&Text::new(
                 label,
                 (LEFT - 6, y),
-                font(14.0, HPos::Right, VPos::Center),
+                font(TEXT_PX, HPos::Right, VPos::Center),
             ))
             .map_err(|e| e.to_string())?;
         }
         root.draw(&Text::new(
             unit,
             (4, TOP),
-            font(14.0, HPos::Left, VPos::Top),
+            font(TEXT_PX, HPos::Left, VPos::Top),
         ))
         .map_err(|e| e.to_string())?;
         if !points.is_empty() {
@@ -269,20 +273,20 @@ fn render_line(
             root.draw(&Text::new(
                 first,
                 (LEFT, HEIGHT - BOTTOM + 8),
-                font(14.0, HPos::Left, VPos::Top),
+                font(TEXT_PX, HPos::Left, VPos::Top),
             ))
             .map_err(|e| e.to_string())?;
             root.draw(&Text::new(
                 last,
                 (WIDTH - RIGHT, HEIGHT - BOTTOM + 8),
-                font(14.0, HPos::Right, VPos::Top),
+                font(TEXT_PX, HPos::Right, VPos::Top),
             ))
             .map_err(|e| e.to_string())?;
         }
         root.draw(&Text::new(
             caption,
             (LEFT + plot_w / 2, HEIGHT - 4),
-            font(14.0, HPos::Center, VPos::Bottom),
+            font(TEXT_PX, HPos::Center, VPos::Bottom),
         ))
         .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;

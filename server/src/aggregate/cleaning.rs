@@ -13,6 +13,9 @@ use super::catalog::{Catalog, NO_ALBUM};
 use super::months::Millis;
 use super::HeldListen;
 
+/// Most exclusions remembered per person, in force or put back.
+pub const MOST_REMEMBERED: usize = 2 * app::cleanup::MAX_EXCLUSIONS;
+
 /// An exclusion's latest change: whether it is in force, and when the
 /// person changed it (what orders changes counted in different partitions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,16 +49,37 @@ impl Exclusions {
             .map(|(exclusion, _)| exclusion)
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn any_in_force(&self) -> bool {
         self.in_force().next().is_some()
     }
 
     /// Takes a change in, in the order it was counted; whether what is in
-    /// force changed.
+    /// force changed. Exclusions put back are remembered (up to
+    /// [`MOST_REMEMBERED`], the oldest forgotten first).
     pub fn change(&mut self, change: &CleanUpChange, at: DateTime<Utc>) -> bool {
         let in_force = matches!(change, CleanUpChange::Exclude(_));
         let exclusion = change.exclusion();
         let before = self.0.get(exclusion).is_some_and(|s| s.in_force);
+        if !self.0.contains_key(exclusion) && self.0.len() >= MOST_REMEMBERED {
+            let oldest_put_back = self
+                .0
+                .iter()
+                .filter(|(_, standing)| !standing.in_force)
+                .min_by_key(|(_, standing)| standing.changed_at)
+                .map(|(exclusion, _)| exclusion.clone());
+            match oldest_put_back {
+                Some(oldest) => {
+                    self.0.remove(&oldest);
+                }
+                // Only exclusions in force, as many as can be: the server
+                // refuses more before they are sent.
+                None => return false,
+            }
+        }
         // Remembered even when it changes nothing here: the exclusion it
         // puts back may be in force in another partition of the person's.
         self.0.insert(
@@ -71,9 +95,11 @@ impl Exclusions {
     /// Takes in the exclusions of the same person counted elsewhere: for
     /// each, the standing changed last.
     pub fn merge(&mut self, other: &Exclusions) {
+        // The later change wins; of two at the same instant, putting back.
+        let order = |standing: &Standing| (standing.changed_at, !standing.in_force);
         for (exclusion, theirs) in &other.0 {
             match self.0.get(exclusion) {
-                Some(ours) if ours.changed_at >= theirs.changed_at => {}
+                Some(ours) if order(ours) >= order(theirs) => {}
                 _ => {
                     self.0.insert(exclusion.clone(), *theirs);
                 }
@@ -111,12 +137,24 @@ impl Exclusions {
                             .windows
                             .entry(song)
                             .or_default()
-                            .push((from.timestamp_millis(), to.timestamp_millis()));
+                            .push((first_millisecond(from), first_millisecond(to)));
                     }
                 }
             }
         }
         Some(matcher)
+    }
+}
+
+/// The first whole millisecond at or after `at`: listens are kept to the
+/// millisecond, so one at `t` is in `[from, to)` exactly when it is in
+/// `[first_millisecond(from), first_millisecond(to))`.
+fn first_millisecond(at: &DateTime<Utc>) -> Millis {
+    let floor = at.timestamp_millis();
+    if at.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
+        floor
+    } else {
+        floor + 1
     }
 }
 
@@ -415,6 +453,55 @@ mod tests {
     }
 
     #[test]
+    fn a_window_s_ends_between_milliseconds_cut_where_they_fall() {
+        let mut catalog = Catalog::default();
+        let listen = test_listen("a", "A", "2024-01-01T00:00:00.005Z", 1000, false);
+        let naming = catalog.note(&listen).naming;
+        let at_5ms = listen.ts.timestamp_millis();
+        let window = |from: &str, to: &str| {
+            let exclusion = Exclusion::Plays {
+                track_uri: listen.track_uri.clone(),
+                from: at(from),
+                to: at(to),
+            };
+            let mut exclusions = Exclusions::default();
+            exclusions.change(&CleanUpChange::Exclude(exclusion), at(from));
+            exclusions
+                .matcher(&catalog)
+                .unwrap()
+                .leaves_out(&catalog, at_5ms, naming)
+        };
+        assert!(window(
+            "2024-01-01T00:00:00.004Z",
+            "2024-01-01T00:00:00.0051Z"
+        ));
+        assert!(!window(
+            "2024-01-01T00:00:00.004Z",
+            "2024-01-01T00:00:00.005Z"
+        ));
+        assert!(!window("2024-01-01T00:00:00.0051Z", "2024-01-01T00:00:01Z"));
+        assert!(window("2024-01-01T00:00:00.0049Z", "2024-01-01T00:00:01Z"));
+    }
+
+    #[test]
+    fn the_exclusions_remembered_are_bounded_forgetting_the_oldest_put_back() {
+        let mut exclusions = Exclusions::default();
+        let t0 = at("2024-01-01T00:00:00Z");
+        for n in 0..MOST_REMEMBERED + 10 {
+            let when = t0 + chrono::Duration::seconds(n as i64);
+            exclusions.change(&CleanUpChange::Exclude(artist(&n.to_string())), when);
+            exclusions.change(&CleanUpChange::Include(artist(&n.to_string())), when);
+        }
+        assert_eq!(exclusions.entries().len(), MOST_REMEMBERED);
+        assert!(exclusions
+            .entries()
+            .all(|(exclusion, _)| exclusion != &artist("0")));
+        assert!(exclusions
+            .entries()
+            .any(|(exclusion, _)| exclusion == &artist(&(MOST_REMEMBERED + 9).to_string())));
+    }
+
+    #[test]
     fn merging_keeps_each_exclusion_s_latest_standing() {
         let (early, late) = (at("2024-01-01T00:00:00Z"), at("2024-02-01T00:00:00Z"));
         let mut here = Exclusions::default();
@@ -425,8 +512,14 @@ mod tests {
         there.change(&CleanUpChange::Include(artist("A")), late);
         there.change(&CleanUpChange::Exclude(artist("B")), early);
         there.change(&CleanUpChange::Include(artist("B")), early);
+        // At the same instant, putting back wins, whichever is merged into which.
+        here.change(&CleanUpChange::Exclude(artist("C")), late);
+        there.change(&CleanUpChange::Include(artist("C")), late);
+        let mut other_way = there.clone();
+        other_way.merge(&here);
         here.merge(&there);
         let in_force: Vec<&Exclusion> = here.in_force().collect();
         assert_eq!(in_force, vec![&artist("B")]);
+        assert_eq!(other_way, here);
     }
 }

@@ -412,14 +412,20 @@ impl Aggregates {
     ) -> Option<()> {
         let (namings, contexts) = (self.catalog.namings().len(), self.catalog.contexts().len());
         let fits = set_aside.iter().all(|listen| {
-            (listen.naming as usize) < namings && (listen.context as usize) < contexts
+            let key = MonthKey::of(listen.at);
+            (listen.naming as usize) < namings
+                && (listen.context as usize) < contexts
+                && (key.start()..key.next().start()).contains(&listen.at)
         });
         if !fits {
             return None;
         }
-        if exclusions.entries().len() > 0 || !set_aside.is_empty() {
-            self.exclusions = exclusions;
-            self.set_aside = set_aside;
+        let sort_again = exclusions.any_in_force() || !set_aside.is_empty();
+        self.exclusions = exclusions;
+        self.set_aside = set_aside;
+        if sort_again {
+            // As stored, the listens were counted or set aside as these
+            // exclusions say; sorted again, they are whatever was stored.
             self.recount();
         }
         Some(())
@@ -455,7 +461,7 @@ impl Aggregates {
                 context: contexts[listen.context as usize],
                 ..listen
             });
-        if other.exclusions.entries().len() == 0 {
+        if other.exclusions.is_empty() {
             self.count_kept(theirs);
         } else {
             self.set_aside.extend(theirs);

@@ -3,19 +3,22 @@
 //! function can only ever change its caller's own account (or, for an
 //! administrator, accounts' names and states, never their listens).
 
-use app::cleanup::{CleanUpChange, CleanUpRequest, Exclusion, ExclusionView, MAX_EXCLUSIONS};
+use app::cleanup::{
+    CleanUpChange, CleanUpRequest, CleanUpShown, Exclusion, ExclusionView, MAX_EXCLUSIONS,
+};
 use app::imports::Imports;
 use app::model::{InviteRow, PeopleView, PersonRow, SettingsView, TokenRow};
 use app::source::{AccountError, AccountSettings, PeopleAdmin};
 use async_trait::async_trait;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::auth::{Auth, Viewer};
 use super::live::LiveAnalytics;
 use super::origin::SiteOrigin;
 use crate::accounts::password::{self, PasswordDigest};
-use crate::accounts::{AccountState, PersonName, Role};
+use crate::accounts::throttle::{Allowance, RetryAfter, Throttle};
+use crate::accounts::{AccountState, PersonId, PersonName, Role};
 use crate::admin::{self, RemovalError};
 use crate::config::KafkaSettings;
 use crate::page_import::{Stopped, WebImports};
@@ -47,6 +50,44 @@ pub struct PersonSettings {
     pub kafka: Arc<KafkaSettings>,
     pub imports: WebImports,
     pub live: Arc<LiveAnalytics>,
+    pub clean_ups: CleanUps,
+}
+
+/// Clean-ups each person made lately, shared by every request: each counts
+/// all of a person's listens again where they are held, so a person may
+/// make [`CLEAN_UPS_PER_MINUTE`] a minute.
+#[derive(Clone)]
+pub struct CleanUps(Arc<Mutex<Throttle>>);
+
+/// How many clean-ups a person may make in a minute.
+pub const CLEAN_UPS_PER_MINUTE: usize = 30;
+
+impl Default for CleanUps {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(Throttle::new(Allowance {
+            failures: CLEAN_UPS_PER_MINUTE,
+            window: std::time::Duration::from_secs(60),
+        }))))
+    }
+}
+
+impl CleanUps {
+    /// Counts one more for `person`, unless they made their allowance.
+    fn admit(&self, person: &PersonId) -> Result<(), AccountError> {
+        let mut throttle = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = std::time::Instant::now();
+        throttle.check(person.as_str(), now).map_err(|RetryAfter(wait)| {
+            AccountError(format!(
+                "that is {CLEAN_UPS_PER_MINUTE} changes in a minute, the most there may be: try again in {} s",
+                wait.as_secs().max(1)
+            ))
+        })?;
+        throttle.record_failure(person.as_str(), now);
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -69,11 +110,12 @@ impl AccountSettings for PersonSettings {
         }
     }
 
-    async fn clean_up(&self, request: CleanUpRequest) -> Result<(), AccountError> {
+    async fn clean_up(&self, request: CleanUpRequest) -> Result<CleanUpShown, AccountError> {
         let zone = self.viewer.zone;
         let change = request
             .change(|local| zone.instant_of(local))
             .map_err(|bad| AccountError(bad.to_string()))?;
+        self.clean_ups.admit(&self.viewer.person)?;
         let now = self.exclusions().await?;
         let known = now.iter().any(|view| &view.exclusion == change.exclusion());
         match &change {
@@ -93,7 +135,8 @@ impl AccountSettings for PersonSettings {
             change.exclusion().clone(),
             matches!(change, CleanUpChange::Exclude(_)),
         );
-        control::clean_up(&self.kafka, &self.viewer.person, change)
+        let partitions = self.live.partitions_of(&self.viewer.person);
+        control::clean_up(&self.kafka, &self.viewer.person, change, &partitions)
             .await
             .map_err(|unreachable| {
                 tracing::warn!("a clean-up could not be sent: {unreachable}");
@@ -106,13 +149,13 @@ impl AccountSettings for PersonSettings {
         let (exclusion, in_force) = wanted;
         let deadline = tokio::time::Instant::now() + CLEAN_UP_SHOWN_WITHIN;
         while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
             let now = self.exclusions().await?;
             if now.iter().any(|view| view.exclusion == exclusion) == in_force {
-                break;
+                return Ok(CleanUpShown::Now);
             }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        Ok(())
+        Ok(CleanUpShown::Later)
     }
 
     async fn imports(&self) -> Result<Imports, AccountError> {

@@ -156,16 +156,21 @@ impl LiveAnalytics {
         question: &Asked,
         freshness: Freshness,
     ) -> Result<Answered, SourceError> {
-        let partitions = self
-            .latest
-            .borrow()
-            .as_ref()
-            .and_then(|everyone| everyone.partitions.get(person).cloned())
-            .unwrap_or_default();
+        let partitions = self.partitions_of(person);
         self.asker
             .ask(person, &partitions, question, freshness)
             .await
             .map_err(|error| SourceError(error.to_string()))
+    }
+
+    /// The partitions a person's figures are in (more than one once
+    /// partitions were added to the topic); none before any.
+    pub fn partitions_of(&self, person: &PersonId) -> Vec<i32> {
+        self.latest
+            .borrow()
+            .as_ref()
+            .and_then(|everyone| everyone.partitions.get(person).cloned())
+            .unwrap_or_default()
     }
 
     /// How many listens a person has counted; 0 before any.

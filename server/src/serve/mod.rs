@@ -85,6 +85,7 @@ pub fn router(
     let kafka = state.kafka_settings.clone();
     let imports = state.imports.clone();
     let (auth, site) = (sessions.auth.clone(), sessions.site.clone());
+    let clean_ups = account_services::CleanUps::default();
     let context = move || {
         let parts = use_context::<Parts>();
         // The script nonce of this response's Content-Security-Policy.
@@ -95,7 +96,7 @@ pub fn router(
             .as_ref()
             .and_then(|parts| parts.extensions.get::<Viewer>())
         {
-            provide_viewer(viewer, &live, &kafka, &imports, &auth, &site);
+            provide_viewer(viewer, &live, &kafka, &imports, &auth, &site, &clean_ups);
         }
     };
     let asset_routes = assets::routes(&options, naming);
@@ -139,6 +140,7 @@ fn provide_viewer(
     imports: &WebImports,
     auth: &Auth,
     site: &SiteOrigin,
+    clean_ups: &account_services::CleanUps,
 ) {
     provide_context(Analytics(Arc::new(
         live.for_person(&viewer.person, viewer.zone),
@@ -156,6 +158,7 @@ fn provide_viewer(
             kafka: kafka.clone(),
             imports: imports.clone(),
             live: live.clone(),
+            clean_ups: clean_ups.clone(),
         })));
     }
     if viewer.is_admin() {

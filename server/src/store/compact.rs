@@ -5,10 +5,12 @@
 //! binary encoding, then deflated. FerretDB's cost, and a restart's,
 //! follows the bytes.
 //!
-//! Every form starts with [`MAGIC`]. [`FIRST_MAGIC`]'s forms (before
-//! clean-ups: no exclusions, no listens set aside) are read as well; bytes
-//! with neither were written by an earlier version, whose figures are
-//! refused at start (see [`super::StoreError::EarlierLayout`]).
+//! Checkpoints and journal deltas start with [`MAGIC`]; their form before
+//! clean-ups (no exclusions, no listens set aside), which started with
+//! [`FIRST_MAGIC`], is read as well. Every other form is unchanged and
+//! still written with [`FIRST_MAGIC`], so a server of the version before
+//! reads it. Bytes with neither were written by an earlier version, whose
+//! figures are refused at start (see [`super::StoreError::EarlierLayout`]).
 
 use std::io::{BufWriter, Read};
 
@@ -28,9 +30,10 @@ use crate::aggregate::{Aggregates, BatchDelta, BatchListen, HeldListen};
 use crate::event::{CleanUp, Forget};
 use app::cleanup::Exclusion;
 
-/// Marks the compact form of listens (and its version).
+/// Marks the compact form of a checkpoint's or a journal entry's listens
+/// (and its version).
 const MAGIC: &[u8; 4] = b"SAL2";
-/// Marks the form before clean-ups.
+/// Marks their form before clean-ups, and every other compact form.
 const FIRST_MAGIC: &[u8; 4] = b"SAL1";
 /// Bytes stored are inflated up to this many, no further: damaged bytes
 /// must not take all memory (a person's 10M listens take about 80 MB).
@@ -164,7 +167,7 @@ pub fn pack_aggregates(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
         exclusions: aggregates.exclusions().entries().collect(),
         set_aside: Listens::new(set_aside),
     };
-    encode_into(&borrowed)
+    encode_into(&borrowed, MAGIC)
 }
 
 /// What [`pack_aggregates`] stored.
@@ -254,11 +257,14 @@ pub fn pack_delta(delta: &PartitionDelta) -> Result<Vec<u8>, StoreError> {
             }))
         }
     }
-    encode_into(&DeltaRef {
-        people: People(delta),
-        forgotten: &delta.forgotten,
-        cleaned: &delta.cleaned,
-    })
+    encode_into(
+        &DeltaRef {
+            people: People(delta),
+            forgotten: &delta.forgotten,
+            cleaned: &delta.cleaned,
+        },
+        MAGIC,
+    )
 }
 
 /// What [`pack_delta`] stored.
@@ -318,7 +324,7 @@ pub fn unpack_delta(bytes: &[u8], what: &str) -> Result<PartitionDelta, StoreErr
 
 /// Any other value in the compact form (postcard, deflated).
 pub fn pack<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    encode_into(value)
+    encode_into(value, FIRST_MAGIC)
 }
 
 /// What [`pack`] (or one of the forms above) stored.
@@ -349,10 +355,10 @@ fn layout(bytes: &[u8]) -> Layout {
 
 /// Encodes straight into the deflater (postcard writes a few bytes at a
 /// time: the deflater takes them in blocks).
-fn encode_into<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+fn encode_into<T: Serialize>(value: &T, magic: &[u8; 4]) -> Result<Vec<u8>, StoreError> {
     let encoder = BufWriter::with_capacity(
         1 << 16,
-        DeflateEncoder::new(MAGIC.to_vec(), Compression::fast()),
+        DeflateEncoder::new(magic.to_vec(), Compression::fast()),
     );
     postcard::to_io(value, encoder)
         .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?
@@ -487,12 +493,14 @@ mod tests {
                 (key.0, stored)
             })
             .collect();
-        let mut packed = encode_into(&First {
-            catalog: CatalogRef::of(aggregates.catalog()),
-            months,
-        })
+        let packed = encode_into(
+            &First {
+                catalog: CatalogRef::of(aggregates.catalog()),
+                months,
+            },
+            FIRST_MAGIC,
+        )
         .unwrap();
-        packed[..4].copy_from_slice(FIRST_MAGIC);
         assert_eq!(&unpack_aggregates(&packed, "test").unwrap(), aggregates);
         let delta = PartitionDelta::from_listens(&listens()[..50], &Default::default());
         #[derive(Serialize)]
@@ -500,16 +508,18 @@ mod tests {
             people: Vec<(PersonId, ())>,
             forgotten: Vec<Forget>,
         }
-        let mut packed = encode_into(&FirstDelta {
-            people: Vec::new(),
-            forgotten: vec![Forget {
-                person: PersonId("gone".into()),
-                scope: ForgetScope::Data,
-                requested_at: "2024-05-06T07:08:09Z".parse().unwrap(),
-            }],
-        })
+        let packed = encode_into(
+            &FirstDelta {
+                people: Vec::new(),
+                forgotten: vec![Forget {
+                    person: PersonId("gone".into()),
+                    scope: ForgetScope::Data,
+                    requested_at: "2024-05-06T07:08:09Z".parse().unwrap(),
+                }],
+            },
+            FIRST_MAGIC,
+        )
         .unwrap();
-        packed[..4].copy_from_slice(FIRST_MAGIC);
         let read = unpack_delta(&packed, "test").unwrap();
         assert_eq!(read.forgotten.len(), 1);
         assert!(read.cleaned.is_empty() && read.people.is_empty());
@@ -566,7 +576,7 @@ mod tests {
             exclusions: vec![],
             set_aside: vec![],
         };
-        let error = unpack_aggregates(&pack(&nowhere).unwrap(), "test").unwrap_err();
+        let error = unpack_aggregates(&encode_into(&nowhere, MAGIC).unwrap(), "test").unwrap_err();
         assert!(
             error.to_string().contains("out of its month or range"),
             "{error}"
@@ -584,7 +594,7 @@ mod tests {
             exclusions: vec![],
             set_aside: vec![],
         };
-        let error = unpack_aggregates(&pack(&twice).unwrap(), "test").unwrap_err();
+        let error = unpack_aggregates(&encode_into(&twice, MAGIC).unwrap(), "test").unwrap_err();
         assert!(error.to_string().contains("a text stored twice"), "{error}");
         let naming = Naming {
             song: 0,
@@ -605,7 +615,7 @@ mod tests {
             exclusions: vec![],
             set_aside: vec![],
         };
-        let error = unpack_aggregates(&pack(&pointing).unwrap(), "test").unwrap_err();
+        let error = unpack_aggregates(&encode_into(&pointing, MAGIC).unwrap(), "test").unwrap_err();
         assert!(
             error
                 .to_string()
@@ -625,7 +635,8 @@ mod tests {
             exclusions: vec![],
             set_aside: vec![(0, 3, 1, 0)],
         };
-        let error = unpack_aggregates(&pack(&aside_nowhere).unwrap(), "test").unwrap_err();
+        let error =
+            unpack_aggregates(&encode_into(&aside_nowhere, MAGIC).unwrap(), "test").unwrap_err();
         assert!(
             error.to_string().contains("set aside out of range"),
             "{error}"

@@ -195,7 +195,8 @@ impl Batch {
             self.messages -= part.listens
                 + part.counted_before
                 + part.dead_letters.len()
-                + usize::from(part.forget.is_some());
+                + usize::from(part.forget.is_some())
+                + usize::from(part.clean_up.is_some());
         }
     }
 

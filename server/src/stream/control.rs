@@ -29,24 +29,41 @@ pub async fn forget(
         scope,
         requested_at: chrono::Utc::now(),
     });
-    send(kafka, &message).await
+    send(kafka, &message, None).await
 }
 
-/// Sends a person's clean-up; returns once the broker has it.
+/// Sends a person's clean-up; returns once the broker has it. It goes to
+/// the partition of their key and, when their listens are in several
+/// (`holding`: partitions were added to the topic), to each of those, so
+/// that each partition's figures leave out the same plays. (A partition
+/// taking the same change twice changes nothing.)
 pub async fn clean_up(
     kafka: &KafkaSettings,
     person: &PersonId,
     change: CleanUpChange,
+    holding: &[i32],
 ) -> Result<(), KafkaUnreachable> {
     let message = TopicMessage::CleanUp(CleanUp {
         person: person.clone(),
         change,
         requested_at: chrono::Utc::now(),
     });
-    send(kafka, &message).await
+    send(kafka, &message, None).await?;
+    if holding.len() > 1 {
+        for &partition in holding {
+            send(kafka, &message, Some(partition)).await?;
+        }
+    }
+    Ok(())
 }
 
-async fn send(kafka: &KafkaSettings, message: &TopicMessage) -> Result<(), KafkaUnreachable> {
+/// Sends a control event keyed by its person, to `partition` if given (else
+/// where the key leads).
+async fn send(
+    kafka: &KafkaSettings,
+    message: &TopicMessage,
+    partition: Option<i32>,
+) -> Result<(), KafkaUnreachable> {
     let unreachable = |detail: String| KafkaUnreachable {
         brokers: kafka.brokers.clone(),
         detail,
@@ -60,13 +77,14 @@ async fn send(kafka: &KafkaSettings, message: &TopicMessage) -> Result<(), Kafka
         .create()
         .map_err(|error| unreachable(describe(&error)))?;
     let payload = serde_json::to_vec(message).map_err(|error| unreachable(error.to_string()))?;
+    let mut record = FutureRecord::to(&kafka.topic)
+        .key(message.key())
+        .payload(&payload);
+    if let Some(partition) = partition {
+        record = record.partition(partition);
+    }
     producer
-        .send(
-            FutureRecord::to(&kafka.topic)
-                .key(message.key())
-                .payload(&payload),
-            ACKNOWLEDGE_WITHIN,
-        )
+        .send(record, ACKNOWLEDGE_WITHIN)
         .await
         .map(|_| ())
         .map_err(|(error, _)| unreachable(describe(&error)))

@@ -103,9 +103,19 @@ impl Progress {
     /// Counts a journaled batch, unless the aggregates already cover it.
     pub fn fold(&mut self, entry: &JournalEntry) {
         let heads = &mut self.heads;
+        // A clean-up counts a person's listens again: it costs a restart
+        // that replays it as much as they hold.
+        let mut recounted = 0;
         let folded = self.held.update(|figures| {
             if !fold(figures, entry) {
                 return false;
+            }
+            for clean_up in &entry.delta.cleaned {
+                recounted += figures
+                    .aggregates
+                    .people
+                    .get(&clean_up.person)
+                    .map_or(0, |held| held.keys() + held.set_aside().len());
             }
             for person in entry.delta.changed() {
                 if figures.aggregates.people.contains_key(&person) {
@@ -121,7 +131,7 @@ impl Progress {
             self.heads.remove(&forget.person);
         }
         self.batches_since_checkpoint += 1;
-        self.keys_since_checkpoint += entry.delta.keys();
+        self.keys_since_checkpoint += entry.delta.keys() + recounted;
         // What a person asked to forget leaves the stored journal at the next checkpoint.
         self.forgot_since_checkpoint |= !entry.delta.forgotten.is_empty();
     }
