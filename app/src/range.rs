@@ -347,6 +347,15 @@ impl TryFrom<UncheckedRangeQuery> for RangeQuery {
 const BOTH_PRESET_AND_DATES: &str = "give either preset or from/to, not both";
 
 impl RangeQuery {
+    /// Whether it asks for `preset` (no preset and no dates is all time).
+    pub fn is_preset(&self, preset: Preset) -> bool {
+        self.preset == Some(preset)
+            || (preset == Preset::AllTime
+                && self.preset.is_none()
+                && self.from.is_none()
+                && self.to.is_none())
+    }
+
     /// Reads the URL parameters `preset`, `from`, `to` and `by`; `None` values are absent ones.
     pub fn parse(
         preset: Option<&str>,

@@ -46,9 +46,7 @@ fn chips(listed: Listed, query: RangeQuery) -> impl IntoView {
             to: None,
             metric: query.metric,
         };
-        let all_time = query.preset.is_none() && query.from.is_none() && query.to.is_none();
-        let current = (query.preset == Some(preset) || (preset == Preset::AllTime && all_time))
-            .then_some("true");
+        let current = query.is_preset(preset).then_some("true");
         view! {
             <a class="chip" href=format!("{}?{}", listed.path(), chosen.to_query_string()) aria-current=current>{label}</a>
         }

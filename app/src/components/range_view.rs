@@ -146,15 +146,7 @@ fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
             };
             dashboard_href(chosen, year.get())
         };
-        let current = move || {
-            let query = query.get();
-            let active = query.preset == Some(preset)
-                || (preset == Preset::AllTime
-                    && query.preset.is_none()
-                    && query.from.is_none()
-                    && query.to.is_none());
-            active.then_some("true")
-        };
+        let current = move || query.get().is_preset(preset).then_some("true");
         view! { <a class="chip" href=href aria-current=current>{label}</a> }
     });
     let metrics =

@@ -109,40 +109,8 @@ impl Exclusions {
 
     /// What they leave out, as numbers of `catalog`; `None` when nothing is in force.
     pub fn matcher(&self, catalog: &Catalog) -> Option<Matcher> {
-        if !self.any_in_force() {
-            return None;
-        }
-        let mut matcher = Matcher::default();
-        for exclusion in self.in_force() {
-            match exclusion {
-                Exclusion::Artist { artist } => {
-                    matcher.artists.extend(catalog.artist_number(artist));
-                }
-                Exclusion::Album { artist, album } => {
-                    let number = catalog
-                        .artist_number(artist)
-                        .and_then(|artist| catalog.album_number(artist, album));
-                    matcher.albums.extend(number);
-                }
-                Exclusion::Song { track_uri } => {
-                    matcher.songs.extend(catalog.song_number(track_uri));
-                }
-                Exclusion::Plays {
-                    track_uri,
-                    from,
-                    to,
-                } => {
-                    if let Some(song) = catalog.song_number(track_uri) {
-                        matcher
-                            .windows
-                            .entry(song)
-                            .or_default()
-                            .push((first_millisecond(from), first_millisecond(to)));
-                    }
-                }
-            }
-        }
-        Some(matcher)
+        self.any_in_force()
+            .then(|| Matcher::of(self.in_force(), catalog))
     }
 }
 
@@ -171,6 +139,41 @@ pub struct Matcher {
 }
 
 impl Matcher {
+    /// What `exclusions` leave out, as numbers of `catalog`.
+    fn of<'a>(exclusions: impl IntoIterator<Item = &'a Exclusion>, catalog: &Catalog) -> Self {
+        let mut matcher = Matcher::default();
+        for exclusion in exclusions {
+            match exclusion {
+                Exclusion::Artist { artist } => {
+                    matcher.artists.extend(catalog.artist_number(artist));
+                }
+                Exclusion::Album { artist, album } => {
+                    let number = catalog
+                        .artist_number(artist)
+                        .and_then(|artist| catalog.album_number(artist, album));
+                    matcher.albums.extend(number);
+                }
+                Exclusion::Song { track_uri } => {
+                    matcher.songs.extend(catalog.song_number(track_uri));
+                }
+                Exclusion::Plays {
+                    track_uri,
+                    from,
+                    to,
+                } => {
+                    if let Some(song) = catalog.song_number(track_uri) {
+                        matcher
+                            .windows
+                            .entry(song)
+                            .or_default()
+                            .push((first_millisecond(from), first_millisecond(to)));
+                    }
+                }
+            }
+        }
+        matcher
+    }
+
     /// Whether the listen at `at` named by naming number `naming` is left out.
     pub fn leaves_out(&self, catalog: &Catalog, at: Millis, naming: u32) -> bool {
         let named = catalog.naming(naming);
@@ -194,20 +197,12 @@ pub fn views(
     exclusions
         .in_force()
         .map(|exclusion| {
-            let alone = Exclusions::from_entries([(
-                exclusion.clone(),
-                Standing {
-                    changed_at: DateTime::<Utc>::MIN_UTC,
-                    in_force: true,
-                },
-            )]);
+            let matcher = Matcher::of([exclusion], catalog);
             let (mut plays, mut ms_played) = (0i64, 0i64);
-            if let Some(matcher) = alone.matcher(catalog) {
-                for listen in set_aside {
-                    if matcher.leaves_out(catalog, listen.at, listen.naming) {
-                        plays += 1;
-                        ms_played = ms_played.saturating_add_unsigned(listen.ms);
-                    }
+            for listen in set_aside {
+                if matcher.leaves_out(catalog, listen.at, listen.naming) {
+                    plays += 1;
+                    ms_played = ms_played.saturating_add_unsigned(listen.ms);
                 }
             }
             ExclusionView {

@@ -292,21 +292,6 @@ pub struct HeldListen {
     pub ms: u64,
 }
 
-impl HeldListen {
-    fn of((at, naming, context, ms): (Millis, u32, u32, u64)) -> Self {
-        Self {
-            at,
-            naming,
-            context,
-            ms,
-        }
-    }
-
-    fn numbers(self) -> (Millis, u32, u32, u64) {
-        (self.at, self.naming, self.context, self.ms)
-    }
-}
-
 impl Aggregates {
     /// Aggregates read back: their catalog, and each month's listens as
     /// `(at, naming, ms_played, context)`; `None` if a number does not fit.
@@ -325,7 +310,12 @@ impl Aggregates {
                 if !fits {
                     return None;
                 }
-                listens.push((at, naming, context, ms));
+                listens.push(HeldListen {
+                    at,
+                    naming,
+                    context,
+                    ms,
+                });
             }
         }
         let mut aggregates = Self {
@@ -349,14 +339,14 @@ impl Aggregates {
     /// Counts the listens no exclusion leaves out, and sets aside the others.
     fn count_kept(&mut self, listens: impl IntoIterator<Item = HeldListen>) {
         match self.exclusions.matcher(&self.catalog) {
-            None => self.count_all(listens.into_iter().map(HeldListen::numbers)),
+            None => self.count_all(listens),
             Some(matcher) => {
                 let mut kept = Vec::new();
                 for listen in listens {
                     if matcher.leaves_out(&self.catalog, listen.at, listen.naming) {
                         self.set_aside.push(listen);
                     } else {
-                        kept.push(listen.numbers());
+                        kept.push(listen);
                     }
                 }
                 self.count_all(kept);
@@ -377,7 +367,7 @@ impl Aggregates {
     /// Counts every listen held again, as the exclusions now say.
     fn recount(&mut self) {
         let mut listens = std::mem::take(&mut self.set_aside);
-        listens.extend(self.held_rows().map(HeldListen::of));
+        listens.extend(self.held_rows());
         let catalog = std::mem::take(&mut self.catalog);
         let exclusions = std::mem::take(&mut self.exclusions);
         *self = Self {
@@ -388,18 +378,20 @@ impl Aggregates {
         self.count_kept(listens);
     }
 
-    /// Every counted listen as `(at, naming, context, ms)`.
-    fn held_rows(&self) -> impl Iterator<Item = (Millis, u32, u32, u64)> + '_ {
+    /// Every counted listen.
+    fn held_rows(&self) -> impl Iterator<Item = HeldListen> + '_ {
         self.months.iter().flat_map(|(key, month)| {
             let start = key.start();
-            month.rows().iter().enumerate().map(move |(index, row)| {
-                (
-                    start + i64::from(row.at),
-                    row.naming,
-                    row.context,
-                    month.ms_of(index),
-                )
-            })
+            month
+                .rows()
+                .iter()
+                .enumerate()
+                .map(move |(index, row)| HeldListen {
+                    at: start + i64::from(row.at),
+                    naming: row.naming,
+                    context: row.context,
+                    ms: month.ms_of(index),
+                })
         })
     }
 
@@ -454,7 +446,6 @@ impl Aggregates {
         let (namings, contexts) = self.numbers_of(&other.catalog);
         let theirs = other
             .held_rows()
-            .map(HeldListen::of)
             .chain(other.set_aside.iter().copied())
             .map(|listen| HeldListen {
                 naming: namings[listen.naming as usize],
@@ -481,14 +472,19 @@ impl Aggregates {
         (namings, contexts)
     }
 
-    /// Counts listens given as `(at, naming, context, ms_played)` numbers
-    /// of this catalog: in the all-time figures one by one, and into each
-    /// month once.
-    fn count_all(&mut self, listens: impl IntoIterator<Item = (Millis, u32, u32, u64)>) {
+    /// Counts listens (numbers of this catalog): in the all-time figures
+    /// one by one, and into each month once.
+    fn count_all(&mut self, listens: impl IntoIterator<Item = HeldListen>) {
         self.version = next_version();
         self.make_room();
         let mut by_month: BTreeMap<MonthKey, Vec<Counted>> = BTreeMap::new();
-        for (at, naming, context, ms) in listens {
+        for HeldListen {
+            at,
+            naming,
+            context,
+            ms,
+        } in listens
+        {
             let counted = self.count(at, naming, context, ms);
             by_month.entry(MonthKey::of(at)).or_default().push(counted);
         }
@@ -668,21 +664,16 @@ impl Aggregates {
     /// Every listen written out, sorted: what equality compares (with
     /// it, every figure here follows), whatever the numbers given.
     fn as_texts(&self) -> Vec<ListenTexts<'_>> {
-        let mut listens: Vec<ListenTexts<'_>> = self
-            .held_rows()
-            .map(|(at, naming, context, ms)| {
-                ListenTexts::of(&self.catalog, at, naming, context, ms)
-            })
-            .collect();
-        listens.sort_unstable();
-        listens
+        self.texts_of(self.held_rows())
     }
 
     /// The listens set aside written out, sorted.
     fn set_aside_texts(&self) -> Vec<ListenTexts<'_>> {
-        let mut listens: Vec<ListenTexts<'_>> = self
-            .set_aside
-            .iter()
+        self.texts_of(self.set_aside.iter().copied())
+    }
+
+    fn texts_of(&self, listens: impl Iterator<Item = HeldListen>) -> Vec<ListenTexts<'_>> {
+        let mut texts: Vec<ListenTexts<'_>> = listens
             .map(|listen| {
                 ListenTexts::of(
                     &self.catalog,
@@ -693,8 +684,8 @@ impl Aggregates {
                 )
             })
             .collect();
-        listens.sort_unstable();
-        listens
+        texts.sort_unstable();
+        texts
     }
 }
 

@@ -184,9 +184,8 @@ pub fn unpack_aggregates(bytes: &[u8], what: &str) -> Result<Aggregates, StoreEr
         catalog: StoredCatalog,
         months: Vec<(i32, Vec<StoredListen>)>,
     }
-    let stored: Stored = match layout(bytes) {
-        Layout::First => {
-            let first: First = unpack(bytes, what)?;
+    impl From<First> for Stored {
+        fn from(first: First) -> Self {
             Stored {
                 catalog: first.catalog,
                 months: first.months,
@@ -194,8 +193,8 @@ pub fn unpack_aggregates(bytes: &[u8], what: &str) -> Result<Aggregates, StoreEr
                 set_aside: Vec::new(),
             }
         }
-        Layout::Current => unpack(bytes, what)?,
-    };
+    }
+    let stored: Stored = unpack_either::<Stored, First>(bytes, what)?;
     let catalog = stored.catalog.into_catalog(what)?;
     let mut keys = std::collections::BTreeSet::new();
     let mut months = Vec::with_capacity(stored.months.len());
@@ -285,17 +284,16 @@ pub fn unpack_delta(bytes: &[u8], what: &str) -> Result<PartitionDelta, StoreErr
         people: Vec<(PersonId, StoredBatch)>,
         forgotten: Vec<Forget>,
     }
-    let stored: Stored = match layout(bytes) {
-        Layout::First => {
-            let first: First = unpack(bytes, what)?;
+    impl From<First> for Stored {
+        fn from(first: First) -> Self {
             Stored {
                 people: first.people,
                 forgotten: first.forgotten,
                 cleaned: Vec::new(),
             }
         }
-        Layout::Current => unpack(bytes, what)?,
-    };
+    }
+    let stored: Stored = unpack_either::<Stored, First>(bytes, what)?;
     let mut delta = PartitionDelta {
         forgotten: stored.forgotten,
         cleaned: stored.cleaned,
@@ -339,17 +337,17 @@ pub fn unpack<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreE
     postcard::from_bytes(&raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-/// Which form bytes are in (see the module documentation).
-enum Layout {
-    First,
-    Current,
-}
-
-fn layout(bytes: &[u8]) -> Layout {
+/// A checkpoint's or journal entry's form read back: the current one, or
+/// the one before clean-ups (marked [`FIRST_MAGIC`]) made current.
+fn unpack_either<Current, First>(bytes: &[u8], what: &str) -> Result<Current, StoreError>
+where
+    Current: DeserializeOwned,
+    First: DeserializeOwned + Into<Current>,
+{
     if bytes.starts_with(FIRST_MAGIC) {
-        Layout::First
+        unpack::<First>(bytes, what).map(Into::into)
     } else {
-        Layout::Current
+        unpack(bytes, what)
     }
 }
 
@@ -622,18 +620,11 @@ mod tests {
                 .contains("a naming refers to a number out of range"),
             "{error}"
         );
+        // The first catalog, its listen set aside instead.
         let aside_nowhere = Stored {
-            catalog: (
-                vec!["u".into()],
-                vec![],
-                vec![],
-                vec![Song { uri: 0 }],
-                vec![],
-                vec![],
-            ),
             months: vec![],
-            exclusions: vec![],
             set_aside: vec![(0, 3, 1, 0)],
+            ..nowhere
         };
         let error =
             unpack_aggregates(&encode_into(&aside_nowhere, MAGIC).unwrap(), "test").unwrap_err();

@@ -29,7 +29,7 @@ pub async fn forget(
         scope,
         requested_at: chrono::Utc::now(),
     });
-    send(kafka, &message, None).await
+    send(kafka, &message, &[]).await
 }
 
 /// Sends a person's clean-up; returns once the broker has it. It goes to
@@ -48,21 +48,16 @@ pub async fn clean_up(
         change,
         requested_at: chrono::Utc::now(),
     });
-    send(kafka, &message, None).await?;
-    if holding.len() > 1 {
-        for &partition in holding {
-            send(kafka, &message, Some(partition)).await?;
-        }
-    }
-    Ok(())
+    let also = if holding.len() > 1 { holding } else { &[] };
+    send(kafka, &message, also).await
 }
 
-/// Sends a control event keyed by its person, to `partition` if given (else
-/// where the key leads).
+/// Sends a control event keyed by its person where the key leads, and to
+/// each partition of `also`, through one producer.
 async fn send(
     kafka: &KafkaSettings,
     message: &TopicMessage,
-    partition: Option<i32>,
+    also: &[i32],
 ) -> Result<(), KafkaUnreachable> {
     let unreachable = |detail: String| KafkaUnreachable {
         brokers: kafka.brokers.clone(),
@@ -77,15 +72,18 @@ async fn send(
         .create()
         .map_err(|error| unreachable(describe(&error)))?;
     let payload = serde_json::to_vec(message).map_err(|error| unreachable(error.to_string()))?;
-    let mut record = FutureRecord::to(&kafka.topic)
-        .key(message.key())
-        .payload(&payload);
-    if let Some(partition) = partition {
-        record = record.partition(partition);
+    let record = || {
+        FutureRecord::to(&kafka.topic)
+            .key(message.key())
+            .payload(&payload)
+    };
+    let records = std::iter::once(record())
+        .chain(also.iter().map(|&partition| record().partition(partition)));
+    for record in records {
+        producer
+            .send(record, ACKNOWLEDGE_WITHIN)
+            .await
+            .map_err(|(error, _)| unreachable(describe(&error)))?;
     }
-    producer
-        .send(record, ACKNOWLEDGE_WITHIN)
-        .await
-        .map(|_| ())
-        .map_err(|(error, _)| unreachable(describe(&error)))
+    Ok(())
 }
