@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::model::{Dashboard, ViewerInfo};
+use crate::overview::OverviewPlace;
 use crate::range::{ArtistDetail, RangeQuery, RangeView, SongDetail};
 use crate::review::{Period, Review};
 
@@ -59,15 +60,14 @@ pub async fn get_rankings(query: RangeQuery) -> Result<RangeView, ServerFnError>
         .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
 }
 
-/// The calendar of listening days of `year` (the latest with listens when
-/// `None`) and what its months discovered, as HTML rendered here (see [`crate::components::calendar_body`]);
-/// its year links keep the range `range`.
+/// The calendar of listening days of the place's year (the latest with
+/// listens when `None`) and what its months discovered, as HTML rendered
+/// here (see [`crate::components::calendar_body`]); its year links keep
+/// the rest of the place.
 #[server(prefix = "/rpc", endpoint = "calendar", output = crate::codec::JsonText)]
-pub async fn get_calendar_body(
-    year: Option<i32>,
-    range: RangeQuery,
-) -> Result<String, ServerFnError> {
-    let year = year
+pub async fn get_calendar_body(place: OverviewPlace) -> Result<String, ServerFnError> {
+    let year = place
+        .year
         .map(crate::stories::check_year)
         .transpose()
         .map_err(ServerFnError::new)?;
@@ -80,29 +80,20 @@ pub async fn get_calendar_body(
     Ok(crate::components::calendar_body::render(
         calendar,
         discoveries,
-        &range,
+        &place,
     ))
 }
 
-/// The listening sessions of the range `query` (a pause of more than `gap`
-/// minutes ending one, 30 when `None`), as HTML rendered here (see
-/// [`crate::components::sessions_body`]).
+/// The listening sessions of the place's range (a pause longer than its
+/// gap ending one), as HTML rendered here (see
+/// [`crate::components::sessions_body`]); its links keep the rest of the place.
 #[server(prefix = "/rpc", endpoint = "sessions", output = crate::codec::JsonText)]
-pub async fn get_sessions_body(
-    query: RangeQuery,
-    gap: Option<u32>,
-) -> Result<String, ServerFnError> {
-    use crate::review::SessionGap;
-    let gap = gap
-        .map(SessionGap::try_from)
-        .transpose()
-        .map_err(ServerFnError::new)?
-        .unwrap_or_default();
+pub async fn get_sessions_body(place: OverviewPlace) -> Result<String, ServerFnError> {
     let view = source()?
-        .sessions(&query, gap)
+        .sessions(&place.range, place.gap)
         .await
         .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))?;
-    Ok(crate::components::sessions_body::render(view, &query))
+    Ok(crate::components::sessions_body::render(view, &place))
 }
 
 /// Skips over the range `query`, as HTML rendered here (see

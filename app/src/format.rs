@@ -1,27 +1,17 @@
 //! How numbers and times read on the dashboard.
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-/// `1234567` → `1,234,567`.
+use crate::locale;
+
+/// `1234567` → `1,234,567`, in the reader's conventions ([`crate::locale`]).
 pub fn count(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        grouped.push('-');
-    }
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
+    locale::current().count(n)
 }
 
 /// Listening time in hours with one decimal: `5_400_000` ms → `1.5`.
 pub fn hours(ms: i64) -> String {
-    let tenths = (ms as f64 / 360_000.0).round() as i64;
-    format!("{}.{}", count(tenths / 10), (tenths % 10).abs())
+    locale::current().hours(ms)
 }
 
 /// Listening time for a row of a table: `2 h 05 min`, `42 min`, `35 s`.
@@ -37,25 +27,33 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
+/// A day in the reader's conventions: `2024-03-05`, `05.03.2024`.
+pub fn day(day: NaiveDate) -> String {
+    locale::current().day(day)
+}
+
+/// A moment on the person's clock, already in their zone: `2024-03-05 14:07`.
+pub fn local_moment(at: NaiveDateTime) -> String {
+    let locale = locale::current();
+    format!(
+        "{} {}",
+        locale.day(at.date()),
+        locale.time(at.time(), false)
+    )
+}
+
 /// A moment as people read it: `2024-03-05 14:07 UTC`.
 pub fn moment(ts: DateTime<Utc>) -> String {
-    format!(
-        "{} {:02}:{:02} UTC",
-        ts.date_naive(),
-        ts.hour(),
-        ts.minute()
-    )
+    let locale = locale::current();
+    let (day, time) = (ts.date_naive(), ts.time());
+    format!("{} {} UTC", locale.day(day), locale.time(time, false))
 }
 
 /// A moment to the second: `2024-03-05 14:07:59 UTC`.
 pub fn moment_seconds(ts: DateTime<Utc>) -> String {
+    let locale = locale::current();
     let (day, time) = (ts.date_naive(), ts.time());
-    format!(
-        "{day} {:02}:{:02}:{:02} UTC",
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
+    format!("{} {} UTC", locale.day(day), locale.time(time, true))
 }
 
 /// Shortens text to at most `max_chars` characters, ending with `…` when cut.

@@ -22,7 +22,9 @@ pub mod codec;
 pub mod components;
 pub mod format;
 pub mod imports;
+pub mod locale;
 pub mod model;
+pub mod overview;
 pub mod pages;
 pub mod range;
 pub mod review;
@@ -32,7 +34,7 @@ pub mod source;
 pub mod stories;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, Meta, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Html, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     Lazy, ParamSegment, StaticSegment,
@@ -45,7 +47,7 @@ use components::dashboard::DashboardPage;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -65,7 +67,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The server provides the reader's conventions with each request.
+    #[cfg(feature = "hydrate")]
+    provide_context(std::sync::Arc::new(locale::from_page()));
+    let reader = locale::current();
+    let conventions = serde_json::to_string(&*reader).unwrap_or_default();
     view! {
+        <Html {..} lang=reader.tag.clone() data-format=conventions />
         <Title text="Listening analytics" />
         <Meta name="description" content="Live analytics of Spotify listening history" />
         <Router>

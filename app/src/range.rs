@@ -435,6 +435,9 @@ pub struct RangeView {
     pub last_day: Option<NaiveDate>,
     pub plays: i64,
     pub ms_played: i64,
+    /// Songs and artists with plays in the range.
+    pub songs: i64,
+    pub artists: i64,
     pub top_songs: Vec<TopSong>,
     pub top_artists: Vec<TopArtist>,
     pub top_albums: Vec<TopAlbum>,

@@ -178,8 +178,18 @@ test("picking a range changes the charts and tables to match the API", async ({ 
   const songs = await api<Song[]>(page, "/api/top-songs?preset=last-30-days&limit=10");
   expect(songs.length).toBeGreaterThan(0);
   await expect
-    .poll(() => tableRows(page, "Top songs in range"))
+    .poll(() => tableRows(page, "Top songs"))
     .toEqual(songs.map((s) => [String(s.rank), s.track_name, count(s.plays)]));
+  // One range control drives the totals too: they are the range's, not all time's.
+  const month = await api<{ plays: number }[]>(page, "/api/over-time?preset=last-30-days&bucket=day");
+  const monthPlays = month.reduce((sum, day) => sum + day.plays, 0);
+  const { events } = await api<{ events: number }>(page, "/api/summary");
+  expect(monthPlays).toBeGreaterThan(0);
+  expect(monthPlays).toBeLessThan(events);
+  const totals = page.getByRole("region", { name: "Totals" });
+  await expect(totals.locator(".stat").first()).toHaveText(`${count(monthPlays)}Listens`);
+  await expect(page.getByRole("region", { name: "Totals" })).toHaveCount(1);
+  await expect(page.getByRole("table", { name: "Top songs", exact: true })).toHaveCount(1);
 
   // A custom range, typed into the form, and ranked by listening time.
   await range.getByLabel("From").fill("2020-01-01");
@@ -190,16 +200,16 @@ test("picking a range changes the charts and tables to match the API", async ({ 
   await expect(page).toHaveURL(/by=time/);
   const byTime = await api<Artist[]>(page, "/api/top-artists?from=2020-01-01&to=2021-01-01&by=time&limit=10");
   await expect
-    .poll(() => tableRows(page, "Top artists in range"))
+    .poll(() => tableRows(page, "Top artists"))
     .toEqual(byTime.map((a) => [String(a.rank), a.artist_name, count(a.plays)]));
   const albums = await api<{ rank: number; album_name: string; plays: number }[]>(
     page,
     "/api/top-albums?from=2020-01-01&to=2021-01-01&by=time&limit=10",
   );
   await expect
-    .poll(() => tableRows(page, "Top albums in range"))
+    .poll(() => tableRows(page, "Top albums"))
     .toEqual(albums.map((a) => [String(a.rank), a.album_name, count(a.plays)]));
-  await expect(page.getByText("2020-01-01 to 2020-12-31:")).toBeVisible();
+  await expect(page.getByText("2020-01-01 to 2020-12-31 (days in UTC)")).toBeVisible();
 
   // The listening clock: a cell per weekday and hour, and its table.
   const clock = page.getByRole("img", { name: "Listening hours by weekday and hour of the day, UTC" });
@@ -302,23 +312,37 @@ test("the skips and sessions sections follow the range: share skipped, early ski
   // Listening sessions: the pause that ends one is picked by a link, and the
   // count and longest sessions follow it.
   type Sessions = { sessions: { count: number; longest: { listens: number }[] } };
-  await page.goto("/?preset=all-time");
+  const { year } = await api<Calendar>(page, "/api/calendar");
+  await page.goto(`/?preset=all-time&year=${year}`);
   const sessions = page.locator("#sessions");
-  for (const [label, gap] of [["30 min", 30], ["2 h", 120]] as const) {
+  const pauses = sessions.getByRole("navigation", { name: "Pause that ends a session" });
+  for (const [label, gap] of [["2 h", 120], ["30 min", 30]] as const) {
     const story = await api<Sessions>(page, `/api/sessions?preset=all-time&gap=${gap}`);
-    await sessions.getByRole("navigation", { name: "Pause that ends a session" }).getByRole("link", { name: label }).click();
-    await expect(page).toHaveURL(new RegExp(`gap=${gap}`));
+    await pauses.getByRole("link", { name: label }).click();
+    // 30 minutes is the default, left out of the address.
+    await expect(page).toHaveURL(gap === 30 ? /^[^#]*[?&]year=\d+(#sessions)?$/ : new RegExp(`gap=${gap}`));
+    await expect(page).toHaveURL(new RegExp(`preset=all-time.*year=${year}`));
     await expect(sessions.locator(".range-caption")).toContainText(`${count(story.sessions.count)} sessions in`);
     await expect(sessions.getByRole("table", { name: "Longest sessions" }).locator("tbody tr td:nth-child(3)")).toHaveText(
       story.sessions.longest.map((session) => count(session.listens)),
     );
   }
   await sessions.screenshot({ path: "artifacts/dashboard-sessions.png" });
+
+  // Each section's links change their own part of the address and keep the
+  // others': the pause survives a range picked and a year moved.
+  await pauses.getByRole("link", { name: "2 h" }).click();
+  await expect(page).toHaveURL(/gap=120/);
+  await page.getByRole("navigation", { name: "Time range" }).getByRole("link", { name: "Latest year" }).click();
+  await expect(page).toHaveURL(new RegExp(`preset=latest-year.*year=${year}.*gap=120`));
+  await page.locator("#calendar").getByRole("link", { name: `← ${year - 1}` }).click();
+  await expect(page).toHaveURL(new RegExp(`preset=latest-year.*year=${year - 1}.*gap=120`));
+  await expect(pauses.getByRole("link", { name: "2 h" })).toHaveAttribute("aria-current", "true");
 });
 
 test("artist and song pages show their totals, months and top songs", async ({ page }) => {
   await page.goto("/?preset=all-time&by=plays");
-  const firstArtist = page.getByRole("table", { name: "Top artists in range" }).locator("tbody tr a").first();
+  const firstArtist = page.getByRole("table", { name: "Top artists" }).locator("tbody tr a").first();
   const name = (await firstArtist.textContent()) ?? "";
   await firstArtist.click();
   await expect(page.getByRole("heading", { name, exact: true })).toBeVisible();

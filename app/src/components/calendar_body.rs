@@ -11,24 +11,32 @@ use super::bar_chart::ChartSvg;
 
 use super::time_charts::{render_calendar, MONTHS};
 use crate::format;
-use crate::range::RangeQuery;
+use crate::overview::OverviewPlace;
 use crate::stories::{Calendar, DiscoveryMonth, Streak};
 
 /// The calendar's body as HTML, with what the year's months discovered;
-/// its year links keep the range `range`.
-pub fn render(calendar: Calendar, discoveries: Vec<DiscoveryMonth>, range: &RangeQuery) -> String {
-    let range = range.to_query_string();
+/// its year links keep the rest of the overview's `place`.
+pub fn render(
+    calendar: Calendar,
+    discoveries: Vec<DiscoveryMonth>,
+    place: &OverviewPlace,
+) -> String {
+    let place = *place;
     Owner::new().with(|| {
         view! {
-            <CalendarBody calendar range />
+            <CalendarBody calendar place />
             <DiscoveriesTable discoveries />
         }
         .to_html()
     })
 }
 
-fn year_link(range: &str, year: i32) -> String {
-    format!("?{range}&year={year}#calendar")
+fn year_link(place: OverviewPlace, year: i32) -> String {
+    OverviewPlace {
+        year: Some(year),
+        ..place
+    }
+    .href(Some("calendar"))
 }
 
 /// A streak as read, or `none` when there is none.
@@ -41,7 +49,7 @@ fn describe(streak: Option<Streak>, none: &str) -> String {
 }
 
 #[component]
-fn CalendarBody(calendar: Calendar, range: String) -> impl IntoView {
+fn CalendarBody(calendar: Calendar, place: OverviewPlace) -> impl IntoView {
     let year = calendar.year;
     let previous = calendar
         .first_year
@@ -53,7 +61,7 @@ fn CalendarBody(calendar: Calendar, range: String) -> impl IntoView {
         .map(|_| year + 1);
     let link = |year: Option<i32>, rel: &'static str, label: fn(i32) -> String| {
         year.map(
-            |year| view! { <a class="chip" href=year_link(&range, year) rel=rel>{label(year)}</a> },
+            |year| view! { <a class="chip" href=year_link(place, year) rel=rel>{label(year)}</a> },
         )
     };
     let caption = format!(

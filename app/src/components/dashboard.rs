@@ -1,18 +1,17 @@
-//! The dashboard page: totals, top songs and top artists, updated live as
-//! the server pushes new figures; then a time range to explore and the
-//! calendar of listening days, both fetched again as the figures change.
+//! The overview: how fresh the figures are, updated live as the server
+//! pushes them; then one range control that drives every panel below it
+//! (totals, rankings, charts, sessions, skips, and the calendar's links),
+//! each fetched again as the figures change.
 
 use leptos::prelude::*;
 
 use super::calendar::CalendarSection;
 use super::range_view::RangeExplorer;
-use super::ranking::{artists_ranked, songs_ranked, RankingPanel};
 use super::sessions::SessionsSection;
 use super::skips::SkipsSection;
 use crate::api::{get_dashboard, DASHBOARD_ROWS};
 use crate::format;
 use crate::model::{Dashboard, Summary};
-use crate::range::Metric;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -132,32 +131,27 @@ fn StaleNotice(problem: Option<String>) -> impl IntoView {
     })
 }
 
+/// How fresh the figures are, and the latest listen: the live line above
+/// the range, whose panels are fetched again as these change.
 #[component]
 fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
-    let Dashboard {
-        summary,
-        top_songs,
-        top_artists,
+    let Summary {
+        events,
+        updated_at,
+        last_listen,
         ..
-    } = dashboard;
-    if summary.events == 0 {
+    } = dashboard.summary;
+    if events == 0 {
         return view! { <EmptyState /> }.into_any();
     }
-    let as_of = summary.updated_at.map(|ts| {
+    let as_of = updated_at.map(|ts| {
         format!(
             "Figures as of {}, refreshed live.",
             format::moment_seconds(ts)
         )
     });
-    view! {
-        <p class="freshness">{as_of}</p>
-        <Totals summary />
-        <div class="panels">
-            <RankingPanel id="top-songs" title="Top songs" what="Song" rows=songs_ranked(top_songs) metric=Metric::Plays />
-            <RankingPanel id="top-artists" title="Top artists" what="Artist" rows=artists_ranked(top_artists) metric=Metric::Plays />
-        </div>
-    }
-    .into_any()
+    let latest = last_listen.map(|ts| format!(" Latest listen: {}.", format::moment(ts)));
+    view! { <p class="freshness">{as_of}{latest}</p> }.into_any()
 }
 
 #[component]
@@ -172,38 +166,5 @@ fn EmptyState() -> impl IntoView {
             </p>
             <pre><code>"target/release/producer --person YOUR-NAME --file my_spotify_data.zip"</code></pre>
         </section>
-    }
-}
-
-#[component]
-fn Totals(summary: Summary) -> impl IntoView {
-    let last_listen = summary
-        .last_listen
-        .map(format::moment)
-        .unwrap_or_else(|| "—".into());
-    view! {
-        <section class="totals" aria-label="Totals">
-            <Stat label="Listens" value=format::count(summary.events) />
-            <Stat label="Listening hours" value=format::hours(summary.ms_played) />
-            <Stat label="Songs" value=format::count(summary.songs) />
-            <Stat label="Artists" value=format::count(summary.artists) />
-            <Stat label="Latest listen" value=last_listen small=true />
-        </section>
-    }
-}
-
-#[component]
-fn Stat(
-    label: &'static str,
-    value: String,
-    /// For longer values such as dates.
-    #[prop(optional)]
-    small: bool,
-) -> impl IntoView {
-    view! {
-        <div class="stat">
-            <span class="stat-value" class:small=small>{value}</span>
-            <span class="stat-label">{label}</span>
-        </div>
     }
 }

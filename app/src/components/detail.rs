@@ -27,7 +27,7 @@ fn facts(
     first: Option<chrono::NaiveDate>,
     last: Option<chrono::NaiveDate>,
 ) -> impl IntoView {
-    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    let day = |d: Option<chrono::NaiveDate>| d.map(format::day).unwrap_or_else(|| "—".into());
     view! {
         <section class="totals" aria-label="Totals">
             <div class="stat"><span class="stat-value">{format::count(plays)}</span><span class="stat-label">"Plays"</span></div>

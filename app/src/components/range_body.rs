@@ -34,6 +34,8 @@ fn RangeBody(view: RangeView) -> impl IntoView {
         range,
         plays,
         ms_played,
+        songs,
+        artists,
         top_songs,
         top_artists,
         top_albums,
@@ -45,12 +47,7 @@ fn RangeBody(view: RangeView) -> impl IntoView {
         time_zone,
         ..
     } = view;
-    let caption = format!(
-        "{}: {} listens, {} hours (days in {time_zone})",
-        describe_range(range),
-        format::count(plays),
-        format::hours(ms_played)
-    );
+    let caption = format!("{} (days in {time_zone})", describe_range(range));
     if plays == 0 {
         return view! {
             <p class="range-caption">{caption}</p>
@@ -60,11 +57,17 @@ fn RangeBody(view: RangeView) -> impl IntoView {
     }
     let qs = query.to_query_string();
     view! {
-        <p class="range-caption" aria-live="polite">{caption}</p>
+        <p class="range-caption">{caption}</p>
+        <section class="totals" aria-label="Totals" aria-live="polite">
+            <Stat label="Listens" value=format::count(plays) />
+            <Stat label="Listening hours" value=format::hours(ms_played) />
+            <Stat label="Songs" value=format::count(songs) />
+            <Stat label="Artists" value=format::count(artists) />
+        </section>
         <div class="panels three">
-            <RankingPanel id="range-songs" title="Top songs in range" what="Song" rows=songs_ranked(top_songs) metric=query.metric download=("/charts/top-songs".to_string(), qs.clone()) />
-            <RankingPanel id="range-artists" title="Top artists in range" what="Artist" rows=artists_ranked(top_artists) metric=query.metric download=("/charts/top-artists".to_string(), qs.clone()) />
-            <RankingPanel id="range-albums" title="Top albums in range" what="Album" rows=albums_ranked(top_albums) metric=query.metric download=("/charts/top-albums".to_string(), qs.clone()) />
+            <RankingPanel id="top-songs" title="Top songs" what="Song" rows=songs_ranked(top_songs) metric=query.metric download=("/charts/top-songs".to_string(), qs.clone()) />
+            <RankingPanel id="top-artists" title="Top artists" what="Artist" rows=artists_ranked(top_artists) metric=query.metric download=("/charts/top-artists".to_string(), qs.clone()) />
+            <RankingPanel id="top-albums" title="Top albums" what="Album" rows=albums_ranked(top_albums) metric=query.metric download=("/charts/top-albums".to_string(), qs.clone()) />
         </div>
         <div class="panels">
             <OverTimePanel heading="Listening over time" chart_label="Listening hours over time" points=over_time bucket download_query=qs.clone() />
@@ -76,6 +79,16 @@ fn RangeBody(view: RangeView) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+#[component]
+fn Stat(label: &'static str, value: String) -> impl IntoView {
+    view! {
+        <div class="stat">
+            <span class="stat-value">{value}</span>
+            <span class="stat-label">{label}</span>
+        </div>
+    }
 }
 
 #[component]
@@ -200,17 +213,20 @@ mod tests {
             ..RangeView::default()
         };
         let html = render(view);
-        assert!(
-            html.contains("2024-01-01 to 2024-01-31: 3 listens, 1.5 hours"),
-            "{html}"
-        );
+        assert!(html.contains("2024-01-01 to 2024-01-31 (days in"), "{html}");
+        for stat in [
+            ">3</span><span class=\"stat-label\">Listens",
+            ">1.5</span><span class=\"stat-label\">Listening hours",
+        ] {
+            assert!(html.contains(stat), "{stat} missing: {html}");
+        }
         assert!(
             html.contains("&lt;b&gt;Rock &amp; Roll&lt;/b&gt;"),
             "{html}"
         );
         assert!(!html.contains("<b>Rock"), "{html}");
         for panel in [
-            "Top songs in range",
+            "Top songs",
             "Listening clock",
             "Most skipped songs",
             "How you listen",

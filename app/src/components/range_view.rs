@@ -17,8 +17,9 @@ use super::ranking::ChartDownloads;
 use super::time_charts::render_over_time;
 use crate::api::get_range_body;
 use crate::format;
+use crate::overview::OverviewPlace;
 use crate::range::{Bucket, DateRange, Metric, Preset, RangeQuery, TimePoint};
-use crate::stories::parse_year;
+use crate::review::SessionGap;
 
 /// The range the URL asks for, or why it cannot be read.
 pub fn query_from_url() -> Memo<Result<RangeQuery, String>> {
@@ -34,14 +35,24 @@ pub fn query_from_url() -> Memo<Result<RangeQuery, String>> {
     })
 }
 
+/// Where the overview is, as its URL says (see [`OverviewPlace`]).
+pub fn place_from_url() -> Memo<Result<OverviewPlace, String>> {
+    let params = use_query_map();
+    Memo::new(move |_| {
+        let params = params.read();
+        OverviewPlace::parse(|name| params.get(name))
+    })
+}
+
 /// A range as a person reads it: its first and last day.
 pub fn describe_range(range: DateRange) -> String {
+    let day = format::day;
     match (range.from, range.to) {
         (None, None) => "All time".into(),
-        (Some(from), None) => format!("From {from}"),
-        (None, Some(to)) => format!("Until {}", to - Duration::days(1)),
-        (Some(from), Some(to)) if to - from == Duration::days(1) => format!("{from}"),
-        (Some(from), Some(to)) => format!("{from} to {}", to - Duration::days(1)),
+        (Some(from), None) => format!("From {}", day(from)),
+        (None, Some(to)) => format!("Until {}", day(to - Duration::days(1))),
+        (Some(from), Some(to)) if to - from == Duration::days(1) => day(from),
+        (Some(from), Some(to)) => format!("{} to {}", day(from), day(to - Duration::days(1))),
     }
 }
 
@@ -51,6 +62,15 @@ pub fn RangeExplorer(
     version: Signal<Option<DateTime<Utc>>>,
 ) -> impl IntoView {
     let query = query_from_url();
+    let place = place_from_url();
+    // A bad year or pause is the calendar's or the sessions' to report; the
+    // range's links still keep the range.
+    let place = Signal::derive(move || {
+        place.get().unwrap_or_else(|_| OverviewPlace {
+            range: query.get().unwrap_or_default(),
+            ..OverviewPlace::default()
+        })
+    });
     let body = Resource::new(
         move || (query.get(), version.get()),
         |(query, _)| async move {
@@ -62,8 +82,8 @@ pub fn RangeExplorer(
     );
     view! {
         <section class="range" aria-labelledby="range-title">
-            <h2 id="range-title">"Explore a time range"</h2>
-            <RangeControls query=Signal::derive(move || query.get().unwrap_or_default()) />
+            <h2 id="range-title">"Your listening"</h2>
+            <RangeControls place />
             <RenderedBody body class="range-body" loading="Adding up the range…" failed="This range cannot be shown" />
         </section>
     }
@@ -110,26 +130,18 @@ pub struct RenderedHtml {
     pub html: String,
 }
 
-/// The year of the calendar the URL shows, when it names a valid one: kept
-/// by the range's links, so that picking a range leaves the calendar where it is.
-fn calendar_year() -> Memo<Option<i32>> {
-    let params = use_query_map();
-    Memo::new(move |_| parse_year(params.read().get_str("year")).ok().flatten())
-}
-
-/// The dashboard's address for `query`, with the calendar's `year`.
-fn dashboard_href(query: RangeQuery, year: Option<i32>) -> String {
-    match year {
-        Some(year) => format!("/?{}&year={year}", query.to_query_string()),
-        None => format!("/?{}", query.to_query_string()),
-    }
-}
-
 /// Presets and the metric as links, the custom range as a plain form: all
 /// work with the keyboard, and without scripts.
 #[component]
-fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
-    let year = calendar_year();
+fn RangeControls(place: Signal<OverviewPlace>) -> impl IntoView {
+    let query = Signal::derive(move || place.get().range);
+    let with_range = move |range: RangeQuery| {
+        OverviewPlace {
+            range,
+            ..place.get()
+        }
+        .href(None)
+    };
     let presets = Preset::ALL.map(|preset| {
         let label = match preset {
             Preset::Last7Days => "Last 7 days",
@@ -138,13 +150,12 @@ fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
             Preset::AllTime => "All time",
         };
         let href = move || {
-            let chosen = RangeQuery {
+            with_range(RangeQuery {
                 preset: Some(preset),
                 from: None,
                 to: None,
                 metric: query.get().metric,
-            };
-            dashboard_href(chosen, year.get())
+            })
         };
         let current = move || query.get().is_preset(preset).then_some("true");
         view! { <a class="chip" href=href aria-current=current>{label}</a> }
@@ -152,11 +163,10 @@ fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
     let metrics =
         [(Metric::Plays, "Plays"), (Metric::Time, "Listening time")].map(|(metric, label)| {
             let href = move || {
-                let chosen = RangeQuery {
+                with_range(RangeQuery {
                     metric,
                     ..query.get()
-                };
-                dashboard_href(chosen, year.get())
+                })
             };
             let current = move || (query.get().metric == metric).then_some("true");
             view! { <a class="chip" href=href aria-current=current>{label}</a> }
@@ -183,7 +193,11 @@ fn RangeControls(query: Signal<RangeQuery>) -> impl IntoView {
                 <label>"From " <input type="date" name="from" value=from /></label>
                 <label>"To (excluded) " <input type="date" name="to" value=to /></label>
                 <input type="hidden" name="by" value=by />
-                {move || year.get().map(|year| view! { <input type="hidden" name="year" value=year /> })}
+                {move || place.get().year.map(|year| view! { <input type="hidden" name="year" value=year /> })}
+                {move || {
+                    let gap = place.get().gap;
+                    (gap != SessionGap::DEFAULT).then(|| view! { <input type="hidden" name="gap" value=gap.minutes() /> })
+                }}
                 <button type="submit">"Show range"</button>
             </form>
             <div class="chips" role="group" aria-label="Rank by">{metrics}</div>
@@ -207,7 +221,7 @@ pub fn OverTimePanel(
         .unwrap_or_else(|error| format!("<p>Chart unavailable: {error}</p>"));
     let step = move |point: &TimePoint| match bucket {
         Bucket::Month => format!("{:04}-{:02}", point.start.year(), point.start.month()),
-        _ => point.start.to_string(),
+        _ => format::day(point.start),
     };
     let rows = points
         .iter()

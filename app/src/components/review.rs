@@ -217,8 +217,8 @@ fn moments(review: &Review) -> impl IntoView {
     view! {
         <dl class="moments" aria-label="Moments">
             {fact("Top song", first_listen)}
-            {fact("Most-played day", review.most_played_day.map(|day| format!("{}: {} plays, {}", day.start, format::count(day.plays), format::duration(day.ms_played))))}
-            {fact("Longest streak", review.longest_streak.map(|streak| format!("{} days in a row, {} to {}", streak.days, streak.first, streak.last)))}
+            {fact("Most-played day", review.most_played_day.map(|day| format!("{}: {} plays, {}", format::day(day.start), format::count(day.plays), format::duration(day.ms_played))))}
+            {fact("Longest streak", review.longest_streak.map(|streak| format!("{} days in a row, {} to {}", streak.days, format::day(streak.first), format::day(streak.last))))}
             {fact("Listening sessions", sessions(&review.sessions))}
             {fact("Busiest hour", review.busiest_hour.map(|busiest| format!("{}: {}", hour_span(busiest.at, &review.time_zone), format::duration(busiest.ms_played))))}
             {fact("Busiest weekday", review.busiest_weekday.map(|busiest| format!("{}: {}", weekday_name(busiest.at), format::duration(busiest.ms_played))))}
@@ -234,7 +234,7 @@ fn sessions(sessions: &Sessions) -> Option<String> {
         "{} sessions, {:.1} a week; the longest on {}, {} ({} listens)",
         format::count(sessions.count),
         sessions.per_week,
-        longest.start.date_naive(),
+        format::day(longest.start.date_naive()),
         format::duration((longest.end - longest.start).num_milliseconds()),
         format::count(longest.listens)
     ))

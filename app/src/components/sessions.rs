@@ -5,23 +5,19 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
-use super::range_view::{query_from_url, rendered, RenderedBody};
+use super::range_view::{place_from_url, rendered, RenderedBody};
 use crate::api::get_sessions_body;
-use crate::review::SessionGap;
 
 #[component]
 pub fn SessionsSection(
     /// Changes whenever the pushed figures change.
     version: Signal<Option<DateTime<Utc>>>,
 ) -> impl IntoView {
-    let params = use_query_map();
-    let gap = Memo::new(move |_| SessionGap::parse(params.read().get_str("gap")));
-    let range = query_from_url();
+    let place = place_from_url();
     let body = Resource::new(
-        move || (range.get(), gap.get(), version.get()),
-        |(range, gap, _)| async move { rendered(get_sessions_body(range?, Some(gap?.minutes())).await) },
+        move || (place.get(), version.get()),
+        |(place, _)| async move { rendered(get_sessions_body(place?).await) },
     );
     view! {
         <section class="range sessions" id="sessions" aria-labelledby="sessions-title">

@@ -7,16 +7,16 @@ use leptos::prelude::*;
 
 use super::range_view::describe_range;
 use crate::format;
-use crate::range::RangeQuery;
+use crate::overview::OverviewPlace;
 use crate::review::{SessionGap, SessionsView};
 
 /// Pauses offered, in minutes.
 const GAPS: [u32; 4] = [15, 30, 60, 120];
 
-/// The section's body as HTML; its links keep the range `query`.
-pub fn render(view: SessionsView, query: &RangeQuery) -> String {
-    let query = query.to_query_string();
-    Owner::new().with(|| view! { <SessionsBody view query /> }.to_html())
+/// The section's body as HTML; its links keep the rest of the overview's `place`.
+pub fn render(view: SessionsView, place: &OverviewPlace) -> String {
+    let place = *place;
+    Owner::new().with(|| view! { <SessionsBody view place /> }.to_html())
 }
 
 /// `1 h` or `45 min`.
@@ -28,7 +28,7 @@ fn pause(gap: SessionGap) -> String {
 }
 
 #[component]
-fn SessionsBody(view: SessionsView, query: String) -> impl IntoView {
+fn SessionsBody(view: SessionsView, place: OverviewPlace) -> impl IntoView {
     let SessionsView {
         range,
         time_zone,
@@ -39,7 +39,11 @@ fn SessionsBody(view: SessionsView, query: String) -> impl IntoView {
         .into_iter()
         .filter_map(|minutes| SessionGap::try_from(minutes).ok())
         .map(|choice| {
-            let href = format!("/?{query}&gap={}#sessions", choice.minutes());
+            let href = OverviewPlace {
+                gap: choice,
+                ..place
+            }
+            .href(Some("sessions"));
             let current = (choice == gap).then_some("true");
             view! { <a class="chip" href=href aria-current=current>{pause(choice)}</a> }
         })
@@ -57,7 +61,7 @@ fn SessionsBody(view: SessionsView, query: String) -> impl IntoView {
         .map(|session| {
             view! {
                 <tr>
-                    <th scope="row">{session.start.format("%Y-%m-%d %H:%M").to_string()}</th>
+                    <th scope="row">{format::local_moment(session.start.naive_local())}</th>
                     <td class="num">{format::duration((session.end - session.start).num_milliseconds())}</td>
                     <td class="num">{format::count(session.listens)}</td>
                     <td class="num">{format::duration(session.ms_played)}</td>

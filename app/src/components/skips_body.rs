@@ -48,7 +48,7 @@ fn SkipsBody(story: SkipStory, range: String) -> impl IntoView {
         .map(|point| {
             view! {
                 <tr>
-                    <th scope="row">{point.start.to_string()}</th>
+                    <th scope="row">{format::day(point.start)}</th>
                     <td class="num">{format::count(point.plays)}</td>
                     <td class="num">{format::count(point.skips)}</td>
                     <td class="num">{percent(point.skips, point.plays)}</td>

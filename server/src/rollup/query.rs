@@ -260,6 +260,8 @@ impl Aggregates {
         let range = query.range(last_day);
         let bucket = bucket_for(range, first_day, last_day);
         let sums = self.song_sums(range, zone);
+        let artist_sums = self.artist_sums(&sums);
+        let with_plays = |sums: &[Counts]| sums.iter().filter(|c| c.plays > 0).count() as i64;
         let over_time = self.over_time(range, zone, bucket);
         RangeView {
             time_zone: zone.name().to_string(),
@@ -269,8 +271,10 @@ impl Aggregates {
             last_day,
             plays: over_time.iter().map(|point| point.plays).sum(),
             ms_played: over_time.iter().map(|point| point.ms_played).sum(),
+            songs: with_plays(&sums),
+            artists: with_plays(&artist_sums),
             top_songs: self.ranked_songs(&sums, query.metric, limit, None),
-            top_artists: self.ranked_artists(&sums, query.metric, limit),
+            top_artists: self.ranked_artists(&artist_sums, query.metric, limit),
             top_albums: self.ranked_albums(&sums, query.metric, limit),
             most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, limit),
             clock: self.clock(range, zone),
@@ -287,12 +291,13 @@ impl Aggregates {
         metric: Metric,
         limit: usize,
     ) -> Vec<TopArtist> {
-        self.ranked_artists(&self.song_sums(range, zone), metric, limit)
+        let songs = self.song_sums(range, zone);
+        self.ranked_artists(&self.artist_sums(&songs), metric, limit)
     }
 
-    fn ranked_artists(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopArtist> {
-        let sums = self.artist_sums(songs);
-        self.best_artists(&sums, metric, limit)
+    /// The first `limit` artists of `sums` (by artist number) by `metric`.
+    fn ranked_artists(&self, sums: &[Counts], metric: Metric, limit: usize) -> Vec<TopArtist> {
+        self.best_artists(sums, metric, limit)
             .into_iter()
             .enumerate()
             .map(|(rank, (id, counts))| self.top_artist(rank, id, counts))

@@ -18,6 +18,7 @@ mod hardening;
 pub mod health;
 pub mod listener;
 mod live;
+mod locale;
 pub mod origin;
 pub mod owners;
 pub mod peer;
@@ -91,6 +92,9 @@ pub fn router(
         // The script nonce of this response's Content-Security-Policy.
         if let Some(nonce) = parts.as_ref().and_then(csp::nonce_of) {
             provide_context(nonce);
+        }
+        if let Some(parts) = &parts {
+            provide_context(Arc::new(locale::of_request(&parts.headers)));
         }
         if let Some(viewer) = parts
             .as_ref()
