@@ -422,6 +422,16 @@ pub fn bucket_for(
     }
 }
 
+/// What a range adds up to: the overview's totals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeTotals {
+    pub plays: i64,
+    pub ms_played: i64,
+    /// Songs and artists with plays in the range.
+    pub songs: i64,
+    pub artists: i64,
+}
+
 /// Everything the range view of the dashboard shows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RangeView {
@@ -433,11 +443,7 @@ pub struct RangeView {
     /// The first and last day with listens at all.
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
-    pub plays: i64,
-    pub ms_played: i64,
-    /// Songs and artists with plays in the range.
-    pub songs: i64,
-    pub artists: i64,
+    pub totals: RangeTotals,
     pub top_songs: Vec<TopSong>,
     pub top_artists: Vec<TopArtist>,
     pub top_albums: Vec<TopAlbum>,

@@ -339,6 +339,18 @@ fn an_export_zip_is_imported_end_to_end_and_a_repeat_is_refused() {
         let query = format!("from={from}&to={to}&limit=100");
         let songs: Vec<Value> = server.get_ok(&format!("/api/top-songs?{query}"));
         assert_eq!(songs, in_range.top_songs(100), "top songs {from}..{to}");
+        // The overview's totals of the range.
+        let bounds: Value = server.get_ok(&format!("/api/range?from={from}&to={to}"));
+        assert_eq!(
+            bounds["totals"],
+            json!({
+                "plays": in_range.events,
+                "ms_played": in_range.ms_played,
+                "songs": in_range.songs.len(),
+                "artists": in_range.artists.len(),
+            }),
+            "totals {from}..{to}"
+        );
         let artists: Vec<Value> = server.get_ok(&format!("/api/top-artists?{query}"));
         assert_eq!(
             artists,

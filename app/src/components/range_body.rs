@@ -18,7 +18,7 @@ use super::ranking::{
 };
 use super::time_charts::render_clock;
 use crate::format;
-use crate::range::{ClockCell, RangeView, Share, Shares, SkippedSong, WEEKDAY_NAMES};
+use crate::range::{ClockCell, RangeTotals, RangeView, Share, Shares, SkippedSong, WEEKDAY_NAMES};
 
 /// The body of the range view as HTML, under an owner of its own below the
 /// request's (whose arena it needs). It holds no resource or suspense, so
@@ -32,10 +32,13 @@ fn RangeBody(view: RangeView) -> impl IntoView {
     let RangeView {
         query,
         range,
-        plays,
-        ms_played,
-        songs,
-        artists,
+        totals:
+            RangeTotals {
+                plays,
+                ms_played,
+                songs,
+                artists,
+            },
         top_songs,
         top_artists,
         top_albums,
@@ -197,8 +200,12 @@ mod tests {
     fn the_body_names_its_range_and_escapes_names() {
         let view = RangeView {
             range: DateRange::parse(Some("2024-01-01"), Some("2024-02-01")).unwrap(),
-            plays: 3,
-            ms_played: 5_400_000,
+            totals: RangeTotals {
+                plays: 3,
+                ms_played: 5_400_000,
+                songs: 1,
+                artists: 1,
+            },
             top_songs: vec![TopSong {
                 rank: 1,
                 track_uri: "spotify:track:1".into(),

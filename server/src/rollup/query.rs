@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use app::model::{TopArtist, TopSong};
 use app::range::{
-    bucket_for, ArtistDetail, Bucket, ClockCell, DateRange, Metric, RangeQuery, RangeView, Share,
-    Shares, SkippedSong, SongDetail, TimePoint, TopAlbum,
+    bucket_for, ArtistDetail, Bucket, ClockCell, DateRange, Metric, RangeQuery, RangeTotals,
+    RangeView, Share, Shares, SkippedSong, SongDetail, TimePoint, TopAlbum,
 };
 use chrono::{Datelike, NaiveDate};
 
@@ -50,6 +50,17 @@ pub(super) fn time_point(start: NaiveDate, counts: &Counts) -> TimePoint {
         start,
         plays: counts.plays,
         ms_played: counts.ms_played,
+    }
+}
+
+/// The totals of a range from its songs' and artists' sums.
+fn totals_of(songs: &[Counts], artists: &[Counts]) -> RangeTotals {
+    let with_plays = |sums: &[Counts]| sums.iter().filter(|c| c.plays > 0).count() as i64;
+    RangeTotals {
+        plays: songs.iter().map(|c| c.plays).sum(),
+        ms_played: songs.iter().map(|c| c.ms_played).sum(),
+        songs: with_plays(songs),
+        artists: with_plays(artists),
     }
 }
 
@@ -261,7 +272,6 @@ impl Aggregates {
         let bucket = bucket_for(range, first_day, last_day);
         let sums = self.song_sums(range, zone);
         let artist_sums = self.artist_sums(&sums);
-        let with_plays = |sums: &[Counts]| sums.iter().filter(|c| c.plays > 0).count() as i64;
         let over_time = self.over_time(range, zone, bucket);
         RangeView {
             time_zone: zone.name().to_string(),
@@ -269,10 +279,7 @@ impl Aggregates {
             range,
             first_day,
             last_day,
-            plays: over_time.iter().map(|point| point.plays).sum(),
-            ms_played: over_time.iter().map(|point| point.ms_played).sum(),
-            songs: with_plays(&sums),
-            artists: with_plays(&artist_sums),
+            totals: totals_of(&sums, &artist_sums),
             top_songs: self.ranked_songs(&sums, query.metric, limit, None),
             top_artists: self.ranked_artists(&artist_sums, query.metric, limit),
             top_albums: self.ranked_albums(&sums, query.metric, limit),
@@ -282,6 +289,12 @@ impl Aggregates {
             over_time,
             shares: self.shares(range, zone),
         }
+    }
+
+    /// What `range` adds up to.
+    pub fn totals_in(&self, range: DateRange, zone: Zone) -> RangeTotals {
+        let songs = self.song_sums(range, zone);
+        totals_of(&songs, &self.artist_sums(&songs))
     }
 
     pub fn top_artists_in(

@@ -7,8 +7,8 @@
 use app::cleanup::ExclusionView;
 use app::model::{Limit, TopArtist, TopSong};
 use app::range::{
-    ArtistDetail, Bucket, ClockCell, DateRange, RangeQuery, RangeView, Shares, SkippedSong,
-    SongDetail, TimePoint, TopAlbum,
+    ArtistDetail, Bucket, ClockCell, DateRange, RangeQuery, RangeTotals, RangeView, Shares,
+    SkippedSong, SongDetail, TimePoint, TopAlbum,
 };
 use app::review::{Period, Review, SessionGap, SessionsView};
 use app::skips::SkipStory;
@@ -135,6 +135,9 @@ pub struct Bounds {
     pub last_day: Option<NaiveDate>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// What the range adds up to (absent from an earlier version's answer).
+    #[serde(default)]
+    pub totals: RangeTotals,
 }
 
 /// The answer to a [`Question`], of the matching kind.
@@ -211,6 +214,7 @@ pub fn answer(aggregates: &Aggregates, asked: &Asked) -> Result<Answer, Refusal>
                 last_day,
                 from: range.from,
                 to: range.to,
+                totals: aggregates.totals_in(range, zone),
             })
         }
         Question::TopSongs { query, limit } => {
