@@ -66,15 +66,10 @@ pub async fn get_rankings(query: RangeQuery) -> Result<RangeView, ServerFnError>
 /// the rest of the place.
 #[server(prefix = "/rpc", endpoint = "calendar", output = crate::codec::JsonText)]
 pub async fn get_calendar_body(place: OverviewPlace) -> Result<String, ServerFnError> {
-    let year = place
-        .year
-        .map(crate::stories::check_year)
-        .transpose()
-        .map_err(ServerFnError::new)?;
     use chrono::Datelike;
     let unread = |error| ServerFnError::new(format!("the figures cannot be read: {error}"));
     let source = source()?;
-    let calendar = source.calendar(year).await.map_err(unread)?;
+    let calendar = source.calendar(place.year).await.map_err(unread)?;
     let mut discoveries = source.discoveries().await.map_err(unread)?;
     discoveries.retain(|month| month.month.year() == calendar.year);
     Ok(crate::components::calendar_body::render(

@@ -34,26 +34,17 @@ pub fn day(day: NaiveDate) -> String {
 
 /// A moment on the person's clock, already in their zone: `2024-03-05 14:07`.
 pub fn local_moment(at: NaiveDateTime) -> String {
-    let locale = locale::current();
-    format!(
-        "{} {}",
-        locale.day(at.date()),
-        locale.time(at.time(), false)
-    )
+    locale::current().moment(at, false)
 }
 
 /// A moment as people read it: `2024-03-05 14:07 UTC`.
 pub fn moment(ts: DateTime<Utc>) -> String {
-    let locale = locale::current();
-    let (day, time) = (ts.date_naive(), ts.time());
-    format!("{} {} UTC", locale.day(day), locale.time(time, false))
+    format!("{} UTC", locale::current().moment(ts.naive_utc(), false))
 }
 
 /// A moment to the second: `2024-03-05 14:07:59 UTC`.
 pub fn moment_seconds(ts: DateTime<Utc>) -> String {
-    let locale = locale::current();
-    let (day, time) = (ts.date_naive(), ts.time());
-    format!("{} {} UTC", locale.day(day), locale.time(time, true))
+    format!("{} UTC", locale::current().moment(ts.naive_utc(), true))
 }
 
 /// Shortens text to at most `max_chars` characters, ending with `…` when cut.

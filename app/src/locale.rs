@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use chrono::format::{Item, Numeric, StrftimeItems};
-use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde::{Deserialize, Serialize};
 
 /// The conventions of one language and region.
@@ -128,6 +128,11 @@ impl Locale {
             Ok(()) => text,
             Err(_) => day.format(ISO_DAY).to_string(),
         }
+    }
+
+    /// A day and its time of day: `05.03.2024 14:07`.
+    pub fn moment(&self, at: NaiveDateTime, seconds: bool) -> String {
+        format!("{} {}", self.day(at.date()), self.time(at.time(), seconds))
     }
 
     /// A time of day to the minute, or to the second with `seconds`.

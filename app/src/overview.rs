@@ -4,20 +4,30 @@
 
 use std::fmt::Write;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::range::RangeQuery;
 use crate::review::SessionGap;
-use crate::stories::parse_year;
+use crate::stories::{check_year, parse_year};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OverviewPlace {
     /// What every panel counts.
     pub range: RangeQuery,
     /// The calendar's year; the latest with listens when none is asked for.
+    /// Checked as it is read, from a URL or a client's arguments alike.
+    #[serde(default, deserialize_with = "checked_year")]
     pub year: Option<i32>,
     /// The pause that ends a listening session.
     pub gap: SessionGap,
+}
+
+/// A year a client sent, refused unless [`check_year`] takes it.
+fn checked_year<'de, D: Deserializer<'de>>(from: D) -> Result<Option<i32>, D::Error> {
+    Option::<i32>::deserialize(from)?
+        .map(check_year)
+        .transpose()
+        .map_err(serde::de::Error::custom)
 }
 
 impl OverviewPlace {
@@ -101,5 +111,20 @@ mod tests {
         assert!(parse("year=12").unwrap_err().contains("year"));
         assert!(parse("gap=1").unwrap_err().contains("gap"));
         assert!(parse("from=2024-02-01&to=2024-01-01").is_err());
+        // A client's arguments are checked as they are read, as URLs are.
+        let sent = |year: &str| {
+            let json = format!(
+                r#"{{"range":{},"year":{year},"gap":30}}"#,
+                serde_json::to_string(&RangeQuery::default()).unwrap()
+            );
+            serde_json::from_str::<OverviewPlace>(&json)
+        };
+        assert!(sent("12").unwrap_err().to_string().contains("year must be"));
+        assert_eq!(sent("2023").unwrap().year, Some(2023));
+        assert_eq!(sent("null").unwrap().year, None);
+        assert!(serde_json::from_str::<OverviewPlace>(
+            r#"{"range":{"preset":null,"from":null,"to":null,"metric":"Plays"},"gap":1}"#
+        )
+        .is_err());
     }
 }
