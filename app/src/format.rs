@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use crate::locale;
+use crate::{locale, reader_zone};
 
 /// `1234567` → `1,234,567`, in the reader's conventions ([`crate::locale`]).
 pub fn count(n: i64) -> String {
@@ -37,14 +37,21 @@ pub fn local_moment(at: NaiveDateTime) -> String {
     locale::current().moment(at, false)
 }
 
-/// A moment as people read it: `2024-03-05 14:07 UTC`.
+/// A moment on the reader's clock, saying which: `2024-03-05 14:07 UTC`,
+/// `2024-03-05 23:07 Asia/Tokyo`.
 pub fn moment(ts: DateTime<Utc>) -> String {
-    format!("{} UTC", locale::current().moment(ts.naive_utc(), false))
+    on_reader_clock(ts, false)
 }
 
 /// A moment to the second: `2024-03-05 14:07:59 UTC`.
 pub fn moment_seconds(ts: DateTime<Utc>) -> String {
-    format!("{} UTC", locale::current().moment(ts.naive_utc(), true))
+    on_reader_clock(ts, true)
+}
+
+fn on_reader_clock(ts: DateTime<Utc>, seconds: bool) -> String {
+    let zone = reader_zone::current();
+    let at = zone.wall_time(ts);
+    format!("{} {}", locale::current().moment(at, seconds), zone.name())
 }
 
 /// Shortens text to at most `max_chars` characters, ending with `…` when cut.
@@ -91,6 +98,20 @@ mod tests {
         let early = "0987-11-09T03:04:05.678Z".parse().unwrap();
         assert_eq!(moment(early), "0987-11-09 03:04 UTC");
         assert_eq!(moment_seconds(early), "0987-11-09 03:04:05 UTC");
+    }
+
+    #[test]
+    fn moments_read_on_the_readers_clock() {
+        use leptos::prelude::{provide_context, Owner};
+        use std::sync::Arc;
+        let owner = Owner::new();
+        owner.set();
+        let nine_ahead = |at: DateTime<Utc>| at.naive_utc() + chrono::TimeDelta::hours(9);
+        let tokyo = reader_zone::ReaderZone::new("Asia/Tokyo", Arc::new(nine_ahead));
+        provide_context(tokyo);
+        let ts = "2024-03-05T18:07:59Z".parse().unwrap();
+        assert_eq!(moment(ts), "2024-03-06 03:07 Asia/Tokyo");
+        assert_eq!(moment_seconds(ts), "2024-03-06 03:07:59 Asia/Tokyo");
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod model;
 pub mod overview;
 pub mod pages;
 pub mod range;
+pub mod reader_zone;
 pub mod review;
 pub mod skips;
 #[cfg(feature = "ssr")]
@@ -67,13 +68,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // The server provides the reader's conventions with each request.
+    // The server provides the reader's conventions and zone with each
+    // request; the browser reads them back from the page.
     #[cfg(feature = "hydrate")]
-    provide_context(std::sync::Arc::new(locale::from_page()));
+    {
+        provide_context(std::sync::Arc::new(locale::from_page()));
+        provide_context(reader_zone::from_page());
+    }
     let reader = locale::current();
     let conventions = serde_json::to_string(&*reader).unwrap_or_default();
+    let zone = reader_zone::current().name().to_string();
     view! {
-        <Html {..} lang=reader.tag.clone() data-format=conventions />
+        <Html {..} lang=reader.tag.clone() data-format=conventions data-zone=zone />
         <Title text="Listening analytics" />
         <Meta name="description" content="Live analytics of Spotify listening history" />
         <Router>

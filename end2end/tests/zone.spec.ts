@@ -60,6 +60,22 @@ test("a person sets their time zone from the browser's and every hour moves to t
   await page.goto("/?preset=all-time");
   await expect(page.getByRole("img", { name: "Listening hours by weekday and hour of the day, Asia/Tokyo" })).toBeVisible();
 
+  // Moments read on the person's clock too: as the server writes the page,
+  // and as the browser writes it itself (the overview reached without a reload).
+  const { last_listen } = (await (await page.request.get("/api/summary")).json()) as { last_listen: string };
+  const inTokyo = new Date(Date.parse(last_listen) + 9 * 3_600_000).toISOString().slice(0, 16).replace("T", " ");
+  const latest = `Latest listen: ${inTokyo} Asia/Tokyo.`;
+  const freshness = page.locator(".freshness");
+  await expect(freshness).toContainText(latest);
+  await expect(freshness).toHaveText(/^Figures as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Asia\/Tokyo, refreshed live\./);
+  await expect(page.locator("html")).toHaveAttribute("data-zone", "Asia/Tokyo");
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Artists" }).click();
+  await expect(page).toHaveURL(/\/artists$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
+  await expect(freshness).toContainText(latest);
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+
   // A name that is not a zone is refused with what one looks like, and nothing changes.
   await typeZone(page, "Mars/Olympus<b>");
   await page.getByRole("button", { name: "Set the time zone" }).click();

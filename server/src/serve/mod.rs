@@ -32,9 +32,11 @@ mod upload;
 
 use std::sync::Arc;
 
+use app::reader_zone::ReaderZone;
 use app::source::Analytics;
 use app::{shell, App};
 use axum::Router;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
@@ -149,6 +151,11 @@ fn provide_viewer(
     provide_context(Analytics(Arc::new(
         live.for_person(&viewer.person, viewer.zone),
     )));
+    let zone = viewer.zone;
+    provide_context(ReaderZone::new(
+        zone.name(),
+        Arc::new(move |at: DateTime<Utc>| zone.local(at.timestamp_millis())),
+    ));
     provide_context(ViewerInfo {
         name: viewer.name.to_string(),
         admin: viewer.is_admin(),
