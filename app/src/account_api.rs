@@ -7,24 +7,26 @@ use leptos::prelude::*;
 
 use crate::cleanup::{CleanUpAction, CleanUpShown, ExclusionKind, ExclusionView};
 use crate::model::{PeopleView, SettingsView};
+#[cfg(feature = "ssr")]
+use crate::refusal::{refused, Refusal};
 
 #[cfg(feature = "ssr")]
 fn accounts() -> Result<std::sync::Arc<dyn crate::source::AccountSettings>, ServerFnError> {
     use_context::<crate::source::Accounts>()
         .map(|accounts| accounts.0)
-        .ok_or_else(|| ServerFnError::new("sign in to change your settings"))
+        .ok_or_else(|| refused(Refusal::Forbidden, "sign in to change your settings"))
 }
 
 #[cfg(feature = "ssr")]
 fn people() -> Result<std::sync::Arc<dyn crate::source::PeopleAdmin>, ServerFnError> {
     use_context::<crate::source::People>()
         .map(|people| people.0)
-        .ok_or_else(|| ServerFnError::new("only administrators manage people"))
+        .ok_or_else(|| refused(Refusal::Forbidden, "only administrators manage people"))
 }
 
 #[cfg(feature = "ssr")]
 fn failed(error: crate::source::AccountError) -> ServerFnError {
-    ServerFnError::new(error.0)
+    refused(error.refusal, error.message)
 }
 
 #[server(prefix = "/rpc/account", endpoint = "settings", output = crate::codec::JsonText)]

@@ -19,11 +19,9 @@ pub async fn get_dashboard(rows: u32) -> Result<Dashboard, ServerFnError> {
 
     let Analytics(source) = use_context::<Analytics>()
         .ok_or_else(|| ServerFnError::new("the analytics source is not configured"))?;
-    let limit = Limit::parse(Some(&rows.to_string())).map_err(ServerFnError::new)?;
-    source
-        .dashboard(limit)
-        .await
-        .map_err(|error| ServerFnError::new(format!("the aggregates cannot be read: {error}")))
+    let limit = Limit::parse(Some(&rows.to_string()))
+        .map_err(|bad| crate::refusal::refused(crate::refusal::Refusal::Invalid, bad))?;
+    source.dashboard(limit).await.map_err(unread)
 }
 
 /// The analytics source, or a server error saying it is missing.
@@ -34,6 +32,12 @@ fn source() -> Result<std::sync::Arc<dyn crate::source::AnalyticsSource>, Server
         .ok_or_else(|| ServerFnError::new("the analytics source is not configured"))
 }
 
+/// A server function's answer when the figures cannot be read (503).
+#[cfg(feature = "ssr")]
+fn unread(error: crate::source::SourceError) -> ServerFnError {
+    ServerFnError::new(format!("the figures cannot be read: {error}"))
+}
+
 /// The body of the range view for `query`, as HTML rendered here (see
 /// [`crate::components::range_body`]).
 #[server(prefix = "/rpc", endpoint = "range", output = crate::codec::JsonText)]
@@ -42,7 +46,7 @@ pub async fn get_range_body(query: RangeQuery) -> Result<String, ServerFnError> 
     let view = source()?
         .range_view(&query, Limit::clamped(DASHBOARD_ROWS))
         .await
-        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))?;
+        .map_err(unread)?;
     Ok(crate::components::range_body::render(view))
 }
 
@@ -57,7 +61,7 @@ pub async fn get_rankings(query: RangeQuery) -> Result<RangeView, ServerFnError>
     source()?
         .range_view(&query, Limit::clamped(LIST_ROWS))
         .await
-        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
+        .map_err(unread)
 }
 
 /// The calendar of listening days of the place's year (the latest with
@@ -67,7 +71,6 @@ pub async fn get_rankings(query: RangeQuery) -> Result<RangeView, ServerFnError>
 #[server(prefix = "/rpc", endpoint = "calendar", output = crate::codec::JsonText)]
 pub async fn get_calendar_body(place: OverviewPlace) -> Result<String, ServerFnError> {
     use chrono::Datelike;
-    let unread = |error| ServerFnError::new(format!("the figures cannot be read: {error}"));
     let source = source()?;
     let calendar = source.calendar(place.year).await.map_err(unread)?;
     let mut discoveries = source.discoveries().await.map_err(unread)?;
@@ -87,7 +90,7 @@ pub async fn get_sessions_body(place: OverviewPlace) -> Result<String, ServerFnE
     let view = source()?
         .sessions(&place.range, place.gap)
         .await
-        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))?;
+        .map_err(unread)?;
     Ok(crate::components::sessions_body::render(view, &place))
 }
 
@@ -99,17 +102,14 @@ pub async fn get_skips_body(query: RangeQuery) -> Result<String, ServerFnError> 
     let story = source()?
         .skips(&query, Limit::clamped(DASHBOARD_ROWS))
         .await
-        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))?;
+        .map_err(unread)?;
     Ok(crate::components::skips_body::render(story))
 }
 
 /// The review of a year or a month (the latest year with listens when `None`).
 #[server(prefix = "/rpc", endpoint = "review", output = crate::codec::JsonText)]
 pub async fn get_review(period: Option<Period>) -> Result<Review, ServerFnError> {
-    source()?
-        .review(period)
-        .await
-        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
+    source()?.review(period).await.map_err(unread)
 }
 
 /// One artist over a range; `None` when never listened to.
@@ -118,10 +118,7 @@ pub async fn get_artist(
     name: String,
     query: RangeQuery,
 ) -> Result<Option<ArtistDetail>, ServerFnError> {
-    source()?
-        .artist_detail(&name, &query)
-        .await
-        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
+    source()?.artist_detail(&name, &query).await.map_err(unread)
 }
 
 /// One song over a range; `None` when never listened to.
@@ -133,7 +130,7 @@ pub async fn get_song(
     source()?
         .song_detail(&track_uri, &query)
         .await
-        .map_err(|error| ServerFnError::new(format!("the figures cannot be read: {error}")))
+        .map_err(unread)
 }
 
 /// Who is looking: `None` on the pages open to anyone (signing in).

@@ -28,6 +28,7 @@ pub mod overview;
 pub mod pages;
 pub mod range;
 pub mod reader_zone;
+pub mod refusal;
 pub mod review;
 pub mod skips;
 #[cfg(feature = "ssr")]

@@ -123,7 +123,20 @@ pub struct Accounts(pub Arc<dyn AccountSettings>);
 #[derive(Clone)]
 pub struct People(pub Arc<dyn PeopleAdmin>);
 
-/// An account change that cannot be made; the message says why, for a person.
+/// An account change that cannot be made: the message says why, for a
+/// person; the refusal, what kind of no it is.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct AccountError(pub String);
+#[error("{message}")]
+pub struct AccountError {
+    pub refusal: crate::refusal::Refusal,
+    pub message: String,
+}
+
+impl AccountError {
+    pub fn new(refusal: crate::refusal::Refusal, message: impl Into<String>) -> Self {
+        Self {
+            refusal,
+            message: message.into(),
+        }
+    }
+}

@@ -136,7 +136,7 @@ fn deleting_my_data_removes_it_exactly_while_another_person_streams() {
         .form(&[("confirm", "bob")])
         .send()
         .unwrap();
-    assert_ne!(refused.status(), 200, "deleting needs one's own name");
+    assert_eq!(refused.status(), 400, "deleting needs one's own name");
     let deleted = ann_browser
         .post(format!("{}/rpc/account/delete_data", server.url))
         .header("origin", &server.url)

@@ -8,6 +8,7 @@ use app::cleanup::{
 };
 use app::imports::Imports;
 use app::model::{InviteRow, PeopleView, PersonRow, SettingsView, TokenRow};
+use app::refusal::Refusal;
 use app::source::{AccountError, AccountSettings, PeopleAdmin};
 use async_trait::async_trait;
 
@@ -39,7 +40,10 @@ const INVITE_VALID_FOR: chrono::Duration = chrono::Duration::days(7);
 /// A failure of the store, said without its details (logged instead).
 fn unavailable(error: impl std::fmt::Display) -> AccountError {
     tracing::warn!("an account change failed: {error}");
-    AccountError("the accounts cannot be reached right now; try again in a moment".into())
+    AccountError::new(
+        Refusal::Unavailable,
+        "the accounts cannot be reached right now; try again in a moment",
+    )
 }
 
 /// The signed-in person's own account.
@@ -80,7 +84,7 @@ impl CleanUps {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = std::time::Instant::now();
         throttle.check(person.as_str(), now).map_err(|RetryAfter(wait)| {
-            AccountError(format!(
+            AccountError::new(Refusal::TooMany, format!(
                 "that is {CLEAN_UPS_PER_MINUTE} changes in a minute, the most there may be: try again in {} s",
                 wait.as_secs().max(1)
             ))
@@ -98,15 +102,18 @@ impl AccountSettings for PersonSettings {
             .live
             .ask(&self.viewer.person, &asked, Freshness::Current)
             .await
-            .map_err(|error| AccountError(error.0))?;
+            .map_err(|error| AccountError::new(Refusal::Unavailable, error.0))?;
         match &*answered.answer {
             Ok(Answer::Exclusions(views)) => Ok(views
                 .iter()
                 .cloned()
                 .map(|view| in_zone(view, self.viewer.zone))
                 .collect()),
-            Ok(_) => Err(AccountError("the server answered another question".into())),
-            Err(refusal) => Err(AccountError(refusal.to_string())),
+            Ok(_) => Err(AccountError::new(
+                Refusal::Unavailable,
+                "the server answered another question",
+            )),
+            Err(refusal) => Err(AccountError::new(Refusal::Unavailable, refusal.to_string())),
         }
     }
 
@@ -114,19 +121,23 @@ impl AccountSettings for PersonSettings {
         let zone = self.viewer.zone;
         let change = request
             .change(|local| zone.instant_of(local))
-            .map_err(|bad| AccountError(bad.to_string()))?;
+            .map_err(|bad| AccountError::new(Refusal::Invalid, bad.to_string()))?;
         self.clean_ups.admit(&self.viewer.person)?;
         let now = self.exclusions().await?;
         let known = now.iter().any(|view| &view.exclusion == change.exclusion());
         match &change {
             CleanUpChange::Exclude(_) if !known && now.len() >= MAX_EXCLUSIONS => {
-                return Err(AccountError(format!(
+                return Err(AccountError::new(
+                    Refusal::Conflict,
+                    format!(
                     "you have {MAX_EXCLUSIONS} exclusions already: put some back before adding more"
-                )));
+                ),
+                ));
             }
             CleanUpChange::Include(_) if !known => {
-                return Err(AccountError(
-                    "that is not left out of your figures: nothing to put back".into(),
+                return Err(AccountError::new(
+                    Refusal::Conflict,
+                    "that is not left out of your figures: nothing to put back",
                 ));
             }
             _ => {}
@@ -140,9 +151,8 @@ impl AccountSettings for PersonSettings {
             .await
             .map_err(|unreachable| {
                 tracing::warn!("a clean-up could not be sent: {unreachable}");
-                AccountError(
-                    "the message broker cannot take the change right now; nothing changed, try again in a moment"
-                        .into(),
+                AccountError::new(Refusal::Unavailable,
+                    "the message broker cannot take the change right now; nothing changed, try again in a moment",
                 )
             })?;
         // The page shows the figures next: wait (a little) until they follow.
@@ -162,7 +172,7 @@ impl AccountSettings for PersonSettings {
         self.imports
             .overview(&self.viewer.person)
             .await
-            .map_err(AccountError)
+            .map_err(|error| AccountError::new(Refusal::Unavailable, error))
     }
 
     async fn settings(&self) -> Result<SettingsView, AccountError> {
@@ -192,13 +202,17 @@ impl AccountSettings for PersonSettings {
     }
 
     async fn set_time_zone(&self, name: &str) -> Result<String, AccountError> {
-        let zone = Zone::parse(name)
-            .map_err(|unknown| AccountError(format!("{unknown}: pick one from the list")))?;
+        let zone = Zone::parse(name).map_err(|unknown| {
+            AccountError::new(
+                Refusal::Invalid,
+                format!("{unknown}: pick one from the list"),
+            )
+        })?;
         self.auth
             .store()
             .set_time_zone(&self.viewer.name, zone)
             .await
-            .map_err(|error| AccountError(error.to_string()))?;
+            .map_err(|error| AccountError::new(Refusal::Unavailable, error.to_string()))?;
         // Requests acting for them read their account again, with the zone.
         self.auth.forget_person(&self.viewer.key);
         Ok(zone.name().to_string())
@@ -207,9 +221,12 @@ impl AccountSettings for PersonSettings {
     async fn create_token(&self, label: &str) -> Result<String, AccountError> {
         let label = label.trim();
         if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
-            return Err(AccountError(format!(
+            return Err(AccountError::new(
+                Refusal::Invalid,
+                format!(
                 "give the token a label of 1 to {MAX_LABEL_CHARS} characters, to recognise it later"
-            )));
+            ),
+            ));
         }
         let token = self
             .auth
@@ -231,8 +248,9 @@ impl AccountSettings for PersonSettings {
         if revoked {
             Ok(())
         } else {
-            Err(AccountError(
-                "there is no such token; it may be revoked already".into(),
+            Err(AccountError::new(
+                Refusal::NotFound,
+                "there is no such token; it may be revoked already",
             ))
         }
     }
@@ -268,14 +286,18 @@ impl AccountSettings for PersonSettings {
             .account(&self.viewer.key)
             .await
             .map_err(unavailable)?
-            .ok_or_else(|| AccountError("your account no longer exists".into()))?;
+            .ok_or_else(|| AccountError::new(Refusal::NotFound, "your account no longer exists"))?;
         let (current, new) = (current.to_string(), new.to_string());
         let digest = account.password.clone();
         let checked = tokio::task::spawn_blocking(move || {
             if !password::check(Some(&digest), &current) {
-                return Err(AccountError("the current password is not right".into()));
+                return Err(AccountError::new(
+                    Refusal::Forbidden,
+                    "the current password is not right",
+                ));
             }
-            PasswordDigest::new(&new).map_err(|weak| AccountError(weak.to_string()))
+            PasswordDigest::new(&new)
+                .map_err(|weak| AccountError::new(Refusal::Invalid, weak.to_string()))
         })
         .await
         .map_err(unavailable)??;
@@ -292,8 +314,9 @@ impl AccountSettings for PersonSettings {
             .trim()
             .eq_ignore_ascii_case(self.viewer.name.as_str())
         {
-            return Err(AccountError(
-                "type your name exactly as you sign in, to confirm".into(),
+            return Err(AccountError::new(
+                Refusal::Invalid,
+                "type your name exactly as you sign in, to confirm",
             ));
         }
         // What their running import sent must come before the deletion.
@@ -339,22 +362,26 @@ fn refuse_unless_stopped(stopped: Stopped) -> Result<(), AccountError> {
              shows it)"
         }
     };
-    Err(AccountError(format!(
-        "{why}, so nothing was deleted yet; try again once it has ended"
-    )))
+    Err(AccountError::new(
+        Refusal::Conflict,
+        format!("{why}, so nothing was deleted yet; try again once it has ended"),
+    ))
 }
 
 /// A removal that failed, said without hosts (logged instead).
 fn removal_failed(error: RemovalError) -> AccountError {
     match error {
         RemovalError::Account(crate::store::accounts::AccountError::NoSuchAccount(name)) => {
-            AccountError(format!("there is no account named {name}"))
+            AccountError::new(
+                Refusal::NotFound,
+                format!("there is no account named {name}"),
+            )
         }
         RemovalError::Kafka(error) => {
             tracing::warn!("a removal could not be sent: {error}");
-            AccountError(
-                "the message broker does not answer, so nothing was removed; try again in a moment"
-                    .into(),
+            AccountError::new(
+                Refusal::Unavailable,
+                "the message broker does not answer, so nothing was removed; try again in a moment",
             )
         }
         other => unavailable(other),
@@ -425,10 +452,12 @@ impl PeopleAdmin for Administration {
     }
 
     async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), AccountError> {
-        let name = PersonName::parse(name).map_err(|bad| AccountError(bad.to_string()))?;
+        let name = PersonName::parse(name)
+            .map_err(|bad| AccountError::new(Refusal::Invalid, bad.to_string()))?;
         if disabled && name.key() == self.viewer.key {
-            return Err(AccountError(
-                "you cannot disable your own account; another administrator can".into(),
+            return Err(AccountError::new(
+                Refusal::Forbidden,
+                "you cannot disable your own account; another administrator can",
             ));
         }
         let state = if disabled {
@@ -442,17 +471,22 @@ impl PeopleAdmin for Administration {
                 Ok(())
             }
             Err(crate::store::accounts::AccountError::NoSuchAccount(name)) => {
-                Err(AccountError(format!("there is no account named {name}")))
+                Err(AccountError::new(
+                    Refusal::NotFound,
+                    format!("there is no account named {name}"),
+                ))
             }
             Err(error) => Err(unavailable(error)),
         }
     }
 
     async fn remove(&self, name: &str) -> Result<(), AccountError> {
-        let name = PersonName::parse(name).map_err(|bad| AccountError(bad.to_string()))?;
+        let name = PersonName::parse(name)
+            .map_err(|bad| AccountError::new(Refusal::Invalid, bad.to_string()))?;
         if name.key() == self.viewer.key {
-            return Err(AccountError(
-                "you cannot remove your own account; another administrator can".into(),
+            return Err(AccountError::new(
+                Refusal::Forbidden,
+                "you cannot remove your own account; another administrator can",
             ));
         }
         // Their running import ends first: nothing of theirs is written after.
