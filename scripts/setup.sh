@@ -53,6 +53,20 @@ fi
 
 "$ROOT/scripts/stack.sh" install
 
+# PNG cards and charts draw names with the system's fonts: without one that
+# has Chinese, Japanese and Korean glyphs, such names become empty boxes.
+if [[ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] && ! fc-list :lang=ja 2> /dev/null | grep -q .; then
+  if command -v apt-get > /dev/null && [[ "$(id -u)" -eq 0 ]]; then
+    say "installing a font with Chinese, Japanese and Korean glyphs, for PNG images"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei > /dev/null
+  elif $with_tests; then
+    die "no font has Chinese, Japanese and Korean glyphs: install fonts-wqy-microhei (Debian) or Noto Sans CJK"
+  else
+    warn "no font has Chinese, Japanese and Korean glyphs: names in them will be boxes in PNG images; install fonts-wqy-microhei (Debian) or Noto Sans CJK"
+  fi
+fi
+
 if $with_tests; then
   if [[ ! -x /usr/bin/chromium ]]; then
     say "installing Chromium from Debian for the browser tests"

@@ -223,6 +223,32 @@ mod tests {
         assert!(png.len() > 1000);
     }
 
+    /// Names in Japanese, Chinese or Korean are drawn with their own
+    /// glyphs (a font of the system that has them), not as empty boxes:
+    /// two different names then make two different images.
+    #[test]
+    fn names_in_any_script_are_drawn_with_their_own_glyphs() {
+        let text = |name: &str| {
+            let svg = format!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60"><text x="10" y="40" font-family="sans-serif" font-size="32">{name}</text></svg>"#
+            );
+            to_png(&svg, 1.0).unwrap()
+        };
+        let blank = to_png(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60"></svg>"#,
+            1.0,
+        )
+        .unwrap();
+        for (one, other) in [("日本", "本日"), ("音楽", "楽音"), ("한국", "국한")] {
+            let (one_png, other_png) = (text(one), text(other));
+            assert_ne!(one_png, blank, "{one} is drawn");
+            assert_ne!(
+                one_png, other_png,
+                "{one} and {other} look alike: no font here has their glyphs (install fonts-wqy-microhei, see the README)"
+            );
+        }
+    }
+
     #[test]
     fn every_chart_of_the_view_is_drawn_and_unknown_ones_are_not() {
         let view = RangeView::default();
