@@ -306,14 +306,24 @@ pub struct Totals {
     pub ms_played: i64,
 }
 
-/// Listening in one hour of the day, or on one weekday, over a period.
+/// Listening in one hour of the day ([`HourOfDay`]) or on one weekday
+/// ([`DayOfWeek`]) over a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Busiest {
-    /// The hour (0 to 23, in the review's time zone) or the weekday (0 is Monday).
-    pub at: u8,
+pub struct Busiest<At> {
+    pub at: At,
     pub plays: i64,
     pub ms_played: i64,
 }
+
+/// An hour of the day, 0 to 23, on the review's clocks; a number in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HourOfDay(pub u8);
+
+/// A day of the week, 0 (Monday) to 6 (Sunday); a number in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DayOfWeek(pub u8);
 
 /// A song first heard long ago, or in the period: when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,8 +382,8 @@ pub struct Review {
     /// The longest run of days in a row with listens, within the period.
     pub longest_streak: Option<Streak>,
     pub sessions: Sessions,
-    pub busiest_hour: Option<Busiest>,
-    pub busiest_weekday: Option<Busiest>,
+    pub busiest_hour: Option<Busiest<HourOfDay>>,
+    pub busiest_weekday: Option<Busiest<DayOfWeek>>,
     pub most_skipped: Vec<SkippedSong>,
     /// Songs played at least [`FINISHED_MIN_PLAYS`] times, every play to its end.
     pub finished_every_time: Vec<TopSong>,

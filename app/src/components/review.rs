@@ -220,8 +220,8 @@ fn moments(review: &Review) -> impl IntoView {
             {fact("Most-played day", review.most_played_day.map(|day| format!("{}: {} plays, {}", format::day(day.start), format::count(day.plays), format::duration(day.ms_played))))}
             {fact("Longest streak", review.longest_streak.map(|streak| format!("{} days in a row, {} to {}", streak.days, format::day(streak.first), format::day(streak.last))))}
             {fact("Listening sessions", sessions(&review.sessions))}
-            {fact("Busiest hour", review.busiest_hour.map(|busiest| format!("{}: {}", hour_span(busiest.at, &review.time_zone), format::duration(busiest.ms_played))))}
-            {fact("Busiest weekday", review.busiest_weekday.map(|busiest| format!("{}: {}", weekday_name(busiest.at), format::duration(busiest.ms_played))))}
+            {fact("Busiest hour", review.busiest_hour.map(|busiest| format!("{}: {}", hour_span(busiest.at.0, &review.time_zone), format::duration(busiest.ms_played))))}
+            {fact("Busiest weekday", review.busiest_weekday.map(|busiest| format!("{}: {}", weekday_name(busiest.at.0), format::duration(busiest.ms_played))))}
         </dl>
     }
 }

@@ -261,8 +261,8 @@ fn moments(column: &mut Column, review: &Review, size: f64) -> Result<(), String
     if let (Some(hour), Some(weekday)) = (review.busiest_hour, review.busiest_weekday) {
         facts.push(format!(
             "Busiest: {}s, {:02}:00 ({})",
-            weekday_name(weekday.at),
-            hour.at,
+            weekday_name(weekday.at.0),
+            hour.at.0,
             review.time_zone
         ));
     }

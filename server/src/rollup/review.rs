@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use app::model::{TopArtist, TopSong};
 use app::range::{ClockCell, DateRange, Metric, TimePoint};
 use app::review::{
-    Busiest, FirstListen, Period, Ranked, Review, SessionGap, Totals, FINISHED_MIN_PLAYS,
-    LONGEST_SESSIONS, REVIEW_RANKS,
+    Busiest, DayOfWeek, FirstListen, HourOfDay, Period, Ranked, Review, SessionGap, Totals,
+    FINISHED_MIN_PLAYS, LONGEST_SESSIONS, REVIEW_RANKS,
 };
 use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
@@ -100,8 +100,8 @@ impl Aggregates {
                 SessionGap::DEFAULT,
                 LONGEST_SESSIONS,
             ),
-            busiest_hour: busiest(&clock, |cell| cell.hour),
-            busiest_weekday: busiest(&clock, |cell| cell.weekday),
+            busiest_hour: busiest(&clock, |cell| cell.hour, HourOfDay),
+            busiest_weekday: busiest(&clock, |cell| cell.weekday, DayOfWeek),
             most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, REVIEW_RANKS),
             finished_every_time: self.finished_every_time(range, zone, &sums),
             top_song_first_listen: top.first().map(|&(id, _)| FirstListen {
@@ -175,25 +175,29 @@ impl Aggregates {
     }
 }
 
-/// The hour of the day or the weekday (`at` of a clock cell, below
-/// 24) with the most listening time on `clock`: the earliest of equals.
-fn busiest(clock: &[ClockCell], at: impl Fn(&ClockCell) -> u8) -> Option<Busiest> {
-    let mut by: Vec<Busiest> = (0..24)
-        .map(|at| Busiest {
-            at,
-            plays: 0,
-            ms_played: 0,
-        })
-        .collect();
+/// The slot of the clock (`slot` of a cell: its hour or its weekday, below
+/// 24) with the most listening time on `clock`, as `at` names it: the
+/// earliest of equals.
+fn busiest<At>(
+    clock: &[ClockCell],
+    slot: impl Fn(&ClockCell) -> u8,
+    at: impl Fn(u8) -> At,
+) -> Option<Busiest<At>> {
+    let mut by = [Totals::default(); 24];
     for cell in clock {
-        let busiest = &mut by[usize::from(at(cell))];
-        busiest.plays += cell.plays;
-        busiest.ms_played = busiest.ms_played.saturating_add(cell.ms_played);
+        let totals = &mut by[usize::from(slot(cell))];
+        totals.plays += cell.plays;
+        totals.ms_played = totals.ms_played.saturating_add(cell.ms_played);
     }
-    first_most(
-        by.into_iter().filter(|busiest| busiest.plays > 0),
-        |busiest| busiest.ms_played,
-    )
+    let (slot, totals) = first_most(
+        (0u8..).zip(by).filter(|(_, totals)| totals.plays > 0),
+        |(_, totals)| totals.ms_played,
+    )?;
+    Some(Busiest {
+        at: at(slot),
+        plays: totals.plays,
+        ms_played: totals.ms_played,
+    })
 }
 
 /// Each id's rank (from 1) in a ranking.
