@@ -55,7 +55,9 @@ fi
 
 # PNG cards and charts draw names with the system's fonts: without one that
 # has Chinese, Japanese and Korean glyphs, such names become empty boxes.
-if [[ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] && ! fc-list :lang=ja 2> /dev/null | grep -q .; then
+has_glyphs_of() { fc-list ":lang=$1" 2> /dev/null | grep -q .; }
+if [[ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] \
+  && ! { has_glyphs_of zh-cn && has_glyphs_of ja && has_glyphs_of ko; }; then
   if command -v apt-get > /dev/null && [[ "$(id -u)" -eq 0 ]]; then
     say "installing a font with Chinese, Japanese and Korean glyphs, for PNG images"
     apt-get update -qq

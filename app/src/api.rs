@@ -35,7 +35,11 @@ fn source() -> Result<std::sync::Arc<dyn crate::source::AnalyticsSource>, Server
 /// A server function's answer when the figures cannot be read (503).
 #[cfg(feature = "ssr")]
 fn unread(error: crate::source::SourceError) -> ServerFnError {
-    ServerFnError::new(format!("the figures cannot be read: {error}"))
+    use crate::refusal::{refused, Refusal};
+    refused(
+        Refusal::Unavailable,
+        format!("the figures cannot be read: {error}"),
+    )
 }
 
 /// The body of the range view for `query`, as HTML rendered here (see

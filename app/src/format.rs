@@ -50,8 +50,8 @@ pub fn moment_seconds(ts: DateTime<Utc>) -> String {
 
 fn on_reader_clock(ts: DateTime<Utc>, seconds: bool) -> String {
     let zone = reader_zone::current();
-    let at = zone.wall_time(ts);
-    format!("{} {}", locale::current().moment(at, seconds), zone.name())
+    let (at, zone_name) = zone.wall_time(ts);
+    format!("{} {zone_name}", locale::current().moment(at, seconds))
 }
 
 /// Shortens text to at most `max_chars` characters, ending with `…` when cut.
@@ -106,12 +106,18 @@ mod tests {
         use std::sync::Arc;
         let owner = Owner::new();
         owner.set();
-        let nine_ahead = |at: DateTime<Utc>| at.naive_utc() + chrono::TimeDelta::hours(9);
+        let nine_ahead = |at: DateTime<Utc>| Some(at.naive_utc() + chrono::TimeDelta::hours(9));
         let tokyo = reader_zone::ReaderZone::new("Asia/Tokyo", Arc::new(nine_ahead));
         provide_context(tokyo);
         let ts = "2024-03-05T18:07:59Z".parse().unwrap();
         assert_eq!(moment(ts), "2024-03-06 03:07 Asia/Tokyo");
         assert_eq!(moment_seconds(ts), "2024-03-06 03:07:59 Asia/Tokyo");
+        // A zone that cannot be read writes UTC, and says so.
+        provide_context(reader_zone::ReaderZone::new(
+            "Asia/Tokyo",
+            Arc::new(|_| None),
+        ));
+        assert_eq!(moment(ts), "2024-03-05 18:07 UTC");
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-/// Turns an instant into the wall-clock time of one zone.
-pub type WallClock = Arc<dyn Fn(DateTime<Utc>) -> NaiveDateTime + Send + Sync>;
+/// Turns an instant into the wall-clock time of one zone; `None` when it
+/// cannot (a browser that lost the zone), and the moment is written in UTC.
+pub type WallClock = Arc<dyn Fn(DateTime<Utc>) -> Option<NaiveDateTime> + Send + Sync>;
 
 /// A zone by its IANA name, with the way to read instants on its clocks.
 #[derive(Clone)]
@@ -29,7 +30,7 @@ impl ReaderZone {
 
     /// UTC: outside a signed-in page, and where the zone cannot be read.
     pub fn utc() -> Self {
-        Self::new("UTC", Arc::new(|at: DateTime<Utc>| at.naive_utc()))
+        Self::new("UTC", Arc::new(|at: DateTime<Utc>| Some(at.naive_utc())))
     }
 
     /// The IANA name, which is also how a moment says where it is.
@@ -37,9 +38,13 @@ impl ReaderZone {
         &self.name
     }
 
-    /// The reader's wall-clock time at `at`.
-    pub fn wall_time(&self, at: DateTime<Utc>) -> NaiveDateTime {
-        (self.wall)(at)
+    /// The reader's wall-clock time at `at`, with the name of the zone it
+    /// is in: theirs, or UTC where theirs cannot be read.
+    pub fn wall_time(&self, at: DateTime<Utc>) -> (NaiveDateTime, &str) {
+        match (self.wall)(at) {
+            Some(local) => (local, &self.name),
+            None => (at.naive_utc(), "UTC"),
+        }
     }
 }
 
@@ -75,10 +80,7 @@ pub fn from_page() -> ReaderZone {
     match name {
         Some(name) => {
             let zone = name.clone();
-            ReaderZone::new(
-                name,
-                Arc::new(move |at| browser::wall_time(&zone, at).unwrap_or(at.naive_utc())),
-            )
+            ReaderZone::new(name, Arc::new(move |at| browser::wall_time(&zone, at)))
         }
         None => ReaderZone::utc(),
     }
@@ -86,63 +88,105 @@ pub fn from_page() -> ReaderZone {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-    use js_sys::{Array, Function, Object, Reflect};
+    use std::cell::RefCell;
+
+    use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+    use js_sys::{Array, Function, Intl::DateTimeFormat, Object, Reflect};
     use wasm_bindgen::{JsCast, JsValue};
 
+    thread_local! {
+        /// The last zone's format: building one costs more than using it.
+        static FORMAT: RefCell<Option<(String, DateTimeFormat)>> = const { RefCell::new(None) };
+    }
+
     /// The wall-clock time at `at` in the zone named `zone`, by the
-    /// browser's own zone database; `None` for a name it does not know
-    /// (constructing the format throws then, which is caught here).
+    /// browser's own zone database: `at` plus the zone's offset then, as
+    /// the server computes it; `None` for a name the browser does not know
+    /// (building the format throws then, caught here).
     pub fn wall_time(zone: &str, at: DateTime<Utc>) -> Option<NaiveDateTime> {
+        let format = FORMAT.with_borrow_mut(|cached| {
+            if let Some((_, format)) = cached.as_ref().filter(|(name, _)| name == zone) {
+                return Some(format.clone());
+            }
+            let format = offset_format(zone)?;
+            *cached = Some((zone.to_string(), format.clone()));
+            Some(format)
+        })?;
+        let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+        let offset = (format.format_to_parts(&date).iter())
+            .find(|part| field(part, "type").as_deref() == Some("timeZoneName"))
+            .and_then(|part| field(&part, "value"))
+            .and_then(|name| super::offset_seconds(&name))?;
+        Some(at.naive_utc() + TimeDelta::seconds(offset))
+    }
+
+    /// A format that names the zone's offset from UTC: `GMT+09:00`.
+    fn offset_format(zone: &str) -> Option<DateTimeFormat> {
         let options = Object::new();
-        let fields = [
-            ("year", "numeric"),
-            ("month", "numeric"),
-            ("day", "numeric"),
-        ];
-        let clock = [
-            ("hour", "numeric"),
-            ("minute", "numeric"),
-            ("second", "numeric"),
-        ];
-        for (key, value) in fields
-            .into_iter()
-            .chain(clock)
-            .chain([("timeZone", zone), ("hourCycle", "h23")])
-        {
-            Reflect::set(&options, &key.into(), &value.into()).ok()?;
-        }
+        Reflect::set(&options, &"timeZone".into(), &zone.into()).ok()?;
+        Reflect::set(&options, &"timeZoneName".into(), &"longOffset".into()).ok()?;
         let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
         let constructor: Function = Reflect::get(&intl, &"DateTimeFormat".into())
             .ok()?
             .dyn_into()
             .ok()?;
         let arguments = Array::of2(&"en-US".into(), &options);
-        let format: js_sys::Intl::DateTimeFormat = Reflect::construct(&constructor, &arguments)
-            .ok()?
-            .unchecked_into();
-        let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
-        // year, month, day, hour, minute, second
-        let mut values = [None::<u32>; 6];
-        for part in format.format_to_parts(&date).iter() {
-            let field = |name: &str| Reflect::get(&part, &name.into()).ok()?.as_string();
-            let slot = match field("type")?.as_str() {
-                "year" => 0,
-                "month" => 1,
-                "day" => 2,
-                "hour" => 3,
-                "minute" => 4,
-                "second" => 5,
-                _ => continue,
-            };
-            values[slot] = field("value")?.parse().ok();
+        Reflect::construct(&constructor, &arguments)
+            .ok()
+            .map(JsCast::unchecked_into)
+    }
+
+    fn field(part: &JsValue, name: &str) -> Option<String> {
+        Reflect::get(part, &name.into()).ok()?.as_string()
+    }
+}
+
+#[cfg(any(feature = "hydrate", test))]
+/// `GMT` → 0, `GMT+09:00` → 32,400, `GMT-03:30` → -12,600, and
+/// local mean times to the second (`GMT+00:53:28`).
+fn offset_seconds(name: &str) -> Option<i64> {
+    let rest = name.strip_prefix("GMT")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let sign = match rest.chars().next()? {
+        '+' => 1,
+        '-' | '\u{2212}' => -1,
+        _ => return None,
+    };
+    let mut seconds = 0;
+    let mut unit = 3600;
+    for piece in rest[rest.chars().next()?.len_utf8()..].split(':') {
+        if unit == 0 || piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
         }
-        let [year, month, day, hour, minute, second] = values;
-        NaiveDate::from_ymd_opt(i32::try_from(year?).ok()?, month?, day?)?.and_hms_milli_opt(
-            hour?,
-            minute?,
-            second?,
-            at.timestamp_subsec_millis(),
-        )
+        seconds += piece.parse::<i64>().ok()? * unit;
+        unit /= 60;
+    }
+    Some(sign * seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_read_as_the_browser_names_them() {
+        assert_eq!(offset_seconds("GMT"), Some(0));
+        assert_eq!(offset_seconds("GMT+09:00"), Some(32_400));
+        assert_eq!(offset_seconds("GMT-03:30"), Some(-12_600));
+        assert_eq!(offset_seconds("GMT\u{2212}05:00"), Some(-18_000));
+        assert_eq!(offset_seconds("GMT+00:53:28"), Some(3_208));
+        for odd in [
+            "",
+            "UTC",
+            "GMT+",
+            "GMT+09:",
+            "GMT+ab",
+            "GMT+1:2:3:4",
+            "GMT*09",
+        ] {
+            assert_eq!(offset_seconds(odd), None, "{odd}");
+        }
     }
 }

@@ -38,13 +38,17 @@ impl Refusal {
 }
 
 /// The error a server function answers with, its status set to `refusal`'s
-/// for the request being answered.
+/// when it answers a call of its own (`/rpc/…`). Run in place while a page
+/// is drawn, it leaves the page's status alone: the page shows the error.
 #[cfg(feature = "ssr")]
 pub fn refused(
     refusal: Refusal,
     message: impl std::fmt::Display,
 ) -> leptos::prelude::ServerFnError {
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+    use leptos::prelude::use_context;
+    let called = use_context::<http::request::Parts>()
+        .is_some_and(|request| request.uri.path().starts_with("/rpc/"));
+    if let (true, Some(response)) = (called, use_context::<leptos_axum::ResponseOptions>()) {
         if let Ok(status) = http::StatusCode::from_u16(refusal.status()) {
             response.set_status(status);
         }

@@ -24,7 +24,7 @@ use crate::admin::{self, RemovalError};
 use crate::config::KafkaSettings;
 use crate::page_import::{Stopped, WebImports};
 use crate::rollup::held::Freshness;
-use crate::rollup::question::{Answer, Question};
+use crate::rollup::question::{Answer, Question, Refusal as QuestionRefused};
 use crate::store::accounts::LinkPurpose;
 use crate::stream::control;
 use crate::zone::Zone;
@@ -43,6 +43,16 @@ fn unavailable(error: impl std::fmt::Display) -> AccountError {
     AccountError::new(
         Refusal::Unavailable,
         "the accounts cannot be reached right now; try again in a moment",
+    )
+}
+
+/// What a person reads when their figures cannot be read (the reason,
+/// which may name hosts, goes to the log).
+fn figures_unreadable(error: impl std::fmt::Display) -> AccountError {
+    tracing::warn!("a person's exclusions could not be read: {error}");
+    AccountError::new(
+        Refusal::Unavailable,
+        "your figures cannot be read right now; try again in a moment",
     )
 }
 
@@ -102,7 +112,7 @@ impl AccountSettings for PersonSettings {
             .live
             .ask(&self.viewer.person, &asked, Freshness::Current)
             .await
-            .map_err(|error| AccountError::new(Refusal::Unavailable, error.0))?;
+            .map_err(|error| figures_unreadable(error.0))?;
         match &*answered.answer {
             Ok(Answer::Exclusions(views)) => Ok(views
                 .iter()
@@ -113,7 +123,9 @@ impl AccountSettings for PersonSettings {
                 Refusal::Unavailable,
                 "the server answered another question",
             )),
-            Err(refusal) => Err(AccountError::new(Refusal::Unavailable, refusal.to_string())),
+            Err(QuestionRefused::BadRequest(why)) => Err(AccountError::new(Refusal::Invalid, why)),
+            Err(QuestionRefused::NoSuch(why)) => Err(AccountError::new(Refusal::NotFound, why)),
+            Err(unanswered) => Err(figures_unreadable(unanswered)),
         }
     }
 
@@ -212,7 +224,12 @@ impl AccountSettings for PersonSettings {
             .store()
             .set_time_zone(&self.viewer.name, zone)
             .await
-            .map_err(|error| AccountError::new(Refusal::Unavailable, error.to_string()))?;
+            .map_err(|error| match error {
+                crate::store::accounts::AccountError::NoSuchAccount(_) => {
+                    AccountError::new(Refusal::NotFound, "your account no longer exists")
+                }
+                other => unavailable(other),
+            })?;
         // Requests acting for them read their account again, with the zone.
         self.auth.forget_person(&self.viewer.key);
         Ok(zone.name().to_string())

@@ -154,7 +154,7 @@ fn provide_viewer(
     let zone = viewer.zone;
     provide_context(ReaderZone::new(
         zone.name(),
-        Arc::new(move |at: DateTime<Utc>| zone.local(at.timestamp_millis())),
+        Arc::new(move |at: DateTime<Utc>| Some(zone.local(at.timestamp_millis()))),
     ));
     provide_context(ViewerInfo {
         name: viewer.name.to_string(),
