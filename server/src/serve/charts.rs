@@ -9,6 +9,7 @@ use app::components::time_charts::{render_clock, render_over_time};
 use app::model::Limit;
 use app::range::{RangeQuery, RangeView};
 use app::source::AnalyticsSource;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,7 @@ use tokio::sync::Semaphore;
 
 use super::answer::ApiError;
 use super::auth::Viewer;
+use super::drawn::{Drawing, DRAWN};
 use super::query::{ApiQuery, ChartArgs};
 use super::AppState;
 
@@ -80,26 +82,48 @@ async fn chart(
 }
 
 /// A PNG of `svg` at `scale` times its size, to download as the
-/// content disposition says; rasterised a few at a time.
+/// content disposition says; rasterised a few at a time, and not again
+/// while the same drawing is kept ([`super::drawn`]).
 pub(super) async fn png_response(svg: String, scale: f32, disposition: String) -> Response {
-    // Rasterising is CPU work: a few at a time, whatever the number of requests.
-    let Ok(_turn) = RASTERISING.acquire().await else {
-        return ApiError::Unavailable("the server is stopping".into()).into_response();
-    };
-    match tokio::task::spawn_blocking(move || to_png(&svg, scale)).await {
-        Ok(Ok(png)) => (
+    let sent = |png: Bytes| {
+        (
             [
                 (header::CONTENT_TYPE, "image/png".to_string()),
                 (header::CONTENT_DISPOSITION, disposition),
             ],
             png,
         )
-            .into_response(),
+            .into_response()
+    };
+    let drawing = Drawing::of(&svg, scale);
+    if let Some(png) = kept_png(|drawn| drawn.get(drawing)) {
+        return sent(png);
+    }
+    // Rasterising is CPU work: a few at a time, whatever the number of requests.
+    let Ok(_turn) = RASTERISING.acquire().await else {
+        return ApiError::Unavailable("the server is stopping".into()).into_response();
+    };
+    match tokio::task::spawn_blocking(move || to_png(&svg, scale)).await {
+        Ok(Ok(png)) => {
+            let png = Bytes::from(png);
+            kept_png(|drawn| drawn.keep(drawing, png.clone()));
+            sent(png)
+        }
         Ok(Err(error)) => ApiError::Unavailable(format!("the image cannot be rasterised: {error}"))
             .into_response(),
         Err(error) => ApiError::Unavailable(format!("the image cannot be rasterised: {error}"))
             .into_response(),
     }
+}
+
+/// Works on the kept PNGs (a poisoned lock only means a panic while
+/// keeping one: they are still whole).
+fn kept_png<T>(work: impl FnOnce(&mut super::drawn::Drawn) -> T) -> T {
+    work(
+        &mut DRAWN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    )
 }
 
 fn read_query(args: &ChartArgs) -> Result<RangeQuery, ApiError> {

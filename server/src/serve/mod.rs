@@ -12,6 +12,7 @@ mod cards;
 mod charts;
 pub mod client;
 mod csp;
+mod drawn;
 #[cfg(test)]
 mod figures_tests;
 mod hardening;
