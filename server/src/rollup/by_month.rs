@@ -16,16 +16,17 @@ use crate::zone::{date_of_day_number, LocalClock, Zone, DAY_MS};
 
 impl Aggregates {
     /// Hands over every month (its first day in `zone`) with listens, in
-    /// order, with its plays, time and skips by song number.
+    /// order, with its plays, time and skips by song number (sorted, each
+    /// song once, none without plays).
     pub(super) fn for_each_month(
         &self,
         zone: Zone,
-        mut visit: impl FnMut(NaiveDate, &BTreeMap<u32, Counts>),
+        mut visit: impl FnMut(NaiveDate, &[SongCounts]),
     ) {
         // Each month's sums by song, until no later UTC month can add to
         // it (a zone moves a UTC month's listens at most into the months
         // beside it).
-        let mut pending: BTreeMap<NaiveDate, BTreeMap<u32, Counts>> = BTreeMap::new();
+        let mut pending: BTreeMap<NaiveDate, Pending> = BTreeMap::new();
         for piece in self.pieces(DateRange::ALL_TIME, zone) {
             let key = piece.key();
             // This UTC month's listens are of the local month before it at the earliest.
@@ -34,63 +35,93 @@ impl Aggregates {
                 if *entry.key() >= open_from {
                     break;
                 }
-                let (month, by_song) = entry.remove_entry();
-                visit(month, &without_empty(by_song));
+                let (month, sums) = entry.remove_entry();
+                visit(month, &sums.settled());
             }
             match piece {
                 // The month's sums, less the listens the zone puts in the
                 // months beside it (those of its first and last day only).
                 Piece::Whole(_, month) => {
-                    let by_song = pending.entry(key.first_day()).or_default();
-                    for song in month.songs() {
-                        by_song.entry(song.song).or_default().add(&song.counts());
-                    }
-                    if zone == Zone::UTC {
-                        continue;
-                    }
-                    let (start, end) = (key.start(), key.next().start());
-                    let mut local = LocalClock::new(zone);
-                    let mut moved = Vec::new();
-                    for (index, at) in piece.rows() {
-                        let at = start + i64::from(at);
-                        if at - start >= DAY_MS && end - at > DAY_MS {
-                            continue;
-                        }
-                        let day = date_of_day_number(local.day_number(at));
-                        let month = day.with_day(1).unwrap_or(day);
-                        if month != key.first_day() {
-                            moved.push((month, self.row_counts(piece.month(), index)));
+                    let mut sums: Vec<SongCounts> = (month.songs().iter())
+                        .map(|song| (song.song, song.counts()))
+                        .collect();
+                    if zone != Zone::UTC {
+                        for (into, (song, counts)) in self.moved_out(&piece, zone) {
+                            if let Ok(at) = sums.binary_search_by_key(&song, |(song, _)| *song) {
+                                sums[at].1.remove(&counts);
+                            }
+                            pending.entry(into).or_default().added.push((song, counts));
                         }
                     }
-                    for (month, (song, counts)) in moved {
-                        let from = pending.entry(key.first_day()).or_default();
-                        if let Some(sum) = from.get_mut(&song) {
-                            sum.remove(&counts);
-                        }
-                        let into = pending.entry(month).or_default();
-                        into.entry(song).or_default().add(&counts);
-                    }
+                    pending
+                        .entry(key.first_day())
+                        .or_default()
+                        .added
+                        .extend(sums);
                 }
                 Piece::Cut(..) => {
                     let mut local = LocalClock::new(zone);
                     for (index, at) in piece.rows() {
-                        let (song, counts) = self.row_counts(piece.month(), index);
                         let day = date_of_day_number(local.day_number(key.start() + i64::from(at)));
                         let month = day.with_day(1).unwrap_or(day);
-                        let by_song = pending.entry(month).or_default();
-                        by_song.entry(song).or_default().add(&counts);
+                        let listen = self.row_counts(piece.month(), index);
+                        pending.entry(month).or_default().added.push(listen);
                     }
                 }
             }
         }
-        for (month, by_song) in pending {
-            visit(month, &without_empty(by_song));
+        for (month, sums) in pending {
+            visit(month, &sums.settled());
         }
+    }
+
+    /// The listens of a summed month that `zone` puts in the months beside
+    /// it (only those of its first and last UTC day can be), with their
+    /// local month.
+    fn moved_out(&self, piece: &Piece<'_>, zone: Zone) -> Vec<(NaiveDate, SongCounts)> {
+        let key = piece.key();
+        let (start, end) = (key.start(), key.next().start());
+        let mut local = LocalClock::new(zone);
+        let mut moved = Vec::new();
+        for (index, at) in piece.rows() {
+            let at = start + i64::from(at);
+            if at - start >= DAY_MS && end - at > DAY_MS {
+                continue;
+            }
+            let day = date_of_day_number(local.day_number(at));
+            let month = day.with_day(1).unwrap_or(day);
+            if month != key.first_day() {
+                moved.push((month, self.row_counts(piece.month(), index)));
+            }
+        }
+        moved
     }
 }
 
-/// Sums without the songs all of whose listens a zone moved to another month.
-fn without_empty(mut by_song: BTreeMap<u32, Counts>) -> BTreeMap<u32, Counts> {
-    by_song.retain(|_, counts| counts.plays > 0);
-    by_song
+/// A song's number and what its listens add up to.
+pub(super) type SongCounts = (u32, Counts);
+
+/// What a month has gathered so far: a summed month's songs (in order)
+/// and single listens moved or read into it (in any order).
+#[derive(Default)]
+struct Pending {
+    added: Vec<SongCounts>,
+}
+
+impl Pending {
+    /// By song number, each song once, without the songs all of whose
+    /// listens a zone moved to another month. A summed month's songs are
+    /// one sorted run: the stable sort merges the few others into it.
+    fn settled(mut self) -> Vec<SongCounts> {
+        self.added.sort_by_key(|(song, _)| *song);
+        self.added.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1.add(&later.1);
+            }
+            same
+        });
+        self.added.retain(|(_, counts)| counts.plays > 0);
+        self.added
+    }
 }

@@ -4,12 +4,10 @@
 //! artist's first month found once; a month's plays of a song first heard
 //! in it all count as new.
 
-use std::collections::BTreeMap;
-
 use app::stories::DiscoveryMonth;
 use chrono::NaiveDate;
 
-use crate::aggregate::months::Counts;
+use super::by_month::SongCounts;
 use crate::aggregate::Aggregates;
 use crate::zone::Zone;
 
@@ -19,9 +17,9 @@ impl Aggregates {
         let mut heard_song = vec![false; self.songs().len()];
         let mut heard_artist = vec![false; self.catalog().artists().len()];
         let mut months = Vec::new();
-        let discover = |month: NaiveDate, by_song: &BTreeMap<u32, Counts>| {
+        let discover = |month: NaiveDate, by_song: &[SongCounts]| {
             let mut found = DiscoveryMonth::empty(month);
-            for (&song, counts) in by_song {
+            for &(song, counts) in by_song {
                 found.plays += counts.plays;
                 found.ms_played += counts.ms_played;
                 let first_time = heard_song

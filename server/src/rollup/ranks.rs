@@ -2,14 +2,14 @@
 //! history: its rank in each month's ranking by plays (then listening time,
 //! then name, as every ranking here), the weeks it was the most played of
 //! all, and its best month. Months are read from their sums
-//! ([`super::by_month`]); weeks, which cut across months, from the listens.
+//! ([`super::by_month`]); weeks, which cut across months, from the listens,
+//! only those of the weeks in which the one followed was played.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
 
 use app::range::{DateRange, MonthRank, RankHistory};
 
-use crate::aggregate::months::Counts;
+use crate::aggregate::months::{Counts, Month};
 use crate::aggregate::{by_plays, Aggregates};
 use crate::zone::{weekday_of_day_number, LocalClock, Zone, DAY_MS};
 
@@ -33,24 +33,30 @@ impl Charted {
 impl Aggregates {
     /// The rank history of `charted`, its months and weeks in `zone`.
     pub fn rank_history(&self, charted: Charted, zone: Zone) -> RankHistory {
+        let mut chart = Chart::new(self, charted);
         let mut months = Vec::new();
         self.for_each_month(zone, |month, by_song| {
-            let sums = self.chart_sums(charted, by_song.iter().map(|(&id, c)| (id, c)));
-            let Some(counts) = sums.get(&charted.number()) else {
-                return;
+            let standing = match charted {
+                // A month's sums are its chart of songs already.
+                Charted::Song(song) => (by_song
+                    .binary_search_by_key(&song, |(song, _)| *song)
+                    .ok())
+                .map(|at| chart.standing(by_song[at].1, by_song.iter().map(|(id, c)| (*id, c)))),
+                Charted::Artist(_) => {
+                    for (song, counts) in by_song {
+                        chart.add(chart.id_of(*song), counts);
+                    }
+                    chart.close()
+                }
             };
-            let ahead = (sums.iter())
-                .filter(|&(&id, other)| {
-                    self.chart_order(charted, (id, other), (charted.number(), counts))
-                        == Ordering::Less
-                })
-                .count();
-            months.push(MonthRank {
-                month,
-                rank: ahead as u32 + 1,
-                plays: counts.plays,
-                ms_played: counts.ms_played,
-            });
+            if let Some(Standing { rank, counts }) = standing {
+                months.push(MonthRank {
+                    month,
+                    rank,
+                    plays: counts.plays,
+                    ms_played: counts.ms_played,
+                });
+            }
         });
         let best_month = months
             .iter()
@@ -63,23 +69,6 @@ impl Aggregates {
             months,
             best_month,
         }
-    }
-
-    /// What the chart adds up: songs as they are, or each song's to its artist.
-    fn chart_sums<'c>(
-        &self,
-        charted: Charted,
-        songs: impl Iterator<Item = (u32, &'c Counts)>,
-    ) -> HashMap<u32, Counts> {
-        let mut sums: HashMap<u32, Counts> = HashMap::new();
-        for (song, counts) in songs {
-            let id = match charted {
-                Charted::Song(_) => song,
-                Charted::Artist(_) => self.song_artist(song as usize),
-            };
-            sums.entry(id).or_default().add(counts);
-        }
-        sums
     }
 
     /// The chart's order: most plays, then most time, then by name (and URI).
@@ -96,51 +85,192 @@ impl Aggregates {
         })
     }
 
-    /// How many weeks (Monday to Sunday in `zone`) `charted` topped.
+    /// How many weeks (Monday to Sunday in `zone`) `charted` topped. Two
+    /// passes over the listens: the weeks it was played in, then the
+    /// listens of those weeks, grouped by week (a counting sort), each
+    /// week's chart added up in turn.
     fn weeks_at_number_one(&self, charted: Charted, zone: Zone) -> i64 {
+        let Some(weeks) = Weeks::of(self, zone) else {
+            return 0;
+        };
+        let mut chart = Chart::new(self, charted);
+        // What each naming counts to: one lookup a listen.
+        let id_of_naming: Vec<u32> = (self.catalog().namings().iter())
+            .map(|naming| chart.id_of(naming.song))
+            .collect();
+        let id_of = |month: &Month, index: usize| id_of_naming[month.rows()[index].naming as usize];
+        let mut listens_in = vec![0usize; weeks.count];
+        let mut played_in = vec![false; weeks.count];
+        self.each_listen_by_week(&weeks, |week, month, index| {
+            listens_in[week] += 1;
+            if id_of(month, index) == charted.number() {
+                played_in[week] = true;
+            }
+        });
+        // Where each week's listens start among those kept, weeks without
+        // the charted one keeping none.
+        let mut starts = Vec::with_capacity(weeks.count + 1);
+        let mut kept = 0;
+        for (listens, played) in listens_in.iter().zip(&played_in) {
+            starts.push(kept);
+            kept += if *played { *listens } else { 0 };
+        }
+        starts.push(kept);
+        let mut grouped = vec![(0u32, 0u64); kept];
+        let mut next = starts.clone();
+        self.each_listen_by_week(&weeks, |week, month, index| {
+            if played_in[week] {
+                grouped[next[week]] = (id_of(month, index), month.ms_of(index));
+                next[week] += 1;
+            }
+        });
         let mut topped = 0;
-        let mut close = |week: HashMap<u32, Counts>| {
-            let top = (week.iter())
-                .map(|(&id, counts)| (id, counts))
-                .min_by(|a, b| self.chart_order(charted, *a, *b));
-            if top.is_some_and(|(id, _)| id == charted.number()) {
+        for week in starts.windows(2).filter(|week| week[0] < week[1]) {
+            for &(id, ms) in &grouped[week[0]..week[1]] {
+                chart.add(id, &Counts::one(ms, false));
+            }
+            if chart.close().is_some_and(|standing| standing.rank == 1) {
                 topped += 1;
             }
-        };
-        // Each week's listens by song, by its Monday (a day number), until
-        // no later UTC month can add to it.
-        let mut weeks: BTreeMap<i64, Vec<(u32, Counts)>> = BTreeMap::new();
-        let mut local = LocalClock::new(zone);
-        for piece in self.pieces(DateRange::ALL_TIME, zone) {
-            let start = piece.key().start();
-            // This month's listens are on local days from the day before it on.
-            let open_from = start.div_euclid(DAY_MS) - 1 - 6;
-            while let Some(entry) = weeks.first_entry() {
-                if *entry.key() >= open_from {
-                    break;
-                }
-                let listens = entry.remove();
-                close(self.chart_sums(charted, listens.iter().map(|(id, c)| (*id, c))));
-            }
+        }
+        topped
+    }
+
+    /// Every listen with its week's number, by its month and row.
+    fn each_listen_by_week(&self, weeks: &Weeks, mut visit: impl FnMut(usize, &Month, usize)) {
+        let mut local = LocalClock::new(weeks.zone);
+        for piece in self.pieces(DateRange::ALL_TIME, weeks.zone) {
+            let (start, month) = (piece.key().start(), piece.month());
             for (index, at) in piece.rows() {
                 let day = local.day_number(start + i64::from(at));
                 let monday = day - i64::from(weekday_of_day_number(day));
-                weeks
-                    .entry(monday)
-                    .or_default()
-                    .push(self.row_counts(piece.month(), index));
+                let week = usize::try_from((monday - weeks.first_monday) / 7).unwrap_or(0);
+                visit(week.min(weeks.count - 1), month, index);
             }
         }
-        for listens in weeks.into_values() {
-            close(self.chart_sums(charted, listens.iter().map(|(id, c)| (*id, c))));
+    }
+}
+
+/// The weeks a person's listens can fall in, in a zone: numbered from the
+/// one of the day before their first UTC month (no zone is a day behind).
+struct Weeks {
+    zone: Zone,
+    first_monday: i64,
+    count: usize,
+}
+
+impl Weeks {
+    fn of(state: &Aggregates, zone: Zone) -> Option<Self> {
+        let first = state.months().keys().next()?.start().div_euclid(DAY_MS) - 1;
+        let last = state
+            .months()
+            .keys()
+            .next_back()?
+            .next()
+            .start()
+            .div_euclid(DAY_MS)
+            + 1;
+        let first_monday = first - i64::from(weekday_of_day_number(first));
+        Some(Self {
+            zone,
+            first_monday,
+            count: usize::try_from((last - first_monday) / 7 + 1).ok()?,
+        })
+    }
+}
+
+/// Where the one followed stood in a period's chart.
+struct Standing {
+    rank: u32,
+    counts: Counts,
+}
+
+/// One period's chart as it is added up: sums by song or artist number,
+/// kept in one vector that is emptied for the next period, so that adding
+/// a listen is an index, not a hash.
+struct Chart<'a> {
+    state: &'a Aggregates,
+    charted: Charted,
+    /// What each song number counts to: itself, or its artist.
+    id_of_song: Vec<u32>,
+    sums: Vec<Counts>,
+    /// The numbers with plays in this period.
+    touched: Vec<u32>,
+}
+
+impl<'a> Chart<'a> {
+    fn new(state: &'a Aggregates, charted: Charted) -> Self {
+        let songs = 0..state.songs().len() as u32;
+        let (id_of_song, len) = match charted {
+            Charted::Song(_) => (songs.collect(), state.songs().len()),
+            Charted::Artist(_) => (
+                songs.map(|song| state.song_artist(song as usize)).collect(),
+                state.catalog().artists().len(),
+            ),
+        };
+        Self {
+            state,
+            charted,
+            id_of_song,
+            sums: vec![Counts::default(); len],
+            touched: Vec::new(),
         }
-        topped
+    }
+
+    /// What the listens of song number `song` count to.
+    fn id_of(&self, song: u32) -> u32 {
+        self.id_of_song
+            .get(song as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
+    }
+
+    /// Adds listens counted to `id` (each has a play).
+    fn add(&mut self, id: u32, counts: &Counts) {
+        let Some(sum) = self.sums.get_mut(id as usize) else {
+            return;
+        };
+        if sum.plays == 0 {
+            self.touched.push(id);
+        }
+        sum.add(counts);
+    }
+
+    /// The followed one's standing in what was added, if it has plays;
+    /// empties the chart for the next period.
+    fn close(&mut self) -> Option<Standing> {
+        let own = self.charted.number();
+        let counts = self.sums.get(own as usize).copied().filter(|c| c.plays > 0);
+        let standing = counts.map(|counts| {
+            let others = (self.touched.iter()).map(|&id| (id, &self.sums[id as usize]));
+            self.standing(counts, others)
+        });
+        for id in self.touched.drain(..) {
+            self.sums[id as usize] = Counts::default();
+        }
+        standing
+    }
+
+    /// The standing of the followed one, with `own` counts, among `all`.
+    fn standing<'c>(&self, own: Counts, all: impl Iterator<Item = (u32, &'c Counts)>) -> Standing {
+        let number = self.charted.number();
+        let ahead = all
+            .filter(|&other| {
+                self.state.chart_order(self.charted, other, (number, &own)) == Ordering::Less
+            })
+            .count();
+        Standing {
+            rank: ahead as u32 + 1,
+            counts: own,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeMap, HashMap};
+
     use crate::aggregate::BatchDelta;
     use crate::event::{test_listen, ListenEvent};
     use chrono::{Datelike, NaiveDate};

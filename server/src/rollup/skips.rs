@@ -26,6 +26,11 @@ impl Tally {
         self.plays += 1;
         self.skips += i64::from(skipped);
     }
+
+    fn add(&mut self, other: Tally) {
+        self.plays += other.plays;
+        self.skips += other.skips;
+    }
 }
 
 impl Aggregates {
@@ -35,12 +40,14 @@ impl Aggregates {
         let bucket = bucket_for(range, first_day, last_day);
         let catalog = self.catalog();
         let mut steps: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
-        // By song and by context number: plays and early skips, plays and skips.
-        let mut songs = vec![(0i64, 0i64); self.songs().len()];
+        // Early skips by song number; plays and skips by context number.
+        let mut early = vec![0i64; self.songs().len()];
         let mut contexts = vec![Tally::default(); catalog.contexts().len()];
         let mut local = LocalClock::new(zone);
-        // Listens come mostly in order: a day's step is found once per day.
+        // Listens come mostly in order: a day's step is found once per
+        // day, and a step's tally kept at hand until another step's listen.
         let mut step_of_day: Option<(i64, NaiveDate)> = None;
+        let mut at_hand: Option<(NaiveDate, Tally)> = None;
         for piece in self.pieces(range, zone) {
             let (start, month) = (piece.key().start(), piece.month());
             for (index, at) in piece.rows() {
@@ -55,14 +62,30 @@ impl Aggregates {
                         step
                     }
                 };
-                steps.entry(step).or_default().count(skipped);
+                match &mut at_hand {
+                    Some((kept, tally)) if *kept == step => tally.count(skipped),
+                    _ => {
+                        let mut tally = Tally::default();
+                        tally.count(skipped);
+                        if let Some((kept, done)) = at_hand.replace((step, tally)) {
+                            steps.entry(kept).or_default().add(done);
+                        }
+                    }
+                }
                 contexts[row.context as usize].count(skipped);
-                let early = skipped && (month.ms_of(index) as i64) < EARLY_SKIP_MS;
-                let song = &mut songs[catalog.naming(row.naming).song as usize];
-                song.0 += 1;
-                song.1 += i64::from(early);
+                if skipped && (month.ms_of(index) as i64) < EARLY_SKIP_MS {
+                    early[catalog.naming(row.naming).song as usize] += 1;
+                }
             }
         }
+        if let Some((kept, done)) = at_hand {
+            steps.entry(kept).or_default().add(done);
+        }
+        // Plays by song from the range's sums: only early skips need the listens.
+        let songs: Vec<(i64, i64)> = (self.song_sums(range, zone).iter())
+            .zip(&early)
+            .map(|(sum, early)| (sum.plays, *early))
+            .collect();
         SkipStory {
             range,
             time_zone: zone.name().to_string(),
