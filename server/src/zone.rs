@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -177,6 +177,12 @@ impl LocalClock {
     /// The local day of `at`, counted in days since 1970-01-01.
     pub fn day_number(&mut self, at: i64) -> i64 {
         (at + self.offset_ms(at)).div_euclid(DAY_MS)
+    }
+
+    /// The first day of the local month of `at`.
+    pub fn month_of(&mut self, at: i64) -> NaiveDate {
+        let day = date_of_day_number(self.day_number(at));
+        day.with_day(1).unwrap_or(day)
     }
 
     /// Milliseconds since the local midnight of `at`'s day.

@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 
 use app::range::DateRange;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::query::Piece;
 use crate::aggregate::months::{Counts, MonthKey};
 use crate::aggregate::Aggregates;
-use crate::zone::{date_of_day_number, LocalClock, Zone, DAY_MS};
+use crate::zone::{LocalClock, Zone, DAY_MS};
 
 impl Aggregates {
     /// Hands over every month (its first day in `zone`) with listens, in
@@ -62,8 +62,7 @@ impl Aggregates {
                 Piece::Cut(..) => {
                     let mut local = LocalClock::new(zone);
                     for (index, at) in piece.rows() {
-                        let day = date_of_day_number(local.day_number(key.start() + i64::from(at)));
-                        let month = day.with_day(1).unwrap_or(day);
+                        let month = local.month_of(key.start() + i64::from(at));
                         let listen = self.row_counts(piece.month(), index);
                         pending.entry(month).or_default().added.push(listen);
                     }
@@ -88,8 +87,7 @@ impl Aggregates {
             if at - start >= DAY_MS && end - at > DAY_MS {
                 continue;
             }
-            let day = date_of_day_number(local.day_number(at));
-            let month = day.with_day(1).unwrap_or(day);
+            let month = local.month_of(at);
             if month != key.first_day() {
                 moved.push((month, self.row_counts(piece.month(), index)));
             }

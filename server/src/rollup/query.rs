@@ -13,7 +13,7 @@ use app::range::{
     bucket_for, ArtistDetail, Bucket, ClockCell, DateRange, Metric, RangeQuery, RangeTotals,
     RangeView, Share, Shares, SkippedSong, SongDetail, TimePoint, TopAlbum,
 };
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::ranks::Charted;
 use crate::aggregate::catalog::NO_ALBUM;
@@ -688,8 +688,7 @@ impl Aggregates {
                     for (index, at) in piece.rows() {
                         let (song, counts) = self.row_counts(piece.month(), index);
                         if wanted(song) {
-                            let day = date_of_day_number(local.day_number(start + i64::from(at)));
-                            let month = day.with_day(1).unwrap_or(day);
+                            let month = local.month_of(start + i64::from(at));
                             months.entry(month).or_default().add(&counts);
                             sum.add(&counts);
                         }
@@ -795,6 +794,7 @@ mod tests {
     use crate::aggregate::BatchDelta;
     use crate::event::{test_listen, ListenEvent};
     use crate::zone::Zone;
+    use chrono::Datelike;
 
     fn listen(song: &str, artist: &str, ts: &str, ms: u64, skipped: bool) -> ListenEvent {
         test_listen(song, artist, ts, ms, skipped)

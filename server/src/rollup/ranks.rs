@@ -65,7 +65,7 @@ impl Aggregates {
                 _ => Some(*month),
             });
         RankHistory {
-            weeks_at_number_one: self.weeks_at_number_one(charted, zone),
+            weeks_at_number_one: self.weeks_at_number_one(&mut chart, zone),
             months,
             best_month,
         }
@@ -89,11 +89,11 @@ impl Aggregates {
     /// passes over the listens: the weeks it was played in, then the
     /// listens of those weeks, grouped by week (a counting sort), each
     /// week's chart added up in turn.
-    fn weeks_at_number_one(&self, charted: Charted, zone: Zone) -> i64 {
+    fn weeks_at_number_one(&self, chart: &mut Chart<'_>, zone: Zone) -> i64 {
         let Some(weeks) = Weeks::of(self, zone) else {
             return 0;
         };
-        let mut chart = Chart::new(self, charted);
+        let charted = chart.charted;
         // What each naming counts to: one lookup a listen.
         let id_of_naming: Vec<u32> = (self.catalog().namings().iter())
             .map(|naming| chart.id_of(naming.song))
@@ -191,8 +191,8 @@ struct Standing {
 struct Chart<'a> {
     state: &'a Aggregates,
     charted: Charted,
-    /// What each song number counts to: itself, or its artist.
-    id_of_song: Vec<u32>,
+    /// The artist of each song number, for a chart of artists.
+    artist_of_song: Vec<u32>,
     sums: Vec<Counts>,
     /// The numbers with plays in this period.
     touched: Vec<u32>,
@@ -200,18 +200,19 @@ struct Chart<'a> {
 
 impl<'a> Chart<'a> {
     fn new(state: &'a Aggregates, charted: Charted) -> Self {
-        let songs = 0..state.songs().len() as u32;
-        let (id_of_song, len) = match charted {
-            Charted::Song(_) => (songs.collect(), state.songs().len()),
+        let (artist_of_song, len) = match charted {
+            Charted::Song(_) => (Vec::new(), state.songs().len()),
             Charted::Artist(_) => (
-                songs.map(|song| state.song_artist(song as usize)).collect(),
+                (0..state.songs().len())
+                    .map(|song| state.song_artist(song))
+                    .collect(),
                 state.catalog().artists().len(),
             ),
         };
         Self {
             state,
             charted,
-            id_of_song,
+            artist_of_song,
             sums: vec![Counts::default(); len],
             touched: Vec::new(),
         }
@@ -219,10 +220,12 @@ impl<'a> Chart<'a> {
 
     /// What the listens of song number `song` count to.
     fn id_of(&self, song: u32) -> u32 {
-        self.id_of_song
-            .get(song as usize)
-            .copied()
-            .unwrap_or(u32::MAX)
+        match self.charted {
+            Charted::Song(_) => song,
+            Charted::Artist(_) => {
+                (self.artist_of_song.get(song as usize).copied()).unwrap_or(u32::MAX)
+            }
+        }
     }
 
     /// Adds listens counted to `id` (each has a play).
