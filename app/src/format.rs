@@ -102,18 +102,18 @@ mod tests {
 
     #[test]
     fn moments_read_on_the_readers_clock() {
-        use leptos::prelude::{provide_context, Owner};
+        use leptos::prelude::Owner;
         use std::sync::Arc;
         let owner = Owner::new();
         owner.set();
         let nine_ahead = |at: DateTime<Utc>| Some(at.naive_utc() + chrono::TimeDelta::hours(9));
         let tokyo = reader_zone::ReaderZone::new("Asia/Tokyo", Arc::new(nine_ahead));
-        provide_context(tokyo);
+        reader_zone::provide(tokyo);
         let ts = "2024-03-05T18:07:59Z".parse().unwrap();
         assert_eq!(moment(ts), "2024-03-06 03:07 Asia/Tokyo");
         assert_eq!(moment_seconds(ts), "2024-03-06 03:07:59 Asia/Tokyo");
         // A zone that cannot be read writes UTC, and says so.
-        provide_context(reader_zone::ReaderZone::new(
+        reader_zone::provide(reader_zone::ReaderZone::new(
             "Asia/Tokyo",
             Arc::new(|_| None),
         ));

@@ -74,7 +74,7 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         provide_context(std::sync::Arc::new(locale::from_page()));
-        provide_context(reader_zone::from_page());
+        reader_zone::provide(reader_zone::from_page());
     }
     let reader = locale::current();
     let conventions = serde_json::to_string(&*reader).unwrap_or_default();

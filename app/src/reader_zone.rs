@@ -61,9 +61,17 @@ impl std::fmt::Debug for ReaderZone {
 }
 
 /// The reader's zone: the one the server provided for this request, or the
-/// one the page was written with; UTC outside a page.
+/// one the page was written with (or the person chose since); UTC outside a page.
 pub fn current() -> ReaderZone {
-    leptos::prelude::use_context::<ReaderZone>().unwrap_or_default()
+    use leptos::prelude::{use_context, GetUntracked, RwSignal};
+    (use_context::<RwSignal<ReaderZone>>())
+        .map(|zone| zone.get_untracked())
+        .unwrap_or_default()
+}
+
+/// Makes `zone` the reader's zone for what is written from now on.
+pub fn provide(zone: ReaderZone) {
+    leptos::prelude::provide_context(leptos::prelude::RwSignal::new(zone));
 }
 
 /// The attribute of `<html>` that carries the zone's name to the browser.
@@ -75,14 +83,31 @@ pub const ZONE_ATTRIBUTE: &str = "data-zone";
 pub fn from_page() -> ReaderZone {
     let name = leptos::prelude::document()
         .document_element()
-        .and_then(|html| html.get_attribute(ZONE_ATTRIBUTE))
-        .filter(|name| name != "UTC" && browser::wall_time(name, DateTime::UNIX_EPOCH).is_some());
-    match name {
-        Some(name) => {
-            let zone = name.clone();
-            ReaderZone::new(name, Arc::new(move |at| browser::wall_time(&zone, at)))
-        }
-        None => ReaderZone::utc(),
+        .and_then(|html| html.get_attribute(ZONE_ATTRIBUTE));
+    name.map_or_else(ReaderZone::utc, |name| in_browser(&name))
+}
+
+/// The zone named `name` on the browser's clocks; UTC when the browser
+/// does not know the name.
+#[cfg(feature = "hydrate")]
+fn in_browser(name: &str) -> ReaderZone {
+    if name == "UTC" || browser::wall_time(name, DateTime::UNIX_EPOCH).is_none() {
+        return ReaderZone::utc();
+    }
+    let zone = name.to_string();
+    ReaderZone::new(name, Arc::new(move |at| browser::wall_time(&zone, at)))
+}
+
+/// The person chose the zone named `name`: the moments written from now on
+/// (and the page, for what reads it) are on its clocks, without a reload.
+#[cfg(feature = "hydrate")]
+pub fn change_to(name: &str) {
+    use leptos::prelude::{use_context, RwSignal, Set};
+    if let Some(zone) = use_context::<RwSignal<ReaderZone>>() {
+        zone.set(in_browser(name));
+    }
+    if let Some(html) = leptos::prelude::document().document_element() {
+        let _ = html.set_attribute(ZONE_ATTRIBUTE, name);
     }
 }
 

@@ -38,12 +38,25 @@ test("a person sets their time zone from the browser's and every hour moves to t
 
   await page.goto("/settings");
   await expect(page.getByText("Your figures are in UTC.")).toBeVisible();
+  // A token made now says when, in UTC.
+  await expect(page.getByRole("button", { name: "Create a token" })).toBeEnabled();
+  await page.getByRole("textbox", { name: "Label" }).fill("zone check");
+  await page.getByRole("button", { name: "Create a token" }).click();
+  const tokens = page.getByRole("table", { name: "API tokens" });
+  const created = tokens.getByRole("row").filter({ hasText: "zone check" }).getByRole("cell").nth(1);
+  await expect(created).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  const createdUtc = Date.parse(`${(await created.innerText()).slice(0, 16).replace(" ", "T")}:00Z`);
   // The browser's zone is offered, and taken with one click.
   await page.getByRole("button", { name: "Use this browser's zone, Asia/Tokyo" }).click();
   await expect(page.getByRole("combobox", { name: "Time zone" })).toHaveValue("Asia/Tokyo");
   await page.getByRole("button", { name: "Set the time zone" }).click();
-  await expect(page.getByRole("status")).toHaveText("Your figures are now in Asia/Tokyo.");
+  await expect(page.getByRole("region", { name: "Time zone" }).getByRole("status")).toHaveText("Your figures are now in Asia/Tokyo.");
   await expect(page.getByText("Your figures are in Asia/Tokyo.")).toBeVisible();
+  // The page's own moments follow at once, without a reload.
+  const createdTokyo = new Date(createdUtc + 9 * 3_600_000).toISOString().slice(0, 16).replace("T", " ");
+  await expect(created).toHaveText(`${createdTokyo} Asia/Tokyo`);
+  await tokens.getByRole("button", { name: "Revoke the token zone check" }).click();
+  await expect(tokens).toHaveCount(0);
 
   // Each hour of the UTC clock is 9 hours later in Tokyo, a day later past midnight.
   const tokyo = await clock(page);

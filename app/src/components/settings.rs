@@ -60,6 +60,14 @@ pub fn SettingsPage() -> impl IntoView {
         },
         |_| get_settings(),
     );
+    // Moments written from now on (this page's tokens among them) read on
+    // the new zone's clocks at once.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(zone)) = set_time_zone.value().get() {
+            crate::reader_zone::change_to(&zone);
+        }
+    });
     view! {
         <h2 class="page-title">"Settings"</h2>
         <div class="panels">

@@ -14,6 +14,7 @@ mod growth;
 pub mod import_marks;
 pub mod months;
 pub mod people;
+pub mod weeks;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -281,6 +282,8 @@ pub struct Aggregates {
     /// figure, counted again when put back.
     exclusions: Exclusions,
     set_aside: Vec<HeldListen>,
+    /// Each week's number ones, for the zones asked about.
+    week_tops: weeks::KeptWeeks,
 }
 
 /// A listen as numbers of its person's catalog.

@@ -77,7 +77,7 @@ impl Aggregates {
     /// The listens of a summed month that `zone` puts in the months beside
     /// it (only those of its first and last UTC day can be), with their
     /// local month.
-    fn moved_out(&self, piece: &Piece<'_>, zone: Zone) -> Vec<(NaiveDate, SongCounts)> {
+    pub(super) fn moved_out(&self, piece: &Piece<'_>, zone: Zone) -> Vec<(NaiveDate, SongCounts)> {
         let key = piece.key();
         let (start, end) = (key.start(), key.next().start());
         let mut local = LocalClock::new(zone);

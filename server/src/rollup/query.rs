@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 
 use super::ranks::Charted;
 use crate::aggregate::catalog::NO_ALBUM;
-use crate::aggregate::months::{Counts, Millis, Month, MonthKey, QUARTER_MS};
+use crate::aggregate::months::{Counts, Millis, Month, MonthKey, SongSum, QUARTER_MS};
 use crate::aggregate::{best, by_plays, Aggregates};
 use crate::zone::{date_of_day_number, weekday_of_day_number, LocalClock, Zone};
 
@@ -209,6 +209,14 @@ impl Aggregates {
             ms_played: counts.ms_played,
             skips: counts.skips,
         }
+    }
+
+    /// The numbers of the songs that show `artist`, in order.
+    fn songs_of_artist(&self, artist: u32) -> Vec<u32> {
+        (0..self.songs().len())
+            .filter(|&song| self.songs()[song].is_counted() && self.song_artist(song) == artist)
+            .map(|song| song as u32)
+            .collect()
     }
 
     /// The artist number a song shows.
@@ -624,9 +632,7 @@ impl Aggregates {
             first,
             last,
             over_time,
-        } = self.follow(range, zone, |song| {
-            self.song_artist(song as usize) == artist
-        });
+        } = self.follow(range, zone, &self.songs_of_artist(artist));
         let top_songs = self.ranked_songs(
             &self.song_sums(range, zone),
             Metric::Plays,
@@ -657,7 +663,7 @@ impl Aggregates {
             first,
             last,
             over_time,
-        } = self.follow(range, zone, |id| id == song);
+        } = self.follow(range, zone, &[song]);
         Some(SongDetail {
             song: self.top_song(0, song as usize, &totals),
             first_listen: first,
@@ -667,8 +673,12 @@ impl Aggregates {
         })
     }
 
-    /// Totals, first and last day and months (in `zone`) of the songs `wanted` picks.
-    fn follow(&self, range: DateRange, zone: Zone, wanted: impl Fn(u32) -> bool) -> Followed {
+    /// Totals, first and last day and months (in `zone`) of the songs
+    /// `wanted` (sorted song numbers). A summed month adds up the sums of
+    /// those songs, less the listens of its first and last day that the
+    /// zone puts in the months beside it.
+    fn follow(&self, range: DateRange, zone: Zone, wanted: &[u32]) -> Followed {
+        let is_wanted = |song: u32| wanted.binary_search(&song).is_ok();
         let mut totals = Counts::default();
         let mut months: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
         let mut with_listens: Vec<Piece<'_>> = Vec::new();
@@ -676,18 +686,25 @@ impl Aggregates {
         for piece in self.pieces(range, zone) {
             let mut sum = Counts::default();
             match piece {
-                // A month's sums are of one month only in UTC.
-                Piece::Whole(key, month) if zone == Zone::UTC => {
-                    for song in month.songs().iter().filter(|s| wanted(s.song)) {
+                Piece::Whole(key, month) => {
+                    for song in sums_of(month.songs(), wanted) {
                         sum.add(&song.counts());
                     }
                     months.entry(key.first_day()).or_default().add(&sum);
+                    if zone != Zone::UTC {
+                        for (into, (song, counts)) in self.moved_out(&piece, zone) {
+                            if is_wanted(song) {
+                                months.entry(key.first_day()).or_default().remove(&counts);
+                                months.entry(into).or_default().add(&counts);
+                            }
+                        }
+                    }
                 }
-                _ => {
+                Piece::Cut(..) => {
                     let start = piece.key().start();
                     for (index, at) in piece.rows() {
                         let (song, counts) = self.row_counts(piece.month(), index);
-                        if wanted(song) {
+                        if is_wanted(song) {
                             let month = local.month_of(start + i64::from(at));
                             months.entry(month).or_default().add(&counts);
                             sum.add(&counts);
@@ -706,7 +723,7 @@ impl Aggregates {
         let day_in = |piece: &Piece<'_>, earliest: bool| {
             let month = piece.month();
             let offsets = piece.rows().filter_map(|(index, at)| {
-                wanted(self.catalog().naming(month.rows()[index].naming).song).then_some(at)
+                is_wanted(self.catalog().naming(month.rows()[index].naming).song).then_some(at)
             });
             let at = if earliest {
                 offsets.min()
@@ -721,6 +738,26 @@ impl Aggregates {
             last: with_listens.last().and_then(|p| day_in(p, false)),
             over_time: fill_gaps(months, Bucket::Month),
         }
+    }
+}
+
+/// The sums of the `wanted` songs (sorted) among a month's: looked up
+/// one by one when they are few, else read alongside.
+fn sums_of<'m>(
+    songs: &'m [SongSum],
+    wanted: &'m [u32],
+) -> Box<dyn Iterator<Item = &'m SongSum> + 'm> {
+    if wanted.len() * 16 < songs.len() {
+        Box::new(wanted.iter().filter_map(|song| {
+            let at = songs.binary_search_by_key(song, |sum| sum.song).ok()?;
+            Some(&songs[at])
+        }))
+    } else {
+        Box::new(
+            songs
+                .iter()
+                .filter(|sum| wanted.binary_search(&sum.song).is_ok()),
+        )
     }
 }
 

@@ -2,16 +2,17 @@
 //! history: its rank in each month's ranking by plays (then listening time,
 //! then name, as every ranking here), the weeks it was the most played of
 //! all, and its best month. Months are read from their sums
-//! ([`super::by_month`]); weeks, which cut across months, from the listens,
-//! only those of the weeks in which the one followed was played.
+//! ([`super::by_month`]); weeks, which cut across months, from each week's
+//! number ones kept with the figures ([`crate::aggregate::weeks`]).
 
 use std::cmp::Ordering;
 
-use app::range::{DateRange, MonthRank, RankHistory};
+use app::range::{MonthRank, RankHistory};
 
-use crate::aggregate::months::{Counts, Month};
+use crate::aggregate::months::Counts;
+use crate::aggregate::weeks::DenseSums;
 use crate::aggregate::{by_plays, Aggregates};
-use crate::zone::{weekday_of_day_number, LocalClock, Zone, DAY_MS};
+use crate::zone::Zone;
 
 /// What a chart ranks, and the one followed in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +66,7 @@ impl Aggregates {
                 _ => Some(*month),
             });
         RankHistory {
-            weeks_at_number_one: self.weeks_at_number_one(&mut chart, zone),
+            weeks_at_number_one: self.weeks_at_number_one(charted, zone),
             months,
             best_month,
         }
@@ -85,96 +86,23 @@ impl Aggregates {
         })
     }
 
-    /// How many weeks (Monday to Sunday in `zone`) `charted` topped. Two
-    /// passes over the listens: the weeks it was played in, then the
-    /// listens of those weeks, grouped by week (a counting sort), each
-    /// week's chart added up in turn.
-    fn weeks_at_number_one(&self, chart: &mut Chart<'_>, zone: Zone) -> i64 {
-        let Some(weeks) = Weeks::of(self, zone) else {
-            return 0;
-        };
-        let charted = chart.charted;
-        // What each naming counts to: one lookup a listen.
-        let id_of_naming: Vec<u32> = (self.catalog().namings().iter())
-            .map(|naming| chart.id_of(naming.song))
-            .collect();
-        let id_of = |month: &Month, index: usize| id_of_naming[month.rows()[index].naming as usize];
-        let mut listens_in = vec![0usize; weeks.count];
-        let mut played_in = vec![false; weeks.count];
-        self.each_listen_by_week(&weeks, |week, month, index| {
-            listens_in[week] += 1;
-            if id_of(month, index) == charted.number() {
-                played_in[week] = true;
-            }
-        });
-        // Where each week's listens start among those kept, weeks without
-        // the charted one keeping none.
-        let mut starts = Vec::with_capacity(weeks.count + 1);
-        let mut kept = 0;
-        for (listens, played) in listens_in.iter().zip(&played_in) {
-            starts.push(kept);
-            kept += if *played { *listens } else { 0 };
-        }
-        starts.push(kept);
-        let mut grouped = vec![(0u32, 0u64); kept];
-        let mut next = starts.clone();
-        self.each_listen_by_week(&weeks, |week, month, index| {
-            if played_in[week] {
-                grouped[next[week]] = (id_of(month, index), month.ms_of(index));
-                next[week] += 1;
-            }
-        });
-        let mut topped = 0;
-        for week in starts.windows(2).filter(|week| week[0] < week[1]) {
-            for &(id, ms) in &grouped[week[0]..week[1]] {
-                chart.add(id, &Counts::one(ms, false));
-            }
-            if chart.close().is_some_and(|standing| standing.rank == 1) {
-                topped += 1;
-            }
-        }
-        topped
-    }
-
-    /// Every listen with its week's number, by its month and row.
-    fn each_listen_by_week(&self, weeks: &Weeks, mut visit: impl FnMut(usize, &Month, usize)) {
-        let mut local = LocalClock::new(weeks.zone);
-        for piece in self.pieces(DateRange::ALL_TIME, weeks.zone) {
-            let (start, month) = (piece.key().start(), piece.month());
-            for (index, at) in piece.rows() {
-                let day = local.day_number(start + i64::from(at));
-                let monday = day - i64::from(weekday_of_day_number(day));
-                let week = usize::try_from((monday - weeks.first_monday) / 7).unwrap_or(0);
-                visit(week.min(weeks.count - 1), month, index);
-            }
-        }
-    }
-}
-
-/// The weeks a person's listens can fall in, in a zone: numbered from the
-/// one of the day before their first UTC month (no zone is a day behind).
-struct Weeks {
-    zone: Zone,
-    first_monday: i64,
-    count: usize,
-}
-
-impl Weeks {
-    fn of(state: &Aggregates, zone: Zone) -> Option<Self> {
-        let first = state.months().keys().next()?.start().div_euclid(DAY_MS) - 1;
-        let last = state
-            .months()
-            .keys()
-            .next_back()?
-            .next()
-            .start()
-            .div_euclid(DAY_MS)
-            + 1;
-        let first_monday = first - i64::from(weekday_of_day_number(first));
-        Some(Self {
-            zone,
-            first_monday,
-            count: usize::try_from((last - first_monday) / 7 + 1).ok()?,
+    /// How many weeks (Monday to Sunday in `zone`) `charted` topped: read
+    /// from each week's number ones, ties decided by name.
+    fn weeks_at_number_one(&self, charted: Charted, zone: Zone) -> i64 {
+        let number = charted.number();
+        let tied = Counts::default();
+        self.read_week_tops(zone, |weeks| {
+            let topped = weeks.values().filter(|top| {
+                let tops = match charted {
+                    Charted::Song(_) => &top.songs,
+                    Charted::Artist(_) => &top.artists,
+                };
+                tops.contains(&number)
+                    && (tops.iter().copied())
+                        .min_by(|&a, &b| self.chart_order(charted, (a, &tied), (b, &tied)))
+                        == Some(number)
+            });
+            topped.count() as i64
         })
     }
 }
@@ -185,17 +113,13 @@ struct Standing {
     counts: Counts,
 }
 
-/// One period's chart as it is added up: sums by song or artist number,
-/// kept in one vector that is emptied for the next period, so that adding
-/// a listen is an index, not a hash.
+/// One month's chart of artists as it is added up.
 struct Chart<'a> {
     state: &'a Aggregates,
     charted: Charted,
     /// The artist of each song number, for a chart of artists.
     artist_of_song: Vec<u32>,
-    sums: Vec<Counts>,
-    /// The numbers with plays in this period.
-    touched: Vec<u32>,
+    sums: DenseSums,
 }
 
 impl<'a> Chart<'a> {
@@ -213,8 +137,7 @@ impl<'a> Chart<'a> {
             state,
             charted,
             artist_of_song,
-            sums: vec![Counts::default(); len],
-            touched: Vec::new(),
+            sums: DenseSums::new(len),
         }
     }
 
@@ -228,29 +151,16 @@ impl<'a> Chart<'a> {
         }
     }
 
-    /// Adds listens counted to `id` (each has a play).
     fn add(&mut self, id: u32, counts: &Counts) {
-        let Some(sum) = self.sums.get_mut(id as usize) else {
-            return;
-        };
-        if sum.plays == 0 {
-            self.touched.push(id);
-        }
-        sum.add(counts);
+        self.sums.add(id, counts);
     }
 
     /// The followed one's standing in what was added, if it has plays;
     /// empties the chart for the next period.
     fn close(&mut self) -> Option<Standing> {
-        let own = self.charted.number();
-        let counts = self.sums.get(own as usize).copied().filter(|c| c.plays > 0);
-        let standing = counts.map(|counts| {
-            let others = (self.touched.iter()).map(|&id| (id, &self.sums[id as usize]));
-            self.standing(counts, others)
-        });
-        for id in self.touched.drain(..) {
-            self.sums[id as usize] = Counts::default();
-        }
+        let counts = (self.sums.get(self.charted.number()).copied()).filter(|c| c.plays > 0);
+        let standing = counts.map(|counts| self.standing(counts, self.sums.touched()));
+        self.sums.clear();
         standing
     }
 
@@ -258,8 +168,11 @@ impl<'a> Chart<'a> {
     fn standing<'c>(&self, own: Counts, all: impl Iterator<Item = (u32, &'c Counts)>) -> Standing {
         let number = self.charted.number();
         let ahead = all
-            .filter(|&other| {
-                self.state.chart_order(self.charted, other, (number, &own)) == Ordering::Less
+            .filter(|&other| match by_plays(other.1, &own) {
+                Ordering::Equal => {
+                    self.state.chart_order(self.charted, other, (number, &own)) == Ordering::Less
+                }
+                order => order == Ordering::Less,
             })
             .count();
         Standing {
@@ -374,11 +287,20 @@ mod tests {
     #[test]
     fn ranks_by_month_weeks_at_number_one_and_the_best_month_equal_a_count_in_each_zone() {
         let listens = listens();
+        let zones = ["UTC", "America/New_York", "Asia/Kolkata", "Europe/Berlin"]
+            .map(|name| Zone::parse(name).unwrap());
         let mut state = Aggregates::default();
-        state.apply(&BatchDelta::from_events(&listens));
+        // Weeks at number one read in every zone half way, then brought
+        // up to date with the rest (listens of the same weeks among them).
+        let (first, rest) = listens.split_at(2300);
+        state.apply(&BatchDelta::from_events(first));
+        for zone in zones {
+            state.rank_history(Charted::Song(0), zone);
+        }
+        state.apply(&BatchDelta::from_events(rest.iter().rev()));
         assert!(state.months().values().any(|m| m.has_sums()));
-        for name in ["UTC", "America/New_York", "Asia/Kolkata", "Europe/Berlin"] {
-            let zone = Zone::parse(name).unwrap();
+        for zone in zones {
+            let name = zone.name();
             let mut topped = 0;
             for song in 0..9 {
                 let uri = format!("spotify:track:s{song}");
@@ -410,6 +332,36 @@ mod tests {
             assert!(
                 (weeks..=weeks + 2).contains(&topped),
                 "{topped} of about {weeks} weeks"
+            );
+        }
+    }
+
+    #[test]
+    fn weeks_at_number_one_follow_a_song_that_a_newer_listen_gives_another_artist() {
+        let mut listens = listens();
+        let zone = Zone::parse("Asia/Kolkata").unwrap();
+        let mut state = Aggregates::default();
+        state.apply(&BatchDelta::from_events(&listens));
+        let artist = |state: &Aggregates, name: &str| {
+            let number = state.catalog().artist_number(name).unwrap();
+            state.rank_history(Charted::Artist(number), zone)
+        };
+        assert!(artist(&state, "Artist 0").weeks_at_number_one > 0);
+        // The last listen of s0 names another artist: every listen of s0
+        // now counts to it, in every week.
+        let mut renaming = test_listen("s0", "Artist 9", "2022-08-01T00:00:00Z", 1000, false);
+        renaming.ts = listens.last().unwrap().ts + chrono::Duration::hours(1);
+        state.apply(&BatchDelta::from_events([&renaming]));
+        listens.push(renaming);
+        let key = |l: &ListenEvent| match l.track_uri.as_str() {
+            "spotify:track:s0" => ("Artist 9".to_string(), String::new()),
+            _ => (l.artist_name.clone(), String::new()),
+        };
+        for name in ["Artist 0", "Artist 1", "Artist 9"] {
+            assert_eq!(
+                artist(&state, name),
+                counted(&listens, zone, key, name),
+                "{name}"
             );
         }
     }

@@ -153,7 +153,7 @@ fn provide_viewer(
         live.for_person(&viewer.person, viewer.zone),
     )));
     let zone = viewer.zone;
-    provide_context(ReaderZone::new(
+    app::reader_zone::provide(ReaderZone::new(
         zone.name(),
         Arc::new(move |at: DateTime<Utc>| Some(zone.local(at.timestamp_millis()))),
     ));
