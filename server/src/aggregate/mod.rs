@@ -9,12 +9,12 @@
 //! keeps it per person, as a partition holds them. Nothing here does I/O.
 
 pub mod catalog;
+pub mod charts;
 pub mod cleaning;
 mod growth;
 pub mod import_marks;
 pub mod months;
 pub mod people;
-pub mod weeks;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -282,8 +282,8 @@ pub struct Aggregates {
     /// figure, counted again when put back.
     exclusions: Exclusions,
     set_aside: Vec<HeldListen>,
-    /// Each week's number ones, for the zones asked about.
-    week_tops: weeks::KeptWeeks,
+    /// Each week's number ones and each month's chart, for the zones asked about.
+    charts: charts::KeptCharts,
 }
 
 /// A listen as numbers of its person's catalog.

@@ -5,6 +5,7 @@
 //! histories are read from.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use app::range::DateRange;
 use chrono::NaiveDate;
@@ -18,16 +19,24 @@ impl Aggregates {
     /// Hands over every month (its first day in `zone`) with listens, in
     /// order, with its plays, time and skips by song number (sorted, each
     /// song once, none without plays).
-    pub(super) fn for_each_month(
+    pub(super) fn for_each_month(&self, zone: Zone, visit: impl FnMut(NaiveDate, &[SongCounts])) {
+        self.for_each_month_in(zone, MonthKey(i32::MIN)..=MonthKey(i32::MAX), visit);
+    }
+
+    /// The same, of the listens of the UTC months `read` only: the months
+    /// at its ends are handed over without what the months beyond add.
+    pub(super) fn for_each_month_in(
         &self,
         zone: Zone,
+        read: RangeInclusive<MonthKey>,
         mut visit: impl FnMut(NaiveDate, &[SongCounts]),
     ) {
         // Each month's sums by song, until no later UTC month can add to
         // it (a zone moves a UTC month's listens at most into the months
         // beside it).
         let mut pending: BTreeMap<NaiveDate, Pending> = BTreeMap::new();
-        for piece in self.pieces(DateRange::ALL_TIME, zone) {
+        let pieces = self.pieces(DateRange::ALL_TIME, zone);
+        for piece in pieces.filter(|piece| read.contains(&piece.key())) {
             let key = piece.key();
             // This UTC month's listens are of the local month before it at the earliest.
             let open_from = MonthKey(key.0 - 1).first_day();

@@ -1,11 +1,13 @@
 //! Time-range questions answered from each person's aggregates
 //! ([`query`]; what each month discovered, [`discovery`]; where a song or
-//! an artist stood in the charts, [`ranks`]; a year's or a month's review,
+//! an artist stood in the charts, [`ranks`], from the charts kept with
+//! the figures, [`charts`]; a year's or a month's review,
 //! [`review`], and its listening sessions, [`sessions`]), and the
 //! partitions this server holds, whose aggregates the consumer counts into
 //! and every request reads ([`held`]).
 
 mod by_month;
+mod charts;
 pub mod discovery;
 pub mod held;
 pub mod query;

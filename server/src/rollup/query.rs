@@ -103,12 +103,12 @@ impl<'a> Piece<'a> {
 }
 
 /// What the listens of some songs add up to in a range.
-struct Followed {
+pub(super) struct Followed {
     totals: Counts,
     first: Option<NaiveDate>,
     last: Option<NaiveDate>,
     /// Month by month, gaps filled.
-    over_time: Vec<TimePoint>,
+    pub(super) over_time: Vec<TimePoint>,
 }
 
 impl Aggregates {
@@ -212,7 +212,7 @@ impl Aggregates {
     }
 
     /// The numbers of the songs that show `artist`, in order.
-    fn songs_of_artist(&self, artist: u32) -> Vec<u32> {
+    pub(super) fn songs_of_artist(&self, artist: u32) -> Vec<u32> {
         (0..self.songs().len())
             .filter(|&song| self.songs()[song].is_counted() && self.song_artist(song) == artist)
             .map(|song| song as u32)
@@ -627,12 +627,14 @@ impl Aggregates {
         limit: usize,
     ) -> Option<ArtistDetail> {
         let artist = self.catalog().artist_number(name)?;
+        let songs = self.songs_of_artist(artist);
         let Followed {
             totals,
             first,
             last,
             over_time,
-        } = self.follow(range, zone, &self.songs_of_artist(artist));
+        } = self.follow(range, zone, &songs);
+        let all_time = self.all_time_months(range, zone, &songs, &over_time);
         let top_songs = self.ranked_songs(
             &self.song_sums(range, zone),
             Metric::Plays,
@@ -648,7 +650,7 @@ impl Aggregates {
             last_listen: last,
             over_time,
             top_songs,
-            rank_history: self.rank_history(Charted::Artist(artist), zone),
+            rank_history: self.rank_history(Charted::Artist(artist), &all_time, zone),
         })
     }
 
@@ -664,20 +666,36 @@ impl Aggregates {
             last,
             over_time,
         } = self.follow(range, zone, &[song]);
+        let all_time = self.all_time_months(range, zone, &[song], &over_time);
         Some(SongDetail {
             song: self.top_song(0, song as usize, &totals),
             first_listen: first,
             last_listen: last,
             over_time,
-            rank_history: self.rank_history(Charted::Song(song), zone),
+            rank_history: self.rank_history(Charted::Song(song), &all_time, zone),
         })
+    }
+
+    /// The plays by month over all time of `songs`, whose months in
+    /// `range` are `of_range`: the same when the range is all time.
+    pub(super) fn all_time_months(
+        &self,
+        range: DateRange,
+        zone: Zone,
+        songs: &[u32],
+        of_range: &[TimePoint],
+    ) -> Vec<TimePoint> {
+        match range == DateRange::ALL_TIME {
+            true => of_range.to_vec(),
+            false => self.follow(DateRange::ALL_TIME, zone, songs).over_time,
+        }
     }
 
     /// Totals, first and last day and months (in `zone`) of the songs
     /// `wanted` (sorted song numbers). A summed month adds up the sums of
     /// those songs, less the listens of its first and last day that the
     /// zone puts in the months beside it.
-    fn follow(&self, range: DateRange, zone: Zone, wanted: &[u32]) -> Followed {
+    pub(super) fn follow(&self, range: DateRange, zone: Zone, wanted: &[u32]) -> Followed {
         let is_wanted = |song: u32| wanted.binary_search(&song).is_ok();
         let mut totals = Counts::default();
         let mut months: BTreeMap<NaiveDate, Counts> = BTreeMap::new();

@@ -1,16 +1,16 @@
 //! Where a song or an artist stood in a person's charts over their whole
 //! history: its rank in each month's ranking by plays (then listening time,
 //! then name, as every ranking here), the weeks it was the most played of
-//! all, and its best month. Months are read from their sums
-//! ([`super::by_month`]); weeks, which cut across months, from each week's
-//! number ones kept with the figures ([`crate::aggregate::weeks`]).
+//! all, and its best month. Both are read from the charts kept with the
+//! figures ([`super::charts`]): a page reads a few hundred periods, not
+//! every listen.
 
 use std::cmp::Ordering;
 
-use app::range::{MonthRank, RankHistory};
+use app::range::{MonthRank, RankHistory, TimePoint};
 
+use crate::aggregate::charts::MonthChart;
 use crate::aggregate::months::Counts;
-use crate::aggregate::weeks::DenseSums;
 use crate::aggregate::{by_plays, Aggregates};
 use crate::zone::Zone;
 
@@ -32,44 +32,73 @@ impl Charted {
 }
 
 impl Aggregates {
-    /// The rank history of `charted`, its months and weeks in `zone`.
-    pub fn rank_history(&self, charted: Charted, zone: Zone) -> RankHistory {
-        let mut chart = Chart::new(self, charted);
-        let mut months = Vec::new();
-        self.for_each_month(zone, |month, by_song| {
-            let standing = match charted {
-                // A month's sums are its chart of songs already.
-                Charted::Song(song) => (by_song
-                    .binary_search_by_key(&song, |(song, _)| *song)
-                    .ok())
-                .map(|at| chart.standing(by_song[at].1, by_song.iter().map(|(id, c)| (*id, c)))),
-                Charted::Artist(_) => {
-                    for (song, counts) in by_song {
-                        chart.add(chart.id_of(*song), counts);
-                    }
-                    chart.close()
-                }
+    /// The rank history of `charted`, whose plays by month over all time
+    /// in `zone` are `own`: each placed in its month's chart kept with the
+    /// figures, and the weeks it was number one of.
+    pub fn rank_history(&self, charted: Charted, own: &[TimePoint], zone: Zone) -> RankHistory {
+        self.with_charts(zone, |charts| {
+            let kept = match charted {
+                Charted::Song(_) => &charts.song_months,
+                Charted::Artist(_) => &charts.artist_months,
             };
-            if let Some(Standing { rank, counts }) = standing {
-                months.push(MonthRank {
-                    month,
-                    rank,
-                    plays: counts.plays,
-                    ms_played: counts.ms_played,
+            let months: Vec<MonthRank> = (own.iter().filter(|point| point.plays > 0))
+                .map(|point| {
+                    let counts = Counts {
+                        plays: point.plays,
+                        ms_played: point.ms_played,
+                        skips: 0,
+                    };
+                    MonthRank {
+                        month: point.start,
+                        rank: self.rank_in(kept.get(&point.start), charted, &counts),
+                        plays: point.plays,
+                        ms_played: point.ms_played,
+                    }
+                })
+                .collect();
+            let best_month = months
+                .iter()
+                .fold(None::<MonthRank>, |best, month| match best {
+                    Some(best) if best.plays >= month.plays => Some(best),
+                    _ => Some(*month),
                 });
-            }
-        });
-        let best_month = months
-            .iter()
-            .fold(None::<MonthRank>, |best, month| match best {
-                Some(best) if best.plays >= month.plays => Some(best),
-                _ => Some(*month),
+            let topped = charts.weeks.values().filter(|top| {
+                let tops = match charted {
+                    Charted::Song(_) => &top.songs,
+                    Charted::Artist(_) => &top.artists,
+                };
+                self.ahead_by_name(charted, tops) == Some(charted.number())
             });
-        RankHistory {
-            weeks_at_number_one: self.weeks_at_number_one(charted, zone),
-            months,
-            best_month,
+            RankHistory {
+                weeks_at_number_one: topped.count() as i64,
+                months,
+                best_month,
+            }
+        })
+    }
+
+    /// The rank of `charted`, with `counts`, in a month's chart: one past
+    /// those with more plays or time, and those tied whose name comes first.
+    fn rank_in(&self, chart: Option<&MonthChart>, charted: Charted, counts: &Counts) -> u32 {
+        let (ahead, tied) = chart.map_or((0, &[][..]), |chart| chart.around(counts));
+        let own = charted.number();
+        let named_first = (tied.iter())
+            .filter(|&&id| {
+                id != own
+                    && self.chart_order(charted, (id, counts), (own, counts)) == Ordering::Less
+            })
+            .count();
+        (ahead + named_first + 1) as u32
+    }
+
+    /// Which of `tied` (tied on plays and time) a chart puts first, by name.
+    fn ahead_by_name(&self, charted: Charted, tied: &[u32]) -> Option<u32> {
+        let counts = Counts::default();
+        if tied.len() <= 1 {
+            return tied.first().copied();
         }
+        (tied.iter().copied())
+            .min_by(|&a, &b| self.chart_order(charted, (a, &counts), (b, &counts)))
     }
 
     /// The chart's order: most plays, then most time, then by name (and URI).
@@ -85,101 +114,6 @@ impl Aggregates {
             }
         })
     }
-
-    /// How many weeks (Monday to Sunday in `zone`) `charted` topped: read
-    /// from each week's number ones, ties decided by name.
-    fn weeks_at_number_one(&self, charted: Charted, zone: Zone) -> i64 {
-        let number = charted.number();
-        let tied = Counts::default();
-        self.read_week_tops(zone, |weeks| {
-            let topped = weeks.values().filter(|top| {
-                let tops = match charted {
-                    Charted::Song(_) => &top.songs,
-                    Charted::Artist(_) => &top.artists,
-                };
-                tops.contains(&number)
-                    && (tops.iter().copied())
-                        .min_by(|&a, &b| self.chart_order(charted, (a, &tied), (b, &tied)))
-                        == Some(number)
-            });
-            topped.count() as i64
-        })
-    }
-}
-
-/// Where the one followed stood in a period's chart.
-struct Standing {
-    rank: u32,
-    counts: Counts,
-}
-
-/// One month's chart of artists as it is added up.
-struct Chart<'a> {
-    state: &'a Aggregates,
-    charted: Charted,
-    /// The artist of each song number, for a chart of artists.
-    artist_of_song: Vec<u32>,
-    sums: DenseSums,
-}
-
-impl<'a> Chart<'a> {
-    fn new(state: &'a Aggregates, charted: Charted) -> Self {
-        let (artist_of_song, len) = match charted {
-            Charted::Song(_) => (Vec::new(), state.songs().len()),
-            Charted::Artist(_) => (
-                (0..state.songs().len())
-                    .map(|song| state.song_artist(song))
-                    .collect(),
-                state.catalog().artists().len(),
-            ),
-        };
-        Self {
-            state,
-            charted,
-            artist_of_song,
-            sums: DenseSums::new(len),
-        }
-    }
-
-    /// What the listens of song number `song` count to.
-    fn id_of(&self, song: u32) -> u32 {
-        match self.charted {
-            Charted::Song(_) => song,
-            Charted::Artist(_) => {
-                (self.artist_of_song.get(song as usize).copied()).unwrap_or(u32::MAX)
-            }
-        }
-    }
-
-    fn add(&mut self, id: u32, counts: &Counts) {
-        self.sums.add(id, counts);
-    }
-
-    /// The followed one's standing in what was added, if it has plays;
-    /// empties the chart for the next period.
-    fn close(&mut self) -> Option<Standing> {
-        let counts = (self.sums.get(self.charted.number()).copied()).filter(|c| c.plays > 0);
-        let standing = counts.map(|counts| self.standing(counts, self.sums.touched()));
-        self.sums.clear();
-        standing
-    }
-
-    /// The standing of the followed one, with `own` counts, among `all`.
-    fn standing<'c>(&self, own: Counts, all: impl Iterator<Item = (u32, &'c Counts)>) -> Standing {
-        let number = self.charted.number();
-        let ahead = all
-            .filter(|&other| match by_plays(other.1, &own) {
-                Ordering::Equal => {
-                    self.state.chart_order(self.charted, other, (number, &own)) == Ordering::Less
-                }
-                order => order == Ordering::Less,
-            })
-            .count();
-        Standing {
-            rank: ahead as u32 + 1,
-            counts: own,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -189,6 +123,7 @@ mod tests {
 
     use crate::aggregate::BatchDelta;
     use crate::event::{test_listen, ListenEvent};
+    use app::range::DateRange;
     use chrono::{Datelike, NaiveDate};
 
     /// Listens every 37 minutes or so over spring 2022 (New York's and
@@ -209,6 +144,18 @@ mod tests {
                 listen
             })
             .collect()
+    }
+
+    impl Aggregates {
+        /// The rank history of `charted` in `zone`, its months read as a page reads them.
+        fn history(&self, charted: Charted, zone: Zone) -> RankHistory {
+            let songs = match charted {
+                Charted::Song(song) => vec![song],
+                Charted::Artist(artist) => self.songs_of_artist(artist),
+            };
+            let own = self.follow(DateRange::ALL_TIME, zone, &songs).over_time;
+            self.rank_history(charted, &own, zone)
+        }
     }
 
     /// Plays and time by (name, URI).
@@ -295,7 +242,7 @@ mod tests {
         let (first, rest) = listens.split_at(2300);
         state.apply(&BatchDelta::from_events(first));
         for zone in zones {
-            state.rank_history(Charted::Song(0), zone);
+            state.history(Charted::Song(0), zone);
         }
         state.apply(&BatchDelta::from_events(rest.iter().rev()));
         assert!(state.months().values().any(|m| m.has_sums()));
@@ -311,7 +258,7 @@ mod tests {
                     |l| (l.track_name.clone(), l.track_uri.clone()),
                     &format!("Song s{song}"),
                 );
-                let history = state.rank_history(Charted::Song(number), zone);
+                let history = state.history(Charted::Song(number), zone);
                 assert_eq!(history, expected, "{uri} in {name}");
                 topped += history.weeks_at_number_one;
             }
@@ -324,7 +271,7 @@ mod tests {
                     |l| (l.artist_name.clone(), String::new()),
                     &artist,
                 );
-                let history = state.rank_history(Charted::Artist(number), zone);
+                let history = state.history(Charted::Artist(number), zone);
                 assert_eq!(history, expected, "{artist} in {name}");
             }
             // Every week has one song at number one.
@@ -337,6 +284,44 @@ mod tests {
     }
 
     #[test]
+    fn a_month_read_before_takes_the_listens_a_zone_moves_into_it_from_the_next() {
+        let zone = Zone::parse("America/New_York").unwrap();
+        let at = |song: &str, ts: &str| test_listen(song, "Artist", ts, 1000, false);
+        let mut listens: Vec<ListenEvent> = (["a", "a", "a", "b", "b"].iter().enumerate())
+            .map(|(day, song)| at(song, &format!("2022-03-1{day}T12:00:00Z")))
+            .collect();
+        let mut state = Aggregates::default();
+        state.apply(&BatchDelta::from_events(&listens));
+        let song = |state: &Aggregates, uri: &str| {
+            let number = state.catalog().song_number(uri).unwrap();
+            state.history(Charted::Song(number), zone)
+        };
+        let b = song(&state, "spotify:track:b");
+        assert_eq!(b.months[0].rank, 2);
+        // 22:00 on March 31st in New York: April in UTC, March there.
+        let late = vec![
+            at("b", "2022-04-01T02:00:00Z"),
+            at("b", "2022-04-01T02:30:00Z"),
+        ];
+        state.apply(&BatchDelta::from_events(&late));
+        listens.extend(late);
+        for name in ["a", "b"] {
+            let expected = counted(
+                &listens,
+                zone,
+                |l| (l.track_name.clone(), l.track_uri.clone()),
+                &format!("Song {name}"),
+            );
+            assert_eq!(
+                song(&state, &format!("spotify:track:{name}")),
+                expected,
+                "{name}"
+            );
+        }
+        assert_eq!(song(&state, "spotify:track:b").months[0].rank, 1);
+    }
+
+    #[test]
     fn weeks_at_number_one_follow_a_song_that_a_newer_listen_gives_another_artist() {
         let mut listens = listens();
         let zone = Zone::parse("Asia/Kolkata").unwrap();
@@ -344,7 +329,7 @@ mod tests {
         state.apply(&BatchDelta::from_events(&listens));
         let artist = |state: &Aggregates, name: &str| {
             let number = state.catalog().artist_number(name).unwrap();
-            state.rank_history(Charted::Artist(number), zone)
+            state.history(Charted::Artist(number), zone)
         };
         assert!(artist(&state, "Artist 0").weeks_at_number_one > 0);
         // The last listen of s0 names another artist: every listen of s0

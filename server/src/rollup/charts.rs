@@ -1,0 +1,220 @@
+//! Adds up the charts kept with the figures ([`crate::aggregate::charts`])
+//! for the periods whose listens changed: each week's number ones, read
+//! from the listens of the months the week can draw on, and each month's
+//! chart of songs and of artists, from its sums ([`super::by_month`]).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::aggregate::charts::{Charts, MonthChart, WeekTop};
+use crate::aggregate::months::{Counts, MonthKey};
+use crate::aggregate::{by_plays, Aggregates};
+use crate::zone::{weekday_of_day_number, LocalClock, Zone, DAY_MS};
+
+impl Aggregates {
+    /// Reads the charts of `zone`, brought up to date.
+    pub(super) fn with_charts<T>(&self, zone: Zone, read: impl FnOnce(&Charts) -> T) -> T {
+        self.read_charts(
+            zone,
+            |charts, changed, artist_of_song| {
+                let artists = ArtistsOf(artist_of_song);
+                self.add_up_weeks(charts, zone, changed, &artists);
+                self.add_up_months(charts, zone, changed, &artists);
+            },
+            read,
+        )
+    }
+
+    /// Adds up again the weeks a changed month can reach (a zone puts a
+    /// month's listens at most a day before or after it).
+    fn add_up_weeks(
+        &self,
+        charts: &mut Charts,
+        zone: Zone,
+        changed: &[MonthKey],
+        artists: &ArtistsOf,
+    ) {
+        let mut weeks = BTreeSet::new();
+        for key in changed {
+            let first = key.start().div_euclid(DAY_MS) - 1;
+            let last = key.next().start().div_euclid(DAY_MS);
+            weeks.extend((monday_of(first)..=monday_of(last)).step_by(7));
+        }
+        charts.weeks.retain(|monday, _| !weeks.contains(monday));
+        charts.weeks.extend(self.week_tops(zone, &weeks, artists));
+    }
+
+    /// The tops of `weeks` (by Monday) that have listens: the months they
+    /// can draw on read in order, each week added up once its last month is.
+    fn week_tops(
+        &self,
+        zone: Zone,
+        weeks: &BTreeSet<i64>,
+        artists: &ArtistsOf,
+    ) -> Vec<(i64, WeekTop)> {
+        let (Some(&first), Some(&last)) = (weeks.first(), weeks.last()) else {
+            return Vec::new();
+        };
+        // The UTC months a local week's listens can be in.
+        let months_of = |monday: i64| {
+            MonthKey::of((monday - 1) * DAY_MS)..=MonthKey::of((monday + 8) * DAY_MS - 1)
+        };
+        let mut wanted = vec![false; ((last - first) / 7 + 1) as usize];
+        let mut months = BTreeSet::new();
+        for &monday in weeks {
+            wanted[((monday - first) / 7) as usize] = true;
+            let span = months_of(monday);
+            months.extend((span.start().0..=span.end().0).map(MonthKey));
+        }
+        let mut songs = DenseSums::new(self.songs().len());
+        let mut by_artist = DenseSums::new(self.catalog().artists().len());
+        let mut open: BTreeMap<i64, Vec<(u32, u64)>> = BTreeMap::new();
+        let mut tops = Vec::new();
+        let mut local = LocalClock::new(zone);
+        for key in months {
+            if let Some(month) = self.months().get(&key) {
+                let start = key.start();
+                for (index, row) in month.rows().iter().enumerate() {
+                    let monday = monday_of(local.day_number(start + i64::from(row.at)));
+                    let slot = (monday - first).div_euclid(7);
+                    if usize::try_from(slot).is_ok_and(|slot| wanted.get(slot) == Some(&true)) {
+                        let song = self.catalog().naming(row.naming).song;
+                        open.entry(monday)
+                            .or_default()
+                            .push((song, month.ms_of(index)));
+                    }
+                }
+            }
+            // Weeks whose every month is read are complete.
+            while let Some(entry) = open.first_entry() {
+                if *months_of(*entry.key()).end() > key {
+                    break;
+                }
+                let (monday, listens) = entry.remove_entry();
+                for (song, ms) in listens {
+                    let counts = Counts::one(ms, false);
+                    songs.add(song, &counts);
+                    by_artist.add(artists.of(song), &counts);
+                }
+                let top = WeekTop {
+                    songs: songs.take_tops(),
+                    artists: by_artist.take_tops(),
+                };
+                tops.push((monday, top));
+            }
+        }
+        tops
+    }
+
+    /// Adds up again the charts of the months (in `zone`) a changed UTC
+    /// month can reach: the one before, its own and the one after.
+    fn add_up_months(
+        &self,
+        charts: &mut Charts,
+        zone: Zone,
+        changed: &[MonthKey],
+        artists: &ArtistsOf,
+    ) {
+        let reached: BTreeSet<MonthKey> = (changed.iter())
+            .flat_map(|key| [MonthKey(key.0 - 1), *key, key.next()])
+            .collect();
+        let (Some(first), Some(last)) = (reached.first(), reached.last()) else {
+            return;
+        };
+        let reached: BTreeSet<_> = reached.iter().map(|key| key.first_day()).collect();
+        for month in &reached {
+            charts.song_months.remove(month);
+            charts.artist_months.remove(month);
+        }
+        let mut by_artist = DenseSums::new(self.catalog().artists().len());
+        // Reaching them all takes the UTC months beside them too.
+        let read = MonthKey(first.0 - 1)..=MonthKey(last.0 + 1);
+        self.for_each_month_in(zone, read, |month, by_song| {
+            if !reached.contains(&month) {
+                return;
+            }
+            for (song, counts) in by_song {
+                by_artist.add(artists.of(*song), counts);
+            }
+            let of_artists = MonthChart::of(by_artist.touched().map(|(id, c)| (id, *c)));
+            by_artist.clear();
+            charts.artist_months.insert(month, of_artists);
+            charts
+                .song_months
+                .insert(month, MonthChart::of(by_song.iter().copied()));
+        });
+    }
+}
+
+/// The artist each song shows, by song number.
+struct ArtistsOf<'a>(&'a [u32]);
+
+impl ArtistsOf<'_> {
+    fn of(&self, song: u32) -> u32 {
+        self.0.get(song as usize).copied().unwrap_or(u32::MAX)
+    }
+}
+
+/// The day number of the Monday of `day`'s week.
+fn monday_of(day: i64) -> i64 {
+    day - i64::from(weekday_of_day_number(day))
+}
+
+/// Sums by number, added up one period at a time: one vector emptied
+/// after each period, so adding a listen is an index, not a hash.
+pub(super) struct DenseSums {
+    sums: Vec<Counts>,
+    /// The numbers with plays in this period.
+    touched: Vec<u32>,
+}
+
+impl DenseSums {
+    pub(super) fn new(len: usize) -> Self {
+        Self {
+            sums: vec![Counts::default(); len],
+            touched: Vec::new(),
+        }
+    }
+
+    /// Adds listens counted to `id` (each has a play); ignores a number out of range.
+    pub(super) fn add(&mut self, id: u32, counts: &Counts) {
+        let Some(sum) = self.sums.get_mut(id as usize) else {
+            return;
+        };
+        if sum.plays == 0 {
+            self.touched.push(id);
+        }
+        sum.add(counts);
+    }
+
+    /// The numbers with plays in this period, with their sums.
+    pub(super) fn touched(&self) -> impl Iterator<Item = (u32, &Counts)> {
+        (self.touched.iter()).map(|&id| (id, &self.sums[id as usize]))
+    }
+
+    /// Empties the sums for the next period.
+    pub(super) fn clear(&mut self) {
+        for id in self.touched.drain(..) {
+            self.sums[id as usize] = Counts::default();
+        }
+    }
+
+    /// The numbers with the most plays, then time (all of them when tied),
+    /// in order; empties the sums.
+    fn take_tops(&mut self) -> Vec<u32> {
+        let mut tops: Vec<u32> = Vec::new();
+        for (id, counts) in self.touched() {
+            match tops
+                .first()
+                .map(|&top| by_plays(counts, &self.sums[top as usize]))
+            {
+                Some(Ordering::Greater) => {}
+                Some(Ordering::Equal) => tops.push(id),
+                _ => tops = vec![id],
+            }
+        }
+        tops.sort_unstable();
+        self.clear();
+        tops
+    }
+}
