@@ -22,27 +22,37 @@ pub struct WeekTop {
     pub artists: Vec<u32>,
 }
 
-/// One month's chart, best first by plays, then time: each place's plays
-/// and time, and the song or artist number at it. Ties stay in number
-/// order: their names decide, compared when asked.
+/// One month's chart, best first by plays, then time: each place, and the
+/// song or artist number at it. Ties stay in number order: their names
+/// decide, compared when asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MonthChart {
-    places: Vec<(u64, u64)>,
+    places: Vec<Place>,
     ids: Vec<u32>,
 }
 
-/// Plays and time as a chart orders them: more is ahead.
-fn place(counts: &Counts) -> (u64, u64) {
-    let plays = u64::try_from(counts.plays).unwrap_or(0);
-    (plays, u64::try_from(counts.ms_played).unwrap_or(0))
+/// What a chart orders by: more plays, then more time, is ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    plays: u64,
+    ms_played: u64,
+}
+
+impl Place {
+    fn of(counts: &Counts) -> Self {
+        Self {
+            plays: u64::try_from(counts.plays).unwrap_or(0),
+            ms_played: u64::try_from(counts.ms_played).unwrap_or(0),
+        }
+    }
 }
 
 impl MonthChart {
     /// The chart of `sums` (numbers with what they add up to, each once).
     pub fn of(sums: impl Iterator<Item = (u32, Counts)>) -> Self {
-        let mut entries: Vec<((u64, u64), u32)> = sums
+        let mut entries: Vec<(Place, u32)> = sums
             .filter(|(_, counts)| counts.plays > 0)
-            .map(|(id, counts)| (place(&counts), id))
+            .map(|(id, counts)| (Place::of(&counts), id))
             .collect();
         entries.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let (places, ids) = entries.into_iter().unzip();
@@ -52,7 +62,7 @@ impl MonthChart {
     /// How many are ahead of `counts` by plays and time, and the numbers
     /// tied with it on both (its own among them when it is charted).
     pub fn around(&self, counts: &Counts) -> (usize, &[u32]) {
-        let own = place(counts);
+        let own = Place::of(counts);
         let ahead = self.places.partition_point(|place| *place > own);
         let tied = self.places[ahead..].partition_point(|place| *place == own);
         (ahead, &self.ids[ahead..ahead + tied])
@@ -69,6 +79,30 @@ pub struct Charts {
     pub artist_months: BTreeMap<NaiveDate, MonthChart>,
 }
 
+/// The artist each song shows, by song number.
+#[derive(Debug)]
+pub struct ArtistsOf(Vec<u32>);
+
+/// Marks a song without listens yet.
+const NO_ARTIST: u32 = u32::MAX;
+
+impl ArtistsOf {
+    /// The artist song number `song` shows; none for a song not played.
+    pub fn of(&self, song: u32) -> Option<u32> {
+        self.0
+            .get(song as usize)
+            .copied()
+            .filter(|&artist| artist != NO_ARTIST)
+    }
+
+    /// Whether a song played before shows another artist now.
+    fn any_changed_since(&self, before: &ArtistsOf) -> bool {
+        (before.0.iter())
+            .zip(&self.0)
+            .any(|(&before, &now)| before != NO_ARTIST && before != now)
+    }
+}
+
 /// The charts of one zone, and what they were added up from.
 #[derive(Debug)]
 struct ZoneCharts {
@@ -78,9 +112,8 @@ struct ZoneCharts {
     /// How many listens each month held: a month's listens only grow (a
     /// clean-up counts everything again into new figures, without these).
     listens_seen: BTreeMap<MonthKey, usize>,
-    /// The artist each song showed, `u32::MAX` before its first listen (a
-    /// newer listen can name another).
-    artist_of_song: Vec<u32>,
+    /// The artist each song showed (a newer listen can name another).
+    artists: ArtistsOf,
     charts: Charts,
 }
 
@@ -113,55 +146,65 @@ impl Aggregates {
     /// `bring_up` with the UTC months whose listens changed since they were
     /// last read (every month when a song shows another artist now) and the
     /// artist each song shows, for it to add those periods up again.
-    pub fn read_charts<T>(
+    pub(crate) fn read_charts<T>(
         &self,
         zone: Zone,
-        bring_up: impl FnOnce(&mut Charts, &[MonthKey], &[u32]),
+        bring_up: impl FnOnce(&mut Charts, &[MonthKey], &ArtistsOf),
         read: impl FnOnce(&Charts) -> T,
     ) -> T {
         let mut kept = self.charts.lock();
-        let at = match kept.iter().position(|charts| charts.zone == zone) {
-            Some(at) => at,
+        // The zone read last is kept last, the one read longest ago first.
+        let reused = (kept.iter().position(|charts| charts.zone == zone)).map(|at| kept.remove(at));
+        let mut zone_charts = match reused {
+            Some(charts) => charts,
             None => {
                 if kept.len() >= ZONES_KEPT {
                     kept.remove(0);
                 }
-                kept.push(ZoneCharts {
+                ZoneCharts {
                     zone,
                     version: 0,
                     listens_seen: BTreeMap::new(),
-                    artist_of_song: Vec::new(),
+                    artists: ArtistsOf(Vec::new()),
                     charts: Charts::default(),
-                });
-                kept.len() - 1
+                }
             }
         };
-        let zone_charts = &mut kept[at];
-        if zone_charts.version == self.version {
-            return read(&zone_charts.charts);
+        if zone_charts.version != self.version {
+            self.bring_up_to_date(&mut zone_charts, bring_up);
         }
-        let artist_of_song: Vec<u32> = (self.songs.iter())
-            .map(|song| match song.is_counted() {
-                true => self.catalog.naming(song.naming).artist,
-                false => u32::MAX,
-            })
-            .collect();
-        let renamed = (zone_charts.artist_of_song.iter())
-            .zip(&artist_of_song)
-            .any(|(&before, &now)| before != u32::MAX && before != now);
-        let seen = &zone_charts.listens_seen;
+        let answer = read(&zone_charts.charts);
+        kept.push(zone_charts);
+        answer
+    }
+
+    /// Hands `kept` to `bring_up` with what changed since it was last.
+    fn bring_up_to_date(
+        &self,
+        kept: &mut ZoneCharts,
+        bring_up: impl FnOnce(&mut Charts, &[MonthKey], &ArtistsOf),
+    ) {
+        let artists = ArtistsOf(
+            (self.songs.iter())
+                .map(|song| match song.is_counted() {
+                    true => self.catalog.naming(song.naming).artist,
+                    false => NO_ARTIST,
+                })
+                .collect(),
+        );
+        let renamed = artists.any_changed_since(&kept.artists);
+        let seen = &kept.listens_seen;
         let changed: Vec<MonthKey> = (self.months.iter())
             .filter(|(key, month)| renamed || seen.get(key) != Some(&month.rows().len()))
             .map(|(key, _)| *key)
             .collect();
         if !changed.is_empty() {
-            bring_up(&mut zone_charts.charts, &changed, &artist_of_song);
-            zone_charts.artist_of_song = artist_of_song;
-            zone_charts.listens_seen = (self.months.iter())
+            bring_up(&mut kept.charts, &changed, &artists);
+            kept.artists = artists;
+            kept.listens_seen = (self.months.iter())
                 .map(|(key, month)| (*key, month.rows().len()))
                 .collect();
         }
-        zone_charts.version = self.version;
-        read(&zone_charts.charts)
+        kept.version = self.version;
     }
 }

@@ -5,8 +5,9 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
-use crate::aggregate::charts::{Charts, MonthChart, WeekTop};
+use crate::aggregate::charts::{ArtistsOf, Charts, MonthChart, WeekTop};
 use crate::aggregate::months::{Counts, MonthKey};
 use crate::aggregate::{by_plays, Aggregates};
 use crate::zone::{weekday_of_day_number, LocalClock, Zone, DAY_MS};
@@ -16,10 +17,9 @@ impl Aggregates {
     pub(super) fn with_charts<T>(&self, zone: Zone, read: impl FnOnce(&Charts) -> T) -> T {
         self.read_charts(
             zone,
-            |charts, changed, artist_of_song| {
-                let artists = ArtistsOf(artist_of_song);
-                self.add_up_weeks(charts, zone, changed, &artists);
-                self.add_up_months(charts, zone, changed, &artists);
+            |charts, changed, artists| {
+                self.add_up_weeks(charts, zone, changed, artists);
+                self.add_up_months(charts, zone, changed, artists);
             },
             read,
         )
@@ -94,7 +94,9 @@ impl Aggregates {
                 for (song, ms) in listens {
                     let counts = Counts::one(ms, false);
                     songs.add(song, &counts);
-                    by_artist.add(artists.of(song), &counts);
+                    if let Some(artist) = artists.of(song) {
+                        by_artist.add(artist, &counts);
+                    }
                 }
                 let top = WeekTop {
                     songs: songs.take_tops(),
@@ -118,41 +120,47 @@ impl Aggregates {
         let reached: BTreeSet<MonthKey> = (changed.iter())
             .flat_map(|key| [MonthKey(key.0 - 1), *key, key.next()])
             .collect();
-        let (Some(first), Some(last)) = (reached.first(), reached.last()) else {
-            return;
-        };
-        let reached: BTreeSet<_> = reached.iter().map(|key| key.first_day()).collect();
-        for month in &reached {
-            charts.song_months.remove(month);
-            charts.artist_months.remove(month);
+        for key in &reached {
+            charts.song_months.remove(&key.first_day());
+            charts.artist_months.remove(&key.first_day());
         }
         let mut by_artist = DenseSums::new(self.catalog().artists().len());
-        // Reaching them all takes the UTC months beside them too.
-        let read = MonthKey(first.0 - 1)..=MonthKey(last.0 + 1);
-        self.for_each_month_in(zone, read, |month, by_song| {
-            if !reached.contains(&month) {
-                return;
-            }
-            for (song, counts) in by_song {
-                by_artist.add(artists.of(*song), counts);
-            }
-            let of_artists = MonthChart::of(by_artist.touched().map(|(id, c)| (id, *c)));
-            by_artist.clear();
-            charts.artist_months.insert(month, of_artists);
-            charts
-                .song_months
-                .insert(month, MonthChart::of(by_song.iter().copied()));
-        });
+        // Each run of months reached is read apart (an old listen imported
+        // with today's does not read every month between), with the UTC
+        // months beside it: the months at its ends are handed over without
+        // them, and are not kept.
+        for run in runs(&reached) {
+            let read = MonthKey(run.start().0 - 1)..=MonthKey(run.end().0 + 1);
+            self.for_each_month_in(zone, read, |month, by_song| {
+                if !(run.start().first_day()..=run.end().first_day()).contains(&month) {
+                    return;
+                }
+                for (song, counts) in by_song {
+                    if let Some(artist) = artists.of(*song) {
+                        by_artist.add(artist, counts);
+                    }
+                }
+                let of_artists = MonthChart::of(by_artist.touched().map(|(id, c)| (id, *c)));
+                by_artist.clear();
+                charts.artist_months.insert(month, of_artists);
+                charts
+                    .song_months
+                    .insert(month, MonthChart::of(by_song.iter().copied()));
+            });
+        }
     }
 }
 
-/// The artist each song shows, by song number.
-struct ArtistsOf<'a>(&'a [u32]);
-
-impl ArtistsOf<'_> {
-    fn of(&self, song: u32) -> u32 {
-        self.0.get(song as usize).copied().unwrap_or(u32::MAX)
+/// The runs of consecutive months in `months`.
+fn runs(months: &BTreeSet<MonthKey>) -> Vec<RangeInclusive<MonthKey>> {
+    let mut runs: Vec<RangeInclusive<MonthKey>> = Vec::new();
+    for &key in months {
+        match runs.last_mut() {
+            Some(run) if run.end().next() == key => *run = *run.start()..=key,
+            _ => runs.push(key..=key),
+        }
     }
+    runs
 }
 
 /// The day number of the Monday of `day`'s week.

@@ -685,9 +685,10 @@ impl Aggregates {
         songs: &[u32],
         of_range: &[TimePoint],
     ) -> Vec<TimePoint> {
-        match range == DateRange::ALL_TIME {
-            true => of_range.to_vec(),
-            false => self.follow(DateRange::ALL_TIME, zone, songs).over_time,
+        if range == DateRange::ALL_TIME {
+            of_range.to_vec()
+        } else {
+            self.follow(DateRange::ALL_TIME, zone, songs).over_time
         }
     }
 

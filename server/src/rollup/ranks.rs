@@ -284,7 +284,7 @@ mod tests {
     }
 
     #[test]
-    fn a_month_read_before_takes_the_listens_a_zone_moves_into_it_from_the_next() {
+    fn months_read_before_take_the_listens_a_zone_moves_into_them_and_old_ones() {
         let zone = Zone::parse("America/New_York").unwrap();
         let at = |song: &str, ts: &str| test_listen(song, "Artist", ts, 1000, false);
         let mut listens: Vec<ListenEvent> = (["a", "a", "a", "b", "b"].iter().enumerate())
@@ -298,10 +298,12 @@ mod tests {
         };
         let b = song(&state, "spotify:track:b");
         assert_eq!(b.months[0].rank, 2);
-        // 22:00 on March 31st in New York: April in UTC, March there.
+        // 22:00 on March 31st in New York: April in UTC, March there; and
+        // a listen of a year before, months away from those.
         let late = vec![
             at("b", "2022-04-01T02:00:00Z"),
             at("b", "2022-04-01T02:30:00Z"),
+            at("a", "2021-01-15T12:00:00Z"),
         ];
         state.apply(&BatchDelta::from_events(&late));
         listens.extend(late);
