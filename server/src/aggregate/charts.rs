@@ -185,11 +185,8 @@ impl Aggregates {
         bring_up: impl FnOnce(&mut Charts, &[MonthKey], &ArtistsOf),
     ) {
         let artists = ArtistsOf(
-            (self.songs.iter())
-                .map(|song| match song.is_counted() {
-                    true => self.catalog.naming(song.naming).artist,
-                    false => NO_ARTIST,
-                })
+            (0..self.songs.len())
+                .map(|song| self.shown_artist(song).unwrap_or(NO_ARTIST))
                 .collect(),
         );
         let renamed = artists.any_changed_since(&kept.artists);

@@ -13,6 +13,7 @@ pub mod charts;
 pub mod cleaning;
 mod growth;
 pub mod import_marks;
+pub mod kept;
 pub mod months;
 pub mod people;
 
@@ -23,6 +24,7 @@ use app::model::{Summary, TopArtist, TopSong};
 use chrono::{DateTime, Utc};
 
 use crate::event::ListenEvent;
+use crate::zone::Zone;
 use app::cleanup::{CleanUpChange, ExclusionView};
 pub use catalog::Catalog;
 use catalog::{Naming, Noted};
@@ -284,6 +286,10 @@ pub struct Aggregates {
     set_aside: Vec<HeldListen>,
     /// Each week's number ones and each month's chart, for the zones asked about.
     charts: charts::KeptCharts,
+    /// Each month's sessions, for the pauses asked about, and its skips,
+    /// for the zones asked about.
+    sessions: kept::KeptMonths<i64, kept::RunSessions>,
+    skips: kept::KeptMonths<Zone, kept::RunSkips>,
 }
 
 /// A listen as numbers of its person's catalog.
@@ -565,6 +571,26 @@ impl Aggregates {
     /// Each song's figures, by song number.
     pub fn songs(&self) -> &[SongFigures] {
         &self.songs
+    }
+
+    /// Each month's sessions, kept for the pauses (in milliseconds) asked about.
+    pub(crate) fn kept_sessions(&self) -> &kept::KeptMonths<i64, kept::RunSessions> {
+        &self.sessions
+    }
+
+    /// Each month's skips, kept for the zones asked about.
+    pub(crate) fn kept_skips(&self) -> &kept::KeptMonths<Zone, kept::RunSkips> {
+        &self.skips
+    }
+
+    /// The artist song number `song` shows (as its newest listen names
+    /// it); none before it has listens.
+    pub fn shown_artist(&self, song: usize) -> Option<u32> {
+        let figures = self
+            .songs
+            .get(song)
+            .filter(|figures| figures.is_counted())?;
+        Some(self.catalog.naming(figures.naming).artist)
     }
 
     /// The all-time figures of artist number `artist`.

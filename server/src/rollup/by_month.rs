@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
-use app::range::DateRange;
 use chrono::NaiveDate;
 
 use super::query::Piece;
@@ -35,8 +34,7 @@ impl Aggregates {
         // it (a zone moves a UTC month's listens at most into the months
         // beside it).
         let mut pending: BTreeMap<NaiveDate, Pending> = BTreeMap::new();
-        let pieces = self.pieces(DateRange::ALL_TIME, zone);
-        for piece in pieces.filter(|piece| read.contains(&piece.key())) {
+        for piece in self.whole_months(read) {
             let key = piece.key();
             // This UTC month's listens are of the local month before it at the earliest.
             let open_from = MonthKey(key.0 - 1).first_day();

@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use app::model::{TopArtist, TopSong};
 use app::range::{
@@ -87,6 +88,16 @@ impl<'a> Piece<'a> {
         }
     }
 
+    /// Whether the range takes in the whole month.
+    pub(super) fn is_whole(&self) -> bool {
+        match *self {
+            Piece::Whole(..) => true,
+            Piece::Cut(key, _, from, to) => {
+                from == 0 && i64::from(to) >= key.next().start() - key.start()
+            }
+        }
+    }
+
     /// The listens of the piece in the range: (row index, offset in the month).
     pub(super) fn rows(&self) -> impl Iterator<Item = (usize, u32)> + 'a {
         let (month, from, to) = match *self {
@@ -114,37 +125,52 @@ pub(super) struct Followed {
 impl Aggregates {
     /// The months with listens in `range` (days in `zone`), each whole or cut.
     pub(super) fn pieces(&self, range: DateRange, zone: Zone) -> impl Iterator<Item = Piece<'_>> {
-        let span = span_of(range, zone);
-        let keys = span.map(|(from, to)| {
-            let first = if from == Millis::MIN {
-                MonthKey(i32::MIN)
-            } else {
-                MonthKey::of(from)
-            };
-            let last = if to == Millis::MAX {
-                MonthKey(i32::MAX)
-            } else {
-                MonthKey::of(to - 1)
-            };
-            first..=last
-        });
-        keys.into_iter().flat_map(move |keys| {
-            let (from, to) = span.unwrap_or_default();
-            self.months().range(keys).filter_map(move |(key, month)| {
-                let start = key.start();
-                let end = key.next().start();
-                if from <= start && end <= to {
-                    // A month without sums is read listen by listen.
-                    return Some(if month.has_sums() {
-                        Piece::Whole(*key, month)
-                    } else {
-                        Piece::Cut(*key, month, 0, (end - start) as u32)
-                    });
-                }
-                let lower = (from.max(start) - start) as u32;
-                let upper = (to.min(end) - start) as u32;
-                (lower < upper).then_some(Piece::Cut(*key, month, lower, upper))
+        span_of(range, zone)
+            .into_iter()
+            .flat_map(move |(from, to)| {
+                let first = if from == Millis::MIN {
+                    MonthKey(i32::MIN)
+                } else {
+                    MonthKey::of(from)
+                };
+                let last = if to == Millis::MAX {
+                    MonthKey(i32::MAX)
+                } else {
+                    MonthKey::of(to - 1)
+                };
+                self.pieces_between(first..=last, from, to)
             })
+    }
+
+    /// The UTC months `keys` that have listens, whole.
+    pub(super) fn whole_months(
+        &self,
+        keys: RangeInclusive<MonthKey>,
+    ) -> impl Iterator<Item = Piece<'_>> {
+        self.pieces_between(keys, Millis::MIN, Millis::MAX)
+    }
+
+    /// The months `keys` with listens in the instants `[from, to)`.
+    fn pieces_between(
+        &self,
+        keys: RangeInclusive<MonthKey>,
+        from: Millis,
+        to: Millis,
+    ) -> impl Iterator<Item = Piece<'_>> {
+        self.months().range(keys).filter_map(move |(key, month)| {
+            let start = key.start();
+            let end = key.next().start();
+            if from <= start && end <= to {
+                // A month without sums is read listen by listen.
+                return Some(if month.has_sums() {
+                    Piece::Whole(*key, month)
+                } else {
+                    Piece::Cut(*key, month, 0, (end - start) as u32)
+                });
+            }
+            let lower = (from.max(start) - start) as u32;
+            let upper = (to.min(end) - start) as u32;
+            (lower < upper).then_some(Piece::Cut(*key, month, lower, upper))
         })
     }
 
@@ -214,7 +240,7 @@ impl Aggregates {
     /// The numbers of the songs that show `artist`, in order.
     pub(super) fn songs_of_artist(&self, artist: u32) -> Vec<u32> {
         (0..self.songs().len())
-            .filter(|&song| self.songs()[song].is_counted() && self.song_artist(song) == artist)
+            .filter(|&song| self.shown_artist(song) == Some(artist))
             .map(|song| song as u32)
             .collect()
     }
@@ -706,9 +732,7 @@ impl Aggregates {
             let mut sum = Counts::default();
             match piece {
                 Piece::Whole(key, month) => {
-                    for song in sums_of(month.songs(), wanted) {
-                        sum.add(&song.counts());
-                    }
+                    sum = sum_of(month.songs(), wanted);
                     months.entry(key.first_day()).or_default().add(&sum);
                     if zone != Zone::UTC {
                         for (into, (song, counts)) in self.moved_out(&piece, zone) {
@@ -760,24 +784,24 @@ impl Aggregates {
     }
 }
 
-/// The sums of the `wanted` songs (sorted) among a month's: looked up
-/// one by one when they are few, else read alongside.
-fn sums_of<'m>(
-    songs: &'m [SongSum],
-    wanted: &'m [u32],
-) -> Box<dyn Iterator<Item = &'m SongSum> + 'm> {
+/// What the `wanted` songs (sorted) add up to among a month's sums:
+/// looked up one by one when they are few, else read alongside.
+fn sum_of(songs: &[SongSum], wanted: &[u32]) -> Counts {
+    let mut sum = Counts::default();
     if wanted.len() * 16 < songs.len() {
-        Box::new(wanted.iter().filter_map(|song| {
-            let at = songs.binary_search_by_key(song, |sum| sum.song).ok()?;
-            Some(&songs[at])
-        }))
+        for song in wanted {
+            if let Ok(at) = songs.binary_search_by_key(song, |sum| sum.song) {
+                sum.add(&songs[at].counts());
+            }
+        }
     } else {
-        Box::new(
-            songs
-                .iter()
-                .filter(|sum| wanted.binary_search(&sum.song).is_ok()),
-        )
+        for song in songs {
+            if wanted.binary_search(&song.song).is_ok() {
+                sum.add(&song.counts());
+            }
+        }
     }
+    sum
 }
 
 /// The steps from the first to the last, the empty ones as zeros.

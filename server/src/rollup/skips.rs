@@ -1,85 +1,51 @@
-//! Skips over a range, read listen by listen (a month's sums keep skips by
-//! song, not by day, time played or platform): the share skipped per step,
-//! the songs skipped within their first seconds, and how tracks ended on
-//! each platform.
+//! Skips over a range: the share skipped per step, the songs skipped
+//! within their first seconds, and how tracks ended on each platform.
+//! A month's sums keep skips by song, not by day, time played or
+//! platform, so each month's listens are read once for the zone asked
+//! about and what they add up to kept ([`crate::aggregate::kept`]); a
+//! range reads the months it cuts listen by listen.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use app::range::{bucket_for, DateRange};
 use app::skips::{EarlySkip, PlatformEndings, SkipPoint, SkipStory, EARLY_SKIP_MS};
 use chrono::NaiveDate;
 
-use super::query::{add_label, every_step, label_of, ranked_labels};
+use super::query::{add_label, every_step, label_of, ranked_labels, Piece};
+use crate::aggregate::kept::{RunSkips, SkipTally};
 use crate::aggregate::{best, Aggregates};
 use crate::zone::{date_of_day_number, LocalClock, Zone};
-
-/// Plays and skips.
-#[derive(Debug, Clone, Copy, Default)]
-struct Tally {
-    plays: i64,
-    skips: i64,
-}
-
-impl Tally {
-    fn count(&mut self, skipped: bool) {
-        self.plays += 1;
-        self.skips += i64::from(skipped);
-    }
-
-    fn add(&mut self, other: Tally) {
-        self.plays += other.plays;
-        self.skips += other.skips;
-    }
-}
 
 impl Aggregates {
     /// The skips of `range` (its days in `zone`), `limit` songs skipped early.
     pub fn skip_story(&self, range: DateRange, zone: Zone, limit: usize) -> SkipStory {
         let (first_day, last_day) = self.bounds(zone);
         let bucket = bucket_for(range, first_day, last_day);
-        let catalog = self.catalog();
-        let mut steps: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
+        let mut steps: BTreeMap<NaiveDate, SkipTally> = BTreeMap::new();
         // Early skips by song number; plays and skips by context number.
         let mut early = vec![0i64; self.songs().len()];
-        let mut contexts = vec![Tally::default(); catalog.contexts().len()];
-        let mut local = LocalClock::new(zone);
-        // Listens come mostly in order: a day's step is found once per
-        // day, and a step's tally kept at hand until another step's listen.
-        let mut step_of_day: Option<(i64, NaiveDate)> = None;
-        let mut at_hand: Option<(NaiveDate, Tally)> = None;
+        let mut contexts = vec![SkipTally::default(); self.catalog().contexts().len()];
         for piece in self.pieces(range, zone) {
-            let (start, month) = (piece.key().start(), piece.month());
-            for (index, at) in piece.rows() {
-                let row = &month.rows()[index];
-                let skipped = catalog.context(row.context).skipped;
-                let day = local.day_number(start + i64::from(at));
-                let step = match step_of_day {
-                    Some((known, step)) if known == day => step,
-                    _ => {
-                        let step = bucket.start_of(date_of_day_number(day));
-                        step_of_day = Some((day, step));
-                        step
-                    }
-                };
-                match &mut at_hand {
-                    Some((kept, tally)) if *kept == step => tally.count(skipped),
-                    _ => {
-                        let mut tally = Tally::default();
-                        tally.count(skipped);
-                        if let Some((kept, done)) = at_hand.replace((step, tally)) {
-                            steps.entry(kept).or_default().add(done);
-                        }
-                    }
+            let run = match piece.is_whole() {
+                true => {
+                    let listens = piece.month().rows().len();
+                    let kept = self.kept_skips();
+                    kept.get(zone, piece.key(), listens, || self.run_skips(&piece, zone))
                 }
-                contexts[row.context as usize].count(skipped);
-                if skipped && (month.ms_of(index) as i64) < EARLY_SKIP_MS {
-                    early[catalog.naming(row.naming).song as usize] += 1;
-                }
+                false => Arc::new(self.run_skips(&piece, zone)),
+            };
+            for &(day, tally) in &run.days {
+                let step = bucket.start_of(date_of_day_number(day));
+                steps.entry(step).or_default().add(tally);
             }
-        }
-        if let Some((kept, done)) = at_hand {
-            steps.entry(kept).or_default().add(done);
+            for &(context, tally) in &run.contexts {
+                contexts[context as usize].add(tally);
+            }
+            for &(song, skips) in &run.early {
+                early[song as usize] += skips;
+            }
         }
         // Plays by song from the range's sums: only early skips need the listens.
         let songs: Vec<(i64, i64)> = (self.song_sums(range, zone).iter())
@@ -97,6 +63,56 @@ impl Aggregates {
             }),
             early: self.early_skips(&songs, limit),
             platforms: self.endings_by_platform(&contexts),
+        }
+    }
+
+    /// The skips of a piece's listens, by day in `zone`, by context and,
+    /// within their first seconds, by song.
+    fn run_skips(&self, piece: &Piece<'_>, zone: Zone) -> RunSkips {
+        let catalog = self.catalog();
+        let (start, month) = (piece.key().start(), piece.month());
+        let mut local = LocalClock::new(zone);
+        let mut days: Vec<(i64, SkipTally)> = Vec::new();
+        let mut contexts: BTreeMap<u32, SkipTally> = BTreeMap::new();
+        let mut early: Vec<u32> = Vec::new();
+        for (index, at) in piece.rows() {
+            let row = &month.rows()[index];
+            let skipped = catalog.context(row.context).skipped;
+            let day = local.day_number(start + i64::from(at));
+            // Listens come mostly in order: most are of the same day as the one before.
+            match days.last_mut() {
+                Some((kept, tally)) if *kept == day => tally.count(skipped),
+                _ => {
+                    let mut tally = SkipTally::default();
+                    tally.count(skipped);
+                    days.push((day, tally));
+                }
+            }
+            contexts.entry(row.context).or_default().count(skipped);
+            if skipped && (month.ms_of(index) as i64) < EARLY_SKIP_MS {
+                early.push(catalog.naming(row.naming).song);
+            }
+        }
+        days.sort_by_key(|(day, _)| *day);
+        days.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1.add(later.1);
+            }
+            same
+        });
+        early.sort_unstable();
+        let mut early_by_song: Vec<(u32, i64)> = Vec::new();
+        for song in early {
+            match early_by_song.last_mut() {
+                Some((kept, skips)) if *kept == song => *skips += 1,
+                _ => early_by_song.push((song, 1)),
+            }
+        }
+        RunSkips {
+            days,
+            contexts: contexts.into_iter().collect(),
+            early: early_by_song,
         }
     }
 
@@ -134,9 +150,9 @@ impl Aggregates {
     }
 
     /// Plays, skips and endings by platform label, the most played first.
-    fn endings_by_platform(&self, contexts: &[Tally]) -> Vec<PlatformEndings> {
+    fn endings_by_platform(&self, contexts: &[SkipTally]) -> Vec<PlatformEndings> {
         let catalog = self.catalog();
-        let mut by_platform: BTreeMap<String, (Tally, BTreeMap<String, i64>)> = BTreeMap::new();
+        let mut by_platform: BTreeMap<String, (SkipTally, BTreeMap<String, i64>)> = BTreeMap::new();
         for (context, tally) in contexts.iter().enumerate().filter(|(_, t)| t.plays > 0) {
             let context = catalog.context(context as u32);
             let platform = label_of(catalog.text(context.platform)).to_string();
@@ -196,10 +212,23 @@ mod tests {
 
     #[test]
     fn skips_by_step_early_and_by_platform_equal_a_count_of_the_listens() {
-        let listens = listens();
+        let all = listens();
         let mut state = Aggregates::default();
-        state.apply(&BatchDelta::from_events(&listens));
+        // The later listens first, read, then the earlier: months read
+        // before (in every zone) take listens.
+        // The zones read last are read first again: what they kept is used.
+        let (earlier, later) = all.split_at(2400);
+        let zones = ["UTC", "America/New_York", "Europe/Berlin"];
+        let again = ["Europe/Berlin", "America/New_York", "UTC"];
+        for (arrived, seen, zones) in [(later, later, zones), (earlier, &all[..], again)] {
+            state.apply(&BatchDelta::from_events(arrived));
+            read_and_compare(&state, seen, zones);
+        }
         assert!(state.months().values().any(|m| m.has_sums()));
+    }
+
+    /// Compares what `state` says of skips with a count of `listens`.
+    fn read_and_compare(state: &Aggregates, listens: &[ListenEvent], zones: [&str; 3]) {
         let day = |text: &str| Some(text.parse::<NaiveDate>().unwrap());
         let ranges = [
             DateRange::ALL_TIME,
@@ -212,7 +241,7 @@ mod tests {
                 to: day("2022-03-28"),
             },
         ];
-        for name in ["UTC", "America/New_York", "Europe/Berlin"] {
+        for name in zones {
             let zone = Zone::parse(name).unwrap();
             let tz: chrono_tz::Tz = name.parse().unwrap();
             for range in ranges {
