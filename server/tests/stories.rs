@@ -84,11 +84,12 @@ fn expected_discoveries(expected: &Expected) -> Value {
     for (month, song) in expected.song_months.keys() {
         first_of_song.entry(song).or_insert(month);
     }
+    // An artist is new in the month of its first listen, as listens name it.
     let mut first_of_artist: HashMap<&str, &str> = HashMap::new();
-    for (song, month) in &first_of_song {
-        let artist = expected.songs[*song].latest.2.as_str();
-        let first = first_of_artist.entry(artist).or_insert(month);
-        *first = (*first).min(*month);
+    for listen in &expected.listens {
+        let month = &listen.time[..7];
+        let first = first_of_artist.entry(&listen.artist).or_insert(month);
+        *first = (*first).min(month);
     }
     let mut months: BTreeMap<&str, [i64; 5]> = BTreeMap::new();
     for ((month, song), count) in &expected.song_months {

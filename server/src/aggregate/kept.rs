@@ -1,5 +1,6 @@
 //! What range questions read from each month, kept with the figures for
-//! the few settings asked about (a pause for sessions, a zone for skips):
+//! the few settings asked about (a pause for sessions, a zone for skips
+//! and for the listens a zone moves out of a month):
 //! a range takes in most months whole, and reads what was worked out of
 //! them instead of their listens. Worked out in [`crate::rollup`]; kept
 //! here with how many listens each month held, so that only the months
@@ -10,7 +11,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::months::{Millis, MonthKey};
+use chrono::NaiveDate;
+
+use super::months::{Counts, Millis, MonthKey};
 
 /// How many settings each kind is kept for: the person's own and one
 /// other asked about.
@@ -139,4 +142,14 @@ pub struct RunSkips {
     pub contexts: Vec<(u32, SkipTally)>,
     /// Skips within the first seconds by song number, in order.
     pub early: Vec<(u32, i64)>,
+}
+
+/// A listen of a month, summed in UTC, that a zone puts in the local month
+/// before or after it (only those of its first and last day can be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MovedOut {
+    /// The first day of the local month it is in.
+    pub month: NaiveDate,
+    pub song: u32,
+    pub counts: Counts,
 }

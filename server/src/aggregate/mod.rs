@@ -290,6 +290,8 @@ pub struct Aggregates {
     /// for the zones asked about.
     sessions: kept::KeptMonths<i64, kept::RunSessions>,
     skips: kept::KeptMonths<Zone, kept::RunSkips>,
+    /// The listens the zones asked about move out of each summed month.
+    moved_out: kept::KeptMonths<Zone, Vec<kept::MovedOut>>,
 }
 
 /// A listen as numbers of its person's catalog.
@@ -581,6 +583,11 @@ impl Aggregates {
     /// Each month's skips, kept for the zones asked about.
     pub(crate) fn kept_skips(&self) -> &kept::KeptMonths<Zone, kept::RunSkips> {
         &self.skips
+    }
+
+    /// The listens moved out of each summed month, kept for the zones asked about.
+    pub(crate) fn kept_moved_out(&self) -> &kept::KeptMonths<Zone, Vec<kept::MovedOut>> {
+        &self.moved_out
     }
 
     /// The artist song number `song` shows (as its newest listen names

@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use super::query::Piece;
-use crate::aggregate::months::{Counts, MonthKey};
+use crate::aggregate::kept::MovedOut;
+use crate::aggregate::months::{Counts, Month, MonthKey};
 use crate::aggregate::Aggregates;
 use crate::zone::{LocalClock, Zone, DAY_MS};
 
@@ -53,11 +55,13 @@ impl Aggregates {
                         .map(|song| (song.song, song.counts()))
                         .collect();
                     if zone != Zone::UTC {
-                        for (into, (song, counts)) in self.moved_out(&piece, zone) {
+                        for moved in self.moved_out(key, month, zone).iter() {
+                            let song = moved.song;
                             if let Ok(at) = sums.binary_search_by_key(&song, |(song, _)| *song) {
-                                sums[at].1.remove(&counts);
+                                sums[at].1.remove(&moved.counts);
                             }
-                            pending.entry(into).or_default().added.push((song, counts));
+                            let into = pending.entry(moved.month).or_default();
+                            into.added.push((song, moved.counts));
                         }
                     }
                     pending
@@ -83,23 +87,31 @@ impl Aggregates {
 
     /// The listens of a summed month that `zone` puts in the months beside
     /// it (only those of its first and last UTC day can be), with their
-    /// local month.
-    pub(super) fn moved_out(&self, piece: &Piece<'_>, zone: Zone) -> Vec<(NaiveDate, SongCounts)> {
-        let key = piece.key();
-        let (start, end) = (key.start(), key.next().start());
-        let mut local = LocalClock::new(zone);
-        let mut moved = Vec::new();
-        for (index, at) in piece.rows() {
-            let at = start + i64::from(at);
-            if at - start >= DAY_MS && end - at > DAY_MS {
-                continue;
+    /// local month: read once per zone and kept until the month takes
+    /// listens.
+    pub(super) fn moved_out(&self, key: MonthKey, month: &Month, zone: Zone) -> Arc<Vec<MovedOut>> {
+        let kept = self.kept_moved_out();
+        kept.get(zone, key, month.rows().len(), || {
+            let (start, end) = (key.start(), key.next().start());
+            let mut local = LocalClock::new(zone);
+            let mut moved = Vec::new();
+            for (index, row) in month.rows().iter().enumerate() {
+                let at = start + i64::from(row.at);
+                if at - start >= DAY_MS && end - at > DAY_MS {
+                    continue;
+                }
+                let into = local.month_of(at);
+                if into != key.first_day() {
+                    let (song, counts) = self.row_counts(month, index);
+                    moved.push(MovedOut {
+                        month: into,
+                        song,
+                        counts,
+                    });
+                }
             }
-            let month = local.month_of(at);
-            if month != key.first_day() {
-                moved.push((month, self.row_counts(piece.month(), index)));
-            }
-        }
-        moved
+            moved
+        })
     }
 }
 

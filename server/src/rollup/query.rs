@@ -120,6 +120,8 @@ pub(super) struct Followed {
     last: Option<NaiveDate>,
     /// Month by month, gaps filled.
     pub(super) over_time: Vec<TimePoint>,
+    /// Each song's, in the order asked.
+    by_song: Vec<Counts>,
 }
 
 impl Aggregates {
@@ -250,17 +252,15 @@ impl Aggregates {
         self.catalog().naming(self.songs()[song].naming).artist
     }
 
-    /// The numbers of the first `limit` songs of `sums` in the ranking by `metric`.
+    /// The first `limit` of `sums` (song numbers with their counts) in the
+    /// ranking by `metric`.
     pub(super) fn best_songs<'s>(
         &self,
-        sums: &'s [Counts],
+        sums: impl Iterator<Item = (usize, &'s Counts)>,
         metric: Metric,
         limit: usize,
-        only_artist: Option<u32>,
     ) -> Vec<(usize, &'s Counts)> {
-        let rows = sums.iter().enumerate().filter(|(id, counts)| {
-            counts.plays > 0 && only_artist.is_none_or(|artist| self.song_artist(*id) == artist)
-        });
+        let rows = sums.filter(|(_, counts)| counts.plays > 0);
         let name = |id: usize| self.song_names(id as u32).0;
         let uri = |id: usize| self.catalog().uri(id as u32);
         best(rows, limit, |a, b| {
@@ -270,14 +270,13 @@ impl Aggregates {
         })
     }
 
-    fn ranked_songs(
+    fn ranked_songs<'s>(
         &self,
-        sums: &[Counts],
+        sums: impl Iterator<Item = (usize, &'s Counts)>,
         metric: Metric,
         limit: usize,
-        only_artist: Option<u32>,
     ) -> Vec<TopSong> {
-        self.best_songs(sums, metric, limit, only_artist)
+        self.best_songs(sums, metric, limit)
             .into_iter()
             .enumerate()
             .map(|(rank, (id, counts))| self.top_song(rank, id, counts))
@@ -291,7 +290,8 @@ impl Aggregates {
         metric: Metric,
         limit: usize,
     ) -> Vec<TopSong> {
-        self.ranked_songs(&self.song_sums(range, zone), metric, limit, None)
+        let sums = self.song_sums(range, zone);
+        self.ranked_songs(sums.iter().enumerate(), metric, limit)
     }
 
     /// The days `query` asks about: a preset counts back from the latest day with listens.
@@ -314,7 +314,7 @@ impl Aggregates {
             first_day,
             last_day,
             totals: totals_of(&sums, &artist_sums),
-            top_songs: self.ranked_songs(&sums, query.metric, limit, None),
+            top_songs: self.ranked_songs(sums.iter().enumerate(), query.metric, limit),
             top_artists: self.ranked_artists(&artist_sums, query.metric, limit),
             top_albums: self.ranked_albums(&sums, query.metric, limit),
             most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, limit),
@@ -659,14 +659,11 @@ impl Aggregates {
             first,
             last,
             over_time,
+            by_song,
         } = self.follow(range, zone, &songs);
         let all_time = self.all_time_months(range, zone, &songs, &over_time);
-        let top_songs = self.ranked_songs(
-            &self.song_sums(range, zone),
-            Metric::Plays,
-            limit,
-            Some(artist),
-        );
+        let sums = songs.iter().map(|&song| song as usize).zip(&by_song);
+        let top_songs = self.ranked_songs(sums, Metric::Plays, limit);
         Some(ArtistDetail {
             artist_name: name.to_string(),
             plays: totals.plays,
@@ -691,6 +688,7 @@ impl Aggregates {
             first,
             last,
             over_time,
+            ..
         } = self.follow(range, zone, &[song]);
         let all_time = self.all_time_months(range, zone, &[song], &over_time);
         Some(SongDetail {
@@ -724,6 +722,7 @@ impl Aggregates {
     /// zone puts in the months beside it.
     pub(super) fn follow(&self, range: DateRange, zone: Zone, wanted: &[u32]) -> Followed {
         let is_wanted = |song: u32| wanted.binary_search(&song).is_ok();
+        let mut by_song = vec![Counts::default(); wanted.len()];
         let mut totals = Counts::default();
         let mut months: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
         let mut with_listens: Vec<Piece<'_>> = Vec::new();
@@ -732,13 +731,16 @@ impl Aggregates {
             let mut sum = Counts::default();
             match piece {
                 Piece::Whole(key, month) => {
-                    sum = sum_of(month.songs(), wanted);
+                    sum = add_sums_of(month.songs(), wanted, &mut by_song);
                     months.entry(key.first_day()).or_default().add(&sum);
                     if zone != Zone::UTC {
-                        for (into, (song, counts)) in self.moved_out(&piece, zone) {
-                            if is_wanted(song) {
-                                months.entry(key.first_day()).or_default().remove(&counts);
-                                months.entry(into).or_default().add(&counts);
+                        for moved in self.moved_out(key, month, zone).iter() {
+                            if is_wanted(moved.song) {
+                                months
+                                    .entry(key.first_day())
+                                    .or_default()
+                                    .remove(&moved.counts);
+                                months.entry(moved.month).or_default().add(&moved.counts);
                             }
                         }
                     }
@@ -747,9 +749,10 @@ impl Aggregates {
                     let start = piece.key().start();
                     for (index, at) in piece.rows() {
                         let (song, counts) = self.row_counts(piece.month(), index);
-                        if is_wanted(song) {
+                        if let Ok(found) = wanted.binary_search(&song) {
                             let month = local.month_of(start + i64::from(at));
                             months.entry(month).or_default().add(&counts);
+                            by_song[found].add(&counts);
                             sum.add(&counts);
                         }
                     }
@@ -780,24 +783,30 @@ impl Aggregates {
             first: with_listens.first().and_then(|p| day_in(p, true)),
             last: with_listens.last().and_then(|p| day_in(p, false)),
             over_time: fill_gaps(months, Bucket::Month),
+            by_song,
         }
     }
 }
 
-/// What the `wanted` songs (sorted) add up to among a month's sums:
-/// looked up one by one when they are few, else read alongside.
-fn sum_of(songs: &[SongSum], wanted: &[u32]) -> Counts {
+/// Adds the sums of the `wanted` songs (sorted) among a month's into
+/// `by_song` (by their place in `wanted`); what they add up to. Looked up
+/// one by one when they are few, else read alongside.
+fn add_sums_of(songs: &[SongSum], wanted: &[u32], by_song: &mut [Counts]) -> Counts {
     let mut sum = Counts::default();
+    let mut add = |found: usize, song: &SongSum| {
+        by_song[found].add(&song.counts());
+        sum.add(&song.counts());
+    };
     if wanted.len() * 16 < songs.len() {
-        for song in wanted {
+        for (found, song) in wanted.iter().enumerate() {
             if let Ok(at) = songs.binary_search_by_key(song, |sum| sum.song) {
-                sum.add(&songs[at].counts());
+                add(found, &songs[at]);
             }
         }
     } else {
         for song in songs {
-            if wanted.binary_search(&song.song).is_ok() {
-                sum.add(&song.counts());
+            if let Ok(found) = wanted.binary_search(&song.song) {
+                add(found, song);
             }
         }
     }
@@ -1017,10 +1026,15 @@ mod tests {
         for listens in [spread(), listens_every(3000, 10)] {
             let mut listens = listens;
             for (i, l) in listens.iter_mut().enumerate() {
-                // Songs keep coming (one new in every 40 listens), each of one artist.
+                // Songs keep coming (one new in every 40 listens), each of
+                // one artist but now and then named with a guest, whom
+                // later listens of the song do not name.
                 let song = i / 40 + i % 3;
                 l.track_uri = format!("spotify:track:n{song}");
-                l.artist_name = format!("Artist {}", song % 7);
+                l.artist_name = match i % 50 {
+                    7 => format!("Artist {} feat. Guest {}", song % 7, i % 4),
+                    _ => format!("Artist {}", song % 7),
+                };
             }
             for zone in zones() {
                 assert_eq!(

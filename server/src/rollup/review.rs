@@ -39,8 +39,9 @@ impl Aggregates {
             return Review::empty(period, zone.name(), first_day, last_day, totals(&before));
         }
         let sums = self.song_sums(range, zone);
-        let top = self.best_songs(&sums, Metric::Plays, REVIEW_RANKS, None);
-        let song_ranks_before = ranks(self.best_songs(&before, Metric::Plays, usize::MAX, None));
+        let top = self.best_songs(sums.iter().enumerate(), Metric::Plays, REVIEW_RANKS);
+        let song_ranks_before =
+            ranks(self.best_songs(before.iter().enumerate(), Metric::Plays, usize::MAX));
         let artists = self.artist_sums(&sums);
         let artists_before = self.artist_sums(&before);
         let albums = self.album_sums(&sums);
