@@ -113,9 +113,6 @@ impl<'a> Piece<'a> {
     }
 }
 
-/// A song's, artist's or album's number with its counts.
-pub(super) type Summed<'s> = (usize, &'s Counts);
-
 /// What the listens of some songs add up to in a range.
 pub(super) struct Followed {
     totals: Counts,
@@ -264,16 +261,13 @@ impl Aggregates {
         limit: usize,
     ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.filter(|(_, counts)| counts.plays > 0);
-        best(rows, limit, |a, b| self.song_order(metric, *a, *b))
-    }
-
-    /// How songs rank by `metric`: then by name, then by URI.
-    pub(super) fn song_order(&self, metric: Metric, a: Summed<'_>, b: Summed<'_>) -> Ordering {
         let name = |id: usize| self.song_names(id as u32).0;
         let uri = |id: usize| self.catalog().uri(id as u32);
-        metric_order(metric, a.1, b.1)
-            .then_with(|| name(a.0).cmp(name(b.0)))
-            .then_with(|| uri(a.0).cmp(uri(b.0)))
+        best(rows, limit, |a, b| {
+            metric_order(metric, a.1, b.1)
+                .then_with(|| name(a.0).cmp(name(b.0)))
+                .then_with(|| uri(a.0).cmp(uri(b.0)))
+        })
     }
 
     fn ranked_songs<'s>(
@@ -368,25 +362,6 @@ impl Aggregates {
         sums
     }
 
-    /// Songs' counts (by song number) added up by the artist and by the
-    /// album each song shows, in one pass: each song's names read once.
-    pub(super) fn artist_and_album_sums(&self, songs: &[Counts]) -> (Vec<Counts>, Vec<Counts>) {
-        let catalog = self.catalog();
-        let mut artists = vec![Counts::default(); catalog.artists().len()];
-        let mut albums = vec![Counts::default(); catalog.albums().len()];
-        for (id, counts) in songs.iter().enumerate() {
-            if counts.plays == 0 {
-                continue;
-            }
-            let naming = catalog.naming(self.songs()[id].naming);
-            artists[naming.artist as usize].add(counts);
-            if naming.album != NO_ALBUM {
-                albums[naming.album as usize].add(counts);
-            }
-        }
-        (artists, albums)
-    }
-
     /// The numbers of the first `limit` artists of `sums` by `metric`.
     pub(super) fn best_artists<'s>(
         &self,
@@ -395,13 +370,10 @@ impl Aggregates {
         limit: usize,
     ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.iter().enumerate().filter(|(_, c)| c.plays > 0);
-        best(rows, limit, |a, b| self.artist_order(metric, *a, *b))
-    }
-
-    /// How artists rank by `metric`: then by name.
-    pub(super) fn artist_order(&self, metric: Metric, a: Summed<'_>, b: Summed<'_>) -> Ordering {
         let name = |id: usize| self.catalog().artist_name(id as u32);
-        metric_order(metric, a.1, b.1).then_with(|| name(a.0).cmp(name(b.0)))
+        best(rows, limit, |a, b| {
+            metric_order(metric, a.1, b.1).then_with(|| name(a.0).cmp(name(b.0)))
+        })
     }
 
     pub(super) fn top_artist(&self, rank: usize, id: usize, counts: &Counts) -> TopArtist {
@@ -464,13 +436,10 @@ impl Aggregates {
         limit: usize,
     ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.iter().enumerate().filter(|(_, c)| c.plays > 0);
-        best(rows, limit, |a, b| self.album_order(metric, *a, *b))
-    }
-
-    /// How albums rank by `metric`: then by name and artist.
-    pub(super) fn album_order(&self, metric: Metric, a: Summed<'_>, b: Summed<'_>) -> Ordering {
-        metric_order(metric, a.1, b.1)
-            .then_with(|| self.album_names(a.0).cmp(&self.album_names(b.0)))
+        best(rows, limit, |a, b| {
+            metric_order(metric, a.1, b.1)
+                .then_with(|| self.album_names(a.0).cmp(&self.album_names(b.0)))
+        })
     }
 
     pub(super) fn top_album(&self, rank: usize, id: usize, counts: &Counts) -> TopAlbum {

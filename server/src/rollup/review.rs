@@ -3,8 +3,7 @@
 //! before's for the ranks they moved from, the all-time first listens for
 //! what it discovered, and its listens for how songs ended.
 
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use app::model::{TopArtist, TopSong};
 use app::range::{ClockCell, DateRange, Metric, TimePoint};
@@ -15,7 +14,7 @@ use app::review::{
 use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
 
-use super::query::{span_of, time_point, Summed, MIN_PLAYS_TO_RANK_SKIPS};
+use super::query::{span_of, time_point, MIN_PLAYS_TO_RANK_SKIPS};
 use crate::aggregate::months::Counts;
 use crate::aggregate::{best, by_plays, Aggregates};
 use crate::zone::Zone;
@@ -41,19 +40,15 @@ impl Aggregates {
         }
         let sums = self.song_sums(range, zone);
         let top = self.best_songs(sums.iter().enumerate(), Metric::Plays, REVIEW_RANKS);
-        let (artists, albums) = self.artist_and_album_sums(&sums);
-        let (artists_before, albums_before) = self.artist_and_album_sums(&before);
-        let song_before = |id| rank_among(&before, id, |a, b| self.song_order(Metric::Plays, a, b));
-        let artist_before = |id| {
-            rank_among(&artists_before, id, |a, b| {
-                self.artist_order(Metric::Plays, a, b)
-            })
-        };
-        let album_before = |id| {
-            rank_among(&albums_before, id, |a, b| {
-                self.album_order(Metric::Plays, a, b)
-            })
-        };
+        let song_ranks_before =
+            ranks(self.best_songs(before.iter().enumerate(), Metric::Plays, usize::MAX));
+        let artists = self.artist_sums(&sums);
+        let artists_before = self.artist_sums(&before);
+        let albums = self.album_sums(&sums);
+        let albums_before = self.album_sums(&before);
+        let album_ranks_before = ranks(self.best_albums(&albums_before, Metric::Plays, usize::MAX));
+        let artist_ranks_before =
+            ranks(self.best_artists(&artists_before, Metric::Plays, usize::MAX));
         let (new_songs, new_artists) = self.first_heard_in(range, zone);
         let days = self.sums_by_step(range, zone, |day| day);
         let months = self.sums_by_step(range, zone, |day| day.with_day(1).unwrap_or(day));
@@ -73,7 +68,7 @@ impl Aggregates {
                 .enumerate()
                 .map(|(rank, &(id, counts))| Ranked {
                     row: self.top_song(rank, id, counts),
-                    rank_before: song_before(id),
+                    rank_before: song_ranks_before.get(&id).copied(),
                 })
                 .collect(),
             top_artists: self
@@ -82,7 +77,7 @@ impl Aggregates {
                 .enumerate()
                 .map(|(rank, (id, counts))| Ranked {
                     row: self.top_artist(rank, id, counts),
-                    rank_before: artist_before(id),
+                    rank_before: artist_ranks_before.get(&id).copied(),
                 })
                 .collect(),
             top_albums: self
@@ -91,7 +86,7 @@ impl Aggregates {
                 .enumerate()
                 .map(|(rank, (id, counts))| Ranked {
                     row: self.top_album(rank, id, counts),
-                    rank_before: album_before(id),
+                    rank_before: album_ranks_before.get(&id).copied(),
                 })
                 .collect(),
             new_songs: new_songs as i64,
@@ -207,19 +202,10 @@ fn busiest<At>(
 }
 
 /// Each id's rank (from 1) in a ranking.
-/// The rank (1 for the first) number `id` had among `sums` in `order`;
-/// none without plays there. Counted for the few rows a review lists
-/// instead of ranking everything the period before played.
-fn rank_among(
-    sums: &[Counts],
-    id: usize,
-    order: impl Fn(Summed<'_>, Summed<'_>) -> Ordering,
-) -> Option<u32> {
-    let own = (id, sums.get(id).filter(|counts| counts.plays > 0)?);
-    let ahead = (sums.iter().enumerate())
-        .filter(|&(other, counts)| counts.plays > 0 && order((other, counts), own).is_lt())
-        .count();
-    Some(ahead as u32 + 1)
+fn ranks(ranking: Vec<(usize, &Counts)>) -> HashMap<usize, u32> {
+    (ranking.into_iter().enumerate())
+        .map(|(rank, (id, _))| (id, rank as u32 + 1))
+        .collect()
 }
 
 fn totals(sums: &[Counts]) -> Totals {
