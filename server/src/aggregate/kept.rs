@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use app::review::Totals;
 use chrono::NaiveDate;
 
 use super::months::{Counts, Millis, MonthKey};
@@ -152,4 +153,176 @@ pub struct MovedOut {
     pub month: NaiveDate,
     pub song: u32,
     pub counts: Counts,
+}
+
+/// What a value worked out of the figures read: the listens of the UTC
+/// months up to one, and the songs' shown names (a newer listen can name
+/// a song anew, with another artist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub listens_through: usize,
+    pub renamings: u64,
+}
+
+/// Values worked out for keys `K`, each kept while the figures it read
+/// are unchanged (its [`Stamp`]), `KEPT` of them at most (those read
+/// longest ago go first); a clone starts without.
+#[derive(Debug)]
+pub struct KeptByStamp<K, V, const KEPT: usize>(Mutex<Vec<Stamped<K, V>>>);
+
+#[derive(Debug)]
+struct Stamped<K, V> {
+    key: K,
+    stamp: Stamp,
+    value: Arc<V>,
+}
+
+impl<K, V, const KEPT: usize> Default for KeptByStamp<K, V, KEPT> {
+    fn default() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+}
+
+impl<K, V, const KEPT: usize> Clone for KeptByStamp<K, V, KEPT> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl<K: PartialEq, V, const KEPT: usize> KeptByStamp<K, V, KEPT> {
+    /// The value of `key` as kept when its stamp is still `stamp`, or by
+    /// `work_out` (which runs without the lock: a slow one holds up no other).
+    pub fn get(&self, key: K, stamp: Stamp, work_out: impl FnOnce() -> V) -> Arc<V> {
+        let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let mut kept = lock();
+            if let Some(at) = kept.iter().position(|kept| kept.key == key) {
+                let found = kept.remove(at);
+                if found.stamp == stamp {
+                    let value = Arc::clone(&found.value);
+                    kept.push(found);
+                    return value;
+                }
+            }
+        }
+        let value = Arc::new(work_out());
+        let mut kept = lock();
+        kept.retain(|kept| kept.key != key);
+        if kept.len() >= KEPT {
+            kept.remove(0);
+        }
+        kept.push(Stamped {
+            key,
+            stamp,
+            value: Arc::clone(&value),
+        });
+        value
+    }
+}
+
+/// Values by local month worked out in time order for settings `S` (a
+/// zone), each from the listens of the UTC months up to the one after it:
+/// when a month takes listens, the values from the local month before it
+/// on are worked out again, the earlier ones kept. A clone starts without.
+#[derive(Debug)]
+pub struct KeptInOrder<S, V>(Mutex<Vec<InOrder<S, V>>>);
+
+#[derive(Debug)]
+struct InOrder<S, V> {
+    setting: S,
+    /// Each UTC month with listens, and how many it held.
+    listens_seen: Vec<(MonthKey, usize)>,
+    /// By the first day of their local month, in order.
+    values: Vec<(NaiveDate, V)>,
+}
+
+impl<S, V> Default for KeptInOrder<S, V> {
+    fn default() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+}
+
+impl<S, V> Clone for KeptInOrder<S, V> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl<S: Copy + PartialEq, V: Clone> KeptInOrder<S, V> {
+    /// Every value for `setting` now that the UTC months hold `listens`
+    /// (each month with listens, in order, and how many): those kept,
+    /// and those `work_out(from)` works out for the local months from
+    /// UTC month `from`'s on (`None`: all of them).
+    pub fn get(
+        &self,
+        setting: S,
+        listens: Vec<(MonthKey, usize)>,
+        work_out: impl FnOnce(Option<MonthKey>) -> Vec<(NaiveDate, V)>,
+    ) -> Vec<V> {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let reused =
+            (kept.iter().position(|kept| kept.setting == setting)).map(|at| kept.remove(at));
+        let mut mine = reused.unwrap_or_else(|| {
+            if kept.len() >= SETTINGS_KEPT {
+                kept.remove(0);
+            }
+            InOrder {
+                setting,
+                listens_seen: Vec::new(),
+                values: Vec::new(),
+            }
+        });
+        let unchanged = (mine.listens_seen.iter())
+            .zip(&listens)
+            .take_while(|(seen, now)| seen == now)
+            .count();
+        // The first UTC month whose listens changed (or that came or went).
+        let changed = [mine.listens_seen.get(unchanged), listens.get(unchanged)]
+            .into_iter()
+            .flatten()
+            .map(|(key, _)| *key)
+            .min();
+        if let Some(changed) = changed {
+            // A local month reads the UTC months up to the one after it.
+            let from = (!mine.values.is_empty()).then(|| MonthKey(changed.0.saturating_sub(1)));
+            let keep_before = from.map_or(NaiveDate::MIN, MonthKey::first_day);
+            mine.values.retain(|(month, _)| *month < keep_before);
+            mine.values.extend(work_out(from));
+            mine.listens_seen = listens;
+        }
+        let values = mine.values.iter().map(|(_, value)| value.clone()).collect();
+        kept.push(mine);
+        values
+    }
+}
+
+/// Each one's rank (from 1) in a ranking, of those ranked only.
+#[derive(Debug, Default)]
+pub struct Ranks(Vec<(u32, u32)>);
+
+impl Ranks {
+    /// The ranks of `ranking`'s numbers, best first.
+    pub fn of(ranking: impl IntoIterator<Item = usize>) -> Self {
+        let mut ranks: Vec<(u32, u32)> = (ranking.into_iter())
+            .zip(1..)
+            .map(|(id, rank)| (id as u32, rank))
+            .collect();
+        ranks.sort_unstable();
+        Self(ranks)
+    }
+
+    pub fn get(&self, id: usize) -> Option<u32> {
+        let at = (self.0).binary_search_by_key(&id, |(id, _)| *id as usize);
+        at.ok().map(|at| self.0[at].1)
+    }
+}
+
+/// What a review shows of the period before its own: its totals, and
+/// where each song, artist and album played in it ranked.
+#[derive(Debug)]
+pub struct PeriodBefore {
+    pub totals: Totals,
+    pub songs: Ranks,
+    pub artists: Ranks,
+    pub albums: Ranks,
 }

@@ -26,6 +26,8 @@ use chrono::{DateTime, Utc};
 use crate::event::ListenEvent;
 use crate::zone::Zone;
 use app::cleanup::{CleanUpChange, ExclusionView};
+use app::review::{Period, Review};
+use app::stories::DiscoveryMonth;
 pub use catalog::Catalog;
 use catalog::{Naming, Noted};
 use cleaning::Exclusions;
@@ -292,6 +294,15 @@ pub struct Aggregates {
     skips: kept::KeptMonths<Zone, kept::RunSkips>,
     /// The listens the zones asked about move out of each summed month.
     moved_out: kept::KeptMonths<Zone, Vec<kept::MovedOut>>,
+    /// Each local month's discoveries, for the zones asked about.
+    discoveries: kept::KeptInOrder<Zone, DiscoveryMonth>,
+    /// The reviews asked about, by period and zone, and what they show of
+    /// the period before (kept for the periods listens stream into).
+    reviews: kept::KeptByStamp<(Period, Zone), Review, 8>,
+    befores: kept::KeptByStamp<(Period, Zone), kept::PeriodBefore, 2>,
+    /// How often a newer listen named a song anew (what a review shows
+    /// of its songs and artists can change with it).
+    renamings: u64,
 }
 
 /// A listen as numbers of its person's catalog.
@@ -529,8 +540,10 @@ impl Aggregates {
             };
             self.songs_counted += 1;
         } else {
-            if self.names_newer(at, &named, &self.songs[song]) {
+            if self.songs[song].naming != naming && self.names_newer(at, &named, &self.songs[song])
+            {
                 self.songs[song].naming = naming;
+                self.renamings += 1;
             }
             self.songs[song].tally.add(at, &counts);
         }
@@ -588,6 +601,32 @@ impl Aggregates {
     /// The listens moved out of each summed month, kept for the zones asked about.
     pub(crate) fn kept_moved_out(&self) -> &kept::KeptMonths<Zone, Vec<kept::MovedOut>> {
         &self.moved_out
+    }
+
+    /// The discoveries kept by local month, for the zones asked about.
+    pub(crate) fn kept_discoveries(&self) -> &kept::KeptInOrder<Zone, DiscoveryMonth> {
+        &self.discoveries
+    }
+
+    /// The reviews kept, by period and zone.
+    pub(crate) fn kept_reviews(&self) -> &kept::KeptByStamp<(Period, Zone), Review, 8> {
+        &self.reviews
+    }
+
+    /// What the reviews kept show of the periods before theirs, by period and zone.
+    pub(crate) fn kept_befores(&self) -> &kept::KeptByStamp<(Period, Zone), kept::PeriodBefore, 2> {
+        &self.befores
+    }
+
+    /// What a value worked out of the listens up to UTC month `last` read
+    /// (with the names songs show now).
+    pub(crate) fn stamp_through(&self, last: MonthKey) -> kept::Stamp {
+        kept::Stamp {
+            listens_through: (self.months.range(..=last))
+                .map(|(_, month)| month.rows().len())
+                .sum(),
+            renamings: self.renamings,
+        }
     }
 
     /// The artist song number `song` shows (as its newest listen names

@@ -17,15 +17,10 @@ use crate::aggregate::Aggregates;
 use crate::zone::{LocalClock, Zone, DAY_MS};
 
 impl Aggregates {
-    /// Hands over every month (its first day in `zone`) with listens, in
-    /// order, with its plays, time and skips by song number (sorted, each
-    /// song once, none without plays).
-    pub(super) fn for_each_month(&self, zone: Zone, visit: impl FnMut(NaiveDate, &[SongCounts])) {
-        self.for_each_month_in(zone, MonthKey(i32::MIN)..=MonthKey(i32::MAX), visit);
-    }
-
-    /// The same, of the listens of the UTC months `read` only: the months
-    /// at its ends are handed over without what the months beyond add.
+    /// Hands over every month (its first day in `zone`) with listens of
+    /// the UTC months `read`, in order, with its plays, time and skips by
+    /// song number (sorted, each song once, none without plays): the months
+    /// at its ends without what the months beyond add.
     pub(super) fn for_each_month_in(
         &self,
         zone: Zone,

@@ -247,11 +247,6 @@ impl Aggregates {
             .collect()
     }
 
-    /// The artist number a song shows.
-    pub(super) fn song_artist(&self, song: usize) -> u32 {
-        self.catalog().naming(self.songs()[song].naming).artist
-    }
-
     /// The first `limit` of `sums` (song numbers with their counts) in the
     /// ranking by `metric`.
     pub(super) fn best_songs<'s>(
@@ -355,8 +350,11 @@ impl Aggregates {
     pub(super) fn artist_sums(&self, songs: &[Counts]) -> Vec<Counts> {
         let mut sums = vec![Counts::default(); self.catalog().artists().len()];
         for (id, counts) in songs.iter().enumerate() {
-            if counts.plays > 0 {
-                sums[self.song_artist(id) as usize].add(counts);
+            if counts.plays == 0 {
+                continue;
+            }
+            if let Some(artist) = self.shown_artist(id) {
+                sums[artist as usize].add(counts);
             }
         }
         sums
@@ -1044,6 +1042,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn kept_discoveries_equal_a_count_listen_by_listen_as_earlier_months_take_listens() {
+        // Months read one by one, then summed months (over 256 listens).
+        let mut listens = spread();
+        listens.extend(listens_from("2024-06-20T12:00:00Z", 6000, 20));
+        for (i, l) in listens.iter_mut().enumerate() {
+            let song = i / 40 + i % 3;
+            l.track_uri = format!("spotify:track:n{song}");
+            l.artist_name = format!("Artist {}", song % 11);
+        }
+        // The later half first: then months read before take listens, and
+        // songs and artists first heard in them turn out heard before.
+        let (earlier, later) = listens.split_at(listens.len() / 2);
+        let order: Vec<ListenEvent> = later.iter().chain(earlier).cloned().collect();
+        let mut state = Aggregates::default();
+        let mut seen = Vec::new();
+        for (turn, batch) in order.chunks(450).enumerate() {
+            state.apply(&BatchDelta::from_events(batch.iter()));
+            seen.extend_from_slice(batch);
+            // Two zones a turn, one of them read the turn before (two are kept).
+            for zone in [turn, turn + 1].map(|at| Zone::parse(ZONES[at % ZONES.len()]).unwrap()) {
+                assert_eq!(
+                    state.discoveries(zone),
+                    discovered(&seen, zone),
+                    "{zone} after {} listens",
+                    seen.len()
+                );
+            }
+        }
+        // A listen in the first hours of a UTC month is of New York's month
+        // before: kept there, that month is worked out again.
+        let new_york = Zone::parse("America/New_York").unwrap();
+        let july = state.discoveries(new_york);
+        let mut edge = listens[0].clone();
+        edge.track_uri = "spotify:track:edge".into();
+        edge.artist_name = "Edge".into();
+        edge.ts = "2024-08-01T02:00:00Z".parse().unwrap();
+        state.apply(&BatchDelta::from_events([&edge]));
+        seen.push(edge);
+        let discoveries = state.discoveries(new_york);
+        assert_eq!(discoveries, discovered(&seen, new_york));
+        assert_ne!(discoveries, july, "July took a song and an artist");
     }
 
     #[test]

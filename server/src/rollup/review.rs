@@ -3,7 +3,8 @@
 //! before's for the ranks they moved from, the all-time first listens for
 //! what it discovered, and its listens for how songs ended.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use app::model::{TopArtist, TopSong};
 use app::range::{ClockCell, DateRange, Metric, TimePoint};
@@ -15,7 +16,8 @@ use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
 
 use super::query::{span_of, time_point, MIN_PLAYS_TO_RANK_SKIPS};
-use crate::aggregate::months::Counts;
+use crate::aggregate::kept::{PeriodBefore, Ranks};
+use crate::aggregate::months::{Counts, MonthKey};
 use crate::aggregate::{best, by_plays, Aggregates};
 use crate::zone::Zone;
 
@@ -24,31 +26,46 @@ const TRACK_DONE: &str = "trackdone";
 
 impl Aggregates {
     /// The review of `period` (its days in `zone`); of the latest year with listens when `None`.
+    ///
+    /// A review reads the listens up to its period's end only (and the
+    /// names songs show): it is kept until those change, so a period
+    /// before the one listens stream into is not worked out again.
     pub fn review(&self, period: Option<Period>, zone: Zone) -> Review {
         let (first_day, last_day) = self.bounds(zone);
         let period = period.unwrap_or_else(|| {
             let latest = last_day.unwrap_or_else(|| zone.today());
             Period::Year(latest.year())
         });
-        let range = period.range();
-        let before = self.song_sums(period.previous().range(), zone);
         // A period outside the history costs no more than its period before.
         let listened = matches!((first_day, last_day),
             (Some(first), Some(last)) if period.first_day() <= last && period.next().first_day() > first);
         if !listened {
+            let before = self.song_sums(period.previous().range(), zone);
             return Review::empty(period, zone.name(), first_day, last_day, totals(&before));
         }
+        // Every listen of the period is before its end's UTC month is over.
+        let through = MonthKey::of(zone.midnight(period.next().first_day()));
+        let kept = self
+            .kept_reviews()
+            .get((period, zone), self.stamp_through(through), || {
+                self.work_out_review(period, zone)
+            });
+        Review {
+            first_day,
+            last_day,
+            ..Review::clone(&kept)
+        }
+    }
+
+    /// The review of `period`, which has listens, without the first and
+    /// last day of the history.
+    fn work_out_review(&self, period: Period, zone: Zone) -> Review {
+        let range = period.range();
+        let before = self.period_before(period, zone);
         let sums = self.song_sums(range, zone);
         let top = self.best_songs(sums.iter().enumerate(), Metric::Plays, REVIEW_RANKS);
-        let song_ranks_before =
-            ranks(self.best_songs(before.iter().enumerate(), Metric::Plays, usize::MAX));
         let artists = self.artist_sums(&sums);
-        let artists_before = self.artist_sums(&before);
         let albums = self.album_sums(&sums);
-        let albums_before = self.album_sums(&before);
-        let album_ranks_before = ranks(self.best_albums(&albums_before, Metric::Plays, usize::MAX));
-        let artist_ranks_before =
-            ranks(self.best_artists(&artists_before, Metric::Plays, usize::MAX));
         let (new_songs, new_artists) = self.first_heard_in(range, zone);
         let days = self.sums_by_step(range, zone, |day| day);
         let months = self.sums_by_step(range, zone, |day| day.with_day(1).unwrap_or(day));
@@ -56,19 +73,19 @@ impl Aggregates {
         Review {
             period,
             time_zone: zone.name().to_string(),
-            first_day,
-            last_day,
+            first_day: None,
+            last_day: None,
             totals: totals(&sums),
             months: (months.iter())
                 .map(|(&start, counts)| time_point(start, counts))
                 .collect(),
-            before: totals(&before),
+            before: before.totals,
             top_songs: top
                 .iter()
                 .enumerate()
                 .map(|(rank, &(id, counts))| Ranked {
                     row: self.top_song(rank, id, counts),
-                    rank_before: song_ranks_before.get(&id).copied(),
+                    rank_before: before.songs.get(id),
                 })
                 .collect(),
             top_artists: self
@@ -77,7 +94,7 @@ impl Aggregates {
                 .enumerate()
                 .map(|(rank, (id, counts))| Ranked {
                     row: self.top_artist(rank, id, counts),
-                    rank_before: artist_ranks_before.get(&id).copied(),
+                    rank_before: before.artists.get(id),
                 })
                 .collect(),
             top_albums: self
@@ -86,7 +103,7 @@ impl Aggregates {
                 .enumerate()
                 .map(|(rank, (id, counts))| Ranked {
                     row: self.top_album(rank, id, counts),
-                    rank_before: album_ranks_before.get(&id).copied(),
+                    rank_before: before.albums.get(id),
                 })
                 .collect(),
             new_songs: new_songs as i64,
@@ -110,6 +127,26 @@ impl Aggregates {
                 at: zone.at(self.songs()[id].tally.first_listen),
             }),
         }
+    }
+
+    /// What the review of `period` shows of the period before it: kept
+    /// while the listens up to its end are the same, so a review of the
+    /// period listens stream into ranks the one before once.
+    fn period_before(&self, period: Period, zone: Zone) -> Arc<PeriodBefore> {
+        let through = MonthKey::of(zone.midnight(period.first_day()));
+        let stamp = self.stamp_through(through);
+        self.kept_befores().get((period, zone), stamp, || {
+            let sums = self.song_sums(period.previous().range(), zone);
+            let artists = self.artist_sums(&sums);
+            let albums = self.album_sums(&sums);
+            let all = usize::MAX;
+            PeriodBefore {
+                totals: totals(&sums),
+                songs: ranks(self.best_songs(sums.iter().enumerate(), Metric::Plays, all)),
+                artists: ranks(self.best_artists(&artists, Metric::Plays, all)),
+                albums: ranks(self.best_albums(&albums, Metric::Plays, all)),
+            }
+        })
     }
 
     /// How many songs, and which artists, had their first listen ever in `range`.
@@ -201,11 +238,9 @@ fn busiest<At>(
     })
 }
 
-/// Each id's rank (from 1) in a ranking.
-fn ranks(ranking: Vec<(usize, &Counts)>) -> HashMap<usize, u32> {
-    (ranking.into_iter().enumerate())
-        .map(|(rank, (id, _))| (id, rank as u32 + 1))
-        .collect()
+/// Each number's rank in a ranking.
+fn ranks(ranking: Vec<(usize, &Counts)>) -> Ranks {
+    Ranks::of(ranking.into_iter().map(|(id, _)| id))
 }
 
 fn totals(sums: &[Counts]) -> Totals {
@@ -230,4 +265,91 @@ fn first_most<T>(items: impl IntoIterator<Item = T>, of: impl Fn(&T) -> i64) -> 
         Some(best) if of(&best) >= of(&item) => Some(best),
         _ => Some(item),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::BatchDelta;
+    use crate::event::{test_listen, ListenEvent};
+
+    /// A listen every nine hours or so from October 2022 to mid-2024.
+    fn listens() -> Vec<ListenEvent> {
+        (0..1500)
+            .map(|i: i64| {
+                let song = (i * 7) % 37;
+                let mut listen = test_listen(
+                    &format!("s{song}"),
+                    &format!("Artist {}", song % 5),
+                    "2022-10-01T00:00:00Z",
+                    1000 * (20 + (i * 13) % 300) as u64,
+                    i % 6 == 0,
+                );
+                listen.ts += chrono::Duration::minutes(i * 540 + (i * 31) % 200);
+                listen
+            })
+            .collect()
+    }
+
+    /// Each review asked about equals the one of figures counted afresh
+    /// (which keep nothing).
+    fn assert_reviews_as_afresh(state: &Aggregates, seen: &[ListenEvent], when: &str) {
+        let mut afresh = Aggregates::default();
+        afresh.apply(&BatchDelta::from_events(seen.iter()));
+        // The period listens stream into first: what it keeps of the
+        // period before is read again before other reviews push it out.
+        let periods = [
+            Period::Year(2024),
+            Period::Month(2023, 12),
+            Period::Month(2023, 7),
+            Period::Year(2023),
+        ];
+        for zone in ["America/Los_Angeles", "UTC"].map(|name| Zone::parse(name).unwrap()) {
+            for period in periods {
+                let kept = state.review(Some(period), zone);
+                assert_eq!(
+                    kept,
+                    afresh.review(Some(period), zone),
+                    "{period:?} in {zone} {when}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kept_reviews_equal_reviews_counted_afresh_as_listens_arrive_late_and_name_songs_anew() {
+        let all = listens();
+        let mut state = Aggregates::default();
+        let mut seen = Vec::new();
+        for batch in all.chunks(200) {
+            state.apply(&BatchDelta::from_events(batch.iter()));
+            seen.extend_from_slice(batch);
+            assert_reviews_as_afresh(&state, &seen, &format!("after {} listens", seen.len()));
+        }
+        let year = state.review(Some(Period::Year(2023)), Zone::UTC);
+        assert!(
+            year.top_artists.len() >= 5 && year.totals.plays > 500,
+            "{year:?}"
+        );
+
+        // A late listen on New Year's Eve in Los Angeles, in UTC's January.
+        let late = test_listen("late", "Artist 9", "2024-01-01T07:30:00Z", 200_000, false);
+        state.apply(&BatchDelta::from_events([&late]));
+        seen.push(late);
+        assert_reviews_as_afresh(&state, &seen, "after a late listen");
+
+        // A newer listen names a song of 2023 with another artist.
+        let mut renamed = seen[0].clone();
+        renamed.artist_name = "Guest".into();
+        renamed.ts = "2024-07-01T00:00:00Z".parse().unwrap();
+        let before = state.review(Some(Period::Year(2023)), Zone::UTC);
+        state.apply(&BatchDelta::from_events([&renamed]));
+        seen.push(renamed);
+        assert_reviews_as_afresh(&state, &seen, "after a song is named anew");
+        let after = state.review(Some(Period::Year(2023)), Zone::UTC);
+        assert_ne!(
+            before.top_artists, after.top_artists,
+            "the song's plays moved to Guest"
+        );
+    }
 }
