@@ -94,10 +94,63 @@ pub struct PeopleAggregates {
     pub imports: ImportMarks,
 }
 
+/// The figures of the people a delta cleans up, worked out ahead from the
+/// figures before it: a clean-up counts a person's listens again, and is
+/// worked out beside the readers of the figures, not under the lock they
+/// wait on while a batch is folded.
+#[derive(Debug, Default)]
+pub struct Recounted(HashMap<PersonId, Ahead>);
+
+#[derive(Debug)]
+struct Ahead {
+    /// The version of the figures it was worked out from.
+    from: u64,
+    aggregates: Aggregates,
+}
+
 impl PeopleAggregates {
     pub fn apply(&mut self, delta: &PartitionDelta) {
+        self.apply_recounted(delta, Recounted::default());
+    }
+
+    /// What `delta` makes of the figures of the people it cleans up (their
+    /// listens in it counted first), from these figures.
+    pub fn recount_ahead(&self, delta: &PartitionDelta) -> Recounted {
+        let mut ahead: HashMap<PersonId, Ahead> = HashMap::new();
+        for clean_up in &delta.cleaned {
+            let person = &clean_up.person;
+            if self.removed.contains(person) {
+                continue;
+            }
+            let theirs = ahead.entry(person.clone()).or_insert_with(|| {
+                let held = self.people.get(person);
+                let mut aggregates = held.cloned().unwrap_or_default();
+                if let Some(listens) = delta.people.get(person) {
+                    aggregates.apply(listens);
+                }
+                Ahead {
+                    from: held.map_or(0, Aggregates::version),
+                    aggregates,
+                }
+            });
+            theirs
+                .aggregates
+                .clean_up(&clean_up.change, clean_up.requested_at);
+        }
+        Recounted(ahead)
+    }
+
+    /// Folds `delta` in, taking the figures `recounted` worked out ahead
+    /// for the people they are of (when these figures of theirs are still
+    /// those they were worked out from; otherwise counted here).
+    pub fn apply_recounted(&mut self, delta: &PartitionDelta, recounted: Recounted) {
+        let mut ahead = recounted.0;
+        ahead.retain(|person, ahead| {
+            let now = self.people.get(person).map_or(0, Aggregates::version);
+            ahead.from == now
+        });
         for (person, person_delta) in &delta.people {
-            if !self.removed.contains(person) {
+            if !self.removed.contains(person) && !ahead.contains_key(person) {
                 self.people
                     .entry(person.clone())
                     .or_default()
@@ -106,12 +159,16 @@ impl PeopleAggregates {
         }
         self.imports.merge(&delta.imports);
         for clean_up in &delta.cleaned {
-            if !self.removed.contains(&clean_up.person) {
+            let person = &clean_up.person;
+            if !self.removed.contains(person) && !ahead.contains_key(person) {
                 self.people
-                    .entry(clean_up.person.clone())
+                    .entry(person.clone())
                     .or_default()
                     .clean_up(&clean_up.change, clean_up.requested_at);
             }
+        }
+        for (person, ahead) in ahead {
+            self.people.insert(person, ahead.aggregates);
         }
         for forget in &delta.forgotten {
             self.people.remove(&forget.person);
@@ -139,6 +196,7 @@ impl PeopleAggregates {
 mod tests {
     use super::*;
     use crate::event::test_listen;
+    use app::cleanup::{CleanUpChange, Exclusion};
 
     fn listen_of(person: &str, song: &str) -> PersonListen {
         PersonListen {
@@ -201,5 +259,56 @@ mod tests {
         );
         state.apply(&journaled);
         assert!(state.people.is_empty());
+    }
+
+    fn clean_up(person: &str, change: CleanUpChange) -> CleanUp {
+        CleanUp {
+            person: PersonId(person.into()),
+            change,
+            requested_at: "2024-02-01T00:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn clean_ups_recounted_ahead_fold_in_as_counted_under_the_lock() {
+        let artist = |name: &str| Exclusion::Artist {
+            artist: name.into(),
+        };
+        let mut listens: Vec<PersonListen> = (0..40)
+            .map(|i| {
+                let mut listen = listen_of(["ann", "bob", "cy"][i % 3], &format!("s{}", i % 7));
+                listen.listen.artist_name = format!("Artist {}", i % 4);
+                listen
+            })
+            .collect();
+        let first = PartitionDelta::from_listens(&listens[..30], &BTreeSet::new());
+        // Ann's listens and two of her clean-ups in one batch, one of Bob's, and none of Cy's.
+        let mut second = PartitionDelta::from_listens(&listens[30..], &BTreeSet::new());
+        second.cleaned = vec![
+            clean_up("ann", CleanUpChange::Exclude(artist("Artist 1"))),
+            clean_up("bob", CleanUpChange::Exclude(artist("Artist 2"))),
+            clean_up("ann", CleanUpChange::Exclude(artist("Artist 3"))),
+            clean_up("dee", CleanUpChange::Exclude(artist("Artist 0"))),
+        ];
+        let mut under_the_lock = PeopleAggregates::default();
+        under_the_lock.apply(&first);
+        let mut ahead = under_the_lock.clone();
+        let recounted = ahead.recount_ahead(&second);
+        ahead.apply_recounted(&second, recounted);
+        under_the_lock.apply(&second);
+        assert_eq!(ahead, under_the_lock);
+        let ann = &ahead.people[&PersonId("ann".into())];
+        assert_eq!(ann.summary().events, 7, "14 listens, 7 of Artists 1 and 3");
+
+        // Worked out from figures that changed since: counted again instead.
+        let mut changed = PeopleAggregates::default();
+        changed.apply(&first);
+        let stale = changed.recount_ahead(&second);
+        listens.truncate(3);
+        let more = PartitionDelta::from_listens(&listens, &BTreeSet::new());
+        changed.apply(&more);
+        changed.apply_recounted(&second, stale);
+        under_the_lock.apply(&more);
+        assert_eq!(changed, under_the_lock);
     }
 }

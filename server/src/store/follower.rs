@@ -10,6 +10,7 @@ use mongodb::bson::doc;
 
 use super::journal::{journal_collection, JournalEntry};
 use super::{StoreError, TopicStore, CHECKPOINTS};
+use crate::aggregate::people::Recounted;
 use crate::rollup::held::{Held, HeldPartition, Keeper, PartitionFigures};
 
 /// A partition's current checkpoint: its generation and position.
@@ -30,7 +31,7 @@ impl TopicStore {
         let entries = self.journal_entries(partition).await?;
         let journal_read = started.elapsed() - checkpoint_read;
         for entry in &entries {
-            fold(&mut figures, entry);
+            fold(&mut figures, entry, Recounted::default());
         }
         tracing::debug!(
             partition,
@@ -127,7 +128,8 @@ impl TopicStore {
             let Some(entry) = self.journal_entry_at(partition, position).await? else {
                 return Ok(changed);
             };
-            current.update(|figures| fold(figures, &entry));
+            let recounted = recount_ahead(&current.read(), &entry);
+            current.update(|figures| fold(figures, &entry, recounted));
             changed = true;
         }
     }
@@ -174,12 +176,27 @@ impl TopicStore {
     }
 }
 
-/// Counts a journaled batch into `figures`, unless they already cover it.
-pub fn fold(figures: &mut PartitionFigures, entry: &JournalEntry) -> bool {
-    if figures
+/// Whether `figures` count a journaled batch already.
+fn covers(figures: &PartitionFigures, entry: &JournalEntry) -> bool {
+    figures
         .position
         .is_some_and(|position| entry.to <= position)
-    {
+}
+
+/// What folding a journaled batch into `figures` counts again (the people
+/// it cleans up), worked out ahead while they can still be read; nothing
+/// when they cover it already.
+pub fn recount_ahead(figures: &PartitionFigures, entry: &JournalEntry) -> Recounted {
+    if covers(figures, entry) {
+        return Recounted::default();
+    }
+    figures.aggregates.recount_ahead(&entry.delta)
+}
+
+/// Counts a journaled batch into `figures`, unless they already cover it,
+/// with what [`recount_ahead`] worked out of it.
+pub fn fold(figures: &mut PartitionFigures, entry: &JournalEntry, recounted: Recounted) -> bool {
+    if covers(figures, entry) {
         return false;
     }
     if let Some(position) = figures.position.filter(|position| entry.from != *position) {
@@ -191,7 +208,7 @@ pub fn fold(figures: &mut PartitionFigures, entry: &JournalEntry) -> bool {
             "a journaled batch does not start at the counted position"
         );
     }
-    figures.aggregates.apply(&entry.delta);
+    figures.aggregates.apply_recounted(&entry.delta, recounted);
     figures.position = Some(entry.to);
     true
 }

@@ -11,7 +11,7 @@ use tracing::warn;
 use crate::aggregate::import_marks::ImportMarks;
 use crate::rollup::held::{HeldPartition, Keeper};
 use crate::store::checkpoint::PackedPartition;
-use crate::store::follower::fold;
+use crate::store::follower::{fold, recount_ahead};
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::PartitionHeads;
 use crate::store::{StoreError, TopicStore};
@@ -106,8 +106,9 @@ impl Progress {
         // A clean-up counts a person's listens again: it costs a restart
         // that replays it as much as they hold.
         let mut recounted = 0;
+        let ahead = recount_ahead(&self.held.read(), entry);
         let folded = self.held.update(|figures| {
-            if !fold(figures, entry) {
+            if !fold(figures, entry, ahead) {
                 return false;
             }
             for clean_up in &entry.delta.cleaned {
