@@ -155,12 +155,13 @@ pub struct MovedOut {
     pub counts: Counts,
 }
 
-/// What a value worked out of the figures read: the listens of the UTC
-/// months up to one, and the songs' shown names (a newer listen can name
-/// a song anew, with another artist).
+/// What a value worked out of the figures read: how many listens came
+/// before an instant (listens only come: a clean-up counts everything
+/// again into new figures), and how often songs were named anew (a newer
+/// listen can name a song anew, with another artist).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
-    pub listens_through: usize,
+    pub listens_before: usize,
     pub renamings: u64,
 }
 

@@ -618,15 +618,36 @@ impl Aggregates {
         &self.befores
     }
 
-    /// What a value worked out of the listens up to UTC month `last` read
-    /// (with the names songs show now).
-    pub(crate) fn stamp_through(&self, last: MonthKey) -> kept::Stamp {
+    /// What a value worked out of the listens before instant `end` read
+    /// (with the names songs show now): those of the UTC months before
+    /// its own, and of its own those before it (a month's rows are in the
+    /// order they came, not in time).
+    pub(crate) fn stamp_before(&self, end: Millis) -> kept::Stamp {
+        let last = MonthKey::of(end);
+        let whole: usize = (self.months.range(..last))
+            .map(|(_, month)| month.rows().len())
+            .sum();
+        let within = end - last.start();
+        let cut = self.months.get(&last).map_or(0, |month| {
+            let rows = month.rows().iter();
+            rows.filter(|row| i64::from(row.at) < within).count()
+        });
         kept::Stamp {
-            listens_through: (self.months.range(..=last))
-                .map(|(_, month)| month.rows().len())
-                .sum(),
+            listens_before: whole + cut,
             renamings: self.renamings,
         }
+    }
+
+    /// Whether clean-ups `changes` would change what is left out (and so
+    /// count every listen again).
+    pub fn recounts<'c>(
+        &self,
+        changes: impl IntoIterator<Item = (&'c CleanUpChange, DateTime<Utc>)>,
+    ) -> bool {
+        let mut exclusions = self.exclusions.clone();
+        (changes.into_iter()).fold(false, |any, (change, at)| {
+            exclusions.change(change, at) || any
+        })
     }
 
     /// The artist song number `song` shows (as its newest listen names

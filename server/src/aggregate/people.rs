@@ -119,7 +119,7 @@ impl PeopleAggregates {
         let mut ahead: HashMap<PersonId, Ahead> = HashMap::new();
         for clean_up in &delta.cleaned {
             let person = &clean_up.person;
-            if self.removed.contains(person) {
+            if self.removed.contains(person) || !self.recounted_by(delta, person) {
                 continue;
             }
             let theirs = ahead.entry(person.clone()).or_insert_with(|| {
@@ -140,6 +140,19 @@ impl PeopleAggregates {
         Recounted(ahead)
     }
 
+    /// Whether `delta`'s clean-ups of `person` count their listens again
+    /// (those that change nothing of what is left out are taken in under
+    /// the lock, keeping what was worked out of the figures).
+    fn recounted_by(&self, delta: &PartitionDelta, person: &PersonId) -> bool {
+        let changes = (delta.cleaned.iter())
+            .filter(|clean_up| clean_up.person == *person)
+            .map(|clean_up| (&clean_up.change, clean_up.requested_at));
+        match self.people.get(person) {
+            Some(aggregates) => aggregates.recounts(changes),
+            None => Aggregates::default().recounts(changes),
+        }
+    }
+
     /// Folds `delta` in, taking the figures `recounted` worked out ahead
     /// for the people they are of (when these figures of theirs are still
     /// those they were worked out from; otherwise counted here).
@@ -147,7 +160,7 @@ impl PeopleAggregates {
         let mut ahead = recounted.0;
         ahead.retain(|person, ahead| {
             let now = self.people.get(person).map_or(0, Aggregates::version);
-            ahead.from == now
+            ahead.from == now && !self.removed.contains(person)
         });
         for (person, person_delta) in &delta.people {
             if !self.removed.contains(person) && !ahead.contains_key(person) {
@@ -289,11 +302,16 @@ mod tests {
             clean_up("bob", CleanUpChange::Exclude(artist("Artist 2"))),
             clean_up("ann", CleanUpChange::Exclude(artist("Artist 3"))),
             clean_up("dee", CleanUpChange::Exclude(artist("Artist 0"))),
+            // Changes nothing of what is left out: taken in under the lock.
+            clean_up("cy", CleanUpChange::Include(artist("Artist 9"))),
         ];
         let mut under_the_lock = PeopleAggregates::default();
         under_the_lock.apply(&first);
         let mut ahead = under_the_lock.clone();
         let recounted = ahead.recount_ahead(&second);
+        let worked_out: BTreeSet<&str> =
+            recounted.0.keys().map(|person| person.0.as_str()).collect();
+        assert_eq!(worked_out, BTreeSet::from(["ann", "bob", "dee"]));
         ahead.apply_recounted(&second, recounted);
         under_the_lock.apply(&second);
         assert_eq!(ahead, under_the_lock);

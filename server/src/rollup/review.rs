@@ -17,7 +17,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::query::{span_of, time_point, MIN_PLAYS_TO_RANK_SKIPS};
 use crate::aggregate::kept::{PeriodBefore, Ranks};
-use crate::aggregate::months::{Counts, MonthKey};
+use crate::aggregate::months::Counts;
 use crate::aggregate::{best, by_plays, Aggregates};
 use crate::zone::Zone;
 
@@ -43,11 +43,10 @@ impl Aggregates {
             let before = self.song_sums(period.previous().range(), zone);
             return Review::empty(period, zone.name(), first_day, last_day, totals(&before));
         }
-        // Every listen of the period is before its end's UTC month is over.
-        let through = MonthKey::of(zone.midnight(period.next().first_day()));
+        let end = zone.midnight(period.next().first_day());
         let kept = self
             .kept_reviews()
-            .get((period, zone), self.stamp_through(through), || {
+            .get((period, zone), self.stamp_before(end), || {
                 self.work_out_review(period, zone)
             });
         Review {
@@ -133,8 +132,7 @@ impl Aggregates {
     /// while the listens up to its end are the same, so a review of the
     /// period listens stream into ranks the one before once.
     fn period_before(&self, period: Period, zone: Zone) -> Arc<PeriodBefore> {
-        let through = MonthKey::of(zone.midnight(period.first_day()));
-        let stamp = self.stamp_through(through);
+        let stamp = self.stamp_before(zone.midnight(period.first_day()));
         self.kept_befores().get((period, zone), stamp, || {
             let sums = self.song_sums(period.previous().range(), zone);
             let artists = self.artist_sums(&sums);
@@ -351,5 +349,26 @@ mod tests {
             before.top_artists, after.top_artists,
             "the song's plays moved to Guest"
         );
+    }
+
+    #[test]
+    fn a_stamp_counts_the_listens_before_its_instant_and_no_later_one() {
+        let mut state = Aggregates::default();
+        let mut add = |ts: &str| {
+            let listen = test_listen("s", "A", ts, 1000, false);
+            state.apply(&BatchDelta::from_events([&listen]));
+            let new_year = |zone: &str| {
+                let zone = Zone::parse(zone).unwrap();
+                zone.midnight("2024-01-01".parse().unwrap())
+            };
+            let before = |zone: &str| state.stamp_before(new_year(zone)).listens_before;
+            (before("UTC"), before("America/Los_Angeles"))
+        };
+        assert_eq!(add("2023-12-10T00:00:00Z"), (1, 1));
+        // Later than both New Years: in the UTC month of Los Angeles' one.
+        assert_eq!(add("2024-01-01T09:00:00Z"), (1, 1));
+        // Los Angeles' New Year's Eve, UTC's New Year's Day.
+        assert_eq!(add("2024-01-01T07:00:00Z"), (1, 2));
+        assert_eq!(add("2023-12-31T23:59:00Z"), (2, 3));
     }
 }
