@@ -650,14 +650,20 @@ impl Aggregates {
         })
     }
 
-    /// The artist song number `song` shows (as its newest listen names
-    /// it); none before it has listens.
-    pub fn shown_artist(&self, song: usize) -> Option<u32> {
+    /// The naming song number `song` shows (its newest listen's); none
+    /// before it has listens.
+    pub fn shown_naming(&self, song: usize) -> Option<&Naming> {
         let figures = self
             .songs
             .get(song)
             .filter(|figures| figures.is_counted())?;
-        Some(self.catalog.naming(figures.naming).artist)
+        Some(self.catalog.naming(figures.naming))
+    }
+
+    /// The artist song number `song` shows (as its newest listen names
+    /// it); none before it has listens.
+    pub fn shown_artist(&self, song: usize) -> Option<u32> {
+        self.shown_naming(song).map(|naming| naming.artist)
     }
 
     /// The all-time figures of artist number `artist`.

@@ -54,6 +54,20 @@ pub(super) fn time_point(start: NaiveDate, counts: &Counts) -> TimePoint {
     }
 }
 
+/// What songs' sums are added up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Grouped {
+    Artists,
+    Albums,
+    Both,
+}
+
+/// Sums by artist and by album number (empty when not asked for).
+pub(super) struct GroupSums {
+    pub artists: Vec<Counts>,
+    pub albums: Vec<Counts>,
+}
+
 /// The totals of a range from its songs' and artists' sums.
 fn totals_of(songs: &[Counts], artists: &[Counts]) -> RangeTotals {
     let with_plays = |sums: &[Counts]| sums.iter().filter(|c| c.plays > 0).count() as i64;
@@ -348,13 +362,33 @@ impl Aggregates {
 
     /// Each artist's counts, by artist number, from each song's.
     pub(super) fn artist_sums(&self, songs: &[Counts]) -> Vec<Counts> {
-        let mut sums = vec![Counts::default(); self.catalog().artists().len()];
+        self.artist_and_album_sums(songs, Grouped::Artists).artists
+    }
+
+    /// Each artist's and album's counts (by number) that `grouped` asks
+    /// for, from each song's, as the song shows them: one pass over the
+    /// played songs, each song's naming read once.
+    pub(super) fn artist_and_album_sums(&self, songs: &[Counts], grouped: Grouped) -> GroupSums {
+        let catalog = self.catalog();
+        let room = |wanted: bool, len: usize| vec![Counts::default(); if wanted { len } else { 0 }];
+        let with_artists = matches!(grouped, Grouped::Artists | Grouped::Both);
+        let with_albums = matches!(grouped, Grouped::Albums | Grouped::Both);
+        let mut sums = GroupSums {
+            artists: room(with_artists, catalog.artists().len()),
+            albums: room(with_albums, catalog.albums().len()),
+        };
         for (id, counts) in songs.iter().enumerate() {
             if counts.plays == 0 {
                 continue;
             }
-            if let Some(artist) = self.shown_artist(id) {
-                sums[artist as usize].add(counts);
+            let Some(naming) = self.shown_naming(id) else {
+                continue;
+            };
+            if with_artists {
+                sums.artists[naming.artist as usize].add(counts);
+            }
+            if with_albums && naming.album != NO_ALBUM {
+                sums.albums[naming.album as usize].add(counts);
             }
         }
         sums
@@ -405,18 +439,7 @@ impl Aggregates {
 
     /// Each album's counts, by album number, from each song's.
     pub(super) fn album_sums(&self, songs: &[Counts]) -> Vec<Counts> {
-        let catalog = self.catalog();
-        let mut sums = vec![Counts::default(); catalog.albums().len()];
-        for (id, counts) in songs.iter().enumerate() {
-            if counts.plays == 0 {
-                continue;
-            }
-            let album = catalog.naming(self.songs()[id].naming).album;
-            if album != NO_ALBUM {
-                sums[album as usize].add(counts);
-            }
-        }
-        sums
+        self.artist_and_album_sums(songs, Grouped::Albums).albums
     }
 
     /// An album's name and artist.

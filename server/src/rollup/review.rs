@@ -15,7 +15,7 @@ use app::review::{
 use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
 
-use super::query::{span_of, time_point, MIN_PLAYS_TO_RANK_SKIPS};
+use super::query::{span_of, time_point, GroupSums, Grouped, MIN_PLAYS_TO_RANK_SKIPS};
 use crate::aggregate::kept::{PeriodBefore, Ranks};
 use crate::aggregate::months::Counts;
 use crate::aggregate::{best, by_plays, Aggregates};
@@ -63,9 +63,8 @@ impl Aggregates {
         let before = self.period_before(period, zone);
         let sums = self.song_sums(range, zone);
         let top = self.best_songs(sums.iter().enumerate(), Metric::Plays, REVIEW_RANKS);
-        let artists = self.artist_sums(&sums);
-        let albums = self.album_sums(&sums);
-        let (new_songs, new_artists) = self.first_heard_in(range, zone);
+        let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
+        let (new_songs, new_artists) = self.first_heard_in(range, zone, &sums);
         let days = self.sums_by_step(range, zone, |day| day);
         let months = self.sums_by_step(range, zone, |day| day.with_day(1).unwrap_or(day));
         let clock = self.clock(range, zone);
@@ -135,8 +134,7 @@ impl Aggregates {
         let stamp = self.stamp_before(zone.midnight(period.first_day()));
         self.kept_befores().get((period, zone), stamp, || {
             let sums = self.song_sums(period.previous().range(), zone);
-            let artists = self.artist_sums(&sums);
-            let albums = self.album_sums(&sums);
+            let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
             let all = usize::MAX;
             PeriodBefore {
                 totals: totals(&sums),
@@ -147,11 +145,13 @@ impl Aggregates {
         })
     }
 
-    /// How many songs, and which artists, had their first listen ever in `range`.
-    fn first_heard_in(&self, range: DateRange, zone: Zone) -> (usize, Vec<usize>) {
+    /// How many songs, and which artists, had their first listen ever in
+    /// `range` (whose songs' sums are `sums`: a song first heard in it was
+    /// played in it, so only those are looked at).
+    fn first_heard_in(&self, range: DateRange, zone: Zone, sums: &[Counts]) -> (usize, Vec<usize>) {
         let span = span_of(range, zone).map_or(0..0, |(from, to)| from..to);
-        let songs = (self.songs().iter())
-            .filter(|song| song.tally.is_counted() && span.contains(&song.tally.first_listen))
+        let songs = (sums.iter().zip(self.songs()))
+            .filter(|(counts, song)| counts.plays > 0 && span.contains(&song.tally.first_listen))
             .count();
         let artists = (0..self.catalog().artists().len())
             .filter(|&id| {
