@@ -38,6 +38,22 @@ fn metric_order(metric: Metric, a: &Counts, b: &Counts) -> Ordering {
     }
 }
 
+/// A song's, artist's or album's number with its counts, as ranked.
+pub(super) type Entry<'s> = (usize, &'s Counts);
+
+/// The numbers of every entry of `sums` with plays, in `order` (one that
+/// tells every two apart, as the rankings do): sorted once, as copies,
+/// where [`best`] without a limit built a heap of references into `sums`
+/// and then sorted it (ranking a whole period before was most of a
+/// review's time).
+pub(super) fn rank_all(sums: &[Counts], order: impl Fn(&Entry, &Entry) -> Ordering) -> Vec<usize> {
+    let mut played: Vec<(usize, Counts)> = (sums.iter().copied().enumerate())
+        .filter(|(_, counts)| counts.plays > 0)
+        .collect();
+    played.sort_unstable_by(|a, b| order(&(a.0, &a.1), &(b.0, &b.1)));
+    played.into_iter().map(|(id, _)| id).collect()
+}
+
 /// The instants `[from, to)` of a range of days in `zone`; `None` when empty.
 pub(super) fn span_of(range: DateRange, zone: Zone) -> Option<(Millis, Millis)> {
     let from = range.from.map_or(Millis::MIN, |day| zone.midnight(day));
@@ -270,13 +286,18 @@ impl Aggregates {
         limit: usize,
     ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.filter(|(_, counts)| counts.plays > 0);
+        best(rows, limit, self.song_order(metric))
+    }
+
+    /// The songs' ranking by `metric`: their counts, then their names and URIs.
+    pub(super) fn song_order(&self, metric: Metric) -> impl Fn(&Entry, &Entry) -> Ordering + '_ {
         let name = |id: usize| self.song_names(id as u32).0;
         let uri = |id: usize| self.catalog().uri(id as u32);
-        best(rows, limit, |a, b| {
+        move |a, b| {
             metric_order(metric, a.1, b.1)
                 .then_with(|| name(a.0).cmp(name(b.0)))
                 .then_with(|| uri(a.0).cmp(uri(b.0)))
-        })
+        }
     }
 
     fn ranked_songs<'s>(
@@ -402,10 +423,13 @@ impl Aggregates {
         limit: usize,
     ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.iter().enumerate().filter(|(_, c)| c.plays > 0);
+        best(rows, limit, self.artist_order(metric))
+    }
+
+    /// The artists' ranking by `metric`: their counts, then their names.
+    pub(super) fn artist_order(&self, metric: Metric) -> impl Fn(&Entry, &Entry) -> Ordering + '_ {
         let name = |id: usize| self.catalog().artist_name(id as u32);
-        best(rows, limit, |a, b| {
-            metric_order(metric, a.1, b.1).then_with(|| name(a.0).cmp(name(b.0)))
-        })
+        move |a, b| metric_order(metric, a.1, b.1).then_with(|| name(a.0).cmp(name(b.0)))
     }
 
     pub(super) fn top_artist(&self, rank: usize, id: usize, counts: &Counts) -> TopArtist {
@@ -457,10 +481,15 @@ impl Aggregates {
         limit: usize,
     ) -> Vec<(usize, &'s Counts)> {
         let rows = sums.iter().enumerate().filter(|(_, c)| c.plays > 0);
-        best(rows, limit, |a, b| {
+        best(rows, limit, self.album_order(metric))
+    }
+
+    /// The albums' ranking by `metric`: their counts, then their names and artists.
+    pub(super) fn album_order(&self, metric: Metric) -> impl Fn(&Entry, &Entry) -> Ordering + '_ {
+        move |a, b| {
             metric_order(metric, a.1, b.1)
                 .then_with(|| self.album_names(a.0).cmp(&self.album_names(b.0)))
-        })
+        }
     }
 
     pub(super) fn top_album(&self, rank: usize, id: usize, counts: &Counts) -> TopAlbum {

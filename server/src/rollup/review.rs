@@ -15,7 +15,7 @@ use app::review::{
 use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
 
-use super::query::{span_of, time_point, GroupSums, Grouped, MIN_PLAYS_TO_RANK_SKIPS};
+use super::query::{rank_all, span_of, time_point, GroupSums, Grouped, MIN_PLAYS_TO_RANK_SKIPS};
 use crate::aggregate::kept::{PeriodBefore, Ranks};
 use crate::aggregate::months::Counts;
 use crate::aggregate::{best, by_plays, Aggregates};
@@ -135,12 +135,11 @@ impl Aggregates {
         self.kept_befores().get((period, zone), stamp, || {
             let sums = self.song_sums(period.previous().range(), zone);
             let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
-            let all = usize::MAX;
             PeriodBefore {
                 totals: totals(&sums),
-                songs: ranks(self.best_songs(sums.iter().enumerate(), Metric::Plays, all)),
-                artists: ranks(self.best_artists(&artists, Metric::Plays, all)),
-                albums: ranks(self.best_albums(&albums, Metric::Plays, all)),
+                songs: Ranks::of(&rank_all(&sums, self.song_order(Metric::Plays))),
+                artists: Ranks::of(&rank_all(&artists, self.artist_order(Metric::Plays))),
+                albums: Ranks::of(&rank_all(&albums, self.album_order(Metric::Plays))),
             }
         })
     }
@@ -237,10 +236,6 @@ fn busiest<At>(
 }
 
 /// Each number's rank in a ranking.
-fn ranks(ranking: Vec<(usize, &Counts)>) -> Ranks {
-    Ranks::of(ranking.into_iter().map(|(id, _)| id))
-}
-
 fn totals(sums: &[Counts]) -> Totals {
     sums.iter()
         .fold(Totals::default(), |totals, counts| Totals {
@@ -370,5 +365,54 @@ mod tests {
         // Los Angeles' New Year's Eve, UTC's New Year's Day.
         assert_eq!(add("2024-01-01T07:00:00Z"), (1, 2));
         assert_eq!(add("2023-12-31T23:59:00Z"), (2, 3));
+    }
+
+    #[test]
+    fn every_entry_ranked_at_once_in_the_order_of_a_top_list() {
+        // Songs tied on plays and time, some on names too (then told apart
+        // by URI), among artists and albums tied likewise; the last ten
+        // songs are played in 2023 only, outside the range ranked.
+        let listens: Vec<ListenEvent> = (0..40)
+            .flat_map(|i: usize| {
+                let year = if i >= 30 { 2023 } else { 2024 };
+                (0..=i % 4).map(move |_| {
+                    let mut listen = test_listen(
+                        &format!("s{i}"),
+                        &format!("Artist {}", i % 6),
+                        &format!("{year}-03-0{}T10:00:00Z", 1 + i % 5),
+                        1000 * (1 + (i % 3) as u64),
+                        false,
+                    );
+                    listen.track_name = format!("Song {}", i % 7);
+                    listen.album_name = format!("Album {}", i % 5);
+                    listen
+                })
+            })
+            .collect();
+        let mut state = Aggregates::default();
+        state.apply(&BatchDelta::from_events(listens.iter()));
+        let sums = state.song_sums(Period::Year(2024).range(), Zone::UTC);
+        let GroupSums { artists, albums } = state.artist_and_album_sums(&sums, Grouped::Both);
+        let ids =
+            |top: Vec<(usize, &Counts)>| top.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        for metric in [Metric::Plays, Metric::Time] {
+            let songs = ids(state.best_songs(sums.iter().enumerate(), metric, usize::MAX));
+            assert_eq!(songs.len(), 30, "the songs played in 2024");
+            assert_eq!(rank_all(&sums, state.song_order(metric)), songs);
+            let top_artists = ids(state.best_artists(&artists, metric, usize::MAX));
+            assert_eq!(rank_all(&artists, state.artist_order(metric)), top_artists);
+            let top_albums = ids(state.best_albums(&albums, metric, usize::MAX));
+            assert_eq!(rank_all(&albums, state.album_order(metric)), top_albums);
+
+            let ranks = Ranks::of(&songs);
+            for (rank, &id) in (1..).zip(&songs) {
+                assert_eq!(ranks.get(id), Some(rank));
+            }
+            let unplayed = (0..sums.len()).filter(|id| !songs.contains(id));
+            assert!(
+                unplayed.clone().count() == 10
+                    && unplayed.into_iter().all(|id| ranks.get(id).is_none())
+            );
+        }
     }
 }
