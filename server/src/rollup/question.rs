@@ -5,7 +5,7 @@
 //! the person's latest day.
 
 use app::cleanup::ExclusionView;
-use app::model::{Limit, TopArtist, TopSong};
+use app::model::{Limit, Summary, TopArtist, TopSong};
 use app::range::{
     ArtistDetail, Bucket, ClockCell, DateRange, RangeQuery, RangeTotals, RangeView, Shares,
     SkippedSong, SongDetail, TimePoint, TopAlbum,
@@ -95,6 +95,8 @@ pub enum Question {
     },
     /// What the person left out of their figures.
     Exclusions,
+    /// Their totals and all-time rankings, as the leaderboards publish them.
+    Standing,
 }
 
 impl Question {
@@ -161,6 +163,16 @@ pub enum Answer {
     Skips(SkipStory),
     Sessions(SessionsView),
     Exclusions(Vec<ExclusionView>),
+    Standing(Standing),
+}
+
+/// A person's totals and their [`Limit::MAX`] best songs and artists of
+/// all time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Standing {
+    pub summary: Summary,
+    pub top_songs: Vec<TopSong>,
+    pub top_artists: Vec<TopArtist>,
 }
 
 impl Answer {
@@ -184,6 +196,7 @@ impl Answer {
             Answer::Skips(value) => serde_json::to_string(value),
             Answer::Sessions(value) => serde_json::to_string(value),
             Answer::Exclusions(value) => serde_json::to_string(value),
+            Answer::Standing(value) => serde_json::to_string(value),
         }
     }
 }
@@ -274,6 +287,11 @@ pub fn answer(aggregates: &Aggregates, asked: &Asked) -> Result<Answer, Refusal>
         }
         Question::Review { period } => Answer::Review(Box::new(aggregates.review(*period, zone))),
         Question::Exclusions => Answer::Exclusions(aggregates.exclusion_views()),
+        Question::Standing => Answer::Standing(Standing {
+            summary: aggregates.summary(),
+            top_songs: aggregates.top_songs(Limit::MAX as usize),
+            top_artists: aggregates.top_artists(Limit::MAX as usize),
+        }),
     })
 }
 

@@ -123,6 +123,19 @@ impl LiveAnalytics {
     /// A person's latest leaderboards (empty ones before they have listens);
     /// right after start, waits briefly for the first read.
     async fn leaderboards(&self, person: &PersonId) -> Result<Arc<Leaderboards>, SourceError> {
+        let stored = self.stored_leaderboards(person).await?;
+        if self.partitions_of(person).len() > 1 {
+            return self.leaderboards_across(person, &stored).await;
+        }
+        Ok(stored)
+    }
+
+    /// A person's leaderboards as the partitions published them (added up
+    /// when they are in several).
+    async fn stored_leaderboards(
+        &self,
+        person: &PersonId,
+    ) -> Result<Arc<Leaderboards>, SourceError> {
         let pick = |everyone: &Everyone| everyone.people.get(person).cloned().unwrap_or_default();
         if let Some(everyone) = self.latest.borrow().as_ref() {
             return Ok(pick(everyone));
@@ -135,6 +148,33 @@ impl LiveAnalytics {
                 || format!("MongoDB did not answer within {READ_PATIENCE:?}"),
             ))),
         }
+    }
+
+    /// The leaderboards of a person whose listens lie in several partitions
+    /// (partitions were added to the topic), from the partitions' figures
+    /// together: each partition's rankings stop at their hundredth row and
+    /// count the songs and artists found in it, so adding them up would
+    /// leave plays out and count a song heard in two partitions twice.
+    async fn leaderboards_across(
+        &self,
+        person: &PersonId,
+        stored: &Leaderboards,
+    ) -> Result<Arc<Leaderboards>, SourceError> {
+        let asked = Question::Standing.in_zone(Zone::UTC);
+        let answered = self.ask(person, &asked, Freshness::Current).await?;
+        let standing = match &*answered.answer {
+            Ok(Answer::Standing(standing)) => standing.clone(),
+            Err(refusal) => return Err(SourceError(refusal.to_string())),
+            Ok(_) => return Err(unexpected()),
+        };
+        Ok(Arc::new(Leaderboards {
+            summary: Summary {
+                updated_at: stored.summary.updated_at,
+                ..standing.summary
+            },
+            top_songs: standing.top_songs,
+            top_artists: standing.top_artists,
+        }))
     }
 
     /// Whether new listens are being counted right now (the same for everyone).

@@ -66,7 +66,9 @@ impl Leaderboards {
 
     /// A person's leaderboards of several partitions together (only if the
     /// topic's partitions changed): a song or artist found in several has its
-    /// figures added up.
+    /// figures added up. Only the listens, their time and the latest listen
+    /// add up exactly so: readers work the rest out from the partitions'
+    /// figures together (see `serve::live`).
     pub fn merge(parts: impl IntoIterator<Item = Leaderboards>) -> Self {
         let mut summary = Summary::default();
         let mut songs = Vec::new();

@@ -1049,6 +1049,16 @@ pub fn read_topic(topic: &str, expected: usize) -> Vec<(Vec<u8>, HashMap<String,
 
 /// Sends raw message values to a topic, keyed by the given keys.
 pub fn send_raw(topic: &str, messages: &[(&str, &[u8])]) {
+    send_raw_records(topic, None, messages);
+}
+
+/// Sends raw message values to one partition of a topic, whatever their
+/// keys (as a person's listens land after partitions were added).
+pub fn send_raw_to_partition(topic: &str, partition: i32, messages: &[(&str, &[u8])]) {
+    send_raw_records(topic, Some(partition), messages);
+}
+
+fn send_raw_records(topic: &str, partition: Option<i32>, messages: &[(&str, &[u8])]) {
     use rdkafka::config::ClientConfig;
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
@@ -1057,8 +1067,13 @@ pub fn send_raw(topic: &str, messages: &[(&str, &[u8])]) {
         .create()
         .expect("a Kafka producer");
     for (key, value) in messages {
+        let record = BaseRecord::to(topic).key(*key).payload(*value);
+        let record = match partition {
+            Some(partition) => record.partition(partition),
+            None => record,
+        };
         producer
-            .send(BaseRecord::to(topic).key(*key).payload(*value))
+            .send(record)
             .map_err(|(error, _)| error)
             .expect("queued");
     }
