@@ -28,6 +28,15 @@ use crate::aggregate::people::PartitionDelta;
 use crate::event::{ImportId, RecordNumber};
 use crate::metrics::METRICS;
 
+/// A journal entry packed for its write (see [`JournalEntry::pack`]).
+pub struct PackedEntry {
+    id: String,
+    partition: i32,
+    to: i64,
+    events: i64,
+    document: Document,
+}
+
 /// One micro-batch of one partition, as journaled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalEntry {
@@ -47,6 +56,19 @@ pub struct JournalEntry {
 impl JournalEntry {
     pub fn id(&self) -> String {
         format!("{}/{}/{}", self.topic, self.partition, self.from)
+    }
+
+    /// The entry in its stored form, ready to write. Packing deflates the
+    /// whole batch (milliseconds of a backlog's batch), so the consumer
+    /// packs on a thread beside the one reading the next batch.
+    pub fn pack(&self) -> Result<PackedEntry, StoreError> {
+        Ok(PackedEntry {
+            id: self.id(),
+            partition: self.partition,
+            to: self.to,
+            events: self.delta.events(),
+            document: self.to_document()?,
+        })
     }
 
     /// The stored form. Deltas are kept as one packed blob (see
@@ -146,25 +168,30 @@ impl TopicStore {
     /// harmless. Fails with [`StoreError::JournalConflict`] when a different
     /// batch already starts at the same position: another consumer got there.
     pub async fn journal(&self, entry: &JournalEntry) -> Result<(), StoreError> {
-        let _timer = METRICS.mongodb_timer("journal");
         debug_assert_eq!(entry.topic, self.topic(), "a batch of another topic");
+        self.journal_packed(entry.pack()?).await
+    }
+
+    /// [`Self::journal`] of an entry already packed.
+    pub async fn journal_packed(&self, entry: PackedEntry) -> Result<(), StoreError> {
+        let _timer = METRICS.mongodb_timer("journal");
         let journal = self.collection(&journal_collection(entry.partition));
-        match journal.insert_one(entry.to_document()?).await {
+        match journal.insert_one(entry.document).await {
             Ok(_) => Ok(()),
             Err(error) if is_duplicate_key(&error) => {
                 let existing = journal
-                    .find_one(doc! { "_id": entry.id() })
+                    .find_one(doc! { "_id": &entry.id })
                     .projection(doc! { "to": 1, "events": 1 })
                     .await
                     .map_err(|e| self.error(e))?;
                 let same = existing.is_some_and(|existing| {
                     existing.get_i64("to").ok() == Some(entry.to)
-                        && existing.get_i64("events").ok() == Some(entry.delta.events())
+                        && existing.get_i64("events").ok() == Some(entry.events)
                 });
                 if same {
                     Ok(())
                 } else {
-                    Err(StoreError::JournalConflict(entry.id()))
+                    Err(StoreError::JournalConflict(entry.id))
                 }
             }
             Err(error) => Err(self.error(error)),

@@ -42,7 +42,8 @@ pub struct Batch {
     pub messages: usize,
     /// Bytes of the messages read, abandoned ones included.
     pub bytes: usize,
-    /// Whether it ended full: more was waiting.
+    /// Whether more was waiting when it ended: it was full, or the broker
+    /// held more of its partitions than it read.
     pub filled: bool,
 }
 
