@@ -175,6 +175,18 @@ pub struct Standing {
     pub top_artists: Vec<TopArtist>,
 }
 
+impl Standing {
+    /// The standing of `aggregates`: what a partition publishes as its
+    /// leaderboards, and what a person split across partitions is answered.
+    pub fn of(aggregates: &Aggregates) -> Self {
+        Self {
+            summary: aggregates.summary(),
+            top_songs: aggregates.top_songs(Limit::MAX as usize),
+            top_artists: aggregates.top_artists(Limit::MAX as usize),
+        }
+    }
+}
+
 impl Answer {
     /// The answer as the JSON API writes it: the value alone.
     pub fn to_json(&self) -> serde_json::Result<String> {
@@ -287,11 +299,7 @@ pub fn answer(aggregates: &Aggregates, asked: &Asked) -> Result<Answer, Refusal>
         }
         Question::Review { period } => Answer::Review(Box::new(aggregates.review(*period, zone))),
         Question::Exclusions => Answer::Exclusions(aggregates.exclusion_views()),
-        Question::Standing => Answer::Standing(Standing {
-            summary: aggregates.summary(),
-            top_songs: aggregates.top_songs(Limit::MAX as usize),
-            top_artists: aggregates.top_artists(Limit::MAX as usize),
-        }),
+        Question::Standing => Answer::Standing(Standing::of(aggregates)),
     })
 }
 

@@ -23,6 +23,7 @@ use super::{StoreError, TopicStore, LEADERBOARDS, LEADERBOARD_HEADS};
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
 use crate::metrics::METRICS;
+use crate::rollup::question::Standing;
 
 /// Rows kept in each ranking: the most the API hands out.
 pub const LEADERBOARD_SIZE: usize = app::model::Limit::MAX as usize;
@@ -55,12 +56,16 @@ pub struct Leaderboards {
 impl Leaderboards {
     /// The rankings and totals of `aggregates`, stamped with the current time.
     pub fn of(aggregates: &Aggregates) -> Self {
-        let mut summary = aggregates.summary();
+        let Standing {
+            mut summary,
+            top_songs,
+            top_artists,
+        } = Standing::of(aggregates);
         summary.updated_at = Some(Utc::now());
         Self {
             summary,
-            top_songs: aggregates.top_songs(LEADERBOARD_SIZE),
-            top_artists: aggregates.top_artists(LEADERBOARD_SIZE),
+            top_songs,
+            top_artists,
         }
     }
 
