@@ -13,7 +13,7 @@ use app::range::{
 use app::review::{Period, Review, SessionGap, SessionsView};
 use app::skips::SkipStory;
 use app::stories::{Calendar, DiscoveryMonth, YEARS};
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Aggregates;
@@ -163,24 +163,27 @@ pub enum Answer {
     Skips(SkipStory),
     Sessions(SessionsView),
     Exclusions(Vec<ExclusionView>),
-    Standing(Standing),
+    Standing(Leaderboards),
 }
 
 /// A person's totals and their [`Limit::MAX`] best songs and artists of
-/// all time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Standing {
+/// all time: what a partition publishes for each of its people (see
+/// [`crate::store::leaderboard`]), and the answer for a person whose
+/// listens lie in several partitions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leaderboards {
     pub summary: Summary,
     pub top_songs: Vec<TopSong>,
     pub top_artists: Vec<TopArtist>,
 }
 
-impl Standing {
-    /// The standing of `aggregates`: what a partition publishes as its
-    /// leaderboards, and what a person split across partitions is answered.
+impl Leaderboards {
+    /// The rankings and totals of `aggregates`, stamped with the current time.
     pub fn of(aggregates: &Aggregates) -> Self {
+        let mut summary = aggregates.summary();
+        summary.updated_at = Some(Utc::now());
         Self {
-            summary: aggregates.summary(),
+            summary,
             top_songs: aggregates.top_songs(Limit::MAX as usize),
             top_artists: aggregates.top_artists(Limit::MAX as usize),
         }
@@ -299,7 +302,7 @@ pub fn answer(aggregates: &Aggregates, asked: &Asked) -> Result<Answer, Refusal>
         }
         Question::Review { period } => Answer::Review(Box::new(aggregates.review(*period, zone))),
         Question::Exclusions => Answer::Exclusions(aggregates.exclusion_views()),
-        Question::Standing => Answer::Standing(Standing::of(aggregates)),
+        Question::Standing => Answer::Standing(Leaderboards::of(aggregates)),
     })
 }
 

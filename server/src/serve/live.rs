@@ -162,19 +162,14 @@ impl LiveAnalytics {
     ) -> Result<Arc<Leaderboards>, SourceError> {
         let asked = Question::Standing.in_zone(Zone::UTC);
         let answered = self.ask(person, &asked, Freshness::Current).await?;
-        let standing = match &*answered.answer {
-            Ok(Answer::Standing(standing)) => standing.clone(),
+        let mut together = match &*answered.answer {
+            Ok(Answer::Standing(together)) => together.clone(),
             Err(refusal) => return Err(SourceError(refusal.to_string())),
             Ok(_) => return Err(unexpected()),
         };
-        Ok(Arc::new(Leaderboards {
-            summary: Summary {
-                updated_at: stored.summary.updated_at,
-                ..standing.summary
-            },
-            top_songs: standing.top_songs,
-            top_artists: standing.top_artists,
-        }))
+        // As of the partitions' last publication, as everyone else's.
+        together.summary.updated_at = stored.summary.updated_at;
+        Ok(Arc::new(together))
     }
 
     /// Whether new listens are being counted right now (the same for everyone).

@@ -12,18 +12,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::model::{ranking_order, Summary, TopArtist, TopSong};
-use chrono::Utc;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{doc, Binary, Document};
 use mongodb::options::ReplaceOptions;
-use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use super::{StoreError, TopicStore, LEADERBOARDS, LEADERBOARD_HEADS};
 use crate::accounts::PersonId;
-use crate::aggregate::Aggregates;
 use crate::metrics::METRICS;
-use crate::rollup::question::Standing;
+pub use crate::rollup::question::Leaderboards;
 
 /// Rows kept in each ranking: the most the API hands out.
 pub const LEADERBOARD_SIZE: usize = app::model::Limit::MAX as usize;
@@ -45,30 +42,7 @@ impl WrittenSignal {
     }
 }
 
-/// Totals and rankings, as published together.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Leaderboards {
-    pub summary: Summary,
-    pub top_songs: Vec<TopSong>,
-    pub top_artists: Vec<TopArtist>,
-}
-
 impl Leaderboards {
-    /// The rankings and totals of `aggregates`, stamped with the current time.
-    pub fn of(aggregates: &Aggregates) -> Self {
-        let Standing {
-            mut summary,
-            top_songs,
-            top_artists,
-        } = Standing::of(aggregates);
-        summary.updated_at = Some(Utc::now());
-        Self {
-            summary,
-            top_songs,
-            top_artists,
-        }
-    }
-
     /// A person's leaderboards of several partitions together (only if the
     /// topic's partitions changed): a song or artist found in several has its
     /// figures added up. Only the listens, their time and the latest listen
@@ -301,7 +275,7 @@ impl TopicStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::BatchDelta;
+    use crate::aggregate::{Aggregates, BatchDelta};
     use crate::event::{test_listen, ListenEvent};
 
     #[test]
