@@ -6,7 +6,7 @@
 //! format a listen came from.
 
 use app::cleanup::{BadExclusion, CleanUpChange};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::PersonId;
@@ -25,6 +25,7 @@ pub struct ListenEvent {
     /// [`local_track_uri`] writes it: what identifies a song.
     pub track_uri: String,
     /// When the listen ended, in UTC.
+    #[serde(deserialize_with = "instant")]
     pub ts: DateTime<Utc>,
     pub ms_played: u64,
     pub track_name: String,
@@ -137,6 +138,30 @@ where
         None => Err(serde::de::Error::custom(
             "null given for a field of the other kind of message",
         )),
+    }
+}
+
+/// An instant as the producer writes it, RFC 3339, read by chrono's strict
+/// parser first: its own `Deserialize` takes the lenient one, a sixth of
+/// decoding a listen. What only the lenient one reads is still read.
+fn instant<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    deserializer.deserialize_str(InstantVisitor)
+}
+
+struct InstantVisitor;
+
+impl serde::de::Visitor<'_> for InstantVisitor {
+    type Value = DateTime<Utc>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("an RFC 3339 date and time")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        DateTime::parse_from_rfc3339(text)
+            .or_else(|_| text.parse::<DateTime<FixedOffset>>())
+            .map(|ts| ts.with_timezone(&Utc))
+            .map_err(E::custom)
     }
 }
 
@@ -537,6 +562,38 @@ mod tests {
             listen,
             import: None,
         }
+    }
+
+    #[test]
+    fn a_listen_time_is_read_in_every_form_chrono_reads() {
+        let at = |ts: &str| {
+            let mut value = serde_json::to_value(message(listen())).unwrap();
+            value["listen"]["ts"] = serde_json::json!(ts);
+            TopicMessage::from_json(Some(&serde_json::to_vec(&value).unwrap())).map(|message| {
+                match message {
+                    TopicMessage::Listen { listen, .. } => listen.ts.to_rfc3339(),
+                    other => panic!("not a listen: {other:?}"),
+                }
+            })
+        };
+        assert_eq!(
+            at("2013-07-08T02:44:34Z").unwrap(),
+            "2013-07-08T02:44:34+00:00"
+        );
+        assert_eq!(
+            at("2013-07-08T04:44:34.250+02:00").unwrap(),
+            "2013-07-08T02:44:34.250+00:00"
+        );
+        // Read by the lenient parser only, as before.
+        assert_eq!(
+            at("2013-07-08 02:44:34 +00:00").unwrap(),
+            "2013-07-08T02:44:34+00:00"
+        );
+        assert!(matches!(at("yesterday"), Err(DecodeError::WrongSchema(_))));
+        assert!(matches!(
+            at("2013-07-08 02:44:34"),
+            Err(DecodeError::WrongSchema(_))
+        ));
     }
 
     #[test]

@@ -209,8 +209,11 @@ impl ListenSender {
 
     /// Queues a listen (or a control event) under its person's key.
     pub fn send_listen(&self, message: &TopicMessage) {
-        match serde_json::to_vec(message) {
-            Ok(payload) => self.send(
+        // Room for a whole listen at once: `to_vec` starts at 128 bytes and
+        // grows twice on the way to a listen's 300-odd.
+        let mut payload = Vec::with_capacity(512);
+        match serde_json::to_writer(&mut payload, message) {
+            Ok(()) => self.send(
                 BaseRecord::with_opaque_to(&self.topic, Delivery::Listen.opaque())
                     .key(message.key())
                     .payload(&payload),
