@@ -290,15 +290,26 @@ fn checked_ms_played(ms: i64) -> Result<u64, RejectReason> {
 /// Remembers the records already read from one input, so an exact repeat is counted once.
 #[derive(Default)]
 pub struct Deduplicator {
+    /// Split by the fingerprint's first bits: a set doubles when full, and
+    /// while it does it holds the old table and the new one. One set of a
+    /// million fingerprints held 51 MiB then, the largest part of a server
+    /// importing a million-listen upload (its heap's peak 123 MiB, 112 MiB
+    /// split); a sixteenth growing at a time holds little more than the
+    /// tables themselves.
+    ///
     /// Keyed with random keys (fingerprints come from people's files);
     /// aHash rather than std's SipHash, a twentieth of the producer's time.
-    seen: HashSet<u128, ahash::RandomState>,
+    seen: [HashSet<u128, ahash::RandomState>; Deduplicator::SHARDS],
 }
 
 impl Deduplicator {
+    const SHARDS: usize = 16;
+
     /// True when a record with this fingerprint was seen before.
     pub fn is_repeat(&mut self, fingerprint: u128) -> bool {
-        !self.seen.insert(fingerprint)
+        // Fingerprints are hashes: their first bits spread them evenly.
+        let shard = (fingerprint >> (u128::BITS - Self::SHARDS.ilog2())) as usize;
+        !self.seen[shard].insert(fingerprint)
     }
 }
 
@@ -312,6 +323,21 @@ mod tests {
         assert!(!dedup.is_repeat(7));
         assert!(!dedup.is_repeat(8));
         assert!(dedup.is_repeat(7));
+        // Fingerprints whose first bits differ, and the largest one.
+        let spread: Vec<u128> = (0..64u128)
+            .map(|i| (i << 122) | 9)
+            .chain([u128::MAX])
+            .collect();
+        assert!(spread
+            .iter()
+            .all(|&fingerprint| !dedup.is_repeat(fingerprint)));
+        assert!(spread
+            .iter()
+            .all(|&fingerprint| dedup.is_repeat(fingerprint)));
+        assert!(
+            dedup.seen.iter().all(|shard| !shard.is_empty()),
+            "every shard used"
+        );
     }
 
     #[test]
