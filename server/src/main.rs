@@ -57,7 +57,7 @@ fn main() -> anyhow::Result<()> {
 ///   281–287 MiB with two);
 /// - blocks of 1 MiB and more in memory mapped apart, always: glibc raises
 ///   that bound as large blocks are freed, after which a growing vector's
-///   old copies stay in the heap as holes. Peak RSS 157–168 → 149–150 MiB
+///   old copies stay in the heap as holes. Peak RSS 157–168 → 145–153 MiB
 ///   importing a million-listen upload, 250–272 → 247–248 MiB over 100
 ///   people's import, with no more CPU (at 256 KiB, mapping and unmapping
 ///   cost 15% more of the server's CPU).
