@@ -14,6 +14,8 @@ use common::{partitions_of, person_id, send_raw_to_partition, Scenario, Server, 
 use serde_json::Value;
 
 const LISTENS: usize = 600;
+/// Listens sent once the figures were read.
+const LATER: usize = 40;
 
 /// A listen as the producer sends it: a song among 40 (played unevenly) of 8 artists, every
 /// 19 hours or so from November 2022, some skipped.
@@ -158,8 +160,8 @@ fn wait_for_plays(server: &Server, artist: &str, plays: i64) {
 
 #[test]
 fn a_person_whose_listens_lie_in_two_partitions_is_shown_them_as_one() {
-    let (_split_scenario, split) = server_with_listens("split_person", 2);
-    let (_whole_scenario, whole) = server_with_listens("whole_person", 1);
+    let (split_scenario, split) = server_with_listens("split_person", 2);
+    let (whole_scenario, whole) = server_with_listens("whole_person", 1);
 
     let before = assert_alike(&split, &whole, "with listens in two partitions");
     let artist = "Artist 3";
@@ -181,4 +183,22 @@ fn a_person_whose_listens_lie_in_two_partitions_is_shown_them_as_one() {
     }
     let after = assert_alike(&split, &whole, "with the artist put back");
     assert_eq!(after, before, "put back as they were");
+
+    // The split person's figures are added up once and kept: listens that
+    // come to one of their partitions must show all the same.
+    for (scenario, partition) in [(&split_scenario, 1), (&whole_scenario, 0)] {
+        let person = person_id(&scenario.database, TEST_PERSON);
+        let later: Vec<String> = (LISTENS..LISTENS + LATER)
+            .map(|i| listen(&person, i))
+            .collect();
+        let later: Vec<(&str, &[u8])> = (later.iter())
+            .map(|listen| (person.as_str(), listen.as_bytes()))
+            .collect();
+        send_raw_to_partition(&scenario.topic, partition, &later);
+    }
+    for server in [&split, &whole] {
+        server.wait_for_events((LISTENS + LATER) as i64);
+    }
+    let grown = assert_alike(&split, &whole, "with listens come to one partition since");
+    assert_ne!(grown, after, "the listens since are shown");
 }

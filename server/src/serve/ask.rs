@@ -11,8 +11,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::merged::{Holder, MergedPeople, PartState};
 use super::owners::Directory;
-use super::peer::PeerClient;
+use super::peer::{PeerClient, PeerFigures};
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
 use crate::rollup::held::{Answering, Freshness, Held, HeldPartition, Keeper, RECENT_ANSWER};
@@ -42,6 +43,17 @@ struct AskerParts {
     store: TopicStore,
     /// One load of an unowned partition at a time.
     loading: tokio::sync::Mutex<()>,
+    /// People split across partitions, their figures added up.
+    merged: MergedPeople,
+}
+
+/// Where a partition's part of a person's figures is read when merged.
+enum Piece {
+    Here(Arc<HeldPartition>),
+    /// Sent by the partition's owner.
+    Fetched(Box<Aggregates>),
+    /// The owner holds what was merged last; asked for it if merged again.
+    Unchanged(Owner),
 }
 
 /// Who answers for one partition.
@@ -60,6 +72,7 @@ impl Asker {
             peers,
             store,
             loading: tokio::sync::Mutex::new(()),
+            merged: MergedPeople::default(),
         }))
     }
 
@@ -126,41 +139,132 @@ impl Asker {
     }
 
     /// A person's listens in several partitions (the topic's partitions
-    /// were added to): their aggregates, from wherever they are, added up.
+    /// were added to): their aggregates, from wherever they are, added up,
+    /// or the sum kept from the last time when no partition changed since.
     async fn ask_across(
         &self,
         person: &PersonId,
         partitions: &BTreeSet<i32>,
         question: &Asked,
     ) -> Result<Answered, StoreError> {
+        loop {
+            let mut parts = Vec::with_capacity(partitions.len());
+            let mut pieces = Vec::with_capacity(partitions.len());
+            let mut stale = None;
+            for &partition in partitions {
+                let (part, piece) = self.piece(person, partition, &mut stale).await?;
+                parts.push(part);
+                pieces.push(piece);
+            }
+            let merged = match self.0.merged.get(person, &parts) {
+                Some(kept) => kept,
+                None => match self.merge(person, parts, pieces).await {
+                    Some(merged) => merged,
+                    // An owner stopped answering in between: asked again,
+                    // its partition followed here.
+                    None => continue,
+                },
+            };
+            return Ok(Answered {
+                answer: Arc::new(answer(&merged, question)),
+                stale,
+            });
+        }
+    }
+
+    /// The person's figures in `pieces` added up, and kept as made of
+    /// `parts` (their versions as merged); `None` when an owner that held
+    /// its part unchanged does not send it now.
+    async fn merge(
+        &self,
+        person: &PersonId,
+        mut parts: Vec<PartState>,
+        pieces: Vec<Piece>,
+    ) -> Option<Arc<Aggregates>> {
         let mut merged = Aggregates::default();
-        let mut stale = None;
-        for &partition in partitions {
-            if let Source::There(owner) = self.source(partition) {
-                match self.0.peers.person(&owner, person).await {
-                    Ok(theirs) => {
-                        merged.merge(&theirs);
-                        continue;
+        for (part, piece) in parts.iter_mut().zip(pieces) {
+            part.version = match piece {
+                Piece::Here(held) => {
+                    let figures = held.read();
+                    let theirs = figures.aggregates.people.get(person);
+                    theirs.inspect(|theirs| merged.merge(theirs));
+                    theirs.map_or(0, Aggregates::version)
+                }
+                Piece::Fetched(theirs) => {
+                    merged.merge(&theirs);
+                    part.version
+                }
+                Piece::Unchanged(owner) => match self.0.peers.person(&owner, person, None).await {
+                    Ok(PeerFigures::Now {
+                        version,
+                        aggregates,
+                    }) => {
+                        merged.merge(&aggregates);
+                        version
                     }
-                    Err(error) => {
-                        tracing::info!(partition, %error, "asking a partition's owner failed; following it here");
+                    Ok(PeerFigures::Unchanged) | Err(_) => {
                         self.0.directory.unreachable(&owner);
+                        return None;
                     }
+                },
+            };
+        }
+        let merged = Arc::new(merged);
+        self.0.merged.keep(person, parts, Arc::clone(&merged));
+        Some(merged)
+    }
+
+    /// Which state of the person's figures `partition` holds, and where to
+    /// read them if they are to be merged. A partition counted elsewhere
+    /// is asked of its owner, who sends the figures only when they changed
+    /// since those merged; one whose owner does not answer is followed here
+    /// (noted in `stale`).
+    async fn piece(
+        &self,
+        person: &PersonId,
+        partition: i32,
+        stale: &mut Option<String>,
+    ) -> Result<(PartState, Piece), StoreError> {
+        if let Source::There(owner) = self.source(partition) {
+            let holder = Holder::Peer {
+                instance: owner.instance.clone(),
+            };
+            let known = self.0.merged.version_from(person, partition, &holder);
+            match self.0.peers.person(&owner, person, known).await {
+                Ok(figures) => {
+                    let (version, piece) = match figures {
+                        PeerFigures::Now {
+                            version,
+                            aggregates,
+                        } => (version, Piece::Fetched(aggregates)),
+                        PeerFigures::Unchanged => {
+                            (known.unwrap_or_default(), Piece::Unchanged(owner))
+                        }
+                    };
+                    let part = PartState {
+                        partition,
+                        holder,
+                        version,
+                    };
+                    return Ok((part, piece));
+                }
+                Err(error) => {
+                    tracing::info!(partition, %error, "asking a partition's owner failed; following it here");
+                    self.0.directory.unreachable(&owner);
                 }
             }
-            let held = self.here(partition).await?;
-            if held.keeper == Keeper::Follower {
-                stale = Some(FOLLOWED.to_string());
-            }
-            let figures = held.read();
-            if let Some(theirs) = figures.aggregates.people.get(person) {
-                merged.merge(theirs);
-            }
         }
-        Ok(Answered {
-            answer: Arc::new(answer(&merged, question)),
-            stale,
-        })
+        let held = self.here(partition).await?;
+        if held.keeper == Keeper::Follower {
+            *stale = Some(FOLLOWED.to_string());
+        }
+        let version = (held.read().aggregates.people.get(person)).map_or(0, Aggregates::version);
+        let part = PartState {
+            partition,
+            holder: Holder::Here,
+            version,
+        };
+        Ok((part, Piece::Here(held)))
     }
 
     fn source(&self, partition: i32) -> Source {

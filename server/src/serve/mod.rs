@@ -20,6 +20,7 @@ pub mod health;
 pub mod listener;
 mod live;
 mod locale;
+mod merged;
 pub mod origin;
 pub mod owners;
 pub mod peer;

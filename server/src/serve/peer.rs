@@ -45,6 +45,25 @@ pub struct PeerQuestion {
     pub question: Option<Asked>,
     #[serde(default)]
     pub freshness: Freshness,
+    /// For a person's aggregates: the version the asker holds, which the
+    /// owner does not send again (`304 Not Modified`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<u64>,
+}
+
+/// The header carrying the version of a person's aggregates sent (see
+/// [`Aggregates::version`]: a version of the sending server's run).
+const VERSION_HEADER: &str = "x-figures-version";
+
+/// A person's aggregates as a peer holds them.
+#[derive(Debug)]
+pub enum PeerFigures {
+    /// Still the version the asker knows.
+    Unchanged,
+    Now {
+        version: u64,
+        aggregates: Box<Aggregates>,
+    },
 }
 
 /// An owner's answer, and why it may not be current.
@@ -187,8 +206,13 @@ async fn person(State(state): State<PeerState>, Json(asked): Json<PeerQuestion>)
     };
     let figures = held.read();
     let aggregates = figures.aggregates.people.get(&asked.person);
+    let version = aggregates.map_or(0, Aggregates::version);
+    let version_header = [(VERSION_HEADER, version.to_string())];
+    if asked.known == Some(version) {
+        return (StatusCode::NOT_MODIFIED, version_header).into_response();
+    }
     match crate::store::compact::pack_aggregates(aggregates.unwrap_or(&Aggregates::default())) {
-        Ok(bytes) => bytes.into_response(),
+        Ok(bytes) => (version_header, bytes).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     }
 }
@@ -219,12 +243,14 @@ impl PeerClient {
         Self { http, key }
     }
 
+    /// The owner's response, when it answered (`200 OK`, or `304 Not
+    /// Modified` to a question with what the asker `known`).
     async fn post(
         &self,
         owner: &Owner,
         path: &str,
         asked: &PeerQuestion,
-    ) -> Result<Bytes, PeerError> {
+    ) -> Result<reqwest::Response, PeerError> {
         let key = self
             .key
             .text()
@@ -238,10 +264,7 @@ impl PeerClient {
             .await
             .map_err(|e| PeerError::Unreachable(e.to_string()))?;
         match response.status() {
-            StatusCode::OK => response
-                .bytes()
-                .await
-                .map_err(|e| PeerError::Unreachable(e.to_string())),
+            StatusCode::OK | StatusCode::NOT_MODIFIED => Ok(response),
             StatusCode::CONFLICT => Err(PeerError::NotTheOwner),
             other => Err(PeerError::Unreachable(format!("it answered {other}"))),
         }
@@ -261,22 +284,157 @@ impl PeerClient {
             instance: owner.instance.clone(),
             question: Some(question.clone()),
             freshness,
+            known: None,
         };
-        let body = self.post(owner, "/peer/ask", &asked).await?;
+        let body = body_of(self.post(owner, "/peer/ask", &asked).await?).await?;
         serde_json::from_slice(&body).map_err(|e| PeerError::Unreachable(e.to_string()))
     }
 
-    /// A person's aggregates in `owner`'s partition.
-    pub async fn person(&self, owner: &Owner, person: &PersonId) -> Result<Aggregates, PeerError> {
+    /// A person's aggregates in `owner`'s partition, unless still the
+    /// version `known`.
+    pub async fn person(
+        &self,
+        owner: &Owner,
+        person: &PersonId,
+        known: Option<u64>,
+    ) -> Result<PeerFigures, PeerError> {
         let asked = PeerQuestion {
             person: person.clone(),
             partition: owner.partition,
             instance: owner.instance.clone(),
             question: None,
             freshness: Freshness::Current,
+            known,
         };
-        let body = self.post(owner, "/peer/person", &asked).await?;
-        crate::store::compact::unpack_aggregates(&body, "a peer's aggregates")
-            .map_err(|e| PeerError::Unreachable(e.to_string()))
+        let response = self.post(owner, "/peer/person", &asked).await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(PeerFigures::Unchanged);
+        }
+        let version = (response.headers().get(VERSION_HEADER))
+            .and_then(|value| value.to_str().ok()?.parse().ok())
+            .ok_or_else(|| PeerError::Unreachable("its answer carried no version".into()))?;
+        let body = body_of(response).await?;
+        let aggregates = crate::store::compact::unpack_aggregates(&body, "a peer's aggregates")
+            .map_err(|e| PeerError::Unreachable(e.to_string()))?;
+        Ok(PeerFigures::Now {
+            version,
+            aggregates: Box::new(aggregates),
+        })
+    }
+}
+
+async fn body_of(response: reqwest::Response) -> Result<Bytes, PeerError> {
+    response
+        .bytes()
+        .await
+        .map_err(|e| PeerError::Unreachable(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::aggregate::people::{PartitionDelta, PeopleAggregates, PersonListen};
+    use crate::event::test_listen;
+    use crate::rollup::held::PartitionFigures;
+
+    fn listens_of(person: &PersonId, times: &[&str]) -> PartitionDelta {
+        let listens: Vec<PersonListen> = (times.iter())
+            .map(|at| PersonListen {
+                person: person.clone(),
+                listen: test_listen("t1", "Artist", at, 100_000, false),
+            })
+            .collect();
+        PartitionDelta::from_listens(&listens, &BTreeSet::new())
+    }
+
+    /// A person's aggregates asked of a peer over HTTP: sent with their
+    /// version, not sent again while the asker holds that version, sent
+    /// again once the owner counted more.
+    #[tokio::test]
+    async fn a_peer_sends_a_persons_figures_only_when_they_changed() {
+        let ann = PersonId("ann".into());
+        let mut aggregates = PeopleAggregates::default();
+        aggregates.apply(&listens_of(&ann, &["2024-01-05T10:00:00Z"]));
+        let held = Held::default();
+        let figures = PartitionFigures {
+            aggregates,
+            position: Some(1),
+            generation: 1,
+        };
+        held.insert(2, HeldPartition::new(Keeper::Consumer, figures));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let peer_url = format!("http://{}", listener.local_addr().unwrap());
+        let me = Instance::new(peer_url.clone());
+        let key = PeerKey::default();
+        key.set("the deployment's key");
+        let state = PeerState {
+            held: held.clone(),
+            me: me.clone(),
+            status: PipelineStatus::default(),
+            key: key.clone(),
+        };
+        tokio::spawn(async move { axum::serve(listener, routes(state)).await });
+        let owner = Owner {
+            partition: 2,
+            instance: me.id.clone(),
+            peer_url,
+            beat: 1,
+        };
+        let client = PeerClient::new(key);
+
+        let PeerFigures::Now {
+            version,
+            aggregates,
+        } = client.person(&owner, &ann, None).await.unwrap()
+        else {
+            panic!("asked without a version, the figures are sent");
+        };
+        assert_eq!(aggregates.keys(), 1);
+        assert!(matches!(
+            client.person(&owner, &ann, Some(version)).await.unwrap(),
+            PeerFigures::Unchanged
+        ));
+        assert!(matches!(
+            client.person(&owner, &ann, Some(version + 1)).await.unwrap(),
+            PeerFigures::Now { version: v, .. } if v == version
+        ));
+
+        held.get(2).unwrap().update(|figures| {
+            (figures.aggregates).apply(&listens_of(&ann, &["2024-01-06T10:00:00Z"]))
+        });
+        let PeerFigures::Now {
+            version: newer,
+            aggregates,
+        } = client.person(&owner, &ann, Some(version)).await.unwrap()
+        else {
+            panic!("counted since: sent again");
+        };
+        assert_ne!(newer, version);
+        assert_eq!(aggregates.keys(), 2);
+
+        let someone_else = PersonId("bob".into());
+        assert!(
+            matches!(
+                client.person(&owner, &someone_else, Some(0)).await.unwrap(),
+                PeerFigures::Unchanged
+            ),
+            "nobody's figures: version 0"
+        );
+        let another_run = Owner {
+            instance: "another".into(),
+            ..owner.clone()
+        };
+        assert!(matches!(
+            client.person(&another_run, &ann, None).await,
+            Err(PeerError::NotTheOwner)
+        ));
+        let wrong_key = PeerKey::default();
+        wrong_key.set("a guess");
+        assert!(matches!(
+            PeerClient::new(wrong_key).person(&owner, &ann, None).await,
+            Err(PeerError::Unreachable(_))
+        ));
     }
 }
