@@ -17,6 +17,7 @@ use app::range::{
 use chrono::NaiveDate;
 
 use super::ranks::Charted;
+use super::song_sums::SongSums;
 use crate::aggregate::catalog::NO_ALBUM;
 use crate::aggregate::months::{Counts, Millis, Month, MonthKey, SongSum, QUARTER_MS};
 use crate::aggregate::{best, by_plays, Aggregates};
@@ -228,15 +229,11 @@ impl Aggregates {
     }
 
     /// Each song's counts over the range, by song number.
-    pub(super) fn song_sums(&self, range: DateRange, zone: Zone) -> Vec<Counts> {
+    pub(super) fn song_sums(&self, range: DateRange, zone: Zone) -> SongSums {
         if range == DateRange::ALL_TIME {
-            return self
-                .songs()
-                .iter()
-                .map(|song| song.tally.counts())
-                .collect();
+            return SongSums::of(self.songs().iter().map(|song| song.tally.counts()));
         }
-        let mut sums = vec![Counts::default(); self.songs().len()];
+        let mut sums = SongSums::zeroed(self.songs().len());
         for piece in self.pieces(range, zone) {
             match piece {
                 Piece::Whole(_, month) => {
