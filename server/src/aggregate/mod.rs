@@ -383,6 +383,10 @@ impl Aggregates {
     pub fn clean_up(&mut self, change: &CleanUpChange, at: DateTime<Utc>) {
         if self.exclusions.change(change, at) {
             self.recount();
+        } else {
+            // What is left out is the same, but the change is remembered
+            // (and decides a merge with another partition's): a new state.
+            self.version = next_version();
         }
     }
 

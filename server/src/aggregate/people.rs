@@ -159,7 +159,7 @@ impl PeopleAggregates {
     pub fn apply_recounted(&mut self, delta: &PartitionDelta, recounted: Recounted) {
         let mut ahead = recounted.0;
         ahead.retain(|person, ahead| {
-            let now = self.people.get(person).map_or(0, Aggregates::version);
+            let now = self.version_of(person);
             ahead.from == now && !self.removed.contains(person)
         });
         for (person, person_delta) in &delta.people {
@@ -189,6 +189,11 @@ impl PeopleAggregates {
                 self.removed.insert(forget.person.clone());
             }
         }
+    }
+
+    /// The version of `person`'s figures (0: nothing counted of them).
+    pub fn version_of(&self, person: &PersonId) -> u64 {
+        self.people.get(person).map_or(0, Aggregates::version)
     }
 
     /// Listens counted for everyone.

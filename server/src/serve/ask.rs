@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::merged::{Holder, MergedPeople, PartState};
 use super::owners::Directory;
-use super::peer::{PeerClient, PeerFigures};
+use super::peer::{PeerClient, PeerError, PeerFigures};
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
 use crate::rollup::held::{Answering, Freshness, Held, HeldPartition, Keeper, RECENT_ANSWER};
@@ -47,12 +47,12 @@ struct AskerParts {
     merged: MergedPeople,
 }
 
-/// Where a partition's part of a person's figures is read when merged.
-enum Piece {
+/// Where a partition's part of a person's figures is read when added up.
+enum PartFigures {
     Here(Arc<HeldPartition>),
     /// Sent by the partition's owner.
     Fetched(Box<Aggregates>),
-    /// The owner holds what was merged last; asked for it if merged again.
+    /// The owner still holds the part kept; asked for it if added up anew.
     Unchanged(Owner),
 }
 
@@ -119,10 +119,7 @@ impl Asker {
                         stale: answered.stale,
                     })
                 }
-                Err(error) => {
-                    tracing::info!(partition, %error, "asking a partition's owner failed; following it here");
-                    self.0.directory.unreachable(&owner);
-                }
+                Err(error) => self.owner_failed(&owner, &error),
             }
         }
         let held = self.here(partition).await?;
@@ -147,98 +144,94 @@ impl Asker {
         partitions: &BTreeSet<i32>,
         question: &Asked,
     ) -> Result<Answered, StoreError> {
-        loop {
-            let mut parts = Vec::with_capacity(partitions.len());
-            let mut pieces = Vec::with_capacity(partitions.len());
-            let mut stale = None;
-            for &partition in partitions {
-                let (part, piece) = self.piece(person, partition, &mut stale).await?;
-                parts.push(part);
-                pieces.push(piece);
-            }
-            let merged = match self.0.merged.get(person, &parts) {
-                Some(kept) => kept,
-                None => match self.merge(person, parts, pieces).await {
-                    Some(merged) => merged,
-                    // An owner stopped answering in between: asked again,
-                    // its partition followed here.
-                    None => continue,
-                },
-            };
+        let mut stale = None;
+        let kept = self.0.merged.parts(person);
+        // Owners are asked whether their part changed only while every part
+        // read so far is as kept: otherwise the sum is made anew whatever
+        // they say, and they are asked for their part at once.
+        let mut as_kept = kept.is_some();
+        let mut parts = Vec::with_capacity(partitions.len());
+        let mut figures = Vec::with_capacity(partitions.len());
+        for &partition in partitions {
+            let known = (kept.iter().flatten())
+                .find(|part| as_kept && part.partition == partition)
+                .map(|part| (part.holder.clone(), part.version));
+            let (part, read) = self.part(person, partition, known, &mut stale).await?;
+            as_kept &= (kept.iter().flatten()).any(|kept| *kept == part);
+            parts.push(part);
+            figures.push(read);
+        }
+        if let Some(merged) = self.0.merged.get(person, &parts) {
             return Ok(Answered {
                 answer: Arc::new(answer(&merged, question)),
                 stale,
             });
         }
-    }
-
-    /// The person's figures in `pieces` added up, and kept as made of
-    /// `parts` (their versions as merged); `None` when an owner that held
-    /// its part unchanged does not send it now.
-    async fn merge(
-        &self,
-        person: &PersonId,
-        mut parts: Vec<PartState>,
-        pieces: Vec<Piece>,
-    ) -> Option<Arc<Aggregates>> {
         let mut merged = Aggregates::default();
-        for (part, piece) in parts.iter_mut().zip(pieces) {
-            part.version = match piece {
-                Piece::Here(held) => {
-                    let figures = held.read();
-                    let theirs = figures.aggregates.people.get(person);
-                    theirs.inspect(|theirs| merged.merge(theirs));
-                    theirs.map_or(0, Aggregates::version)
+        for (part, read) in parts.iter_mut().zip(figures) {
+            let read = match read {
+                // Its part, unchanged, is wanted after all: sent, or followed here.
+                PartFigures::Unchanged(owner) => {
+                    let (fetched, read) =
+                        self.part(person, owner.partition, None, &mut stale).await?;
+                    *part = fetched;
+                    read
                 }
-                Piece::Fetched(theirs) => {
-                    merged.merge(&theirs);
-                    part.version
-                }
-                Piece::Unchanged(owner) => match self.0.peers.person(&owner, person, None).await {
-                    Ok(PeerFigures::Now {
-                        version,
-                        aggregates,
-                    }) => {
-                        merged.merge(&aggregates);
-                        version
-                    }
-                    Ok(PeerFigures::Unchanged) | Err(_) => {
-                        self.0.directory.unreachable(&owner);
-                        return None;
-                    }
-                },
+                read => read,
             };
+            match read {
+                PartFigures::Here(held) => {
+                    let held = held.read();
+                    if let Some(theirs) = held.aggregates.people.get(person) {
+                        merged.merge(theirs);
+                    }
+                    part.version = held.aggregates.version_of(person);
+                }
+                PartFigures::Fetched(theirs) => merged.merge(&theirs),
+                // Never so: an owner asked without a version sends its part
+                // or fails (`PeerClient::person`), and then it is followed here.
+                PartFigures::Unchanged(owner) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "the owner of partition {} sent no figures",
+                        owner.partition
+                    )))
+                }
+            }
         }
         let merged = Arc::new(merged);
         self.0.merged.keep(person, parts, Arc::clone(&merged));
-        Some(merged)
+        Ok(Answered {
+            answer: Arc::new(answer(&merged, question)),
+            stale,
+        })
     }
 
     /// Which state of the person's figures `partition` holds, and where to
-    /// read them if they are to be merged. A partition counted elsewhere
-    /// is asked of its owner, who sends the figures only when they changed
-    /// since those merged; one whose owner does not answer is followed here
+    /// read them. A partition counted elsewhere is asked of its owner, who
+    /// sends its part unless it is still the version `known` (read from the
+    /// same holder); one whose owner does not answer is followed here
     /// (noted in `stale`).
-    async fn piece(
+    async fn part(
         &self,
         person: &PersonId,
         partition: i32,
+        known: Option<(Holder, u64)>,
         stale: &mut Option<String>,
-    ) -> Result<(PartState, Piece), StoreError> {
+    ) -> Result<(PartState, PartFigures), StoreError> {
         if let Source::There(owner) = self.source(partition) {
             let holder = Holder::Peer {
                 instance: owner.instance.clone(),
             };
-            let known = self.0.merged.version_from(person, partition, &holder);
+            let known = known.and_then(|(from, version)| (from == holder).then_some(version));
             match self.0.peers.person(&owner, person, known).await {
                 Ok(figures) => {
-                    let (version, piece) = match figures {
+                    let (version, read) = match figures {
                         PeerFigures::Now {
                             version,
                             aggregates,
-                        } => (version, Piece::Fetched(aggregates)),
-                        PeerFigures::Unchanged => {
-                            (known.unwrap_or_default(), Piece::Unchanged(owner))
+                        } => (version, PartFigures::Fetched(aggregates)),
+                        PeerFigures::Unchanged { version } => {
+                            (version, PartFigures::Unchanged(owner))
                         }
                     };
                     let part = PartState {
@@ -246,25 +239,29 @@ impl Asker {
                         holder,
                         version,
                     };
-                    return Ok((part, piece));
+                    return Ok((part, read));
                 }
-                Err(error) => {
-                    tracing::info!(partition, %error, "asking a partition's owner failed; following it here");
-                    self.0.directory.unreachable(&owner);
-                }
+                Err(error) => self.owner_failed(&owner, &error),
             }
         }
         let held = self.here(partition).await?;
         if held.keeper == Keeper::Follower {
             *stale = Some(FOLLOWED.to_string());
         }
-        let version = (held.read().aggregates.people.get(person)).map_or(0, Aggregates::version);
         let part = PartState {
             partition,
             holder: Holder::Here,
-            version,
+            version: held.read().aggregates.version_of(person),
         };
-        Ok((part, Piece::Here(held)))
+        Ok((part, PartFigures::Here(held)))
+    }
+
+    /// Notes that a partition's owner did not answer: its partition is
+    /// followed here until it registers again.
+    fn owner_failed(&self, owner: &Owner, error: &PeerError) {
+        let partition = owner.partition;
+        tracing::info!(partition, %error, "asking a partition's owner failed; following it here");
+        self.0.directory.unreachable(owner);
     }
 
     fn source(&self, partition: i32) -> Source {

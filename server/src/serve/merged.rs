@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use crate::accounts::PersonId;
 use crate::aggregate::Aggregates;
 
-/// Most people whose merged figures are kept, each a copy of their figures.
-const MOST_KEPT: usize = 8;
+/// Most people whose sums are kept, each a copy of their figures (as
+/// large as a person's own in one partition).
+const MOST_KEPT: usize = 4;
 /// How long a merge nobody read is kept (dropped at the next question of
 /// anyone split): a person reading their pages asks again within seconds.
 const KEPT_UNREAD: Duration = Duration::from_secs(120);
@@ -21,7 +22,8 @@ const KEPT_UNREAD: Duration = Duration::from_secs(120);
 pub struct PartState {
     pub partition: i32,
     pub holder: Holder,
-    /// [`Aggregates::version`] in the process holding them (0: none held).
+    /// [`Aggregates::version`] in the process holding them (0: nothing
+    /// counted of the person there).
     pub version: u64,
 }
 
@@ -72,14 +74,11 @@ impl MergedPeople {
         Some(aggregates)
     }
 
-    /// The version of `partition` merged for `person`, when it was read
-    /// from `holder`: what a peer is asked whether it still holds.
-    pub fn version_from(&self, person: &PersonId, partition: i32, holder: &Holder) -> Option<u64> {
+    /// The parts the person's kept sum was made of.
+    pub fn parts(&self, person: &PersonId) -> Option<Vec<PartState>> {
         let kept = self.lock();
         let merged = kept.iter().find(|merged| merged.person == *person)?;
-        (merged.parts.iter())
-            .find(|part| part.partition == partition && part.holder == *holder)
-            .map(|part| part.version)
+        Some(merged.parts.clone())
     }
 
     /// Keeps a merge made of `parts`, in place of the person's last.
@@ -142,8 +141,8 @@ mod tests {
         assert!(kept.get(&ada, &parts[..1]).is_none(), "a partition fewer");
 
         kept.keep(&ada, vec![here(0, 4), from_peer.clone()], merged);
-        assert_eq!(kept.version_from(&ada, 3, &from_peer.holder), Some(9));
-        assert_eq!(kept.version_from(&ada, 3, &Holder::Here), None);
+        assert_eq!(kept.parts(&ada), Some(vec![here(0, 4), from_peer]));
+        assert_eq!(kept.parts(&bo), None);
         assert!(
             kept.get(&ada, &parts).is_none(),
             "replaced by the newer merge"

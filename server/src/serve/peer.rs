@@ -59,7 +59,8 @@ const VERSION_HEADER: &str = "x-figures-version";
 #[derive(Debug)]
 pub enum PeerFigures {
     /// Still the version the asker knows.
-    Unchanged,
+    Unchanged { version: u64 },
+    /// Sent: another version than the asker knows, or none was known.
     Now {
         version: u64,
         aggregates: Box<Aggregates>,
@@ -206,7 +207,7 @@ async fn person(State(state): State<PeerState>, Json(asked): Json<PeerQuestion>)
     };
     let figures = held.read();
     let aggregates = figures.aggregates.people.get(&asked.person);
-    let version = aggregates.map_or(0, Aggregates::version);
+    let version = figures.aggregates.version_of(&asked.person);
     let version_header = [(VERSION_HEADER, version.to_string())];
     if asked.known == Some(version) {
         return (StatusCode::NOT_MODIFIED, version_header).into_response();
@@ -224,6 +225,9 @@ pub enum PeerError {
     Unreachable(String),
     #[error("the server asked does not count that partition (any more)")]
     NotTheOwner,
+    /// A server of an earlier version, which reads no `known`.
+    #[error("the server asked did not understand the question")]
+    NotUnderstood,
 }
 
 /// Asks other servers; cloning shares its connections.
@@ -266,6 +270,7 @@ impl PeerClient {
         match response.status() {
             StatusCode::OK | StatusCode::NOT_MODIFIED => Ok(response),
             StatusCode::CONFLICT => Err(PeerError::NotTheOwner),
+            StatusCode::UNPROCESSABLE_ENTITY => Err(PeerError::NotUnderstood),
             other => Err(PeerError::Unreachable(format!("it answered {other}"))),
         }
     }
@@ -306,13 +311,24 @@ impl PeerClient {
             freshness: Freshness::Current,
             known,
         };
-        let response = self.post(owner, "/peer/person", &asked).await?;
-        if response.status() == StatusCode::NOT_MODIFIED {
-            return Ok(PeerFigures::Unchanged);
-        }
+        let response = match self.post(owner, "/peer/person", &asked).await {
+            // During an upgrade, asked again as servers before `known` are.
+            Err(PeerError::NotUnderstood) if known.is_some() => {
+                return Box::pin(self.person(owner, person, None)).await;
+            }
+            response => response?,
+        };
         let version = (response.headers().get(VERSION_HEADER))
             .and_then(|value| value.to_str().ok()?.parse().ok())
             .ok_or_else(|| PeerError::Unreachable("its answer carried no version".into()))?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return match known {
+                Some(known) if known == version => Ok(PeerFigures::Unchanged { version }),
+                _ => Err(PeerError::Unreachable(
+                    "it answered \"not modified\" to another version".into(),
+                )),
+            };
+        }
         let body = body_of(response).await?;
         let aggregates = crate::store::compact::unpack_aggregates(&body, "a peer's aggregates")
             .map_err(|e| PeerError::Unreachable(e.to_string()))?;
@@ -394,7 +410,7 @@ mod tests {
         assert_eq!(aggregates.keys(), 1);
         assert!(matches!(
             client.person(&owner, &ann, Some(version)).await.unwrap(),
-            PeerFigures::Unchanged
+            PeerFigures::Unchanged { version: v } if v == version
         ));
         assert!(matches!(
             client.person(&owner, &ann, Some(version + 1)).await.unwrap(),
@@ -418,7 +434,7 @@ mod tests {
         assert!(
             matches!(
                 client.person(&owner, &someone_else, Some(0)).await.unwrap(),
-                PeerFigures::Unchanged
+                PeerFigures::Unchanged { version: 0 }
             ),
             "nobody's figures: version 0"
         );
