@@ -56,7 +56,7 @@ impl SongSums {
     }
 
     /// The counts of `songs`, in order.
-    pub fn of(songs: impl ExactSizeIterator<Item = Counts>) -> Self {
+    pub fn of(songs: impl IntoIterator<Item = Counts>) -> Self {
         let mut sums = Self::zeroed(0);
         sums.0.extend(songs);
         sums
@@ -120,14 +120,11 @@ mod tests {
 
     #[test]
     fn sums_start_at_zero_and_read_as_counts() {
-        let listed = SongSums::of(
-            [Counts {
-                plays: 2,
-                ms_played: 9,
-                skips: 1,
-            }]
-            .into_iter(),
-        );
+        let listed = SongSums::of([Counts {
+            plays: 2,
+            ms_played: 9,
+            skips: 1,
+        }]);
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].ms_played, 9);
         assert!(SongSums::zeroed(6).iter().all(|c| *c == Counts::default()));

@@ -154,7 +154,8 @@ impl Asker {
         let mut figures = Vec::with_capacity(partitions.len());
         for &partition in partitions {
             let known = (kept.iter().flatten())
-                .find(|part| as_kept && part.partition == partition)
+                .filter(|_| as_kept)
+                .find(|part| part.partition == partition)
                 .map(|part| (part.holder.clone(), part.version));
             let (part, read) = self.part(person, partition, known, &mut stale).await?;
             as_kept &= (kept.iter().flatten()).any(|kept| *kept == part);
