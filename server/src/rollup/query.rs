@@ -47,9 +47,13 @@ pub(super) type Entry<'s> = (usize, &'s Counts);
 /// where [`best`] without a limit built a heap of references into `sums`
 /// and then sorted it (ranking a whole period before was most of a
 /// review's time).
-pub(super) fn rank_all(sums: &[Counts], order: impl Fn(&Entry, &Entry) -> Ordering) -> Vec<usize> {
-    let mut played: Vec<(usize, Counts)> = (sums.iter().copied().enumerate())
+pub(super) fn rank_all<'s>(
+    entries: impl Iterator<Item = Entry<'s>>,
+    order: impl Fn(&Entry, &Entry) -> Ordering,
+) -> Vec<usize> {
+    let mut played: Vec<(usize, Counts)> = entries
         .filter(|(_, counts)| counts.plays > 0)
+        .map(|(id, counts)| (id, *counts))
         .collect();
     played.sort_unstable_by(|a, b| order(&(a.0, &a.1), &(b.0, &b.1)));
     played.into_iter().map(|(id, _)| id).collect()
@@ -86,12 +90,12 @@ pub(super) struct GroupSums {
 }
 
 /// The totals of a range from its songs' and artists' sums.
-fn totals_of(songs: &[Counts], artists: &[Counts]) -> RangeTotals {
+fn totals_of(songs: &SongSums, artists: &[Counts]) -> RangeTotals {
     let with_plays = |sums: &[Counts]| sums.iter().filter(|c| c.plays > 0).count() as i64;
     RangeTotals {
-        plays: songs.iter().map(|c| c.plays).sum(),
-        ms_played: songs.iter().map(|c| c.ms_played).sum(),
-        songs: with_plays(songs),
+        plays: songs.played().map(|(_, c)| c.plays).sum(),
+        ms_played: songs.played().map(|(_, c)| c.ms_played).sum(),
+        songs: songs.played().filter(|(_, c)| c.plays > 0).count() as i64,
         artists: with_plays(artists),
     }
 }
@@ -238,13 +242,13 @@ impl Aggregates {
             match piece {
                 Piece::Whole(_, month) => {
                     for song in month.songs() {
-                        sums[song.song as usize].add(&song.counts());
+                        sums.add(song.song, &song.counts());
                     }
                 }
                 Piece::Cut(_, month, ..) => {
                     for (index, _) in piece.rows() {
                         let (song, counts) = self.row_counts(month, index);
-                        sums[song as usize].add(&counts);
+                        sums.add(song, &counts);
                     }
                 }
             }
@@ -318,7 +322,7 @@ impl Aggregates {
         limit: usize,
     ) -> Vec<TopSong> {
         let sums = self.song_sums(range, zone);
-        self.ranked_songs(sums.iter().enumerate(), metric, limit)
+        self.ranked_songs(sums.played(), metric, limit)
     }
 
     /// The days `query` asks about: a preset counts back from the latest day with listens.
@@ -341,7 +345,7 @@ impl Aggregates {
             first_day,
             last_day,
             totals: totals_of(&sums, &artist_sums),
-            top_songs: self.ranked_songs(sums.iter().enumerate(), query.metric, limit),
+            top_songs: self.ranked_songs(sums.played(), query.metric, limit),
             top_artists: self.ranked_artists(&artist_sums, query.metric, limit),
             top_albums: self.ranked_albums(&sums, query.metric, limit),
             most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, limit),
@@ -379,14 +383,14 @@ impl Aggregates {
     }
 
     /// Each artist's counts, by artist number, from each song's.
-    pub(super) fn artist_sums(&self, songs: &[Counts]) -> Vec<Counts> {
+    pub(super) fn artist_sums(&self, songs: &SongSums) -> Vec<Counts> {
         self.artist_and_album_sums(songs, Grouped::Artists).artists
     }
 
     /// Each artist's and album's counts (by number) that `grouped` asks
     /// for, from each song's, as the song shows them: one pass over the
     /// played songs, each song's naming read once.
-    pub(super) fn artist_and_album_sums(&self, songs: &[Counts], grouped: Grouped) -> GroupSums {
+    pub(super) fn artist_and_album_sums(&self, songs: &SongSums, grouped: Grouped) -> GroupSums {
         let catalog = self.catalog();
         let room = |wanted: bool, len: usize| vec![Counts::default(); if wanted { len } else { 0 }];
         let with_artists = matches!(grouped, Grouped::Artists | Grouped::Both);
@@ -395,7 +399,7 @@ impl Aggregates {
             artists: room(with_artists, catalog.artists().len()),
             albums: room(with_albums, catalog.albums().len()),
         };
-        for (id, counts) in songs.iter().enumerate() {
+        for (id, counts) in songs.played() {
             if counts.plays == 0 {
                 continue;
             }
@@ -449,7 +453,7 @@ impl Aggregates {
         self.ranked_albums(&self.song_sums(range, zone), metric, limit)
     }
 
-    fn ranked_albums(&self, songs: &[Counts], metric: Metric, limit: usize) -> Vec<TopAlbum> {
+    fn ranked_albums(&self, songs: &SongSums, metric: Metric, limit: usize) -> Vec<TopAlbum> {
         let sums = self.album_sums(songs);
         self.best_albums(&sums, metric, limit)
             .into_iter()
@@ -459,7 +463,7 @@ impl Aggregates {
     }
 
     /// Each album's counts, by album number, from each song's.
-    pub(super) fn album_sums(&self, songs: &[Counts]) -> Vec<Counts> {
+    pub(super) fn album_sums(&self, songs: &SongSums) -> Vec<Counts> {
         self.artist_and_album_sums(songs, Grouped::Albums).albums
     }
 
@@ -515,13 +519,12 @@ impl Aggregates {
 
     pub(super) fn skipped_songs(
         &self,
-        sums: &[Counts],
+        sums: &SongSums,
         min_plays: i64,
         limit: usize,
     ) -> Vec<SkippedSong> {
         let rows = sums
-            .iter()
-            .enumerate()
+            .played()
             .filter(|(_, c)| c.plays >= min_plays.max(1) && c.skips > 0);
         let name = |id: usize| self.song_names(id as u32).0;
         let uri = |id: usize| self.catalog().uri(id as u32);
