@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
+use super::sums::Sums;
 use crate::aggregate::charts::{ArtistsOf, Charts, MonthChart, WeekTop};
 use crate::aggregate::months::{Counts, MonthKey};
 use crate::aggregate::{by_plays, Aggregates};
@@ -66,8 +67,8 @@ impl Aggregates {
             let span = months_of(monday);
             months.extend((span.start().0..=span.end().0).map(MonthKey));
         }
-        let mut songs = DenseSums::new(self.songs().len());
-        let mut by_artist = DenseSums::new(self.catalog().artists().len());
+        let mut songs = Sums::zeroed(self.songs().len());
+        let mut by_artist = Sums::zeroed(self.catalog().artists().len());
         let mut open: BTreeMap<i64, Vec<(u32, u64)>> = BTreeMap::new();
         let mut tops = Vec::new();
         let mut local = LocalClock::new(zone);
@@ -99,8 +100,8 @@ impl Aggregates {
                     }
                 }
                 let top = WeekTop {
-                    songs: songs.take_tops(),
-                    artists: by_artist.take_tops(),
+                    songs: take_tops(&mut songs),
+                    artists: take_tops(&mut by_artist),
                 };
                 tops.push((monday, top));
             }
@@ -124,7 +125,7 @@ impl Aggregates {
             charts.song_months.remove(&key.first_day());
             charts.artist_months.remove(&key.first_day());
         }
-        let mut by_artist = DenseSums::new(self.catalog().artists().len());
+        let mut by_artist = Sums::zeroed(self.catalog().artists().len());
         // Each run of months reached is read apart (an old listen imported
         // with today's does not read every month between), with the UTC
         // months beside it: the months at its ends are handed over without
@@ -140,7 +141,7 @@ impl Aggregates {
                         by_artist.add(artist, counts);
                     }
                 }
-                let of_artists = MonthChart::of(by_artist.touched().map(|(id, c)| (id, *c)));
+                let of_artists = MonthChart::of(by_artist.listed().map(|(id, c)| (id as u32, *c)));
                 by_artist.clear();
                 charts.artist_months.insert(month, of_artists);
                 charts
@@ -168,61 +169,21 @@ fn monday_of(day: i64) -> i64 {
     day - i64::from(weekday_of_day_number(day))
 }
 
-/// Sums by number, added up one period at a time: one vector emptied
-/// after each period, so adding a listen is an index, not a hash.
-pub(super) struct DenseSums {
-    sums: Vec<Counts>,
-    /// The numbers with plays in this period.
-    touched: Vec<u32>,
-}
-
-impl DenseSums {
-    pub(super) fn new(len: usize) -> Self {
-        Self {
-            sums: vec![Counts::default(); len],
-            touched: Vec::new(),
+/// The numbers of `sums` with the most plays, then time (all of them when
+/// tied), in order; empties the sums for the next period.
+fn take_tops(sums: &mut Sums) -> Vec<u32> {
+    let mut tops: Vec<u32> = Vec::new();
+    for (id, counts) in sums.listed() {
+        match tops
+            .first()
+            .map(|&top| by_plays(counts, &sums[top as usize]))
+        {
+            Some(Ordering::Greater) => {}
+            Some(Ordering::Equal) => tops.push(id as u32),
+            _ => tops = vec![id as u32],
         }
     }
-
-    /// Adds listens counted to `id` (each has a play); ignores a number out of range.
-    pub(super) fn add(&mut self, id: u32, counts: &Counts) {
-        let Some(sum) = self.sums.get_mut(id as usize) else {
-            return;
-        };
-        if sum.plays == 0 {
-            self.touched.push(id);
-        }
-        sum.add(counts);
-    }
-
-    /// The numbers with plays in this period, with their sums.
-    pub(super) fn touched(&self) -> impl Iterator<Item = (u32, &Counts)> {
-        (self.touched.iter()).map(|&id| (id, &self.sums[id as usize]))
-    }
-
-    /// Empties the sums for the next period.
-    pub(super) fn clear(&mut self) {
-        for id in self.touched.drain(..) {
-            self.sums[id as usize] = Counts::default();
-        }
-    }
-
-    /// The numbers with the most plays, then time (all of them when tied),
-    /// in order; empties the sums.
-    fn take_tops(&mut self) -> Vec<u32> {
-        let mut tops: Vec<u32> = Vec::new();
-        for (id, counts) in self.touched() {
-            match tops
-                .first()
-                .map(|&top| by_plays(counts, &self.sums[top as usize]))
-            {
-                Some(Ordering::Greater) => {}
-                Some(Ordering::Equal) => tops.push(id),
-                _ => tops = vec![id],
-            }
-        }
-        tops.sort_unstable();
-        self.clear();
-        tops
-    }
+    tops.sort_unstable();
+    sums.clear();
+    tops
 }

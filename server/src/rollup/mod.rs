@@ -16,4 +16,4 @@ pub mod ranks;
 pub mod review;
 pub mod sessions;
 pub mod skips;
-mod song_sums;
+mod sums;

@@ -17,7 +17,7 @@ use app::range::{
 use chrono::NaiveDate;
 
 use super::ranks::Charted;
-use super::song_sums::SongSums;
+use super::sums::Sums;
 use crate::aggregate::catalog::NO_ALBUM;
 use crate::aggregate::months::{Counts, Millis, Month, MonthKey, SongSum, QUARTER_MS};
 use crate::aggregate::{best, by_plays, Aggregates};
@@ -42,11 +42,12 @@ fn metric_order(metric: Metric, a: &Counts, b: &Counts) -> Ordering {
 /// A song's, artist's or album's number with its counts, as ranked.
 pub(super) type Entry<'s> = (usize, &'s Counts);
 
-/// The numbers of every entry of `sums` with plays, in `order` (one that
-/// tells every two apart, as the rankings do): sorted once, as copies,
-/// where [`best`] without a limit built a heap of references into `sums`
-/// and then sorted it (ranking a whole period before was most of a
-/// review's time).
+/// The numbers of every one of `entries` with plays, in `order`: sorted
+/// once, as copies, where [`best`] without a limit built a heap of
+/// references into the sums and then sorted it (ranking a whole period
+/// before was most of a review's time). The entries come in any order
+/// (see [`Sums::listed`]): `order` must tell every two apart, as the
+/// rankings do.
 pub(super) fn rank_all<'s>(
     entries: impl Iterator<Item = Entry<'s>>,
     order: impl Fn(&Entry, &Entry) -> Ordering,
@@ -90,14 +91,18 @@ pub(super) struct GroupSums {
 }
 
 /// The totals of a range from its songs' and artists' sums.
-fn totals_of(songs: &SongSums, artists: &[Counts]) -> RangeTotals {
+fn totals_of(songs: &Sums, artists: &[Counts]) -> RangeTotals {
     let with_plays = |sums: &[Counts]| sums.iter().filter(|c| c.plays > 0).count() as i64;
-    RangeTotals {
-        plays: songs.played().map(|(_, c)| c.plays).sum(),
-        ms_played: songs.played().map(|(_, c)| c.ms_played).sum(),
-        songs: songs.played().filter(|(_, c)| c.plays > 0).count() as i64,
+    let totals = RangeTotals {
         artists: with_plays(artists),
-    }
+        ..RangeTotals::default()
+    };
+    songs.listed().fold(totals, |totals, (_, c)| RangeTotals {
+        plays: totals.plays + c.plays,
+        ms_played: totals.ms_played + c.ms_played,
+        songs: totals.songs + i64::from(c.plays > 0),
+        ..totals
+    })
 }
 
 /// A month as a range sees it.
@@ -233,11 +238,11 @@ impl Aggregates {
     }
 
     /// Each song's counts over the range, by song number.
-    pub(super) fn song_sums(&self, range: DateRange, zone: Zone) -> SongSums {
+    pub(super) fn song_sums(&self, range: DateRange, zone: Zone) -> Sums {
         if range == DateRange::ALL_TIME {
-            return SongSums::of(self.songs().iter().map(|song| song.tally.counts()));
+            return Sums::of(self.songs().iter().map(|song| song.tally.counts()));
         }
-        let mut sums = SongSums::zeroed(self.songs().len());
+        let mut sums = Sums::zeroed(self.songs().len());
         for piece in self.pieces(range, zone) {
             match piece {
                 Piece::Whole(_, month) => {
@@ -322,7 +327,7 @@ impl Aggregates {
         limit: usize,
     ) -> Vec<TopSong> {
         let sums = self.song_sums(range, zone);
-        self.ranked_songs(sums.played(), metric, limit)
+        self.ranked_songs(sums.listed(), metric, limit)
     }
 
     /// The days `query` asks about: a preset counts back from the latest day with listens.
@@ -345,7 +350,7 @@ impl Aggregates {
             first_day,
             last_day,
             totals: totals_of(&sums, &artist_sums),
-            top_songs: self.ranked_songs(sums.played(), query.metric, limit),
+            top_songs: self.ranked_songs(sums.listed(), query.metric, limit),
             top_artists: self.ranked_artists(&artist_sums, query.metric, limit),
             top_albums: self.ranked_albums(&sums, query.metric, limit),
             most_skipped: self.skipped_songs(&sums, MIN_PLAYS_TO_RANK_SKIPS, limit),
@@ -383,14 +388,14 @@ impl Aggregates {
     }
 
     /// Each artist's counts, by artist number, from each song's.
-    pub(super) fn artist_sums(&self, songs: &SongSums) -> Vec<Counts> {
+    pub(super) fn artist_sums(&self, songs: &Sums) -> Vec<Counts> {
         self.artist_and_album_sums(songs, Grouped::Artists).artists
     }
 
     /// Each artist's and album's counts (by number) that `grouped` asks
     /// for, from each song's, as the song shows them: one pass over the
     /// played songs, each song's naming read once.
-    pub(super) fn artist_and_album_sums(&self, songs: &SongSums, grouped: Grouped) -> GroupSums {
+    pub(super) fn artist_and_album_sums(&self, songs: &Sums, grouped: Grouped) -> GroupSums {
         let catalog = self.catalog();
         let room = |wanted: bool, len: usize| vec![Counts::default(); if wanted { len } else { 0 }];
         let with_artists = matches!(grouped, Grouped::Artists | Grouped::Both);
@@ -399,7 +404,7 @@ impl Aggregates {
             artists: room(with_artists, catalog.artists().len()),
             albums: room(with_albums, catalog.albums().len()),
         };
-        for (id, counts) in songs.played() {
+        for (id, counts) in songs.listed() {
             if counts.plays == 0 {
                 continue;
             }
@@ -453,7 +458,7 @@ impl Aggregates {
         self.ranked_albums(&self.song_sums(range, zone), metric, limit)
     }
 
-    fn ranked_albums(&self, songs: &SongSums, metric: Metric, limit: usize) -> Vec<TopAlbum> {
+    fn ranked_albums(&self, songs: &Sums, metric: Metric, limit: usize) -> Vec<TopAlbum> {
         let sums = self.album_sums(songs);
         self.best_albums(&sums, metric, limit)
             .into_iter()
@@ -463,7 +468,7 @@ impl Aggregates {
     }
 
     /// Each album's counts, by album number, from each song's.
-    pub(super) fn album_sums(&self, songs: &SongSums) -> Vec<Counts> {
+    pub(super) fn album_sums(&self, songs: &Sums) -> Vec<Counts> {
         self.artist_and_album_sums(songs, Grouped::Albums).albums
     }
 
@@ -519,12 +524,12 @@ impl Aggregates {
 
     pub(super) fn skipped_songs(
         &self,
-        sums: &SongSums,
+        sums: &Sums,
         min_plays: i64,
         limit: usize,
     ) -> Vec<SkippedSong> {
         let rows = sums
-            .played()
+            .listed()
             .filter(|(_, c)| c.plays >= min_plays.max(1) && c.skips > 0);
         let name = |id: usize| self.song_names(id as u32).0;
         let uri = |id: usize| self.catalog().uri(id as u32);

@@ -16,7 +16,7 @@ use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
 
 use super::query::{rank_all, span_of, time_point, GroupSums, Grouped, MIN_PLAYS_TO_RANK_SKIPS};
-use super::song_sums::SongSums;
+use super::sums::Sums;
 use crate::aggregate::kept::{PeriodBefore, Ranks};
 use crate::aggregate::months::Counts;
 use crate::aggregate::{best, by_plays, Aggregates};
@@ -63,7 +63,7 @@ impl Aggregates {
         let range = period.range();
         let before = self.period_before(period, zone);
         let sums = self.song_sums(range, zone);
-        let top = self.best_songs(sums.played(), Metric::Plays, REVIEW_RANKS);
+        let top = self.best_songs(sums.listed(), Metric::Plays, REVIEW_RANKS);
         let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
         let (new_songs, new_artists) = self.first_heard_in(range, zone, &sums);
         let days = self.sums_by_step(range, zone, |day| day);
@@ -138,7 +138,7 @@ impl Aggregates {
             let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
             PeriodBefore {
                 totals: totals(&sums),
-                songs: Ranks::of(&rank_all(sums.played(), self.song_order(Metric::Plays))),
+                songs: Ranks::of(&rank_all(sums.listed(), self.song_order(Metric::Plays))),
                 artists: Ranks::of(&rank_all(
                     artists.iter().enumerate(),
                     self.artist_order(Metric::Plays),
@@ -154,11 +154,12 @@ impl Aggregates {
     /// How many songs, and which artists, had their first listen ever in
     /// `range` (whose songs' sums are `sums`: a song first heard in it was
     /// played in it, so only those are looked at).
-    fn first_heard_in(&self, range: DateRange, zone: Zone, sums: &SongSums) -> (usize, Vec<usize>) {
+    fn first_heard_in(&self, range: DateRange, zone: Zone, sums: &Sums) -> (usize, Vec<usize>) {
         let span = span_of(range, zone).map_or(0..0, |(from, to)| from..to);
-        let songs = (sums.played())
+        let figures = self.songs();
+        let songs = (sums.listed())
             .filter(|(id, counts)| {
-                counts.plays > 0 && span.contains(&self.songs()[*id].tally.first_listen)
+                counts.plays > 0 && span.contains(&figures[*id].tally.first_listen)
             })
             .count();
         let artists = (0..self.catalog().artists().len())
@@ -185,7 +186,7 @@ impl Aggregates {
 
     /// Songs played at least [`FINISHED_MIN_PLAYS`] times in `range`, each
     /// play to its end (neither skipped nor ended otherwise), most played first.
-    fn finished_every_time(&self, range: DateRange, zone: Zone, sums: &SongSums) -> Vec<TopSong> {
+    fn finished_every_time(&self, range: DateRange, zone: Zone, sums: &Sums) -> Vec<TopSong> {
         let catalog = self.catalog();
         let finished: Vec<bool> = catalog
             .contexts()
@@ -202,7 +203,7 @@ impl Aggregates {
             }
         }
         let rows = sums
-            .played()
+            .listed()
             .filter(|(id, counts)| counts.plays >= FINISHED_MIN_PLAYS && !unfinished[*id]);
         let name = |id: usize| self.song_names(id as u32).0;
         let uri = |id: usize| catalog.uri(id as u32);
@@ -243,9 +244,9 @@ fn busiest<At>(
     })
 }
 
-/// Each number's rank in a ranking.
-fn totals(sums: &SongSums) -> Totals {
-    sums.played()
+/// A period's plays and listening time, from its songs' sums.
+fn totals(sums: &Sums) -> Totals {
+    sums.listed()
         .map(|(_, counts)| counts)
         .fold(Totals::default(), |totals, counts| Totals {
             plays: totals.plays + counts.plays,
@@ -405,9 +406,9 @@ mod tests {
         let ids =
             |top: Vec<(usize, &Counts)>| top.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
         for metric in [Metric::Plays, Metric::Time] {
-            let songs = ids(state.best_songs(sums.played(), metric, usize::MAX));
+            let songs = ids(state.best_songs(sums.listed(), metric, usize::MAX));
             assert_eq!(songs.len(), 30, "the songs played in 2024");
-            assert_eq!(rank_all(sums.played(), state.song_order(metric)), songs);
+            assert_eq!(rank_all(sums.listed(), state.song_order(metric)), songs);
             let top_artists = ids(state.best_artists(&artists, metric, usize::MAX));
             assert_eq!(
                 rank_all(artists.iter().enumerate(), state.artist_order(metric)),

@@ -48,10 +48,10 @@ impl Aggregates {
             }
         }
         // Plays by song from the range's sums: only early skips need the listens.
-        let songs: Vec<(i64, i64)> = (self.song_sums(range, zone).iter())
-            .zip(&early)
-            .map(|(sum, early)| (sum.plays, *early))
-            .collect();
+        let sums = self.song_sums(range, zone);
+        let songs = (early.iter().enumerate())
+            .filter(|(_, early)| **early > 0)
+            .map(|(song, &early)| (song as u32, (sums[song].plays, early)));
         SkipStory {
             range,
             time_zone: zone.name().to_string(),
@@ -61,7 +61,7 @@ impl Aggregates {
                 plays: tally.plays,
                 skips: tally.skips,
             }),
-            early: self.early_skips(&songs, limit),
+            early: self.early_skips(songs, limit),
             platforms: self.endings_by_platform(&contexts),
         }
     }
@@ -118,10 +118,11 @@ impl Aggregates {
 
     /// Songs with early skips, the most first (then the higher share of
     /// plays, then by name and URI).
-    fn early_skips(&self, songs: &[(i64, i64)], limit: usize) -> Vec<EarlySkip> {
-        let rows = (songs.iter().enumerate())
-            .filter(|(_, (_, early))| *early > 0)
-            .map(|(song, &counts)| (song as u32, counts));
+    fn early_skips(
+        &self,
+        rows: impl Iterator<Item = (u32, (i64, i64))>,
+        limit: usize,
+    ) -> Vec<EarlySkip> {
         let name = |song: u32| self.song_names(song).0;
         let uri = |song: u32| self.catalog().uri(song);
         let order = |a: &(u32, (i64, i64)), b: &(u32, (i64, i64))| -> Ordering {
