@@ -92,17 +92,13 @@ pub(super) struct GroupSums {
 
 /// The totals of a range from its songs' and artists' sums.
 fn totals_of(songs: &Sums, artists: &[Counts]) -> RangeTotals {
-    let with_plays = |sums: &[Counts]| sums.iter().filter(|c| c.plays > 0).count() as i64;
-    let totals = RangeTotals {
-        artists: with_plays(artists),
-        ..RangeTotals::default()
-    };
-    songs.listed().fold(totals, |totals, (_, c)| RangeTotals {
-        plays: totals.plays + c.plays,
-        ms_played: totals.ms_played + c.ms_played,
-        songs: totals.songs + i64::from(c.plays > 0),
-        ..totals
-    })
+    let total = songs.total();
+    RangeTotals {
+        plays: total.plays,
+        ms_played: total.ms_played,
+        songs: songs.listed().filter(|(_, c)| c.plays > 0).count() as i64,
+        artists: artists.iter().filter(|c| c.plays > 0).count() as i64,
+    }
 }
 
 /// A month as a range sees it.

@@ -246,12 +246,11 @@ fn busiest<At>(
 
 /// A period's plays and listening time, from its songs' sums.
 fn totals(sums: &Sums) -> Totals {
-    sums.listed()
-        .map(|(_, counts)| counts)
-        .fold(Totals::default(), |totals, counts| Totals {
-            plays: totals.plays + counts.plays,
-            ms_played: totals.ms_played.saturating_add(counts.ms_played),
-        })
+    let total = sums.total();
+    Totals {
+        plays: total.plays,
+        ms_played: total.ms_played,
+    }
 }
 
 /// The day with the most listening time, the earliest of equals.

@@ -116,6 +116,15 @@ impl Sums {
         (self.listed.iter()).map(|&number| (number as usize, &self.counts[number as usize]))
     }
 
+    /// All the counts added up (listening time held at its largest).
+    pub fn total(&self) -> Counts {
+        self.listed()
+            .fold(Counts::default(), |mut total, (_, counts)| {
+                total.add(counts);
+                total
+            })
+    }
+
     /// Zero again, for another period.
     pub fn clear(&mut self) {
         if self.listed.len() < self.counts.len() / 4 {
@@ -224,6 +233,8 @@ mod tests {
         };
         assert_eq!(listed, [(3, one), (7, twice), (8, time_only()), (999, one)]);
         assert_eq!(sums[7], twice);
+        let total = sums.total();
+        assert_eq!((total.plays, total.ms_played), (4, 4005));
         assert_eq!(sums.iter().filter(|c| **c != Counts::default()).count(), 4);
         sums.clear();
         assert_eq!(sums.listed().count(), 0);

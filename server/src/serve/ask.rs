@@ -153,12 +153,11 @@ impl Asker {
         let mut parts = Vec::with_capacity(partitions.len());
         let mut figures = Vec::with_capacity(partitions.len());
         for &partition in partitions {
-            let known = (kept.iter().flatten())
-                .filter(|_| as_kept)
-                .find(|part| part.partition == partition)
+            let known = (kept.as_ref().filter(|_| as_kept))
+                .and_then(|kept| kept.iter().find(|part| part.partition == partition))
                 .map(|part| (part.holder.clone(), part.version));
             let (part, read) = self.part(person, partition, known, &mut stale).await?;
-            as_kept &= (kept.iter().flatten()).any(|kept| *kept == part);
+            as_kept &= kept.as_ref().is_some_and(|kept| kept.contains(&part));
             parts.push(part);
             figures.push(read);
         }
