@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use app::review::Totals;
 use chrono::NaiveDate;
 
 use super::months::{Counts, Millis, MonthKey};
@@ -303,44 +302,6 @@ impl<S: Copy + PartialEq, V: Clone> KeptInOrder<S, V> {
         kept.push(mine);
         values
     }
-}
-
-/// Each one's rank (from 1) in a ranking, of those ranked only.
-#[derive(Debug, Default)]
-pub struct Ranks(Vec<(u32, u32)>);
-
-impl Ranks {
-    /// The ranks of `ranking`'s numbers, best first: laid out by number
-    /// then read in order, which costs less than sorting them (a year's
-    /// songs are tens of thousands).
-    pub fn of(ranking: &[usize]) -> Self {
-        let len = ranking.iter().max().map_or(0, |&id| id + 1);
-        let mut rank_of = vec![0u32; len];
-        for (rank, &id) in (1..).zip(ranking) {
-            rank_of[id] = rank;
-        }
-        Self(
-            (rank_of.into_iter().enumerate())
-                .filter(|&(_, rank)| rank > 0)
-                .map(|(id, rank)| (id as u32, rank))
-                .collect(),
-        )
-    }
-
-    pub fn get(&self, id: usize) -> Option<u32> {
-        let at = (self.0).binary_search_by_key(&id, |(id, _)| *id as usize);
-        at.ok().map(|at| self.0[at].1)
-    }
-}
-
-/// What a review shows of the period before its own: its totals, and
-/// where each song, artist and album played in it ranked.
-#[derive(Debug)]
-pub struct PeriodBefore {
-    pub totals: Totals,
-    pub songs: Ranks,
-    pub artists: Ranks,
-    pub albums: Ranks,
 }
 
 #[cfg(test)]

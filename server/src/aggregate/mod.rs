@@ -249,6 +249,37 @@ pub struct SongFigures {
     pub naming: u32,
 }
 
+/// The artist and album a song shows (those of its naming), kept by song
+/// number beside its figures: adding a range's songs up by artist and
+/// album reads these, a few to a cache line, where reading each song's
+/// figures and then its naming missed the cache twice for every song.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownGroups {
+    pub artist: u32,
+    /// [`catalog::NO_ALBUM`] when the naming has none.
+    pub album: u32,
+}
+
+impl ShownGroups {
+    /// A song not counted yet shows none.
+    const NONE: ShownGroups = ShownGroups {
+        artist: u32::MAX,
+        album: u32::MAX,
+    };
+
+    fn of(naming: &Naming) -> Self {
+        Self {
+            artist: naming.artist,
+            album: naming.album,
+        }
+    }
+
+    /// The artist and album shown, `None` for a song not counted.
+    pub fn shown(self) -> Option<Self> {
+        (self != Self::NONE).then_some(self)
+    }
+}
+
 impl SongFigures {
     /// A song of the catalog not counted yet.
     const UNCOUNTED: SongFigures = SongFigures {
@@ -274,6 +305,8 @@ pub struct Aggregates {
     catalog: Catalog,
     /// By song number.
     songs: Vec<SongFigures>,
+    /// By song number: what each song's naming shows.
+    groups: Vec<ShownGroups>,
     /// By artist number, as each listen named its artist.
     artists: Vec<Tally>,
     totals: Tally,
@@ -296,10 +329,8 @@ pub struct Aggregates {
     moved_out: kept::KeptMonths<Zone, Vec<kept::MovedOut>>,
     /// Each local month's discoveries, for the zones asked about.
     discoveries: kept::KeptInOrder<Zone, DiscoveryMonth>,
-    /// The reviews asked about, by period and zone, and what they show of
-    /// the period before (kept for the periods listens stream into).
+    /// The reviews asked about, by period and zone.
     reviews: kept::KeptByStamp<(Period, Zone), Review, 8>,
-    befores: kept::KeptByStamp<(Period, Zone), kept::PeriodBefore, 2>,
     /// How often a newer listen named a song anew (what a review shows
     /// of its songs and artists can change with it).
     renamings: u64,
@@ -528,6 +559,7 @@ impl Aggregates {
     fn make_room(&mut self) {
         let (songs, artists) = (self.catalog.songs().len(), self.catalog.artists().len());
         growth::resize(&mut self.songs, songs, SongFigures::UNCOUNTED);
+        growth::resize(&mut self.groups, songs, ShownGroups::NONE);
         growth::resize(&mut self.artists, artists, Tally::UNCOUNTED);
     }
 
@@ -542,11 +574,13 @@ impl Aggregates {
                 tally: Tally::of(at, counts),
                 naming,
             };
+            self.groups[song] = ShownGroups::of(&named);
             self.songs_counted += 1;
         } else {
             if self.songs[song].naming != naming && self.names_newer(at, &named, &self.songs[song])
             {
                 self.songs[song].naming = naming;
+                self.groups[song] = ShownGroups::of(&named);
                 self.renamings += 1;
             }
             self.songs[song].tally.add(at, &counts);
@@ -592,6 +626,11 @@ impl Aggregates {
         &self.songs
     }
 
+    /// The artist and album each song shows, by song number.
+    pub fn shown_groups(&self) -> &[ShownGroups] {
+        &self.groups
+    }
+
     /// Each month's sessions, kept for the pauses (in milliseconds) asked about.
     pub(crate) fn kept_sessions(&self) -> &kept::KeptMonths<i64, kept::RunSessions> {
         &self.sessions
@@ -615,11 +654,6 @@ impl Aggregates {
     /// The reviews kept, by period and zone.
     pub(crate) fn kept_reviews(&self) -> &kept::KeptByStamp<(Period, Zone), Review, 8> {
         &self.reviews
-    }
-
-    /// What the reviews kept show of the periods before theirs, by period and zone.
-    pub(crate) fn kept_befores(&self) -> &kept::KeptByStamp<(Period, Zone), kept::PeriodBefore, 2> {
-        &self.befores
     }
 
     /// What a value worked out of the listens before instant `end` read
@@ -654,20 +688,11 @@ impl Aggregates {
         })
     }
 
-    /// The naming song number `song` shows (its newest listen's); none
-    /// before it has listens.
-    pub fn shown_naming(&self, song: usize) -> Option<&Naming> {
-        let figures = self
-            .songs
-            .get(song)
-            .filter(|figures| figures.is_counted())?;
-        Some(self.catalog.naming(figures.naming))
-    }
-
     /// The artist song number `song` shows (as its newest listen names
     /// it); none before it has listens.
     pub fn shown_artist(&self, song: usize) -> Option<u32> {
-        self.shown_naming(song).map(|naming| naming.artist)
+        let groups = self.groups.get(song)?.shown()?;
+        Some(groups.artist)
     }
 
     /// The all-time figures of artist number `artist`.
@@ -870,6 +895,16 @@ mod tests {
         state
     }
 
+    /// The artist and album kept for each song are those of the naming it shows.
+    fn assert_groups_follow_namings(state: &Aggregates) {
+        assert_eq!(state.shown_groups().len(), state.songs().len());
+        for (figures, groups) in state.songs().iter().zip(state.shown_groups()) {
+            let expected = (figures.is_counted())
+                .then(|| ShownGroups::of(state.catalog().naming(figures.naming)));
+            assert_eq!(groups.shown(), expected);
+        }
+    }
+
     #[test]
     fn a_tally_s_plays_and_skips_stop_at_their_largest_instead_of_wrapping() {
         let mut tally = Tally::of(5, Counts::one(10, true));
@@ -932,6 +967,7 @@ mod tests {
         ] {
             let state = state_of(&events);
             assert_eq!(state.top_songs(1)[0].track_name, "Renamed");
+            assert_groups_follow_namings(&state);
         }
         let mut state = Aggregates::default();
         state.apply(&BatchDelta::from_events([&newer]));
@@ -939,6 +975,9 @@ mod tests {
         let top = state.top_songs(1);
         assert_eq!(top[0].track_name, "Renamed");
         assert_eq!(top[0].artist_name, "New Name");
+        assert_groups_follow_namings(&state);
+        let new_name = (state.artists().position(|(name, _)| name == "New Name")).unwrap();
+        assert_eq!(state.shown_artist(0), Some(new_name as u32));
         // Each artist counts the listens made under its name.
         let artists: BTreeMap<&str, u32> = state.artists().map(|(n, t)| (n, t.plays)).collect();
         assert_eq!(artists, BTreeMap::from([("New Name", 1), ("Old Name", 1)]));
@@ -964,6 +1003,7 @@ mod tests {
             order.rotate_left(rotation);
             let state = state_of(&order);
             assert_eq!(state.song_names(0), ("B", "Y", "2"));
+            assert_groups_follow_namings(&state);
             assert_eq!(state.songs()[0].tally.plays, 4);
         }
     }

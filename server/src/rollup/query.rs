@@ -42,22 +42,53 @@ fn metric_order(metric: Metric, a: &Counts, b: &Counts) -> Ordering {
 /// A song's, artist's or album's number with its counts, as ranked.
 pub(super) type Entry<'s> = (usize, &'s Counts);
 
-/// The numbers of every one of `entries` with plays, in `order`: sorted
-/// once, as copies, where [`best`] without a limit built a heap of
-/// references into the sums and then sorted it (ranking a whole period
-/// before was most of a review's time). The entries come in any order
-/// (see [`Sums::listed`]): `order` must tell every two apart, as the
+/// Where each of `targets` ranks (from 1) among `entries` in `order`,
+/// `None` for one without plays among them; `counts` gives a target's
+/// counts there. Each entry is placed among the few targets sorted,
+/// rather than every entry sorted: a review shows where its ten songs
+/// stood among the tens of thousands of the year before, and sorting
+/// those was most of its time. The entries come in any order (see
+/// [`Sums::listed`]): `order` must tell every two apart, as the
 /// rankings do.
-pub(super) fn rank_all<'s>(
+pub(super) fn ranks_among<'s>(
+    targets: &[usize],
+    counts: impl Fn(usize) -> Counts,
     entries: impl Iterator<Item = Entry<'s>>,
     order: impl Fn(&Entry, &Entry) -> Ordering,
-) -> Vec<usize> {
-    let mut played: Vec<(usize, Counts)> = entries
+) -> Vec<Option<u32>> {
+    let mut placed: Vec<(usize, Counts)> = (targets.iter())
+        .map(|&id| (id, counts(id)))
         .filter(|(_, counts)| counts.plays > 0)
-        .map(|(id, counts)| (id, *counts))
         .collect();
-    played.sort_unstable_by(|a, b| order(&(a.0, &a.1), &(b.0, &b.1)));
-    played.into_iter().map(|(id, _)| id).collect()
+    placed.sort_unstable_by(|a, b| order(&(a.0, &a.1), &(b.0, &b.1)));
+    // How many entries come right before each target. Most come after
+    // the last: one comparison tells, and they are ahead of none.
+    let mut ahead = vec![0u32; placed.len()];
+    let Some(last) = placed.last() else {
+        return vec![None; targets.len()];
+    };
+    let comes_first =
+        |t: &(usize, Counts), entry: &Entry| order(&(t.0, &t.1), entry) != Ordering::Greater;
+    for entry in entries.filter(|(_, counts)| counts.plays > 0) {
+        if !comes_first(last, &entry) {
+            ahead[placed.partition_point(|t| comes_first(t, &entry))] += 1;
+        }
+    }
+    let mut rank = 1;
+    let ranks: Vec<(usize, u32)> = (placed.iter().zip(&ahead))
+        .map(|(&(id, _), &right_before)| {
+            rank += right_before;
+            (id, rank)
+        })
+        .collect();
+    (targets.iter())
+        .map(|id| {
+            ranks
+                .iter()
+                .find(|(placed, _)| placed == id)
+                .map(|&(_, rank)| rank)
+        })
+        .collect()
 }
 
 /// The instants `[from, to)` of a range of days in `zone`; `None` when empty.
@@ -400,18 +431,16 @@ impl Aggregates {
             artists: room(with_artists, catalog.artists().len()),
             albums: room(with_albums, catalog.albums().len()),
         };
+        let shown = self.shown_groups();
         for (id, counts) in songs.listed() {
-            if counts.plays == 0 {
-                continue;
-            }
-            let Some(naming) = self.shown_naming(id) else {
+            let Some(groups) = shown[id].shown().filter(|_| counts.plays > 0) else {
                 continue;
             };
             if with_artists {
-                sums.artists[naming.artist as usize].add(counts);
+                sums.artists[groups.artist as usize].add(counts);
             }
-            if with_albums && naming.album != NO_ALBUM {
-                sums.albums[naming.album as usize].add(counts);
+            if with_albums && groups.album != NO_ALBUM {
+                sums.albums[groups.album as usize].add(counts);
             }
         }
         sums

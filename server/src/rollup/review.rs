@@ -1,10 +1,10 @@
 //! The review of a year or a month ([`Review`]), read from one person's
 //! aggregates: the period's song sums once for its rankings, the period
-//! before's for the ranks they moved from, the all-time first listens for
-//! what it discovered, and its listens for how songs ended.
+//! before's for where its top songs, artists and albums stood, the
+//! all-time first listens for what it discovered, and its listens for how
+//! songs ended.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use app::model::{TopArtist, TopSong};
 use app::range::{ClockCell, DateRange, Metric, TimePoint};
@@ -15,9 +15,8 @@ use app::review::{
 use app::stories::streaks;
 use chrono::{Datelike, NaiveDate};
 
-use super::query::{rank_all, span_of, time_point, GroupSums, Grouped, MIN_PLAYS_TO_RANK_SKIPS};
+use super::query::{ranks_among, span_of, time_point, GroupSums, Grouped, MIN_PLAYS_TO_RANK_SKIPS};
 use super::sums::Sums;
-use crate::aggregate::kept::{PeriodBefore, Ranks};
 use crate::aggregate::months::Counts;
 use crate::aggregate::{best, by_plays, Aggregates};
 use crate::zone::Zone;
@@ -61,10 +60,22 @@ impl Aggregates {
     /// last day of the history.
     fn work_out_review(&self, period: Period, zone: Zone) -> Review {
         let range = period.range();
-        let before = self.period_before(period, zone);
         let sums = self.song_sums(range, zone);
         let top = self.best_songs(sums.listed(), Metric::Plays, REVIEW_RANKS);
         let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
+        let top_artists = self.best_artists(&artists, Metric::Plays, REVIEW_RANKS);
+        let top_albums = self.best_albums(&albums, Metric::Plays, REVIEW_RANKS);
+        let numbers =
+            |top: &[(usize, &Counts)]| -> Vec<usize> { top.iter().map(|&(id, _)| id).collect() };
+        let before = self.period_before(
+            period,
+            zone,
+            &Tops {
+                songs: numbers(&top),
+                artists: numbers(&top_artists),
+                albums: numbers(&top_albums),
+            },
+        );
         let (new_songs, new_artists) = self.first_heard_in(range, zone, &sums);
         let days = self.sums_by_step(range, zone, |day| day);
         let months = self.sums_by_step(range, zone, |day| day.with_day(1).unwrap_or(day));
@@ -79,32 +90,21 @@ impl Aggregates {
                 .map(|(&start, counts)| time_point(start, counts))
                 .collect(),
             before: before.totals,
-            top_songs: top
-                .iter()
-                .enumerate()
-                .map(|(rank, &(id, counts))| Ranked {
-                    row: self.top_song(rank, id, counts),
-                    rank_before: before.songs.get(id),
-                })
-                .collect(),
-            top_artists: self
-                .best_artists(&artists, Metric::Plays, REVIEW_RANKS)
-                .into_iter()
-                .enumerate()
-                .map(|(rank, (id, counts))| Ranked {
-                    row: self.top_artist(rank, id, counts),
-                    rank_before: before.artists.get(id),
-                })
-                .collect(),
-            top_albums: self
-                .best_albums(&albums, Metric::Plays, REVIEW_RANKS)
-                .into_iter()
-                .enumerate()
-                .map(|(rank, (id, counts))| Ranked {
-                    row: self.top_album(rank, id, counts),
-                    rank_before: before.albums.get(id),
-                })
-                .collect(),
+            top_songs: with_ranks_before(
+                (top.iter().enumerate())
+                    .map(|(rank, &(id, counts))| self.top_song(rank, id, counts)),
+                before.ranks.songs,
+            ),
+            top_artists: with_ranks_before(
+                (top_artists.into_iter().enumerate())
+                    .map(|(rank, (id, counts))| self.top_artist(rank, id, counts)),
+                before.ranks.artists,
+            ),
+            top_albums: with_ranks_before(
+                (top_albums.into_iter().enumerate())
+                    .map(|(rank, (id, counts))| self.top_album(rank, id, counts)),
+                before.ranks.albums,
+            ),
             new_songs: new_songs as i64,
             new_artists: new_artists.len() as i64,
             top_discoveries: self.top_discoveries(&artists, &new_artists),
@@ -128,27 +128,37 @@ impl Aggregates {
         }
     }
 
-    /// What the review of `period` shows of the period before it: kept
-    /// while the listens up to its end are the same, so a review of the
-    /// period listens stream into ranks the one before once.
-    fn period_before(&self, period: Period, zone: Zone) -> Arc<PeriodBefore> {
-        let stamp = self.stamp_before(zone.midnight(period.first_day()));
-        self.kept_befores().get((period, zone), stamp, || {
-            let sums = self.song_sums(period.previous().range(), zone);
-            let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
-            PeriodBefore {
-                totals: totals(&sums),
-                songs: Ranks::of(&rank_all(sums.listed(), self.song_order(Metric::Plays))),
-                artists: Ranks::of(&rank_all(
-                    artists.iter().enumerate(),
-                    self.artist_order(Metric::Plays),
-                )),
-                albums: Ranks::of(&rank_all(
-                    albums.iter().enumerate(),
-                    self.album_order(Metric::Plays),
-                )),
-            }
-        })
+    /// The totals of the period before `period`, and where the review's
+    /// `top` songs, artists and albums ranked in it: those few placed
+    /// among its ranking, not all of it ranked (worked out again with the
+    /// review, which changes with the same listens).
+    fn period_before(&self, period: Period, zone: Zone, top: &Tops<usize>) -> PeriodBefore {
+        let sums = self.song_sums(period.previous().range(), zone);
+        let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
+        let ranks = Tops {
+            songs: ranks_among(
+                &top.songs,
+                |id| sums[id],
+                sums.listed(),
+                self.song_order(Metric::Plays),
+            ),
+            artists: ranks_among(
+                &top.artists,
+                |id| artists[id],
+                artists.iter().enumerate(),
+                self.artist_order(Metric::Plays),
+            ),
+            albums: ranks_among(
+                &top.albums,
+                |id| albums[id],
+                albums.iter().enumerate(),
+                self.album_order(Metric::Plays),
+            ),
+        };
+        PeriodBefore {
+            totals: totals(&sums),
+            ranks,
+        }
     }
 
     /// How many songs, and which artists, had their first listen ever in
@@ -193,14 +203,21 @@ impl Aggregates {
             .iter()
             .map(|context| !context.skipped && catalog.text(context.reason_end) == TRACK_DONE)
             .collect();
-        let mut unfinished = vec![false; sums.len()];
+        // By naming first, then read in order for their songs: a year's
+        // rows would each have looked their naming up at random.
+        let mut unfinished_namings = vec![false; catalog.namings().len()];
         for piece in self.pieces(range, zone) {
             for (index, _) in piece.rows() {
                 let row = &piece.month().rows()[index];
                 if !finished[row.context as usize] {
-                    unfinished[catalog.naming(row.naming).song as usize] = true;
+                    unfinished_namings[row.naming as usize] = true;
                 }
             }
+        }
+        let mut unfinished = vec![false; sums.len()];
+        for (naming, _) in (catalog.namings().iter().zip(unfinished_namings)).filter(|(_, no)| *no)
+        {
+            unfinished[naming.song as usize] = true;
         }
         let rows = sums
             .listed()
@@ -217,6 +234,27 @@ impl Aggregates {
         .map(|(rank, (id, counts))| self.top_song(rank, id, counts))
         .collect()
     }
+}
+
+/// Something of a review's top songs, artists and albums, each in its order.
+struct Tops<T> {
+    songs: Vec<T>,
+    artists: Vec<T>,
+    albums: Vec<T>,
+}
+
+/// What a review shows of the period before its own.
+struct PeriodBefore {
+    totals: Totals,
+    /// Where each of the review's top ranked in it; `None` if not played.
+    ranks: Tops<Option<u32>>,
+}
+
+/// `rows` each with where it ranked in the period before.
+fn with_ranks_before<T>(rows: impl Iterator<Item = T>, ranks: Vec<Option<u32>>) -> Vec<Ranked<T>> {
+    (rows.zip(ranks))
+        .map(|(row, rank_before)| Ranked { row, rank_before })
+        .collect()
 }
 
 /// The slot of the clock (`slot` of a cell: its hour or its weekday, below
@@ -377,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn every_entry_ranked_at_once_in_the_order_of_a_top_list() {
+    fn the_ranks_placed_among_a_ranking_are_those_of_the_whole_ranking() {
         // Songs tied on plays and time, some on names too (then told apart
         // by URI), among artists and albums tied likewise; the last ten
         // songs are played in 2023 only, outside the range ranked.
@@ -404,29 +442,60 @@ mod tests {
         let GroupSums { artists, albums } = state.artist_and_album_sums(&sums, Grouped::Both);
         let ids =
             |top: Vec<(usize, &Counts)>| top.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        // Every number, those without plays in 2024 too, asked in reverse
+        // and in an order of their own: the answer follows the question.
+        let asked = |len: usize| -> Vec<usize> {
+            (0..len)
+                .rev()
+                .step_by(3)
+                .chain((0..len).step_by(3))
+                .collect()
+        };
+        let expected = |ranking: &[usize], asked: &[usize]| -> Vec<Option<u32>> {
+            (asked.iter())
+                .map(|id| {
+                    ranking
+                        .iter()
+                        .position(|ranked| ranked == id)
+                        .map(|at| at as u32 + 1)
+                })
+                .collect()
+        };
         for metric in [Metric::Plays, Metric::Time] {
             let songs = ids(state.best_songs(sums.listed(), metric, usize::MAX));
             assert_eq!(songs.len(), 30, "the songs played in 2024");
-            assert_eq!(rank_all(sums.listed(), state.song_order(metric)), songs);
+            let asked_songs = asked(sums.len());
+            let ranks = ranks_among(
+                &asked_songs,
+                |id| sums[id],
+                sums.listed(),
+                state.song_order(metric),
+            );
+            assert_eq!(ranks, expected(&songs, &asked_songs), "{metric:?}");
+            let unplayed = asked_songs.iter().filter(|&&id| id >= 30).count();
+            assert!(unplayed > 0 && ranks.iter().filter(|rank| rank.is_none()).count() == unplayed);
+
             let top_artists = ids(state.best_artists(&artists, metric, usize::MAX));
+            let asked_artists = asked(artists.len());
             assert_eq!(
-                rank_all(artists.iter().enumerate(), state.artist_order(metric)),
-                top_artists
+                ranks_among(
+                    &asked_artists,
+                    |id| artists[id],
+                    artists.iter().enumerate(),
+                    state.artist_order(metric)
+                ),
+                expected(&top_artists, &asked_artists)
             );
             let top_albums = ids(state.best_albums(&albums, metric, usize::MAX));
+            let asked_albums = asked(albums.len());
             assert_eq!(
-                rank_all(albums.iter().enumerate(), state.album_order(metric)),
-                top_albums
-            );
-
-            let ranks = Ranks::of(&songs);
-            for (rank, &id) in (1..).zip(&songs) {
-                assert_eq!(ranks.get(id), Some(rank));
-            }
-            let unplayed = (0..sums.len()).filter(|id| !songs.contains(id));
-            assert!(
-                unplayed.clone().count() == 10
-                    && unplayed.into_iter().all(|id| ranks.get(id).is_none())
+                ranks_among(
+                    &asked_albums,
+                    |id| albums[id],
+                    albums.iter().enumerate(),
+                    state.album_order(metric)
+                ),
+                expected(&top_albums, &asked_albums)
             );
         }
     }
