@@ -117,8 +117,8 @@ pub(super) enum Grouped {
 
 /// Sums by artist and by album number (empty when not asked for).
 pub(super) struct GroupSums {
-    pub artists: Vec<Counts>,
-    pub albums: Vec<Counts>,
+    pub artists: Sums,
+    pub albums: Sums,
 }
 
 /// The totals of a range from its songs' and artists' sums.
@@ -415,7 +415,7 @@ impl Aggregates {
     }
 
     /// Each artist's counts, by artist number, from each song's.
-    pub(super) fn artist_sums(&self, songs: &Sums) -> Vec<Counts> {
+    pub(super) fn artist_sums(&self, songs: &Sums) -> Sums {
         self.artist_and_album_sums(songs, Grouped::Artists).artists
     }
 
@@ -424,7 +424,7 @@ impl Aggregates {
     /// played songs, each song's naming read once.
     pub(super) fn artist_and_album_sums(&self, songs: &Sums, grouped: Grouped) -> GroupSums {
         let catalog = self.catalog();
-        let room = |wanted: bool, len: usize| vec![Counts::default(); if wanted { len } else { 0 }];
+        let room = |wanted: bool, len: usize| Sums::zeroed_for_groups(if wanted { len } else { 0 });
         let with_artists = matches!(grouped, Grouped::Artists | Grouped::Both);
         let with_albums = matches!(grouped, Grouped::Albums | Grouped::Both);
         let mut sums = GroupSums {
@@ -437,10 +437,10 @@ impl Aggregates {
                 continue;
             };
             if with_artists {
-                sums.artists[groups.artist as usize].add(counts);
+                sums.artists.add(groups.artist, counts);
             }
             if with_albums && groups.album != NO_ALBUM {
-                sums.albums[groups.album as usize].add(counts);
+                sums.albums.add(groups.album, counts);
             }
         }
         sums
@@ -493,7 +493,7 @@ impl Aggregates {
     }
 
     /// Each album's counts, by album number, from each song's.
-    pub(super) fn album_sums(&self, songs: &Sums) -> Vec<Counts> {
+    pub(super) fn album_sums(&self, songs: &Sums) -> Sums {
         self.artist_and_album_sums(songs, Grouped::Albums).albums
     }
 

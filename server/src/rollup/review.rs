@@ -183,9 +183,9 @@ impl Aggregates {
 
     /// The artists first heard in the period, most played in it first.
     fn top_discoveries(&self, artists: &[Counts], new: &[usize]) -> Vec<TopArtist> {
-        let mut only_new = vec![Counts::default(); artists.len()];
+        let mut only_new = Sums::zeroed_for_groups(artists.len());
         for &id in new {
-            only_new[id] = artists[id];
+            only_new.add(id as u32, &artists[id]);
         }
         self.best_artists(&only_new, Metric::Plays, REVIEW_RANKS)
             .into_iter()

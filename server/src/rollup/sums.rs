@@ -13,11 +13,16 @@ use std::sync::Mutex;
 
 use crate::aggregate::months::Counts;
 
-/// Buffers kept for the next questions: as many as questions answered at
-/// once on two cores; what they hold stays allocated between questions.
-const SPARE_BUFFERS: usize = 2;
+/// Buffers of songs' sums kept for the next questions: as many as
+/// questions answered at once on two cores; what they hold stays allocated
+/// between questions.
+static SONG_SPARES: Spares = Spares::keeping(2);
 
-static SPARE: Spares = Spares(Mutex::new(Vec::new()));
+/// Buffers of artists' and albums' sums, kept apart from the songs' larger
+/// ones: a review adds up both for its period and the one before (an
+/// album's buffer of a million listens is over a MiB, mapped afresh and
+/// faulted in page by page when allocated for each).
+static GROUP_SPARES: Spares = Spares::keeping(4);
 
 /// A buffer of counts, all zero, and one for the list of numbers, empty.
 #[derive(Debug, Default)]
@@ -26,14 +31,27 @@ struct Buffers {
     listed: Vec<u32>,
 }
 
-/// Buffers given back, the largest kept.
+/// Buffers given back, the `keep` largest kept.
 #[derive(Debug)]
-struct Spares(Mutex<Vec<Buffers>>);
+struct Spares {
+    kept: Mutex<Vec<Buffers>>,
+    keep: usize,
+}
 
 impl Spares {
-    /// Buffers for `len` zero counts, spare ones if any.
+    const fn keeping(keep: usize) -> Self {
+        Self {
+            kept: Mutex::new(Vec::new()),
+            keep,
+        }
+    }
+
+    /// Buffers for `len` zero counts, spare ones if any (none for none).
     fn take(&self, len: usize) -> Buffers {
-        let spare = self.0.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        if len == 0 {
+            return Buffers::default();
+        }
+        let spare = self.kept.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut buffers = spare.unwrap_or_default();
         // Zero already up to its length; what it grows by is zeroed.
         buffers.counts.truncate(len);
@@ -42,15 +60,18 @@ impl Spares {
     }
 
     /// Keeps `buffers` (their counts all zero, their list empty) for another
-    /// question, in place of smaller spares when [`SPARE_BUFFERS`] are kept.
+    /// question, in place of smaller spares when `keep` are kept.
     fn give(&self, buffers: Buffers) {
+        if buffers.counts.capacity() == 0 {
+            return;
+        }
         if cfg!(test) {
             // What `take` relies on, checked by every question the unit tests ask.
             assert!(buffers.listed.is_empty());
             assert!(buffers.counts.iter().all(|c| *c == Counts::default()));
         }
-        let mut spare = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if spare.len() < SPARE_BUFFERS {
+        let mut spare = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.len() < self.keep {
             spare.push(buffers);
         } else if let Some(smaller) = (spare.iter_mut())
             .filter(|kept| kept.counts.capacity() < buffers.counts.capacity())
@@ -73,9 +94,14 @@ pub struct Sums {
 }
 
 impl Sums {
-    /// `len` zero counts.
+    /// `len` zero counts, by song number.
     pub fn zeroed(len: usize) -> Self {
-        Self::zeroed_from(&SPARE, len)
+        Self::zeroed_from(&SONG_SPARES, len)
+    }
+
+    /// `len` zero counts, by artist or album number.
+    pub fn zeroed_for_groups(len: usize) -> Self {
+        Self::zeroed_from(&GROUP_SPARES, len)
     }
 
     fn zeroed_from(spares: &'static Spares, len: usize) -> Self {
@@ -165,7 +191,7 @@ mod tests {
     use super::*;
 
     fn spares() -> &'static Spares {
-        Box::leak(Box::new(Spares(Mutex::new(Vec::new()))))
+        Box::leak(Box::new(Spares::keeping(2)))
     }
 
     fn time_only() -> Counts {
@@ -208,11 +234,26 @@ mod tests {
                 listed: Vec::new(),
             });
         }
-        let mut kept: Vec<usize> = (0..SPARE_BUFFERS)
-            .map(|_| spares.take(0).counts.capacity())
+        let mut kept: Vec<usize> = (0..spares.keep)
+            .map(|_| spares.take(1).counts.capacity())
             .collect();
         kept.sort_unstable();
         assert_eq!(kept, [100, 1000]);
+        spares.give(Buffers::default());
+        assert!(
+            spares.kept.lock().unwrap().is_empty(),
+            "nothing kept of nothing"
+        );
+        spares.give(Buffers {
+            counts: Vec::with_capacity(10),
+            listed: Vec::new(),
+        });
+        assert_eq!(
+            spares.take(0).counts.capacity(),
+            0,
+            "nothing taken for nothing"
+        );
+        assert_eq!(spares.kept.lock().unwrap().len(), 1);
     }
 
     #[test]
