@@ -419,6 +419,9 @@ mod tests {
         let mut merged = Aggregates::default();
         merged.merge(&before);
         merged.merge(&after);
+        for state in [&before, &after, &merged] {
+            state.assert_groups_follow_namings();
+        }
         let expected = recounted(&all, &BTreeSet::from([artist("Artist 3")]));
         assert_eq!(merged.as_texts(), expected.as_texts());
         assert_eq!(merged.top_artists(10), expected.top_artists(10));

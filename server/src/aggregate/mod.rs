@@ -885,6 +885,19 @@ pub(crate) fn by_plays(a: &Counts, b: &Counts) -> Ordering {
 }
 
 #[cfg(test)]
+impl Aggregates {
+    /// The artist and album kept for each song are those of the naming it shows.
+    pub(crate) fn assert_groups_follow_namings(&self) {
+        assert_eq!(self.groups.len(), self.songs.len());
+        for (figures, groups) in self.songs.iter().zip(&self.groups) {
+            let expected = (figures.is_counted())
+                .then(|| ShownGroups::of(self.catalog.naming(figures.naming)));
+            assert_eq!(groups.shown(), expected);
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::test_listen as listen;
@@ -893,16 +906,6 @@ mod tests {
         let mut state = Aggregates::default();
         state.apply(&BatchDelta::from_events(events));
         state
-    }
-
-    /// The artist and album kept for each song are those of the naming it shows.
-    fn assert_groups_follow_namings(state: &Aggregates) {
-        assert_eq!(state.shown_groups().len(), state.songs().len());
-        for (figures, groups) in state.songs().iter().zip(state.shown_groups()) {
-            let expected = (figures.is_counted())
-                .then(|| ShownGroups::of(state.catalog().naming(figures.naming)));
-            assert_eq!(groups.shown(), expected);
-        }
     }
 
     #[test]
@@ -967,7 +970,7 @@ mod tests {
         ] {
             let state = state_of(&events);
             assert_eq!(state.top_songs(1)[0].track_name, "Renamed");
-            assert_groups_follow_namings(&state);
+            state.assert_groups_follow_namings();
         }
         let mut state = Aggregates::default();
         state.apply(&BatchDelta::from_events([&newer]));
@@ -975,7 +978,7 @@ mod tests {
         let top = state.top_songs(1);
         assert_eq!(top[0].track_name, "Renamed");
         assert_eq!(top[0].artist_name, "New Name");
-        assert_groups_follow_namings(&state);
+        state.assert_groups_follow_namings();
         let new_name = (state.artists().position(|(name, _)| name == "New Name")).unwrap();
         assert_eq!(state.shown_artist(0), Some(new_name as u32));
         // Each artist counts the listens made under its name.
@@ -1003,7 +1006,7 @@ mod tests {
             order.rotate_left(rotation);
             let state = state_of(&order);
             assert_eq!(state.song_names(0), ("B", "Y", "2"));
-            assert_groups_follow_namings(&state);
+            state.assert_groups_follow_namings();
             assert_eq!(state.songs()[0].tally.plays, 4);
         }
     }
@@ -1074,6 +1077,8 @@ mod tests {
         assert_eq!(back, state);
         assert_eq!(back.months(), state.months());
         assert_eq!(back.songs(), state.songs());
+        back.assert_groups_follow_namings();
+        assert_eq!(back.shown_groups(), state.shown_groups());
         assert_eq!(back.summary(), state.summary());
         let outside = vec![(MonthKey::of(0), vec![(0, 99, 1, 0)])];
         assert!(Aggregates::assemble(state.catalog().clone(), outside).is_none());

@@ -68,7 +68,7 @@ impl Aggregates {
             months.extend((span.start().0..=span.end().0).map(MonthKey));
         }
         let mut songs = Sums::zeroed(self.songs().len());
-        let mut by_artist = Sums::zeroed(self.catalog().artists().len());
+        let mut by_artist = Sums::zeroed_for_groups(self.catalog().artists().len());
         let mut open: BTreeMap<i64, Vec<(u32, u64)>> = BTreeMap::new();
         let mut tops = Vec::new();
         let mut local = LocalClock::new(zone);
@@ -125,7 +125,7 @@ impl Aggregates {
             charts.song_months.remove(&key.first_day());
             charts.artist_months.remove(&key.first_day());
         }
-        let mut by_artist = Sums::zeroed(self.catalog().artists().len());
+        let mut by_artist = Sums::zeroed_for_groups(self.catalog().artists().len());
         // Each run of months reached is read apart (an old listen imported
         // with today's does not read every month between), with the UTC
         // months beside it: the months at its ends are handed over without

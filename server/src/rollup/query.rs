@@ -421,7 +421,7 @@ impl Aggregates {
 
     /// Each artist's and album's counts (by number) that `grouped` asks
     /// for, from each song's, as the song shows them: one pass over the
-    /// played songs, each song's naming read once.
+    /// played songs, reading the artist and album each shows.
     pub(super) fn artist_and_album_sums(&self, songs: &Sums, grouped: Grouped) -> GroupSums {
         let catalog = self.catalog();
         let room = |wanted: bool, len: usize| Sums::zeroed_for_groups(if wanted { len } else { 0 });
@@ -433,7 +433,9 @@ impl Aggregates {
         };
         let shown = self.shown_groups();
         for (id, counts) in songs.listed() {
-            let Some(groups) = shown[id].shown().filter(|_| counts.plays > 0) else {
+            let Some(groups) =
+                (shown.get(id).and_then(|groups| groups.shown())).filter(|_| counts.plays > 0)
+            else {
                 continue;
             };
             if with_artists {

@@ -336,8 +336,7 @@ mod tests {
     fn assert_reviews_as_afresh(state: &Aggregates, seen: &[ListenEvent], when: &str) {
         let mut afresh = Aggregates::default();
         afresh.apply(&BatchDelta::from_events(seen.iter()));
-        // The period listens stream into first: what it keeps of the
-        // period before is read again before other reviews push it out.
+        // The period listens stream into first, then others before it.
         let periods = [
             Period::Year(2024),
             Period::Month(2023, 12),

@@ -13,15 +13,15 @@ use std::sync::Mutex;
 
 use crate::aggregate::months::Counts;
 
-/// Buffers of songs' sums kept for the next questions: as many as
-/// questions answered at once on two cores; what they hold stays allocated
-/// between questions.
+/// Buffers of songs' sums kept for the next questions: a review holds two
+/// at once (its period's and the one before's), other questions one; what
+/// they hold stays allocated between questions.
 static SONG_SPARES: Spares = Spares::keeping(2);
 
 /// Buffers of artists' and albums' sums, kept apart from the songs' larger
-/// ones: a review adds up both for its period and the one before (an
-/// album's buffer of a million listens is over a MiB, mapped afresh and
-/// faulted in page by page when allocated for each).
+/// ones: a review adds up both for its period and the one before, four at
+/// once (an album's buffer of a million listens is over a MiB, mapped
+/// afresh and faulted in page by page when allocated for each).
 static GROUP_SPARES: Spares = Spares::keeping(4);
 
 /// A buffer of counts, all zero, and one for the list of numbers, empty.
