@@ -24,6 +24,7 @@ pub struct Metrics {
     pub listens_held: IntGaugeVec,
     pub http_requests: IntCounterVec,
     pub http_seconds: HistogramVec,
+    pub stories_worked_out: IntCounterVec,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -99,9 +100,18 @@ impl Metrics {
                 &["route"],
             )
             .expect("valid metric"),
+            stories_worked_out: IntCounterVec::new(
+                Opts::new(
+                    "stories_worked_out_total",
+                    "Reviews of a year or a month, and months' discoveries, worked out from \
+                     the listens (not read from those kept), by story",
+                ),
+                &["story"],
+            )
+            .expect("valid metric"),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
             Box::new(metrics.events_counted.clone()),
             Box::new(metrics.dead_letters.clone()),
             Box::new(metrics.batch_events.clone()),
@@ -111,6 +121,7 @@ impl Metrics {
             Box::new(metrics.listens_held.clone()),
             Box::new(metrics.http_requests.clone()),
             Box::new(metrics.http_seconds.clone()),
+            Box::new(metrics.stories_worked_out.clone()),
         ];
         for collector in collectors {
             metrics

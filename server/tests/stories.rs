@@ -617,7 +617,84 @@ fn a_review_of_a_year_and_of_a_month_equals_a_computation_from_the_file() {
     }
 }
 
-/// Asserts two JSON objects equal key by key, so a failure names the key.
+/// While a person's dashboard is open, their year reviews and their
+/// discoveries are worked out once their figures settle: asked then, none
+/// is worked out again, and each equals the computation from the file; a
+/// month is worked out when asked.
+#[test]
+fn the_stories_of_an_open_dashboard_are_worked_out_before_they_are_asked() {
+    let worked_out = |server: &common::Server, story: &str| {
+        server.counter(&format!(
+            "spotify_analytics_stories_worked_out_total{{story=\"{story}\"}}"
+        ))
+    };
+    let scenario = Scenario::new("stories_ahead");
+    let file = scenario.generate("history.csv", 6_000, 47);
+    let expected = Expected::from_csv(&file);
+    let server = scenario.server();
+    assert!(scenario.produce(&file, &[]).status.success());
+    server.wait_for_events(expected.events);
+    assert_eq!(
+        worked_out(&server, "review"),
+        0,
+        "nothing asked, nothing worked out"
+    );
+    assert_eq!(worked_out(&server, "discoveries"), 0);
+    let mut years: Vec<i32> = (expected.days.keys())
+        .map(|day| day[..4].parse().expect("a year"))
+        .collect();
+    years.dedup();
+    assert!(years.len() > 1, "a history of several years: {years:?}");
+
+    let live = server.open_stream("/api/live");
+    assert_eq!(live.status(), 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while worked_out(&server, "discoveries") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {} years worked out ahead, discoveries not",
+            worked_out(&server, "review"),
+            years.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let ahead = worked_out(&server, "review");
+    assert_eq!(ahead, years.len() as u64, "each year once");
+    for year in &years {
+        let (status, review) = server.get(&format!("/api/review?period={year}"));
+        assert_eq!(status, 200, "{year}: {review}");
+        let before = (year - 1).to_string();
+        let wanted = expected_review(&expected, &year.to_string(), &before, Tz::UTC);
+        assert_same(&review, &wanted, &format!("the review of {year}"));
+    }
+    let (status, discoveries) = server.get("/api/discoveries");
+    assert_eq!(status, 200);
+    assert_eq!(discoveries, expected_discoveries(&expected));
+    assert_eq!(
+        worked_out(&server, "review"),
+        ahead,
+        "every year's review was kept"
+    );
+    assert_eq!(
+        worked_out(&server, "discoveries"),
+        1,
+        "the discoveries were kept"
+    );
+    let middle = &expected
+        .days
+        .keys()
+        .nth(expected.days.len() / 2)
+        .expect("a day")[..7];
+    let (status, _) = server.get(&format!("/api/review?period={middle}"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        worked_out(&server, "review"),
+        ahead + 1,
+        "a month is worked out when asked"
+    );
+    drop(live);
+}
+
 fn assert_same(actual: &Value, expected: &Value, what: &str) {
     if let (Some(got), Some(wanted)) = (actual.as_object(), expected.as_object()) {
         for key in wanted.keys().chain(got.keys()) {

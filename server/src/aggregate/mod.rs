@@ -292,6 +292,11 @@ impl SongFigures {
     }
 }
 
+/// How many reviews are kept per person: the years worked out ahead of a
+/// visit to the review page, and as many months and years asked about
+/// (the ones read longest ago go first).
+pub const REVIEWS_KEPT: usize = 24;
+
 /// Everything counted of one person: every listen by month, each song's
 /// and artist's figures and the totals. Packed whole into a checkpoint
 /// ([`crate::store::compact`]), from which all of it but the listens and
@@ -329,8 +334,8 @@ pub struct Aggregates {
     moved_out: kept::KeptMonths<Zone, Vec<kept::MovedOut>>,
     /// Each local month's discoveries, for the zones asked about.
     discoveries: kept::KeptInOrder<Zone, DiscoveryMonth>,
-    /// The reviews asked about, by period and zone.
-    reviews: kept::KeptByStamp<(Period, Zone), Review, 8>,
+    /// The reviews asked about or worked out ahead, by period and zone.
+    reviews: kept::KeptByStamp<(Period, Zone), Review, REVIEWS_KEPT>,
     /// How often a newer listen named a song anew (what a review shows
     /// of its songs and artists can change with it).
     renamings: u64,
@@ -652,7 +657,7 @@ impl Aggregates {
     }
 
     /// The reviews kept, by period and zone.
-    pub(crate) fn kept_reviews(&self) -> &kept::KeptByStamp<(Period, Zone), Review, 8> {
+    pub(crate) fn kept_reviews(&self) -> &kept::KeptByStamp<(Period, Zone), Review, REVIEWS_KEPT> {
         &self.reviews
     }
 

@@ -15,6 +15,7 @@ use chrono::{Months, NaiveDate};
 
 use crate::aggregate::months::MonthKey;
 use crate::aggregate::Aggregates;
+use crate::metrics::METRICS;
 use crate::zone::{LocalClock, Zone};
 
 impl Aggregates {
@@ -34,6 +35,10 @@ impl Aggregates {
         zone: Zone,
         from: Option<MonthKey>,
     ) -> Vec<(NaiveDate, DiscoveryMonth)> {
+        METRICS
+            .stories_worked_out
+            .with_label_values(&["discoveries"])
+            .inc();
         let first = from.map_or(NaiveDate::MIN, MonthKey::first_day);
         let mut new_artists: BTreeMap<NaiveDate, i64> = BTreeMap::new();
         let mut local = LocalClock::new(zone);

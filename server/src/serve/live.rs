@@ -389,6 +389,11 @@ pub struct PersonAnalytics {
 }
 
 impl PersonAnalytics {
+    /// Whose figures these are.
+    pub fn person(&self) -> &PersonId {
+        &self.person
+    }
+
     /// The answer to a question about their listens; `None` when there is
     /// no such artist or song.
     async fn ask(&self, question: &Question) -> Result<Option<Answer>, SourceError> {

@@ -31,6 +31,7 @@ pub mod range_api;
 mod router_tests;
 pub mod session;
 mod upload;
+pub mod warm;
 
 use std::sync::Arc;
 
@@ -74,6 +75,8 @@ pub struct AppState {
     pub open_streams: push::OpenStreams,
     /// Imports started from the page.
     pub imports: WebImports,
+    /// Works out the year reviews and discoveries of people whose dashboard is open.
+    pub reviews_ahead: warm::ReviewWarmer,
 }
 
 /// The whole public site: JSON API, health checks, the dashboard and its

@@ -23,7 +23,8 @@ use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::timeout;
 
 use super::auth::Viewer;
-use super::live::{Figures, LiveAnalytics};
+use super::live::{Figures, LiveAnalytics, PersonAnalytics};
+use super::warm::ReviewWarmer;
 use super::AppState;
 use crate::accounts::PersonId;
 
@@ -91,6 +92,9 @@ impl Drop for StreamSlot {
 /// What one open page's stream waits on.
 struct Follower {
     person: PersonId,
+    /// Their year reviews and discoveries are worked out ahead whenever their figures change.
+    reviews_ahead: ReviewWarmer,
+    analytics: PersonAnalytics,
     live: Arc<LiveAnalytics>,
     changes: watch::Receiver<Figures>,
     closing: watch::Receiver<bool>,
@@ -127,6 +131,8 @@ async fn live(State(state): State<AppState>, Extension(viewer): Extension<Viewer
     };
     let follower = Follower {
         person: viewer.person.clone(),
+        reviews_ahead: state.reviews_ahead.clone(),
+        analytics: state.live.for_person(&viewer.person, viewer.zone),
         live: state.live.clone(),
         changes: state.live.changes(),
         closing: state.closing.clone(),
@@ -156,6 +162,7 @@ impl Follower {
                     .as_ref()
                     .is_none_or(|sent| !Arc::ptr_eq(sent, &payload) && **sent != *payload);
                 if changed {
+                    self.reviews_ahead.warm(self.analytics.clone());
                     self.last_sent = Some(payload.clone());
                     return Some(
                         Event::default()

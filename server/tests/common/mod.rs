@@ -407,6 +407,32 @@ impl Server {
         (status, response.text().unwrap_or_default())
     }
 
+    /// A counter of the server's `/metrics` (`name` with its prefix); 0 when absent.
+    pub fn counter(&self, name: &str) -> u64 {
+        let text = self.monitoring("/metrics").1;
+        text.lines()
+            .find_map(|line| {
+                line.strip_prefix(&format!("{name} "))?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .map_or(0, |value| value as u64)
+    }
+
+    /// Opens `path` as a page does a stream it keeps open: the response,
+    /// its body unread (the stream stays open until it is dropped).
+    pub fn open_stream(&self, path: &str) -> reqwest::blocking::Response {
+        reqwest::blocking::Client::builder()
+            .timeout(None)
+            .build()
+            .expect("an HTTP client")
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap_or_else(|error| panic!("GET {path}: {error}"))
+    }
+
     pub fn get_ok<T: DeserializeOwned>(&self, path: &str) -> T {
         let (status, body) = self.get(path);
         assert_eq!(status, 200, "GET {path} answered {status}: {body}");
