@@ -164,6 +164,22 @@ done
 echo "  p50 $(percentile "$out/latency.txt" 50) ms, p99 $(percentile "$out/latency.txt" 99) ms, max $(sort -n "$out/latency.txt" | tail -n 1) ms"
 record "one listen, broker acknowledgement → visible: p99 of 50" "$(percentile "$out/latency.txt" 99)" ms "<= 250"
 
+# --- The stories: reviews and discoveries ------------------------------------
+# Times, as the client sees them, in ms, each year's review of `years`; prints the worst.
+years="2013 2014 2015 2016 2017 2018 2019 2020 2021 2022 2023"
+worst_review_ms() {
+  local worst=0 ms
+  for year in $1; do
+    ms="$(curl -fsS -o /dev/null -w '%{time_total}' -H "$auth" "$url/api/review?period=$year" | awk '{ printf "%.1f", $1 * 1000 }')"
+    worst="$(awk -v a="$worst" -v b="$ms" 'BEGIN { print (b > a) ? b : a }')"
+  done
+  echo "$worst"
+}
+request_ms() { curl -fsS -o /dev/null -w '%{time_total}' -H "$auth" "$url$1" | awk '{ printf "%.1f", $1 * 1000 }'; }
+say "the stories asked first, no page open"
+record "a year's review asked first, no page open: worst of 11" "$(worst_review_ms "$years")" ms "<= 5"
+record "discoveries asked first, no page open" "$(request_ms /api/discoveries)" ms "<= 5"
+
 # --- SIGKILL and back ---------------------------------------------------------
 say "SIGKILL of the server, then back"
 total="$(counted_events)"
@@ -176,6 +192,20 @@ until [[ "$(counted_events 2> /dev/null)" == "$((total + 1))" ]]; do sleep 0.02;
 record "after SIGKILL: restart → counting again" "$(since "$restarted")" s "<= 3"
 until [[ "$(all_time_plays 2> /dev/null)" == "$((total + 1))" ]]; do sleep 0.02; done
 record "after SIGKILL: restart → every range served again" "$(since "$restarted")" s "<= 5"
+# --- The stories with the dashboard open ---------------------------------------
+say "the stories of a person whose dashboard is open"
+curl -sN -H "$auth" "$url/api/live" > /dev/null &
+page=$!
+opened=$(now)
+until [[ -n "$(metric 'spotify_analytics_stories_worked_out_total{story="discoveries"}')" ]]; do
+  (($(since "$opened" | cut -d. -f1) < 60)) || die "the stories were not worked out within a minute of opening the page"
+  sleep 0.05
+done
+echo "  worked out $(since "$opened") s after the page opened"
+# The latest twelve years are worked out ahead: the one-listen files' year (2030) and 2019 on.
+record "a year's review, dashboard open: worst of 5" "$(worst_review_ms "2019 2020 2021 2022 2023")" ms "<= 5"
+record "discoveries, dashboard open" "$(request_ms /api/discoveries)" ms "<= 5"
+kill "$page" 2> /dev/null || true
 kill "$server"
 wait "$server" 2> /dev/null || true
 
