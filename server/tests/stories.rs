@@ -659,8 +659,10 @@ fn the_stories_of_an_open_dashboard_are_worked_out_before_they_are_asked() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     let ahead = worked_out(&server, "review");
-    assert_eq!(ahead, years.len() as u64, "each year once");
-    for year in &years {
+    let years_ahead = years.len().min(server::serve::warm::YEARS_AHEAD);
+    assert_eq!(ahead, years_ahead as u64, "each of the latest years once");
+    let years = &years[years.len() - years_ahead..];
+    for year in years {
         let (status, review) = server.get(&format!("/api/review?period={year}"));
         assert_eq!(status, 200, "{year}: {review}");
         let before = (year - 1).to_string();
@@ -670,6 +672,8 @@ fn the_stories_of_an_open_dashboard_are_worked_out_before_they_are_asked() {
     let (status, discoveries) = server.get("/api/discoveries");
     assert_eq!(status, 200);
     assert_eq!(discoveries, expected_discoveries(&expected));
+    // Worked out ahead, they were kept with the figures (not among the
+    // answers given): asked now, none is worked out again.
     assert_eq!(
         worked_out(&server, "review"),
         ahead,

@@ -88,6 +88,10 @@ pub enum Freshness {
     /// current answer is computed: clients asking again and again (the
     /// JSON API) are answered at once, and told so.
     Recent,
+    /// From their current figures, not kept among the answers: worked out
+    /// ahead of a visit, what the figures keep themselves (a person's
+    /// reviews), where it does not crowd out the answers people asked for.
+    Ahead,
 }
 
 /// What an answer not from the current figures says of itself (as `X-Data-Stale`).
@@ -140,7 +144,7 @@ impl HeldPartition {
     ) -> Given {
         let compute = |held: Arc<Self>| {
             let (person, question) = (person.clone(), question.clone());
-            tokio::task::spawn_blocking(move || held.compute(&person, &question))
+            tokio::task::spawn_blocking(move || held.compute(&person, &question, freshness))
         };
         match self.lookup(person, question, freshness) {
             Lookup::Current(answer) => Given {
@@ -175,7 +179,7 @@ impl HeldPartition {
         if known.version == version {
             return Lookup::Current(known.answer.clone());
         }
-        if freshness == Freshness::Current || known.computed.elapsed() > MOST_STALE_ANSWER {
+        if freshness != Freshness::Recent || known.computed.elapsed() > MOST_STALE_ANSWER {
             return Lookup::Missing;
         }
         // Computed again at most every [`RECENT_REFRESH`]: while listens
@@ -188,13 +192,17 @@ impl HeldPartition {
         }
     }
 
-    /// Computes the answer from the current figures, and keeps it.
-    fn compute(&self, person: &PersonId, question: &Asked) -> Arc<Answering> {
+    /// Computes the answer from the current figures, and keeps it (unless
+    /// asked [`Freshness::Ahead`]).
+    fn compute(&self, person: &PersonId, question: &Asked, freshness: Freshness) -> Arc<Answering> {
         let figures = self.read();
         let aggregates = figures.aggregates.people.get(person).unwrap_or(&NOBODY);
         let version = aggregates.version();
         let answer = Arc::new(answer(aggregates, question));
         drop(figures);
+        if freshness == Freshness::Ahead {
+            return answer;
+        }
         let mut kept = self.kept();
         if kept.len() >= ANSWERS_KEPT {
             kept.clear();

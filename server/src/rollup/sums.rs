@@ -88,7 +88,8 @@ impl Spares {
 pub struct Sums {
     counts: Vec<Counts>,
     /// The numbers whose counts are not zero, each once (counts added are
-    /// never negative), in the order first added to.
+    /// never negative), in the order first added to (or in order, once
+    /// ordered).
     listed: Vec<u32>,
     spares: &'static Spares,
 }
@@ -136,8 +137,9 @@ impl Sums {
     }
 
     /// The numbers added to, with their counts, in no set order (the order
-    /// first added to): a range's songs without reading every song of the
-    /// person. Rankings read from it must order every two apart.
+    /// first added to, or that of the numbers once ordered): a range's songs
+    /// without reading every song of the person. Rankings read from it must
+    /// order every two apart.
     pub fn listed(&self) -> impl Iterator<Item = (usize, &Counts)> + '_ {
         (self.listed.iter()).map(|&number| (number as usize, &self.counts[number as usize]))
     }

@@ -116,6 +116,7 @@ impl LiveAnalytics {
         PersonAnalytics {
             person: person.clone(),
             zone,
+            freshness: Freshness::Current,
             live: self.clone(),
         }
     }
@@ -385,6 +386,8 @@ fn first<T: Clone>(rows: &[T], limit: Limit) -> Vec<T> {
 pub struct PersonAnalytics {
     person: PersonId,
     zone: Zone,
+    /// How current its answers must be: the figures as they are now.
+    freshness: Freshness,
     live: Arc<LiveAnalytics>,
 }
 
@@ -394,15 +397,20 @@ impl PersonAnalytics {
         &self.person
     }
 
+    /// The same questions asked to be worked out ahead ([`Freshness::Ahead`]).
+    pub fn ahead(self) -> Self {
+        Self {
+            freshness: Freshness::Ahead,
+            ..self
+        }
+    }
+
     /// The answer to a question about their listens; `None` when there is
     /// no such artist or song.
     async fn ask(&self, question: &Question) -> Result<Option<Answer>, SourceError> {
         // A page shows what was just pushed to it: the figures as they are.
         let asked = question.clone().in_zone(self.zone);
-        let answered = self
-            .live
-            .ask(&self.person, &asked, Freshness::Current)
-            .await?;
+        let answered = self.live.ask(&self.person, &asked, self.freshness).await?;
         match &*answered.answer {
             Ok(answer) => Ok(Some(answer.clone())),
             Err(Refusal::NoSuch(_)) => Ok(None),

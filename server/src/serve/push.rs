@@ -92,7 +92,8 @@ impl Drop for StreamSlot {
 /// What one open page's stream waits on.
 struct Follower {
     person: PersonId,
-    /// Their year reviews and discoveries are worked out ahead whenever their figures change.
+    /// Works out their year reviews and discoveries ahead each time
+    /// figures are sent, once those settle.
     reviews_ahead: ReviewWarmer,
     analytics: PersonAnalytics,
     live: Arc<LiveAnalytics>,
@@ -162,7 +163,7 @@ impl Follower {
                     .as_ref()
                     .is_none_or(|sent| !Arc::ptr_eq(sent, &payload) && **sent != *payload);
                 if changed {
-                    self.reviews_ahead.warm(self.analytics.clone());
+                    (self.reviews_ahead).warm(self.analytics.clone(), self.closing.clone());
                     self.last_sent = Some(payload.clone());
                     return Some(
                         Event::default()

@@ -409,7 +409,8 @@ impl Server {
 
     /// A counter of the server's `/metrics` (`name` with its prefix); 0 when absent.
     pub fn counter(&self, name: &str) -> u64 {
-        let text = self.monitoring("/metrics").1;
+        let (status, text) = self.monitoring("/metrics");
+        assert_eq!(status, 200, "/metrics: {text}");
         text.lines()
             .find_map(|line| {
                 line.strip_prefix(&format!("{name} "))?
