@@ -190,7 +190,7 @@ async fn run() -> anyhow::Result<()> {
         )),
         live_streams_per_person: config.http.max_live_streams_per_person as usize,
         open_streams: Default::default(),
-        reviews_ahead: Default::default(),
+        stories_ahead: Default::default(),
         imports: WebImports::new(
             &config.uploads,
             config.archive.limits(),

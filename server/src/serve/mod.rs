@@ -76,7 +76,7 @@ pub struct AppState {
     /// Imports started from the page.
     pub imports: WebImports,
     /// Works out the year reviews and discoveries of people whose dashboard is open.
-    pub reviews_ahead: warm::ReviewWarmer,
+    pub stories_ahead: warm::StoriesAhead,
 }
 
 /// The whole public site: JSON API, health checks, the dashboard and its

@@ -23,10 +23,11 @@ use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::timeout;
 
 use super::auth::Viewer;
-use super::live::{Figures, LiveAnalytics, PersonAnalytics};
-use super::warm::ReviewWarmer;
+use super::live::{Figures, LiveAnalytics};
+use super::warm::StoriesAhead;
 use super::AppState;
 use crate::accounts::PersonId;
+use crate::zone::Zone;
 
 /// How often a connection looks at the pipeline's health between changes of the figures.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
@@ -93,9 +94,9 @@ impl Drop for StreamSlot {
 struct Follower {
     person: PersonId,
     /// Works out their year reviews and discoveries ahead each time
-    /// figures are sent, once those settle.
-    reviews_ahead: ReviewWarmer,
-    analytics: PersonAnalytics,
+    /// figures are sent, once those settle, in their `zone`.
+    stories_ahead: StoriesAhead,
+    zone: Zone,
     live: Arc<LiveAnalytics>,
     changes: watch::Receiver<Figures>,
     closing: watch::Receiver<bool>,
@@ -132,8 +133,8 @@ async fn live(State(state): State<AppState>, Extension(viewer): Extension<Viewer
     };
     let follower = Follower {
         person: viewer.person.clone(),
-        reviews_ahead: state.reviews_ahead.clone(),
-        analytics: state.live.for_person(&viewer.person, viewer.zone),
+        stories_ahead: state.stories_ahead.clone(),
+        zone: viewer.zone,
         live: state.live.clone(),
         changes: state.live.changes(),
         closing: state.closing.clone(),
@@ -163,7 +164,8 @@ impl Follower {
                     .as_ref()
                     .is_none_or(|sent| !Arc::ptr_eq(sent, &payload) && **sent != *payload);
                 if changed {
-                    (self.reviews_ahead).warm(self.analytics.clone(), self.closing.clone());
+                    let theirs = self.live.for_person(&self.person, self.zone);
+                    self.stories_ahead.warm(theirs, self.closing.clone());
                     self.last_sent = Some(payload.clone());
                     return Some(
                         Event::default()

@@ -74,7 +74,7 @@ pub(super) async fn router_with(held: Held) -> (Router, Auth) {
         live_streams: Arc::new(tokio::sync::Semaphore::new(4)),
         live_streams_per_person: 2,
         open_streams: Default::default(),
-        reviews_ahead: Default::default(),
+        stories_ahead: Default::default(),
         imports: WebImports::new(
             &UploadSettings {
                 max_upload_bytes: 1 << 20,

@@ -33,7 +33,7 @@ const SETTLED_AFTER: Duration = Duration::from_secs(2);
 
 /// Works out people's year reviews and discoveries ahead; cloning shares it.
 #[derive(Clone)]
-pub struct ReviewWarmer(Arc<WarmerParts>);
+pub struct StoriesAhead(Arc<WarmerParts>);
 
 struct WarmerParts {
     /// The people whose stories are waiting or being worked out: one run each at a time.
@@ -43,7 +43,7 @@ struct WarmerParts {
     one_at_a_time: Semaphore,
 }
 
-impl Default for ReviewWarmer {
+impl Default for StoriesAhead {
     fn default() -> Self {
         Self(Arc::new(WarmerParts {
             running: Mutex::default(),
@@ -75,7 +75,7 @@ impl Drop for Running {
 /// When a person's figures last changed, as their summary says.
 type Changed = Option<DateTime<Utc>>;
 
-impl ReviewWarmer {
+impl StoriesAhead {
     /// Works out the stories of the person `analytics` answers for, once
     /// their figures settle, and again until they were not changed while
     /// being worked out; nothing when a run of theirs is under way (it
