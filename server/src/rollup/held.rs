@@ -11,6 +11,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard}
 use std::time::{Duration, Instant};
 
 use super::question::{answer, Answer, Asked, Refusal};
+use super::refresh::REFRESHER;
 use crate::accounts::PersonId;
 use crate::aggregate::people::PeopleAggregates;
 use crate::aggregate::Aggregates;
@@ -46,6 +47,19 @@ pub struct HeldPartition {
     /// were computed from: the same question is computed once per change
     /// of their figures, however often it is asked.
     answers: Mutex<KeptAnswers>,
+    /// Answers being computed, by whose and what question: asked again
+    /// meanwhile, they are waited for, not computed twice.
+    computing: Mutex<Flights>,
+}
+
+/// Answers being computed, by whose and what question.
+type Flights = HashMap<(PersonId, Asked), Arc<Flight>>;
+
+/// An answer being computed, from the figures of one version of the person's aggregates.
+#[derive(Debug)]
+struct Flight {
+    version: u64,
+    answer: tokio::sync::OnceCell<Arc<Answering>>,
 }
 
 /// An answer kept: what it was computed from, and when.
@@ -115,7 +129,8 @@ enum Lookup {
         answer: Arc<Answering>,
         refresh: bool,
     },
-    Missing,
+    /// To be computed from the figures of this version (or newer).
+    Missing(u64),
 }
 
 impl HeldPartition {
@@ -125,6 +140,7 @@ impl HeldPartition {
             figures: RwLock::new(figures),
             versions: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
+            computing: Mutex::new(HashMap::new()),
         };
         held.note_versions(&held.read());
         Arc::new(held)
@@ -135,17 +151,14 @@ impl HeldPartition {
     /// for [`Freshness::Recent`], the answer of at most
     /// [`MOST_STALE_ANSWER`] ago as the current one is computed; otherwise
     /// computed now. Computing (milliseconds) is done off the threads
-    /// serving requests.
+    /// serving requests; computing again in the background, by the
+    /// [`REFRESHER`].
     pub async fn answer(
         self: &Arc<Self>,
         person: &PersonId,
         question: &Asked,
         freshness: Freshness,
     ) -> Given {
-        let compute = |held: Arc<Self>| {
-            let (person, question) = (person.clone(), question.clone());
-            tokio::task::spawn_blocking(move || held.compute(&person, &question, freshness))
-        };
         match self.lookup(person, question, freshness) {
             Lookup::Current(answer) => Given {
                 answer,
@@ -153,34 +166,83 @@ impl HeldPartition {
             },
             Lookup::Previous { answer, refresh } => {
                 if refresh {
-                    drop(compute(self.clone()));
+                    let (held, person, question) = (self.clone(), person.clone(), question.clone());
+                    REFRESHER.refresh(move || {
+                        held.compute(&person, &question, freshness);
+                    });
                 }
                 Given {
                     answer,
                     current: false,
                 }
             }
-            Lookup::Missing => Given {
-                answer: match compute(self.clone()).await {
-                    Ok(answer) => answer,
-                    Err(error) => Arc::new(Err(Refusal::Unanswered(error.to_string()))),
-                },
+            Lookup::Missing(version) => Given {
+                answer: self.work_out(person, question, freshness, version).await,
                 current: true,
             },
         }
+    }
+
+    /// Computes the answer off the threads serving requests; a request for
+    /// the same answer arriving meanwhile (as of the same figures) waits
+    /// for this computation rather than starting its own.
+    async fn work_out(
+        self: &Arc<Self>,
+        person: &PersonId,
+        question: &Asked,
+        freshness: Freshness,
+        version: u64,
+    ) -> Arc<Answering> {
+        let key = (person.clone(), question.clone());
+        let flight = {
+            let mut computing = self.computing();
+            if computing.len() >= ANSWERS_KEPT {
+                // Those nobody waits for any more.
+                computing.retain(|_, flight| Arc::strong_count(flight) > 1);
+            }
+            match computing.get(&key) {
+                Some(flight) if flight.version == version => flight.clone(),
+                _ => {
+                    let flight = Arc::new(Flight {
+                        version,
+                        answer: tokio::sync::OnceCell::new(),
+                    });
+                    computing.insert(key.clone(), flight.clone());
+                    flight
+                }
+            }
+        };
+        let answer = flight
+            .answer
+            .get_or_init(|| async {
+                let (held, person, question) = (self.clone(), person.clone(), question.clone());
+                tokio::task::spawn_blocking(move || held.compute(&person, &question, freshness))
+                    .await
+                    .unwrap_or_else(|error| Arc::new(Err(Refusal::Unanswered(error.to_string()))))
+            })
+            .await
+            .clone();
+        let mut computing = self.computing();
+        if computing
+            .get(&key)
+            .is_some_and(|landed| Arc::ptr_eq(landed, &flight))
+        {
+            computing.remove(&key);
+        }
+        answer
     }
 
     fn lookup(&self, person: &PersonId, question: &Asked, freshness: Freshness) -> Lookup {
         let version = self.version_of(person);
         let mut kept = self.kept();
         let Some(known) = kept.get_mut(&(person.clone(), question.clone())) else {
-            return Lookup::Missing;
+            return Lookup::Missing(version);
         };
         if known.version == version {
             return Lookup::Current(known.answer.clone());
         }
         if freshness != Freshness::Recent || known.computed.elapsed() > MOST_STALE_ANSWER {
-            return Lookup::Missing;
+            return Lookup::Missing(version);
         }
         // Computed again at most every [`RECENT_REFRESH`]: while listens
         // stream in, figures change with every batch.
@@ -251,6 +313,12 @@ impl HeldPartition {
 
     fn kept(&self) -> std::sync::MutexGuard<'_, KeptAnswers> {
         self.answers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn computing(&self) -> std::sync::MutexGuard<'_, Flights> {
+        self.computing
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -560,6 +628,26 @@ mod tests {
             Arc::ptr_eq(&of_bob.answer, &of_bob_again.answer) && of_bob_again.current,
             "Bob's did not change"
         );
+    }
+
+    #[tokio::test]
+    async fn a_question_asked_again_while_it_is_computed_is_computed_once() {
+        let held = HeldPartition::new(Keeper::Consumer, figures(&[("ann", "a")]));
+        let (ann, question) = (PersonId("ann".into()), top_songs());
+        let (first, second) = tokio::join!(
+            held.answer(&ann, &question, Freshness::Current),
+            held.answer(&ann, &question, Freshness::Current),
+        );
+        assert!(first.current && second.current);
+        assert!(
+            Arc::ptr_eq(&first.answer, &second.answer),
+            "one computation"
+        );
+        assert!(held.computing().is_empty(), "nothing left in flight");
+        // Figures changed since: computed anew.
+        held.update(|figures| figures.aggregates.apply(&one_more_listen_of_ann()));
+        let third = held.answer(&ann, &question, Freshness::Current).await;
+        assert_eq!(songs_in(&third.answer), 2);
     }
 
     #[tokio::test]

@@ -4,7 +4,8 @@
 //! the figures, [`charts`]; a year's or a month's review,
 //! [`review`], and its listening sessions, [`sessions`]), and the
 //! partitions this server holds, whose aggregates the consumer counts into
-//! and every request reads ([`held`]).
+//! and every request reads ([`held`]), whose answers going stale are
+//! worked out again in the background ([`refresh`]).
 
 mod by_month;
 mod charts;
@@ -13,6 +14,7 @@ pub mod held;
 pub mod query;
 pub mod question;
 pub mod ranks;
+mod refresh;
 pub mod review;
 pub mod sessions;
 pub mod skips;
