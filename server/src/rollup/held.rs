@@ -7,8 +7,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
+
+use futures::future::{BoxFuture, FutureExt, Shared};
 
 use super::question::{answer, Answer, Asked, Refusal};
 use super::refresh::REFRESHER;
@@ -52,14 +54,23 @@ pub struct HeldPartition {
     computing: Mutex<Flights>,
 }
 
-/// Answers being computed, by whose and what question.
-type Flights = HashMap<(PersonId, Asked), Arc<Flight>>;
+/// Answers being computed, by whose and what question, and whether they
+/// are to be kept ([`Freshness::Current`]) or not ([`Freshness::Ahead`]).
+type Flights = HashMap<(PersonId, Asked, Freshness), Arc<Flight>>;
 
-/// An answer being computed, from the figures of one version of the person's aggregates.
-#[derive(Debug)]
+/// An answer being computed, from the figures of one version of the
+/// person's aggregates or newer.
 struct Flight {
     version: u64,
-    answer: tokio::sync::OnceCell<Arc<Answering>>,
+    answer: Shared<BoxFuture<'static, Arc<Answering>>>,
+}
+
+impl std::fmt::Debug for Flight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flight")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An answer kept: what it was computed from, and when.
@@ -92,7 +103,9 @@ pub const MOST_STALE_ANSWER: Duration = Duration::from_secs(1);
 const RECENT_REFRESH: Duration = Duration::from_millis(250);
 
 /// How current an answer must be.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Freshness {
     /// From the person's figures as they are now: a page showing the
     /// figures just pushed to it asks so.
@@ -166,10 +179,7 @@ impl HeldPartition {
             },
             Lookup::Previous { answer, refresh } => {
                 if refresh {
-                    let (held, person, question) = (self.clone(), person.clone(), question.clone());
-                    REFRESHER.refresh(move || {
-                        held.compute(&person, &question, freshness);
-                    });
+                    self.refresh(person, question);
                 }
                 Given {
                     answer,
@@ -185,7 +195,8 @@ impl HeldPartition {
 
     /// Computes the answer off the threads serving requests; a request for
     /// the same answer arriving meanwhile (as of the same figures) waits
-    /// for this computation rather than starting its own.
+    /// for this computation rather than starting its own. The computation
+    /// runs to its end even if every request waiting for it is gone.
     async fn work_out(
         self: &Arc<Self>,
         person: &PersonId,
@@ -193,9 +204,15 @@ impl HeldPartition {
         freshness: Freshness,
         version: u64,
     ) -> Arc<Answering> {
-        let key = (person.clone(), question.clone());
+        // Asked ahead, an answer is not kept: it is computed apart.
+        let kept = if freshness == Freshness::Ahead {
+            Freshness::Ahead
+        } else {
+            Freshness::Current
+        };
+        let key = (person.clone(), question.clone(), kept);
         let flight = {
-            let mut computing = self.computing();
+            let mut computing = locked(&self.computing);
             if computing.len() >= ANSWERS_KEPT {
                 // Those nobody waits for any more.
                 computing.retain(|_, flight| Arc::strong_count(flight) > 1);
@@ -203,26 +220,28 @@ impl HeldPartition {
             match computing.get(&key) {
                 Some(flight) if flight.version == version => flight.clone(),
                 _ => {
+                    let (held, person, question) = (self.clone(), person.clone(), question.clone());
+                    let computed = tokio::task::spawn_blocking(move || {
+                        held.compute(&person, &question, freshness)
+                    });
                     let flight = Arc::new(Flight {
                         version,
-                        answer: tokio::sync::OnceCell::new(),
+                        answer: computed
+                            .map(|computed| {
+                                computed.unwrap_or_else(|error| {
+                                    Arc::new(Err(Refusal::Unanswered(error.to_string())))
+                                })
+                            })
+                            .boxed()
+                            .shared(),
                     });
                     computing.insert(key.clone(), flight.clone());
                     flight
                 }
             }
         };
-        let answer = flight
-            .answer
-            .get_or_init(|| async {
-                let (held, person, question) = (self.clone(), person.clone(), question.clone());
-                tokio::task::spawn_blocking(move || held.compute(&person, &question, freshness))
-                    .await
-                    .unwrap_or_else(|error| Arc::new(Err(Refusal::Unanswered(error.to_string()))))
-            })
-            .await
-            .clone();
-        let mut computing = self.computing();
+        let answer = flight.answer.clone().await;
+        let mut computing = locked(&self.computing);
         if computing
             .get(&key)
             .is_some_and(|landed| Arc::ptr_eq(landed, &flight))
@@ -230,6 +249,22 @@ impl HeldPartition {
             computing.remove(&key);
         }
         answer
+    }
+
+    /// Computes the answer again in the background (see [`REFRESHER`]),
+    /// unless it was computed from the current figures meanwhile.
+    fn refresh(self: &Arc<Self>, person: &PersonId, question: &Asked) {
+        let (held, person, question) = (self.clone(), person.clone(), question.clone());
+        REFRESHER.refresh(move || {
+            let version = held.version_of(&person);
+            let current = held
+                .kept()
+                .get(&(person.clone(), question.clone()))
+                .is_some_and(|known| known.version == version);
+            if !current {
+                held.compute(&person, &question, Freshness::Recent);
+            }
+        });
     }
 
     fn lookup(&self, person: &PersonId, question: &Asked, freshness: Freshness) -> Lookup {
@@ -283,16 +318,11 @@ impl HeldPartition {
 
     /// Whether the partition holds figures of `person`.
     pub fn holds(&self, person: &PersonId) -> bool {
-        self.versions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .contains_key(person)
+        locked(&self.versions).contains_key(person)
     }
 
     fn version_of(&self, person: &PersonId) -> u64 {
-        self.versions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        locked(&self.versions)
             .get(person)
             .copied()
             .unwrap_or_default()
@@ -305,22 +335,11 @@ impl HeldPartition {
             .iter()
             .map(|(person, aggregates)| (person.clone(), aggregates.version()))
             .collect();
-        *self
-            .versions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = versions;
+        *locked(&self.versions) = versions;
     }
 
-    fn kept(&self) -> std::sync::MutexGuard<'_, KeptAnswers> {
-        self.answers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn computing(&self) -> std::sync::MutexGuard<'_, Flights> {
-        self.computing
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn kept(&self) -> MutexGuard<'_, KeptAnswers> {
+        locked(&self.answers)
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, PartitionFigures> {
@@ -340,6 +359,14 @@ impl HeldPartition {
         self.note_versions(&figures);
         changed
     }
+}
+
+/// `mutex` locked, whether or not a thread panicked holding it: what it
+/// guards is replaced whole, never left half changed.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The aggregates of someone with no listens.
@@ -376,11 +403,8 @@ impl Held {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn claims(&self) -> std::sync::MutexGuard<'_, BTreeSet<i32>> {
-        self.0
-            .claimed
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn claims(&self) -> MutexGuard<'_, BTreeSet<i32>> {
+        locked(&self.0.claimed)
     }
 
     /// The consumer was assigned `partition` and loads it.
@@ -613,7 +637,9 @@ mod tests {
         assert_eq!(songs_in(&previous.answer), 1);
         assert!(!previous.current);
         let mut latest = previous;
-        for _ in 0..200 {
+        // Refreshed in the background after RECENT_REFRESH, well before
+        // MOST_STALE_ANSWER, past which a request would compute it itself.
+        for _ in 0..140 {
             latest = held.answer(&ann, &question, Recent).await;
             if latest.current {
                 break;
@@ -643,8 +669,15 @@ mod tests {
             Arc::ptr_eq(&first.answer, &second.answer),
             "one computation"
         );
-        assert!(held.computing().is_empty(), "nothing left in flight");
-        // Figures changed since: computed anew.
+        assert!(locked(&held.computing).is_empty(), "nothing left in flight");
+        // One of the figures before a change is not waited for after it.
+        let older = Arc::new(Flight {
+            version: held.version_of(&ann),
+            answer: futures::future::ready(first.answer.clone())
+                .boxed()
+                .shared(),
+        });
+        locked(&held.computing).insert((ann.clone(), question.clone(), Freshness::Current), older);
         held.update(|figures| figures.aggregates.apply(&one_more_listen_of_ann()));
         let third = held.answer(&ann, &question, Freshness::Current).await;
         assert_eq!(songs_in(&third.answer), 2);
