@@ -13,7 +13,7 @@ use std::sync::mpsc::{channel, Sender};
 use std::sync::LazyLock;
 
 /// Something to work out again.
-pub type Refresh = Box<dyn FnOnce() + Send>;
+type Refresh = Box<dyn FnOnce() + Send>;
 
 /// How much lower than the thread that starts it the refreshing thread
 /// runs (`nice` values, up to the lowest, 19).

@@ -356,20 +356,10 @@ impl ConsumerTask {
                 batch.filled = true;
                 return Ok(batch);
             }
-            let wait = match deadline {
-                // Past its time while the previous batch is still being
-                // written: reading on costs nothing (this batch is written
-                // only after it), and the batches grow to what the writes
-                // take. Under load, they ended at their time and waited.
-                Some(deadline) if journaling.is_some() && deadline <= Instant::now() => {
-                    IDLE_CHECK_EVERY
-                }
-                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
-                None => IDLE_CHECK_EVERY,
-            };
             // Behind, the next message is most often there already: it is
             // taken as is, for a bounded run, without arming a timer and
-            // racing the other branches (a twentieth of the counting thread).
+            // racing the other branches (a twentieth of the counting thread),
+            // nor reading the clock.
             let ready = match deadline {
                 Some(_) if taken_at_once < TAKEN_AT_ONCE => {
                     messages.next().now_or_never().flatten()
@@ -383,23 +373,36 @@ impl ConsumerTask {
             };
             let received = match ready {
                 Some(message) => Ok(message),
-                None => tokio::select! {
-                    // The stream never ends; `None` is read as no message.
-                    received = timeout(wait, messages.next()) => {
-                        received.map(|next| next.unwrap_or(Err(KafkaError::NoMessageReceived)))
-                    }
-                    written = Journaling::written(journaling) => {
-                        // The previous batch is journaled: it counts from now on,
-                        // not only once this batch is read.
-                        if let Some(pending) = journaling.take() {
-                            for partition in self.finish(consumer, pending, written, owned, cursors).await? {
-                                batch.abandon(partition);
-                            }
+                None => {
+                    let wait = match deadline {
+                        // Past its time while the previous batch is still being
+                        // written: reading on costs nothing (this batch is written
+                        // only after it), and the batches grow to what the writes
+                        // take. Under load, they ended at their time and waited.
+                        Some(deadline) if journaling.is_some() && deadline <= Instant::now() => {
+                            IDLE_CHECK_EVERY
                         }
-                        continue;
+                        Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                        None => IDLE_CHECK_EVERY,
+                    };
+                    tokio::select! {
+                        // The stream never ends; `None` is read as no message.
+                        received = timeout(wait, messages.next()) => {
+                            received.map(|next| next.unwrap_or(Err(KafkaError::NoMessageReceived)))
+                        }
+                        written = Journaling::written(journaling) => {
+                            // The previous batch is journaled: it counts from now on,
+                            // not only once this batch is read.
+                            if let Some(pending) = journaling.take() {
+                                for partition in self.finish(consumer, pending, written, owned, cursors).await? {
+                                    batch.abandon(partition);
+                                }
+                            }
+                            continue;
+                        }
+                        _ = self.shutdown.changed() => return if batch.is_empty() { Err(Stopping) } else { Ok(batch) },
                     }
-                    _ = self.shutdown.changed() => return if batch.is_empty() { Err(Stopping) } else { Ok(batch) },
-                },
+                }
             };
             self.follow_assignment(consumer, &mut batch, owned, cursors)
                 .await?;
