@@ -43,19 +43,43 @@ impl Numbers {
 /// Texts numbered in the order added, kept one after another in one
 /// buffer: a text allocated apart costs a pointer, a length and the
 /// allocator's overhead, more than most names themselves (100 people's
-/// catalogs hold millions of them).
+/// catalogs hold millions of them). Where each ends is kept in 32 bits,
+/// counted from the start of its block of [`BLOCK`] texts: half of what
+/// an offset into the whole buffer takes, and the catalogs' largest
+/// column after the texts themselves.
 #[derive(Debug, Clone, Default)]
 pub struct Texts {
     bytes: String,
-    /// Where each text ends in `bytes`.
-    ends: Vec<usize>,
+    /// Where each text ends in `bytes`, from its block's start.
+    ends: Vec<u32>,
+    /// Where each block of [`BLOCK`] texts starts in `bytes`.
+    blocks: Vec<usize>,
+}
+
+/// Texts to a block.
+const BLOCK: usize = 1024;
+/// The most bytes of a text kept (events are at most 64 KiB): a block
+/// then spans at most 1 GiB, which its 32-bit ends can point into.
+const MAX_TEXT_BYTES: usize = 1 << 20;
+
+/// `text`, cut at a character's start to at most [`MAX_TEXT_BYTES`].
+fn within_limit(text: &str) -> &str {
+    let mut end = text.len().min(MAX_TEXT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 impl Texts {
     pub fn get(&self, number: u32) -> &str {
         let number = number as usize;
-        let start = number.checked_sub(1).map_or(0, |before| self.ends[before]);
-        &self.bytes[start..self.ends[number]]
+        let base = self.blocks[number / BLOCK];
+        let start = match number % BLOCK {
+            0 => base,
+            _ => base + self.ends[number - 1] as usize,
+        };
+        &self.bytes[start..base + self.ends[number] as usize]
     }
 
     pub fn len(&self) -> usize {
@@ -70,14 +94,20 @@ impl Texts {
     pub fn reserve(&mut self, count: usize, bytes: usize) {
         self.bytes.reserve_exact(bytes);
         self.ends.reserve_exact(count);
+        self.blocks.reserve_exact(count.div_ceil(BLOCK));
     }
 
-    /// Adds a text; its number.
+    /// Adds a text (its first [`MAX_TEXT_BYTES`]); its number.
     pub fn push(&mut self, text: &str) -> u32 {
+        let text = within_limit(text);
+        if self.ends.len() % BLOCK == 0 {
+            self.blocks.push(self.bytes.len());
+        }
         super::growth::reserve_text(&mut self.bytes, text.len());
         super::growth::reserve(&mut self.ends, 1);
         self.bytes.push_str(text);
-        self.ends.push(self.bytes.len());
+        let base = self.blocks.last().copied().unwrap_or_default();
+        self.ends.push((self.bytes.len() - base) as u32);
         (self.ends.len() - 1) as u32
     }
 
@@ -127,8 +157,9 @@ impl Names {
         self.texts.reserve(count, bytes);
     }
 
-    /// The number of a name, given one if new.
+    /// The number of a name (its first [`MAX_TEXT_BYTES`]), given one if new.
     pub fn intern(&mut self, name: &str) -> u32 {
+        let name = within_limit(name);
         if let Some(number) = self.number(name) {
             return number;
         }
@@ -231,17 +262,17 @@ impl Catalog {
         let mut catalog = Catalog::default();
         let bytes = texts.iter().map(String::len).sum();
         catalog.texts.reserve(texts.len(), bytes);
-        for text in texts {
-            if catalog.texts.number(&text).is_some() {
+        // A text found again (or one over the limit that, cut, is) would
+        // shift the numbers of those after it.
+        for (number, text) in texts.iter().enumerate() {
+            if catalog.texts.intern(text) as usize != number {
                 return Err(BadCatalog::TextTwice);
             }
-            catalog.texts.intern(&text);
         }
-        for artist in artists {
-            if catalog.artists.number(&artist).is_some() {
+        for (number, artist) in artists.iter().enumerate() {
+            if catalog.artists.intern(artist) as usize != number {
                 return Err(BadCatalog::ArtistTwice);
             }
-            catalog.artists.intern(&artist);
         }
         let (texts_len, artists_len) = (catalog.texts.len() as u32, catalog.artists.len() as u32);
         let text_fits = |n: u32| n < texts_len;
@@ -620,6 +651,46 @@ mod tests {
         assert_eq!(names.intern("y"), 1);
         assert_eq!(names.intern("x"), 0, "kept once");
         assert_eq!((names.number("y"), names.number("z")), (Some(1), None));
+    }
+
+    #[test]
+    fn texts_read_back_across_blocks_and_a_text_over_the_limit_is_cut_whole_characters() {
+        let list: Vec<String> = (0..3 * BLOCK + 5)
+            .map(|i| "é".repeat(i % 7) + &i.to_string())
+            .collect();
+        let mut texts = Texts::default();
+        for (number, text) in list.iter().enumerate() {
+            assert_eq!(texts.push(text) as usize, number);
+        }
+        assert_eq!(texts.iter().collect::<Vec<_>>(), list);
+        assert_eq!(texts.get(BLOCK as u32), list[BLOCK]);
+        assert_eq!(texts.get(BLOCK as u32 - 1), list[BLOCK - 1]);
+
+        // 'é' is two bytes: the limit falls inside one.
+        let long = format!("a{}", "é".repeat(MAX_TEXT_BYTES / 2));
+        let mut names = Names::default();
+        let number = names.intern(&long);
+        let kept = names.get(number);
+        assert_eq!(kept.len(), MAX_TEXT_BYTES - 1);
+        assert!(long.starts_with(kept));
+        assert_eq!(
+            names.intern(&long),
+            number,
+            "found again by its first bytes"
+        );
+        assert_eq!(
+            Catalog::assemble(
+                vec![long.clone(), long + "b"],
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new()
+            )
+            .err(),
+            Some(BadCatalog::TextTwice),
+            "two texts the same once cut"
+        );
     }
 
     #[test]

@@ -363,6 +363,12 @@ fn encode_into<T: Serialize>(value: &T, magic: &[u8; 4]) -> Result<Vec<u8>, Stor
         .into_inner()
         .map_err(|e| StoreError::Corrupt(format!("cannot compress: {}", e.error())))?
         .finish()
+        .map(|mut packed| {
+            // Grown by doubling: a checkpoint holds every person's of a
+            // partition until written, beside the figures.
+            packed.shrink_to_fit();
+            packed
+        })
         .map_err(|e| StoreError::Corrupt(format!("cannot compress: {e}")))
 }
 
