@@ -218,12 +218,16 @@ pub struct Noted {
     pub context: u32,
 }
 
-/// Songs, artists, albums, namings and contexts by number; every text
-/// (URIs, track, album and label names) kept once, artists numbered apart
-/// so that counts by artist are indexed by their number.
+/// Songs, artists, albums, namings and contexts by number, each kept
+/// once; artists numbered apart so that counts by artist are indexed by
+/// their number.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    texts: Names,
+    /// URIs, track, album and label names. Never looked up by their text
+    /// (songs, albums, namings and contexts are found by their own keys),
+    /// so added without a table to find them again: a text two of them
+    /// share is kept twice, which costs less than that table did.
+    texts: Texts,
     artists: Names,
     albums: Vec<Album>,
     album_numbers: Numbers,
@@ -238,8 +242,6 @@ pub struct Catalog {
 /// Why a catalog read back cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BadCatalog {
-    #[error("a text stored twice")]
-    TextTwice,
     #[error("an artist stored twice")]
     ArtistTwice,
     #[error("{0} stored twice")]
@@ -262,13 +264,11 @@ impl Catalog {
         let mut catalog = Catalog::default();
         let bytes = texts.iter().map(String::len).sum();
         catalog.texts.reserve(texts.len(), bytes);
-        // A text found again (or one over the limit that, cut, is) would
-        // shift the numbers of those after it.
-        for (number, text) in texts.iter().enumerate() {
-            if catalog.texts.intern(text) as usize != number {
-                return Err(BadCatalog::TextTwice);
-            }
+        for text in &texts {
+            catalog.texts.push(text);
         }
+        // An artist found again (or one over the limit that, cut, is)
+        // would shift the numbers of those after it.
         for (number, artist) in artists.iter().enumerate() {
             if catalog.artists.intern(artist) as usize != number {
                 return Err(BadCatalog::ArtistTwice);
@@ -370,7 +370,7 @@ impl Catalog {
         self.texts.get(number)
     }
 
-    pub fn texts(&self) -> &Names {
+    pub fn texts(&self) -> &Texts {
         &self.texts
     }
 
@@ -474,7 +474,7 @@ impl Catalog {
             Some(song) => song,
             None => {
                 let number = self.songs.len() as u32;
-                let uri = self.texts.intern(uri);
+                let uri = self.texts.push(uri);
                 super::growth::reserve(&mut self.songs, 1);
                 self.songs.push(Song { uri });
                 let (songs, texts) = (&self.songs, &self.texts);
@@ -483,7 +483,7 @@ impl Catalog {
                 number
             }
         };
-        let track = self.texts.intern(track);
+        let track = self.texts.push(track);
         let artist = self.artists.intern(artist);
         let album = self.album_of(artist, album);
         let number = self.namings.len() as u32;
@@ -530,7 +530,7 @@ impl Catalog {
             return number;
         }
         let number = self.albums.len() as u32;
-        let name = self.texts.intern(name);
+        let name = self.texts.push(name);
         super::growth::reserve(&mut self.albums, 1);
         self.albums.push(Album { artist, name });
         let (albums, texts) = (&self.albums, &self.texts);
@@ -559,9 +559,9 @@ impl Catalog {
             return number;
         }
         let context = Context {
-            platform: self.texts.intern(platform),
-            reason_start: self.texts.intern(reason_start),
-            reason_end: self.texts.intern(reason_end),
+            platform: self.texts.push(platform),
+            reason_start: self.texts.push(reason_start),
+            reason_end: self.texts.push(reason_end),
             shuffle,
             skipped,
         };
@@ -592,7 +592,7 @@ impl Catalog {
 fn naming_key_of<'a>(
     namings: &[Naming],
     songs: &[Song],
-    texts: &'a Names,
+    texts: &'a Texts,
     artists: &'a Names,
     albums: &[Album],
     number: u32,
@@ -612,7 +612,7 @@ fn naming_key_of<'a>(
 
 fn context_key_of<'a>(
     contexts: &[Context],
-    texts: &'a Names,
+    texts: &'a Texts,
     number: u32,
 ) -> (&'a str, &'a str, &'a str, bool, bool) {
     let context = contexts[number as usize];
@@ -680,15 +680,15 @@ mod tests {
         );
         assert_eq!(
             Catalog::assemble(
-                vec![long.clone(), long + "b"],
                 Vec::new(),
+                vec![long.clone(), long + "b"],
                 Vec::new(),
                 Vec::new(),
                 Vec::new(),
                 Vec::new()
             )
             .err(),
-            Some(BadCatalog::TextTwice),
+            Some(BadCatalog::ArtistTwice),
             "two texts the same once cut"
         );
     }

@@ -1,5 +1,5 @@
 //! The compact stored form of what is counted (checkpoint chunks and
-//! journal deltas): a person's catalog (every text once, then songs,
+//! journal deltas): a person's catalog (its texts, then songs,
 //! namings and contexts as numbers) and their listens as numbers, each
 //! listen's time as the difference from the one before, all in postcard's
 //! binary encoding, then deflated. FerretDB's cost, and a restart's,
@@ -53,7 +53,7 @@ struct CatalogRef<'a> {
 impl<'a> CatalogRef<'a> {
     fn of(catalog: &'a Catalog) -> Self {
         Self {
-            texts: catalog.texts().texts(),
+            texts: catalog.texts(),
             artists: catalog.artists().texts(),
             albums: catalog.albums(),
             songs: catalog.songs(),
@@ -585,12 +585,14 @@ mod tests {
             error.to_string().contains("out of its month or range"),
             "{error}"
         );
+        // A text may be stored twice (texts are not looked up by their
+        // text), but not a song, even under two numbers of the same text.
         let twice = Stored {
             catalog: (
                 vec!["u".into(), "u".into()],
                 vec![],
                 vec![],
-                vec![],
+                vec![Song { uri: 0 }, Song { uri: 1 }],
                 vec![],
                 vec![],
             ),
@@ -599,7 +601,7 @@ mod tests {
             set_aside: vec![],
         };
         let error = unpack_aggregates(&encode_into(&twice, MAGIC).unwrap(), "test").unwrap_err();
-        assert!(error.to_string().contains("a text stored twice"), "{error}");
+        assert!(error.to_string().contains("a song stored twice"), "{error}");
         let naming = Naming {
             song: 0,
             track: 9,
