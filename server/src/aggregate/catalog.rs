@@ -100,7 +100,7 @@ impl Texts {
     /// Adds a text (its first [`MAX_TEXT_BYTES`]); its number.
     pub fn push(&mut self, text: &str) -> u32 {
         let text = within_limit(text);
-        if self.ends.len() % BLOCK == 0 {
+        if self.ends.len().is_multiple_of(BLOCK) {
             self.blocks.push(self.bytes.len());
         }
         super::growth::reserve_text(&mut self.bytes, text.len());
