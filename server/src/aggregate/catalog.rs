@@ -1,5 +1,5 @@
-//! One person's songs, names and listening contexts, each stored once and
-//! numbered, so that a listen is kept as a few numbers (see
+//! One person's songs, artists, albums, namings and listening contexts,
+//! each numbered once, so that a listen is kept as a few numbers (see
 //! [`super::months`]) instead of copies of its texts.
 
 use std::hash::Hash;
@@ -100,15 +100,16 @@ impl Texts {
     /// Adds a text (its first [`MAX_TEXT_BYTES`]); its number.
     pub fn push(&mut self, text: &str) -> u32 {
         let text = within_limit(text);
-        if self.ends.len().is_multiple_of(BLOCK) {
+        let number = self.ends.len();
+        if number.is_multiple_of(BLOCK) {
             self.blocks.push(self.bytes.len());
         }
+        let base = self.blocks[number / BLOCK];
         super::growth::reserve_text(&mut self.bytes, text.len());
         super::growth::reserve(&mut self.ends, 1);
         self.bytes.push_str(text);
-        let base = self.blocks.last().copied().unwrap_or_default();
         self.ends.push((self.bytes.len() - base) as u32);
-        (self.ends.len() - 1) as u32
+        number as u32
     }
 
     /// Every text, in the order of their numbers.
@@ -248,6 +249,8 @@ pub enum BadCatalog {
     Twice(&'static str),
     #[error("{0} refers to a number out of range")]
     OutOfRange(&'static str),
+    #[error("a text over {MAX_TEXT_BYTES} bytes")]
+    TooLong,
 }
 
 impl Catalog {
@@ -261,18 +264,21 @@ impl Catalog {
         namings: Vec<Naming>,
         contexts: Vec<Context>,
     ) -> Result<Self, BadCatalog> {
+        // Nothing counted is longer: only damaged bytes are.
+        if (texts.iter().chain(&artists)).any(|text| text.len() > MAX_TEXT_BYTES) {
+            return Err(BadCatalog::TooLong);
+        }
         let mut catalog = Catalog::default();
         let bytes = texts.iter().map(String::len).sum();
         catalog.texts.reserve(texts.len(), bytes);
-        for text in &texts {
-            catalog.texts.push(text);
+        for text in texts {
+            catalog.texts.push(&text);
         }
-        // An artist found again (or one over the limit that, cut, is)
-        // would shift the numbers of those after it.
-        for (number, artist) in artists.iter().enumerate() {
-            if catalog.artists.intern(artist) as usize != number {
+        for artist in artists {
+            if catalog.artists.number(&artist).is_some() {
                 return Err(BadCatalog::ArtistTwice);
             }
+            catalog.artists.intern(&artist);
         }
         let (texts_len, artists_len) = (catalog.texts.len() as u32, catalog.artists.len() as u32);
         let text_fits = |n: u32| n < texts_len;
@@ -466,6 +472,8 @@ impl Catalog {
     /// The number of this naming of a song, given if new (and the song,
     /// artist and album with it).
     pub fn naming_of(&mut self, uri: &str, track: &str, artist: &str, album: &str) -> u32 {
+        // Cut as they will be kept, or they would never be found again.
+        let [uri, track, artist, album] = [uri, track, artist, album].map(within_limit);
         let key = (uri, track, artist, album);
         if let Some(number) = self.naming_numbers.find(key, |n| self.naming_key(n)) {
             return number;
@@ -551,6 +559,8 @@ impl Catalog {
         shuffle: bool,
         skipped: bool,
     ) -> u32 {
+        let [platform, reason_start, reason_end] =
+            [platform, reason_start, reason_end].map(within_limit);
         let key = (platform, reason_start, reason_end, shuffle, skipped);
         let found = self
             .context_numbers
@@ -655,41 +665,52 @@ mod tests {
 
     #[test]
     fn texts_read_back_across_blocks_and_a_text_over_the_limit_is_cut_whole_characters() {
-        let list: Vec<String> = (0..3 * BLOCK + 5)
-            .map(|i| "é".repeat(i % 7) + &i.to_string())
-            .collect();
         let mut texts = Texts::default();
+        assert_eq!((texts.len(), texts.iter().count()), (0, 0));
+        // Empty ones at a block's end and at the next one's start.
+        let list: Vec<String> = (0..3 * BLOCK + 5)
+            .map(|i| match i {
+                _ if i == BLOCK - 1 || i == BLOCK || i == 2 * BLOCK => String::new(),
+                _ => "é".repeat(i % 7) + &i.to_string(),
+            })
+            .collect();
         for (number, text) in list.iter().enumerate() {
             assert_eq!(texts.push(text) as usize, number);
         }
         assert_eq!(texts.iter().collect::<Vec<_>>(), list);
-        assert_eq!(texts.get(BLOCK as u32), list[BLOCK]);
-        assert_eq!(texts.get(BLOCK as u32 - 1), list[BLOCK - 1]);
+        assert_eq!(texts.get(BLOCK as u32 - 2), list[BLOCK - 2]);
+        assert_eq!(texts.get(BLOCK as u32 + 1), list[BLOCK + 1]);
 
         // 'é' is two bytes: the limit falls inside one.
         let long = format!("a{}", "é".repeat(MAX_TEXT_BYTES / 2));
         let mut names = Names::default();
         let number = names.intern(&long);
-        let kept = names.get(number);
+        let kept = names.get(number).to_string();
         assert_eq!(kept.len(), MAX_TEXT_BYTES - 1);
-        assert!(long.starts_with(kept));
+        assert!(long.starts_with(&kept));
         assert_eq!(
             names.intern(&long),
             number,
             "found again by its first bytes"
         );
+        let mut catalog = Catalog::default();
+        let naming = catalog.naming_of(&long, &long, &long, &long);
+        assert_eq!(catalog.naming_of(&long, &long, &long, &long), naming);
+        assert_eq!(catalog.naming_texts(catalog.naming(naming)).0, kept);
+        let context = catalog.context_of(&long, "", "", false, false);
+        assert_eq!(catalog.context_of(&long, "", "", false, false), context);
+        // Stored, it can only have been damaged.
         assert_eq!(
             Catalog::assemble(
+                vec![long],
                 Vec::new(),
-                vec![long.clone(), long + "b"],
                 Vec::new(),
                 Vec::new(),
                 Vec::new(),
                 Vec::new()
             )
             .err(),
-            Some(BadCatalog::ArtistTwice),
-            "two texts the same once cut"
+            Some(BadCatalog::TooLong)
         );
     }
 
