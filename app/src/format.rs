@@ -54,6 +54,13 @@ fn on_reader_clock(ts: DateTime<Utc>, seconds: bool) -> String {
     format!("{} {zone_name}", locale::current().moment(at, seconds))
 }
 
+/// `text` without control characters: names from people's files may hold
+/// them, and one in a drawn chart would make its SVG unreadable as XML
+/// (and its PNG impossible to rasterise).
+pub fn drawable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
 /// Shortens text to at most `max_chars` characters, ending with `…` when cut.
 pub fn ellipsize(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {

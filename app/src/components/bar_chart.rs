@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::format::ellipsize;
+use crate::format::{drawable, ellipsize};
 
 /// One bar: what it stands for and how long it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +44,10 @@ pub fn render_bar_chart(bars: &[Bar]) -> Result<String, String> {
         for (row, bar) in bars.iter().enumerate() {
             let top = (row as u32 * ROW_HEIGHT) as i32 + 4;
             let value_width = bar.value_text.chars().count() + 2;
-            let label = ellipsize(&bar.label, LABEL_CHARS.saturating_sub(value_width));
+            let label = ellipsize(
+                &drawable(&bar.label),
+                LABEL_CHARS.saturating_sub(value_width),
+            );
             root.draw(&Text::new(label, (0, top), label_font.clone()))
                 .map_err(|e| e.to_string())?;
             root.draw(&Text::new(
@@ -163,6 +166,13 @@ mod tests {
         let svg = render_bar_chart(&[bar("<b>Rock & Roll</b>", 1.0)]).unwrap();
         assert!(svg.contains("&lt;b&gt;Rock &amp; Roll&lt;/b&gt;"));
         assert!(!svg.contains("<b>"));
+    }
+
+    #[test]
+    fn control_characters_in_labels_are_left_out() {
+        let svg = render_bar_chart(&[bar("zero\u{0}one\u{7}\u{1b}two", 1.0)]).unwrap();
+        assert!(svg.contains("zeroonetwo"), "{svg}");
+        assert!(!svg.chars().any(|c| c.is_control() && !c.is_whitespace()));
     }
 
     #[test]

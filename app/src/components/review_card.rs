@@ -142,9 +142,11 @@ impl<'a, 'b> Column<'a, 'b> {
                 .draw(&Text::new(text, (x, self.y), style(h)))
                 .map_err(|error| error.to_string())
         };
-        // A control character would make the SVG unreadable as XML.
-        let text: String = text.chars().filter(|c| !c.is_control()).collect();
-        draw(ellipsize(&text, fits), self.x, HPos::Left)?;
+        draw(
+            ellipsize(&format::drawable(&text), fits),
+            self.x,
+            HPos::Left,
+        )?;
         if !mark.is_empty() {
             draw(mark.to_string(), self.x + self.width, HPos::Right)?;
         }
