@@ -142,11 +142,7 @@ impl<'a, 'b> Column<'a, 'b> {
                 .draw(&Text::new(text, (x, self.y), style(h)))
                 .map_err(|error| error.to_string())
         };
-        draw(
-            ellipsize(&format::drawable(&text), fits),
-            self.x,
-            HPos::Left,
-        )?;
+        draw(ellipsize(&format::drawable(text), fits), self.x, HPos::Left)?;
         if !mark.is_empty() {
             draw(mark.to_string(), self.x + self.width, HPos::Right)?;
         }
