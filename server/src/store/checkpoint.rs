@@ -71,29 +71,81 @@ pub struct Checkpoint {
 /// Marks checkpoints (and journal entries) that keep each person's listens.
 pub const LAYOUT: &str = "listens";
 
-/// A partition's aggregates packed for a checkpoint: each person's in the
-/// compact form, and the removed accounts. Packing is the CPU-heavy part
-/// of writing one, so it is done apart (off the async runtime).
-pub struct PackedPartition {
-    people: Vec<(PersonId, Vec<u8>)>,
-    removed: Vec<PersonId>,
-    imports: ImportMarks,
+/// What a checkpoint records beside everyone's figures: the removed
+/// accounts, and how far each import from the page was counted.
+pub struct CheckpointMarks {
+    pub removed: Vec<PersonId>,
+    pub imports: ImportMarks,
 }
 
-impl PackedPartition {
-    pub fn of(aggregates: &PeopleAggregates) -> Result<Self, StoreError> {
-        let people = aggregates
-            .people
-            .iter()
-            .map(|(person, aggregates)| {
-                Ok((person.clone(), super::compact::pack_aggregates(aggregates)?))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(Self {
-            people,
+impl CheckpointMarks {
+    pub fn of(aggregates: &PeopleAggregates) -> Self {
+        Self {
             removed: aggregates.removed.iter().cloned().collect(),
             imports: aggregates.imports.clone(),
-        })
+        }
+    }
+}
+
+/// A person's aggregates packed for a checkpoint (see [`super::compact`]).
+/// Packing is the CPU-heavy part of writing one, so callers do it apart
+/// (off the async runtime), one person at a time: a partition's people
+/// packed all at once were the largest thing held at the 100 people's peak.
+pub fn pack_person(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
+    super::compact::pack_aggregates(aggregates)
+}
+
+/// A checkpoint generation being filled, person by person; current only
+/// once [`Self::finish`] switches to it.
+pub struct CheckpointWriter<'a> {
+    store: &'a TopicStore,
+    partition: i32,
+    generation: i64,
+    collection: String,
+    started: std::time::Instant,
+    _timer: prometheus::HistogramTimer,
+}
+
+impl CheckpointWriter<'_> {
+    /// Adds a person's packed aggregates to the generation.
+    pub async fn add(&self, person: &PersonId, packed: &[u8]) -> Result<(), StoreError> {
+        self.store
+            .write_chunks(&self.collection, person, packed)
+            .await
+    }
+
+    /// Makes the generation, at `position`, the partition's current checkpoint.
+    pub async fn finish(self, position: i64, marks: &CheckpointMarks) -> Result<(), StoreError> {
+        let store = self.store;
+        let topic = store.topic();
+        let written = self.started.elapsed();
+        let removed: Vec<&str> = marks.removed.iter().map(PersonId::as_str).collect();
+        let id = checkpoint_id(topic, self.partition);
+        let current = doc! {
+            "_id": &id,
+            "topic": topic,
+            "partition": self.partition,
+            "generation": self.generation,
+            "position": position,
+            "removed": removed,
+            "imports": marks_to_bson(&marks.imports),
+            "layout": LAYOUT,
+            "written_at": bson_time(Utc::now()),
+        };
+        store
+            .collection(CHECKPOINTS)
+            .replace_one(doc! { "_id": &id }, current)
+            .with_options(ReplaceOptions::builder().upsert(true).build())
+            .await
+            .map_err(|e| store.error(e))?;
+        tracing::debug!(
+            partition = self.partition,
+            generation = self.generation,
+            written = ?written,
+            switched = ?self.started.elapsed(),
+            "checkpoint written"
+        );
+        Ok(())
     }
 }
 
@@ -165,55 +217,29 @@ impl TopicStore {
         })
     }
 
-    /// Makes `packed` at `position` the current checkpoint of a
-    /// partition, as generation `generation`.
-    pub async fn write_checkpoint(
+    /// Starts writing generation `generation` of a partition's checkpoint:
+    /// its collection, emptied of what an attempt that crashed before its
+    /// switch left.
+    pub async fn begin_checkpoint(
         &self,
         partition: i32,
         generation: i64,
-        packed: &PackedPartition,
-        position: i64,
-    ) -> Result<(), StoreError> {
-        let topic = self.topic();
-        let _timer = METRICS.mongodb_timer("checkpoint");
+    ) -> Result<CheckpointWriter<'_>, StoreError> {
+        let timer = METRICS.mongodb_timer("checkpoint");
         let started = std::time::Instant::now();
         let collection = generation_collection(partition, generation);
-        // Leftovers of an attempt that crashed before its switch.
         self.collection(&collection)
             .drop()
             .await
             .map_err(|e| self.error(e))?;
-        for (person, bytes) in &packed.people {
-            self.write_chunks(&collection, person, bytes).await?;
-        }
-        let written = started.elapsed();
-        let removed: Vec<&str> = packed.removed.iter().map(PersonId::as_str).collect();
-        let id = checkpoint_id(topic, partition);
-        let current = doc! {
-            "_id": &id,
-            "topic": topic,
-            "partition": partition,
-            "generation": generation,
-            "position": position,
-            "removed": removed,
-            "imports": marks_to_bson(&packed.imports),
-            "layout": LAYOUT,
-            "written_at": bson_time(Utc::now()),
-        };
-        self.collection(CHECKPOINTS)
-            .replace_one(doc! { "_id": &id }, current)
-            .with_options(ReplaceOptions::builder().upsert(true).build())
-            .await
-            .map_err(|e| self.error(e))?;
-
-        tracing::debug!(
+        Ok(CheckpointWriter {
+            store: self,
             partition,
             generation,
-            written = ?written,
-            switched = ?started.elapsed(),
-            "checkpoint written"
-        );
-        Ok(())
+            collection,
+            started,
+            _timer: timer,
+        })
     }
 
     /// Drops the partition's older checkpoint generations and the journal

@@ -12,7 +12,7 @@ use tracing::warn;
 use crate::accounts::PersonId;
 use crate::aggregate::import_marks::ImportMarks;
 use crate::rollup::held::{HeldPartition, Keeper};
-use crate::store::checkpoint::PackedPartition;
+use crate::store::checkpoint::{pack_person, CheckpointMarks};
 use crate::store::follower::{fold, recount_ahead};
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::PartitionHeads;
@@ -165,28 +165,44 @@ impl Progress {
 
     /// Writes the aggregates as the partition's next checkpoint generation
     /// (nothing when nothing was counted); [`Self::checkpointed`] notes it.
-    /// They are packed on a blocking thread: the figures stay readable meanwhile.
+    /// Each person's are packed on a blocking thread (the figures stay
+    /// readable meanwhile) and written before the next is packed, so no
+    /// more than one person's packed figures are held at a time. Only the
+    /// consumer changes the figures, and it waits for this: every person
+    /// is packed as of the same position.
     pub async fn write_checkpoint(
         &self,
         store: &TopicStore,
     ) -> Result<Option<Checkpointed>, StoreError> {
-        let held = Arc::clone(&self.held);
-        let packed = tokio::task::spawn_blocking(move || {
-            let figures = held.read();
+        let (people, marks, position, generation) = {
+            let figures = self.held.read();
             let Some(position) = figures.position else {
                 return Ok(None);
             };
-            let packed = PackedPartition::of(&figures.aggregates)?;
-            Ok(Some((packed, position, figures.generation + 1)))
-        })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("packing a checkpoint failed: {e}")))??;
-        let Some((packed, position, generation)) = packed else {
-            return Ok(None);
+            let people: Vec<PersonId> = figures.aggregates.people.keys().cloned().collect();
+            let marks = CheckpointMarks::of(&figures.aggregates);
+            (people, marks, position, figures.generation + 1)
         };
-        store
-            .write_checkpoint(self.partition, generation, &packed, position)
-            .await?;
+        let writer = store.begin_checkpoint(self.partition, generation).await?;
+        for person in people {
+            let held = Arc::clone(&self.held);
+            let packing = person.clone();
+            let packed = tokio::task::spawn_blocking(move || {
+                let figures = held.read();
+                figures
+                    .aggregates
+                    .people
+                    .get(&packing)
+                    .map(pack_person)
+                    .transpose()
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("packing a checkpoint failed: {e}")))??;
+            if let Some(packed) = packed {
+                writer.add(&person, &packed).await?;
+            }
+        }
+        writer.finish(position, &marks).await?;
         Ok(Some(Checkpointed {
             generation,
             position,
