@@ -2,13 +2,14 @@
 //! each numbered once, so that a listen is kept as a few numbers (see
 //! [`super::months`]) instead of copies of its texts.
 
+use std::borrow::Cow;
 use std::hash::Hash;
 
 use ahash::RandomState;
 use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
 
-use crate::event::ListenEvent;
+use crate::event::{ListenEvent, TRACK_URI_PREFIX};
 
 /// Finds the number of an entry of a list by a key of the entry's: holds
 /// numbers only, the keys being read from the list itself, so no key is
@@ -174,7 +175,71 @@ impl Names {
 /// Marks a naming without an album (account data does not say).
 pub const NO_ALBUM: u32 = u32::MAX;
 
-/// A song: what identifies it.
+/// A song's URI as the catalog keeps it: a track's id alone (its URI
+/// less `spotify:track:`, 14 bytes of each of the hundreds of thousands of
+/// songs 100 people's catalogs hold), any other URI whole (local files'
+/// hold a `:`, an id never does), or, marked by a leading `:`, a URI that
+/// has none (never counted: events are checked first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SongUri<'a>(&'a str);
+
+impl<'a> SongUri<'a> {
+    /// The URI as its two parts: a prefix the key leaves out, and the key's rest.
+    fn parts(self) -> (&'static str, &'a str) {
+        match self.0.strip_prefix(':') {
+            Some(whole) => ("", whole),
+            None if self.0.contains(':') => ("", self.0),
+            None => (TRACK_URI_PREFIX, self.0),
+        }
+    }
+}
+
+/// Ordered as the whole URIs are.
+impl Ord for SongUri<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let bytes = |uri: &Self| {
+            let (prefix, rest) = uri.parts();
+            prefix.bytes().chain(rest.bytes())
+        };
+        bytes(self).cmp(bytes(other))
+    }
+}
+
+impl PartialOrd for SongUri<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for SongUri<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (prefix, rest) = self.parts();
+        f.write_str(prefix)?;
+        f.write_str(rest)
+    }
+}
+
+impl PartialEq<&str> for SongUri<'_> {
+    fn eq(&self, uri: &&str) -> bool {
+        let (prefix, rest) = self.parts();
+        uri.strip_prefix(prefix) == Some(rest)
+    }
+}
+
+/// The key a song of `uri` is kept by (see [`SongUri`]), cut as texts are.
+fn song_key(uri: &str) -> Cow<'_, str> {
+    let key = match uri.strip_prefix(TRACK_URI_PREFIX) {
+        Some(id) if !id.is_empty() && !id.contains(':') => Cow::Borrowed(id),
+        _ if uri.contains(':') && !uri.starts_with(':') => Cow::Borrowed(uri),
+        _ => Cow::Owned(format!(":{uri}")),
+    };
+    match key {
+        Cow::Borrowed(key) => Cow::Borrowed(within_limit(key)),
+        Cow::Owned(key) => Cow::Owned(within_limit(&key).to_string()),
+    }
+}
+
+/// A song as stored: the number of its whole URI among the texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Song {
     /// Number of its URI among the texts.
@@ -224,15 +289,16 @@ pub struct Noted {
 /// their number.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    /// URIs, track, album and label names. Never looked up by their text
-    /// (songs, albums, namings and contexts are found by their own keys),
-    /// so added without a table to find them again: a text two of them
-    /// share is kept twice, which costs less than that table did.
+    /// Track, album and label names. Never looked up by their text
+    /// (albums, namings and contexts are found by their own keys), so
+    /// added without a table to find them again: a text two of them share
+    /// is kept twice, which costs less than that table did.
     texts: Texts,
     artists: Names,
     albums: Vec<Album>,
     album_numbers: Numbers,
-    songs: Vec<Song>,
+    /// Each song's URI, by song number, as [`SongUri`] keeps it.
+    song_keys: Texts,
     song_numbers: Numbers,
     namings: Vec<Naming>,
     naming_numbers: Numbers,
@@ -255,7 +321,9 @@ pub enum BadCatalog {
 
 impl Catalog {
     /// A catalog read back, its numbers as stored; refused when a number
-    /// points nowhere or anything is there twice.
+    /// points nowhere or anything is there twice. The stored texts hold
+    /// songs' whole URIs too: each song keeps its own [`SongUri`] instead,
+    /// and a text only a song named is not kept.
     pub fn assemble(
         texts: Vec<String>,
         artists: Vec<String>,
@@ -269,23 +337,85 @@ impl Catalog {
             return Err(BadCatalog::TooLong);
         }
         let mut catalog = Catalog::default();
-        let bytes = texts.iter().map(String::len).sum();
-        catalog.texts.reserve(texts.len(), bytes);
-        for text in texts {
-            catalog.texts.push(&text);
-        }
         for artist in artists {
             if catalog.artists.number(&artist).is_some() {
                 return Err(BadCatalog::ArtistTwice);
             }
             catalog.artists.intern(&artist);
         }
-        let (texts_len, artists_len) = (catalog.texts.len() as u32, catalog.artists.len() as u32);
+        let texts_len = texts.len() as u32;
+        let artists_len = catalog.artists.len() as u32;
+        let (songs_len, albums_len) = (songs.len() as u32, albums.len() as u32);
         let text_fits = |n: u32| n < texts_len;
-        for album in albums {
-            if album.artist >= artists_len || !text_fits(album.name) {
-                return Err(BadCatalog::OutOfRange("an album"));
+        if !albums
+            .iter()
+            .all(|album| album.artist < artists_len && text_fits(album.name))
+        {
+            return Err(BadCatalog::OutOfRange("an album"));
+        }
+        if !songs.iter().all(|song| text_fits(song.uri)) {
+            return Err(BadCatalog::OutOfRange("a song"));
+        }
+        let naming_fits = |naming: &Naming| {
+            naming.song < songs_len
+                && text_fits(naming.track)
+                && naming.artist < artists_len
+                && (naming.album == NO_ALBUM || naming.album < albums_len)
+        };
+        if !namings.iter().all(naming_fits) {
+            return Err(BadCatalog::OutOfRange("a naming"));
+        }
+        let context_texts = |c: &Context| [c.platform, c.reason_start, c.reason_end];
+        if !contexts
+            .iter()
+            .all(|context| context_texts(context).into_iter().all(text_fits))
+        {
+            return Err(BadCatalog::OutOfRange("a context"));
+        }
+
+        // The texts kept: those a name or context points to, numbered anew.
+        const DROPPED: u32 = u32::MAX;
+        let mut renumbered = vec![DROPPED; texts.len()];
+        let named = (albums.iter().map(|album| album.name))
+            .chain(namings.iter().map(|naming| naming.track))
+            .chain(contexts.iter().flat_map(context_texts));
+        for number in named {
+            renumbered[number as usize] = 0;
+        }
+        let mut kept = 0;
+        for number in renumbered.iter_mut().filter(|n| **n != DROPPED) {
+            *number = kept;
+            kept += 1;
+        }
+        let song_uris: Vec<u32> = songs.iter().map(|song| song.uri).collect();
+        let bytes = (texts.iter().zip(&renumbered))
+            .filter(|(_, n)| **n != DROPPED)
+            .map(|(text, _)| text.len())
+            .sum();
+        catalog.texts.reserve(kept as usize, bytes);
+        let key_bytes = (song_uris.iter())
+            .map(|uri| song_key(&texts[*uri as usize]).len())
+            .sum();
+        catalog.song_keys.reserve(songs.len(), key_bytes);
+        for uri in &song_uris {
+            let key = song_key(&texts[*uri as usize]);
+            if catalog.song_number_by_key(&key).is_some() {
+                return Err(BadCatalog::Twice("a song"));
             }
+            catalog.add_song(&key);
+        }
+        for (text, number) in texts.into_iter().zip(&renumbered) {
+            if *number != DROPPED {
+                catalog.texts.push(&text);
+            }
+        }
+        let text = |n: u32| renumbered[n as usize];
+
+        for album in albums {
+            let album = Album {
+                name: text(album.name),
+                ..album
+            };
             let key = (album.artist, catalog.texts.get(album.name));
             let found = catalog.album_numbers.find(key, |n| {
                 let a = catalog.albums[n as usize];
@@ -303,28 +433,11 @@ impl Catalog {
             };
             catalog.album_numbers.insert(number, key_of(number), key_of);
         }
-        for song in songs {
-            if !text_fits(song.uri) {
-                return Err(BadCatalog::OutOfRange("a song"));
-            }
-            if catalog.song_number(catalog.texts.get(song.uri)).is_some() {
-                return Err(BadCatalog::Twice("a song"));
-            }
-            let number = catalog.songs.len() as u32;
-            catalog.songs.push(song);
-            let (songs, texts) = (&catalog.songs, &catalog.texts);
-            let key_of = |n: u32| texts.get(songs[n as usize].uri);
-            catalog.song_numbers.insert(number, key_of(number), key_of);
-        }
-        let (songs_len, albums_len) = (catalog.songs.len() as u32, catalog.albums.len() as u32);
         for naming in namings {
-            let fits = naming.song < songs_len
-                && text_fits(naming.track)
-                && naming.artist < artists_len
-                && (naming.album == NO_ALBUM || naming.album < albums_len);
-            if !fits {
-                return Err(BadCatalog::OutOfRange("a naming"));
-            }
+            let naming = Naming {
+                track: text(naming.track),
+                ..naming
+            };
             let number = catalog.namings.len() as u32;
             catalog.namings.push(naming);
             let key = catalog.naming_key(number);
@@ -335,25 +448,25 @@ impl Catalog {
             {
                 return Err(BadCatalog::Twice("a naming"));
             }
-            let (namings, songs, texts, artists, albums) = (
+            let (namings, song_keys, texts, artists, albums) = (
                 &catalog.namings,
-                &catalog.songs,
+                &catalog.song_keys,
                 &catalog.texts,
                 &catalog.artists,
                 &catalog.albums,
             );
-            let key_of = |n| naming_key_of(namings, songs, texts, artists, albums, n);
+            let key_of = |n| naming_key_of(namings, song_keys, texts, artists, albums, n);
             catalog
                 .naming_numbers
                 .insert(number, key_of(number), key_of);
         }
         for context in contexts {
-            let fits = [context.platform, context.reason_start, context.reason_end]
-                .into_iter()
-                .all(text_fits);
-            if !fits {
-                return Err(BadCatalog::OutOfRange("a context"));
-            }
+            let context = Context {
+                platform: text(context.platform),
+                reason_start: text(context.reason_start),
+                reason_end: text(context.reason_end),
+                ..context
+            };
             let number = catalog.contexts.len() as u32;
             catalog.contexts.push(context);
             let key = context_key_of(&catalog.contexts, &catalog.texts, number);
@@ -392,8 +505,9 @@ impl Catalog {
         &self.albums
     }
 
-    pub fn songs(&self) -> &[Song] {
-        &self.songs
+    /// How many songs it holds (numbered from 0).
+    pub fn song_count(&self) -> usize {
+        self.song_keys.len()
     }
 
     pub fn namings(&self) -> &[Naming] {
@@ -412,13 +526,25 @@ impl Catalog {
         &self.contexts[number as usize]
     }
 
-    pub fn uri(&self, song: u32) -> &str {
-        self.text(self.songs[song as usize].uri)
+    pub fn uri(&self, song: u32) -> SongUri<'_> {
+        SongUri(self.song_keys.get(song))
     }
 
     pub fn song_number(&self, uri: &str) -> Option<u32> {
+        self.song_number_by_key(&song_key(uri))
+    }
+
+    fn song_number_by_key(&self, key: &str) -> Option<u32> {
+        self.song_numbers.find(key, |n| self.song_keys.get(n))
+    }
+
+    /// Adds a song not held yet, by its key; its number.
+    fn add_song(&mut self, key: &str) -> u32 {
+        let number = self.song_keys.push(key);
+        let keys = &self.song_keys;
         self.song_numbers
-            .find(uri, |n| self.texts.get(self.songs[n as usize].uri))
+            .insert(number, keys.get(number), |n| keys.get(n));
+        number
     }
 
     pub fn artist_number(&self, name: &str) -> Option<u32> {
@@ -474,22 +600,18 @@ impl Catalog {
     pub fn naming_of(&mut self, uri: &str, track: &str, artist: &str, album: &str) -> u32 {
         // Cut as they will be kept, or they would never be found again.
         let [uri, track, artist, album] = [uri, track, artist, album].map(within_limit);
-        let key = (uri, track, artist, album);
+        self.naming_of_key(&song_key(uri), track, artist, album)
+    }
+
+    /// [`Self::naming_of`] for a song given by its key.
+    fn naming_of_key(&mut self, song: &str, track: &str, artist: &str, album: &str) -> u32 {
+        let key = (song, track, artist, album);
         if let Some(number) = self.naming_numbers.find(key, |n| self.naming_key(n)) {
             return number;
         }
-        let song = match self.song_number(uri) {
-            Some(song) => song,
-            None => {
-                let number = self.songs.len() as u32;
-                let uri = self.texts.push(uri);
-                super::growth::reserve(&mut self.songs, 1);
-                self.songs.push(Song { uri });
-                let (songs, texts) = (&self.songs, &self.texts);
-                self.song_numbers
-                    .insert(number, texts.get(uri), |n| texts.get(songs[n as usize].uri));
-                number
-            }
+        let song = match self.song_number_by_key(song) {
+            Some(number) => number,
+            None => self.add_song(song),
         };
         let track = self.texts.push(track);
         let artist = self.artists.intern(artist);
@@ -502,22 +624,23 @@ impl Catalog {
             artist,
             album,
         });
-        let (namings, songs, texts, artists, albums) = (
+        let (namings, song_keys, texts, artists, albums) = (
             &self.namings,
-            &self.songs,
+            &self.song_keys,
             &self.texts,
             &self.artists,
             &self.albums,
         );
-        let key_of = |n| naming_key_of(namings, songs, texts, artists, albums, n);
+        let key_of = |n| naming_key_of(namings, song_keys, texts, artists, albums, n);
         self.naming_numbers.insert(number, key_of(number), key_of);
         number
     }
 
+    /// A naming's song key and names: what finds it.
     fn naming_key(&self, number: u32) -> (&str, &str, &str, &str) {
         naming_key_of(
             &self.namings,
-            &self.songs,
+            &self.song_keys,
             &self.texts,
             &self.artists,
             &self.albums,
@@ -587,8 +710,8 @@ impl Catalog {
 
     /// The number here of naming `number` of `other`, given if new.
     pub fn naming_from(&mut self, other: &Catalog, number: u32) -> u32 {
-        let (uri, track, artist, album) = other.naming_key(number);
-        self.naming_of(uri, track, artist, album)
+        let (song, track, artist, album) = other.naming_key(number);
+        self.naming_of_key(song, track, artist, album)
     }
 
     /// The number here of context `number` of `other`, given if new.
@@ -601,7 +724,7 @@ impl Catalog {
 
 fn naming_key_of<'a>(
     namings: &[Naming],
-    songs: &[Song],
+    song_keys: &'a Texts,
     texts: &'a Texts,
     artists: &'a Names,
     albums: &[Album],
@@ -613,7 +736,7 @@ fn naming_key_of<'a>(
         album => texts.get(albums[album as usize].name),
     };
     (
-        texts.get(songs[naming.song as usize].uri),
+        song_keys.get(naming.song),
         texts.get(naming.track),
         artists.get(naming.artist),
         album,
@@ -735,7 +858,7 @@ mod tests {
         let noted: Vec<Noted> = listens.iter().map(|l| catalog.note(l)).collect();
         // s0..s3 each under A0 or A1: 4 songs, 4 namings (i % 4 fixes i % 2),
         // plus the one without an album.
-        assert_eq!(catalog.songs().len(), 4);
+        assert_eq!(catalog.song_count(), 4);
         assert_eq!(catalog.namings().len(), 5);
         assert_eq!(catalog.contexts().len(), 2);
         assert_eq!(noted[0], noted[12]);
@@ -757,5 +880,91 @@ mod tests {
             catalog.naming_texts(&naming)
         );
         assert_eq!(other.naming_from(&catalog, noted[3].naming), moved);
+    }
+
+    #[test]
+    fn song_uris_are_kept_short_shown_whole_and_ordered_as_their_texts() {
+        let uris = [
+            "spotify:track:2J3n32GeLmMjwuAzyhcSNe",
+            "spotify:track:0aB",
+            "spotify:local:Artist::Track:",
+            "spotify:track:",
+            "spotify:track:a:b",
+            "bare",
+            ":colon first",
+            "",
+        ];
+        let mut catalog = Catalog::default();
+        let songs: Vec<u32> = uris
+            .iter()
+            .map(|uri| {
+                let naming = catalog.naming_of(uri, "T", "A", "B");
+                catalog.naming(naming).song
+            })
+            .collect();
+        assert_eq!(catalog.song_count(), uris.len(), "no two share a key");
+        for (uri, song) in uris.iter().zip(&songs) {
+            assert_eq!(catalog.uri(*song).to_string(), *uri);
+            assert_eq!(catalog.uri(*song), *uri);
+            assert_eq!(catalog.song_number(uri), Some(*song), "{uri} found again");
+        }
+        // A track's id alone is kept: 22 bytes of the first URI's 36.
+        assert_eq!(catalog.song_keys.get(songs[0]), "2J3n32GeLmMjwuAzyhcSNe");
+        for (a, a_uri) in songs.iter().zip(&uris) {
+            for (b, b_uri) in songs.iter().zip(&uris) {
+                let order = catalog.uri(*a).cmp(&catalog.uri(*b));
+                assert_eq!(order, a_uri.cmp(b_uri), "{a_uri} against {b_uri}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stored_text_a_song_shares_with_a_name_stays_whole_and_one_only_songs_named_goes() {
+        // Versions before kept a text once for all that named it: here the
+        // track is named as its own URI.
+        let uri = "spotify:track:abc".to_string();
+        let catalog = Catalog::assemble(
+            vec![uri.clone(), "spotify:track:only".into(), "Album".into()],
+            vec!["Artist".into()],
+            vec![Album { artist: 0, name: 2 }],
+            vec![Song { uri: 0 }, Song { uri: 1 }],
+            vec![
+                Naming {
+                    song: 0,
+                    track: 0,
+                    artist: 0,
+                    album: 0,
+                },
+                Naming {
+                    song: 1,
+                    track: 2,
+                    artist: 0,
+                    album: NO_ALBUM,
+                },
+            ],
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            catalog.texts().iter().collect::<Vec<_>>(),
+            [uri.as_str(), "Album"]
+        );
+        assert_eq!(
+            catalog.naming_texts(catalog.naming(0)),
+            (uri.as_str(), "Artist", "Album")
+        );
+        assert_eq!(catalog.naming_texts(catalog.naming(1)).0, "Album");
+        assert_eq!(catalog.uri(1), "spotify:track:only");
+        assert_eq!(catalog.song_number("spotify:track:abc"), Some(0));
+        // Two stored URIs that are the same song are damage.
+        let twice = Catalog::assemble(
+            vec!["spotify:track:x".into(), "spotify:track:x".into()],
+            Vec::new(),
+            Vec::new(),
+            vec![Song { uri: 0 }, Song { uri: 1 }],
+            Vec::new(),
+            Vec::new(),
+        );
+        assert_eq!(twice.err(), Some(BadCatalog::Twice("a song")));
     }
 }

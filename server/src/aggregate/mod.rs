@@ -215,7 +215,7 @@ impl Eq for BatchDelta {}
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct ListenTexts<'a> {
     at: Millis,
-    names: (&'a str, &'a str, &'a str, &'a str),
+    names: (catalog::SongUri<'a>, &'a str, &'a str, &'a str),
     ms_played: u64,
     context: (&'a str, &'a str, &'a str, bool, bool),
 }
@@ -562,7 +562,7 @@ impl Aggregates {
 
     /// Gives every song and artist of the catalog its place in the figures.
     fn make_room(&mut self) {
-        let (songs, artists) = (self.catalog.songs().len(), self.catalog.artists().len());
+        let (songs, artists) = (self.catalog.song_count(), self.catalog.artists().len());
         growth::resize(&mut self.songs, songs, SongFigures::UNCOUNTED);
         growth::resize(&mut self.groups, songs, ShownGroups::NONE);
         growth::resize(&mut self.artists, artists, Tally::UNCOUNTED);
@@ -742,7 +742,7 @@ impl Aggregates {
             );
             by_plays(&ta.counts(), &tb.counts())
                 .then_with(|| self.song_names(*a).0.cmp(self.song_names(*b).0))
-                .then_with(|| self.catalog.uri(*a).cmp(self.catalog.uri(*b)))
+                .then_with(|| self.catalog.uri(*a).cmp(&self.catalog.uri(*b)))
         };
         let counted =
             (0..self.songs.len() as u32).filter(|&song| self.songs[song as usize].is_counted());

@@ -329,7 +329,7 @@ impl Aggregates {
         move |a, b| {
             metric_order(metric, a.1, b.1)
                 .then_with(|| name(a.0).cmp(name(b.0)))
-                .then_with(|| uri(a.0).cmp(uri(b.0)))
+                .then_with(|| uri(a.0).cmp(&uri(b.0)))
         }
     }
 
@@ -566,7 +566,7 @@ impl Aggregates {
                 .cmp(&a.1.skips)
                 .then_with(|| (b.1.skips * a.1.plays).cmp(&(a.1.skips * b.1.plays)))
                 .then_with(|| name(a.0).cmp(name(b.0)))
-                .then_with(|| uri(a.0).cmp(uri(b.0)))
+                .then_with(|| uri(a.0).cmp(&uri(b.0)))
         };
         best(rows, limit, order)
             .into_iter()

@@ -242,7 +242,7 @@ impl Aggregates {
         best(rows, REVIEW_RANKS, |a, b| {
             by_plays(a.1, b.1)
                 .then_with(|| name(a.0).cmp(name(b.0)))
-                .then_with(|| uri(a.0).cmp(uri(b.0)))
+                .then_with(|| uri(a.0).cmp(&uri(b.0)))
         })
         .into_iter()
         .enumerate()

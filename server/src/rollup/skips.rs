@@ -131,7 +131,7 @@ impl Aggregates {
                 .cmp(&a_early)
                 .then(a_plays.cmp(&b_plays))
                 .then_with(|| name(a_song).cmp(name(b_song)))
-                .then_with(|| uri(a_song).cmp(uri(b_song)))
+                .then_with(|| uri(a_song).cmp(&uri(b_song)))
         };
         best(rows, limit, order)
             .into_iter()

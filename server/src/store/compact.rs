@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use crate::accounts::PersonId;
-use crate::aggregate::catalog::{Album, Catalog, Context, Naming, Noted, Song, Texts};
+use crate::aggregate::catalog::{Album, Catalog, Context, Naming, Noted, Song, SongUri, Texts};
 use crate::aggregate::cleaning::{Exclusions, Standing};
 use crate::aggregate::months::{Millis, MonthKey};
 use crate::aggregate::people::PartitionDelta;
@@ -39,13 +39,15 @@ const FIRST_MAGIC: &[u8; 4] = b"SAL1";
 /// must not take all memory (a person's 10M listens take about 80 MB).
 const MAX_INFLATED: u64 = 1 << 30;
 
-/// A catalog as stored, borrowed from one in memory.
+/// A catalog as stored, borrowed from one in memory: its texts, then
+/// each song's whole URI (the catalog keeps them apart, as [`SongUri`]s),
+/// so a server of the version before reads it as its own.
 #[derive(Serialize)]
 struct CatalogRef<'a> {
-    texts: &'a Texts,
+    texts: StoredTexts<'a>,
     artists: &'a Texts,
     albums: &'a [Album],
-    songs: &'a [Song],
+    songs: StoredSongs,
     namings: &'a [Naming],
     contexts: &'a [Context],
 }
@@ -53,13 +55,58 @@ struct CatalogRef<'a> {
 impl<'a> CatalogRef<'a> {
     fn of(catalog: &'a Catalog) -> Self {
         Self {
-            texts: catalog.texts(),
+            texts: StoredTexts(catalog),
             artists: catalog.artists().texts(),
             albums: catalog.albums(),
-            songs: catalog.songs(),
+            songs: StoredSongs {
+                first_uri: catalog.texts().len() as u32,
+                count: catalog.song_count() as u32,
+            },
             namings: catalog.namings(),
             contexts: catalog.contexts(),
         }
+    }
+}
+
+/// A catalog's texts, then its songs' URIs.
+struct StoredTexts<'a>(&'a Catalog);
+
+impl Serialize for StoredTexts<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let catalog = self.0;
+        let count = catalog.texts().len() + catalog.song_count();
+        let mut seq = serializer.serialize_seq(Some(count))?;
+        for text in catalog.texts().iter() {
+            seq.serialize_element(text)?;
+        }
+        for song in 0..catalog.song_count() as u32 {
+            seq.serialize_element(&UriText(catalog.uri(song)))?;
+        }
+        seq.end()
+    }
+}
+
+/// A song's URI, written as the text it is.
+struct UriText<'a>(SongUri<'a>);
+
+impl Serialize for UriText<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// Songs numbered in order, each pointing at its URI after the texts.
+struct StoredSongs {
+    first_uri: u32,
+    count: u32,
+}
+
+impl Serialize for StoredSongs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((0..self.count).map(|song| Song {
+            uri: self.first_uri + song,
+        }))
     }
 }
 
@@ -465,6 +512,36 @@ mod tests {
             assert_eq!(back.summary(), aggregates.summary());
             assert_eq!(back.top_songs(100), aggregates.top_songs(100));
         }
+    }
+
+    #[test]
+    fn songs_uris_are_stored_whole_after_the_texts_as_the_version_before_stored_them() {
+        let mut people = PeopleAggregates::default();
+        people.apply(&PartitionDelta::from_listens(
+            &listens(),
+            &Default::default(),
+        ));
+        let catalog = people.people.values().next().unwrap().catalog();
+        let stored: StoredCatalog =
+            postcard::from_bytes(&postcard::to_allocvec(&CatalogRef::of(catalog)).unwrap())
+                .unwrap();
+        let texts = catalog.texts().len();
+        assert_eq!(
+            stored.texts[..texts],
+            catalog.texts().iter().collect::<Vec<_>>()
+        );
+        assert_eq!(stored.songs.len(), catalog.song_count());
+        for (number, song) in stored.songs.iter().enumerate() {
+            let uri = &stored.texts[song.uri as usize];
+            assert!(uri.starts_with("spotify:track:s"), "{uri}");
+            assert_eq!(catalog.uri(number as u32), uri.as_str());
+        }
+        let back = stored.into_catalog("test").unwrap();
+        assert_eq!(
+            back.texts().iter().collect::<Vec<_>>(),
+            catalog.texts().iter().collect::<Vec<_>>()
+        );
+        assert_eq!(back.song_count(), catalog.song_count());
     }
 
     #[test]
