@@ -139,6 +139,14 @@ impl Metrics {
             .start_timer()
     }
 
+    /// Notes how long MongoDB took for a write of the given kind made in
+    /// parts, with other work between them.
+    pub fn mongodb_observe(&self, operation: &str, took: std::time::Duration) {
+        self.mongodb_seconds
+            .with_label_values(&[operation])
+            .observe(took.as_secs_f64());
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

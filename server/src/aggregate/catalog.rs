@@ -65,7 +65,12 @@ const MAX_TEXT_BYTES: usize = 1 << 20;
 
 /// `text`, cut at a character's start to at most [`MAX_TEXT_BYTES`].
 fn within_limit(text: &str) -> &str {
-    let mut end = text.len().min(MAX_TEXT_BYTES);
+    cut(text, MAX_TEXT_BYTES)
+}
+
+/// `text`, cut at a character's start to at most `bytes`.
+fn cut(text: &str, bytes: usize) -> &str {
+    let mut end = text.len().min(bytes);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -180,8 +185,15 @@ pub const NO_ALBUM: u32 = u32::MAX;
 /// songs 100 people's catalogs hold), any other URI whole (local files'
 /// hold a `:`, an id never does), or, marked by a leading `:`, a URI that
 /// has none (never counted: events are checked first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SongUri<'a>(&'a str);
+
+/// Shown as the URI it is, not as its key.
+impl std::fmt::Debug for SongUri<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SongUri({:?})", self.to_string())
+    }
+}
 
 impl<'a> SongUri<'a> {
     /// The URI as its two parts: a prefix the key leaves out, and the key's rest.
@@ -226,16 +238,13 @@ impl PartialEq<&str> for SongUri<'_> {
     }
 }
 
-/// The key a song of `uri` is kept by (see [`SongUri`]), cut as texts are.
+/// The key a song of `uri` is kept by (see [`SongUri`]), cut as texts are
+/// (a marked one a byte shorter, so that its mark is not cut from it).
 fn song_key(uri: &str) -> Cow<'_, str> {
-    let key = match uri.strip_prefix(TRACK_URI_PREFIX) {
-        Some(id) if !id.is_empty() && !id.contains(':') => Cow::Borrowed(id),
-        _ if uri.contains(':') && !uri.starts_with(':') => Cow::Borrowed(uri),
-        _ => Cow::Owned(format!(":{uri}")),
-    };
-    match key {
-        Cow::Borrowed(key) => Cow::Borrowed(within_limit(key)),
-        Cow::Owned(key) => Cow::Owned(within_limit(&key).to_string()),
+    match uri.strip_prefix(TRACK_URI_PREFIX) {
+        Some(id) if !id.is_empty() && !id.contains(':') => Cow::Borrowed(within_limit(id)),
+        _ if uri.contains(':') && !uri.starts_with(':') => Cow::Borrowed(within_limit(uri)),
+        _ => Cow::Owned(format!(":{}", cut(uri, MAX_TEXT_BYTES - 1))),
     }
 }
 
@@ -387,23 +396,23 @@ impl Catalog {
             *number = kept;
             kept += 1;
         }
-        let song_uris: Vec<u32> = songs.iter().map(|song| song.uri).collect();
         let bytes = (texts.iter().zip(&renumbered))
             .filter(|(_, n)| **n != DROPPED)
             .map(|(text, _)| text.len())
             .sum();
         catalog.texts.reserve(kept as usize, bytes);
-        let key_bytes = (song_uris.iter())
-            .map(|uri| song_key(&texts[*uri as usize]).len())
-            .sum();
-        catalog.song_keys.reserve(songs.len(), key_bytes);
-        for uri in &song_uris {
-            let key = song_key(&texts[*uri as usize]);
-            if catalog.song_number_by_key(&key).is_some() {
+        let keys: Vec<Cow<str>> = (songs.iter())
+            .map(|song| song_key(&texts[song.uri as usize]))
+            .collect();
+        let key_bytes = keys.iter().map(|key| key.len()).sum();
+        catalog.song_keys.reserve(keys.len(), key_bytes);
+        for key in &keys {
+            if catalog.song_number_by_key(key).is_some() {
                 return Err(BadCatalog::Twice("a song"));
             }
-            catalog.add_song(&key);
+            catalog.add_song(key);
         }
+        drop(keys);
         for (text, number) in texts.into_iter().zip(&renumbered) {
             if *number != DROPPED {
                 catalog.texts.push(&text);
@@ -924,7 +933,12 @@ mod tests {
         // track is named as its own URI.
         let uri = "spotify:track:abc".to_string();
         let catalog = Catalog::assemble(
-            vec![uri.clone(), "spotify:track:only".into(), "Album".into()],
+            vec![
+                uri.clone(),
+                "spotify:track:only".into(),
+                "Album".into(),
+                "web".into(),
+            ],
             vec!["Artist".into()],
             vec![Album { artist: 0, name: 2 }],
             vec![Song { uri: 0 }, Song { uri: 1 }],
@@ -942,12 +956,22 @@ mod tests {
                     album: NO_ALBUM,
                 },
             ],
-            Vec::new(),
+            vec![Context {
+                platform: 3,
+                reason_start: 2,
+                reason_end: 0,
+                shuffle: true,
+                skipped: false,
+            }],
         )
         .unwrap();
         assert_eq!(
             catalog.texts().iter().collect::<Vec<_>>(),
-            [uri.as_str(), "Album"]
+            [uri.as_str(), "Album", "web"]
+        );
+        assert_eq!(
+            context_key_of(catalog.contexts(), catalog.texts(), 0),
+            ("web", "Album", uri.as_str(), true, false)
         );
         assert_eq!(
             catalog.naming_texts(catalog.naming(0)),

@@ -87,14 +87,6 @@ impl CheckpointMarks {
     }
 }
 
-/// A person's aggregates packed for a checkpoint (see [`super::compact`]).
-/// Packing is the CPU-heavy part of writing one, so callers do it apart
-/// (off the async runtime), one person at a time: a partition's people
-/// packed all at once were the largest thing held at the 100 people's peak.
-pub fn pack_person(aggregates: &Aggregates) -> Result<Vec<u8>, StoreError> {
-    super::compact::pack_aggregates(aggregates)
-}
-
 /// A checkpoint generation being filled, person by person; current only
 /// once [`Self::finish`] switches to it.
 pub struct CheckpointWriter<'a> {
@@ -102,23 +94,31 @@ pub struct CheckpointWriter<'a> {
     partition: i32,
     generation: i64,
     collection: String,
-    started: std::time::Instant,
-    _timer: prometheus::HistogramTimer,
+    /// Time spent in MongoDB so far (packing happens between the writes).
+    writing: std::time::Duration,
 }
 
 impl CheckpointWriter<'_> {
-    /// Adds a person's packed aggregates to the generation.
-    pub async fn add(&self, person: &PersonId, packed: &[u8]) -> Result<(), StoreError> {
-        self.store
+    pub fn generation(&self) -> i64 {
+        self.generation
+    }
+
+    /// Adds a person's packed aggregates (see [`super::compact`]) to the generation.
+    pub async fn add(&mut self, person: &PersonId, packed: &[u8]) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let written = self
+            .store
             .write_chunks(&self.collection, person, packed)
-            .await
+            .await;
+        self.writing += started.elapsed();
+        written
     }
 
     /// Makes the generation, at `position`, the partition's current checkpoint.
     pub async fn finish(self, position: i64, marks: &CheckpointMarks) -> Result<(), StoreError> {
         let store = self.store;
         let topic = store.topic();
-        let written = self.started.elapsed();
+        let started = std::time::Instant::now();
         let removed: Vec<&str> = marks.removed.iter().map(PersonId::as_str).collect();
         let id = checkpoint_id(topic, self.partition);
         let current = doc! {
@@ -138,11 +138,12 @@ impl CheckpointWriter<'_> {
             .with_options(ReplaceOptions::builder().upsert(true).build())
             .await
             .map_err(|e| store.error(e))?;
+        let writing = self.writing + started.elapsed();
+        METRICS.mongodb_observe("checkpoint", writing);
         tracing::debug!(
             partition = self.partition,
             generation = self.generation,
-            written = ?written,
-            switched = ?self.started.elapsed(),
+            ?writing,
             "checkpoint written"
         );
         Ok(())
@@ -217,15 +218,25 @@ impl TopicStore {
         })
     }
 
-    /// Starts writing generation `generation` of a partition's checkpoint:
-    /// its collection, emptied of what an attempt that crashed before its
-    /// switch left.
+    /// Starts writing a partition's next checkpoint generation: the one
+    /// after both `last` (the one its figures were loaded from or last
+    /// written) and the one the `checkpoints` document names, which is
+    /// newer when a switch was made but not acknowledged (so a retry never
+    /// empties the current generation). Its collection is emptied of what
+    /// an attempt that crashed before its switch left.
     pub async fn begin_checkpoint(
         &self,
         partition: i32,
-        generation: i64,
+        last: i64,
     ) -> Result<CheckpointWriter<'_>, StoreError> {
-        let timer = METRICS.mongodb_timer("checkpoint");
+        let current = self
+            .collection(CHECKPOINTS)
+            .find_one(doc! { "_id": checkpoint_id(self.topic(), partition) })
+            .await
+            .map_err(|e| self.error(e))?
+            .and_then(|current| current.get_i64("generation").ok())
+            .unwrap_or(0);
+        let generation = last.max(current) + 1;
         let started = std::time::Instant::now();
         let collection = generation_collection(partition, generation);
         self.collection(&collection)
@@ -237,8 +248,7 @@ impl TopicStore {
             partition,
             generation,
             collection,
-            started,
-            _timer: timer,
+            writing: started.elapsed(),
         })
     }
 

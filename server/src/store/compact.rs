@@ -536,6 +536,29 @@ mod tests {
             assert!(uri.starts_with("spotify:track:s"), "{uri}");
             assert_eq!(catalog.uri(number as u32), uri.as_str());
         }
+        // Byte for byte what the version before wrote: its catalog kept
+        // the URIs among the texts, which it stored as a list.
+        #[derive(Serialize)]
+        struct Before<'a> {
+            texts: Vec<&'a str>,
+            artists: Vec<&'a str>,
+            albums: &'a [Album],
+            songs: &'a [Song],
+            namings: &'a [Naming],
+            contexts: &'a [Context],
+        }
+        let before = Before {
+            texts: stored.texts.iter().map(String::as_str).collect(),
+            artists: catalog.artists().texts().iter().collect(),
+            albums: catalog.albums(),
+            songs: &stored.songs,
+            namings: catalog.namings(),
+            contexts: catalog.contexts(),
+        };
+        assert_eq!(
+            postcard::to_allocvec(&before).unwrap(),
+            postcard::to_allocvec(&CatalogRef::of(catalog)).unwrap()
+        );
         let back = stored.into_catalog("test").unwrap();
         assert_eq!(
             back.texts().iter().collect::<Vec<_>>(),

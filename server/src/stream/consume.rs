@@ -301,14 +301,13 @@ impl ConsumerTask {
             // Bounds what librdkafka prefetches (64 MiB by default; at
             // 16 MiB, prefetched messages and their decompressed batches
             // were 90 MiB of the server's peak while catching up, and at 4
-            // MiB still 19.5 MB of 100 people's). A MiB is 5,000 listens,
-            // more than a batch takes to count: no slower, measured.
+            // MiB still 19.5 MB of 100 people's). It bounds each fetch too:
+            // a MiB is 5,000 listens, and the million-row file was counted
+            // no slower than with fetches of 2 MiB.
             .set("queued.max.messages.kbytes", "1024")
             // A full prefetch queue postpones fetching by 1 s by default; a
             // seek (after a restart, a reload) would wait that long too.
             .set("fetch.queue.backoff.ms", "50")
-            // A partition's backlog arrives in few round trips (1 MiB each by default).
-            .set("max.partition.fetch.bytes", "2097152")
             // The broker holds a fetch with nothing new this long (500 ms by
             // default): a listen arriving meanwhile waited for it.
             .set("fetch.wait.max.ms", "100")

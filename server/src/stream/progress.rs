@@ -12,7 +12,8 @@ use tracing::warn;
 use crate::accounts::PersonId;
 use crate::aggregate::import_marks::ImportMarks;
 use crate::rollup::held::{HeldPartition, Keeper};
-use crate::store::checkpoint::{pack_person, CheckpointMarks};
+use crate::store::checkpoint::CheckpointMarks;
+use crate::store::compact::pack_aggregates;
 use crate::store::follower::{fold, recount_ahead};
 use crate::store::journal::JournalEntry;
 use crate::store::leaderboard::PartitionHeads;
@@ -169,39 +170,40 @@ impl Progress {
     /// readable meanwhile) and written before the next is packed, so no
     /// more than one person's packed figures are held at a time. Only the
     /// consumer changes the figures, and it waits for this: every person
-    /// is packed as of the same position.
+    /// is packed as of the same position (checked as each is packed).
     pub async fn write_checkpoint(
         &self,
         store: &TopicStore,
     ) -> Result<Option<Checkpointed>, StoreError> {
-        let (people, marks, position, generation) = {
+        let (people, marks, position, last) = {
             let figures = self.held.read();
             let Some(position) = figures.position else {
                 return Ok(None);
             };
             let people: Vec<PersonId> = figures.aggregates.people.keys().cloned().collect();
             let marks = CheckpointMarks::of(&figures.aggregates);
-            (people, marks, position, figures.generation + 1)
+            (people, marks, position, figures.generation)
         };
-        let writer = store.begin_checkpoint(self.partition, generation).await?;
+        let mut writer = store.begin_checkpoint(self.partition, last).await?;
         for person in people {
             let held = Arc::clone(&self.held);
             let packing = person.clone();
             let packed = tokio::task::spawn_blocking(move || {
                 let figures = held.read();
-                figures
-                    .aggregates
-                    .people
-                    .get(&packing)
-                    .map(pack_person)
-                    .transpose()
+                match figures.aggregates.people.get(&packing) {
+                    Some(aggregates) if figures.position == Some(position) => {
+                        pack_aggregates(aggregates)
+                    }
+                    _ => Err(StoreError::Corrupt(format!(
+                        "the figures changed while a checkpoint was written ({packing})"
+                    ))),
+                }
             })
             .await
             .map_err(|e| StoreError::Corrupt(format!("packing a checkpoint failed: {e}")))??;
-            if let Some(packed) = packed {
-                writer.add(&person, &packed).await?;
-            }
+            writer.add(&person, &packed).await?;
         }
+        let generation = writer.generation();
         writer.finish(position, &marks).await?;
         Ok(Some(Checkpointed {
             generation,
