@@ -206,14 +206,16 @@ impl<'a> SongUri<'a> {
     }
 }
 
-/// Ordered as the whole URIs are.
+/// Ordered as the whole URIs are (two tracks' as their ids: songs tied
+/// by their counts and names are ordered by this).
 impl Ord for SongUri<'_> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let bytes = |uri: &Self| {
-            let (prefix, rest) = uri.parts();
-            prefix.bytes().chain(rest.bytes())
-        };
-        bytes(self).cmp(bytes(other))
+        let ((prefix, rest), (other_prefix, other_rest)) = (self.parts(), other.parts());
+        if prefix == other_prefix {
+            return rest.cmp(other_rest);
+        }
+        let whole = prefix.bytes().chain(rest.bytes());
+        whole.cmp(other_prefix.bytes().chain(other_rest.bytes()))
     }
 }
 
