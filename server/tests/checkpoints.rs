@@ -5,11 +5,9 @@ mod common;
 
 use server::accounts::PersonId;
 use server::aggregate::people::{PartitionDelta, PeopleAggregates, PersonListen};
-use server::config::MongoSettings;
 use server::event::ListenEvent;
 use server::store::checkpoint::CheckpointMarks;
 use server::store::compact::pack_aggregates;
-use server::store::Store;
 
 /// Three people's listens of a few songs each.
 fn figures() -> PeopleAggregates {
@@ -41,17 +39,9 @@ fn figures() -> PeopleAggregates {
 #[test]
 fn a_checkpoint_retried_after_its_switch_leaves_the_current_one_whole() {
     let scenario = common::Scenario::new("checkpoint_retry");
-    let settings = MongoSettings {
-        uri: std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into()),
-        database: scenario.database.clone(),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a Tokio runtime");
-    runtime.block_on(async {
-        let store = Store::connect(&settings).await.expect("MongoDB settings");
-        let topic = store.for_topic(&scenario.topic);
+    let topic_name = scenario.topic.clone();
+    common::with_store(&scenario, |store| async move {
+        let topic = store.for_topic(&topic_name);
         let figures = figures();
         assert_eq!(figures.people.len(), 3);
 

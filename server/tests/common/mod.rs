@@ -925,10 +925,23 @@ where
     F: Fn(server::store::TopicStore, i32) -> Fut,
     Fut: std::future::Future<Output = Vec<T>>,
 {
-    use server::config::MongoSettings;
-    use server::store::Store;
+    with_store(scenario, |store| async move {
+        let mut found = Vec::new();
+        for partition in 0..partitions_of(&scenario.brokers, &scenario.topic) {
+            found.extend(read(store.for_topic(&scenario.topic), partition).await);
+        }
+        store.shutdown().await;
+        found
+    })
+}
 
-    let settings = MongoSettings {
+/// Runs `work` with the scenario's database, opened as the server opens it.
+pub fn with_store<T, F, Fut>(scenario: &Scenario, work: F) -> T
+where
+    F: FnOnce(server::store::Store) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let settings = server::config::MongoSettings {
         uri: std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into()),
         database: scenario.database.clone(),
     };
@@ -937,13 +950,10 @@ where
         .build()
         .expect("a Tokio runtime");
     runtime.block_on(async {
-        let store = Store::connect(&settings).await.expect("MongoDB settings");
-        let mut found = Vec::new();
-        for partition in 0..partitions_of(&scenario.brokers, &scenario.topic) {
-            found.extend(read(store.for_topic(&scenario.topic), partition).await);
-        }
-        store.shutdown().await;
-        found
+        let store = server::store::Store::connect(&settings)
+            .await
+            .expect("MongoDB settings");
+        work(store).await
     })
 }
 
