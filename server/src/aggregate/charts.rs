@@ -185,8 +185,8 @@ impl Aggregates {
         bring_up: impl FnOnce(&mut Charts, &[MonthKey], &ArtistsOf),
     ) {
         let artists = ArtistsOf(
-            (0..self.songs.len())
-                .map(|song| self.shown_artist(song).unwrap_or(NO_ARTIST))
+            (self.shown_groups().iter())
+                .map(|groups| groups.shown().map_or(NO_ARTIST, |shown| shown.artist))
                 .collect(),
         );
         let renamed = artists.any_changed_since(&kept.artists);

@@ -8,6 +8,7 @@
 //! question ([`crate::rollup`]) are read from that one state; [`people`]
 //! keeps it per person, as a partition holds them. Nothing here does I/O.
 
+mod all_time;
 pub mod catalog;
 pub mod charts;
 pub mod cleaning;
@@ -17,19 +18,23 @@ pub mod kept;
 pub mod months;
 pub mod people;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use app::model::{Summary, TopArtist, TopSong};
+use bit_vec::BitVec;
 use chrono::{DateTime, Utc};
 
 use crate::event::ListenEvent;
 use crate::zone::Zone;
+use all_time::{AllTime, KeptAllTime};
+pub use all_time::{ShownGroups, SongFigures, ALL_TIME_KEPT_FROM};
 use app::cleanup::{CleanUpChange, ExclusionView};
 use app::review::{Period, Review};
 use app::stories::DiscoveryMonth;
 pub use catalog::Catalog;
-use catalog::{Naming, Noted};
+use catalog::Noted;
 use cleaning::Exclusions;
 use months::{Counted, Counts, Millis, Month, MonthKey};
 
@@ -93,6 +98,16 @@ impl Tally {
 /// at the nearest end rather than wrapped.
 fn clamped(count: i64) -> u32 {
     u32::try_from(count.max(0)).unwrap_or(u32::MAX)
+}
+
+/// Marks `number` in `heard`; whether it was not marked before.
+fn first_heard(heard: &mut BitVec, number: u32) -> bool {
+    let number = number as usize;
+    let new = !heard.get(number).unwrap_or(true);
+    if new {
+        heard.set(number, true);
+    }
+    new
 }
 
 /// A version no aggregates had before: from 1 (0 is the empty aggregates').
@@ -240,58 +255,6 @@ impl<'a> ListenTexts<'a> {
     }
 }
 
-/// A song's all-time figures and the naming it shows: that of its most
-/// recent listen (ties broken by the names themselves, so the order of
-/// arrival never matters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SongFigures {
-    pub tally: Tally,
-    pub naming: u32,
-}
-
-/// The artist and album a song shows (those of its naming), kept by song
-/// number beside its figures: adding a range's songs up by artist and
-/// album reads these, a few to a cache line, where reading each song's
-/// figures and then its naming missed the cache twice for every song.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShownGroups {
-    pub artist: u32,
-    /// [`catalog::NO_ALBUM`] when the naming has none.
-    pub album: u32,
-}
-
-impl ShownGroups {
-    /// A song not counted yet shows none.
-    const NONE: ShownGroups = ShownGroups {
-        artist: u32::MAX,
-        album: u32::MAX,
-    };
-
-    fn of(naming: &Naming) -> Self {
-        Self {
-            artist: naming.artist,
-            album: naming.album,
-        }
-    }
-
-    /// The artist and album shown, `None` for a song not counted.
-    pub fn shown(self) -> Option<Self> {
-        (self != Self::NONE).then_some(self)
-    }
-}
-
-impl SongFigures {
-    /// A song of the catalog not counted yet.
-    const UNCOUNTED: SongFigures = SongFigures {
-        tally: Tally::UNCOUNTED,
-        naming: u32::MAX,
-    };
-
-    pub fn is_counted(&self) -> bool {
-        self.naming != u32::MAX
-    }
-}
-
 /// How many reviews are kept per person: the years worked out ahead of a
 /// visit to the review page, and as many months and years asked about
 /// (the ones read longest ago go first).
@@ -308,15 +271,13 @@ pub struct Aggregates {
     /// long as it has not changed).
     version: u64,
     catalog: Catalog,
-    /// By song number.
-    songs: Vec<SongFigures>,
-    /// By song number: what each song's naming shows.
-    groups: Vec<ShownGroups>,
-    /// By artist number, as each listen named its artist.
-    artists: Vec<Tally>,
+    /// Each song's and artist's figures, worked out when first read.
+    all_time: KeptAllTime,
     totals: Tally,
-    /// How many songs and artists have listens (kept as they come: the
-    /// summary is read after every batch, and counting them read every song).
+    /// Which songs and artists have listens, by number, and how many
+    /// (kept as they come: the summary is read after every batch).
+    songs_heard: BitVec,
+    artists_heard: BitVec,
     songs_counted: i64,
     artists_counted: i64,
     months: BTreeMap<MonthKey, Month>,
@@ -339,6 +300,13 @@ pub struct Aggregates {
     /// How often a newer listen named a song anew (what a review shows
     /// of its songs and artists can change with it).
     renamings: u64,
+}
+
+/// The best songs and artists of all time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rankings {
+    pub songs: Vec<TopSong>,
+    pub artists: Vec<TopArtist>,
 }
 
 /// A listen as numbers of its person's catalog.
@@ -539,6 +507,12 @@ impl Aggregates {
     fn count_all(&mut self, listens: impl IntoIterator<Item = HeldListen>) {
         self.version = next_version();
         self.make_room();
+        if !self.keeps_all_time() {
+            // Whether these listens name a song anew is not known without
+            // the figures: what was worked out with the names shown before
+            // is worked out again.
+            self.renamings += 1;
+        }
         let mut by_month: BTreeMap<MonthKey, Vec<Counted>> = BTreeMap::new();
         for HeldListen {
             at,
@@ -558,14 +532,23 @@ impl Aggregates {
                 month.start_sums(key, &all);
             }
         }
+        if self.totals.plays >= ALL_TIME_KEPT_FROM {
+            self.all_time();
+        }
     }
 
     /// Gives every song and artist of the catalog its place in the figures.
     fn make_room(&mut self) {
         let (songs, artists) = (self.catalog.song_count(), self.catalog.artists().len());
-        growth::resize(&mut self.songs, songs, SongFigures::UNCOUNTED);
-        growth::resize(&mut self.groups, songs, ShownGroups::NONE);
-        growth::resize(&mut self.artists, artists, Tally::UNCOUNTED);
+        for (heard, len) in [
+            (&mut self.songs_heard, songs),
+            (&mut self.artists_heard, artists),
+        ] {
+            heard.grow(len.saturating_sub(heard.len()), false);
+        }
+        if let Some(all_time) = self.all_time.kept.get_mut() {
+            all_time.make_room(&self.catalog);
+        }
     }
 
     /// Counts one listen in the all-time figures; what its month adds.
@@ -573,26 +556,13 @@ impl Aggregates {
         let named = *self.catalog.naming(naming);
         let skipped = self.catalog.context(context).skipped;
         let counts = Counts::one(ms, skipped);
-        let song = named.song as usize;
-        if !self.songs[song].is_counted() {
-            self.songs[song] = SongFigures {
-                tally: Tally::of(at, counts),
-                naming,
-            };
-            self.groups[song] = ShownGroups::of(&named);
-            self.songs_counted += 1;
-        } else {
-            if self.songs[song].naming != naming && self.names_newer(at, &named, &self.songs[song])
-            {
-                self.songs[song].naming = naming;
-                self.groups[song] = ShownGroups::of(&named);
+        self.songs_counted += i64::from(first_heard(&mut self.songs_heard, named.song));
+        self.artists_counted += i64::from(first_heard(&mut self.artists_heard, named.artist));
+        if let Some(all_time) = self.all_time.kept.get_mut() {
+            if all_time.count(&self.catalog, at, naming, &named, &counts) {
                 self.renamings += 1;
             }
-            self.songs[song].tally.add(at, &counts);
         }
-        let artist = &mut self.artists[named.artist as usize];
-        self.artists_counted += i64::from(!artist.is_counted());
-        artist.add(at, &counts);
         self.totals.add(at, &counts);
         Counted {
             at,
@@ -604,17 +574,34 @@ impl Aggregates {
         }
     }
 
-    /// Whether a listen at `at` named `named` names its song more recently
-    /// than the song's names: the later listen, ties broken by the names.
-    fn names_newer(&self, at: Millis, named: &Naming, song: &SongFigures) -> bool {
-        match at.cmp(&song.tally.last_listen) {
-            Ordering::Greater => true,
-            Ordering::Less => false,
-            Ordering::Equal => {
-                let shown = self.catalog.naming(song.naming);
-                self.catalog.naming_texts(named) > self.catalog.naming_texts(shown)
-            }
+    /// The all-time figures, worked out when first read and kept while read.
+    fn all_time(&self) -> &AllTime {
+        self.all_time.note_read();
+        (self.all_time.kept).get_or_init(|| AllTime::of(&self.catalog, self.held_rows()))
+    }
+
+    /// The all-time figures for a use that does not keep them (the
+    /// leaderboards published after each batch): those kept, or worked out
+    /// for this once.
+    fn all_time_once(&self) -> Cow<'_, AllTime> {
+        match self.all_time.kept.get() {
+            Some(all_time) => Cow::Borrowed(all_time),
+            None => Cow::Owned(AllTime::of(&self.catalog, self.held_rows())),
         }
+    }
+
+    /// Forgets the all-time figures if not read since the last rest (and
+    /// the person has fewer than [`ALL_TIME_KEPT_FROM`] listens): they are
+    /// worked out again when next read. Called at each checkpoint.
+    pub fn rest(&mut self) {
+        if !self.all_time.take_read() && self.totals.plays < ALL_TIME_KEPT_FROM {
+            self.all_time.kept.take();
+        }
+    }
+
+    /// Whether the all-time figures are kept now.
+    pub fn keeps_all_time(&self) -> bool {
+        self.all_time.kept.get().is_some()
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -628,12 +615,12 @@ impl Aggregates {
 
     /// Each song's figures, by song number.
     pub fn songs(&self) -> &[SongFigures] {
-        &self.songs
+        &self.all_time().songs
     }
 
     /// The artist and album each song shows, by song number.
     pub fn shown_groups(&self) -> &[ShownGroups] {
-        &self.groups
+        &self.all_time().groups
     }
 
     /// Each month's sessions, kept for the pauses (in milliseconds) asked about.
@@ -696,22 +683,18 @@ impl Aggregates {
     /// The artist song number `song` shows (as its newest listen names
     /// it); none before it has listens.
     pub fn shown_artist(&self, song: usize) -> Option<u32> {
-        let groups = self.groups.get(song)?.shown()?;
+        let groups = self.all_time().groups.get(song)?.shown()?;
         Some(groups.artist)
     }
 
     /// The all-time figures of artist number `artist`.
     pub fn artist_tally(&self, artist: u32) -> Option<&Tally> {
-        self.artists.get(artist as usize)
+        self.all_time().artists.get(artist as usize)
     }
 
     /// Each artist's name and figures.
     pub fn artists(&self) -> impl Iterator<Item = (&str, &Tally)> {
-        self.artists
-            .iter()
-            .enumerate()
-            .filter(|(_, tally)| tally.is_counted())
-            .map(|(number, tally)| (self.catalog.artist_name(number as u32), tally))
+        (self.all_time().artists()).map(|(number, tally)| (self.catalog.artist_name(number), tally))
     }
 
     pub fn totals(&self) -> Option<&Tally> {
@@ -724,8 +707,7 @@ impl Aggregates {
 
     /// The names a song shows: track, artist, album.
     pub fn song_names(&self, song: u32) -> (&str, &str, &str) {
-        let naming = self.catalog.naming(self.songs[song as usize].naming);
-        self.catalog.naming_texts(naming)
+        self.all_time().song_names(&self.catalog, song)
     }
 
     /// Listens held: the size of the state.
@@ -733,28 +715,47 @@ impl Aggregates {
         self.totals.plays as usize
     }
 
-    /// The `limit` best songs: plays, then listening time, then track name (then URI).
+    /// The `limit` best songs and artists, the figures worked out at most
+    /// once: what is published after each batch (it keeps no figures,
+    /// see [`AllTime`]).
+    pub fn rankings(&self, limit: usize) -> Rankings {
+        let all_time = self.all_time_once();
+        Rankings {
+            songs: self.all_time_top_songs(&all_time, limit),
+            artists: self.all_time_top_artists(&all_time, limit),
+        }
+    }
+
+    /// The `limit` best songs: plays, then listening time, then track name
+    /// (then URI).
     pub fn top_songs(&self, limit: usize) -> Vec<TopSong> {
+        self.all_time_top_songs(&self.all_time_once(), limit)
+    }
+
+    /// The `limit` best artists: plays, then listening time, then name.
+    pub fn top_artists(&self, limit: usize) -> Vec<TopArtist> {
+        self.all_time_top_artists(&self.all_time_once(), limit)
+    }
+
+    fn all_time_top_songs(&self, all_time: &AllTime, limit: usize) -> Vec<TopSong> {
+        let (catalog, songs) = (&self.catalog, &all_time.songs);
+        let name = |song: u32| all_time.song_names(catalog, song).0;
         let order = |a: &u32, b: &u32| {
-            let (ta, tb) = (
-                &self.songs[*a as usize].tally,
-                &self.songs[*b as usize].tally,
-            );
+            let (ta, tb) = (&songs[*a as usize].tally, &songs[*b as usize].tally);
             by_plays(&ta.counts(), &tb.counts())
-                .then_with(|| self.song_names(*a).0.cmp(self.song_names(*b).0))
-                .then_with(|| self.catalog.uri(*a).cmp(&self.catalog.uri(*b)))
+                .then_with(|| name(*a).cmp(name(*b)))
+                .then_with(|| catalog.uri(*a).cmp(&catalog.uri(*b)))
         };
-        let counted =
-            (0..self.songs.len() as u32).filter(|&song| self.songs[song as usize].is_counted());
+        let counted = (0..songs.len() as u32).filter(|&song| songs[song as usize].is_counted());
         best(counted, limit, order)
             .into_iter()
             .enumerate()
             .map(|(index, song)| {
-                let (track, artist, album) = self.song_names(song);
-                let tally = &self.songs[song as usize].tally;
+                let (track, artist, album) = all_time.song_names(catalog, song);
+                let tally = &songs[song as usize].tally;
                 TopSong {
                     rank: index as u32 + 1,
-                    track_uri: self.catalog.uri(song).to_string(),
+                    track_uri: catalog.uri(song).to_string(),
                     track_name: track.to_string(),
                     artist_name: artist.to_string(),
                     album_name: album.to_string(),
@@ -766,12 +767,13 @@ impl Aggregates {
             .collect()
     }
 
-    /// The `limit` best artists: plays, then listening time, then name.
-    pub fn top_artists(&self, limit: usize) -> Vec<TopArtist> {
+    fn all_time_top_artists(&self, all_time: &AllTime, limit: usize) -> Vec<TopArtist> {
+        let artists =
+            (all_time.artists()).map(|(number, tally)| (self.catalog.artist_name(number), tally));
         let order = |a: &(&str, &Tally), b: &(&str, &Tally)| {
             by_plays(&a.1.counts(), &b.1.counts()).then_with(|| a.0.cmp(b.0))
         };
-        best(self.artists(), limit, order)
+        best(artists, limit, order)
             .into_iter()
             .enumerate()
             .map(|(index, (name, tally))| TopArtist {
@@ -893,8 +895,9 @@ pub(crate) fn by_plays(a: &Counts, b: &Counts) -> Ordering {
 impl Aggregates {
     /// The artist and album kept for each song are those of the naming it shows.
     pub(crate) fn assert_groups_follow_namings(&self) {
-        assert_eq!(self.groups.len(), self.songs.len());
-        for (figures, groups) in self.songs.iter().zip(&self.groups) {
+        let all_time = self.all_time();
+        assert_eq!(all_time.groups.len(), all_time.songs.len());
+        for (figures, groups) in all_time.songs.iter().zip(&all_time.groups) {
             let expected = (figures.is_counted())
                 .then(|| ShownGroups::of(self.catalog.naming(figures.naming)));
             assert_eq!(groups.shown(), expected);

@@ -28,6 +28,21 @@ pub struct PartitionFigures {
     pub generation: i64,
 }
 
+impl PartitionFigures {
+    /// Notes the checkpoint generation the figures are at now; at a new
+    /// one, the all-time figures nobody read since the last are let go
+    /// (see [`Aggregates::rest`]).
+    pub fn checkpointed(&mut self, generation: i64) {
+        if generation != self.generation {
+            self.aggregates
+                .people
+                .values_mut()
+                .for_each(Aggregates::rest);
+        }
+        self.generation = generation;
+    }
+}
+
 /// Who keeps a held partition current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keeper {

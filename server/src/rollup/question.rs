@@ -182,10 +182,11 @@ impl Leaderboards {
     pub fn of(aggregates: &Aggregates) -> Self {
         let mut summary = aggregates.summary();
         summary.updated_at = Some(Utc::now());
+        let rankings = aggregates.rankings(Limit::MAX as usize);
         Self {
             summary,
-            top_songs: aggregates.top_songs(Limit::MAX as usize),
-            top_artists: aggregates.top_artists(Limit::MAX as usize),
+            top_songs: rankings.songs,
+            top_artists: rankings.artists,
         }
     }
 }

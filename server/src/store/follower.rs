@@ -105,7 +105,7 @@ impl TopicStore {
         let current = match followed {
             Some(current) if !reload => {
                 if let Some((generation, _)) = head {
-                    current.update(|figures| figures.generation = generation);
+                    current.update(|figures| figures.checkpointed(generation));
                 }
                 current
             }

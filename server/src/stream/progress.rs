@@ -218,7 +218,7 @@ impl Progress {
             generation,
             position,
         } = written;
-        self.held.update(|figures| figures.generation = generation);
+        self.held.update(|figures| figures.checkpointed(generation));
         let (store, partition) = (store.clone(), self.partition);
         tokio::spawn(async move {
             if let Err(error) = store
