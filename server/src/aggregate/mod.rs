@@ -551,7 +551,8 @@ impl Aggregates {
         }
     }
 
-    /// Counts one listen in the all-time figures; what its month adds.
+    /// Counts one listen in the totals (and the all-time figures, when
+    /// kept); what its month adds.
     fn count(&mut self, at: Millis, naming: u32, context: u32, ms: u64) -> Counted {
         let named = *self.catalog.naming(naming);
         let skipped = self.catalog.context(context).skipped;
