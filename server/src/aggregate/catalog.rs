@@ -225,7 +225,7 @@ fn pack_id(id: &str) -> Option<PackedKey> {
 /// The 22 characters of a packed track id.
 fn unpack_id(packed: &PackedKey) -> [u8; 22] {
     let mut id = [0; 22];
-    id[0] = BASE62[usize::from(packed[0]) % 62];
+    id[0] = BASE62[usize::from(packed[0])];
     let mut rest = [0; 16];
     rest.copy_from_slice(&packed[1..]);
     let mut bits = u128::from_be_bytes(rest);
@@ -301,13 +301,26 @@ impl std::fmt::Debug for SongUri<'_> {
     }
 }
 
+impl<'a> SongUri<'a> {
+    /// The whole URI's bytes.
+    fn bytes(self) -> impl Iterator<Item = u8> + 'a {
+        let (prefix, id, whole) = match self.0 {
+            SongKey::Track(packed) => (TRACK_URI_PREFIX, Some(unpack_id(&packed)), ""),
+            SongKey::Other(uri) => ("", None, uri),
+        };
+        (prefix.bytes())
+            .chain(id.into_iter().flatten())
+            .chain(whole.bytes())
+    }
+}
+
 impl Ord for SongUri<'_> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         match (self.0, other.0) {
             (SongKey::Track(a), SongKey::Track(b)) => a.cmp(&b),
             (SongKey::Other(a), SongKey::Other(b)) => a.cmp(b),
             // Rare (local files beside tracks): compared written out.
-            _ => self.to_string().cmp(&other.to_string()),
+            _ => self.bytes().cmp(other.bytes()),
         }
     }
 }
@@ -1028,31 +1041,48 @@ mod tests {
 
     #[test]
     fn track_ids_packed_read_back_as_they_were_and_sort_as_their_texts() {
-        let ids: Vec<String> = (0..500u32)
+        // Ids that first differ at every position, the last ones too.
+        let mut ids: Vec<String> = (0..500u32)
             .map(|n| {
                 (0..22u32)
-                    .map(|i| char::from(BASE62[((n * 7 + i * i * 13 + n * i) % 62) as usize]))
+                    .map(|i| match i < n % 23 {
+                        true => 'x',
+                        false => {
+                            let value = (n * 7 + i * i * 13 + n / 23 * i) % 62;
+                            char::from(BASE62[value as usize])
+                        }
+                    })
                     .collect()
             })
             .collect();
+        let zeros = "0".repeat(20);
+        ids.extend([
+            format!("0{zeros}1"),
+            format!("00{zeros}"),
+            format!("10{zeros}"),
+            format!("A{}", "z".repeat(21)),
+            format!("B0{zeros}"),
+            format!("0z{zeros}"),
+            format!("00{zeros}").replace("00", "0z"),
+        ]);
         for a in &ids {
             let packed = pack_id(a).unwrap();
             assert_eq!(unpack_id(&packed).as_slice(), a.as_bytes());
-            for b in ids.iter().take(50) {
-                assert_eq!(
-                    packed.cmp(&pack_id(b).unwrap()),
-                    a.cmp(b),
-                    "{a} against {b}"
-                );
+            for b in &ids {
+                let order = packed.cmp(&pack_id(b).unwrap());
+                assert_eq!(order, a.cmp(b), "{a} against {b}");
             }
         }
-        for not_an_id in [
+        let not_ids = [
             "",
             "a",
-            "abc:defghijklmnopqrstuv",
+            "abc:defghijklmnopqrstu",
+            "-bcdefghijklmnopqrstuv",
+            "abcdefghij_lmnopqrstuv",
             "ééééééééééé",
             &ids[0][1..],
-        ] {
+        ];
+        for not_an_id in not_ids {
             assert_eq!(pack_id(not_an_id), None, "{not_an_id:?}");
         }
     }

@@ -576,6 +576,32 @@ mod tests {
     use super::super::question::Question;
     use crate::zone::Zone;
 
+    #[test]
+    fn a_new_checkpoint_generation_lets_go_of_all_time_figures_nobody_read_since_the_last() {
+        let mut partition = figures(&[("ann", "a"), ("bob", "b")]);
+        let keeps = |partition: &PartitionFigures, person: &str| {
+            partition.aggregates.people[&PersonId(person.into())].keeps_all_time()
+        };
+        for person in ["ann", "bob"] {
+            partition.aggregates.people[&PersonId(person.into())].songs();
+        }
+        partition.checkpointed(1);
+        assert!(
+            keeps(&partition, "ann") && keeps(&partition, "bob"),
+            "read since"
+        );
+        partition.aggregates.people[&PersonId("ann".into())].songs();
+        partition.checkpointed(1);
+        partition.checkpointed(1);
+        assert!(
+            keeps(&partition, "bob"),
+            "the same generation again lets nothing go"
+        );
+        partition.checkpointed(2);
+        assert!(keeps(&partition, "ann") && !keeps(&partition, "bob"));
+        assert_eq!(partition.generation, 2);
+    }
+
     fn plays_of(held: &Held, person: &str) -> Vec<(String, i64)> {
         held.ask(&PersonId(person.into()), |aggregates| {
             aggregates
