@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::OnceLock;
 
-use super::catalog::{Catalog, Naming};
+use super::catalog::{Catalog, Naming, NO_ALBUM};
 use super::growth;
 use super::months::{Counts, Millis};
 use super::{HeldListen, Tally};
@@ -36,7 +36,7 @@ pub struct SongFigures {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShownGroups {
     pub artist: u32,
-    /// [`super::catalog::NO_ALBUM`] when the naming has none.
+    /// [`NO_ALBUM`] when the naming has none.
     pub album: u32,
 }
 
@@ -47,10 +47,10 @@ impl ShownGroups {
         album: u32::MAX,
     };
 
-    pub(super) fn of(naming: &Naming) -> Self {
+    pub(super) fn of(catalog: &Catalog, naming: &Naming) -> Self {
         Self {
-            artist: naming.artist,
-            album: naming.album,
+            artist: catalog.artist_of(naming),
+            album: naming.album().unwrap_or(NO_ALBUM),
         }
     }
 
@@ -127,16 +127,16 @@ impl AllTime {
                 tally: Tally::of(at, *counts),
                 naming,
             };
-            self.groups[song] = ShownGroups::of(named);
+            self.groups[song] = ShownGroups::of(catalog, named);
         } else {
             if figures.naming != naming && names_newer(catalog, at, named, figures) {
                 figures.naming = naming;
-                self.groups[song] = ShownGroups::of(named);
+                self.groups[song] = ShownGroups::of(catalog, named);
                 renamed = true;
             }
             figures.tally.add(at, counts);
         }
-        self.artists[named.artist as usize].add(at, counts);
+        self.artists[catalog.artist_of(named) as usize].add(at, counts);
         renamed
     }
 

@@ -39,6 +39,14 @@ impl Numbers {
                 hasher.hash_one(key_of(n))
             });
     }
+
+    /// Holds `new` where it held `old`, which has `key`; whether it held `old`.
+    fn replace<Q: Hash>(&mut self, key: Q, old: u32, new: u32) -> bool {
+        let held = self
+            .table
+            .find_mut(self.hasher.hash_one(&key), |&n| n == old);
+        held.map(|held| *held = new).is_some()
+    }
 }
 
 /// Texts numbered in the order added, kept one after another in one
@@ -370,14 +378,37 @@ pub struct Album {
 }
 
 /// The names a listen gave its song: a song usually has one naming, and
-/// another only when an export names it differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// another only when an export names it differently. In 12 bytes (100
+/// people's catalogs hold 711,000): an album is of one artist, so the
+/// artist is kept only when the listen named no album.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Naming {
     pub song: u32,
     /// Number of the track name among the texts.
     pub track: u32,
+    /// The album's number; or the artist's, marked by [`ARTIST_ONLY`],
+    /// when the listen named no album.
+    group: u32,
+}
+
+/// Marks a naming's artist kept in place of an album.
+const ARTIST_ONLY: u32 = 1 << 31;
+
+impl Naming {
+    /// Its album's number, `None` when the listen named none.
+    pub fn album(&self) -> Option<u32> {
+        (self.group & ARTIST_ONLY == 0).then_some(self.group)
+    }
+}
+
+/// A naming as stored: its artist always, its album [`NO_ALBUM`] when the
+/// listen named none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredNaming {
+    pub song: u32,
+    /// Number of the track name among the texts.
+    pub track: u32,
     pub artist: u32,
-    /// [`NO_ALBUM`] when the listen named none.
     pub album: u32,
 }
 
@@ -399,6 +430,14 @@ pub struct Noted {
     pub context: u32,
 }
 
+/// What the table finding songs holds for a song: the number of its first
+/// naming (which says the song), so that the naming a listen gives is
+/// found by its song with no table of its own (100 people's catalogs hold
+/// 711,000 namings, nearly all a song's only one); or, for a song stored
+/// without any naming, its own number marked by this bit (no catalog
+/// numbers 2^31 of anything: its namings alone would take 24 GiB).
+const NAMELESS: u32 = 1 << 31;
+
 /// Songs, artists, albums, namings and contexts by number, each kept
 /// once; artists numbered apart so that counts by artist are indexed by
 /// their number.
@@ -414,9 +453,11 @@ pub struct Catalog {
     album_numbers: Numbers,
     /// Each song's key, by song number.
     song_keys: SongKeys,
+    /// Finds a song by its key: holds its first naming (see [`NAMELESS`]).
     song_numbers: Numbers,
     namings: Vec<Naming>,
-    naming_numbers: Numbers,
+    /// Finds the namings other than their song's first, by song and names.
+    other_namings: Numbers,
     contexts: Vec<Context>,
     context_numbers: Numbers,
 }
@@ -432,6 +473,8 @@ pub enum BadCatalog {
     OutOfRange(&'static str),
     #[error("a text over {MAX_TEXT_BYTES} bytes")]
     TooLong,
+    #[error("a naming with an album of another artist")]
+    AlbumOfAnother,
 }
 
 impl Catalog {
@@ -444,7 +487,7 @@ impl Catalog {
         artists: Vec<String>,
         albums: Vec<Album>,
         songs: Vec<Song>,
-        namings: Vec<Naming>,
+        namings: Vec<StoredNaming>,
         contexts: Vec<Context>,
     ) -> Result<Self, BadCatalog> {
         // Nothing counted is longer: only damaged bytes are.
@@ -471,7 +514,7 @@ impl Catalog {
         if !songs.iter().all(|song| text_fits(song.uri)) {
             return Err(BadCatalog::OutOfRange("a song"));
         }
-        let naming_fits = |naming: &Naming| {
+        let naming_fits = |naming: &StoredNaming| {
             naming.song < songs_len
                 && text_fits(naming.track)
                 && naming.artist < artists_len
@@ -479,6 +522,12 @@ impl Catalog {
         };
         if !namings.iter().all(naming_fits) {
             return Err(BadCatalog::OutOfRange("a naming"));
+        }
+        let album_of_another = |naming: &StoredNaming| {
+            naming.album != NO_ALBUM && albums[naming.album as usize].artist != naming.artist
+        };
+        if namings.iter().any(album_of_another) {
+            return Err(BadCatalog::AlbumOfAnother);
         }
         let context_texts = |c: &Context| [c.platform, c.reason_start, c.reason_end];
         if !contexts
@@ -546,30 +595,16 @@ impl Catalog {
         }
         for naming in namings {
             let naming = Naming {
+                song: naming.song,
                 track: text(naming.track),
-                ..naming
+                group: group_of(naming.artist, naming.album),
             };
             let number = catalog.namings.len() as u32;
             catalog.namings.push(naming);
-            let key = catalog.naming_key(number);
-            if catalog
-                .naming_numbers
-                .find(key, |n| catalog.naming_key(n))
-                .is_some()
-            {
+            if (catalog.naming_number(catalog.naming_key(number))).is_some() {
                 return Err(BadCatalog::Twice("a naming"));
             }
-            let (namings, song_keys, texts, artists, albums) = (
-                &catalog.namings,
-                &catalog.song_keys,
-                &catalog.texts,
-                &catalog.artists,
-                &catalog.albums,
-            );
-            let key_of = |n| naming_key_of(namings, song_keys, texts, artists, albums, n);
-            catalog
-                .naming_numbers
-                .insert(number, key_of(number), key_of);
+            catalog.note_naming(number);
         }
         for context in contexts {
             let context = Context {
@@ -646,16 +681,54 @@ impl Catalog {
     }
 
     fn song_number_by_key(&self, key: SongKey) -> Option<u32> {
-        self.song_numbers.find(key, |n| self.song_keys.get(n))
+        let entry = self.song_entry(key)?;
+        Some(song_of_entry(&self.namings, entry))
     }
 
-    /// Adds a song not held yet, by its key; its number.
+    /// What the song table holds for the song of `key` (see [`NAMELESS`]).
+    fn song_entry(&self, key: SongKey) -> Option<u32> {
+        self.song_numbers.find(key, |entry| {
+            self.song_keys.get(song_of_entry(&self.namings, entry))
+        })
+    }
+
+    /// Adds a song not held yet, by its key, nameless until
+    /// [`Self::note_naming`] gives it its first naming; its number.
     fn add_song(&mut self, key: SongKey) -> u32 {
         let number = self.song_keys.push(key);
-        let keys = &self.song_keys;
-        self.song_numbers
-            .insert(number, keys.get(number), |n| keys.get(n));
+        let (keys, namings) = (&self.song_keys, &self.namings);
+        self.song_numbers.insert(NAMELESS | number, key, |entry| {
+            keys.get(song_of_entry(namings, entry))
+        });
         number
+    }
+
+    /// The number of the naming of `key`, if held.
+    fn naming_number(&self, key: NamingKey) -> Option<u32> {
+        let first = self.song_entry(key.0)?;
+        if first & NAMELESS == 0 && self.naming_key(first) == key {
+            return Some(first);
+        }
+        self.other_namings.find(key, |n| self.naming_key(n))
+    }
+
+    /// Makes naming `number`, just added, findable: as its song's first
+    /// naming, or among the others.
+    fn note_naming(&mut self, number: u32) {
+        let song = self.namings[number as usize].song;
+        let song_key = self.song_keys.get(song);
+        if self.song_numbers.replace(song_key, NAMELESS | song, number) {
+            return;
+        }
+        let (namings, song_keys, texts, artists, albums) = (
+            &self.namings,
+            &self.song_keys,
+            &self.texts,
+            &self.artists,
+            &self.albums,
+        );
+        let key_of = |n| naming_key_of(namings, song_keys, texts, artists, albums, n);
+        self.other_namings.insert(number, key_of(number), key_of);
     }
 
     pub fn artist_number(&self, name: &str) -> Option<u32> {
@@ -672,19 +745,32 @@ impl Catalog {
 
     /// The album name of a naming; `""` when it has none.
     pub fn album_name(&self, naming: &Naming) -> &str {
-        match naming.album {
-            NO_ALBUM => "",
-            album => self.text(self.albums[album as usize].name),
-        }
+        album_name_of(&self.albums, &self.texts, naming)
+    }
+
+    /// The number of the artist a naming names.
+    pub fn artist_of(&self, naming: &Naming) -> u32 {
+        artist_of(&self.albums, naming)
     }
 
     /// The names of a naming as texts: track, artist, album.
     pub fn naming_texts(&self, naming: &Naming) -> (&str, &str, &str) {
         (
             self.text(naming.track),
-            self.artist_name(naming.artist),
+            self.artist_name(self.artist_of(naming)),
             self.album_name(naming),
         )
+    }
+
+    /// Naming number `number` as stored.
+    pub fn stored_naming(&self, number: u32) -> StoredNaming {
+        let naming = self.namings[number as usize];
+        StoredNaming {
+            song: naming.song,
+            track: naming.track,
+            artist: self.artist_of(&naming),
+            album: naming.album().unwrap_or(NO_ALBUM),
+        }
     }
 
     /// The numbers of a listen's naming and context, given if new.
@@ -716,8 +802,7 @@ impl Catalog {
 
     /// [`Self::naming_of`] for a song given by its key.
     fn naming_of_key(&mut self, song: SongKey, track: &str, artist: &str, album: &str) -> u32 {
-        let key = (song, track, artist, album);
-        if let Some(number) = self.naming_numbers.find(key, |n| self.naming_key(n)) {
+        if let Some(number) = self.naming_number((song, track, artist, album)) {
             return number;
         }
         let song = match self.song_number_by_key(song) {
@@ -732,23 +817,14 @@ impl Catalog {
         self.namings.push(Naming {
             song,
             track,
-            artist,
-            album,
+            group: group_of(artist, album),
         });
-        let (namings, song_keys, texts, artists, albums) = (
-            &self.namings,
-            &self.song_keys,
-            &self.texts,
-            &self.artists,
-            &self.albums,
-        );
-        let key_of = |n| naming_key_of(namings, song_keys, texts, artists, albums, n);
-        self.naming_numbers.insert(number, key_of(number), key_of);
+        self.note_naming(number);
         number
     }
 
     /// A naming's song key and names: what finds it.
-    fn naming_key(&self, number: u32) -> (SongKey<'_>, &str, &str, &str) {
+    fn naming_key(&self, number: u32) -> NamingKey<'_> {
         naming_key_of(
             &self.namings,
             &self.song_keys,
@@ -833,6 +909,17 @@ impl Catalog {
     }
 }
 
+/// The song of what the song table holds (see [`NAMELESS`]).
+fn song_of_entry(namings: &[Naming], entry: u32) -> u32 {
+    match entry & NAMELESS {
+        0 => namings[entry as usize].song,
+        _ => entry & !NAMELESS,
+    }
+}
+
+/// What finds a naming: its song's key, then its track, artist and album.
+type NamingKey<'a> = (SongKey<'a>, &'a str, &'a str, &'a str);
+
 fn naming_key_of<'a>(
     namings: &[Naming],
     song_keys: &'a SongKeys,
@@ -840,18 +927,36 @@ fn naming_key_of<'a>(
     artists: &'a Names,
     albums: &[Album],
     number: u32,
-) -> (SongKey<'a>, &'a str, &'a str, &'a str) {
-    let naming = namings[number as usize];
-    let album = match naming.album {
-        NO_ALBUM => "",
-        album => texts.get(albums[album as usize].name),
-    };
+) -> NamingKey<'a> {
+    let naming = &namings[number as usize];
     (
         song_keys.get(naming.song),
         texts.get(naming.track),
-        artists.get(naming.artist),
-        album,
+        artists.get(artist_of(albums, naming)),
+        album_name_of(albums, texts, naming),
     )
+}
+
+/// What a naming keeps of its artist and album ([`Naming::group`]).
+fn group_of(artist: u32, album: u32) -> u32 {
+    match album {
+        NO_ALBUM => ARTIST_ONLY | artist,
+        album => album,
+    }
+}
+
+fn artist_of(albums: &[Album], naming: &Naming) -> u32 {
+    match naming.album() {
+        Some(album) => albums[album as usize].artist,
+        None => naming.group & !ARTIST_ONLY,
+    }
+}
+
+fn album_name_of<'a>(albums: &[Album], texts: &'a Texts, naming: &Naming) -> &'a str {
+    match naming.album() {
+        Some(album) => texts.get(albums[album as usize].name),
+        None => "",
+    }
 }
 
 fn context_key_of<'a>(
@@ -994,6 +1099,97 @@ mod tests {
     }
 
     #[test]
+    fn a_song_named_several_ways_or_stored_without_a_naming_finds_each_naming_again() {
+        // Song 0 was stored with no naming; song 1 with one.
+        let stored = || {
+            Catalog::assemble(
+                vec![
+                    "spotify:track:a".into(),
+                    "spotify:track:b".into(),
+                    "B".into(),
+                ],
+                vec!["Artist".into()],
+                Vec::new(),
+                vec![Song { uri: 0 }, Song { uri: 1 }],
+                vec![StoredNaming {
+                    song: 1,
+                    track: 2,
+                    artist: 0,
+                    album: NO_ALBUM,
+                }],
+                Vec::new(),
+            )
+            .unwrap()
+        };
+        let mut catalog = stored();
+        assert_eq!(catalog.naming_of("spotify:track:b", "B", "Artist", ""), 0);
+        let first_of_a = catalog.naming_of("spotify:track:a", "A", "Artist", "");
+        let renamed_a = catalog.naming_of("spotify:track:a", "A (Remastered)", "Artist", "");
+        let renamed_b = catalog.naming_of("spotify:track:b", "B", "Other", "Album");
+        assert_eq!((first_of_a, renamed_a, renamed_b), (1, 2, 3));
+        assert_eq!(catalog.song_count(), 2, "no song added twice");
+        let songs: Vec<u32> = catalog.namings().iter().map(|n| n.song).collect();
+        assert_eq!(songs, [1, 0, 0, 1]);
+        for (number, names) in [
+            (0, ("spotify:track:b", "B", "Artist", "")),
+            (1, ("spotify:track:a", "A", "Artist", "")),
+            (2, ("spotify:track:a", "A (Remastered)", "Artist", "")),
+            (3, ("spotify:track:b", "B", "Other", "Album")),
+        ] {
+            let (uri, track, artist, album) = names;
+            assert_eq!(catalog.naming_of(uri, track, artist, album), number);
+        }
+        assert_eq!(catalog.song_number("spotify:track:a"), Some(0));
+        assert_eq!(catalog.song_number("spotify:track:b"), Some(1));
+
+        // Read back in the order stored, each naming keeps its number, and
+        // a naming stored twice is damage.
+        let texts: Vec<String> = (catalog.texts().iter())
+            .chain(["spotify:track:a", "spotify:track:b"])
+            .map(String::from)
+            .collect();
+        let uris = catalog.texts().len() as u32;
+        let songs = vec![Song { uri: uris }, Song { uri: uris + 1 }];
+        let artists = || catalog.artists().texts().iter().map(String::from).collect();
+        let stored: Vec<StoredNaming> = (0..4).map(|n| catalog.stored_naming(n)).collect();
+        let back = Catalog::assemble(
+            texts.clone(),
+            artists(),
+            catalog.albums().to_vec(),
+            songs.clone(),
+            stored.clone(),
+            Vec::new(),
+        )
+        .unwrap();
+        for number in 0..4 {
+            let key = catalog.naming_key(number);
+            assert_eq!(back.naming_number(key), Some(number));
+        }
+        let assemble = |namings: Vec<StoredNaming>| {
+            let albums = catalog.albums().to_vec();
+            Catalog::assemble(
+                texts.clone(),
+                artists(),
+                albums,
+                songs.clone(),
+                namings,
+                Vec::new(),
+            )
+        };
+        let mut twice = stored.clone();
+        twice.push(twice[2]);
+        assert_eq!(assemble(twice).err(), Some(BadCatalog::Twice("a naming")));
+        // An album is of one artist: a naming saying otherwise is damage.
+        let mut other_artist = stored.clone();
+        assert_eq!(other_artist[3].artist, 1);
+        other_artist[3].artist = 0;
+        assert_eq!(
+            assemble(other_artist).err(),
+            Some(BadCatalog::AlbumOfAnother)
+        );
+    }
+
+    #[test]
     fn song_uris_are_kept_short_shown_whole_and_ordered_as_their_texts() {
         let uris = [
             "spotify:track:2J3n32GeLmMjwuAzyhcSNe",
@@ -1103,13 +1299,13 @@ mod tests {
             vec![Album { artist: 0, name: 2 }],
             vec![Song { uri: 0 }, Song { uri: 1 }],
             vec![
-                Naming {
+                StoredNaming {
                     song: 0,
                     track: 0,
                     artist: 0,
                     album: 0,
                 },
-                Naming {
+                StoredNaming {
                     song: 1,
                     track: 2,
                     artist: 0,

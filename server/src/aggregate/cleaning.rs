@@ -9,7 +9,7 @@ use app::cleanup::{CleanUpChange, Exclusion, ExclusionView};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Catalog, NO_ALBUM};
+use super::catalog::Catalog;
 use super::months::Millis;
 use super::HeldListen;
 
@@ -177,8 +177,10 @@ impl Matcher {
     /// Whether the listen at `at` named by naming number `naming` is left out.
     pub fn leaves_out(&self, catalog: &Catalog, at: Millis, naming: u32) -> bool {
         let named = catalog.naming(naming);
-        self.artists.contains(&named.artist)
-            || (named.album != NO_ALBUM && self.albums.contains(&named.album))
+        self.artists.contains(&catalog.artist_of(named))
+            || named
+                .album()
+                .is_some_and(|album| self.albums.contains(&album))
             || self.songs.contains(&named.song)
             || self
                 .windows

@@ -560,7 +560,10 @@ impl Aggregates {
         let skipped = self.catalog.context(context).skipped;
         let counts = Counts::one(ms, skipped);
         self.songs_counted += i64::from(first_heard(&mut self.songs_heard, named.song));
-        self.artists_counted += i64::from(first_heard(&mut self.artists_heard, named.artist));
+        self.artists_counted += i64::from(first_heard(
+            &mut self.artists_heard,
+            self.catalog.artist_of(&named),
+        ));
         if let Some(all_time) = self.all_time.kept.get_mut() {
             if all_time.count(&self.catalog, at, naming, &named, &counts) {
                 self.renamings += 1;
@@ -904,7 +907,7 @@ impl Aggregates {
         assert_eq!(all_time.groups.len(), all_time.songs.len());
         for (figures, groups) in all_time.songs.iter().zip(&all_time.groups) {
             let expected = (figures.is_counted())
-                .then(|| ShownGroups::of(self.catalog.naming(figures.naming)));
+                .then(|| ShownGroups::of(&self.catalog, self.catalog.naming(figures.naming)));
             assert_eq!(groups.shown(), expected);
         }
     }

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use crate::accounts::PersonId;
-use crate::aggregate::catalog::{Album, Catalog, Context, Naming, Noted, Song, SongUri, Texts};
+use crate::aggregate::catalog::{
+    Album, Catalog, Context, Noted, Song, SongUri, StoredNaming, Texts,
+};
 use crate::aggregate::cleaning::{Exclusions, Standing};
 use crate::aggregate::months::{Millis, MonthKey};
 use crate::aggregate::people::PartitionDelta;
@@ -48,7 +50,7 @@ struct CatalogRef<'a> {
     artists: &'a Texts,
     albums: &'a [Album],
     songs: StoredSongs,
-    namings: &'a [Naming],
+    namings: StoredNamings<'a>,
     contexts: &'a [Context],
 }
 
@@ -62,9 +64,20 @@ impl<'a> CatalogRef<'a> {
                 first_uri: catalog.texts().len() as u32,
                 count: catalog.song_count() as u32,
             },
-            namings: catalog.namings(),
+            namings: StoredNamings(catalog),
             contexts: catalog.contexts(),
         }
+    }
+}
+
+/// A catalog's namings, each with its artist (see [`StoredNaming`]).
+struct StoredNamings<'a>(&'a Catalog);
+
+impl Serialize for StoredNamings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let catalog = self.0;
+        let count = catalog.namings().len() as u32;
+        serializer.collect_seq((0..count).map(|number| catalog.stored_naming(number)))
     }
 }
 
@@ -117,7 +130,7 @@ struct StoredCatalog {
     artists: Vec<String>,
     albums: Vec<Album>,
     songs: Vec<Song>,
-    namings: Vec<Naming>,
+    namings: Vec<StoredNaming>,
     contexts: Vec<Context>,
 }
 
@@ -544,7 +557,7 @@ mod tests {
             artists: Vec<&'a str>,
             albums: &'a [Album],
             songs: &'a [Song],
-            namings: &'a [Naming],
+            namings: Vec<StoredNaming>,
             contexts: &'a [Context],
         }
         let before = Before {
@@ -552,7 +565,9 @@ mod tests {
             artists: catalog.artists().texts().iter().collect(),
             albums: catalog.albums(),
             songs: &stored.songs,
-            namings: catalog.namings(),
+            namings: (0..catalog.namings().len() as u32)
+                .map(|number| catalog.stored_naming(number))
+                .collect(),
             contexts: catalog.contexts(),
         };
         assert_eq!(
@@ -666,7 +681,7 @@ mod tests {
                 Texts,
                 Vec<Album>,
                 Vec<Song>,
-                Vec<Naming>,
+                Vec<StoredNaming>,
                 Vec<Context>,
             ),
             months: Vec<(i32, Vec<StoredListen>)>,
@@ -708,7 +723,7 @@ mod tests {
         };
         let error = unpack_aggregates(&encode_into(&twice, MAGIC).unwrap(), "test").unwrap_err();
         assert!(error.to_string().contains("a song stored twice"), "{error}");
-        let naming = Naming {
+        let naming = StoredNaming {
             song: 0,
             track: 9,
             artist: 0,
