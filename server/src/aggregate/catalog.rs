@@ -391,7 +391,8 @@ pub struct Naming {
     group: u32,
 }
 
-/// Marks a naming's artist kept in place of an album.
+/// Marks a naming's artist kept in place of an album (no catalog numbers
+/// 2^31 artists or albums: [`Catalog::assemble`] refuses one that would).
 const ARTIST_ONLY: u32 = 1 << 31;
 
 impl Naming {
@@ -435,8 +436,15 @@ pub struct Noted {
 /// found by its song with no table of its own (100 people's catalogs hold
 /// 711,000 namings, nearly all a song's only one); or, for a song stored
 /// without any naming, its own number marked by this bit (no catalog
-/// numbers 2^31 of anything: its namings alone would take 24 GiB).
+/// numbers 2^31 of anything: its namings alone would take 24 GiB, and
+/// [`Catalog::assemble`] refuses one stored so).
 const NAMELESS: u32 = 1 << 31;
+
+/// The first naming the song table holds for a song, `None` for a song
+/// without any (see [`NAMELESS`]).
+fn first_of_entry(entry: u32) -> Option<u32> {
+    (entry & NAMELESS == 0).then_some(entry)
+}
 
 /// Songs, artists, albums, namings and contexts by number, each kept
 /// once; artists numbered apart so that counts by artist are indexed by
@@ -444,7 +452,8 @@ const NAMELESS: u32 = 1 << 31;
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     /// Track, album and label names. Never looked up by their text
-    /// (albums, namings and contexts are found by their own keys), so
+    /// (albums and contexts are found by their own keys, namings through
+    /// their songs), so
     /// added without a table to find them again: a text two of them share
     /// is kept twice, which costs less than that table did.
     texts: Texts,
@@ -475,6 +484,8 @@ pub enum BadCatalog {
     TooLong,
     #[error("a naming with an album of another artist")]
     AlbumOfAnother,
+    #[error("more {0} than a catalog can number")]
+    TooMany(&'static str),
 }
 
 impl Catalog {
@@ -493,6 +504,16 @@ impl Catalog {
         // Nothing counted is longer: only damaged bytes are.
         if (texts.iter().chain(&artists)).any(|text| text.len() > MAX_TEXT_BYTES) {
             return Err(BadCatalog::TooLong);
+        }
+        // Numbers from 2^31 up are marked ones ([`NAMELESS`], [`ARTIST_ONLY`]).
+        let counts = [
+            ("artists", artists.len()),
+            ("albums", albums.len()),
+            ("songs", songs.len()),
+            ("namings", namings.len()),
+        ];
+        if let Some((what, _)) = counts.into_iter().find(|(_, count)| *count >= 1 << 31) {
+            return Err(BadCatalog::TooMany(what));
         }
         let mut catalog = Catalog::default();
         for artist in artists {
@@ -601,7 +622,7 @@ impl Catalog {
             };
             let number = catalog.namings.len() as u32;
             catalog.namings.push(naming);
-            if (catalog.naming_number(catalog.naming_key(number))).is_some() {
+            if catalog.naming_number(catalog.naming_key(number)).is_some() {
                 return Err(BadCatalog::Twice("a naming"));
             }
             catalog.note_naming(number);
@@ -685,6 +706,13 @@ impl Catalog {
         Some(song_of_entry(&self.namings, entry))
     }
 
+    /// The first naming of the song of `uri`, if it has one: the names it
+    /// was first heard under.
+    pub fn first_naming(&self, uri: &str) -> Option<&Naming> {
+        let first = first_of_entry(self.song_entry(song_key(uri))?)?;
+        Some(&self.namings[first as usize])
+    }
+
     /// What the song table holds for the song of `key` (see [`NAMELESS`]).
     fn song_entry(&self, key: SongKey) -> Option<u32> {
         self.song_numbers.find(key, |entry| {
@@ -705,11 +733,26 @@ impl Catalog {
 
     /// The number of the naming of `key`, if held.
     fn naming_number(&self, key: NamingKey) -> Option<u32> {
-        let first = self.song_entry(key.0)?;
-        if first & NAMELESS == 0 && self.naming_key(first) == key {
-            return Some(first);
+        match self.find_naming(key) {
+            Found::Naming(number) => Some(number),
+            Found::Song(_) | Found::Neither => None,
         }
-        self.other_namings.find(key, |n| self.naming_key(n))
+    }
+
+    /// The naming of `key`, or else its song, if held.
+    fn find_naming(&self, key: NamingKey) -> Found {
+        let Some(entry) = self.song_entry(key.0) else {
+            return Found::Neither;
+        };
+        if let Some(first) = first_of_entry(entry) {
+            if self.naming_key(first) == key {
+                return Found::Naming(first);
+            }
+        }
+        match self.other_namings.find(key, |n| self.naming_key(n)) {
+            Some(number) => Found::Naming(number),
+            None => Found::Song(song_of_entry(&self.namings, entry)),
+        }
     }
 
     /// Makes naming `number`, just added, findable: as its song's first
@@ -802,12 +845,10 @@ impl Catalog {
 
     /// [`Self::naming_of`] for a song given by its key.
     fn naming_of_key(&mut self, song: SongKey, track: &str, artist: &str, album: &str) -> u32 {
-        if let Some(number) = self.naming_number((song, track, artist, album)) {
-            return number;
-        }
-        let song = match self.song_number_by_key(song) {
-            Some(number) => number,
-            None => self.add_song(song),
+        let song = match self.find_naming((song, track, artist, album)) {
+            Found::Naming(number) => return number,
+            Found::Song(number) => number,
+            Found::Neither => self.add_song(song),
         };
         let track = self.texts.push(track);
         let artist = self.artists.intern(artist);
@@ -911,10 +952,18 @@ impl Catalog {
 
 /// The song of what the song table holds (see [`NAMELESS`]).
 fn song_of_entry(namings: &[Naming], entry: u32) -> u32 {
-    match entry & NAMELESS {
-        0 => namings[entry as usize].song,
-        _ => entry & !NAMELESS,
+    match first_of_entry(entry) {
+        Some(first) => namings[first as usize].song,
+        None => entry & !NAMELESS,
     }
+}
+
+/// What a catalog holds of a naming looked for.
+enum Found {
+    Naming(u32),
+    /// Its song, under other names.
+    Song(u32),
+    Neither,
 }
 
 /// What finds a naming: its song's key, then its track, artist and album.
@@ -1141,6 +1190,30 @@ mod tests {
         }
         assert_eq!(catalog.song_number("spotify:track:a"), Some(0));
         assert_eq!(catalog.song_number("spotify:track:b"), Some(1));
+        // The song table holds each song's first naming, no longer marked.
+        let entry = |catalog: &Catalog, uri| catalog.song_entry(song_key(uri));
+        assert_eq!(entry(&catalog, "spotify:track:a"), Some(first_of_a));
+        assert_eq!(entry(&catalog, "spotify:track:b"), Some(0));
+        assert_eq!(catalog.first_naming("spotify:track:a").unwrap().track, 1);
+        assert_eq!(catalog.first_naming("spotify:track:c"), None);
+        // Stored, a naming says its artist whether or not it has an album.
+        assert_eq!(
+            (catalog.stored_naming(1), catalog.stored_naming(3)),
+            (
+                StoredNaming {
+                    song: 0,
+                    track: 1,
+                    artist: 0,
+                    album: NO_ALBUM,
+                },
+                StoredNaming {
+                    song: 1,
+                    track: 3,
+                    artist: 1,
+                    album: 0,
+                },
+            )
+        );
 
         // Read back in the order stored, each naming keeps its number, and
         // a naming stored twice is damage.
@@ -1176,9 +1249,11 @@ mod tests {
                 Vec::new(),
             )
         };
-        let mut twice = stored.clone();
-        twice.push(twice[2]);
-        assert_eq!(assemble(twice).err(), Some(BadCatalog::Twice("a naming")));
+        for again in [0, 2] {
+            let mut twice = stored.clone();
+            twice.push(twice[again]);
+            assert_eq!(assemble(twice).err(), Some(BadCatalog::Twice("a naming")));
+        }
         // An album is of one artist: a naming saying otherwise is damage.
         let mut other_artist = stored.clone();
         assert_eq!(other_artist[3].artist, 1);
@@ -1187,6 +1262,25 @@ mod tests {
             assemble(other_artist).err(),
             Some(BadCatalog::AlbumOfAnother)
         );
+    }
+
+    #[test]
+    fn songs_whose_first_naming_is_numbered_apart_are_found_as_the_table_grows() {
+        let mut catalog = Catalog::default();
+        let uri = |song: u32| format!("spotify:track:{song}");
+        // Two namings a song: a song's first naming is never numbered as it is.
+        for song in 0..300 {
+            let first = catalog.naming_of(&uri(song), "T", "A", "");
+            let other = catalog.naming_of(&uri(song), "T", "A", "B");
+            assert_eq!((first, other), (2 * song, 2 * song + 1));
+        }
+        for song in 0..300 {
+            assert_eq!(catalog.song_number(&uri(song)), Some(song));
+            assert_eq!(catalog.song_entry(song_key(&uri(song))), Some(2 * song));
+            assert_eq!(catalog.naming_of(&uri(song), "T", "A", ""), 2 * song);
+            assert_eq!(catalog.naming_of(&uri(song), "T", "A", "B"), 2 * song + 1);
+        }
+        assert_eq!((catalog.song_count(), catalog.namings().len()), (300, 600));
     }
 
     #[test]

@@ -224,8 +224,7 @@ fn label(catalog: &Catalog, exclusion: &Exclusion) -> String {
         Exclusion::Artist { artist } => artist.clone(),
         Exclusion::Album { artist, album } => format!("{album} — {artist}"),
         Exclusion::Song { track_uri } | Exclusion::Plays { track_uri, .. } => catalog
-            .song_number(track_uri)
-            .and_then(|song| catalog.namings().iter().find(|named| named.song == song))
+            .first_naming(track_uri)
             .map(|named| {
                 let (track, artist, _) = catalog.naming_texts(named);
                 format!("{track} — {artist}")
