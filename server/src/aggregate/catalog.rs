@@ -583,7 +583,7 @@ impl Catalog {
             if catalog.song_number_by_key(key).is_some() {
                 return Err(BadCatalog::Twice("a song"));
             }
-            catalog.add_song(key);
+            catalog.add_song(key, None);
         }
         for (text, number) in texts.into_iter().zip(&renumbered) {
             if *number != DROPPED {
@@ -720,14 +720,16 @@ impl Catalog {
         })
     }
 
-    /// Adds a song not held yet, by its key, nameless until
-    /// [`Self::note_naming`] gives it its first naming; its number.
-    fn add_song(&mut self, key: SongKey) -> u32 {
+    /// Adds a song not held yet, by its key, with the number of its first
+    /// naming when that is added next (the table reads the namings of the
+    /// entries it held before only), or else nameless until
+    /// [`Self::note_naming`] gives it one; its number.
+    fn add_song(&mut self, key: SongKey, first: Option<u32>) -> u32 {
         let number = self.song_keys.push(key);
+        let entry = first.unwrap_or(NAMELESS | number);
         let (keys, namings) = (&self.song_keys, &self.namings);
-        self.song_numbers.insert(NAMELESS | number, key, |entry| {
-            keys.get(song_of_entry(namings, entry))
-        });
+        self.song_numbers
+            .insert(entry, key, |entry| keys.get(song_of_entry(namings, entry)));
         number
     }
 
@@ -805,6 +807,11 @@ impl Catalog {
         )
     }
 
+    /// Every naming as stored, in the order of their numbers.
+    pub fn stored_namings(&self) -> impl Iterator<Item = StoredNaming> + '_ {
+        (0..self.namings.len() as u32).map(|number| self.stored_naming(number))
+    }
+
     /// Naming number `number` as stored.
     pub fn stored_naming(&self, number: u32) -> StoredNaming {
         let naming = self.namings[number as usize];
@@ -845,22 +852,26 @@ impl Catalog {
 
     /// [`Self::naming_of`] for a song given by its key.
     fn naming_of_key(&mut self, song: SongKey, track: &str, artist: &str, album: &str) -> u32 {
-        let song = match self.find_naming((song, track, artist, album)) {
+        let number = self.namings.len() as u32;
+        let found = self.find_naming((song, track, artist, album));
+        let song = match found {
             Found::Naming(number) => return number,
-            Found::Song(number) => number,
-            Found::Neither => self.add_song(song),
+            Found::Song(song) => song,
+            // Found by this naming from now on.
+            Found::Neither => self.add_song(song, Some(number)),
         };
         let track = self.texts.push(track);
         let artist = self.artists.intern(artist);
         let album = self.album_of(artist, album);
-        let number = self.namings.len() as u32;
         super::growth::reserve(&mut self.namings, 1);
         self.namings.push(Naming {
             song,
             track,
             group: group_of(artist, album),
         });
-        self.note_naming(number);
+        if let Found::Song(_) = found {
+            self.note_naming(number);
+        }
         number
     }
 
@@ -1224,7 +1235,7 @@ mod tests {
         let uris = catalog.texts().len() as u32;
         let songs = vec![Song { uri: uris }, Song { uri: uris + 1 }];
         let artists = || catalog.artists().texts().iter().map(String::from).collect();
-        let stored: Vec<StoredNaming> = (0..4).map(|n| catalog.stored_naming(n)).collect();
+        let stored: Vec<StoredNaming> = catalog.stored_namings().collect();
         let back = Catalog::assemble(
             texts.clone(),
             artists(),

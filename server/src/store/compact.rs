@@ -75,9 +75,7 @@ struct StoredNamings<'a>(&'a Catalog);
 
 impl Serialize for StoredNamings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let catalog = self.0;
-        let count = catalog.namings().len() as u32;
-        serializer.collect_seq((0..count).map(|number| catalog.stored_naming(number)))
+        serializer.collect_seq(self.0.stored_namings())
     }
 }
 
@@ -565,9 +563,7 @@ mod tests {
             artists: catalog.artists().texts().iter().collect(),
             albums: catalog.albums(),
             songs: &stored.songs,
-            namings: (0..catalog.namings().len() as u32)
-                .map(|number| catalog.stored_naming(number))
-                .collect(),
+            namings: catalog.stored_namings().collect(),
             contexts: catalog.contexts(),
         };
         assert_eq!(
