@@ -103,7 +103,8 @@ impl Prepared {
         observer.finished();
         summary.first_failure = sender.first_failure();
         summary.elapsed = started.elapsed();
-        // The producer's last handle joins its polling thread when dropped.
+        // Dropping the producer's last handle blocks: it purges what is
+        // left and waits up to half a second for the client to wind down.
         let _ = tokio::task::spawn_blocking(move || drop(sender)).await;
         Ok(summary)
     }
