@@ -84,7 +84,7 @@ impl BatchLimit {
     }
 }
 
-/// One message of the topic as read, next in its partition to be counted.
+/// One message of the topic as read.
 #[derive(Debug, Clone, Copy)]
 pub struct Incoming<'a> {
     pub topic: &'a str,
@@ -92,6 +92,48 @@ pub struct Incoming<'a> {
     pub offset: i64,
     pub key: Option<&'a [u8]>,
     pub payload: Option<&'a [u8]>,
+}
+
+/// A message decoded (see [`super::decode`]), ready to join a batch.
+pub struct Decoded {
+    pub partition: i32,
+    pub offset: i64,
+    /// Bytes of its value, what the batch's byte bound counts.
+    pub bytes: usize,
+    /// The event, or the message set aside for the dead-letter topic with why.
+    pub message: Result<TopicMessage, Rejected>,
+}
+
+impl Incoming<'_> {
+    /// Decodes and validates the message; what is no event keeps its
+    /// bytes, its reason and its origin, for the dead-letter topic.
+    pub fn decode(self) -> Decoded {
+        let message = TopicMessage::from_json(self.payload).map_err(|error| Rejected {
+            key: self.key.map(<[u8]>::to_vec),
+            payload: self.payload.map(<[u8]>::to_vec).unwrap_or_default(),
+            letter: DeadLetter {
+                reason: error.to_string(),
+                reason_kind: error.kind(),
+                // The key of a message is its person's id.
+                person: self
+                    .key
+                    .and_then(|key| std::str::from_utf8(key).ok())
+                    .filter(|key| key.len() <= MAX_KEY_AS_PERSON)
+                    .map(str::to_string),
+                origin: Origin::Topic {
+                    topic: self.topic.to_string(),
+                    partition: self.partition,
+                    offset: self.offset,
+                },
+            },
+        });
+        Decoded {
+            partition: self.partition,
+            offset: self.offset,
+            bytes: self.payload.map_or(0, <[u8]>::len),
+            message,
+        }
+    }
 }
 
 /// What a message added to its batch.
@@ -110,20 +152,16 @@ pub enum Admitted {
 }
 
 impl Batch {
-    /// Adds a message to the batch. `from` is where its partition's part
-    /// of the batch starts, if this message begins it; `imports`, how far
-    /// the partition's imports were read, this batch included.
-    pub fn admit(
-        &mut self,
-        message: Incoming<'_>,
-        from: i64,
-        imports: &mut ImportMarks,
-    ) -> Admitted {
+    /// Adds a message to the batch (the next of its partition to be
+    /// counted). `from` is where its partition's part of the batch starts,
+    /// if this message begins it; `imports`, how far the partition's imports
+    /// were read, this batch included.
+    pub fn admit(&mut self, message: Decoded, from: i64, imports: &mut ImportMarks) -> Admitted {
         self.messages += 1;
-        self.bytes += message.payload.map_or(0, <[u8]>::len);
+        self.bytes += message.bytes;
         let part = self.partition(message.partition, from);
         part.to = message.offset + 1;
-        match TopicMessage::from_json(message.payload) {
+        match message.message {
             Ok(TopicMessage::Listen {
                 person,
                 listen,
@@ -149,26 +187,8 @@ impl Batch {
                 part.clean_up = Some(clean_up);
                 Admitted::CleanUp
             }
-            Err(error) => {
-                part.dead_letters.push(Rejected {
-                    key: message.key.map(<[u8]>::to_vec),
-                    payload: message.payload.map(<[u8]>::to_vec).unwrap_or_default(),
-                    letter: DeadLetter {
-                        reason: error.to_string(),
-                        reason_kind: error.kind(),
-                        // The key of a message is its person's id.
-                        person: message
-                            .key
-                            .and_then(|key| std::str::from_utf8(key).ok())
-                            .filter(|key| key.len() <= MAX_KEY_AS_PERSON)
-                            .map(str::to_string),
-                        origin: Origin::Topic {
-                            topic: message.topic.to_string(),
-                            partition: message.partition,
-                            offset: message.offset,
-                        },
-                    },
-                });
+            Err(rejected) => {
+                part.dead_letters.push(rejected);
                 Admitted::SetAside
             }
         }
@@ -260,7 +280,7 @@ mod tests {
         assert!(!batch.is_empty());
     }
 
-    fn incoming<'a>(offset: i64, key: Option<&'a [u8]>, payload: &'a [u8]) -> Incoming<'a> {
+    fn incoming(offset: i64, key: Option<&[u8]>, payload: &[u8]) -> Decoded {
         Incoming {
             topic: "spotify_streams",
             partition: 3,
@@ -268,6 +288,7 @@ mod tests {
             key,
             payload: Some(payload),
         }
+        .decode()
     }
 
     #[test]

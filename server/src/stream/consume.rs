@@ -1,6 +1,10 @@
 //! The consumer task: reads listen events in a Kafka consumer group and folds
 //! them into the aggregates in micro-batches, exactly once.
 //!
+//! The messages come decoded from a thread beside this task (see
+//! [`super::decode`]); which of them count, and where a batch ends, is
+//! decided here.
+//!
 //! Several servers may share the topic's partitions through the consumer
 //! group. Each partition's aggregates are loaded as soon as it is assigned
 //! (and handed to the server's range index), and dropped when it is revoked
@@ -26,10 +30,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{FutureExt, StreamExt};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
@@ -38,9 +39,10 @@ use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
-use super::batch::{Admitted, Batch, BatchLimit, Incoming, Rejected};
+use super::batch::{Admitted, Batch, BatchLimit, Rejected};
 use super::consumer_events::{ConsumerEvents, Reassigned};
 use super::cursor::{Cursor, Step};
+use super::decode::Decoding;
 use super::progress::{Pace, Progress};
 use super::publisher::{Publication, Publisher};
 use super::{client_config, describe, ensure_topics};
@@ -88,7 +90,7 @@ impl ConsumerTask {
         }
         let mut owned: HashMap<i32, Progress> = HashMap::new();
         let consumer = match self.subscribe() {
-            Ok(consumer) => consumer,
+            Ok(consumer) => Arc::new(consumer),
             Err(error) => {
                 // Only an invalid setting gets here; nothing to retry.
                 self.status.kafka_trouble(error.clone());
@@ -104,13 +106,27 @@ impl ConsumerTask {
                 return;
             }
         };
+        let mut decoding = match Decoding::start(Arc::clone(&consumer), self.kafka.topic.clone()) {
+            Ok(decoding) => decoding,
+            Err(error) => {
+                tracing::error!("the consumer cannot start its decoding thread: {error}");
+                return;
+            }
+        };
         let mut cursors: HashMap<i32, Cursor> = HashMap::new();
         let mut limit = BatchLimit::new(self.batching.max_events as usize);
         // The batch being journaled while the next one is read.
         let mut journaling: Option<Journaling> = None;
         while !*self.shutdown.borrow() {
             let batch = match self
-                .collect(&consumer, limit, &mut journaling, &mut owned, &mut cursors)
+                .collect(
+                    &consumer,
+                    &mut decoding,
+                    limit,
+                    &mut journaling,
+                    &mut owned,
+                    &mut cursors,
+                )
                 .await
             {
                 Ok(batch) => batch,
@@ -143,6 +159,7 @@ impl ConsumerTask {
             // Lets a write under way end; what it wrote counts at the next start.
             pending.attempts().await;
         }
+        decoding.stop();
         info!("consumer stopped");
     }
 
@@ -342,6 +359,7 @@ impl ConsumerTask {
     async fn collect(
         &mut self,
         consumer: &StreamConsumer<ConsumerEvents>,
+        decoding: &mut Decoding,
         limit: BatchLimit,
         journaling: &mut Option<Journaling>,
         owned: &mut HashMap<i32, Progress>,
@@ -349,9 +367,6 @@ impl ConsumerTask {
     ) -> Result<Batch, Stopping> {
         let mut batch = Batch::default();
         let mut deadline: Option<Instant> = None;
-        // One stream for the whole batch: `recv` makes (and drops) one per
-        // message, each registering its waker under a lock.
-        let mut messages = consumer.stream();
         let mut taken_at_once = 0;
         loop {
             if batch.messages >= limit.events() || batch.bytes >= self.batching.max_bytes as usize {
@@ -363,9 +378,7 @@ impl ConsumerTask {
             // racing the other branches (a twentieth of the counting thread),
             // nor reading the clock.
             let ready = match deadline {
-                Some(_) if taken_at_once < TAKEN_AT_ONCE => {
-                    messages.next().now_or_never().flatten()
-                }
+                Some(_) if taken_at_once < TAKEN_AT_ONCE => decoding.ready(),
                 _ => None,
             };
             taken_at_once = if ready.is_some() {
@@ -388,10 +401,7 @@ impl ConsumerTask {
                         None => IDLE_CHECK_EVERY,
                     };
                     tokio::select! {
-                        // The stream never ends; `None` is read as no message.
-                        received = timeout(wait, messages.next()) => {
-                            received.map(|next| next.unwrap_or(Err(KafkaError::NoMessageReceived)))
-                        }
+                        received = timeout(wait, decoding.next()) => received,
                         written = Journaling::written(journaling) => {
                             // The previous batch is journaled: it counts from now on,
                             // not only once this batch is read.
@@ -426,8 +436,7 @@ impl ConsumerTask {
                 Ok(Ok(message)) => message,
             };
             self.status.kafka_ok();
-            let partition = message.partition();
-            let offset = message.offset();
+            let (partition, offset) = (message.partition, message.offset);
             if let Entry::Vacant(slot) = owned.entry(partition) {
                 if !self.assigned(consumer, partition) {
                     debug!(partition, offset, "message after the partition was revoked");
@@ -462,17 +471,10 @@ impl ConsumerTask {
                 }
                 Step::Accept { expected } => {
                     deadline.get_or_insert_with(|| Instant::now() + self.batching.max_wait());
-                    let incoming = Incoming {
-                        topic: &self.kafka.topic,
-                        partition,
-                        offset,
-                        key: message.key(),
-                        payload: message.payload(),
-                    };
                     let Some(progress) = owned.get_mut(&partition) else {
                         continue;
                     };
-                    match batch.admit(incoming, expected, &mut progress.imports_read) {
+                    match batch.admit(message, expected, &mut progress.imports_read) {
                         Admitted::Forget(scope) => {
                             info!(partition, offset, ?scope, "forgetting a person");
                             return Ok(batch);

@@ -9,6 +9,7 @@ mod consumer_events;
 pub mod control;
 mod cursor;
 pub mod dead_letter;
+mod decode;
 pub mod progress;
 pub mod publisher;
 pub mod send;
