@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::dead_letter::{DeadLetter, Origin};
+use super::moves::MoveNumber;
 use crate::aggregate::import_marks::ImportMarks;
 use crate::aggregate::people::PartitionDelta;
 use crate::event::{CleanUp, Forget, ForgetScope, TopicMessage};
@@ -100,6 +101,8 @@ pub struct Decoded {
     pub offset: i64,
     /// Bytes of its value, what the batch's byte bound counts.
     pub bytes: usize,
+    /// The last move of the fetching before it was taken from the consumer.
+    pub taken: MoveNumber,
     /// The event, or the message set aside for the dead-letter topic with why.
     pub message: Result<TopicMessage, Rejected>,
 }
@@ -107,7 +110,7 @@ pub struct Decoded {
 impl Incoming<'_> {
     /// Decodes and validates the message; what is no event keeps its
     /// bytes, its reason and its origin, for the dead-letter topic.
-    pub fn decode(self) -> Decoded {
+    pub fn decode(self, taken: MoveNumber) -> Decoded {
         let message = TopicMessage::from_json(self.payload).map_err(|error| Rejected {
             key: self.key.map(<[u8]>::to_vec),
             payload: self.payload.map(<[u8]>::to_vec).unwrap_or_default(),
@@ -131,6 +134,7 @@ impl Incoming<'_> {
             partition: self.partition,
             offset: self.offset,
             bytes: self.payload.map_or(0, <[u8]>::len),
+            taken,
             message,
         }
     }
@@ -288,7 +292,7 @@ mod tests {
             key,
             payload: Some(payload),
         }
-        .decode()
+        .decode(MoveNumber::default())
     }
 
     #[test]

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
@@ -109,6 +110,8 @@ impl ConsumerTask {
         let mut decoding = match Decoding::start(Arc::clone(&consumer), self.kafka.topic.clone()) {
             Ok(decoding) => decoding,
             Err(error) => {
+                self.status
+                    .kafka_trouble(format!("the consumer cannot start a thread: {error}"));
                 tracing::error!("the consumer cannot start its decoding thread: {error}");
                 return;
             }
@@ -401,7 +404,15 @@ impl ConsumerTask {
                         None => IDLE_CHECK_EVERY,
                     };
                     tokio::select! {
-                        received = timeout(wait, decoding.next()) => received,
+                        received = timeout(wait, decoding.next()) => match received {
+                            Ok(Some(read)) => Ok(read),
+                            Ok(None) => {
+                                tracing::error!("the decoding thread stopped; the consumer stops");
+                                self.status.kafka_trouble("the consumer's decoding thread stopped: restart the server");
+                                return Err(Stopping);
+                            }
+                            Err(elapsed) => Err(elapsed),
+                        },
                         written = Journaling::written(journaling) => {
                             // The previous batch is journaled: it counts from now on,
                             // not only once this batch is read.
@@ -437,6 +448,17 @@ impl ConsumerTask {
             };
             self.status.kafka_ok();
             let (partition, offset) = (message.partition, message.offset);
+            if consumer
+                .context()
+                .moves()
+                .is_stale(partition, message.taken)
+            {
+                debug!(
+                    partition,
+                    offset, "taken before its partition's fetching moved"
+                );
+                continue;
+            }
             if let Entry::Vacant(slot) = owned.entry(partition) {
                 if !self.assigned(consumer, partition) {
                     debug!(partition, offset, "message after the partition was revoked");
@@ -597,12 +619,7 @@ impl ConsumerTask {
                     .map_or(Offset::Beginning, Offset::Offset);
                 owned.insert(partition, reloaded_progress);
                 cursors.remove(&partition);
-                if let Err(error) = consumer.seek(
-                    &self.kafka.topic,
-                    partition,
-                    resume,
-                    Duration::from_secs(10),
-                ) {
+                if let Err(error) = self.seek(consumer, partition, resume) {
                     // No longer ours, most likely; its owner reads it.
                     debug!(partition, ?resume, error = %describe(&error), "reading again failed");
                 }
@@ -717,14 +734,9 @@ impl ConsumerTask {
             }
             self.loaded(partition, &progress);
             if let Some(position) = progress.position() {
-                // Its cursor stays `At(position)`: a message fetched before
-                // the seek, before or past the position, moves it again.
-                if let Err(error) = consumer.seek(
-                    &self.kafka.topic,
-                    partition,
-                    Offset::Offset(position),
-                    Duration::from_secs(10),
-                ) {
+                // Its cursor stays `At(position)`: if the seek fails, the
+                // first message fetched moves the fetching again.
+                if let Err(error) = self.seek(consumer, partition, Offset::Offset(position)) {
                     debug!(
                         partition,
                         position,
@@ -748,11 +760,23 @@ impl ConsumerTask {
         to: Offset,
         cursors: &mut HashMap<i32, Cursor>,
     ) {
-        if let Err(error) = consumer.seek(&self.kafka.topic, partition, to, Duration::from_secs(10))
-        {
+        if let Err(error) = self.seek(consumer, partition, to) {
             warn!(partition, ?to, error = %describe(&error), "moving the fetching failed; will resync");
             cursors.remove(&partition);
         }
+    }
+
+    /// Moves the fetching of `partition`: what was taken from the consumer
+    /// before is dropped when it reaches [`Self::collect`].
+    fn seek(
+        &self,
+        consumer: &StreamConsumer<ConsumerEvents>,
+        partition: i32,
+        to: Offset,
+    ) -> Result<(), KafkaError> {
+        consumer.context().moves().seek(partition, || {
+            consumer.seek(&self.kafka.topic, partition, to, Duration::from_secs(10))
+        })
     }
 
     /// Whether the group currently assigns `partition` to this consumer.

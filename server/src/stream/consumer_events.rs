@@ -15,6 +15,7 @@ use rdkafka::{Offset, Statistics, TopicPartitionList};
 use tracing::{info, warn};
 
 use super::describe;
+use super::moves::Moves;
 use crate::metrics::METRICS;
 use crate::status::PipelineStatus;
 
@@ -34,6 +35,8 @@ pub struct ConsumerEvents {
     reassigned: Mutex<Vec<Reassigned>>,
     /// Whether an assignment (perhaps of no partition) came since last asked.
     assignment_seen: AtomicBool,
+    /// Each assignment and revocation moves its partitions' fetching.
+    moves: Moves,
 }
 
 impl ConsumerEvents {
@@ -43,7 +46,13 @@ impl ConsumerEvents {
             resume_at: Mutex::default(),
             reassigned: Mutex::default(),
             assignment_seen: AtomicBool::new(false),
+            moves: Moves::default(),
         }
+    }
+
+    /// The moves of the fetching, which every seek goes through.
+    pub fn moves(&self) -> &Moves {
+        &self.moves
     }
 
     pub fn take_assignment_seen(&self) -> bool {
@@ -70,6 +79,12 @@ impl ConsumerEvents {
             .map(|p| change(p.partition()))
             .collect();
         info!(?changes, "partitions reassigned");
+        let moved: Vec<i32> = partitions
+            .elements()
+            .iter()
+            .map(|p| p.partition())
+            .collect();
+        self.moves.reassigned(&moved);
         if let Ok(mut list) = self.reassigned.lock() {
             list.extend(changes);
         }

@@ -5,27 +5,32 @@
 //!
 //! It only decodes, in the order Kafka gives the messages: which of them
 //! count, where a batch ends and what a control event ends stays with the
-//! counting loop. A message decoded before a seek or a rebalance is told
-//! apart there by its offset, as one fetched before them always was. It
-//! runs ahead of the loop by at most [`CHUNKS_AHEAD`] chunks, so memory
-//! stays bounded however far behind counting is.
+//! counting loop. Each message carries the number of the last move of the
+//! fetching before it was taken (see [`super::moves`]), so the loop drops
+//! one taken before its partition was sought or reassigned, as librdkafka
+//! does with those still in its queue. The stage holds at most
+//! [`CHUNKS_AHEAD`] chunks in its channel and one it waits to hand over,
+//! so memory stays bounded however far behind counting is.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use futures::{FutureExt, Stream, StreamExt};
-use rdkafka::consumer::StreamConsumer;
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::Message;
 use tokio::sync::mpsc;
 
 use super::batch::{Decoded, Incoming};
 use super::consumer_events::ConsumerEvents;
+use super::moves::{MoveNumber, Moves};
 
 /// Most messages handed over at once: those already fetched when the
 /// first arrived, so a backlog costs one hand-over per chunk, not per message.
 const CHUNK: usize = 256;
-/// Chunks decoded ahead of the counting loop.
+/// Chunks waiting in the channel for the counting loop.
 const CHUNKS_AHEAD: usize = 4;
 
 /// What the stage hands over: each message read, or why reading failed, in order.
@@ -48,7 +53,11 @@ impl Decoding {
         topic: String,
     ) -> std::io::Result<Self> {
         Self::spawn(move |sender| {
-            futures::executor::block_on(read(consumer.stream(), &topic, &sender));
+            let messages = Stamped {
+                messages: consumer.stream(),
+                moves: consumer.context().moves(),
+            };
+            futures::executor::block_on(hand_over(messages, &topic, &sender));
         })
     }
 
@@ -77,19 +86,15 @@ impl Decoding {
         self.ready.pop_front()
     }
 
-    /// Waits for the next message, or an error of reading. Cancel-safe:
-    /// nothing is lost when the wait is given up.
-    pub async fn next(&mut self) -> Read {
+    /// Waits for the next message, or an error of reading; `None` when
+    /// the stage ended (it ends only when stopped, or in a panic).
+    /// Cancel-safe: nothing is lost when the wait is given up.
+    pub async fn next(&mut self) -> Option<Read> {
         if self.ready.is_empty() {
-            match self.chunks.recv().await {
-                Some(chunk) => self.ready.extend(chunk),
-                // The stage ended: its consumer is gone.
-                None => return Err(KafkaError::NoMessageReceived),
-            }
+            let chunk = self.chunks.recv().await?;
+            self.ready.extend(chunk);
         }
-        self.ready
-            .pop_front()
-            .unwrap_or(Err(KafkaError::NoMessageReceived))
+        self.ready.pop_front()
     }
 
     /// Stops the stage and waits for it to let go of the consumer.
@@ -104,9 +109,28 @@ impl Decoding {
     }
 }
 
+/// The consumer's messages, each with the number of the last move of the
+/// fetching before it was taken.
+struct Stamped<'a, S> {
+    messages: S,
+    moves: &'a Moves,
+}
+
+impl<S: Stream + Unpin> Stream for Stamped<'_, S> {
+    type Item = (S::Item, MoveNumber);
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        // Polling takes a message without waiting (librdkafka's queue is
+        // polled with no timeout), so the fetching's moves wait only that long.
+        let (polled, taken) = this.moves.take(|| this.messages.poll_next_unpin(context));
+        polled.map(|next| next.map(|message| (message, taken)))
+    }
+}
+
 /// Reads, decodes and hands over messages until the counting loop is gone.
-async fn read<M: Message>(
-    mut messages: impl Stream<Item = KafkaResult<M>> + Unpin,
+async fn hand_over<M: Message>(
+    mut messages: impl Stream<Item = (KafkaResult<M>, MoveNumber)> + Unpin,
     topic: &str,
     sender: &mpsc::Sender<Vec<Read>>,
 ) {
@@ -133,14 +157,14 @@ async fn read<M: Message>(
 /// A chunk: `first`, then what was read already, up to [`CHUNK`] or an error.
 fn fill<M: Message>(
     topic: &str,
-    first: KafkaResult<M>,
-    messages: &mut (impl Stream<Item = KafkaResult<M>> + Unpin),
+    first: (KafkaResult<M>, MoveNumber),
+    messages: &mut (impl Stream<Item = (KafkaResult<M>, MoveNumber)> + Unpin),
 ) -> Vec<Read> {
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut next = Some(first);
-    while let Some(read) = next.take() {
+    while let Some((read, taken)) = next.take() {
         let failed = read.is_err();
-        chunk.push(read.map(|message| decode(topic, &message)));
+        chunk.push(read.map(|message| decode(topic, &message, taken)));
         if failed || chunk.len() == CHUNK {
             break;
         }
@@ -149,7 +173,7 @@ fn fill<M: Message>(
     chunk
 }
 
-fn decode(topic: &str, message: &impl Message) -> Decoded {
+fn decode(topic: &str, message: &impl Message, taken: MoveNumber) -> Decoded {
     Incoming {
         topic,
         partition: message.partition(),
@@ -157,7 +181,7 @@ fn decode(topic: &str, message: &impl Message) -> Decoded {
         key: message.key(),
         payload: message.payload(),
     }
-    .decode()
+    .decode(taken)
 }
 
 #[cfg(test)]
@@ -198,11 +222,12 @@ mod tests {
         let counter = Arc::clone(&taken);
         let decoding = Decoding::spawn(move |sender| {
             let messages = futures::stream::iter(messages)
-                .inspect(move |_| {
+                .map(move |message| {
                     counter.fetch_add(1, Ordering::SeqCst);
+                    (message, MoveNumber::default())
                 })
                 .chain(futures::stream::pending());
-            futures::executor::block_on(read(Box::pin(messages), "spotify_streams", &sender));
+            futures::executor::block_on(hand_over(Box::pin(messages), "spotify_streams", &sender));
         })
         .unwrap();
         (decoding, taken)
@@ -225,7 +250,7 @@ mod tests {
         let (mut decoding, _) = stage(sent);
         let mut read = Vec::new();
         for _ in 0..count + 2 {
-            read.push(decoding.next().await);
+            read.push(decoding.next().await.expect("the stage runs"));
         }
         let offsets: Vec<Option<i64>> = read
             .iter()
@@ -254,17 +279,22 @@ mod tests {
             .map(|offset| message(offset, &payload))
             .collect();
         let (mut decoding, taken) = stage(sent);
-        assert_eq!(decoding.next().await.unwrap().offset, 0);
-        // The stage fills its chunks, then waits for room.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        // The chunk handed over, those the channel holds, and the one
-        // waiting for room: no more.
-        assert_eq!(taken.load(Ordering::SeqCst), CHUNK * (CHUNKS_AHEAD + 2));
+        let first = decoding.next().await.expect("the stage runs").unwrap();
+        assert_eq!(first.offset, 0);
+        // The stage fills its chunks, then waits for room: the chunk handed
+        // over, those the channel holds, and the one waiting for room.
+        let most = CHUNK * (CHUNKS_AHEAD + 2);
+        let waited = std::time::Instant::now();
+        while taken.load(Ordering::SeqCst) < most && waited.elapsed().as_secs() < 20 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(taken.load(Ordering::SeqCst), most, "no more taken ahead");
         let mut read = 1;
         while decoding
             .next()
             .await
-            .is_ok_and(|decoded| decoded.offset == read)
+            .is_some_and(|next| next.is_ok_and(|decoded| decoded.offset == read))
         {
             read += 1;
             if read == count as i64 {

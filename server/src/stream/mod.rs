@@ -10,6 +10,7 @@ pub mod control;
 mod cursor;
 pub mod dead_letter;
 mod decode;
+mod moves;
 pub mod progress;
 pub mod publisher;
 pub mod send;
