@@ -751,8 +751,11 @@ impl ConsumerTask {
         Ok(())
     }
 
-    /// Moves the fetching of `partition` to `to`; if Kafka refuses, the
-    /// partition's cursor starts again from what is counted.
+    /// Moves the fetching of `partition` to `to`, where its cursor expects
+    /// the next message. If Kafka refuses (or did not say in time), the
+    /// cursor still expects exactly that one: the batches being read and
+    /// written may hold the messages before it, so starting again from
+    /// what is folded would count them twice.
     fn fetch_from(
         &self,
         consumer: &StreamConsumer<ConsumerEvents>,
@@ -762,7 +765,10 @@ impl ConsumerTask {
     ) {
         if let Err(error) = self.seek(consumer, partition, to) {
             warn!(partition, ?to, error = %describe(&error), "moving the fetching failed; will resync");
-            cursors.remove(&partition);
+            match to {
+                Offset::Offset(next) => cursors.insert(partition, Cursor::At(next)),
+                _ => cursors.remove(&partition),
+            };
         }
     }
 

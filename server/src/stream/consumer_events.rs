@@ -26,7 +26,9 @@ pub enum Reassigned {
     Revoked(i32),
 }
 
-/// Receives Kafka's callbacks on the consumer's thread.
+/// Receives Kafka's callbacks: on the decoding thread, which polls the
+/// consumer (see [`super::decode`]), and on the counting thread as the
+/// consumer closes.
 pub struct ConsumerEvents {
     status: PipelineStatus,
     /// Per owned partition, where counting resumes: assignments start fetching there.

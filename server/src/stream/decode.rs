@@ -122,7 +122,8 @@ impl<S: Stream + Unpin> Stream for Stamped<'_, S> {
     fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         // Polling takes a message without waiting (librdkafka's queue is
-        // polled with no timeout), so the fetching's moves wait only that long.
+        // polled with no timeout), so a seek waits only that long, or for
+        // a rebalance callback served by the poll.
         let (polled, taken) = this.moves.take(|| this.messages.poll_next_unpin(context));
         polled.map(|next| next.map(|message| (message, taken)))
     }
@@ -268,6 +269,32 @@ mod tests {
         assert!(matches!(listened.message, Ok(TopicMessage::Listen { .. })));
         assert_eq!((listened.partition, listened.bytes), (2, payload.len()));
         assert!(decoding.ready().is_none(), "nothing more was sent");
+        decoding.stop();
+    }
+
+    #[test]
+    fn each_message_is_stamped_with_the_last_move_before_it_was_taken() {
+        let moves = Moves::default();
+        let payload = listen();
+        let mut messages = Stamped {
+            messages: futures::stream::iter([message(0, &payload), message(1, &payload)]),
+            moves: &moves,
+        };
+        let first = messages.next().now_or_never().flatten().unwrap();
+        moves.seek(2, || ());
+        let second = messages.next().now_or_never().flatten().unwrap();
+        let [before, after] = [first, second].map(|(message, taken)| {
+            let message = message.unwrap();
+            decode("spotify_streams", &message, taken)
+        });
+        assert!(moves.is_stale(before.partition, before.taken));
+        assert!(!moves.is_stale(after.partition, after.taken));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn the_end_of_the_stage_is_not_taken_for_a_message_or_an_error() {
+        let mut decoding = Decoding::spawn(|_sender| {}).unwrap();
+        assert!(decoding.next().await.is_none());
         decoding.stop();
     }
 
