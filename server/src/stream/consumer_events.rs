@@ -75,18 +75,14 @@ impl ConsumerEvents {
     }
 
     fn note_reassigned(&self, partitions: &TopicPartitionList, change: fn(i32) -> Reassigned) {
-        let changes: Vec<Reassigned> = partitions
-            .elements()
-            .iter()
-            .map(|p| change(p.partition()))
-            .collect();
-        info!(?changes, "partitions reassigned");
         let moved: Vec<i32> = partitions
             .elements()
             .iter()
             .map(|p| p.partition())
             .collect();
         self.moves.reassigned(&moved);
+        let changes: Vec<Reassigned> = moved.into_iter().map(change).collect();
+        info!(?changes, "partitions reassigned");
         if let Ok(mut list) = self.reassigned.lock() {
             list.extend(changes);
         }
