@@ -170,7 +170,7 @@ fn names_newer(catalog: &Catalog, at: Millis, named: &Naming, song: &SongFigures
 /// they were last let go or kept on.
 #[derive(Debug, Default)]
 pub struct KeptAllTime {
-    pub kept: OnceLock<AllTime>,
+    pub(super) kept: OnceLock<AllTime>,
     read: AtomicBool,
 }
 

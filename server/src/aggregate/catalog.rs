@@ -2,7 +2,6 @@
 //! each numbered once, so that a listen is kept as a few numbers (see
 //! [`super::months`]) instead of copies of its texts.
 
-use std::fmt::Write as _;
 use std::hash::Hash;
 
 use ahash::RandomState;
@@ -322,6 +321,25 @@ impl<'a> SongUri<'a> {
     }
 }
 
+impl SongUri<'_> {
+    /// Hands `write` the whole URI as one text, a track's written out on
+    /// the stack: each journal entry writes its new songs' URIs, and a
+    /// character at a time through a formatter showed in the profile of
+    /// packing them.
+    pub fn with_text<R>(self, write: impl FnOnce(&str) -> R) -> R {
+        match self.0 {
+            SongKey::Track(packed) => {
+                const PREFIX: usize = TRACK_URI_PREFIX.len();
+                let mut whole = [0; PREFIX + 22];
+                whole[..PREFIX].copy_from_slice(TRACK_URI_PREFIX.as_bytes());
+                whole[PREFIX..].copy_from_slice(&unpack_id(&packed));
+                write(std::str::from_utf8(&whole).expect("base62 digits are ASCII"))
+            }
+            SongKey::Other(uri) => write(uri),
+        }
+    }
+}
+
 impl Ord for SongUri<'_> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         match (self.0, other.0) {
@@ -341,15 +359,7 @@ impl PartialOrd for SongUri<'_> {
 
 impl std::fmt::Display for SongUri<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            SongKey::Track(packed) => {
-                f.write_str(TRACK_URI_PREFIX)?;
-                unpack_id(&packed)
-                    .into_iter()
-                    .try_for_each(|character| f.write_char(char::from(character)))
-            }
-            SongKey::Other(uri) => f.write_str(uri),
-        }
+        self.with_text(|uri| f.write_str(uri))
     }
 }
 

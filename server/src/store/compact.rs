@@ -103,7 +103,7 @@ struct UriText<'a>(SongUri<'a>);
 
 impl Serialize for UriText<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        self.0.with_text(|uri| serializer.serialize_str(uri))
     }
 }
 
