@@ -201,6 +201,9 @@ type PackedKey = [u8; 17];
 /// is at most 61).
 const OTHER_URI: u8 = u8::MAX;
 
+/// Characters of a track id.
+const TRACK_ID_LEN: usize = 22;
+
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// A base-62 character's value: the characters' own order.
@@ -216,7 +219,7 @@ fn base62_value(character: u8) -> Option<u8> {
 /// A track id packed, `None` if it is not 22 base-62 characters.
 fn pack_id(id: &str) -> Option<PackedKey> {
     let (&first, rest) = id.as_bytes().split_first()?;
-    if rest.len() != 21 {
+    if rest.len() != TRACK_ID_LEN - 1 {
         return None;
     }
     let mut bits: u128 = 0;
@@ -230,8 +233,8 @@ fn pack_id(id: &str) -> Option<PackedKey> {
 }
 
 /// The 22 characters of a packed track id.
-fn unpack_id(packed: &PackedKey) -> [u8; 22] {
-    let mut id = [0; 22];
+fn unpack_id(packed: &PackedKey) -> [u8; TRACK_ID_LEN] {
+    let mut id = [0; TRACK_ID_LEN];
     id[0] = BASE62[usize::from(packed[0])];
     let mut rest = [0; 16];
     rest.copy_from_slice(&packed[1..]);
@@ -308,19 +311,6 @@ impl std::fmt::Debug for SongUri<'_> {
     }
 }
 
-impl<'a> SongUri<'a> {
-    /// The whole URI's bytes.
-    fn bytes(self) -> impl Iterator<Item = u8> + 'a {
-        let (prefix, id, whole) = match self.0 {
-            SongKey::Track(packed) => (TRACK_URI_PREFIX, Some(unpack_id(&packed)), ""),
-            SongKey::Other(uri) => ("", None, uri),
-        };
-        (prefix.bytes())
-            .chain(id.into_iter().flatten())
-            .chain(whole.bytes())
-    }
-}
-
 impl SongUri<'_> {
     /// Hands `write` the whole URI as one text, a track's written out on
     /// the stack: each journal entry writes its new songs' URIs, and a
@@ -330,7 +320,7 @@ impl SongUri<'_> {
         match self.0 {
             SongKey::Track(packed) => {
                 const PREFIX: usize = TRACK_URI_PREFIX.len();
-                let mut whole = [0; PREFIX + 22];
+                let mut whole = [0; PREFIX + TRACK_ID_LEN];
                 whole[..PREFIX].copy_from_slice(TRACK_URI_PREFIX.as_bytes());
                 whole[PREFIX..].copy_from_slice(&unpack_id(&packed));
                 write(std::str::from_utf8(&whole).expect("base62 digits are ASCII"))
@@ -346,7 +336,7 @@ impl Ord for SongUri<'_> {
             (SongKey::Track(a), SongKey::Track(b)) => a.cmp(&b),
             (SongKey::Other(a), SongKey::Other(b)) => a.cmp(b),
             // Rare (local files beside tracks): compared written out.
-            _ => self.bytes().cmp(other.bytes()),
+            _ => self.with_text(|uri| other.with_text(|other_uri| uri.cmp(other_uri))),
         }
     }
 }
