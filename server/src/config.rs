@@ -59,7 +59,7 @@ pub struct KafkaSettings {
     )]
     pub partitions: i32,
     /// Days the dead-letter topic keeps a record set aside (its retention
-    /// when this system creates or finds it).
+    /// when this system creates it, and from each start of the server).
     #[arg(long = "dead-letter-retention-days", env = "KAFKA_DLQ_RETENTION_DAYS", default_value_t = 7,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub dead_letter_retention_days: u32,

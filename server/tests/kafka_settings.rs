@@ -92,37 +92,88 @@ fn a_wrong_password_is_refused_with_a_message_that_does_not_repeat_it() {
     assert!(!said.contains("not-the-password-1234"), "{said}");
 }
 
+fn admin() -> rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> {
+    rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", "127.0.0.1:9092")
+        .create()
+        .unwrap()
+}
+
+/// A topic's `retention.ms`, if the broker describes it.
+fn retention(
+    admin: &rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>,
+    topic: &str,
+) -> Option<String> {
+    use rdkafka::admin::{AdminOptions, ResourceSpecifier};
+    let described = futures::executor::block_on(
+        admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new()),
+    )
+    .unwrap();
+    let resource = described.into_iter().next()?.ok()?;
+    resource.get("retention.ms")?.value.clone()
+}
+
 #[test]
 fn the_dead_letter_topic_keeps_records_for_its_retention_only() {
-    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
-    use rdkafka::client::DefaultClientContext;
-    use rdkafka::config::ClientConfig;
-
     let scenario = Scenario::new("dlq_retention");
     let file = scenario.generate("history.csv", 5, 43);
     let output = scenario.produce(&file, &[]);
     assert!(output.status.success());
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", "127.0.0.1:9092")
-        .create()
-        .unwrap();
+    let admin = admin();
     let dead_letters = format!("{}_dlq", scenario.topic);
-    let retention = |topic: &str| -> Option<String> {
-        let described = futures::executor::block_on(
-            admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new()),
-        )
-        .unwrap();
-        let resource = described.into_iter().next()?.ok()?;
-        resource.get("retention.ms")?.value.clone()
-    };
     assert_eq!(
-        retention(&dead_letters).as_deref(),
+        retention(&admin, &dead_letters).as_deref(),
         Some("604800000"),
         "7 days"
     );
     assert_ne!(
-        retention(&scenario.topic).as_deref(),
+        retention(&admin, &scenario.topic).as_deref(),
         Some("604800000"),
         "the listens topic keeps the cluster's retention"
+    );
+}
+
+/// The producer leaves a topic it finds as it is, and creates the one it
+/// does not find: here the listens topic was made elsewhere, with two
+/// partitions, and its dead-letter topic is missing.
+#[test]
+fn a_missing_dead_letter_topic_is_created_beside_a_listens_topic_found() {
+    use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
+    use std::time::Duration;
+
+    let scenario = Scenario::new("dlq_missing");
+    let admin = admin();
+    let made = futures::executor::block_on(admin.create_topics(
+        &[NewTopic::new(
+            &scenario.topic,
+            2,
+            TopicReplication::Fixed(1),
+        )],
+        &AdminOptions::new(),
+    ))
+    .unwrap();
+    assert!(made.iter().all(Result::is_ok), "{made:?}");
+    let file = scenario.generate("history.csv", 5, 44);
+    let output = scenario.produce(&file, &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(summary_figure(&output, "sent"), 5);
+    let dead_letters = format!("{}_dlq", scenario.topic);
+    assert_eq!(
+        retention(&admin, &dead_letters).as_deref(),
+        Some("604800000"),
+        "created, with its retention"
+    );
+    let metadata = admin
+        .inner()
+        .fetch_metadata(Some(&scenario.topic), Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(
+        metadata.topics()[0].partitions().len(),
+        2,
+        "the listens topic found is left as it was"
     );
 }

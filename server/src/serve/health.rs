@@ -67,6 +67,7 @@ impl KafkaProbe {
     pub async fn check(self: Arc<Self>) -> Result<(), String> {
         tokio::task::spawn_blocking(move || {
             check_reachable(self.client.client(), &self.brokers, CHECK_TIMEOUT)
+                .map(|_| ())
                 .map_err(|error| error.to_string())
         })
         .await

@@ -23,6 +23,7 @@ use rdkafka::admin::{
 use rdkafka::client::{Client, ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
+use rdkafka::metadata::Metadata;
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::config::KafkaSettings;
@@ -78,24 +79,49 @@ pub fn keyed_producer_config(kafka: &KafkaSettings) -> ClientConfig {
     config
 }
 
-/// Checks that the cluster answers a metadata request; blocks up to `timeout`.
+/// Checks that the cluster answers a metadata request; blocks up to
+/// `timeout`. Its answer names the cluster's topics.
 pub fn check_reachable<C: ClientContext>(
     client: &Client<C>,
     brokers: &str,
     timeout: Duration,
-) -> Result<(), KafkaUnreachable> {
+) -> Result<Metadata, KafkaUnreachable> {
     client
         .fetch_metadata(None, timeout)
-        .map(|_| ())
         .map_err(|error| KafkaUnreachable {
             brokers: brokers.to_string(),
             detail: describe(&error),
         })
 }
 
+/// Whether the cluster has the listens topic and its dead-letter topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topics {
+    Present,
+    /// One of them, or both, is still to be created.
+    Missing,
+}
+
+impl Topics {
+    /// What `metadata` (of every topic) says of this system's two.
+    pub fn in_metadata(metadata: &Metadata, kafka: &KafkaSettings) -> Self {
+        let dead_letters = kafka.dead_letter_topic();
+        let present = |name: &str| {
+            metadata.topics().iter().any(|topic| {
+                topic.name() == name && topic.error().is_none() && !topic.partitions().is_empty()
+            })
+        };
+        match present(&kafka.topic) && present(&dead_letters) {
+            true => Self::Present,
+            false => Self::Missing,
+        }
+    }
+}
+
 /// Creates the listens topic and its dead-letter topic if missing, with
 /// `partitions` partitions and the cluster's default replication, and gives
-/// the dead-letter topic its retention (also when it exists already).
+/// the dead-letter topic its retention (also when it exists already: the
+/// server calls this at each start, so a changed retention takes effect).
 pub async fn ensure_topics(kafka: &KafkaSettings) -> Result<(), KafkaUnreachable> {
     let unreachable = |detail: String| KafkaUnreachable {
         brokers: kafka.brokers.clone(),

@@ -19,7 +19,9 @@ use rdkafka::message::ToBytes;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 
 use super::dead_letter::DeadLetter;
-use super::{check_reachable, describe, ensure_topics, keyed_producer_config, KafkaUnreachable};
+use super::{
+    check_reachable, describe, ensure_topics, keyed_producer_config, KafkaUnreachable, Topics,
+};
 use crate::config::KafkaSettings;
 use crate::event::TopicMessage;
 
@@ -161,24 +163,31 @@ pub struct ListenSender {
 
 impl ListenSender {
     /// Creates the producer, checks that the cluster answers (and accepts
-    /// this client), and creates the topics when they are missing.
+    /// this client), and creates the topics when they are missing. Topics
+    /// found are left as they are: the server keeps their settings, the
+    /// dead-letter topic's retention among them, each time it starts. An
+    /// administration client for topics that exist took Kafka more work
+    /// than the listens of a 10,000-listen import.
     pub async fn connect(
         kafka: &KafkaSettings,
         timeout: MessageTimeout,
     ) -> Result<Self, SendError> {
         let settings = kafka.clone();
-        let sender = tokio::task::spawn_blocking(move || Self::reach(&settings, timeout))
+        let (sender, topics) = tokio::task::spawn_blocking(move || Self::reach(&settings, timeout))
             .await
             .map_err(|error| KafkaUnreachable {
                 brokers: kafka.brokers.clone(),
                 detail: format!("the connection attempt stopped: {error}"),
             })??;
-        ensure_topics(kafka).await?;
+        if topics == Topics::Missing {
+            ensure_topics(kafka).await?;
+        }
         Ok(sender)
     }
 
-    /// Blocks up to [`REACH_TIMEOUT`] for the cluster's first answer.
-    fn reach(kafka: &KafkaSettings, timeout: MessageTimeout) -> Result<Self, SendError> {
+    /// Blocks up to [`REACH_TIMEOUT`] for the cluster's first answer, which
+    /// says whether the topics exist.
+    fn reach(kafka: &KafkaSettings, timeout: MessageTimeout) -> Result<(Self, Topics), SendError> {
         let producer: BaseProducer<Deliveries> = keyed_producer_config(kafka)
             .set("linger.ms", "20")
             .set("compression.type", "lz4")
@@ -189,30 +198,34 @@ impl ListenSender {
                 brokers: kafka.brokers.clone(),
                 detail: describe(&error),
             })?;
-        if let Err(unreachable) = check_reachable(producer.client(), &kafka.brokers, REACH_TIMEOUT)
-        {
-            // Takes in the client's errors, a refusal among them.
-            producer.poll(Duration::from_millis(100));
-            let refusal = producer
-                .context()
-                .refusal
-                .lock()
-                .ok()
-                .and_then(|refusal| refusal.clone());
-            return Err(match refusal {
-                Some(reason) => SendError::Refused {
-                    brokers: kafka.brokers.clone(),
-                    reason,
-                },
-                None => unreachable.into(),
-            });
-        }
-        Ok(Self {
+        let metadata = match check_reachable(producer.client(), &kafka.brokers, REACH_TIMEOUT) {
+            Ok(metadata) => metadata,
+            Err(unreachable) => {
+                // Takes in the client's errors, a refusal among them.
+                producer.poll(Duration::from_millis(100));
+                let refusal = producer
+                    .context()
+                    .refusal
+                    .lock()
+                    .ok()
+                    .and_then(|refusal| refusal.clone());
+                return Err(match refusal {
+                    Some(reason) => SendError::Refused {
+                        brokers: kafka.brokers.clone(),
+                        reason,
+                    },
+                    None => unreachable.into(),
+                });
+            }
+        };
+        let topics = Topics::in_metadata(&metadata, kafka);
+        let sender = Self {
             producer,
             topic: kafka.topic.clone(),
             dead_letter_topic: kafka.dead_letter_topic(),
             stalled: Default::default(),
-        })
+        };
+        Ok((sender, topics))
     }
 
     /// Queues a listen (or a control event) under its person's key.
