@@ -26,9 +26,6 @@ mkdir -p "$out"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 peak_mib() { awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$server/status"; }
-all_time_plays() {
-  curl -fsS -H "$auth" "$url/api/shares?preset=all-time" | sed -n 's/.*"plays":\([0-9]*\),.*/\1/p'
-}
 metric() { curl -fsS "$metrics/metrics" | awk -v name="$1" '$1 == name { print $2 }'; }
 # The server's own request-latency histogram: "route bound count" lines.
 http_buckets() {
@@ -56,6 +53,29 @@ worst_http_p99() {
       printf "%g", worst
     }' "$before" "$after"
 }
+# Asks GET $3 (curl's options after it) 50 times a second until an answer
+# has a line awk condition $2 holds for; fails after $1 seconds. One curl
+# process asks every time: a process per question took a third of a core
+# (curl's start alone is 7 ms of CPU) from the server being measured. In
+# the condition, number("key") is the answer's number after "key":.
+wait_for() {
+  local seconds="$1" condition="$2" url="$3" fd asker status=0
+  shift 3
+  exec {fd}< <(curl -sSN --rate 50/s --write-out '\n' "$@" "$url#[1-$((seconds * 50))]" 2> /dev/null)
+  asker=$!
+  # Debian's awk (mawk) reads a pipe a block at a time unless interactive.
+  local lines=(awk)
+  awk -W version 2>&1 | grep -q mawk && lines=(awk -W interactive)
+  # shellcheck disable=SC2016 # awk's own $0
+  "${lines[@]}" 'function number(key) { return match($0, "\"" key "\":[0-9]+") ? substr($0, RSTART + length(key) + 3) + 0 : -1 }
+    '"$condition"' { found = 1; exit } END { exit !found }' <&"$fd" || status=$?
+  kill "$asker" 2> /dev/null || true
+  exec {fd}<&-
+  return "$status"
+}
+# Waits until $1 listens are counted (the totals), or the ranges have them all.
+wait_counted() { wait_for 600 "number(\"events\") == $1" "$url/api/summary" -H "$auth"; }
+wait_in_ranges() { wait_for 600 "number(\"plays\") == $1" "$url/api/shares?preset=all-time" -H "$auth"; }
 # Writes a one-listen file unique to $1.
 one_listen() {
   local name file history="$ROOT/target/bench/history-$rows.csv"
@@ -79,9 +99,9 @@ ingest() {
   started=$(now)
   sent="$(MONGODB_DB="$id" "$bin/producer" --person bench --file "$file" --topic "$id" |
     sed -n 's/^sent *\([0-9]*\).*/\1/p')"
-  until [[ "$(counted_events)" == "$sent" ]]; do sleep 0.02; done
+  wait_counted "$sent"
   totals_s=$(since "$started")
-  until [[ "$(all_time_plays)" == "$sent" ]]; do sleep 0.02; done
+  wait_in_ranges "$sent"
   ranges_s=$(since "$started")
 }
 
@@ -156,9 +176,8 @@ for i in $(seq 1 50); do
   MONGODB_DB="$id" "$bin/producer" --person bench --file "$one" --topic "$id" > /dev/null
   # The producer ends once the broker acknowledged the listen.
   acked=$(now)
-  until (("$(counted_events)" > before)); do
-    (($(since "$acked" | cut -d. -f1) < 60)) || die "a listen sent was not counted within a minute"
-  done
+  wait_for 60 "number(\"events\") > $before" "$url/api/summary" -H "$auth" ||
+    die "a listen sent was not counted within a minute"
   awk -v a="$acked" -v b="$(now)" 'BEGIN { printf "%d\n", (b - a) * 1000 }' >> "$out/latency.txt"
 done
 echo "  p50 $(percentile "$out/latency.txt" 50) ms, p99 $(percentile "$out/latency.txt" 99) ms, max $(sort -n "$out/latency.txt" | tail -n 1) ms"
@@ -188,9 +207,9 @@ wait "$server" 2> /dev/null || true
 restarted=$(now)
 restart_own_server "$id" KAFKA_GROUP_INSTANCE_ID="$id"
 MONGODB_DB="$id" "$bin/producer" --person bench --file "$(one_listen "$id-back")" --topic "$id" > /dev/null
-until [[ "$(counted_events 2> /dev/null)" == "$((total + 1))" ]]; do sleep 0.02; done
+wait_counted "$((total + 1))"
 record "after SIGKILL: restart → counting again" "$(since "$restarted")" s "<= 3"
-until [[ "$(all_time_plays 2> /dev/null)" == "$((total + 1))" ]]; do sleep 0.02; done
+wait_in_ranges "$((total + 1))"
 record "after SIGKILL: restart → every range served again" "$(since "$restarted")" s "<= 5"
 
 # --- The stories with the dashboard open ---------------------------------------
@@ -238,7 +257,7 @@ for csv in "$people"/p*.csv; do
 done
 wait "${importing[@]}"
 sent_all="$(cat "$people"/*.out | sed -n 's/^sent *\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n }')"
-until [[ "$(metric spotify_analytics_events_counted_total)" == "$sent_all" ]]; do sleep 0.05; done
+wait_for 600 "\$1 == \"spotify_analytics_events_counted_total\" && \$2 == $sent_all" "$metrics/metrics"
 record "100 people × 10,000 listens: producers' start → all counted" "$(since "$started")" s "<= 10"
 record "server peak RSS after 100 people" "$(peak_mib)" MiB "<= 150"
 # Then every one of them reads: an all-time question keeps their all-time
@@ -270,7 +289,7 @@ if imports["running"] is None:
     print(sum(f["sent"] for f in imports["history"][0]["files"]))'
 }
 until sent="$(imported_sent)" && [[ -n "$sent" ]]; do sleep 0.05; done
-until [[ "$(all_time_plays)" == "$sent" ]]; do sleep 0.02; done
+wait_in_ranges "$sent"
 record "$rows-record export uploaded from the page: upload end → every range complete" "$(since "$uploaded")" s "<= 10"
 record "server peak RSS after that import ($sent listens)" "$(peak_mib)" MiB "<= 150"
 kill "$server"
