@@ -61,21 +61,30 @@ worst_http_p99() {
 wait_for() {
   local seconds="$1" condition="$2" url="$3" rate="${WAIT_RATE:-50}" fd asker status=0
   shift 3
-  exec {fd}< <(curl -sSN --rate "$rate/s" --write-out '\n' "$@" "$url#[1-$((seconds * rate))]" 2> /dev/null)
+  exec {fd}< <(exec timeout "$seconds" curl -sSN --max-time 5 --rate "$rate/s" --write-out '\n' \
+    "$@" "$url#[1-$((seconds * rate))]" 2> /dev/null)
   asker=$!
-  # Debian's awk (mawk) reads a pipe a block at a time unless interactive.
-  local lines=(awk)
-  awk -W version 2>&1 | grep -q mawk && lines=(awk -W interactive)
   # shellcheck disable=SC2016 # awk's own $0
-  "${lines[@]}" 'function number(key) { return match($0, "\"" key "\":[0-9]+") ? substr($0, RSTART + length(key) + 3) + 0 : -1 }
+  "${line_reader[@]}" 'function number(key) { return match($0, "\"" key "\":[0-9]+") ? substr($0, RSTART + length(key) + 3) + 0 : -1 }
     '"$condition"' { found = 1; exit } END { exit !found }' <&"$fd" || status=$?
   kill "$asker" 2> /dev/null || true
+  wait "$asker" 2> /dev/null || true
   exec {fd}<&-
   return "$status"
 }
+# Debian's awk (mawk) reads a pipe a block at a time unless interactive.
+line_reader=(awk)
+[[ "$(awk -W version 2>&1 < /dev/null || true)" == mawk* ]] && line_reader=(awk -W interactive)
+[[ "$(curl --help all)" == *--rate* ]] || die "this curl cannot pace its requests (--rate, curl 7.84 or later); install a newer curl"
 # Waits until $1 listens are counted (the totals), or the ranges have them all.
-wait_counted() { wait_for 600 "number(\"events\") == $1" "$url/api/summary" -H "$auth"; }
-wait_in_ranges() { wait_for 600 "number(\"plays\") == $1" "$url/api/shares?preset=all-time" -H "$auth"; }
+wait_counted() {
+  wait_for 600 "number(\"events\") == $1" "$url/api/summary" -H "$auth" ||
+    die "the server did not count $1 listens within 10 minutes; see its log in target/bench"
+}
+wait_in_ranges() {
+  wait_for 600 "number(\"plays\") == $1" "$url/api/shares?preset=all-time" -H "$auth" ||
+    die "the ranges did not hold $1 listens within 10 minutes; see the server's log in target/bench"
+}
 # Writes a one-listen file unique to $1.
 one_listen() {
   local name file history="$ROOT/target/bench/history-$rows.csv"
@@ -258,7 +267,8 @@ for csv in "$people"/p*.csv; do
 done
 wait "${importing[@]}"
 sent_all="$(cat "$people"/*.out | sed -n 's/^sent *\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n }')"
-wait_for 600 "\$1 == \"spotify_analytics_events_counted_total\" && \$2 == $sent_all" "$metrics/metrics"
+wait_for 600 "\$1 == \"spotify_analytics_events_counted_total\" && \$2 == $sent_all" "$metrics/metrics" ||
+  die "the 100 people's $sent_all listens were not counted within 10 minutes"
 record "100 people × 10,000 listens: producers' start → all counted" "$(since "$started")" s "<= 10"
 record "server peak RSS after 100 people" "$(peak_mib)" MiB "<= 150"
 # Then every one of them reads: an all-time question keeps their all-time

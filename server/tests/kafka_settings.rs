@@ -92,18 +92,17 @@ fn a_wrong_password_is_refused_with_a_message_that_does_not_repeat_it() {
     assert!(!said.contains("not-the-password-1234"), "{said}");
 }
 
-fn admin() -> rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> {
+type Admin = rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>;
+
+fn admin(brokers: &str) -> Admin {
     rdkafka::config::ClientConfig::new()
-        .set("bootstrap.servers", "127.0.0.1:9092")
+        .set("bootstrap.servers", brokers)
         .create()
         .unwrap()
 }
 
 /// A topic's `retention.ms`, if the broker describes it.
-fn retention(
-    admin: &rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>,
-    topic: &str,
-) -> Option<String> {
+fn retention(admin: &Admin, topic: &str) -> Option<String> {
     use rdkafka::admin::{AdminOptions, ResourceSpecifier};
     let described = futures::executor::block_on(
         admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new()),
@@ -113,13 +112,32 @@ fn retention(
     resource.get("retention.ms")?.value.clone()
 }
 
+/// Creates topics as someone other than this system would.
+fn create_topics(admin: &Admin, topics: &[rdkafka::admin::NewTopic]) {
+    let made = futures::executor::block_on(
+        admin.create_topics(topics, &rdkafka::admin::AdminOptions::new()),
+    )
+    .unwrap();
+    assert!(made.iter().all(Result::is_ok), "{made:?}");
+}
+
+/// Streams five listens of the test person; checks that all were sent.
+fn produce_five(scenario: &Scenario, seed: u64) {
+    let file = scenario.generate("history.csv", 5, seed);
+    let output = scenario.produce(&file, &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(summary_figure(&output, "sent"), 5);
+}
+
 #[test]
 fn the_dead_letter_topic_keeps_records_for_its_retention_only() {
     let scenario = Scenario::new("dlq_retention");
-    let file = scenario.generate("history.csv", 5, 43);
-    let output = scenario.produce(&file, &[]);
-    assert!(output.status.success());
-    let admin = admin();
+    produce_five(&scenario, 43);
+    let admin = admin(&scenario.brokers);
     let dead_letters = format!("{}_dlq", scenario.topic);
     assert_eq!(
         retention(&admin, &dead_letters).as_deref(),
@@ -133,47 +151,53 @@ fn the_dead_letter_topic_keeps_records_for_its_retention_only() {
     );
 }
 
-/// The producer leaves a topic it finds as it is, and creates the one it
-/// does not find: here the listens topic was made elsewhere, with two
-/// partitions, and its dead-letter topic is missing.
+/// The producer creates the topic it does not find: here the listens
+/// topic was made elsewhere, and its dead-letter topic is missing.
 #[test]
 fn a_missing_dead_letter_topic_is_created_beside_a_listens_topic_found() {
-    use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
-    use std::time::Duration;
+    use rdkafka::admin::{NewTopic, TopicReplication};
 
     let scenario = Scenario::new("dlq_missing");
-    let admin = admin();
-    let made = futures::executor::block_on(admin.create_topics(
+    let admin = admin(&scenario.brokers);
+    create_topics(
+        &admin,
         &[NewTopic::new(
             &scenario.topic,
             2,
             TopicReplication::Fixed(1),
         )],
-        &AdminOptions::new(),
-    ))
-    .unwrap();
-    assert!(made.iter().all(Result::is_ok), "{made:?}");
-    let file = scenario.generate("history.csv", 5, 44);
-    let output = scenario.produce(&file, &[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(summary_figure(&output, "sent"), 5);
+    produce_five(&scenario, 44);
     let dead_letters = format!("{}_dlq", scenario.topic);
     assert_eq!(
         retention(&admin, &dead_letters).as_deref(),
         Some("604800000"),
         "created, with its retention"
     );
-    let metadata = admin
-        .inner()
-        .fetch_metadata(Some(&scenario.topic), Duration::from_secs(10))
-        .unwrap();
+}
+
+/// The producer leaves topics it finds as they are: their settings are
+/// the server's to keep (it sets the dead-letter retention as it starts).
+#[test]
+fn topics_found_are_left_as_they_are() {
+    use rdkafka::admin::{NewTopic, TopicReplication};
+
+    let scenario = Scenario::new("topics_found");
+    let admin = admin(&scenario.brokers);
+    let dead_letters = format!("{}_dlq", scenario.topic);
+    let one_day = "86400000";
+    create_topics(
+        &admin,
+        &[
+            NewTopic::new(&scenario.topic, 2, TopicReplication::Fixed(1)),
+            NewTopic::new(&dead_letters, 2, TopicReplication::Fixed(1))
+                .set("retention.ms", one_day),
+        ],
+    );
+    produce_five(&scenario, 45);
     assert_eq!(
-        metadata.topics()[0].partitions().len(),
-        2,
-        "the listens topic found is left as it was"
+        retention(&admin, &dead_letters).as_deref(),
+        Some(one_day),
+        "the producer's 7 days did not replace it"
     );
 }

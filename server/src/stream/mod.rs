@@ -80,7 +80,9 @@ pub fn keyed_producer_config(kafka: &KafkaSettings) -> ClientConfig {
 }
 
 /// Checks that the cluster answers a metadata request; blocks up to
-/// `timeout`. Its answer names the cluster's topics.
+/// `timeout`. Its answer names the cluster's topics: all of them, since
+/// asking for one by name would have a broker that creates topics on
+/// demand create it with its own defaults.
 pub fn check_reachable<C: ClientContext>(
     client: &Client<C>,
     brokers: &str,
@@ -96,7 +98,7 @@ pub fn check_reachable<C: ClientContext>(
 
 /// Whether the cluster has the listens topic and its dead-letter topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Topics {
+pub(super) enum Topics {
     Present,
     /// One of them, or both, is still to be created.
     Missing,
@@ -104,16 +106,17 @@ pub enum Topics {
 
 impl Topics {
     /// What `metadata` (of every topic) says of this system's two.
-    pub fn in_metadata(metadata: &Metadata, kafka: &KafkaSettings) -> Self {
+    pub(super) fn in_metadata(metadata: &Metadata, kafka: &KafkaSettings) -> Self {
         let dead_letters = kafka.dead_letter_topic();
         let present = |name: &str| {
             metadata.topics().iter().any(|topic| {
                 topic.name() == name && topic.error().is_none() && !topic.partitions().is_empty()
             })
         };
-        match present(&kafka.topic) && present(&dead_letters) {
-            true => Self::Present,
-            false => Self::Missing,
+        if present(&kafka.topic) && present(&dead_letters) {
+            Self::Present
+        } else {
+            Self::Missing
         }
     }
 }

@@ -161,33 +161,39 @@ pub struct ListenSender {
     stalled: std::sync::atomic::AtomicBool,
 }
 
+/// A sender whose cluster answered, and what it said of the topics.
+struct Reached {
+    sender: ListenSender,
+    topics: Topics,
+}
+
 impl ListenSender {
     /// Creates the producer, checks that the cluster answers (and accepts
     /// this client), and creates the topics when they are missing. Topics
     /// found are left as they are: the server keeps their settings, the
     /// dead-letter topic's retention among them, each time it starts. An
-    /// administration client for topics that exist took Kafka more work
-    /// than the listens of a 10,000-listen import.
+    /// administration client's round for topics that exist took Kafka
+    /// about as much work as the listens of a 10,000-listen import.
     pub async fn connect(
         kafka: &KafkaSettings,
         timeout: MessageTimeout,
     ) -> Result<Self, SendError> {
         let settings = kafka.clone();
-        let (sender, topics) = tokio::task::spawn_blocking(move || Self::reach(&settings, timeout))
+        let reached = tokio::task::spawn_blocking(move || Self::reach(&settings, timeout))
             .await
             .map_err(|error| KafkaUnreachable {
                 brokers: kafka.brokers.clone(),
                 detail: format!("the connection attempt stopped: {error}"),
             })??;
-        if topics == Topics::Missing {
+        if reached.topics == Topics::Missing {
             ensure_topics(kafka).await?;
         }
-        Ok(sender)
+        Ok(reached.sender)
     }
 
     /// Blocks up to [`REACH_TIMEOUT`] for the cluster's first answer, which
     /// says whether the topics exist.
-    fn reach(kafka: &KafkaSettings, timeout: MessageTimeout) -> Result<(Self, Topics), SendError> {
+    fn reach(kafka: &KafkaSettings, timeout: MessageTimeout) -> Result<Reached, SendError> {
         let producer: BaseProducer<Deliveries> = keyed_producer_config(kafka)
             .set("linger.ms", "20")
             .set("compression.type", "lz4")
@@ -218,14 +224,15 @@ impl ListenSender {
                 });
             }
         };
-        let topics = Topics::in_metadata(&metadata, kafka);
-        let sender = Self {
-            producer,
-            topic: kafka.topic.clone(),
-            dead_letter_topic: kafka.dead_letter_topic(),
-            stalled: Default::default(),
-        };
-        Ok((sender, topics))
+        Ok(Reached {
+            sender: Self {
+                producer,
+                topic: kafka.topic.clone(),
+                dead_letter_topic: kafka.dead_letter_topic(),
+                stalled: Default::default(),
+            },
+            topics: Topics::in_metadata(&metadata, kafka),
+        })
     }
 
     /// Queues a listen (or a control event) under its person's key.
