@@ -112,6 +112,18 @@ fn retention(admin: &Admin, topic: &str) -> Option<String> {
     resource.get("retention.ms")?.value.clone()
 }
 
+/// The dead-letter topic's retention by default: 7 days, in ms.
+const SEVEN_DAYS: &str = "604800000";
+
+fn dead_letters_of(scenario: &Scenario) -> String {
+    format!("{}_dlq", scenario.topic)
+}
+
+/// A topic as someone other than this system would make it.
+fn made_elsewhere(name: &str) -> rdkafka::admin::NewTopic<'_> {
+    rdkafka::admin::NewTopic::new(name, 2, rdkafka::admin::TopicReplication::Fixed(1))
+}
+
 /// Creates topics as someone other than this system would.
 fn create_topics(admin: &Admin, topics: &[rdkafka::admin::NewTopic]) {
     let made = futures::executor::block_on(
@@ -138,15 +150,14 @@ fn the_dead_letter_topic_keeps_records_for_its_retention_only() {
     let scenario = Scenario::new("dlq_retention");
     produce_five(&scenario, 43);
     let admin = admin(&scenario.brokers);
-    let dead_letters = format!("{}_dlq", scenario.topic);
     assert_eq!(
-        retention(&admin, &dead_letters).as_deref(),
-        Some("604800000"),
+        retention(&admin, &dead_letters_of(&scenario)).as_deref(),
+        Some(SEVEN_DAYS),
         "7 days"
     );
     assert_ne!(
         retention(&admin, &scenario.topic).as_deref(),
-        Some("604800000"),
+        Some(SEVEN_DAYS),
         "the listens topic keeps the cluster's retention"
     );
 }
@@ -155,23 +166,13 @@ fn the_dead_letter_topic_keeps_records_for_its_retention_only() {
 /// topic was made elsewhere, and its dead-letter topic is missing.
 #[test]
 fn a_missing_dead_letter_topic_is_created_beside_a_listens_topic_found() {
-    use rdkafka::admin::{NewTopic, TopicReplication};
-
     let scenario = Scenario::new("dlq_missing");
     let admin = admin(&scenario.brokers);
-    create_topics(
-        &admin,
-        &[NewTopic::new(
-            &scenario.topic,
-            2,
-            TopicReplication::Fixed(1),
-        )],
-    );
+    create_topics(&admin, &[made_elsewhere(&scenario.topic)]);
     produce_five(&scenario, 44);
-    let dead_letters = format!("{}_dlq", scenario.topic);
     assert_eq!(
-        retention(&admin, &dead_letters).as_deref(),
-        Some("604800000"),
+        retention(&admin, &dead_letters_of(&scenario)).as_deref(),
+        Some(SEVEN_DAYS),
         "created, with its retention"
     );
 }
@@ -180,18 +181,15 @@ fn a_missing_dead_letter_topic_is_created_beside_a_listens_topic_found() {
 /// the server's to keep (it sets the dead-letter retention as it starts).
 #[test]
 fn topics_found_are_left_as_they_are() {
-    use rdkafka::admin::{NewTopic, TopicReplication};
-
     let scenario = Scenario::new("topics_found");
     let admin = admin(&scenario.brokers);
-    let dead_letters = format!("{}_dlq", scenario.topic);
+    let dead_letters = dead_letters_of(&scenario);
     let one_day = "86400000";
     create_topics(
         &admin,
         &[
-            NewTopic::new(&scenario.topic, 2, TopicReplication::Fixed(1)),
-            NewTopic::new(&dead_letters, 2, TopicReplication::Fixed(1))
-                .set("retention.ms", one_day),
+            made_elsewhere(&scenario.topic),
+            made_elsewhere(&dead_letters).set("retention.ms", one_day),
         ],
     );
     produce_five(&scenario, 45);
